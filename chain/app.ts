@@ -1,0 +1,327 @@
+import { createHash } from 'node:crypto'
+import type {
+  RequestCheckTx, RequestFinalizeBlock, RequestInfo, RequestInitChain, RequestPrepareProposal,
+  RequestProcessProposal, RequestQuery, ResponseCheckTx, ResponseCommit, ResponseFinalizeBlock,
+  ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery,
+} from 'cosmjs-types/tendermint/abci/types'
+import type { AbciApplication } from './abci/types.ts'
+import { Context, QueryContext, type BlockInfo } from './context.ts'
+import { ChainError, SdkErrors, toChainError } from './errors.ts'
+import type { Event } from './events.ts'
+import { GasMeter } from './gas.ts'
+import type { Module, MsgRoute, QueryRoute } from './module.ts'
+import { CacheStore } from './store/cache.ts'
+import { CommittedStore, nextLtHash } from './store/leveldb.ts'
+import type { LtHash } from './store/lthash.ts'
+import type { AnteKeepers, GasPrice } from './tx/ante.ts'
+import { runTx, type TxEnv, type TxResult } from './tx/run.ts'
+
+export const APP_VERSION = 1n
+export const SOFTWARE_VERSION = '0.1.0'
+
+export interface AppOptions {
+  modules: Module[]
+  ante: AnteKeepers
+  bech32Prefix: string
+  feeDenom: string
+  /** Node-local policy for CheckTx; undefined accepts any fee. */
+  minGasPrice?: GasPrice
+  /** Extra queries served by the runtime itself (e.g. the tx service). */
+  queries?: QueryRoute[]
+  log?: (msg: string) => void
+}
+
+/** Chain-level values kept in state under the runtime's own prefix. */
+const BASE = 'baseapp/'
+const KEY_CHAIN_ID = Buffer.from(BASE + 'chain_id')
+const KEY_MAX_GAS = Buffer.from(BASE + 'max_gas')
+const KEY_INITIAL_HEIGHT = Buffer.from(BASE + 'initial_height')
+
+/** One executed block (not yet committed): its state changes, results and app hash. */
+interface Candidate {
+  key: string
+  store: CacheStore
+  txResults: TxResult[]
+  events: Event[]
+  ltHash: LtHash
+  appHash: Uint8Array
+  height: bigint
+  /** Whether execution read the block hash; if not, the result is valid for any hash. */
+  usedHash: boolean
+}
+
+interface BlockHeader {
+  height: bigint
+  time?: { seconds: bigint; nanos: number }
+  proposerAddress: Uint8Array
+  hash: Uint8Array
+  txs: Uint8Array[]
+}
+
+/**
+ * The Beryl application: the whole ABCI contract in one place. Info reports what is committed;
+ * InitChain stages genesis; CheckTx runs against a check state rebuilt at each Commit;
+ * Prepare/ProcessProposal execute the block on a candidate state that FinalizeBlock reuses when
+ * it is the same block; Commit writes the block's changes in one atomic batch.
+ */
+export class BerylApp implements AbciApplication {
+  private readonly routes = new Map<string, MsgRoute>()
+  private readonly queryRoutes = new Map<string, QueryRoute>()
+  private readonly env: TxEnv
+  private checkState: CacheStore
+  /** Genesis writes, staged by InitChain until the first block commits. */
+  private genesis?: CacheStore
+  private candidates = new Map<string, Candidate>()
+  private finalized?: Candidate
+  private readonly log: (msg: string) => void
+
+  constructor(readonly committed: CommittedStore, private readonly opts: AppOptions) {
+    for (const m of opts.modules) {
+      for (const r of m.msgs ?? []) {
+        if (this.routes.has(r.typeUrl)) throw new Error(`message ${r.typeUrl} registered twice`)
+        this.routes.set(r.typeUrl, r)
+      }
+      for (const q of m.queries ?? []) this.addQuery(q)
+    }
+    for (const q of opts.queries ?? []) this.addQuery(q)
+    this.env = { routes: this.routes, keepers: opts.ante, bech32Prefix: opts.bech32Prefix, minGasPrice: opts.minGasPrice, feeDenom: opts.feeDenom }
+    this.checkState = new CacheStore(committed)
+    this.log = opts.log ?? (() => {})
+  }
+
+  private addQuery(q: QueryRoute) {
+    if (this.queryRoutes.has(q.path)) throw new Error(`query ${q.path} registered twice`)
+    this.queryRoutes.set(q.path, q)
+  }
+
+  get messageTypes(): string[] { return [...this.routes.keys()].sort() }
+
+  // ---- state helpers -------------------------------------------------------------------------
+
+  private base(): CacheStore {
+    return this.genesis ? this.genesis.clone() : new CacheStore(this.committed)
+  }
+
+  chainId(store: { get(k: Uint8Array): Uint8Array | undefined } = this.committed): string {
+    const v = store.get(KEY_CHAIN_ID)
+    return v ? Buffer.from(v).toString('utf8') : ''
+  }
+
+  private maxGas(store: { get(k: Uint8Array): Uint8Array | undefined }): bigint {
+    const v = store.get(KEY_MAX_GAS)
+    return v ? BigInt(Buffer.from(v).toString('ascii')) : -1n
+  }
+
+  private blockInfo(store: CacheStore, h: BlockHeader, track?: { usedHash: boolean }): BlockInfo {
+    const info = {
+      chainId: this.chainId(store),
+      height: h.height,
+      timeSeconds: h.time?.seconds ?? 0n,
+      timeNanos: h.time?.nanos ?? 0,
+      proposer: h.proposerAddress,
+      lastAppHash: this.committed.info.appHash,
+    } as BlockInfo
+    Object.defineProperty(info, 'hash', {
+      enumerable: true,
+      get: () => { if (track) track.usedHash = true; return h.hash },
+    })
+    return info
+  }
+
+  // ---- ABCI ----------------------------------------------------------------------------------
+
+  info(_req: RequestInfo): Partial<ResponseInfo> {
+    const { height, appHash } = this.committed.info
+    return { data: 'beryl', version: SOFTWARE_VERSION, appVersion: APP_VERSION, lastBlockHeight: height, lastBlockAppHash: appHash }
+  }
+
+  async initChain(req: RequestInitChain): Promise<Partial<ResponseInitChain>> {
+    if (this.committed.info.height > 0n) throw new Error('InitChain called on a chain that already has committed blocks')
+    const store = new CacheStore(this.committed)
+    store.set(KEY_CHAIN_ID, Buffer.from(req.chainId, 'utf8'))
+    store.set(KEY_MAX_GAS, Buffer.from(String(req.consensusParams?.block?.maxGas ?? -1n), 'ascii'))
+    store.set(KEY_INITIAL_HEIGHT, Buffer.from(String(req.initialHeight), 'ascii'))
+    let appState: Record<string, unknown> = {}
+    if (req.appStateBytes.length > 0) {
+      try {
+        appState = JSON.parse(Buffer.from(req.appStateBytes).toString('utf8'))
+      } catch (err) {
+        throw new Error(`genesis app_state is not valid JSON: ${(err as Error).message}`)
+      }
+    }
+    const block: BlockInfo = {
+      chainId: req.chainId, height: req.initialHeight, timeSeconds: req.time?.seconds ?? 0n, timeNanos: req.time?.nanos ?? 0,
+      proposer: new Uint8Array(), hash: new Uint8Array(), lastAppHash: new Uint8Array(),
+    }
+    for (const m of this.opts.modules) {
+      const ctx = new Context(store, new GasMeter(undefined), block, 'genesis')
+      try {
+        await m.initGenesis?.(ctx, appState[m.name])
+      } catch (err) {
+        throw new Error(`genesis of module ${m.name}: ${(err as Error).message}`)
+      }
+    }
+    this.genesis = store
+    const lt = nextLtHash(this.committed.ltHash, this.committed, store.changes())
+    this.log(`genesis staged for chain ${req.chainId} (${store.size} keys)`)
+    return { appHash: lt.digest(), validators: [] }
+  }
+
+  async checkTx(req: RequestCheckTx): Promise<Partial<ResponseCheckTx>> {
+    const block = this.blockInfo(this.checkState, {
+      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
+    })
+    const r = await runTx(this.env, this.checkState, block, req.type === 1 ? 'recheck' : 'check', req.tx)
+    return { code: r.code, codespace: r.codespace, log: r.log, gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events }
+  }
+
+  async prepareProposal(req: RequestPrepareProposal): Promise<Partial<ResponsePrepareProposal>> {
+    const store = this.base()
+    const maxGas = this.maxGas(store)
+    let bytes = 0n
+    let gas = 0n
+    const kept: Uint8Array[] = []
+    // Execute as we go, so a tx made invalid by an earlier one in this block (a spent balance,
+    // a moved sequence) is left out: our proposal must pass everyone's ProcessProposal.
+    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: new Uint8Array(), txs: kept }
+    const track = { usedHash: false }
+    const block = this.blockInfo(store, header, track)
+    const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
+    const results: TxResult[] = []
+    for (const tx of req.txs) {
+      const size = BigInt(tx.length)
+      if (bytes + size > req.maxTxBytes) continue
+      const scratch = new CacheStore(store)
+      const r = await runTx(this.env, scratch, block, 'deliver', tx)
+      if (r.rejected) continue
+      if (maxGas >= 0n && gas + r.gasWanted > maxGas) continue
+      scratch.writeTo(store)
+      bytes += size
+      gas += r.gasWanted
+      kept.push(tx)
+      results.push(r)
+    }
+    const { events: endEvents } = await this.runHooks('endBlock', store, block)
+    this.remember(header, store, results, [...beginEvents, ...endEvents], track.usedHash)
+    return { txs: kept }
+  }
+
+  async processProposal(req: RequestProcessProposal): Promise<Partial<ResponseProcessProposal>> {
+    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs }
+    const ACCEPT = 1, REJECT = 2
+    let c = this.lookup(header)
+    if (!c) {
+      c = await this.execute(header)
+    }
+    if (c.txResults.some((r) => r.rejected)) {
+      this.log(`rejecting proposal at height ${req.height}: it holds a transaction that fails its checks`)
+      return { status: REJECT }
+    }
+    const maxGas = this.maxGas(c.store)
+    if (maxGas >= 0n && c.txResults.reduce((a, r) => a + r.gasWanted, 0n) > maxGas) {
+      this.log(`rejecting proposal at height ${req.height}: gas wanted exceeds the block limit ${maxGas}`)
+      return { status: REJECT }
+    }
+    return { status: ACCEPT }
+  }
+
+  async finalizeBlock(req: RequestFinalizeBlock): Promise<Partial<ResponseFinalizeBlock>> {
+    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs }
+    const c = this.lookup(header) ?? (await this.execute(header))
+    this.finalized = c
+    this.candidates.clear()
+    return {
+      events: c.events,
+      txResults: c.txResults.map((r) => ({
+        code: r.code, codespace: r.codespace, log: r.log, data: r.data, info: '', gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events,
+      })),
+      validatorUpdates: [],
+      appHash: c.appHash,
+    }
+  }
+
+  async commit(): Promise<Partial<ResponseCommit>> {
+    const c = this.finalized
+    if (!c) throw new Error('Commit without a finalized block')
+    await this.committed.commit(c.store.changes(), c.height, c.appHash, c.ltHash)
+    this.finalized = undefined
+    this.genesis = undefined
+    this.checkState = new CacheStore(this.committed)
+    return { retainHeight: 0n }
+  }
+
+  async query(req: RequestQuery): Promise<Partial<ResponseQuery>> {
+    const height = this.committed.info.height
+    const fail = (e: ChainError) => ({ code: e.code, codespace: e.codespace, log: e.message, height: height > 0n ? height : 0n })
+    if (height === 0n) return fail(SdkErrors.InvalidHeight.with('the chain is not ready; please wait for the first block'))
+    if (req.height !== 0n && req.height !== height) {
+      return fail(SdkErrors.InvalidHeight.with(`this node keeps only the latest state (height ${height}); historical queries at ${req.height} are not supported`))
+    }
+    const route = this.queryRoutes.get(req.path)
+    if (!route) return fail(SdkErrors.UnknownRequest.with(`unknown query path ${JSON.stringify(req.path)}`))
+    try {
+      const ctx = new QueryContext(new CacheStore(this.committed), height, this.chainId())
+      const value = await route.handle(ctx, req.data)
+      return { code: 0, value, height }
+    } catch (err) {
+      return fail(toChainError(err))
+    }
+  }
+
+  // ---- block execution -----------------------------------------------------------------------
+
+  /** Runs a transaction without keeping anything (the tx service's Simulate). */
+  async simulate(txBytes: Uint8Array): Promise<TxResult> {
+    const store = new CacheStore(this.committed)
+    const block = this.blockInfo(store, {
+      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
+    })
+    return runTx(this.env, store, block, 'simulate', txBytes)
+  }
+
+  private async runHooks(hook: 'beginBlock' | 'endBlock', store: CacheStore, block: BlockInfo): Promise<{ events: Event[] }> {
+    const events: Event[] = []
+    for (const m of this.opts.modules) {
+      const fn = m[hook]
+      if (!fn) continue
+      const ctx = new Context(store, new GasMeter(undefined), block, 'deliver')
+      await fn.call(m, ctx)
+      events.push(...ctx.events.map((e) => ({ ...e, attributes: [...e.attributes, { key: 'mode', value: hook === 'beginBlock' ? 'BeginBlock' : 'EndBlock', index: true }] })))
+    }
+    return { events }
+  }
+
+  /** Executes a block from the current base state: a pure function of (committed state, block). */
+  private async execute(h: BlockHeader): Promise<Candidate> {
+    const store = this.base()
+    const track = { usedHash: false }
+    const block = this.blockInfo(store, h, track)
+    const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
+    const results: TxResult[] = []
+    for (const tx of h.txs) results.push(await runTx(this.env, store, block, 'deliver', tx))
+    const { events: endEvents } = await this.runHooks('endBlock', store, block)
+    return this.remember(h, store, results, [...beginEvents, ...endEvents], track.usedHash)
+  }
+
+  private candidateKey(h: BlockHeader, withHash: boolean): string {
+    const hash = createHash('sha256')
+    hash.update(`${h.height}/${h.time?.seconds ?? 0n}/${h.time?.nanos ?? 0}/`).update(h.proposerAddress)
+    if (withHash) hash.update('/hash/').update(h.hash)
+    for (const tx of h.txs) hash.update(createHash('sha256').update(tx).digest())
+    return hash.digest('hex')
+  }
+
+  private remember(h: BlockHeader, store: CacheStore, txResults: TxResult[], events: Event[], usedHash: boolean): Candidate {
+    const ltHash = nextLtHash(this.committed.ltHash, this.committed, store.changes())
+    const key = this.candidateKey(h, usedHash)
+    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, usedHash }
+    // Bounded: a handful of rounds at one height at most.
+    if (this.candidates.size >= 16) this.candidates.delete(this.candidates.keys().next().value!)
+    this.candidates.set(key, c)
+    return c
+  }
+
+  private lookup(h: BlockHeader): Candidate | undefined {
+    return this.candidates.get(this.candidateKey(h, true)) ?? this.candidates.get(this.candidateKey(h, false))
+  }
+}

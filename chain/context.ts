@@ -1,0 +1,49 @@
+import type { Event } from './events.ts'
+import { GasMeter, GasStore } from './gas.ts'
+import { PrefixStore } from './store/prefix.ts'
+import type { KVStore } from './store/types.ts'
+
+/** How a state transition is being run: it decides what is checked and what is kept. */
+export type ExecMode = 'check' | 'recheck' | 'simulate' | 'deliver' | 'genesis'
+
+export interface BlockInfo {
+  chainId: string
+  height: bigint
+  /** Block time in whole seconds and nanoseconds since the Unix epoch (CometBFT's BFT time). */
+  timeSeconds: bigint
+  timeNanos: number
+  proposer: Uint8Array
+  /** Chain randomness inputs: the block hash (empty when not yet known, e.g. in CheckTx). */
+  hash: Uint8Array
+  lastAppHash: Uint8Array
+}
+
+/**
+ * What a message handler, begin/end-block hook or genesis function sees: its module's store
+ * (prefixed and gas-metered), the block, the gas meter and the event list.
+ */
+export class Context {
+  readonly events: Event[] = []
+  constructor(
+    readonly store: KVStore,
+    readonly gas: GasMeter,
+    readonly block: BlockInfo,
+    readonly mode: ExecMode,
+  ) {}
+
+  /** The store of module `name`: keys live under `name/`, and every access is charged. */
+  kv(name: string): KVStore {
+    return new PrefixStore(new GasStore(this.store, this.gas), Buffer.from(`${name}/`, 'ascii'))
+  }
+
+  emit(...events: Event[]): void { this.events.push(...events) }
+
+  /** A context over another store (a child overlay) sharing gas and block, with its own events. */
+  withStore(store: KVStore): Context { return new Context(store, this.gas, this.block, this.mode) }
+}
+
+/** Queries read committed state; no gas is charged, results are bounded by their own limits. */
+export class QueryContext {
+  constructor(readonly store: KVStore, readonly height: bigint, readonly chainId: string) {}
+  kv(name: string): KVStore { return new PrefixStore(this.store, Buffer.from(`${name}/`, 'ascii')) }
+}

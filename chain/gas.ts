@@ -1,0 +1,61 @@
+import { SdkErrors } from './errors.ts'
+import type { Key, KVStore, RangeOptions, Value } from './store/types.ts'
+
+/** Gas prices of store operations (the SDK's KV gas config, so estimates look familiar). */
+export const KV_GAS = {
+  hasCost: 1000n,
+  deleteCost: 1000n,
+  readCostFlat: 1000n,
+  readCostPerByte: 3n,
+  writeCostFlat: 2000n,
+  writeCostPerByte: 30n,
+  iterNextCostFlat: 30n,
+} as const
+
+export class OutOfGasError extends Error {}
+
+/** Deterministic gas accounting: a limit, a running total, and a descriptor of what spent it. */
+export class GasMeter {
+  private used = 0n
+  constructor(readonly limit: bigint | undefined) {}
+  get consumed(): bigint { return this.used }
+  consume(amount: bigint, descriptor: string): void {
+    this.used += amount
+    if (this.limit !== undefined && this.used > this.limit) {
+      throw SdkErrors.OutOfGas.with(`out of gas in location: ${descriptor}; gasWanted: ${this.limit}, gasUsed: ${this.used}`)
+    }
+  }
+  /** Rejects up front if `amount` more would not fit. */
+  remaining(): bigint | undefined { return this.limit === undefined ? undefined : this.limit - this.used }
+}
+
+/** A store that charges every operation to a gas meter before doing it. */
+export class GasStore implements KVStore {
+  constructor(private readonly inner: KVStore, private readonly meter: GasMeter) {}
+  get(key: Key): Value | undefined {
+    this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
+    const v = this.inner.get(key)
+    this.meter.consume(KV_GAS.readCostPerByte * BigInt(key.length + (v?.length ?? 0)), 'ReadPerByte')
+    return v
+  }
+  has(key: Key): boolean {
+    this.meter.consume(KV_GAS.hasCost, 'Has')
+    return this.inner.has(key)
+  }
+  set(key: Key, value: Value): void {
+    this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat')
+    this.meter.consume(KV_GAS.writeCostPerByte * BigInt(key.length + value.length), 'WritePerByte')
+    this.inner.set(key, value)
+  }
+  delete(key: Key): void {
+    this.meter.consume(KV_GAS.deleteCost, 'Delete')
+    this.inner.delete(key)
+  }
+  async *iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
+    for await (const [k, v] of this.inner.iterate(opts)) {
+      this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
+      this.meter.consume(KV_GAS.readCostPerByte * BigInt(k.length + v.length), 'ValuePerByte')
+      yield [k, v]
+    }
+  }
+}

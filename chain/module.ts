@@ -1,0 +1,41 @@
+import type { Context, QueryContext } from './context.ts'
+
+export interface ProtoType<T> {
+  decode(bytes: Uint8Array): T
+  encode(msg: T): { finish(): Uint8Array }
+  fromPartial?(obj: unknown): T
+}
+
+/** How the runtime routes one message type to its module. */
+export interface MsgRoute<T = any> {
+  typeUrl: string
+  type: ProtoType<T>
+  /** The bech32 addresses that must sign a message (from the message's own fields). */
+  signers(msg: T): string[]
+  /** Stateless checks: addresses, amounts, lengths. Throws a ChainError. */
+  validate?(msg: T): void
+  /** Executes the message; returns the response to put in TxMsgData. */
+  handle(ctx: Context, msg: T): Promise<{ typeUrl: string; value: Uint8Array }> | { typeUrl: string; value: Uint8Array }
+}
+
+/** A query served on the ABCI query path equal to its gRPC method (`/pkg.Service/Method`). */
+export interface QueryRoute {
+  path: string
+  handle(ctx: QueryContext, request: Uint8Array): Promise<Uint8Array> | Uint8Array
+}
+
+/**
+ * The one interface through which the runtime knows a module. A module owns its store prefix
+ * (its name), its messages, queries, events, errors and parameters; it reaches other modules
+ * only through their exported keepers, never through their keys.
+ */
+export interface Module {
+  name: string
+  msgs?: MsgRoute[]
+  queries?: QueryRoute[]
+  /** Applies the module's part of genesis `app_state` (missing = the module's defaults). */
+  initGenesis?(ctx: Context, state: unknown): void | Promise<void>
+  exportGenesis?(ctx: QueryContext): unknown | Promise<unknown>
+  beginBlock?(ctx: Context): void | Promise<void>
+  endBlock?(ctx: Context): void | Promise<void>
+}

@@ -1,0 +1,86 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
+
+export const DEFAULT_HOME = path.join(os.homedir(), '.beryl')
+
+export const DEFAULT_PORTS = { p2p: 26656, rpc: 26657, abci: 26658, grpc: 9090, api: 1317, gateway: 4001 } as const
+export type Ports = { [K in keyof typeof DEFAULT_PORTS]: number }
+
+/** The node's own settings (`<home>/config/app.toml`); CometBFT's stay in its config.toml. */
+export interface AppConfig {
+  'minimum-gas-prices': string
+  abci: { address: string }
+  cometbft: { rpc: string }
+  grpc: { address: string }
+  api: { address: string }
+  gateway: { address: string }
+}
+
+export const homePaths = (home: string) => ({
+  home,
+  config: path.join(home, 'config'),
+  appToml: path.join(home, 'config', 'app.toml'),
+  configToml: path.join(home, 'config', 'config.toml'),
+  genesis: path.join(home, 'config', 'genesis.json'),
+  data: path.join(home, 'data'),
+  appDb: path.join(home, 'data', 'application.db'),
+  logs: path.join(home, 'logs'),
+  cometLog: path.join(home, 'logs', 'cometbft.log'),
+})
+
+export function defaultAppConfig(ports: Ports, host = '127.0.0.1'): AppConfig {
+  return {
+    'minimum-gas-prices': '0.025uberyl',
+    abci: { address: `tcp://${host}:${ports.abci}` },
+    cometbft: { rpc: `http://${host}:${ports.rpc}` },
+    grpc: { address: `${host}:${ports.grpc}` },
+    api: { address: `tcp://${host}:${ports.api}` },
+    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}` },
+  }
+}
+
+export function readAppConfig(home: string): AppConfig {
+  const p = homePaths(home).appToml
+  if (!fs.existsSync(p)) throw new Error(`no node configuration at ${p}; run \`beryld init <moniker> --home ${home}\` first`)
+  const parsed = parseToml(fs.readFileSync(p, 'utf8')) as unknown as AppConfig
+  return parsed
+}
+
+export function writeAppConfig(home: string, cfg: AppConfig): void {
+  const header = '# Beryl node configuration (CometBFT\'s own settings are in config.toml).\n\n'
+  fs.writeFileSync(homePaths(home).appToml, header + stringifyToml(cfg) + '\n')
+}
+
+/** host and port of `tcp://host:port` or `host:port`. */
+export function parseHostPort(addr: string): { host: string; port: number } {
+  const m = /^(?:tcp:\/\/|http:\/\/)?([^:/]+):(\d+)$/.exec(addr)
+  if (!m) throw new Error(`invalid address ${JSON.stringify(addr)}; expected tcp://host:port`)
+  return { host: m[1]!, port: Number(m[2]) }
+}
+
+/**
+ * Sets `key = value` in a section of CometBFT's config.toml, keeping its comments and layout
+ * (rewriting the whole file through a TOML library would drop the documentation in it).
+ */
+export function setTomlValue(text: string, section: string, key: string, value: string | number | boolean): string {
+  const lines = text.split('\n')
+  let current = ''
+  const rendered = typeof value === 'string' ? JSON.stringify(value) : String(value)
+  for (let i = 0; i < lines.length; i++) {
+    const sec = /^\s*\[([^\]]+)\]\s*$/.exec(lines[i]!)
+    if (sec) { current = sec[1]!; continue }
+    if (current === section && new RegExp(`^\\s*${key.replace(/[.]/g, '\\.')}\\s*=`).test(lines[i]!)) {
+      lines[i] = `${key} = ${rendered}`
+      return lines.join('\n')
+    }
+  }
+  throw new Error(`config.toml has no key ${key} in section [${section || 'top level'}]`)
+}
+
+export function patchCometConfig(file: string, settings: Array<[section: string, key: string, value: string | number | boolean]>): void {
+  let text = fs.readFileSync(file, 'utf8')
+  for (const [s, k, v] of settings) text = setTomlValue(text, s, k, v)
+  fs.writeFileSync(file, text)
+}

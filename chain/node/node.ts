@@ -1,0 +1,84 @@
+import fs from 'node:fs'
+import { AbciServer } from '../abci/server.ts'
+import { BerylApp, type AppOptions } from '../app.ts'
+import { CommittedStore } from '../store/leveldb.ts'
+import { parseGasPrice } from '../tx/ante.ts'
+import { txServiceQueries } from '../txservice.ts'
+import { homePaths, parseHostPort, readAppConfig } from './config.ts'
+import { startCometbft, tail, type CometProcess } from './cometbft.ts'
+
+export interface NodeOptions {
+  home: string
+  /** Modules and ante keepers (the runtime knows no module; the CLI wires them). */
+  wiring: Pick<AppOptions, 'modules' | 'ante' | 'bech32Prefix' | 'feeDenom'>
+  /** Run only the ABCI application; CometBFT is started by someone else. */
+  abciOnly?: boolean
+  log?: (msg: string) => void
+}
+
+export interface RunningNode {
+  app: BerylApp
+  store: CommittedStore
+  abci: AbciServer
+  comet?: CometProcess
+  /** Resolves when the node has stopped, with the reason. */
+  done: Promise<string>
+  stop(reason?: string): Promise<void>
+}
+
+/**
+ * Runs a validator node: the ABCI application and CometBFT as a supervised child. If either
+ * dies, the other is stopped and the reason printed; `stop()` (SIGINT/SIGTERM) stops CometBFT
+ * first, then lets the application finish the request it is on, then closes the database.
+ */
+export async function startNode(opts: NodeOptions): Promise<RunningNode> {
+  const log = opts.log ?? ((m: string) => console.log(m))
+  const paths = homePaths(opts.home)
+  if (!fs.existsSync(paths.genesis)) throw new Error(`no genesis at ${paths.genesis}; run \`beryld init\` first`)
+  const cfg = readAppConfig(opts.home)
+  fs.mkdirSync(paths.data, { recursive: true })
+  const store = await CommittedStore.open(paths.appDb)
+  let app!: BerylApp
+  app = new BerylApp(store, {
+    ...opts.wiring,
+    minGasPrice: cfg['minimum-gas-prices'] ? parseGasPrice(cfg['minimum-gas-prices']) : undefined,
+    queries: txServiceQueries({ simulate: (tx) => app.simulate(tx), cometRpcUrl: cfg.cometbft?.rpc }),
+    log,
+  })
+  const abci = new AbciServer(app, { log })
+  const { host, port } = parseHostPort(cfg.abci.address)
+  try {
+    await abci.listen(port, host)
+  } catch (err) {
+    await store.close()
+    throw new Error(`cannot listen for ABCI on ${host}:${port}: ${(err as Error).message}`)
+  }
+  log(`beryld: application at height ${store.info.height}, ABCI listening on ${host}:${port}`)
+
+  let stopping: Promise<void> | undefined
+  let resolveDone!: (reason: string) => void
+  const done = new Promise<string>((r) => { resolveDone = r })
+  let comet: CometProcess | undefined
+
+  const stop = (reason = 'stopped') => {
+    stopping ??= (async () => {
+      await comet?.stop()
+      await abci.close()
+      await store.close()
+      resolveDone(reason)
+    })()
+    return stopping
+  }
+
+  if (!opts.abciOnly) {
+    comet = startCometbft(opts.home, paths.cometLog)
+    log(`beryld: CometBFT started (pid ${comet.child.pid}), log at ${paths.cometLog}`)
+    comet.exited.then(({ code, signal }) => {
+      if (stopping) return
+      const why = `CometBFT exited unexpectedly (${signal ?? `code ${code}`}); last lines of ${paths.cometLog}:\n${tail(paths.cometLog)}`
+      log(`beryld: ${why}`)
+      void stop(why)
+    })
+  }
+  return { app, store, abci, comet, done, stop }
+}

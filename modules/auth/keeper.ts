@@ -1,0 +1,124 @@
+import { fromBech32, toBech32 } from '@cosmjs/encoding'
+import { BaseAccount, ModuleAccount, Params } from 'cosmjs-types/cosmos/auth/v1beta1/auth'
+import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
+import { Any as AnyType, type Any } from 'cosmjs-types/google/protobuf/any'
+import type { Context, QueryContext } from '../../chain/context.ts'
+import type { KVStore } from '../../chain/store/types.ts'
+import { sha256, SECP256K1_PUBKEY_TYPE } from '../../chain/tx/crypto.ts'
+import type { Account, AuthParams } from '../../chain/tx/ante.ts'
+
+export const MODULE = 'auth'
+export const BECH32_PREFIX = 'beryl'
+
+// Store layout (keys under "auth/"):
+const PARAMS_KEY = Uint8Array.of(0x00)
+const ACCOUNT_PREFIX = Uint8Array.of(0x01) // 0x01 | address bytes → module or base account (protobuf Any)
+const NEXT_NUMBER_KEY = Uint8Array.of(0x02)
+
+export const DEFAULT_PARAMS: Params = {
+  maxMemoCharacters: 256n,
+  txSigLimit: 7n,
+  txSizeCostPerByte: 10n,
+  sigVerifyCostEd25519: 590n,
+  sigVerifyCostSecp256k1: 1000n,
+}
+
+export const accountKey = (addr: Uint8Array) => Buffer.concat([ACCOUNT_PREFIX, addr])
+export { ACCOUNT_PREFIX }
+
+/** The address of a module account: sha256(name)[:20], as the SDK's `address.Module`. */
+export function moduleAddress(name: string): string {
+  return toBech32(BECH32_PREFIX, sha256(Buffer.from(name, 'utf8')).subarray(0, 20))
+}
+
+export interface StoredAccount extends Account {
+  /** Set for module accounts (which hold funds for a module and never sign). */
+  moduleName?: string
+  permissions?: string[]
+}
+
+export function encodeAccount(a: StoredAccount): Any {
+  const base: BaseAccount = {
+    address: a.address,
+    pubKey: a.pubKey ? { typeUrl: SECP256K1_PUBKEY_TYPE, value: PubKey.encode({ key: a.pubKey }).finish() } : undefined,
+    accountNumber: a.accountNumber,
+    sequence: a.sequence,
+  }
+  if (a.moduleName !== undefined) {
+    return { typeUrl: '/cosmos.auth.v1beta1.ModuleAccount', value: ModuleAccount.encode({ baseAccount: base, name: a.moduleName, permissions: a.permissions ?? [] }).finish() }
+  }
+  return { typeUrl: '/cosmos.auth.v1beta1.BaseAccount', value: BaseAccount.encode(base).finish() }
+}
+
+export function decodeAccount(any: Any): StoredAccount {
+  if (any.typeUrl === '/cosmos.auth.v1beta1.ModuleAccount') {
+    const m = ModuleAccount.decode(any.value)
+    const b = m.baseAccount!
+    return { address: b.address, accountNumber: b.accountNumber, sequence: b.sequence, moduleName: m.name, permissions: m.permissions }
+  }
+  const b = BaseAccount.decode(any.value)
+  return {
+    address: b.address, accountNumber: b.accountNumber, sequence: b.sequence,
+    pubKey: b.pubKey ? PubKey.decode(b.pubKey.value).key : undefined,
+  }
+}
+
+// Accounts are stored as Any bytes (type url + value), so queries return them unchanged.
+
+/** Accounts, their numbers, sequences and keys. Other modules use it through this class only. */
+export class AuthKeeper {
+  readonly prefix = BECH32_PREFIX
+
+  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+
+  params(ctx: Context | QueryContext): Params {
+    const v = this.kv(ctx).get(PARAMS_KEY)
+    return v ? Params.decode(v) : DEFAULT_PARAMS
+  }
+
+  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+
+  authParams(ctx: Context): AuthParams { return this.params(ctx) }
+
+  getAccount(ctx: Context | QueryContext, address: string): StoredAccount | undefined {
+    let data: Uint8Array
+    try { data = fromBech32(address).data } catch { return undefined }
+    const v = this.kv(ctx).get(accountKey(data))
+    return v ? decodeAccount(AnyType.decode(v)) : undefined
+  }
+
+  setAccount(ctx: Context, a: StoredAccount): void {
+    this.kv(ctx).set(accountKey(fromBech32(a.address).data), AnyType.encode(encodeAccount(a)).finish())
+  }
+
+  private nextAccountNumber(ctx: Context): bigint {
+    const kv = this.kv(ctx)
+    const v = kv.get(NEXT_NUMBER_KEY)
+    const n = v ? BigInt(Buffer.from(v).toString('ascii')) : 0n
+    kv.set(NEXT_NUMBER_KEY, Buffer.from(String(n + 1n), 'ascii'))
+    return n
+  }
+
+  /** The account at `address`, created (with the next account number) if it does not exist yet. */
+  ensureAccount(ctx: Context, address: string): StoredAccount {
+    const existing = this.getAccount(ctx, address)
+    if (existing) return existing
+    const a: StoredAccount = { address, accountNumber: this.nextAccountNumber(ctx), sequence: 0n }
+    this.setAccount(ctx, a)
+    return a
+  }
+
+  /** The module account `name`, created with `permissions` on first use. */
+  ensureModuleAccount(ctx: Context, name: string, permissions: string[] = []): StoredAccount {
+    const address = moduleAddress(name)
+    const existing = this.getAccount(ctx, address)
+    if (existing?.moduleName !== undefined) return existing
+    const a: StoredAccount = { address, accountNumber: existing?.accountNumber ?? this.nextAccountNumber(ctx), sequence: 0n, moduleName: name, permissions }
+    this.setAccount(ctx, a)
+    return a
+  }
+
+  isModuleAccount(ctx: Context, address: string): boolean {
+    return this.getAccount(ctx, address)?.moduleName !== undefined
+  }
+}

@@ -1,0 +1,151 @@
+import { fromBech32 } from '@cosmjs/encoding'
+import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin'
+import type { Context, QueryContext } from '../../chain/context.ts'
+import { ChainError, SdkErrors, registerError } from '../../chain/errors.ts'
+import { event } from '../../chain/events.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
+import { moduleAddress, type AuthKeeper } from '../auth/index.ts'
+
+export const MODULE = 'bank'
+export const FEE_COLLECTOR = 'fee_collector'
+
+export const BankErrors = {
+  SendDisabled: registerError(MODULE, 2, 'send transactions are disabled'),
+  BlockedAddress: registerError(MODULE, 3, 'the address is not allowed to receive funds through bank sends'),
+}
+
+// Store layout (keys under "bank/"):
+const SUPPLY_PREFIX = Uint8Array.of(0x00) //  0x00 | denom → total supply (decimal ASCII)
+const BALANCE_PREFIX = Uint8Array.of(0x02) // 0x02 | len(addr) | addr | denom → amount (decimal ASCII)
+
+const MAX_AMOUNT = (1n << 256n) - 1n
+const DENOM_RE = /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/
+
+export const balancePrefix = (addr: Uint8Array) => Buffer.concat([BALANCE_PREFIX, Uint8Array.of(addr.length), addr])
+export const balanceKey = (addr: Uint8Array, denom: string) => Buffer.concat([balancePrefix(addr), Buffer.from(denom, 'utf8')])
+export const supplyKey = (denom: string) => Buffer.concat([SUPPLY_PREFIX, Buffer.from(denom, 'utf8')])
+export { SUPPLY_PREFIX, BALANCE_PREFIX }
+
+const encodeAmount = (n: bigint) => Buffer.from(n.toString(), 'ascii')
+const decodeAmount = (v: Uint8Array | undefined) => (v ? BigInt(Buffer.from(v).toString('ascii')) : 0n)
+
+/** Checks a coin list: valid denoms, positive amounts within 256 bits, no denom twice. */
+export function validateCoins(coins: Coin[], what = 'amount'): Array<{ denom: string; amount: bigint }> {
+  if (coins.length === 0) throw SdkErrors.InvalidCoins.with(`${what} is empty`)
+  const seen = new Set<string>()
+  return coins.map((c) => {
+    if (!DENOM_RE.test(c.denom)) throw SdkErrors.InvalidCoins.with(`invalid denom ${JSON.stringify(c.denom)} in ${what}`)
+    if (seen.has(c.denom)) throw SdkErrors.InvalidCoins.with(`duplicate denom ${c.denom} in ${what}`)
+    seen.add(c.denom)
+    if (!/^\d{1,78}$/.test(c.amount)) throw SdkErrors.InvalidCoins.with(`invalid amount ${JSON.stringify(c.amount)} for ${c.denom}`)
+    const amount = BigInt(c.amount)
+    if (amount === 0n) throw SdkErrors.InvalidCoins.with(`${what} of ${c.denom} must be positive`)
+    if (amount > MAX_AMOUNT) throw SdkErrors.InvalidCoins.with(`${what} of ${c.denom} exceeds 2^256-1`)
+    return { denom: c.denom, amount }
+  })
+}
+
+export const formatCoins = (coins: Array<{ denom: string; amount: bigint | string }>) =>
+  coins.map((c) => `${c.amount}${c.denom}`).join(',')
+
+/** Balances and supply. Every movement of funds goes through `send`, which keeps supply intact. */
+export class BankKeeper {
+  constructor(private readonly auth: AuthKeeper) {}
+
+  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+
+  balance(ctx: Context | QueryContext, address: string, denom: string): bigint {
+    return decodeAmount(this.kv(ctx).get(balanceKey(fromBech32(address).data, denom)))
+  }
+
+  async allBalances(ctx: Context | QueryContext, address: string): Promise<Coin[]> {
+    const prefix = balancePrefix(fromBech32(address).data)
+    const out: Coin[] = []
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix) })) {
+      out.push({ denom: Buffer.from(k.subarray(prefix.length)).toString('utf8'), amount: decodeAmount(v).toString() })
+    }
+    return out
+  }
+
+  supply(ctx: Context | QueryContext, denom: string): bigint { return decodeAmount(this.kv(ctx).get(supplyKey(denom))) }
+
+  private setBalance(ctx: Context, addr: Uint8Array, denom: string, amount: bigint): void {
+    const kv = this.kv(ctx)
+    if (amount === 0n) kv.delete(balanceKey(addr, denom))
+    else kv.set(balanceKey(addr, denom), encodeAmount(amount))
+  }
+
+  private subtract(ctx: Context, address: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    const addr = fromBech32(address).data
+    for (const c of coins) {
+      const have = decodeAmount(this.kv(ctx).get(balanceKey(addr, c.denom)))
+      if (have < c.amount) {
+        throw SdkErrors.InsufficientFunds.with(`spendable balance ${have}${c.denom} is smaller than ${c.amount}${c.denom}`)
+      }
+      this.setBalance(ctx, addr, c.denom, have - c.amount)
+    }
+  }
+
+  private add(ctx: Context, address: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    const addr = fromBech32(address).data
+    for (const c of coins) {
+      const have = decodeAmount(this.kv(ctx).get(balanceKey(addr, c.denom)))
+      this.setBalance(ctx, addr, c.denom, have + c.amount)
+    }
+  }
+
+  /** Moves coins between accounts, creating the recipient's account on first receipt. */
+  send(ctx: Context, from: string, to: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    this.subtract(ctx, from, coins)
+    this.auth.ensureAccount(ctx, to)
+    this.add(ctx, to, coins)
+    const amount = formatCoins(coins)
+    ctx.emit(
+      event('coin_spent', { spender: from, amount }),
+      event('coin_received', { receiver: to, amount }),
+      event('transfer', { recipient: to, sender: from, amount }),
+      event('message', { sender: from }),
+    )
+  }
+
+  sendFromAccountToModule(ctx: Context, from: string, module: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    this.auth.ensureModuleAccount(ctx, module)
+    this.send(ctx, from, moduleAddress(module), coins)
+  }
+
+  sendFromModuleToAccount(ctx: Context, module: string, to: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    this.send(ctx, moduleAddress(module), to, coins)
+  }
+
+  sendFromModuleToModule(ctx: Context, from: string, to: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    this.auth.ensureModuleAccount(ctx, to)
+    this.send(ctx, moduleAddress(from), moduleAddress(to), coins)
+  }
+
+  /** Creates coins in a module account (genesis and modules with the minter permission only). */
+  mint(ctx: Context, module: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    const address = this.auth.ensureModuleAccount(ctx, module).address
+    this.add(ctx, address, coins)
+    for (const c of coins) this.kv(ctx).set(supplyKey(c.denom), encodeAmount(this.supply(ctx, c.denom) + c.amount))
+    ctx.emit(event('coinbase', { minter: address, amount: formatCoins(coins) }))
+  }
+
+  /** Genesis only: credits an account and the supply. */
+  initBalance(ctx: Context, address: string, coins: Array<{ denom: string; amount: bigint }>): void {
+    this.auth.ensureAccount(ctx, address)
+    this.add(ctx, address, coins)
+    for (const c of coins) this.kv(ctx).set(supplyKey(c.denom), encodeAmount(this.supply(ctx, c.denom) + c.amount))
+  }
+
+  /** Used by the ante: the fee goes to the fee collector module account. */
+  deductFee(ctx: Context, payer: string, fee: Coin[]): void {
+    try {
+      this.sendFromAccountToModule(ctx, payer, FEE_COLLECTOR, fee.map((c) => ({ denom: c.denom, amount: BigInt(c.amount) })))
+    } catch (err) {
+      if (err instanceof ChainError && SdkErrors.InsufficientFunds.is(err)) {
+        throw SdkErrors.InsufficientFunds.with(`${err.message.replace(/: insufficient funds$/, '')}: insufficient funds to pay the fee`)
+      }
+      throw err
+    }
+  }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what Beryl needs, skipping what is already there: npm dependencies and the pinned
+# CometBFT (built with `go install` into the project's .bin/). Safe to run again and again.
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$ROOT"
+COMETBFT_VERSION=0.38.25
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+node_major_minor=$(node -p 'process.versions.node.split(".").slice(0,2).join(".")' 2>/dev/null || echo 0.0)
+if ! node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=19)?0:1)' 2>/dev/null; then
+  say "Node.js >= 20.19 is required (found ${node_major_minor}). Install it from https://nodejs.org or your package manager."
+  exit 1
+fi
+
+# npm dependencies: reinstall when the lockfile changed since the last install.
+# onnxruntime-node's install script downloads CUDA libraries; the CPU build ships in the package.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm dependencies (npm ci)…"
+  ONNXRUNTIME_NODE_INSTALL=skip npm ci --no-audit --no-fund --loglevel=error >&2
+  touch node_modules/.package-lock.json
+else
+  say "npm dependencies are installed"
+fi
+
+# CometBFT, pinned.
+BIN="$ROOT/.bin/cometbft"
+if [ -x "$BIN" ] && [ "$("$BIN" version 2>/dev/null)" = "$COMETBFT_VERSION" ]; then
+  say "CometBFT v$COMETBFT_VERSION is installed"
+else
+  if ! command -v go >/dev/null 2>&1; then
+    say "Go is not installed. CometBFT v$COMETBFT_VERSION is built from source with Go >= 1.22:"
+    say "  install Go (https://go.dev/dl), then run this again."
+    exit 1
+  fi
+  go_version=$(go env GOVERSION | sed 's/^go//')
+  if [ "$(printf '1.22\n%s\n' "$go_version" | sort -V | head -1)" != "1.22" ]; then
+    say "Go $go_version is too old; CometBFT v$COMETBFT_VERSION needs Go >= 1.22."
+    exit 1
+  fi
+  say "building CometBFT v$COMETBFT_VERSION with go install (about a minute)…"
+  mkdir -p "$ROOT/.bin"
+  GOBIN="$ROOT/.bin" GOFLAGS=-mod=mod go install "github.com/cometbft/cometbft/cmd/cometbft@v$COMETBFT_VERSION" >&2
+  [ "$("$BIN" version)" = "$COMETBFT_VERSION" ] || { say "the installed CometBFT reports $("$BIN" version), expected $COMETBFT_VERSION"; exit 1; }
+  say "CometBFT v$COMETBFT_VERSION installed in .bin/"
+fi

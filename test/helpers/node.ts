@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { readAppConfig } from '../../chain/node/config.ts'
+import { createDevnetHome, pickPorts, waitForHeight, type DevnetAccount } from '../../cli/devnet.ts'
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
+export const BERYLD = path.join(ROOT, 'bin', 'beryld')
+
+export interface TestNode {
+  home: string
+  rpc: string
+  abciPort: number
+  chainId: string
+  accounts: DevnetAccount[]
+  process: ChildProcess
+  output: () => string
+  /** SIGTERM and wait for a clean exit; returns the exit code. */
+  stop(): Promise<number | null>
+  /** SIGKILL the beryld process (CometBFT then stops on its own when the ABCI connection drops). */
+  kill9(): Promise<void>
+  start(): Promise<void>
+  height(): Promise<bigint>
+  cleanup(): Promise<void>
+}
+
+/** A real single-validator node: `beryld start` (ABCI app + CometBFT child) in a temp home on free ports. */
+export async function startTestNode(opts: { accounts?: number; chainId?: string } = {}): Promise<TestNode> {
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-test-'))
+  const chainId = opts.chainId ?? 'beryl-test-1'
+  const ports = await pickPorts(true)
+  const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports })
+  // Fast blocks keep the suite short.
+  const cfgFile = path.join(home, 'config', 'config.toml')
+  fs.writeFileSync(cfgFile, fs.readFileSync(cfgFile, 'utf8').replace(/^timeout_commit = .*$/m, 'timeout_commit = "200ms"'))
+  const rpc = readAppConfig(home).cometbft.rpc
+  let out = ''
+  const node: TestNode = {
+    home, rpc, abciPort: ports.abci, chainId, accounts,
+    process: undefined as unknown as ChildProcess,
+    output: () => out,
+    async start() {
+      const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
+      child.stdout!.on('data', (d) => { out += d })
+      child.stderr!.on('data', (d) => { out += d })
+      node.process = child
+      const exited = new Promise<string>((resolve) => child.once('exit', (c, s) => resolve(`beryld exited (${s ?? c}):\n${out}`)))
+      await waitForHeight(rpc, 1n, exited)
+    },
+    async stop() {
+      const p = node.process
+      if (p.exitCode !== null || p.signalCode !== null) return p.exitCode
+      const done = new Promise<number | null>((resolve) => p.once('exit', (c) => resolve(c)))
+      p.kill('SIGTERM')
+      return done
+    },
+    async kill9() {
+      const p = node.process
+      const done = new Promise<void>((resolve) => p.once('exit', () => resolve()))
+      p.kill('SIGKILL')
+      await done
+      await waitForCometExit(home)
+    },
+    async height() {
+      const r = (await (await fetch(`${rpc}/status`)).json()) as { result: { sync_info: { latest_block_height: string } } }
+      return BigInt(r.result.sync_info.latest_block_height)
+    },
+    async cleanup() {
+      if (node.process && node.process.exitCode === null && node.process.signalCode === null) {
+        await node.stop()
+      }
+      await waitForCometExit(home)
+      fs.rmSync(home, { recursive: true, force: true })
+    },
+  }
+  await node.start()
+  return node
+}
+
+/** Waits until no CometBFT process uses this home (it exits by itself once its app is gone). */
+async function waitForCometExit(home: string): Promise<void> {
+  for (let i = 0; i < 150; i++) {
+    if (!cometPids(home).length) return
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  for (const pid of cometPids(home)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+}
+
+function cometPids(home: string): number[] {
+  const pids: number[] = []
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
+      if (cmd[0]?.endsWith('cometbft') && cmd.includes(home)) pids.push(Number(d))
+    } catch { /* raced */ }
+  }
+  return pids
+}
+
+export async function rpcCall(rpc: string, method: string, params: Record<string, unknown>): Promise<any> {
+  const res = await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  return res.json()
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+  const end = Date.now() + timeoutMs
+  for (;;) {
+    const v = await fn().catch(() => undefined)
+    if (v !== undefined) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 150))
+  }
+}
