@@ -29,6 +29,8 @@ export interface AppOptions {
   /** Extra queries served by the runtime itself (e.g. the tx service). */
   queries?: QueryRoute[]
   log?: (msg: string) => void
+  /** Test hook: called around the commit write (crash tests kill the process here). */
+  onCommit?: (stage: 'before-write' | 'after-write', height: bigint) => void
 }
 
 /** Chain-level values kept in state under the runtime's own prefix. */
@@ -243,7 +245,9 @@ export class BerylApp implements AbciApplication {
   async commit(): Promise<Partial<ResponseCommit>> {
     const c = this.finalized
     if (!c) throw new Error('Commit without a finalized block')
+    this.opts.onCommit?.('before-write', c.height)
     await this.committed.commit(c.store.changes(), c.height, c.appHash, c.ltHash)
+    this.opts.onCommit?.('after-write', c.height)
     this.finalized = undefined
     this.genesis = undefined
     this.checkState = new CacheStore(this.committed)

@@ -44,6 +44,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     minGasPrice: cfg['minimum-gas-prices'] ? parseGasPrice(cfg['minimum-gas-prices']) : undefined,
     queries: txServiceQueries({ simulate: (tx) => app.simulate(tx), cometRpcUrl: cfg.cometbft?.rpc }),
     log,
+    onCommit: faultInjection(log),
   })
   const abci = new AbciServer(app, { log })
   const { host, port } = parseHostPort(cfg.abci.address)
@@ -81,4 +82,21 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     })
   }
   return { app, store, abci, comet, done, stop }
+}
+
+/**
+ * Crash tests set BERYL_FAULT=<before-write|after-write>:<height> to kill the process at that
+ * point of Commit, exercising both of CometBFT's replay paths at restart. Unset in normal runs.
+ */
+function faultInjection(log: (m: string) => void): ((stage: string, height: bigint) => void) | undefined {
+  const spec = process.env.BERYL_FAULT
+  if (!spec) return undefined
+  const m = /^(before-write|after-write):(\d+)$/.exec(spec)
+  if (!m) throw new Error(`invalid BERYL_FAULT ${JSON.stringify(spec)}; expected before-write:<height> or after-write:<height>`)
+  return (stage, height) => {
+    if (stage === m[1] && height === BigInt(m[2]!)) {
+      log(`beryld: BERYL_FAULT: killing the process ${stage} of height ${height}`)
+      process.kill(process.pid, 'SIGKILL')
+    }
+  }
 }

@@ -21,7 +21,9 @@ export interface TestNode {
   stop(): Promise<number | null>
   /** SIGKILL the beryld process (CometBFT then stops on its own when the ABCI connection drops). */
   kill9(): Promise<void>
-  start(): Promise<void>
+  start(env?: Record<string, string>): Promise<void>
+  /** Starts with a fault armed and waits for the process to die of it. */
+  startAndCrash(env: Record<string, string>): Promise<void>
   height(): Promise<bigint>
   cleanup(): Promise<void>
 }
@@ -41,13 +43,21 @@ export async function startTestNode(opts: { accounts?: number; chainId?: string 
     home, rpc, abciPort: ports.abci, chainId, accounts,
     process: undefined as unknown as ChildProcess,
     output: () => out,
-    async start() {
-      const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
+    async start(env: Record<string, string> = {}) {
+      const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
       child.stdout!.on('data', (d) => { out += d })
       child.stderr!.on('data', (d) => { out += d })
       node.process = child
       const exited = new Promise<string>((resolve) => child.once('exit', (c, s) => resolve(`beryld exited (${s ?? c}):\n${out}`)))
       await waitForHeight(rpc, 1n, exited)
+    },
+    async startAndCrash(env) {
+      const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+      child.stdout!.on('data', (d) => { out += d })
+      child.stderr!.on('data', (d) => { out += d })
+      node.process = child
+      await new Promise<void>((resolve) => child.once('exit', () => resolve()))
+      await waitForCometExit(home)
     },
     async stop() {
       const p = node.process

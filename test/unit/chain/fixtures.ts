@@ -1,0 +1,78 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
+import { SigningStargateClient } from '@cosmjs/stargate'
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { BerylApp } from '../../../chain/app.ts'
+import { CommittedStore } from '../../../chain/store/leveldb.ts'
+import { parseGasPrice } from '../../../chain/tx/ante.ts'
+import { BECH32_PREFIX, DENOM, berylModules } from '../../../modules/index.ts'
+
+export const CHAIN_ID = 'beryl-unit-1'
+
+// Fixed mnemonics: the fixtures must be identical on every run and machine.
+export const MNEMONICS = [
+  'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about',
+  'legal winner thank year wave sausage worth useful legal winner thank yellow',
+  'letter advice cage absurd amount doctor acoustic avoid letter advice cage above',
+]
+
+export interface Wallet { address: string; accountNumber: bigint; sign(msgs: unknown[], sequence: number, opts?: { gas?: string; fee?: string; memo?: string; feeDenom?: string }): Promise<Uint8Array> }
+
+export async function wallets(): Promise<Wallet[]> {
+  const out: Wallet[] = []
+  for (const m of MNEMONICS) {
+    const w = await DirectSecp256k1HdWallet.fromMnemonic(m, { prefix: BECH32_PREFIX })
+    const [{ address }] = (await w.getAccounts()) as [{ address: string }]
+    const signer = await SigningStargateClient.offline(w)
+    out.push({
+      address,
+      accountNumber: 0n,
+      async sign(msgs, sequence, opts = {}) {
+        const fee = { amount: [{ denom: opts.feeDenom ?? DENOM, amount: opts.fee ?? '10000' }], gas: opts.gas ?? '200000' }
+        const tx = await signer.sign(address, msgs as never, fee, opts.memo ?? '', { accountNumber: Number(this.accountNumber), sequence, chainId: CHAIN_ID })
+        return TxRaw.encode(tx).finish()
+      },
+    })
+  }
+  // Genesis assigns account numbers in address order.
+  const sorted = [...out].sort((a, b) => (a.address < b.address ? -1 : 1))
+  sorted.forEach((w, i) => { w.accountNumber = BigInt(i) })
+  return out
+}
+
+export const send = (from: string, to: string, amount: string) => ({
+  typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: from, toAddress: to, amount: [{ denom: DENOM, amount }] },
+})
+
+export async function openApp(dir?: string): Promise<{ app: BerylApp; store: CommittedStore; dir: string; close(): Promise<void> }> {
+  const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-unit-'))
+  const store = await CommittedStore.open(path.join(d, 'application.db'))
+  const { modules, ante } = berylModules()
+  const app = new BerylApp(store, { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM, minGasPrice: parseGasPrice('0.025uberyl') })
+  return { app, store, dir: d, async close() { await store.close(); if (!dir) fs.rmSync(d, { recursive: true, force: true }) } }
+}
+
+export function genesisState(addresses: string[], amount = '1000000000') {
+  return Buffer.from(JSON.stringify({
+    auth: { accounts: addresses.map((address) => ({ address })) },
+    bank: { balances: addresses.map((address) => ({ address, coins: [{ denom: DENOM, amount }] })) },
+  }))
+}
+
+export async function initChain(app: BerylApp, addresses: string[]) {
+  return app.initChain({
+    time: { seconds: 1_700_000_000n, nanos: 0 }, chainId: CHAIN_ID,
+    consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
+    validators: [], appStateBytes: genesisState(addresses), initialHeight: 1n,
+  })
+}
+
+export function blockRequest(height: bigint, txs: Uint8Array[]) {
+  return {
+    txs, decidedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 250n)),
+    height, time: { seconds: 1_700_000_000n + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32),
+    proposerAddress: new Uint8Array(20).fill(7),
+  }
+}
