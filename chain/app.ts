@@ -4,6 +4,7 @@ import type {
   RequestProcessProposal, RequestQuery, ResponseCheckTx, ResponseCommit, ResponseFinalizeBlock,
   ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery,
 } from 'cosmjs-types/tendermint/abci/types'
+import { AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import type { AbciApplication } from './abci/types.ts'
 import { Context, QueryContext, type BlockInfo } from './context.ts'
 import { ChainError, SdkErrors, toChainError } from './errors.ts'
@@ -31,6 +32,15 @@ export interface AppOptions {
   log?: (msg: string) => void
   /** Test hook: called around the commit write (crash tests kill the process here). */
   onCommit?: (stage: 'before-write' | 'after-write', height: bigint) => void
+}
+
+/** The gas limit a tx declares, read without a full decode (undefined if it does not parse). */
+function peekGasLimit(tx: Uint8Array): bigint | undefined {
+  try {
+    return AuthInfo.decode(TxRaw.decode(tx).authInfoBytes).fee?.gasLimit
+  } catch {
+    return undefined
+  }
 }
 
 /** Chain-level values kept in state under the runtime's own prefix. */
@@ -174,7 +184,8 @@ export class BerylApp implements AbciApplication {
       height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
     })
     const r = await runTx(this.env, this.checkState, block, req.type === 1 ? 'recheck' : 'check', req.tx)
-    return { code: r.code, codespace: r.codespace, log: r.log, gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events }
+    // No events: CometBFT neither indexes nor forwards CheckTx events, and encoding them costs.
+    return { code: r.code, codespace: r.codespace, log: r.log, gasWanted: r.gasWanted, gasUsed: r.gasUsed }
   }
 
   async prepareProposal(req: RequestPrepareProposal): Promise<Partial<ResponsePrepareProposal>> {
@@ -193,11 +204,12 @@ export class BerylApp implements AbciApplication {
     for (const tx of req.txs) {
       const size = BigInt(tx.length)
       if (bytes + size > req.maxTxBytes) continue
-      const scratch = new CacheStore(store)
-      const r = await runTx(this.env, scratch, block, 'deliver', tx)
+      // Skip a tx whose gas limit no longer fits before paying to execute it.
+      if (maxGas >= 0n && gas + (peekGasLimit(tx) ?? 0n) > maxGas) continue
+      // runTx writes nothing for a rejected tx, and the gas check above used the declared limit,
+      // so the tx runs directly on the block state.
+      const r = await runTx(this.env, store, block, 'deliver', tx)
       if (r.rejected) continue
-      if (maxGas >= 0n && gas + r.gasWanted > maxGas) continue
-      scratch.writeTo(store)
       bytes += size
       gas += r.gasWanted
       kept.push(tx)

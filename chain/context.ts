@@ -3,6 +3,13 @@ import { GasMeter, GasStore } from './gas.ts'
 import { PrefixStore } from './store/prefix.ts'
 import type { KVStore } from './store/types.ts'
 
+const prefixes = new Map<string, Uint8Array>()
+const storePrefix = (name: string): Uint8Array => {
+  let p = prefixes.get(name)
+  if (!p) { p = new Uint8Array(Buffer.from(`${name}/`, 'ascii')); prefixes.set(name, p) }
+  return p
+}
+
 /** How a state transition is being run: it decides what is checked and what is kept. */
 export type ExecMode = 'check' | 'recheck' | 'simulate' | 'deliver' | 'genesis'
 
@@ -33,7 +40,7 @@ export class Context {
 
   /** The store of module `name`: keys live under `name/`, and every access is charged. */
   kv(name: string): KVStore {
-    return new PrefixStore(new GasStore(this.store, this.gas), Buffer.from(`${name}/`, 'ascii'))
+    return new PrefixStore(new GasStore(this.store, this.gas), storePrefix(name))
   }
 
   emit(...events: Event[]): void { this.events.push(...events) }
@@ -45,5 +52,5 @@ export class Context {
 /** Queries read committed state; no gas is charged, results are bounded by their own limits. */
 export class QueryContext {
   constructor(readonly store: KVStore, readonly height: bigint, readonly chainId: string) {}
-  kv(name: string): KVStore { return new PrefixStore(this.store, Buffer.from(`${name}/`, 'ascii')) }
+  kv(name: string): KVStore { return new PrefixStore(this.store, storePrefix(name)) }
 }

@@ -75,6 +75,9 @@ export class AbciServer {
         fail(err instanceof FrameError ? err.message : `bad frame: ${String(err)}`)
         return
       }
+      if (frames.length === 0) return
+      // Answers to one chunk's requests leave in one write (CometBFT pipelines CheckTx in batches).
+      pending = pending.then(() => { if (!socket.destroyed) socket.cork() })
       for (const body of frames) {
         // Copy: the reader's buffer is reused, and handling is asynchronous.
         const bytes = Uint8Array.from(body)
@@ -85,6 +88,7 @@ export class AbciServer {
           if (!socket.destroyed) socket.write(frame(response.bytes))
         })
       }
+      pending = pending.then(() => { if (!socket.destroyed) socket.uncork() })
     })
     socket.on('error', () => {})
     socket.on('close', () => { closed = true; this.sockets.delete(socket) })

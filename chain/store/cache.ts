@@ -14,9 +14,15 @@ export class CacheStore implements KVStore {
   constructor(private readonly parent: KVStore | ReadOnlyParent) {}
 
   get(key: Key): Value | undefined {
-    const w = this.writes.get(toMapKey(key))
+    return this.lookup(toMapKey(key), key)
+  }
+
+  /** A read with the map key already computed: nested overlays convert each key once. */
+  lookup(mk: string, key: Key): Value | undefined {
+    const w = this.writes.get(mk)
     if (w !== undefined) return w === DELETED ? undefined : w
-    return this.parent.get(key)
+    const p = this.parent
+    return p instanceof CacheStore ? p.lookup(mk, key) : p.get(key)
   }
 
   has(key: Key): boolean { return this.get(key) !== undefined }

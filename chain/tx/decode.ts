@@ -1,10 +1,9 @@
-import { fromBech32 } from '@cosmjs/encoding'
 import { AuthInfo, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing'
 import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
 import { SdkErrors } from '../errors.ts'
 import type { MsgRoute } from '../module.ts'
-import { SECP256K1_PUBKEY_TYPE, sha256 } from './crypto.ts'
+import { SECP256K1_PUBKEY_TYPE, decodeBech32, sha256 } from './crypto.ts'
 
 export const TX_LIMITS = {
   maxTxBytes: 1024 * 1024,
@@ -103,7 +102,7 @@ export function decodeTx(bytes: Uint8Array, routes: Map<string, MsgRoute>, opts:
 export function checkAddress(address: string, prefix: string): Uint8Array {
   let data: Uint8Array, p: string
   try {
-    ({ prefix: p, data } = fromBech32(address))
+    ({ prefix: p, data } = decodeBech32(address))
   } catch (err) {
     throw SdkErrors.InvalidAddress.with(`invalid address ${JSON.stringify(address)}`)
   }

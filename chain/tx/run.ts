@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import type { Any } from 'cosmjs-types/google/protobuf/any'
 import { Context, type BlockInfo, type ExecMode } from '../context.ts'
@@ -28,6 +29,21 @@ export interface TxEnv extends AnteOptions {
   feeDenom: string
 }
 
+// A tx is decoded in CheckTx, again in PrepareProposal and at every RECHECK. Decoding is a pure
+// function of its bytes (and the fixed routes), so the result is kept, keyed by content hash.
+// Decoded txs are treated as immutable everywhere.
+const decodedCache = new Map<string, DecodedTx>()
+const DECODED_MAX = 20_000
+function decodeCached(env: TxEnv, bytes: Uint8Array): DecodedTx {
+  const id = createHash('sha256').update(bytes).digest('base64')
+  const hit = decodedCache.get(id)
+  if (hit) return hit
+  const tx = decodeTx(bytes, env.routes, { feeDenom: env.feeDenom, bech32Prefix: env.bech32Prefix })
+  if (decodedCache.size >= DECODED_MAX) decodedCache.delete(decodedCache.keys().next().value!)
+  decodedCache.set(id, tx)
+  return tx
+}
+
 function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event[], rejected: boolean): TxResult {
   const e = toChainError(err)
   return { code: e.code, codespace: e.codespace, log: e.message, data: new Uint8Array(), gasWanted, gasUsed, events, rejected, msgResponses: [] }
@@ -41,7 +57,9 @@ function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event
 export async function runTx(env: TxEnv, store: KVStore, block: BlockInfo, mode: ExecMode, bytes: Uint8Array): Promise<TxResult> {
   let tx: DecodedTx
   try {
-    tx = decodeTx(bytes, env.routes, { simulate: mode === 'simulate', feeDenom: env.feeDenom, bech32Prefix: env.bech32Prefix })
+    tx = mode === 'simulate'
+      ? decodeTx(bytes, env.routes, { simulate: true, feeDenom: env.feeDenom, bech32Prefix: env.bech32Prefix })
+      : decodeCached(env, bytes)
   } catch (err) {
     return failure(err, 0n, 0n, [], true)
   }

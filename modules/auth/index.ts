@@ -1,10 +1,10 @@
-import { fromBech32 } from '@cosmjs/encoding'
 import {
   QueryAccountRequest, QueryAccountResponse, QueryAccountsRequest, QueryAccountsResponse,
   Bech32PrefixResponse, QueryModuleAccountByNameRequest, QueryModuleAccountByNameResponse,
   QueryParamsResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query'
 import { Any } from 'cosmjs-types/google/protobuf/any'
+import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context } from '../../chain/context.ts'
 import { SdkErrors } from '../../chain/errors.ts'
 import type { Module, QueryRoute } from '../../chain/module.ts'
@@ -92,7 +92,7 @@ export function authModule(keeper: AuthKeeper): Module {
       const addrs = [...new Set((g.accounts ?? []).map((a) => a.address))].sort()
       for (const a of addrs) {
         checkAddress(a, BECH32_PREFIX)
-        fromBech32(a)
+        decodeBech32(a)
         keeper.ensureAccount(ctx, a)
       }
     },

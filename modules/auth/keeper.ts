@@ -1,7 +1,8 @@
-import { fromBech32, toBech32 } from '@cosmjs/encoding'
+import { toBech32 } from '@cosmjs/encoding'
 import { BaseAccount, ModuleAccount, Params } from 'cosmjs-types/cosmos/auth/v1beta1/auth'
 import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
 import { Any as AnyType, type Any } from 'cosmjs-types/google/protobuf/any'
+import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context, QueryContext } from '../../chain/context.ts'
 import type { KVStore } from '../../chain/store/types.ts'
 import { sha256, SECP256K1_PUBKEY_TYPE } from '../../chain/tx/crypto.ts'
@@ -63,6 +64,20 @@ export function decodeAccount(any: Any): StoredAccount {
   }
 }
 
+// Accounts are read on every tx: decoding is memoized on the stored bytes (callers copy before
+// changing an account, so sharing the decoded object is safe).
+const decodedAccounts = new Map<string, StoredAccount>()
+function decodeStored(v: Uint8Array): StoredAccount {
+  const id = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1')
+  let a = decodedAccounts.get(id)
+  if (!a) {
+    a = Object.freeze(decodeAccount(AnyType.decode(v))) as StoredAccount
+    if (decodedAccounts.size >= 50_000) decodedAccounts.delete(decodedAccounts.keys().next().value!)
+    decodedAccounts.set(id, a)
+  }
+  return a
+}
+
 // Accounts are stored as Any bytes (type url + value), so queries return them unchanged.
 
 /** Accounts, their numbers, sequences and keys. Other modules use it through this class only. */
@@ -71,9 +86,15 @@ export class AuthKeeper {
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
 
+  private lastParams?: { raw: Uint8Array; params: Params }
+
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
-    return v ? Params.decode(v) : DEFAULT_PARAMS
+    if (!v) return DEFAULT_PARAMS
+    // Read on every tx; decode only when the stored bytes change.
+    if (this.lastParams && Buffer.compare(this.lastParams.raw, v) === 0) return this.lastParams.params
+    this.lastParams = { raw: Uint8Array.from(v), params: Params.decode(v) }
+    return this.lastParams.params
   }
 
   setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
@@ -82,13 +103,13 @@ export class AuthKeeper {
 
   getAccount(ctx: Context | QueryContext, address: string): StoredAccount | undefined {
     let data: Uint8Array
-    try { data = fromBech32(address).data } catch { return undefined }
+    try { data = decodeBech32(address).data } catch { return undefined }
     const v = this.kv(ctx).get(accountKey(data))
-    return v ? decodeAccount(AnyType.decode(v)) : undefined
+    return v ? decodeStored(v) : undefined
   }
 
   setAccount(ctx: Context, a: StoredAccount): void {
-    this.kv(ctx).set(accountKey(fromBech32(a.address).data), AnyType.encode(encodeAccount(a)).finish())
+    this.kv(ctx).set(accountKey(decodeBech32(a.address).data), AnyType.encode(encodeAccount(a)).finish())
   }
 
   private nextAccountNumber(ctx: Context): bigint {

@@ -1,5 +1,5 @@
-import { fromBech32 } from '@cosmjs/encoding'
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin'
+import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { ChainError, SdkErrors, registerError } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
@@ -55,11 +55,11 @@ export class BankKeeper {
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
 
   balance(ctx: Context | QueryContext, address: string, denom: string): bigint {
-    return decodeAmount(this.kv(ctx).get(balanceKey(fromBech32(address).data, denom)))
+    return decodeAmount(this.kv(ctx).get(balanceKey(decodeBech32(address).data, denom)))
   }
 
   async allBalances(ctx: Context | QueryContext, address: string): Promise<Coin[]> {
-    const prefix = balancePrefix(fromBech32(address).data)
+    const prefix = balancePrefix(decodeBech32(address).data)
     const out: Coin[] = []
     for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix) })) {
       out.push({ denom: Buffer.from(k.subarray(prefix.length)).toString('utf8'), amount: decodeAmount(v).toString() })
@@ -76,7 +76,7 @@ export class BankKeeper {
   }
 
   private subtract(ctx: Context, address: string, coins: Array<{ denom: string; amount: bigint }>): void {
-    const addr = fromBech32(address).data
+    const addr = decodeBech32(address).data
     for (const c of coins) {
       const have = decodeAmount(this.kv(ctx).get(balanceKey(addr, c.denom)))
       if (have < c.amount) {
@@ -87,7 +87,7 @@ export class BankKeeper {
   }
 
   private add(ctx: Context, address: string, coins: Array<{ denom: string; amount: bigint }>): void {
-    const addr = fromBech32(address).data
+    const addr = decodeBech32(address).data
     for (const c of coins) {
       const have = decodeAmount(this.kv(ctx).get(balanceKey(addr, c.denom)))
       this.setBalance(ctx, addr, c.denom, have + c.amount)

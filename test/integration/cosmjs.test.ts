@@ -17,7 +17,7 @@ describe('cosmjs, unchanged, against a real node', function () {
   before(async () => {
     node = await startTestNode({ accounts: 3 })
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[0]!.mnemonic, { prefix: 'beryl' })
-    ;[{ address: alice }] = (await wallet.getAccounts()) as [{ address: string }]
+    alice = (await wallet.getAccounts())[0]!.address
     bob = node.accounts[1]!.address
     carol = node.accounts[2]!.address
     client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { gasPrice })
@@ -41,7 +41,7 @@ describe('cosmjs, unchanged, against a real node', function () {
     })
     it('getAccount of an unknown address is null', async () => {
       const fresh = await DirectSecp256k1HdWallet.generate(12, { prefix: 'beryl' })
-      const [{ address }] = (await fresh.getAccounts()) as [{ address: string }]
+      const address = (await fresh.getAccounts())[0]!.address
       assert.equal(await reader.getAccount(address), null)
     })
     it('getAccount and getSequence of a genesis account', async () => {

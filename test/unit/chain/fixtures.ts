@@ -24,14 +24,14 @@ export async function wallets(): Promise<Wallet[]> {
   const out: Wallet[] = []
   for (const m of MNEMONICS) {
     const w = await DirectSecp256k1HdWallet.fromMnemonic(m, { prefix: BECH32_PREFIX })
-    const [{ address }] = (await w.getAccounts()) as [{ address: string }]
+    const address = (await w.getAccounts())[0]!.address
     const signer = await SigningStargateClient.offline(w)
     out.push({
       address,
       accountNumber: 0n,
       async sign(msgs, sequence, opts = {}) {
         const fee = { amount: [{ denom: opts.feeDenom ?? DENOM, amount: opts.fee ?? '10000' }], gas: opts.gas ?? '200000' }
-        const tx = await signer.sign(address, msgs as never, fee, opts.memo ?? '', { accountNumber: Number(this.accountNumber), sequence, chainId: CHAIN_ID })
+        const tx = await signer.sign(address, msgs as never, fee, opts.memo ?? '', { accountNumber: this.accountNumber, sequence, chainId: CHAIN_ID })
         return TxRaw.encode(tx).finish()
       },
     })
@@ -71,7 +71,7 @@ export async function initChain(app: BerylApp, addresses: string[]) {
 
 export function blockRequest(height: bigint, txs: Uint8Array[]) {
   return {
-    txs, decidedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 250n)),
+    txs, decidedLastCommit: { round: 0, votes: [] }, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 250n)),
     height, time: { seconds: 1_700_000_000n + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32),
     proposerAddress: new Uint8Array(20).fill(7),
   }
