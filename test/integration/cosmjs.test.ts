@@ -2,6 +2,9 @@ import assert from 'node:assert/strict'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { BroadcastTxError, GasPrice, SigningStargateClient, StargateClient, calculateFee, type DeliverTxResponse } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { ServiceClientImpl } from 'cosmjs-types/cosmos/tx/v1beta1/service'
+import { QueryClient, createProtobufRpcClient } from '@cosmjs/stargate'
+import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import { startTestNode, type TestNode } from '../helpers/node.ts'
 
 const DENOM = 'uberyl'
@@ -13,6 +16,7 @@ describe('cosmjs, unchanged, against a real node', function () {
   let client: SigningStargateClient
   let reader: StargateClient
   let alice: string, bob: string, carol: string
+  let cometClient: Comet38Client
 
   before(async () => {
     node = await startTestNode({ accounts: 3 })
@@ -22,10 +26,12 @@ describe('cosmjs, unchanged, against a real node', function () {
     carol = node.accounts[2]!.address
     client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { gasPrice })
     reader = await StargateClient.connect(node.rpc)
+    cometClient = await Comet38Client.connect(node.rpc)
   })
   after(async () => {
     client?.disconnect()
     reader?.disconnect()
+    cometClient?.disconnect()
     await node?.cleanup()
   })
 
@@ -101,6 +107,18 @@ describe('cosmjs, unchanged, against a real node', function () {
       const transfer = tx.events.find((e) => e.type === 'transfer' && e.attributes.some((a) => a.key === 'recipient' && a.value === bob))
       assert.ok(transfer, 'a transfer event names the recipient')
       assert.ok(tx.events.some((e) => e.type === 'tx' && e.attributes.some((a) => a.key === 'acc_seq' && a.value === `${alice}/0`)))
+    })
+
+    it('the tx service GetTx (gRPC path over ABCI query) returns the tx and its result', async () => {
+      const qc = QueryClient.withExtensions(cometClient)
+      const rpcClient = createProtobufRpcClient(qc)
+      const svc = new ServiceClientImpl(rpcClient)
+      const res = await svc.GetTx({ hash: sent[0]!.transactionHash })
+      assert.equal(res.txResponse?.txhash, sent[0]!.transactionHash)
+      assert.equal(res.txResponse?.height, BigInt(sent[0]!.height))
+      assert.equal(res.txResponse?.code, 0)
+      assert.equal(res.tx?.body?.memo, 'explicit fee')
+      await assert.rejects(svc.GetTx({ hash: 'AB'.repeat(32) }), /not found/)
     })
 
     it('searchTx by sender and by height', async () => {
