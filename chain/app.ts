@@ -114,9 +114,16 @@ export class BerylApp implements AbciApplication {
     return this.genesis ? this.genesis.clone() : new CacheStore(this.committed)
   }
 
-  chainId(store: { get(k: Uint8Array): Uint8Array | undefined } = this.committed): string {
-    const v = store.get(KEY_CHAIN_ID)
-    return v ? Buffer.from(v).toString('utf8') : ''
+  private chainId_?: string
+
+  /** The chain id, fixed at genesis (known from InitChain on, even before the first commit). */
+  chainId(): string {
+    if (this.chainId_ === undefined) {
+      const v = (this.genesis ?? this.committed).get(KEY_CHAIN_ID)
+      if (!v) return ''
+      this.chainId_ = Buffer.from(v).toString('utf8')
+    }
+    return this.chainId_
   }
 
   private maxGas(store: { get(k: Uint8Array): Uint8Array | undefined }): bigint {
@@ -126,7 +133,7 @@ export class BerylApp implements AbciApplication {
 
   private blockInfo(store: CacheStore, h: BlockHeader, track?: { usedHash: boolean }): BlockInfo {
     const info = {
-      chainId: this.chainId(store),
+      chainId: this.chainId(),
       height: h.height,
       timeSeconds: h.time?.seconds ?? 0n,
       timeNanos: h.time?.nanos ?? 0,
@@ -174,6 +181,9 @@ export class BerylApp implements AbciApplication {
       }
     }
     this.genesis = store
+    this.chainId_ = req.chainId
+    // CheckTx may run before the first block commits: it sees the genesis state too.
+    this.checkState = store.clone()
     const lt = nextLtHash(this.committed.ltHash, this.committed, store.changes())
     this.log(`genesis staged for chain ${req.chainId} (${store.size} keys)`)
     return { appHash: lt.digest(), validators: [] }

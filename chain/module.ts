@@ -14,7 +14,10 @@ export interface MsgRoute<T = any> {
   signers(msg: T): string[]
   /** Stateless checks: addresses, amounts, lengths. Throws a ChainError. */
   validate?(msg: T): void
-  /** Executes the message; returns the response to put in TxMsgData. */
+  /**
+   * Executes the message; returns the response to put in TxMsgData. The decoded message is shared
+   * (a tx is decoded once and reused from CheckTx to FinalizeBlock): handlers must not modify it.
+   */
   handle(ctx: Context, msg: T): Promise<{ typeUrl: string; value: Uint8Array }> | { typeUrl: string; value: Uint8Array }
 }
 

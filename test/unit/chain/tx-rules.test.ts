@@ -37,6 +37,17 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
   })
   afterEach(async () => { await close() })
 
+  it('CheckTx accepts a valid tx between InitChain and the first commit', async () => {
+    const fresh = await openApp()
+    try {
+      await initChain(fresh.app, w.map((x) => x.address))
+      const r = await fresh.app.checkTx({ tx: await w[0]!.sign([send(w[0]!.address, w[1]!.address, '1')], 0), type: 0 })
+      assert.equal(r.code, 0, r.log)
+    } finally {
+      await fresh.close()
+    }
+  })
+
   it('a valid send passes CheckTx and executes in the block', async () => {
     const tx = await w[0]!.sign([send(w[0]!.address, w[1]!.address, '700')], 0)
     assert.equal((await check(tx)).code, 0)
