@@ -2,14 +2,15 @@ import type { Module } from '../chain/module.ts'
 import type { AnteKeepers } from '../chain/tx/ante.ts'
 import { AuthKeeper, authModule } from './auth/index.ts'
 import { BankKeeper, bankModule } from './bank/index.ts'
+import { StakingKeeper, stakingModule } from './staking/index.ts'
 
-export const DENOM = 'uberyl'
+export { DENOM } from './denom.ts'
 export { BECH32_PREFIX } from './auth/index.ts'
 
 export interface BerylModules {
   modules: Module[]
   ante: AnteKeepers
-  keepers: { auth: AuthKeeper; bank: BankKeeper }
+  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper }
 }
 
 /** Wires Beryl's modules and their keepers, in genesis and block-hook order. */
@@ -22,5 +23,10 @@ export function berylModules(): BerylModules {
     setAccount: (ctx, a) => auth.setAccount(ctx, { ...auth.getAccount(ctx, a.address), ...a }),
     deductFee: (ctx, payer, fee) => bank.deductFee(ctx, payer, fee),
   }
-  return { modules: [authModule(auth), bankModule(bank, auth)], ante, keepers: { auth, bank } }
+  const staking = new StakingKeeper(bank)
+  return {
+    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking)],
+    ante,
+    keepers: { auth, bank, staking },
+  }
 }

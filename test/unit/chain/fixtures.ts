@@ -8,6 +8,7 @@ import { BerylApp } from '../../../chain/app.ts'
 import { CommittedStore } from '../../../chain/store/leveldb.ts'
 import { parseGasPrice } from '../../../chain/tx/ante.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../../../modules/index.ts'
+import { berylRegistry } from '../../../sdk/index.ts'
 
 export const CHAIN_ID = 'beryl-unit-1'
 
@@ -25,7 +26,7 @@ export async function wallets(): Promise<Wallet[]> {
   for (const m of MNEMONICS) {
     const w = await DirectSecp256k1HdWallet.fromMnemonic(m, { prefix: BECH32_PREFIX })
     const address = (await w.getAccounts())[0]!.address
-    const signer = await SigningStargateClient.offline(w)
+    const signer = await SigningStargateClient.offline(w, { registry: berylRegistry() })
     out.push({
       address,
       accountNumber: 0n,
@@ -45,6 +46,8 @@ export async function wallets(): Promise<Wallet[]> {
 export const send = (from: string, to: string, amount: string) => ({
   typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: from, toAddress: to, amount: [{ denom: DENOM, amount }] },
 })
+
+export interface BlockOptions { timeSeconds?: bigint }
 
 export async function openApp(dir?: string): Promise<{ app: BerylApp; store: CommittedStore; dir: string; close(): Promise<void> }> {
   const d = dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-unit-'))
@@ -69,10 +72,10 @@ export async function initChain(app: BerylApp, addresses: string[]) {
   })
 }
 
-export function blockRequest(height: bigint, txs: Uint8Array[]) {
+export function blockRequest(height: bigint, txs: Uint8Array[], opts: BlockOptions = {}) {
   return {
     txs, decidedLastCommit: { round: 0, votes: [] }, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 250n)),
-    height, time: { seconds: 1_700_000_000n + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32),
+    height, time: { seconds: opts.timeSeconds ?? 1_700_000_000n + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32),
     proposerAddress: new Uint8Array(20).fill(7),
   }
 }

@@ -1,0 +1,201 @@
+import type { Context, QueryContext } from '../../chain/context.ts'
+import { registerError } from '../../chain/errors.ts'
+import { event } from '../../chain/events.ts'
+import type { KVStore } from '../../chain/store/types.ts'
+import { decodeBech32 } from '../../chain/tx/crypto.ts'
+import { Node, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
+import type { BankKeeper } from '../bank/index.ts'
+import { DENOM } from '../denom.ts'
+
+export const MODULE = 'staking'
+export const COMMUNITY_POOL = 'community_pool'
+
+export const StakingErrors = {
+  NodeExists: registerError(MODULE, 2, 'this account already runs a node'),
+  NodeNotFound: registerError(MODULE, 3, 'no node for this account'),
+  StakeTooLow: registerError(MODULE, 4, 'stake below the minimum'),
+  InvalidNode: registerError(MODULE, 5, 'invalid node description'),
+  WrongStatus: registerError(MODULE, 6, 'not allowed in the node\'s current status'),
+  InvalidAmount: registerError(MODULE, 7, 'invalid amount'),
+}
+
+const UBERYL = 1_000_000n
+export const DEFAULT_PARAMS: Params = {
+  minStake: (400n * UBERYL).toString(),
+  maxStake: (4000n * UBERYL).toString(),
+  unbondingPeriod: 1800n,
+  slashFractionPpm: 1_000_000,
+}
+
+// Store layout (keys under "staking/"):
+const PARAMS_KEY = Uint8Array.of(0x00)
+const NODE_PREFIX = Uint8Array.of(0x01) //      0x01 | address bytes → Node
+const UNBONDING_PREFIX = Uint8Array.of(0x02) // 0x02 | u64be(unbonding_until) | address bytes → (empty): the return queue
+export { NODE_PREFIX }
+
+const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
+const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n); return b }
+const unbondingKey = (until: bigint, addr: Uint8Array) => Buffer.concat([UNBONDING_PREFIX, u64(until), addr])
+
+/** Called after any change to a node (the task module keeps its dispatch index in step). */
+export type NodeHook = (ctx: Context, before: Node | undefined, after: Node | undefined) => void
+
+/** Bounded work per block: at most this many unbonding stakes are returned in one EndBlock. */
+const MAX_RETURNS_PER_BLOCK = 1000
+
+export class StakingKeeper {
+  private readonly hooks: NodeHook[] = []
+  constructor(private readonly bank: BankKeeper) {}
+
+  onNodeChange(h: NodeHook): void { this.hooks.push(h) }
+
+  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+
+  params(ctx: Context | QueryContext): Params {
+    const v = this.kv(ctx).get(PARAMS_KEY)
+    return v ? Params.decode(v) : DEFAULT_PARAMS
+  }
+  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+
+  getNode(ctx: Context | QueryContext, address: string): Node | undefined {
+    let addr: Uint8Array
+    try { addr = decodeBech32(address).data } catch { return undefined }
+    const v = this.kv(ctx).get(nodeKey(addr))
+    return v ? Node.decode(v) : undefined
+  }
+
+  /** Writes a node (or removes it) and tells the hooks. Every change goes through here. */
+  private put(ctx: Context, before: Node | undefined, after: Node | undefined): void {
+    const addr = decodeBech32((after ?? before)!.address).data
+    if (after) this.kv(ctx).set(nodeKey(addr), Node.encode(after).finish())
+    else this.kv(ctx).delete(nodeKey(addr))
+    for (const h of this.hooks) h(ctx, before, after)
+  }
+
+  private transition(ctx: Context, node: Node, to: NodeStatus, extra: Partial<Node> = {}): Node {
+    const after = { ...node, ...extra, status: to }
+    this.put(ctx, node, after)
+    ctx.emit(event('node_status', { node: node.address, from: NodeStatus[node.status], to: NodeStatus[to] }))
+    return after
+  }
+
+  join(ctx: Context, n: Omit<Node, 'status' | 'joinedAt' | 'unbondingUntil'>): Node {
+    if (this.getNode(ctx, n.address)) throw StakingErrors.NodeExists.with(n.address)
+    const stake = BigInt(n.stake)
+    const min = BigInt(this.params(ctx).minStake)
+    if (stake < min) throw StakingErrors.StakeTooLow.with(`stake ${stake}${DENOM} is below the minimum ${min}${DENOM}`)
+    this.bank.sendFromAccountToModule(ctx, n.address, MODULE, [{ denom: DENOM, amount: stake }])
+    const node: Node = { ...n, status: NodeStatus.NODE_STATUS_AVAILABLE, joinedAt: ctx.block.timeSeconds, unbondingUntil: 0n }
+    this.put(ctx, undefined, node)
+    ctx.emit(event('node_joined', { node: n.address, gpu_name: n.gpuName, gpu_vram_gb: String(n.gpuVramGb), stake: `${stake}${DENOM}` }))
+    return node
+  }
+
+  private mustGet(ctx: Context, address: string): Node {
+    const n = this.getNode(ctx, address)
+    if (!n) throw StakingErrors.NodeNotFound.with(address)
+    return n
+  }
+
+  addStake(ctx: Context, address: string, amount: bigint): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_UNBONDING || n.status === NodeStatus.NODE_STATUS_PENDING_QUIT) {
+      throw StakingErrors.WrongStatus.with(`node ${address} is leaving`)
+    }
+    this.bank.sendFromAccountToModule(ctx, address, MODULE, [{ denom: DENOM, amount }])
+    this.put(ctx, n, { ...n, stake: (BigInt(n.stake) + amount).toString() })
+    ctx.emit(event('stake_added', { node: address, amount: `${amount}${DENOM}` }))
+  }
+
+  updateModels(ctx: Context, address: string, modelIds: string[]): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_UNBONDING) throw StakingErrors.WrongStatus.with(`node ${address} is unbonding`)
+    this.put(ctx, n, { ...n, modelIds })
+    ctx.emit(event('node_models', { node: address, model_ids: modelIds.join(',') }))
+  }
+
+  pause(ctx: Context, address: string): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_AVAILABLE) this.transition(ctx, n, NodeStatus.NODE_STATUS_PAUSED)
+    else if (n.status === NodeStatus.NODE_STATUS_BUSY) this.transition(ctx, n, NodeStatus.NODE_STATUS_PENDING_PAUSE)
+    else throw StakingErrors.WrongStatus.with(`cannot pause a node in status ${NodeStatus[n.status]}`)
+  }
+
+  resume(ctx: Context, address: string): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_PAUSED) this.transition(ctx, n, NodeStatus.NODE_STATUS_AVAILABLE)
+    else if (n.status === NodeStatus.NODE_STATUS_PENDING_PAUSE) this.transition(ctx, n, NodeStatus.NODE_STATUS_BUSY)
+    else throw StakingErrors.WrongStatus.with(`cannot resume a node in status ${NodeStatus[n.status]}`)
+  }
+
+  quit(ctx: Context, address: string): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_AVAILABLE || n.status === NodeStatus.NODE_STATUS_PAUSED) this.startUnbonding(ctx, n)
+    else if (n.status === NodeStatus.NODE_STATUS_BUSY || n.status === NodeStatus.NODE_STATUS_PENDING_PAUSE) this.transition(ctx, n, NodeStatus.NODE_STATUS_PENDING_QUIT)
+    else throw StakingErrors.WrongStatus.with(`node ${address} is already leaving`)
+  }
+
+  private startUnbonding(ctx: Context, n: Node): void {
+    const until = ctx.block.timeSeconds + this.params(ctx).unbondingPeriod
+    this.kv(ctx).set(unbondingKey(until, decodeBech32(n.address).data), new Uint8Array())
+    this.transition(ctx, n, NodeStatus.NODE_STATUS_UNBONDING, { unbondingUntil: until })
+  }
+
+  /** The task module marks its selected node busy… */
+  setBusy(ctx: Context, address: string): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status !== NodeStatus.NODE_STATUS_AVAILABLE) throw StakingErrors.WrongStatus.with(`node ${address} is not available`)
+    this.transition(ctx, n, NodeStatus.NODE_STATUS_BUSY)
+  }
+
+  /** …and releases it when the task ends: a pending pause or quit takes effect now. */
+  release(ctx: Context, address: string): void {
+    const n = this.getNode(ctx, address)
+    if (!n) return // slashed meanwhile
+    if (n.status === NodeStatus.NODE_STATUS_BUSY) this.transition(ctx, n, NodeStatus.NODE_STATUS_AVAILABLE)
+    else if (n.status === NodeStatus.NODE_STATUS_PENDING_PAUSE) this.transition(ctx, n, NodeStatus.NODE_STATUS_PAUSED)
+    else if (n.status === NodeStatus.NODE_STATUS_PENDING_QUIT) this.startUnbonding(ctx, n)
+  }
+
+  /**
+   * Slashes a node: slash_fraction of its stake goes to the community pool, the rest back to the
+   * operator, and the node is removed. `evidence` is recorded in the event.
+   */
+  slash(ctx: Context, address: string, evidence: Record<string, string>): bigint {
+    const n = this.mustGet(ctx, address)
+    const stake = BigInt(n.stake)
+    const taken = (stake * BigInt(this.params(ctx).slashFractionPpm)) / 1_000_000n
+    if (taken > 0n) this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, [{ denom: DENOM, amount: taken }])
+    if (stake - taken > 0n) this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: stake - taken }])
+    if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).delete(unbondingKey(n.unbondingUntil, decodeBech32(address).data))
+    this.put(ctx, n, undefined)
+    ctx.emit(event('node_slashed', { node: address, amount: `${taken}${DENOM}`, ...evidence }))
+    return taken
+  }
+
+  /** Removes a node and returns its whole stake (QoS kick-out). */
+  kickOut(ctx: Context, address: string, reason: string): void {
+    const n = this.mustGet(ctx, address)
+    if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).delete(unbondingKey(n.unbondingUntil, decodeBech32(address).data))
+    this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: BigInt(n.stake) }])
+    this.put(ctx, n, undefined)
+    ctx.emit(event('node_kicked_out', { node: address, stake: `${n.stake}${DENOM}`, reason }))
+  }
+
+  /** EndBlock: returns the stakes whose unbonding period has passed, oldest first. */
+  async returnUnbonded(ctx: Context): Promise<void> {
+    const end = Buffer.concat([UNBONDING_PREFIX, u64(ctx.block.timeSeconds + 1n)])
+    const due: Uint8Array[] = []
+    for await (const [k] of this.kv(ctx).iterate({ start: UNBONDING_PREFIX, end, limit: MAX_RETURNS_PER_BLOCK })) due.push(k)
+    for (const k of due) {
+      const addr = k.subarray(9)
+      this.kv(ctx).delete(k)
+      const v = this.kv(ctx).get(nodeKey(addr))
+      if (!v) continue
+      const n = Node.decode(v)
+      this.bank.sendFromModuleToAccount(ctx, MODULE, n.address, [{ denom: DENOM, amount: BigInt(n.stake) }])
+      this.put(ctx, n, undefined)
+      ctx.emit(event('node_unbonded', { node: n.address, stake: `${n.stake}${DENOM}` }))
+    }
+  }
+}
