@@ -3,6 +3,38 @@ import { GasPrice, SigningStargateClient, StargateClient, calculateFee, type Std
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { DENOM } from '../modules/index.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
+import { berylRegistry } from '../sdk/index.ts'
+import { QueryClient, createProtobufRpcClient } from '@cosmjs/stargate'
+import { Comet38Client } from '@cosmjs/tendermint-rpc'
+
+/** Calls a module query by its gRPC service and method over ABCI query (what `beryld query <module>` uses). */
+export async function moduleQuery(f: ClientFlags, service: string, method: string, request: Uint8Array): Promise<Uint8Array> {
+  const url = nodeUrl(f)
+  let comet: Comet38Client
+  try {
+    comet = await Comet38Client.connect(url)
+  } catch (err) {
+    throw new Error(`cannot reach a Beryl node at ${url} (${(err as Error).message}); is it running? (--node sets the address)`)
+  }
+  try {
+    return await createProtobufRpcClient(QueryClient.withExtensions(comet)).request(service, method, request)
+  } finally {
+    comet.disconnect()
+  }
+}
+
+/** Signs and broadcasts one message from a keyring key; prints the result; non-zero code → exit 1. */
+export async function sendMsg(f: TxFlags, from: string, build: (address: string) => { typeUrl: string; value: unknown }): Promise<void> {
+  const { client, address } = await signingClient(f, from)
+  try {
+    const res = await client.signAndBroadcast(address, [build(address)], feeArg(f), f.memo)
+    const out = { txhash: res.transactionHash, height: res.height, code: res.code, gas_wanted: res.gasWanted, gas_used: res.gasUsed, raw_log: res.rawLog ?? '' }
+    print(f, out, `txhash: ${out.txhash}\nheight: ${out.height}\ncode: ${out.code}${out.code ? `\nlog: ${out.raw_log}` : ''}\ngas: ${out.gas_used} used of ${out.gas_wanted}`)
+    if (res.code !== 0) process.exitCode = 1
+  } finally {
+    client.disconnect()
+  }
+}
 
 export interface ClientFlags {
   home: string
@@ -44,7 +76,7 @@ export async function signingClient(f: TxFlags, from: string): Promise<{ client:
   const [acc] = await wallet.getAccounts()
   const url = nodeUrl(f)
   try {
-    const client = await SigningStargateClient.connectWithSigner(url, wallet, { gasPrice: GasPrice.fromString(f.gasPrices) })
+    const client = await SigningStargateClient.connectWithSigner(url, wallet, { gasPrice: GasPrice.fromString(f.gasPrices), registry: berylRegistry() })
     return { client, address: acc!.address }
   } catch (err) {
     throw new Error(`cannot reach a Beryl node at ${url} (${(err as Error).message}); is it running? (--node sets the address)`)

@@ -5,6 +5,7 @@ import { COMETBFT_VERSION } from '../chain/node/cometbft.ts'
 import { SOFTWARE_VERSION } from '../chain/app.ts'
 import { DENOM } from '../modules/index.ts'
 import { feeArg, keyring, nodeUrl, print, queryClient, signingClient, type ClientFlags, type TxFlags } from './client.ts'
+import { registerStakingCommands } from './staking.ts'
 import { runDevnet } from './devnet.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
@@ -193,6 +194,8 @@ qBank.command('balances').description('an address\'s balances').argument('<addre
       print(o, { balances }, balances.length ? balances.map((b) => `${b.amount} ${b.denom}`).join('\n') : 'no balances')
     } finally { c.disconnect() }
   })
+
+registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 
 // ---- devnet ----------------------------------------------------------------------------------
 
