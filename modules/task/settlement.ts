@@ -1,0 +1,223 @@
+// Where a task's escrowed fee goes when the task ends (crynux.md §6.3, §7.1).
+//
+// The creator pays each task's fee into the task module's escrow when the task
+// is created. At the task's terminal transition, settle() says who receives that
+// escrow. It never creates or destroys money: the transfers of a settlement add
+// up exactly to the escrows of the tasks it settles, so the module's balance
+// always equals the sum of the open escrows. The property test in
+// test/unit/task/settlement.test.ts checks this on random outcomes.
+//
+// | terminal                            | the task's escrow goes to |
+// |-------------------------------------|---------------------------|
+// | EndSuccess                          | its node, less the protocol fee share (to the community pool) |
+// | EndAborted(CreatorValidationTimeout)| the same as EndSuccess: the node held its GPU for the task and is paid even unvalidated (§3.3 step 6) |
+// | EndGroupSuccess (the representative)| split 10:5:2 by QoS rank among the group's matching members, each share less the protocol fee share |
+// | EndGroupRefund                      | the creator (the member's node is paid from the representative's fee instead) |
+// | EndInvalidated                      | the creator, and the node is slashed |
+// | EndAborted(any other reason)        | the creator |
+//
+// Two choices differ from the relay:
+// - EndInvalidated refunds the creator. The relay keeps the fee and pays it to
+//   nobody (§6.3, §9 weakness 11). Beryl's escrow has to go somewhere, and the
+//   Crynux docs and VSSTask.sol refund it (§1.2, §1.4).
+// - The protocol fee share is cut from every payment to a node, including each
+//   group share and the CreatorValidationTimeout payment. The relay cuts its DAO
+//   share the same way, from every TaskIncome (§7.1). The default is 0.
+//
+// Integers only: amounts are bigint uberyl; the share is fixed point.
+
+import { AbortReason, TaskRuleError, TaskStatus, describeStatus, isTerminal } from './types.ts'
+import type { GroupOutcome, MatchingMember } from './validation.ts'
+
+/** Fixed-point scale of protocolFeeShare: v stands for v / 10^18, like Cosmos' Dec and vss's RATE_SCALE. */
+export const SHARE_SCALE = 10n ** 18n
+
+export interface SettlementParams {
+  /** Fraction of every node payment sent to the community pool, scaled by SHARE_SCALE; in [0, SHARE_SCALE]. */
+  protocolFeeShare: bigint
+}
+
+export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = { protocolFeeShare: 0n }
+
+/** "creator" is the task's creator; "node:<id>" the account of node <id>. */
+export type Recipient = 'creator' | 'community_pool' | `node:${string}`
+
+/** Named after the relay's ledger events (§7.1): TaskIncome, DaoTaskShare, TaskRefund. */
+export type TransferReason = 'task_income' | 'protocol_fee' | 'task_refund'
+
+/** A payment out of one task's escrow. */
+export interface Transfer {
+  /** The task whose escrow pays. */
+  taskId: string
+  to: Recipient
+  amount: bigint
+  reason: TransferReason
+}
+
+export interface Slash {
+  taskId: string
+  node: string
+  reason: 'EndInvalidated'
+}
+
+export interface Settlement {
+  /** Only positive amounts, in a fixed order: outcomes in the order given, and within one, as the table above lists. */
+  transfers: Transfer[]
+  slashes: Slash[]
+}
+
+/** One task reaching a terminal status. */
+export interface TaskOutcome {
+  id: string
+  /** The selected node. Required when the node is paid or slashed. */
+  node?: string
+  status: TaskStatus
+  /** Required when status is EndAborted. */
+  abortReason?: AbortReason
+  /**
+   * EndGroupSuccess only: the group's matching members (GroupOutcome.matching),
+   * fastest first, this task included.
+   */
+  matching?: readonly MatchingMember[]
+}
+
+function checkAmount(what: string, v: unknown): bigint {
+  if (typeof v !== 'bigint') throw new TaskRuleError('INVALID_SETTLEMENT', `${what} must be a bigint`)
+  if (v < 0n) throw new TaskRuleError('INVALID_SETTLEMENT', `${what} must not be negative, got ${v}`)
+  return v
+}
+
+/**
+ * Splits the representative's fee among a group's matching members in
+ * proportion to their QoS scores, as the relay does (§7.1: payment_i =
+ * fee × qos_i / Σqos over the GroupValidated and EndGroupRefund members).
+ * Shares are rounded down and the remainder goes to the last member, so the
+ * shares add up to `fee` exactly. Callers pass members fastest first (as
+ * GroupOutcome.matching is), so the remainder goes to the slowest matching
+ * member. The relay orders by task id instead.
+ *
+ * Two matching members keep their own ranks, so the split is not always
+ * 10:5. It is 10:5 for {F0, F1}, 10:2 for {F0, F2} and 5:2 for {F1, F2}: a
+ * member is paid for the speed it showed in the whole group, and an
+ * invalidated member's rank is not passed on to anyone.
+ */
+export function splitGroupFee(fee: bigint, ranks: readonly number[]): bigint[] {
+  checkAmount('fee', fee)
+  if (ranks.length === 0) throw new TaskRuleError('INVALID_SETTLEMENT', 'a group fee needs at least one matching member to split among')
+  const weights = ranks.map((r) => {
+    if (!Number.isSafeInteger(r) || r <= 0) throw new TaskRuleError('INVALID_SETTLEMENT', `a QoS rank must be a positive integer, got ${String(r)}`)
+    return BigInt(r)
+  })
+  const total = weights.reduce((a, b) => a + b, 0n)
+  const shares = weights.map((w) => (fee * w) / total)
+  const paid = shares.reduce((a, b) => a + b, 0n)
+  shares[shares.length - 1]! += fee - paid
+  return shares
+}
+
+function push(out: Transfer[], taskId: string, to: Recipient, amount: bigint, reason: TransferReason): void {
+  if (amount > 0n) out.push({ taskId, to, amount, reason })
+}
+
+/** A payment to a node: the protocol's cut (rounded down, in the node's favour) to the community pool, the rest to the node. */
+function payNode(out: Transfer[], taskId: string, node: string, amount: bigint, share: bigint): void {
+  const cut = (amount * share) / SHARE_SCALE
+  push(out, taskId, `node:${node}`, amount - cut, 'task_income')
+  push(out, taskId, 'community_pool', cut, 'protocol_fee')
+}
+
+function requireNode(o: TaskOutcome): string {
+  if (typeof o.node !== 'string' || o.node.length === 0) {
+    throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} ends ${describeStatus(o.status, o.abortReason)} but has no selected node`)
+  }
+  return o.node
+}
+
+function checkMatching(o: TaskOutcome): readonly MatchingMember[] {
+  const m = o.matching
+  if (!m || m.length === 0) throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} ends EndGroupSuccess without the group's matching members`)
+  const ids = new Set<string>()
+  for (const x of m) {
+    if (ids.has(x.id)) throw new TaskRuleError('INVALID_SETTLEMENT', `task ${x.id} is listed twice among the matching members`)
+    ids.add(x.id)
+    if (typeof x.node !== 'string' || x.node.length === 0) throw new TaskRuleError('INVALID_SETTLEMENT', `matching member ${x.id} has no node`)
+  }
+  const self = m.find((x) => x.id === o.id)
+  if (!self) throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} ends EndGroupSuccess but is not among its group's matching members`)
+  if (o.node !== undefined && o.node !== self.node) {
+    throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id}: node ${o.node} differs from the matching member's node ${self.node}`)
+  }
+  return m
+}
+
+/**
+ * The transfers and slashes for tasks reaching terminal statuses, paid from
+ * each task's escrow `fees.get(id)`. Σ transfers = Σ fees of the outcomes
+ * given, always. Refuses non-terminal statuses: GroupValidated and Validated
+ * settle later, when the result upload ends them in EndGroupSuccess /
+ * EndSuccess or the upload times out.
+ */
+export function settle(
+  outcomes: TaskOutcome | readonly TaskOutcome[],
+  fees: ReadonlyMap<string, bigint>,
+  params: SettlementParams = DEFAULT_SETTLEMENT_PARAMS,
+): Settlement {
+  const list: readonly TaskOutcome[] = Array.isArray(outcomes) ? outcomes : [outcomes as TaskOutcome]
+  const share = checkAmount('protocolFeeShare', params.protocolFeeShare)
+  if (share > SHARE_SCALE) throw new TaskRuleError('INVALID_ARGUMENT', `protocolFeeShare must be at most ${SHARE_SCALE} (100%), got ${share}`)
+
+  const transfers: Transfer[] = []
+  const slashes: Slash[] = []
+  const seen = new Set<string>()
+  for (const o of list) {
+    if (seen.has(o.id)) throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} is settled twice`)
+    seen.add(o.id)
+    if (!fees.has(o.id)) throw new TaskRuleError('INVALID_SETTLEMENT', `no escrowed fee for task ${o.id}`)
+    const fee = checkAmount(`fee of task ${o.id}`, fees.get(o.id))
+    if (!isTerminal(o.status)) {
+      throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} is ${describeStatus(o.status)}, not terminal; it has nothing to settle yet`)
+    }
+    if (o.matching !== undefined && o.status !== TaskStatus.EndGroupSuccess) {
+      throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id}: matching members are given only for EndGroupSuccess`)
+    }
+    if (o.status === TaskStatus.EndAborted && (o.abortReason === undefined || o.abortReason === AbortReason.None)) {
+      throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} is EndAborted without an abort reason`)
+    }
+
+    switch (o.status) {
+      case TaskStatus.EndSuccess:
+        payNode(transfers, o.id, requireNode(o), fee, share)
+        break
+      case TaskStatus.EndGroupSuccess: {
+        const matching = checkMatching(o)
+        const shares = splitGroupFee(fee, matching.map((x) => x.qosScore))
+        matching.forEach((x, i) => payNode(transfers, o.id, x.node, shares[i]!, share))
+        break
+      }
+      case TaskStatus.EndInvalidated:
+        slashes.push({ taskId: o.id, node: requireNode(o), reason: 'EndInvalidated' })
+        push(transfers, o.id, 'creator', fee, 'task_refund')
+        break
+      case TaskStatus.EndAborted:
+        if (o.abortReason === AbortReason.CreatorValidationTimeout) payNode(transfers, o.id, requireNode(o), fee, share)
+        else push(transfers, o.id, 'creator', fee, 'task_refund')
+        break
+      case TaskStatus.EndGroupRefund:
+        push(transfers, o.id, 'creator', fee, 'task_refund')
+        break
+    }
+  }
+  return { transfers, slashes }
+}
+
+/**
+ * The members a group validation ends right away (EndGroupRefund,
+ * EndInvalidated, EndAborted(IncorrectResult | GroupTimeout)), ready for
+ * settle(). The GroupValidated member settles later, and members that were
+ * already EndAborted settled when they aborted.
+ */
+export function settledAtGroupValidation(group: GroupOutcome): TaskOutcome[] {
+  return group.members
+    .filter((m) => m.changed && isTerminal(m.status))
+    .map((m) => ({ id: m.id, node: m.node, status: m.status, abortReason: m.abortReason }))
+}
