@@ -3,6 +3,7 @@ import type { AnteKeepers } from '../chain/tx/ante.ts'
 import { AuthKeeper, authModule } from './auth/index.ts'
 import { BankKeeper, bankModule } from './bank/index.ts'
 import { StakingKeeper, stakingModule } from './staking/index.ts'
+import { TaskKeeper, taskModule } from './task/index.ts'
 
 export { DENOM } from './denom.ts'
 export { BECH32_PREFIX } from './auth/index.ts'
@@ -10,7 +11,7 @@ export { BECH32_PREFIX } from './auth/index.ts'
 export interface BerylModules {
   modules: Module[]
   ante: AnteKeepers
-  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper }
+  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; task: TaskKeeper }
 }
 
 /** Wires Beryl's modules and their keepers, in genesis and block-hook order. */
@@ -24,9 +25,11 @@ export function berylModules(): BerylModules {
     deductFee: (ctx, payer, fee) => bank.deductFee(ctx, payer, fee),
   }
   const staking = new StakingKeeper(bank)
+  const task = new TaskKeeper(bank, staking)
   return {
-    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking)],
+    // Block hooks run in this order: staking returns unbonded stakes before task dispatches.
+    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), taskModule(task)],
     ante,
-    keepers: { auth, bank, staking },
+    keepers: { auth, bank, staking, task },
   }
 }

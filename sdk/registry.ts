@@ -1,6 +1,7 @@
 import { Registry, type GeneratedType } from '@cosmjs/proto-signing'
 import { defaultRegistryTypes } from '@cosmjs/stargate'
 import * as stakingTx from '../proto/gen/beryl/staking/v1/tx.ts'
+import * as taskTx from '../proto/gen/beryl/task/v1/tx.ts'
 
 /** Every Beryl message, by type URL (the chain's own protobuf types from proto/). */
 export const berylTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -8,6 +9,9 @@ export const berylTypes: ReadonlyArray<[string, GeneratedType]> = [
   // CJS/ESM declarations of @bufbuild/protobuf's writer that TypeScript sees as different types.
   ...(['MsgJoin', 'MsgAddStake', 'MsgUpdateModels', 'MsgPause', 'MsgResume', 'MsgQuit'] as const).map(
     (name) => [`/beryl.staking.v1.${name}`, stakingTx[name] as unknown as GeneratedType] as [string, GeneratedType],
+  ),
+  ...(['MsgCreateTask', 'MsgCancelTask', 'MsgSubmitScore', 'MsgReportError', 'MsgValidateTask', 'MsgAttestResult'] as const).map(
+    (name) => [`/beryl.task.v1.${name}`, taskTx[name] as unknown as GeneratedType] as [string, GeneratedType],
   ),
 ]
 

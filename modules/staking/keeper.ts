@@ -64,6 +64,11 @@ export class StakingKeeper {
     return v ? Node.decode(v) : undefined
   }
 
+  getNodeByBytes(ctx: Context | QueryContext, addr: Uint8Array): Node | undefined {
+    const v = this.kv(ctx).get(nodeKey(addr))
+    return v ? Node.decode(v) : undefined
+  }
+
   /** Writes a node (or removes it) and tells the hooks. Every change goes through here. */
   private put(ctx: Context, before: Node | undefined, after: Node | undefined): void {
     const addr = decodeBech32((after ?? before)!.address).data

@@ -11,7 +11,7 @@ import { HashStream } from '../models/prng.ts'
 import { componentPath, modelFolder } from '../models/store.ts'
 import { resolveModel } from './resolve.ts'
 import { DdimScheduler, parseSchedulerConfig } from './scheduler.ts'
-import { type ImageArgs, validateImageArgs } from './schema.ts'
+import { type ImageArgs, validateImageArgs } from '../../modules/task/schema.ts'
 import { type RunnerOptions, getSession, intTensor, outputTensor } from './session.ts'
 
 export interface ImageTaskResult {

@@ -16,7 +16,7 @@ export {
   textArgsSchema,
   validateImageArgs,
   validateTextArgs,
-} from './schema.ts'
+} from '../../modules/task/schema.ts'
 export { type ExecutionProvider, type RunnerOptions, releaseSessions } from './session.ts'
 export { DdimScheduler } from './scheduler.ts'
 export { resolveModel } from './resolve.ts'

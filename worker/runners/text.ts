@@ -8,7 +8,7 @@ import * as ort from 'onnxruntime-node'
 import { HashStream } from '../models/prng.ts'
 import { type ModelManifest, canonicalJson, componentPath } from '../models/store.ts'
 import { resolveModel } from './resolve.ts'
-import { type ChatMessage, type TextArgs, validateTextArgs } from './schema.ts'
+import { type ChatMessage, type TextArgs, validateTextArgs } from '../../modules/task/schema.ts'
 import { type RunnerOptions, getSession, outputTensor } from './session.ts'
 
 export interface ChatCompletion {

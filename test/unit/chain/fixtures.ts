@@ -1,7 +1,8 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
+import { DirectSecp256k1HdWallet, DirectSecp256k1Wallet } from '@cosmjs/proto-signing'
+import { createHash } from 'node:crypto'
 import { SigningStargateClient } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { BerylApp } from '../../../chain/app.ts'
@@ -21,10 +22,13 @@ export const MNEMONICS = [
 
 export interface Wallet { address: string; accountNumber: bigint; sign(msgs: unknown[], sequence: number, opts?: { gas?: string; fee?: string; memo?: string; feeDenom?: string }): Promise<Uint8Array> }
 
-export async function wallets(): Promise<Wallet[]> {
+export async function wallets(count = 3): Promise<Wallet[]> {
   const out: Wallet[] = []
-  for (const m of MNEMONICS) {
-    const w = await DirectSecp256k1HdWallet.fromMnemonic(m, { prefix: BECH32_PREFIX })
+  for (let i = 0; i < count; i++) {
+    // The first ones from well-known mnemonics, the rest from fixed keys.
+    const w = i < MNEMONICS.length
+      ? await DirectSecp256k1HdWallet.fromMnemonic(MNEMONICS[i]!, { prefix: BECH32_PREFIX })
+      : await DirectSecp256k1Wallet.fromKey(createHash('sha256').update(`beryl-fixture-${i}`).digest(), BECH32_PREFIX)
     const address = (await w.getAccounts())[0]!.address
     const signer = await SigningStargateClient.offline(w, { registry: berylRegistry() })
     out.push({
@@ -37,7 +41,7 @@ export async function wallets(): Promise<Wallet[]> {
       },
     })
   }
-  // Genesis assigns account numbers in address order.
+  // Genesis assigns account numbers in address order (tests put exactly these accounts in genesis).
   const sorted = [...out].sort((a, b) => (a.address < b.address ? -1 : 1))
   sorted.forEach((w, i) => { w.accountNumber = BigInt(i) })
   return out

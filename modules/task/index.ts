@@ -1,0 +1,84 @@
+import type { Context } from '../../chain/context.ts'
+import { SdkErrors } from '../../chain/errors.ts'
+import type { Module, MsgRoute, QueryRoute } from '../../chain/module.ts'
+import { checkAddress } from '../../chain/tx/decode.ts'
+import { QueryParamsResponse, QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/v1/query.ts'
+import { MsgCancelTask, MsgCancelTaskResponse, MsgCreateTask, MsgCreateTaskResponse } from '../../proto/gen/beryl/task/v1/tx.ts'
+import { Params, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { BECH32_PREFIX } from '../auth/index.ts'
+import { parseAmount, validateModelIds } from '../staking/index.ts'
+import { DEFAULT_PARAMS, MODULE, TaskErrors, TaskKeeper } from './keeper.ts'
+
+export { TaskKeeper, TaskErrors, blockRandomness, DEFAULT_PARAMS as DEFAULT_TASK_PARAMS } from './keeper.ts'
+export { Task, TaskStatus, TaskType, AbortReason } from '../../proto/gen/beryl/task/v1/types.ts'
+
+const VERSION_RE = /^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$/
+
+const bytes32 = (b: Uint8Array, what: string) => {
+  if (b.length !== 32) throw TaskErrors.InvalidTask.with(`${what} must be 32 bytes, got ${b.length}`)
+}
+
+function validateCreate(m: MsgCreateTask): void {
+  checkAddress(m.creator, BECH32_PREFIX)
+  bytes32(m.taskIdCommitment, 'task_id_commitment')
+  bytes32(m.nonce, 'nonce')
+  bytes32(m.vrfPublicKey, 'vrf_public_key')
+  if (m.taskType !== TaskType.TASK_TYPE_IMAGE && m.taskType !== TaskType.TASK_TYPE_TEXT) throw TaskErrors.InvalidTask.with(`unknown task_type ${m.taskType}`)
+  try { validateModelIds(m.modelIds) } catch (err) { throw TaskErrors.InvalidTask.with((err as Error).message) }
+  if (!Number.isInteger(m.minVramGb) || m.minVramGb > 4096) throw TaskErrors.InvalidTask.with('min_vram_gb must be 0..4096')
+  if (m.requiredGpu.length > 128) throw TaskErrors.InvalidTask.with('required_gpu is longer than 128 characters')
+  if (m.requiredGpu && (m.requiredGpuVramGb < 1 || m.requiredGpuVramGb > 4096)) throw TaskErrors.InvalidTask.with('required_gpu_vram_gb must be 1..4096 with required_gpu')
+  if (!VERSION_RE.test(m.taskVersion)) throw TaskErrors.InvalidTask.with(`task_version must be "major.minor.patch", got ${JSON.stringify(m.taskVersion)}`)
+  parseAmount(m.fee, 'fee')
+}
+
+function decodeRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
+  try { return decode(bytes) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
+}
+
+export function taskModule(keeper: TaskKeeper): Module {
+  const url = (n: string) => `/beryl.task.v1.${n}`
+  const msgs: MsgRoute[] = [
+    {
+      typeUrl: url('MsgCreateTask'), type: MsgCreateTask, signers: (m: MsgCreateTask) => [m.creator], validate: validateCreate,
+      handle(ctx: Context, m: MsgCreateTask) {
+        const t = keeper.create(ctx, { ...m, modelIds: validateModelIds(m.modelIds), fee: BigInt(m.fee) })
+        return { typeUrl: url('MsgCreateTaskResponse'), value: MsgCreateTaskResponse.encode({ samplingRate: t.samplingRate }).finish() }
+      },
+    } satisfies MsgRoute<MsgCreateTask>,
+    {
+      typeUrl: url('MsgCancelTask'), type: MsgCancelTask, signers: (m: MsgCancelTask) => [m.creator],
+      validate(m: MsgCancelTask) { checkAddress(m.creator, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgCancelTask) {
+        keeper.cancel(ctx, m.creator, m.taskIdCommitment)
+        return { typeUrl: url('MsgCancelTaskResponse'), value: MsgCancelTaskResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgCancelTask>,
+  ]
+  const q = (n: string) => `/beryl.task.v1.Query/${n}`
+  const queries: QueryRoute[] = [
+    {
+      path: q('Task'),
+      handle(ctx, data) {
+        const req = decodeRequest(QueryTaskRequest.decode, data)
+        const task = keeper.getTask(ctx, req.taskIdCommitment)
+        if (!task) throw SdkErrors.KeyNotFound.with(`rpc error: code = NotFound desc = task ${Buffer.from(req.taskIdCommitment).toString('hex')} not found`)
+        return QueryTaskResponse.encode({ task }).finish()
+      },
+    },
+    { path: q('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+  ]
+  return {
+    name: MODULE,
+    msgs,
+    queries,
+    initGenesis(ctx: Context, state: unknown) {
+      const g = (state ?? {}) as { params?: Record<string, unknown> }
+      const p = Params.fromJSON({ ...(Params.toJSON(DEFAULT_PARAMS) as object), ...(g.params ?? {}) })
+      for (const a of p.attesters) checkAddress(a, BECH32_PREFIX)
+      if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout) throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
+      keeper.setParams(ctx, p)
+    },
+    endBlock(ctx: Context) { return keeper.endBlock(ctx) },
+  }
+}

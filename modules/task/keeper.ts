@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto'
+import type { Context, QueryContext } from '../../chain/context.ts'
+import { registerError } from '../../chain/errors.ts'
+import { event } from '../../chain/events.ts'
+import { PrefixStore } from '../../chain/store/prefix.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
+import { decodeBech32 } from '../../chain/tx/crypto.ts'
+import { AbortReason, Params, Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import type { BankKeeper } from '../bank/index.ts'
+import { DENOM } from '../denom.ts'
+import { NEW_NODE_Q_LONG, QOS_SCALE, dispatchWeight, qosValue } from '../qos/math.ts'
+import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
+import { SamplingError, samplingRate } from '../vss/sampling.ts'
+import { validateImageArgs, validateTextArgs, type ImageArgs, type TextArgs } from './schema.ts'
+import { WeightedSet } from './selection.ts'
+
+export const MODULE = 'task'
+
+export const TaskErrors = {
+  InvalidTask: registerError(MODULE, 2, 'invalid task'),
+  TaskExists: registerError(MODULE, 3, 'a task with this commitment already exists'),
+  TaskNotFound: registerError(MODULE, 4, 'no such task'),
+  WrongStatus: registerError(MODULE, 5, 'not allowed in the task\'s current status'),
+  NotCreator: registerError(MODULE, 6, 'only the task\'s creator may do this'),
+  TooFewNodes: registerError(MODULE, 7, 'fewer than 3 nodes are eligible for this task, so it could never be cross-validated'),
+  FeeNotSecurable: registerError(MODULE, 8, 'no sampling rate makes a Sybil attack on this fee unprofitable'),
+}
+
+const E18 = 10n ** 18n
+export const DEFAULT_PARAMS: Params = {
+  queueTimeout: 21_600n,
+  groupWindow: 3_600n,
+  hammingThreshold: 24,
+  creatorValidationTimeout: 600n,
+  resultUploadTimeout: 600n,
+  minExecutionTimeout: 60n,
+  maxExecutionTimeout: 7_200n,
+  protocolFeeShare: '0',
+  attesters: [],
+  minSamplingRate: (E18 / 100n).toString(),
+  assumedDishonestShare: (E18 / 10n).toString(),
+  maxArgsBytes: 16_384,
+}
+
+// Store layout (keys under "task/"):
+const PARAMS_KEY = Uint8Array.of(0x00)
+const TASK = 0x01 //      0x01 | commitment → Task
+const SEQUENCE_KEY = Uint8Array.of(0x02)
+const QUEUE = 0x03 //     0x03 | u128be(MAX − priority) | u64be(sequence) → commitment   (highest priority first, then oldest)
+const DEADLINE = 0x04 //  0x04 | u64be(deadline) | commitment → ∅                        (timeouts, earliest first)
+const UNSEEDED = 0x05 //  0x05 | commitment → ∅                                          (created this block)
+const RECEIVED = 0x06 //  0x06 | sha256(creator ‖ args_hash) | node address → u64be(time) (the group-window rule)
+const CLASS = 0x10 //     0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model
+
+const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n < 0n ? 0n : n); return b }
+const U128_MAX = (1n << 128n) - 1n
+const u128 = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
+const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
+const key = (prefix: number, ...parts: Uint8Array[]) => Buffer.concat([Uint8Array.of(prefix), ...parts])
+
+/** Bounded work per block. */
+const MAX_DISPATCH_PER_BLOCK = 200
+const MAX_TIMEOUTS_PER_BLOCK = 1000
+/** Draws per task before it waits for a later block (each draw removes one ineligible node). */
+const MAX_DRAWS = 16
+
+export interface Requirements { modelIds: string[]; minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string }
+
+/** Same major version, and at least the task's minor.patch (crynux.md §4.3). */
+export function versionCompatible(node: string, task: string): boolean {
+  const n = node.split('.').map(Number), t = task.split('.').map(Number)
+  if (n[0] !== t[0]) return false
+  return n[1]! > t[1]! || (n[1] === t[1] && n[2]! >= t[2]!)
+}
+
+/** The hard filters of dispatch (besides status and health, which the index already applies). */
+export function nodeMeets(node: Node, r: Requirements): boolean {
+  if (r.requiredGpu) {
+    if (node.gpuName !== r.requiredGpu || node.gpuVramGb < r.requiredGpuVramGb) return false
+  } else if (node.gpuVramGb < r.minVramGb) {
+    return false
+  }
+  if (!versionCompatible(node.runnerVersion, r.taskVersion)) return false
+  return r.modelIds.every((m) => node.modelIds.includes(m))
+}
+
+/** Seconds a task is expected to take, from its arguments (the creation-time model of crynux.md §4.4, in integers). */
+export function estimateSeconds(type: TaskType, args: ImageArgs | TextArgs): bigint {
+  if (type === TaskType.TASK_TYPE_IMAGE) {
+    const a = args as ImageArgs
+    // 30 s overhead + 10 s per 512×512 pixel-step.
+    const units = BigInt(a.num_images) * BigInt(a.width) * BigInt(a.height) * BigInt(a.steps)
+    return 30n + (units * 10n + 262_143n) / 262_144n
+  }
+  const a = args as TextArgs
+  const inputBytes = BigInt(Buffer.byteLength(JSON.stringify(a.messages), 'utf8'))
+  // 30 s + 0.1 ms per input byte + 0.1 s per output token.
+  return 30n + (inputBytes + 9_999n) / 10_000n + (BigInt(a.max_new_tokens) + 9n) / 10n
+}
+
+/** Fee per estimated second per 8 GB of VRAM demanded (crynux.md §4.4). */
+export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint {
+  const p = (fee * 8n) / (est * BigInt(Math.max(vramDemandGb, 8)))
+  return p > U128_MAX ? U128_MAX : p
+}
+
+export class TaskKeeper {
+  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper) {
+    staking.onNodeChange((ctx, before, after) => this.reindexNode(ctx, before, after))
+  }
+
+  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+
+  params(ctx: Context | QueryContext): Params {
+    const v = this.kv(ctx).get(PARAMS_KEY)
+    return v ? Params.decode(v) : DEFAULT_PARAMS
+  }
+  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+
+  getTask(ctx: Context | QueryContext, commitment: Uint8Array): Task | undefined {
+    const v = this.kv(ctx).get(key(TASK, commitment))
+    return v ? Task.decode(v) : undefined
+  }
+  private putTask(ctx: Context, t: Task): void { this.kv(ctx).set(key(TASK, t.taskIdCommitment), Task.encode(t).finish()) }
+
+  // ---- the dispatch index ------------------------------------------------------------------
+
+  private classSet(ctx: Context | QueryContext, modelId: string): WeightedSet {
+    return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, Buffer.from(modelId, 'hex'))))
+  }
+
+  /** A node's dispatch weight: S·Q/(S+Q) with the new-node QoS until the qos module feeds real scores. */
+  private weight(ctx: Context, node: Node): bigint {
+    const q = qosValue(NEW_NODE_Q_LONG, QOS_SCALE)
+    return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
+  }
+
+  /** Keeps the per-model sets equal to "Available nodes holding the model", with current weights. */
+  private reindexNode(ctx: Context, before: Node | undefined, after: Node | undefined): void {
+    const id = decodeBech32((after ?? before)!.address).data
+    if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const m of before.modelIds) this.classSet(ctx, m).remove(id)
+    if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE) {
+      const w = this.weight(ctx, after)
+      if (w > 0n) for (const m of after.modelIds) this.classSet(ctx, m).set(id, w)
+    }
+  }
+
+  /** How many Available nodes hold the task's first model: the network size the sampling rate is computed for. */
+  eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
+    return BigInt(this.classSet(ctx, [...modelIds].sort()[0]!).size())
+  }
+
+  // ---- creation and cancellation -----------------------------------------------------------
+
+  create(ctx: Context, m: {
+    creator: string; taskIdCommitment: Uint8Array; nonce: Uint8Array; taskType: TaskType; args: string; modelIds: string[]
+    minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string; fee: bigint; vrfPublicKey: Uint8Array
+  }): Task {
+    const params = this.params(ctx)
+    if (Buffer.byteLength(m.args, 'utf8') > params.maxArgsBytes) throw TaskErrors.InvalidTask.with(`args exceed ${params.maxArgsBytes} bytes`)
+    let parsed: unknown
+    try { parsed = JSON.parse(m.args) } catch { throw TaskErrors.InvalidTask.with('args are not valid JSON') }
+    let args: ImageArgs | TextArgs
+    try {
+      args = m.taskType === TaskType.TASK_TYPE_IMAGE ? validateImageArgs(parsed) : validateTextArgs(parsed)
+    } catch (err) {
+      throw TaskErrors.InvalidTask.with(`args: ${(err as Error).message}`)
+    }
+    if (this.getTask(ctx, m.taskIdCommitment)) throw TaskErrors.TaskExists.with(Buffer.from(m.taskIdCommitment).toString('hex'))
+
+    const eligible = this.eligibleCount(ctx, m.modelIds)
+    let rate: bigint
+    try {
+      rate = samplingRate({
+        fee: m.fee, minStake: BigInt(this.staking.params(ctx).minStake), eligibleNodes: eligible,
+        dishonestShare: BigInt(params.assumedDishonestShare), minRate: BigInt(params.minSamplingRate),
+      }).rate
+    } catch (err) {
+      if (err instanceof SamplingError && err.code === 'TOO_FEW_ELIGIBLE_NODES') throw TaskErrors.TooFewNodes.with(`${eligible} available nodes hold model ${[...m.modelIds].sort()[0]}`)
+      if (err instanceof SamplingError && err.code === 'FEE_NOT_SECURABLE') throw TaskErrors.FeeNotSecurable.with(err.message)
+      throw err
+    }
+
+    this.bank.sendFromAccountToModule(ctx, m.creator, MODULE, [{ denom: DENOM, amount: m.fee }])
+    const seqRaw = this.kv(ctx).get(SEQUENCE_KEY)
+    const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
+    this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
+    const est = estimateSeconds(m.taskType, args)
+    const now = ctx.block.timeSeconds
+    const t: Task = {
+      taskIdCommitment: m.taskIdCommitment, creator: m.creator, nonce: m.nonce, taskType: m.taskType, args: m.args,
+      argsHash: sha256(Buffer.from(m.args, 'utf8')), modelIds: [...m.modelIds].sort(), minVramGb: m.minVramGb, requiredGpu: m.requiredGpu,
+      requiredGpuVramGb: m.requiredGpuVramGb, taskVersion: m.taskVersion, fee: m.fee.toString(), vrfPublicKey: m.vrfPublicKey,
+      samplingRate: rate.toString(), samplingSeed: new Uint8Array(), status: TaskStatus.TASK_STATUS_QUEUED, abortReason: AbortReason.ABORT_REASON_NONE,
+      taskError: 0, selectedNode: '', score: new Uint8Array(), estimatedSeconds: est, createTime: now, startTime: 0n, scoreReadyTime: 0n,
+      validatedTime: 0n, endTime: 0n, deadline: now + params.queueTimeout, sequence, resultHash: new Uint8Array(),
+    }
+    this.putTask(ctx, t)
+    const kv = this.kv(ctx)
+    kv.set(this.queueKey(t), t.taskIdCommitment)
+    kv.set(key(DEADLINE, u64(t.deadline), t.taskIdCommitment), new Uint8Array())
+    kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
+    ctx.emit(event('task_created', {
+      task: hex(t.taskIdCommitment), creator: t.creator, fee: `${t.fee}${DENOM}`, sampling_rate: t.samplingRate,
+      eligible_nodes: eligible.toString(), estimated_seconds: est.toString(),
+    }))
+    return t
+  }
+
+  private queueKey(t: Task): Uint8Array {
+    const vram = t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb
+    return key(QUEUE, u128(U128_MAX - priority(BigInt(t.fee), t.estimatedSeconds, vram)), u64(t.sequence))
+  }
+
+  cancel(ctx: Context, creator: string, commitment: Uint8Array): void {
+    const t = this.mustGet(ctx, commitment)
+    if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(commitment)} was created by ${t.creator}`)
+    if (t.status !== TaskStatus.TASK_STATUS_QUEUED) throw TaskErrors.WrongStatus.with(`only a queued task can be cancelled; this one is ${TaskStatus[t.status]}`)
+    this.kv(ctx).delete(this.queueKey(t))
+    this.endAborted(ctx, t, AbortReason.ABORT_REASON_CREATOR_CANCELLED)
+  }
+
+  private mustGet(ctx: Context, commitment: Uint8Array): Task {
+    const t = this.getTask(ctx, commitment)
+    if (!t) throw TaskErrors.TaskNotFound.with(hex(commitment))
+    return t
+  }
+
+  /** Ends a task in EndAborted with a full refund to its creator (the node, if any, is released). */
+  private endAborted(ctx: Context, t: Task, reason: AbortReason): void {
+    const from = t.status
+    this.kv(ctx).delete(key(DEADLINE, u64(t.deadline), t.taskIdCommitment))
+    this.bank.sendFromModuleToAccount(ctx, MODULE, t.creator, [{ denom: DENOM, amount: BigInt(t.fee) }])
+    if (t.selectedNode) this.staking.release(ctx, t.selectedNode)
+    const ended: Task = { ...t, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: reason, endTime: ctx.block.timeSeconds, deadline: 0n }
+    this.putTask(ctx, ended)
+    ctx.emit(event('task_status', {
+      task: hex(t.taskIdCommitment), node: t.selectedNode, from: TaskStatus[from], to: TaskStatus[ended.status],
+      reason: AbortReason[reason], refund: `${t.fee}${DENOM}`,
+    }))
+  }
+
+  // ---- end of block: timeouts, sampling seeds, dispatch ------------------------------------
+
+  async endBlock(ctx: Context): Promise<void> {
+    await this.processTimeouts(ctx)
+    // Computed only when a seed or a dispatch needs it: reading the block hash makes the block's
+    // execution hash-dependent, so blocks without task work keep their PrepareProposal result.
+    let r: Uint8Array | undefined
+    const randomness = () => (r ??= blockRandomness(ctx))
+    await this.fixSamplingSeeds(ctx, randomness)
+    await this.dispatch(ctx, randomness)
+  }
+
+  /**
+   * A deadline is the last second allowed: a task times out in the first block whose time is
+   * strictly after it (one second before or at the deadline, the task goes on).
+   */
+  private async processTimeouts(ctx: Context): Promise<void> {
+    const kv = this.kv(ctx)
+    const end = key(DEADLINE, u64(ctx.block.timeSeconds))
+    const due: Uint8Array[] = []
+    for await (const [k] of kv.iterate({ start: Uint8Array.of(DEADLINE), end, limit: MAX_TIMEOUTS_PER_BLOCK })) due.push(k)
+    for (const k of due) {
+      const t = this.getTask(ctx, k.subarray(9))
+      if (!t) { kv.delete(k); continue }
+      if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
+        kv.delete(this.queueKey(t))
+        this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
+      } else if (t.status === TaskStatus.TASK_STATUS_STARTED) {
+        this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
+      } else {
+        kv.delete(k)
+      }
+    }
+  }
+
+  private async fixSamplingSeeds(ctx: Context, randomness: () => Uint8Array): Promise<void> {
+    const kv = this.kv(ctx)
+    const pending: Uint8Array[] = []
+    for await (const [k] of kv.iterate({ start: Uint8Array.of(UNSEEDED), end: Uint8Array.of(UNSEEDED + 1) })) pending.push(k)
+    for (const k of pending) {
+      kv.delete(k)
+      const t = this.getTask(ctx, k.subarray(1))
+      if (!t) continue
+      const seed = sha256(randomness(), t.taskIdCommitment)
+      this.putTask(ctx, { ...t, samplingSeed: seed })
+      ctx.emit(event('sampling_seed', { task: hex(t.taskIdCommitment), sampling_seed: hex(seed) }))
+    }
+  }
+
+  private async dispatch(ctx: Context, randomness: () => Uint8Array): Promise<void> {
+    const kv = this.kv(ctx)
+    const queued: Array<[Uint8Array, Uint8Array]> = []
+    for await (const [k, c] of kv.iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), limit: MAX_DISPATCH_PER_BLOCK })) queued.push([k, c])
+    for (const [qk, commitment] of queued) {
+      const t = this.getTask(ctx, commitment)
+      if (!t || t.status !== TaskStatus.TASK_STATUS_QUEUED) { kv.delete(qk); continue }
+      const node = await this.pickNode(ctx, t, randomness)
+      if (node) this.start(ctx, t, qk, node)
+    }
+  }
+
+  /** The nodes that already received a task of this (creator, args) within the group window. */
+  private async recentRecipients(ctx: Context, t: Task): Promise<Uint8Array[]> {
+    const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
+    const prefix = key(RECEIVED, group)
+    const out: Uint8Array[] = []
+    const cutoff = ctx.block.timeSeconds - this.params(ctx).groupWindow
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), limit: 64 })) {
+      if (Buffer.from(v).readBigUInt64BE() > cutoff) out.push(k.subarray(prefix.length))
+    }
+    return out
+  }
+
+  /**
+   * Weighted random choice among eligible nodes, by rejection: draw from the Available nodes holding
+   * the task's first model, excluding the group window's recipients; a drawn node that fails another
+   * filter is excluded and the draw repeated. The result has exactly the weighted distribution over
+   * eligible nodes, at O(k log n) reads for k draws.
+   */
+  private async pickNode(ctx: Context, t: Task, randomness: () => Uint8Array): Promise<Node | undefined> {
+    const set = this.classSet(ctx, t.modelIds[0]!)
+    if (set.size() === 0) return undefined
+    const excluded = await this.recentRecipients(ctx, t)
+    const req: Requirements = { modelIds: t.modelIds, minVramGb: t.minVramGb, requiredGpu: t.requiredGpu, requiredGpuVramGb: t.requiredGpuVramGb, taskVersion: t.taskVersion }
+    for (let i = 0; i < MAX_DRAWS; i++) {
+      const id = set.draw(sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${i}`)), excluded)
+      if (!id) return undefined
+      const node = this.staking.getNodeByBytes(ctx, id)
+      if (node && node.status === NodeStatus.NODE_STATUS_AVAILABLE && nodeMeets(node, req)) return node
+      excluded.push(id)
+    }
+    return undefined
+  }
+
+  private start(ctx: Context, t: Task, queueKey: Uint8Array, node: Node): void {
+    const kv = this.kv(ctx)
+    const params = this.params(ctx)
+    const now = ctx.block.timeSeconds
+    kv.delete(queueKey)
+    kv.delete(key(DEADLINE, u64(t.deadline), t.taskIdCommitment))
+    this.staking.setBusy(ctx, node.address)
+    const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
+    kv.set(key(RECEIVED, group, decodeBech32(node.address).data), u64(now))
+    const timeout = clamp(2n * t.estimatedSeconds, params.minExecutionTimeout, params.maxExecutionTimeout)
+    const started: Task = { ...t, status: TaskStatus.TASK_STATUS_STARTED, selectedNode: node.address, startTime: now, deadline: now + timeout }
+    kv.set(key(DEADLINE, u64(started.deadline), t.taskIdCommitment), new Uint8Array())
+    this.putTask(ctx, started)
+    ctx.emit(event('task_status', { task: hex(t.taskIdCommitment), node: node.address, from: 'TASK_STATUS_QUEUED', to: 'TASK_STATUS_STARTED', deadline: started.deadline.toString() }))
+  }
+}
+
+const clamp = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v)
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/**
+ * The chain's randomness for this block: H(previous app hash ‖ block hash ‖ height). Reading the
+ * block hash marks the block's execution as hash-dependent (docs/decisions/0003). A later issue
+ * replaces this with validator VRFs carried in vote extensions; everything goes through here.
+ */
+export function blockRandomness(ctx: Context): Uint8Array {
+  return sha256(ctx.block.lastAppHash, ctx.block.hash, u64(ctx.block.height))
+}

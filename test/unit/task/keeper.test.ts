@@ -1,0 +1,251 @@
+import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
+import { QueryBalanceRequest, QueryBalanceResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
+import type { BerylApp } from '../../../chain/app.ts'
+import { moduleAddress } from '../../../modules/auth/index.ts'
+import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
+import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
+import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
+import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
+import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
+
+const MODEL = 'ab'.repeat(32)
+const T0 = 1_700_000_000n
+const FEE = 2_000_000n // 2 BERYL
+const image = (prompt: string, extra: Record<string, unknown> = {}) => JSON.stringify({ prompt, width: 256, height: 256, steps: 20, ...extra })
+// 30 s + ceil(256·256·20·10 / 262144) = 80 s estimated; execution timeout clamp(2·80, 60, 7200) = 160 s.
+const EXEC_TIMEOUT = 160n
+
+describe('task: creation, dispatch, cancellation and timeouts (consensus, real LevelDB)', function () {
+  this.timeout(120_000)
+  let app: BerylApp, close: () => Promise<void>
+  let w: Wallet[]
+  let nodes: Wallet[], creator: Wallet
+  let height = 0n, now = T0
+  const seq = new Map<string, number>()
+  let counter = 0
+
+  /** Runs the messages (each signed by its wallet) in the next block at time `t`; returns the tx results. */
+  const block = async (txs: Array<[Wallet, unknown]>, t?: bigint) => {
+    now = t ?? now + 1n
+    const signed: Uint8Array[] = []
+    for (const [who, m] of txs) {
+      const s = seq.get(who.address) ?? 0
+      signed.push(await who.sign([m], s, { gas: '2000000', fee: '100000' }))
+      seq.set(who.address, s + 1)
+    }
+    const res = await app.finalizeBlock(blockRequest(++height, signed, { timeSeconds: now }))
+    await app.commit()
+    return res.txResults!
+  }
+  const join = (who: Wallet, vram = 24) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' } })
+  const create = (over: Record<string, unknown> = {}) => {
+    const commitment = createHash('sha256').update(`task-${counter++}`).digest()
+    return {
+      commitment,
+      msg: {
+        typeUrl: '/beryl.task.v1.MsgCreateTask',
+        value: {
+          creator: creator.address, taskIdCommitment: commitment, nonce: new Uint8Array(32).fill(1), taskType: TaskType.TASK_TYPE_IMAGE,
+          args: image(`prompt ${counter}`), modelIds: [MODEL], minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0',
+          fee: FEE.toString(), vrfPublicKey: new Uint8Array(32).fill(2), ...over,
+        },
+      },
+    }
+  }
+  const cancel = (commitment: Uint8Array, who = creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator: who.address, taskIdCommitment: commitment } })
+  const query = async (path: string, data: Uint8Array) => {
+    const r = await app.query({ path, data, height: 0n, prove: false })
+    if (r.code) throw new Error(r.log)
+    return r.value!
+  }
+  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const nodeStatus = async (who: Wallet) => QueryNodeResponse.decode(await query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).node!.status
+  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode(await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).balance!.amount)
+
+  beforeEach(async () => {
+    w = await wallets(8)
+    nodes = w.slice(0, 6)
+    creator = w[6]!
+    ;({ app, close } = await openApp())
+    await initChain(app, w.map((x) => x.address))
+    height = 0n; now = T0; seq.clear()
+    await block([])
+  })
+  afterEach(async () => { await close() })
+
+  /** Joins the first vram.length nodes with those VRAM sizes (three by default). */
+  const joinAll = async (vram: number[] = [24, 24, 24]) => {
+    const r = await block(vram.map((v, i) => [nodes[i]!, join(nodes[i]!, v)] as [Wallet, unknown]))
+    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+  }
+
+  it('creation escrows the fee, fixes the sampling rate, and refuses a reused commitment', async () => {
+    await joinAll()
+    const before = await balance(creator.address)
+    const { commitment, msg } = create()
+    const [r] = await block([[creator, msg]])
+    assert.equal(r!.code, 0, r!.log)
+    assert.equal(await balance(creator.address), before - FEE - 100_000n)
+    assert.equal(await balance(moduleAddress('task')), FEE)
+    const t = await task(commitment)
+    assert.equal(t.samplingRate, (10n ** 16n).toString(), '2 BERYL on 3 nodes: the 1% floor')
+    assert.equal(t.estimatedSeconds, 80n)
+    const again = await block([[creator, { ...msg, value: { ...msg.value, args: image('other') } }]])
+    assert.deepEqual([again[0]!.codespace, again[0]!.code], ['task', 3])
+  })
+
+  it('the sampling seed is H(previous app hash ‖ block hash ‖ height) hashed with the commitment, fixed in the creation block', async () => {
+    await joinAll()
+    const { commitment, msg } = create()
+    const prevAppHash = app.info({} as never).lastBlockAppHash!
+    await block([[creator, msg]])
+    const h = height
+    const blockHash = blockRequest(h, []).hash
+    const hb = Buffer.alloc(8); hb.writeBigUInt64BE(h)
+    const randomness = createHash('sha256').update(prevAppHash).update(blockHash).update(hb).digest()
+    const expected = createHash('sha256').update(randomness).update(commitment).digest()
+    assert.deepEqual(Buffer.from((await task(commitment)).samplingSeed), expected)
+  })
+
+  it('dispatch starts the task on an eligible node in the creation block; the node is Busy', async () => {
+    await joinAll()
+    const { commitment, msg } = create()
+    await block([[creator, msg]])
+    const t = await task(commitment)
+    assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
+    assert.ok(nodes.some((n) => n.address === t.selectedNode))
+    assert.equal(t.startTime, now)
+    assert.equal(t.deadline, now + EXEC_TIMEOUT)
+    assert.equal(await nodeStatus(nodes.find((n) => n.address === t.selectedNode)!), NodeStatus.NODE_STATUS_BUSY)
+  })
+
+  it('fewer than 3 eligible nodes: creation fails with a clear error and takes nothing', async () => {
+    await block(nodes.slice(0, 2).map((n) => [n, join(n)]))
+    const before = await balance(creator.address)
+    const [r] = await block([[creator, create().msg]])
+    assert.deepEqual([r!.codespace, r!.code], ['task', 7])
+    assert.match(r!.log!, /fewer than 3 nodes are eligible/)
+    assert.equal(await balance(creator.address), before - 100_000n)
+  })
+
+  it('filters hold: a node without enough VRAM or with an incompatible version is never selected', async () => {
+    await joinAll([8, 8, 24, 24, 24, 24])
+    const picked = new Set<string>()
+    for (let i = 0; i < 3; i++) {
+      const { commitment, msg } = create({ minVramGb: 16 })
+      await block([[creator, msg]])
+      const t = await task(commitment)
+      assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
+      picked.add(t.selectedNode)
+    }
+    assert.ok(!picked.has(nodes[0]!.address) && !picked.has(nodes[1]!.address), 'an 8 GB node never gets a 16 GB task')
+    const { commitment, msg } = create({ taskVersion: '2.0.0' })
+    await block([[creator, msg]])
+    assert.equal((await task(commitment)).status, TaskStatus.TASK_STATUS_QUEUED, 'no node runs major version 2')
+  })
+
+  it('the group-window rule: a node never receives two tasks of one (creator, args) within group_window', async () => {
+    await joinAll()
+    const args = image('the same prompt')
+    const group = [create({ args }), create({ args }), create({ args })]
+    await block(group.map((g) => [creator, g.msg] as [Wallet, unknown]))
+    const got = await Promise.all(group.map((g) => task(g.commitment)))
+    assert.deepEqual(got.map((t) => t.status), [1, 1, 1])
+    assert.equal(new Set(got.map((t) => t.selectedNode)).size, 3, 'three different nodes')
+    // The three time out (nodes are Available again), then a fourth identical task waits: all three are excluded…
+    await block([], now + EXEC_TIMEOUT + 1n)
+    assert.deepEqual((await Promise.all(group.map((g) => task(g.commitment)))).map((t) => t.abortReason), [1, 1, 1])
+    const fourth = create({ args })
+    await block([[creator, fourth.msg]])
+    assert.equal((await task(fourth.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    // …until the window (3600 s from the first dispatch) has passed.
+    // The window is [dispatch, dispatch + 3600): its last second is +3599.
+    await block([], got[0]!.startTime + 3599n)
+    assert.equal((await task(fourth.commitment)).status, TaskStatus.TASK_STATUS_QUEUED, 'still inside the window at its last second')
+    await block([], got[0]!.startTime + 3600n)
+    assert.equal((await task(fourth.commitment)).status, TaskStatus.TASK_STATUS_STARTED)
+  })
+
+  it('queue timeout at its exact boundary: queued one second before and at the deadline, refunded after', async () => {
+    await joinAll([8, 8, 8])
+    const { commitment, msg } = create({ minVramGb: 16 })
+    await block([[creator, msg]])
+    const t = await task(commitment)
+    assert.equal(t.status, TaskStatus.TASK_STATUS_QUEUED)
+    assert.equal(t.deadline, t.createTime + 21_600n)
+    const before = await balance(creator.address)
+    await block([], t.deadline - 1n)
+    assert.equal((await task(commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    await block([], t.deadline)
+    assert.equal((await task(commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    await block([], t.deadline + 1n)
+    const ended = await task(commitment)
+    assert.deepEqual([ended.status, ended.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_TIMEOUT])
+    assert.equal(await balance(creator.address), before + FEE, 'full refund')
+    assert.equal(await balance(moduleAddress('task')), 0n)
+  })
+
+  it('execution timeout at its exact boundary: the node is released and the creator refunded', async () => {
+    await joinAll()
+    const { commitment, msg } = create()
+    await block([[creator, msg]])
+    const t = await task(commitment)
+    const node = nodes.find((n) => n.address === t.selectedNode)!
+    const before = await balance(creator.address)
+    await block([], t.deadline - 1n)
+    await block([], t.deadline)
+    assert.equal((await task(commitment)).status, TaskStatus.TASK_STATUS_STARTED)
+    await block([], t.deadline + 1n)
+    const ended = await task(commitment)
+    assert.deepEqual([ended.status, ended.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_TIMEOUT])
+    assert.equal(await balance(creator.address), before + FEE)
+    assert.equal(await nodeStatus(node), NodeStatus.NODE_STATUS_AVAILABLE)
+  })
+
+  it('cancel: only the creator, only while Queued, with a full refund', async () => {
+    await joinAll([8, 8, 8])
+    const queued = create({ minVramGb: 16 })
+    await block([[creator, queued.msg]])
+    const [notCreator] = await block([[w[7]!, cancel(queued.commitment, w[7]!)]])
+    assert.deepEqual([notCreator!.codespace, notCreator!.code], ['task', 6])
+    const before = await balance(creator.address)
+    const [ok] = await block([[creator, cancel(queued.commitment)]])
+    assert.equal(ok!.code, 0, ok!.log)
+    const t = await task(queued.commitment)
+    assert.deepEqual([t.status, t.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_CREATOR_CANCELLED])
+    assert.equal(await balance(creator.address), before + FEE - 100_000n)
+    const [again] = await block([[creator, cancel(queued.commitment)]])
+    assert.deepEqual([again!.codespace, again!.code], ['task', 5])
+  })
+
+  it('invalid args are refused with a message naming the field', async () => {
+    await joinAll()
+    for (const [args, re] of [['{', /not valid JSON/], [image('x', { width: 100 }), /width/], [image('x', { bogus: 1 }), /bogus/]] as const) {
+      const [r] = await block([[creator, create({ args }).msg]])
+      assert.deepEqual([r!.codespace, r!.code], ['task', 2], String(args))
+      assert.match(r!.log!, re)
+    }
+  })
+
+  it('the task module always holds exactly the fees of its open tasks', async () => {
+    await joinAll([8, 8, 8, 24, 24, 24])
+    const ids: Uint8Array[] = []
+    const outcomes = new Set<string>()
+    for (let i = 0; i < 12; i++) {
+      const { commitment, msg } = create({ minVramGb: i % 3 === 1 ? 16 : 8, fee: String(1_000_000 + i), args: image(`p${i % 4}`) })
+      const [r] = await block([[creator, msg]], now + 50n)
+      outcomes.add(r!.code === 0 ? 'created' : `refused ${r!.code}`)
+      if (r!.code === 0) ids.push(commitment)
+      let open = 0n
+      for (const c of ids) {
+        const t = await task(c)
+        outcomes.add(TaskStatus[t.status])
+        if (t.status < TaskStatus.TASK_STATUS_END_INVALIDATED) open += BigInt(t.fee)
+      }
+      assert.equal(await balance(moduleAddress('task')), open, `after block ${i}`)
+    }
+    // The sequence went through creation, dispatch, timeouts and refusals.
+    for (const o of ['created', 'TASK_STATUS_STARTED', 'TASK_STATUS_END_ABORTED']) assert.ok(outcomes.has(o), `${o} in ${[...outcomes]}`)
+  })
+})
