@@ -1,4 +1,5 @@
 import type { Context } from '../../chain/context.ts'
+import { mergeParams } from '../../chain/genesis.ts'
 import { SdkErrors } from '../../chain/errors.ts'
 import type { Module, MsgRoute, ProtoType, QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
@@ -137,7 +138,7 @@ export function stakingModule(keeper: StakingKeeper): Module {
     queries,
     initGenesis(ctx: Context, state: unknown) {
       const g = (state ?? {}) as { params?: Record<string, unknown>; nodes?: unknown[] }
-      const p = Params.fromJSON({ ...Params.toJSON(DEFAULT_PARAMS) as object, ...(g.params ?? {}) })
+      const p = mergeParams(Params, DEFAULT_PARAMS, g.params, 'staking')
       parseAmount(p.minStake, 'staking.params.min_stake')
       parseAmount(p.maxStake, 'staking.params.max_stake')
       if (p.unbondingPeriod < 0n) throw new Error('staking.params.unbonding_period must not be negative')

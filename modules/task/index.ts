@@ -1,9 +1,13 @@
 import type { Context } from '../../chain/context.ts'
+import { mergeParams } from '../../chain/genesis.ts'
 import { SdkErrors } from '../../chain/errors.ts'
 import type { Module, MsgRoute, QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { QueryParamsResponse, QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/v1/query.ts'
-import { MsgCancelTask, MsgCancelTaskResponse, MsgCreateTask, MsgCreateTaskResponse } from '../../proto/gen/beryl/task/v1/tx.ts'
+import {
+  MsgAttestResult, MsgAttestResultResponse, MsgCancelTask, MsgCancelTaskResponse, MsgCreateTask, MsgCreateTaskResponse,
+  MsgReportError, MsgReportErrorResponse, MsgSubmitScore, MsgSubmitScoreResponse, MsgValidateTask, MsgValidateTaskResponse,
+} from '../../proto/gen/beryl/task/v1/tx.ts'
 import { Params, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
 import { parseAmount, validateModelIds } from '../staking/index.ts'
@@ -54,6 +58,46 @@ export function taskModule(keeper: TaskKeeper): Module {
         return { typeUrl: url('MsgCancelTaskResponse'), value: MsgCancelTaskResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgCancelTask>,
+    {
+      typeUrl: url('MsgSubmitScore'), type: MsgSubmitScore, signers: (m: MsgSubmitScore) => [m.node],
+      validate(m: MsgSubmitScore) {
+        checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment')
+        if (m.score.length === 0 || m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be 1..4096 bytes')
+      },
+      handle(ctx: Context, m: MsgSubmitScore) {
+        keeper.submitScore(ctx, m.node, m.taskIdCommitment, m.score)
+        return { typeUrl: url('MsgSubmitScoreResponse'), value: MsgSubmitScoreResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgSubmitScore>,
+    {
+      typeUrl: url('MsgReportError'), type: MsgReportError, signers: (m: MsgReportError) => [m.node],
+      validate(m: MsgReportError) { checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgReportError) {
+        keeper.reportError(ctx, m.node, m.taskIdCommitment, m.error)
+        return { typeUrl: url('MsgReportErrorResponse'), value: MsgReportErrorResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgReportError>,
+    {
+      typeUrl: url('MsgValidateTask'), type: MsgValidateTask, signers: (m: MsgValidateTask) => [m.creator],
+      validate(m: MsgValidateTask) {
+        checkAddress(m.creator, BECH32_PREFIX)
+        m.taskIdCommitments.forEach((c, i) => bytes32(c, `task_id_commitments[${i}]`))
+        bytes32(m.taskId, 'task_id')
+        if (m.vrfProof.length !== 80) throw TaskErrors.InvalidValidation.with(`vrf_proof must be 80 bytes, got ${m.vrfProof.length}`)
+      },
+      handle(ctx: Context, m: MsgValidateTask) {
+        keeper.validate(ctx, m.creator, m.taskIdCommitments, m.taskId, m.vrfProof)
+        return { typeUrl: url('MsgValidateTaskResponse'), value: MsgValidateTaskResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgValidateTask>,
+    {
+      typeUrl: url('MsgAttestResult'), type: MsgAttestResult, signers: (m: MsgAttestResult) => [m.attester],
+      validate(m: MsgAttestResult) { checkAddress(m.attester, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgAttestResult) {
+        keeper.attest(ctx, m.attester, m.taskIdCommitment, m.resultHash)
+        return { typeUrl: url('MsgAttestResultResponse'), value: MsgAttestResultResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgAttestResult>,
   ]
   const q = (n: string) => `/beryl.task.v1.Query/${n}`
   const queries: QueryRoute[] = [
@@ -74,7 +118,7 @@ export function taskModule(keeper: TaskKeeper): Module {
     queries,
     initGenesis(ctx: Context, state: unknown) {
       const g = (state ?? {}) as { params?: Record<string, unknown> }
-      const p = Params.fromJSON({ ...(Params.toJSON(DEFAULT_PARAMS) as object), ...(g.params ?? {}) })
+      const p = mergeParams(Params, DEFAULT_PARAMS, g.params, 'task')
       for (const a of p.attesters) checkAddress(a, BECH32_PREFIX)
       if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout) throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
       keeper.setParams(ctx, p)

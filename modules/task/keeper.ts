@@ -5,12 +5,16 @@ import { event } from '../../chain/events.ts'
 import { PrefixStore } from '../../chain/store/prefix.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
-import { AbortReason, Params, Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
 import { DENOM } from '../denom.ts'
 import { NEW_NODE_Q_LONG, QOS_SCALE, dispatchWeight, qosValue } from '../qos/math.ts'
-import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
-import { SamplingError, samplingRate } from '../vss/sampling.ts'
+import { COMMUNITY_POOL, type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
+import { ecvrfVerify } from '../vss/ecvrf.ts'
+import { SamplingError, isSelectedForValidation, samplingRate } from '../vss/sampling.ts'
+import { settle, settledAtGroupValidation, type Settlement, type TaskOutcome } from './settlement.ts'
+import { AbortReason as RuleReason, TaskRuleError, TaskStatus as RuleStatus } from './types.ts'
+import { groupOutcome, singleOutcome, validateScore, type GroupMember } from './validation.ts'
 import { validateImageArgs, validateTextArgs, type ImageArgs, type TextArgs } from './schema.ts'
 import { WeightedSet } from './selection.ts'
 
@@ -24,6 +28,10 @@ export const TaskErrors = {
   NotCreator: registerError(MODULE, 6, 'only the task\'s creator may do this'),
   TooFewNodes: registerError(MODULE, 7, 'fewer than 3 nodes are eligible for this task, so it could never be cross-validated'),
   FeeNotSecurable: registerError(MODULE, 8, 'no sampling rate makes a Sybil attack on this fee unprofitable'),
+  NotSelectedNode: registerError(MODULE, 9, 'only the task\'s selected node may do this'),
+  InvalidScore: registerError(MODULE, 10, 'invalid score'),
+  InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
+  NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
 }
 
 const E18 = 10n ** 18n
@@ -193,7 +201,7 @@ export class TaskKeeper {
       requiredGpuVramGb: m.requiredGpuVramGb, taskVersion: m.taskVersion, fee: m.fee.toString(), vrfPublicKey: m.vrfPublicKey,
       samplingRate: rate.toString(), samplingSeed: new Uint8Array(), status: TaskStatus.TASK_STATUS_QUEUED, abortReason: AbortReason.ABORT_REASON_NONE,
       taskError: 0, selectedNode: '', score: new Uint8Array(), estimatedSeconds: est, createTime: now, startTime: 0n, scoreReadyTime: 0n,
-      validatedTime: 0n, endTime: 0n, deadline: now + params.queueTimeout, sequence, resultHash: new Uint8Array(),
+      validatedTime: 0n, endTime: 0n, deadline: now + params.queueTimeout, sequence, resultHash: new Uint8Array(), groupPayees: [],
     }
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
@@ -240,6 +248,186 @@ export class TaskKeeper {
     }))
   }
 
+  // ---- scores, error reports -----------------------------------------------------------------
+
+  /** The selected node's result fingerprint: Started → ScoreReady; the node is free for new tasks. */
+  submitScore(ctx: Context, node: string, commitment: Uint8Array, score: Uint8Array): void {
+    const t = this.mustGet(ctx, commitment)
+    this.mustBeRunningOn(t, node)
+    try {
+      validateScore(t.taskType as number, score)
+    } catch (err) {
+      throw TaskErrors.InvalidScore.with((err as Error).message)
+    }
+    this.finishExecution(ctx, t, { status: TaskStatus.TASK_STATUS_SCORE_READY, score })
+  }
+
+  /** The node found the arguments unusable: Started → ErrorReported (slashed if the group disagrees). */
+  reportError(ctx: Context, node: string, commitment: Uint8Array, error: TaskError): void {
+    const t = this.mustGet(ctx, commitment)
+    this.mustBeRunningOn(t, node)
+    if (error !== TaskError.TASK_ERROR_PARAMETERS_INVALID) throw TaskErrors.InvalidScore.with('the only error a node may report is PARAMETERS_INVALID')
+    this.finishExecution(ctx, t, { status: TaskStatus.TASK_STATUS_ERROR_REPORTED, taskError: error })
+  }
+
+  private mustBeRunningOn(t: Task, node: string): void {
+    if (t.selectedNode !== node) throw TaskErrors.NotSelectedNode.with(`task ${hex(t.taskIdCommitment)} runs on ${t.selectedNode || 'no node'}`)
+    if (t.status !== TaskStatus.TASK_STATUS_STARTED) throw TaskErrors.WrongStatus.with(`the task is ${TaskStatus[t.status]}, not STARTED`)
+  }
+
+  private finishExecution(ctx: Context, t: Task, change: Partial<Task>): void {
+    const now = ctx.block.timeSeconds
+    const next: Task = { ...t, ...change, scoreReadyTime: now, deadline: now + this.params(ctx).creatorValidationTimeout }
+    this.moveDeadline(ctx, t, next)
+    this.putTask(ctx, next)
+    this.staking.release(ctx, t.selectedNode)
+    this.emitTransition(ctx, t, next)
+  }
+
+  private moveDeadline(ctx: Context, before: Task, after: Task): void {
+    const kv = this.kv(ctx)
+    if (before.deadline) kv.delete(key(DEADLINE, u64(before.deadline), before.taskIdCommitment))
+    if (after.deadline) kv.set(key(DEADLINE, u64(after.deadline), after.taskIdCommitment), new Uint8Array())
+  }
+
+  private emitTransition(ctx: Context, from: Task, to: Task, extra: Record<string, string> = {}): void {
+    ctx.emit(event('task_status', {
+      task: hex(to.taskIdCommitment), node: to.selectedNode, from: TaskStatus[from.status], to: TaskStatus[to.status],
+      ...(to.abortReason ? { reason: AbortReason[to.abortReason] } : {}), ...extra,
+    }))
+  }
+
+  // ---- validation (verifiable secret sampling) ------------------------------------------------
+
+  /**
+   * The creator reveals the task id and its ECVRF proof over the first task's sampling seed. Not
+   * selected: exactly one task, validated alone. Selected: exactly the three tasks of the
+   * validation group (same creator, task id and arguments), compared by crynux.md §1.4.
+   */
+  validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): void {
+    if (commitments.length !== 1 && commitments.length !== 3) throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
+    if (new Set(commitments.map(hex)).size !== commitments.length) throw TaskErrors.InvalidValidation.with('a task is listed twice')
+    const tasks = commitments.map((c) => this.mustGet(ctx, c))
+    for (const t of tasks) {
+      if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(t.taskIdCommitment)} was created by ${t.creator}`)
+      if (Buffer.compare(sha256(taskId, t.nonce), t.taskIdCommitment) !== 0) {
+        throw TaskErrors.InvalidValidation.with(`sha256(task_id ‖ nonce) does not match task ${hex(t.taskIdCommitment)}`)
+      }
+    }
+    const first = [...tasks].sort((a, b) => (a.sequence < b.sequence ? -1 : 1))[0]!
+    if (first.samplingSeed.length === 0) throw TaskErrors.InvalidValidation.with('the task has no sampling seed yet; validate after its creation block')
+    const beta = ecvrfVerify(first.vrfPublicKey, proof, first.samplingSeed)
+    if (!beta) throw TaskErrors.InvalidValidation.with('the VRF proof does not verify with the task\'s vrf_public_key over its sampling seed')
+    const selected = isSelectedForValidation(beta, BigInt(first.samplingRate))
+    if (tasks.length === 1 && selected) throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
+    if (tasks.length === 3 && !selected) throw TaskErrors.InvalidValidation.with('the VRF did not select this task: validate it alone')
+    if (tasks.length === 1) this.validateSingle(ctx, first)
+    else this.validateGroup(ctx, tasks)
+  }
+
+  private validateSingle(ctx: Context, t: Task): void {
+    let next
+    try {
+      next = singleOutcome({ status: t.status as number, abortReason: t.abortReason as number })
+    } catch (err) {
+      throw TaskErrors.WrongStatus.with((err as Error).message)
+    }
+    if (next.status === RuleStatus.Validated) {
+      const now = ctx.block.timeSeconds
+      const v: Task = { ...t, status: TaskStatus.TASK_STATUS_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout }
+      this.moveDeadline(ctx, t, v)
+      this.putTask(ctx, v)
+      this.emitTransition(ctx, t, v)
+    } else {
+      this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: next.status, abortReason: next.abortReason }])
+    }
+  }
+
+  private validateGroup(ctx: Context, tasks: Task[]): void {
+    const argsHash = hex(tasks[0]!.argsHash)
+    if (tasks.some((t) => hex(t.argsHash) !== argsHash)) throw TaskErrors.InvalidValidation.with('the tasks of a validation group must have the same arguments')
+    const members: GroupMember[] = tasks.map((t) => ({
+      id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, type: t.taskType as number, status: t.status as number,
+      abortReason: t.abortReason as number, score: t.score, startTime: t.startTime, scoreReadyTime: t.scoreReadyTime, sequence: t.sequence,
+    }))
+    let outcome
+    try {
+      outcome = groupOutcome(members, { hammingThreshold: this.params(ctx).hammingThreshold })
+    } catch (err) {
+      throw TaskErrors.InvalidValidation.with((err as Error).message)
+    }
+    const byId = new Map(tasks.map((t) => [hex(t.taskIdCommitment), t]))
+    const now = ctx.block.timeSeconds
+    // Members that end now (refunds, invalidations, aborts) settle at once; the representative
+    // waits for its result upload.
+    const ending = settledAtGroupValidation(outcome)
+    const endingIds = new Set(ending.map((o) => o.id))
+    for (const m of outcome.members) {
+      if (!m.changed || endingIds.has(m.id)) continue
+      const t = byId.get(m.id)!
+      if (m.status === RuleStatus.GroupValidated) {
+        const payees = outcome.matching.map((p) => ({ taskIdCommitment: byId.get(p.id)!.taskIdCommitment, node: p.node, qosScore: p.qosScore }))
+        const v: Task = { ...t, status: TaskStatus.TASK_STATUS_GROUP_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout, groupPayees: payees }
+        this.moveDeadline(ctx, t, v)
+        this.putTask(ctx, v)
+        this.emitTransition(ctx, t, v)
+      }
+    }
+    this.end(ctx, ending.map((o) => byId.get(o.id)!), ending)
+  }
+
+  // ---- attestation and settlement -------------------------------------------------------------
+
+  /** An attester checked the uploaded result against the score: Validated → EndSuccess, GroupValidated → EndGroupSuccess. */
+  attest(ctx: Context, attester: string, commitment: Uint8Array, resultHash: Uint8Array): void {
+    if (!this.params(ctx).attesters.includes(attester)) throw TaskErrors.NotAttester.with(attester)
+    const t = this.mustGet(ctx, commitment)
+    if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
+    const withHash = { ...t, resultHash }
+    if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
+      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndSuccess }])
+    } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
+      const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
+      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndGroupSuccess, matching }])
+    } else {
+      throw TaskErrors.WrongStatus.with(`only a validated task can be attested; this one is ${TaskStatus[t.status]}`)
+    }
+  }
+
+  /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */
+  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[]): void {
+    const fees = new Map(tasks.map((t) => [hex(t.taskIdCommitment), BigInt(t.fee)]))
+    let s: Settlement
+    try {
+      s = settle(outcomes, fees, { protocolFeeShare: BigInt(this.params(ctx).protocolFeeShare) })
+    } catch (err) {
+      if (err instanceof TaskRuleError) throw TaskErrors.InvalidValidation.with(err.message)
+      throw err
+    }
+    const byId = new Map(tasks.map((t) => [hex(t.taskIdCommitment), t]))
+    const now = ctx.block.timeSeconds
+    for (const o of outcomes) {
+      const t = byId.get(o.id)!
+      const ended: Task = { ...t, status: o.status as number, abortReason: (o.abortReason ?? 0) as number, endTime: now, deadline: 0n }
+      this.moveDeadline(ctx, t, ended)
+      this.putTask(ctx, ended)
+      if (t.status === TaskStatus.TASK_STATUS_STARTED && t.selectedNode) this.staking.release(ctx, t.selectedNode)
+      this.emitTransition(ctx, t, ended)
+    }
+    for (const tr of s.transfers) {
+      const coins = [{ denom: DENOM, amount: tr.amount }]
+      if (tr.to === 'creator') this.bank.sendFromModuleToAccount(ctx, MODULE, byId.get(tr.taskId)!.creator, coins)
+      else if (tr.to === 'community_pool') this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, coins)
+      else this.bank.sendFromModuleToAccount(ctx, MODULE, tr.to.slice('node:'.length), coins)
+      ctx.emit(event('task_payment', { task: tr.taskId, to: tr.to, amount: `${tr.amount}${DENOM}`, reason: tr.reason }))
+    }
+    for (const sl of s.slashes) {
+      if (!this.staking.getNode(ctx, sl.node)) continue // already slashed by another group
+      const t = byId.get(sl.taskId)!
+      this.staking.slash(ctx, sl.node, { task: sl.taskId, reason: sl.reason, score: hex(t.score) })
+    }
+  }
+
   // ---- end of block: timeouts, sampling seeds, dispatch ------------------------------------
 
   async endBlock(ctx: Context): Promise<void> {
@@ -269,6 +457,12 @@ export class TaskKeeper {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
       } else if (t.status === TaskStatus.TASK_STATUS_STARTED) {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
+      } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
+        // The creator never validated: the node is paid for its work (crynux.md §6.3).
+        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.CreatorValidationTimeout }])
+      } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
+        // The node never delivered a result that matched its score: refund.
+        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.ResultUploadTimeout }])
       } else {
         kv.delete(k)
       }

@@ -61,18 +61,19 @@ export async function openApp(dir?: string): Promise<{ app: BerylApp; store: Com
   return { app, store, dir: d, async close() { await store.close(); if (!dir) fs.rmSync(d, { recursive: true, force: true }) } }
 }
 
-export function genesisState(addresses: string[], amount = '1000000000') {
+export function genesisState(addresses: string[], amount = '1000000000', extra: Record<string, unknown> = {}) {
   return Buffer.from(JSON.stringify({
+    ...extra,
     auth: { accounts: addresses.map((address) => ({ address })) },
     bank: { balances: addresses.map((address) => ({ address, coins: [{ denom: DENOM, amount }] })) },
   }))
 }
 
-export async function initChain(app: BerylApp, addresses: string[]) {
+export async function initChain(app: BerylApp, addresses: string[], extra: Record<string, unknown> = {}) {
   return app.initChain({
     time: { seconds: 1_700_000_000n, nanos: 0 }, chainId: CHAIN_ID,
     consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
-    validators: [], appStateBytes: genesisState(addresses), initialHeight: 1n,
+    validators: [], appStateBytes: genesisState(addresses, '1000000000', extra), initialHeight: 1n,
   })
 }
 

@@ -277,6 +277,15 @@ export interface Task {
   /** Creation order, the tie-breaker everywhere. */
   sequence: bigint;
   resultHash: Uint8Array;
+  /** On a group's representative (GroupValidated) task: the members sharing its fee at EndGroupSuccess, fastest first. */
+  groupPayees: GroupPayee[];
+}
+
+export interface GroupPayee {
+  taskIdCommitment: Uint8Array;
+  node: string;
+  /** QoS rank score (10, 5 or 2): the member's share of the representative's fee. */
+  qosScore: number;
 }
 
 export interface Params {
@@ -329,6 +338,7 @@ function createBaseTask(): Task {
     deadline: 0n,
     sequence: 0n,
     resultHash: new Uint8Array(0),
+    groupPayees: [],
   };
 }
 
@@ -444,6 +454,9 @@ export const Task: MessageFns<Task> = {
     }
     if (message.resultHash.length !== 0) {
       writer.uint32(234).bytes(message.resultHash);
+    }
+    for (const v of message.groupPayees) {
+      GroupPayee.encode(v!, writer.uint32(242).fork()).join();
     }
     return writer;
   },
@@ -693,6 +706,14 @@ export const Task: MessageFns<Task> = {
             message.resultHash = reader.bytes();
             continue;
           }
+          case 30: {
+            if (tag !== 242) {
+              break;
+            }
+
+            message.groupPayees.push(GroupPayee.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -816,6 +837,11 @@ export const Task: MessageFns<Task> = {
         : isSet(object.result_hash)
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
+      groupPayees: globalThis.Array.isArray(object?.groupPayees)
+        ? object.groupPayees.map((e: any) => GroupPayee.fromJSON(e))
+        : globalThis.Array.isArray(object?.group_payees)
+        ? object.group_payees.map((e: any) => GroupPayee.fromJSON(e))
+        : [],
     };
   },
 
@@ -908,6 +934,9 @@ export const Task: MessageFns<Task> = {
     if (message.resultHash.length !== 0) {
       obj.resultHash = base64FromBytes(message.resultHash);
     }
+    if (message.groupPayees?.length) {
+      obj.groupPayees = message.groupPayees.map((e) => GroupPayee.toJSON(e));
+    }
     return obj;
   },
 
@@ -953,6 +982,116 @@ export const Task: MessageFns<Task> = {
     message.deadline = (object.deadline !== undefined && object.deadline !== null) ? BigInt(object.deadline) : 0n;
     message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
     message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.groupPayees = object.groupPayees?.map((e) => GroupPayee.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseGroupPayee(): GroupPayee {
+  return { taskIdCommitment: new Uint8Array(0), node: "", qosScore: 0 };
+}
+
+export const GroupPayee: MessageFns<GroupPayee> = {
+  encode(message: GroupPayee, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(10).bytes(message.taskIdCommitment);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    if (message.qosScore !== 0) {
+      writer.uint32(24).uint32(message.qosScore);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GroupPayee {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGroupPayee();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.qosScore = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GroupPayee {
+    return {
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      qosScore: isSet(object.qosScore)
+        ? globalThis.Number(object.qosScore)
+        : isSet(object.qos_score)
+        ? globalThis.Number(object.qos_score)
+        : 0,
+    };
+  },
+
+  toJSON(message: GroupPayee): unknown {
+    const obj: any = {};
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.qosScore !== 0) {
+      obj.qosScore = Math.round(message.qosScore);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GroupPayee>): GroupPayee {
+    return GroupPayee.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GroupPayee>): GroupPayee {
+    const message = createBaseGroupPayee();
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.node = object.node ?? "";
+    message.qosScore = object.qosScore ?? 0;
     return message;
   },
 };
