@@ -58,6 +58,7 @@ interface Candidate {
   ltHash: LtHash
   appHash: Uint8Array
   height: bigint
+  timeSeconds: bigint
   /** Whether execution read the block hash; if not, the result is valid for any hash. */
   usedHash: boolean
 }
@@ -268,7 +269,7 @@ export class BerylApp implements AbciApplication {
     const c = this.finalized
     if (!c) throw new Error('Commit without a finalized block')
     this.opts.onCommit?.('before-write', c.height)
-    await this.committed.commit(c.store.changes(), c.height, c.appHash, c.ltHash)
+    await this.committed.commit(c.store.changes(), c.height, c.appHash, c.ltHash, c.timeSeconds)
     this.opts.onCommit?.('after-write', c.height)
     this.finalized = undefined
     this.genesis = undefined
@@ -286,7 +287,7 @@ export class BerylApp implements AbciApplication {
     const route = this.queryRoutes.get(req.path)
     if (!route) return fail(SdkErrors.UnknownRequest.with(`unknown query path ${JSON.stringify(req.path)}`))
     try {
-      const ctx = new QueryContext(new CacheStore(this.committed), height, this.chainId())
+      const ctx = new QueryContext(new CacheStore(this.committed), height, this.chainId(), this.committed.info.timeSeconds)
       const value = await route.handle(ctx, req.data)
       return { code: 0, value, height }
     } catch (err) {
@@ -340,7 +341,7 @@ export class BerylApp implements AbciApplication {
   private remember(h: BlockHeader, store: CacheStore, txResults: TxResult[], events: Event[], usedHash: boolean): Candidate {
     const ltHash = nextLtHash(this.committed.ltHash, this.committed, store.changes())
     const key = this.candidateKey(h, usedHash)
-    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, usedHash }
+    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, timeSeconds: h.time?.seconds ?? 0n, usedHash }
     // Bounded: a handful of rounds at one height at most.
     if (this.candidates.size >= 16) this.candidates.delete(this.candidates.keys().next().value!)
     this.candidates.set(key, c)

@@ -51,6 +51,6 @@ export class Context {
 
 /** Queries read committed state; no gas is charged, results are bounded by their own limits. */
 export class QueryContext {
-  constructor(readonly store: KVStore, readonly height: bigint, readonly chainId: string) {}
+  constructor(readonly store: KVStore, readonly height: bigint, readonly chainId: string, readonly blockTime: bigint = 0n) {}
   kv(name: string): KVStore { return new PrefixStore(this.store, storePrefix(name)) }
 }

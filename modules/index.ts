@@ -3,6 +3,7 @@ import type { AnteKeepers } from '../chain/tx/ante.ts'
 import { AuthKeeper, authModule } from './auth/index.ts'
 import { BankKeeper, bankModule } from './bank/index.ts'
 import { StakingKeeper, stakingModule } from './staking/index.ts'
+import { QosKeeper, qosModule } from './qos/index.ts'
 import { TaskKeeper, taskModule } from './task/index.ts'
 
 export { DENOM } from './denom.ts'
@@ -11,7 +12,7 @@ export { BECH32_PREFIX } from './auth/index.ts'
 export interface BerylModules {
   modules: Module[]
   ante: AnteKeepers
-  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; task: TaskKeeper }
+  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; qos: QosKeeper; task: TaskKeeper }
 }
 
 /** Wires Beryl's modules and their keepers, in genesis and block-hook order. */
@@ -25,11 +26,12 @@ export function berylModules(): BerylModules {
     deductFee: (ctx, payer, fee) => bank.deductFee(ctx, payer, fee),
   }
   const staking = new StakingKeeper(bank)
-  const task = new TaskKeeper(bank, staking)
+  const qos = new QosKeeper(staking)
+  const task = new TaskKeeper(bank, staking, qos)
   return {
-    // Block hooks run in this order: staking returns unbonded stakes before task dispatches.
-    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), taskModule(task)],
+    // Block hooks run in this order: unbonded stakes return and recovered nodes come back before dispatch.
+    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), taskModule(task)],
     ante,
-    keepers: { auth, bank, staking, task },
+    keepers: { auth, bank, staking, qos, task },
   }
 }

@@ -8,6 +8,7 @@ const STATE = 0x01
 const META_HEIGHT = Uint8Array.of(META, 1)
 const META_APPHASH = Uint8Array.of(META, 2)
 const META_LTHASH = Uint8Array.of(META, 3)
+const META_TIME = Uint8Array.of(META, 4)
 
 const stateKey = (k: Key): Uint8Array => {
   const out = new Uint8Array(k.length + 1)
@@ -15,7 +16,8 @@ const stateKey = (k: Key): Uint8Array => {
   return out
 }
 
-export interface CommitInfo { height: bigint; appHash: Uint8Array }
+/** What the last Commit wrote; `timeSeconds` is that block's time (queries report time-dependent values as of it). */
+export interface CommitInfo { height: bigint; appHash: Uint8Array; timeSeconds: bigint }
 
 /**
  * Committed state in LevelDB. Reads see only what the last Commit wrote; a block's writes arrive
@@ -44,7 +46,9 @@ export class CommittedStore implements ReadStore {
     const height = h ? BigInt(Buffer.from(h).toString('ascii')) : 0n
     const appHash = db.getSync(META_APPHASH) ?? new Uint8Array()
     const lt = db.getSync(META_LTHASH)
-    return new CommittedStore(db, { height, appHash }, lt ? new LtHash(lt) : new LtHash())
+    const t = db.getSync(META_TIME)
+    const timeSeconds = t ? BigInt(Buffer.from(t).toString('ascii')) : 0n
+    return new CommittedStore(db, { height, appHash, timeSeconds }, lt ? new LtHash(lt) : new LtHash())
   }
 
   get info(): CommitInfo { return this.info_ }
@@ -72,14 +76,15 @@ export class CommittedStore implements ReadStore {
   }
 
   /** Writes one block atomically and durably: its changes, the height, the app hash and the LtHash. */
-  async commit(changes: Array<[Key, Value | undefined]>, height: bigint, appHash: Uint8Array, ltHash: LtHash): Promise<void> {
+  async commit(changes: Array<[Key, Value | undefined]>, height: bigint, appHash: Uint8Array, ltHash: LtHash, timeSeconds = 0n): Promise<void> {
     const ops: Array<{ type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'del'; key: Uint8Array }> = []
     for (const [k, v] of changes) ops.push(v === undefined ? { type: 'del', key: stateKey(k) } : { type: 'put', key: stateKey(k), value: v })
     ops.push({ type: 'put', key: META_HEIGHT, value: new Uint8Array(Buffer.from(height.toString(), 'ascii')) })
     ops.push({ type: 'put', key: META_APPHASH, value: appHash })
     ops.push({ type: 'put', key: META_LTHASH, value: ltHash.toBytes() })
+    ops.push({ type: 'put', key: META_TIME, value: new Uint8Array(Buffer.from(timeSeconds.toString(), 'ascii')) })
     await this.db.batch(ops, { sync: true })
-    this.info_ = { height, appHash }
+    this.info_ = { height, appHash, timeSeconds }
     this.ltHash_ = ltHash.clone()
   }
 

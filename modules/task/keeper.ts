@@ -8,7 +8,8 @@ import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
 import { DENOM } from '../denom.ts'
-import { NEW_NODE_Q_LONG, QOS_SCALE, dispatchWeight, qosValue } from '../qos/math.ts'
+import type { QosKeeper } from '../qos/index.ts'
+import { dispatchWeight } from '../qos/math.ts'
 import { COMMUNITY_POOL, type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
 import { ecvrfVerify } from '../vss/ecvrf.ts'
 import { SamplingError, isSelectedForValidation, samplingRate } from '../vss/sampling.ts'
@@ -113,8 +114,12 @@ export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint
 }
 
 export class TaskKeeper {
-  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper) {
+  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper, private readonly qos: QosKeeper) {
     staking.onNodeChange((ctx, before, after) => this.reindexNode(ctx, before, after))
+    qos.onQosChange((ctx, address) => {
+      const n = staking.getNode(ctx, address)
+      if (n) this.reindexNode(ctx, n, n)
+    })
   }
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
@@ -137,9 +142,14 @@ export class TaskKeeper {
     return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, Buffer.from(modelId, 'hex'))))
   }
 
-  /** A node's dispatch weight: S·Q/(S+Q) with the new-node QoS until the qos module feeds real scores. */
+  /**
+   * A node's dispatch weight S·Q/(S+Q), with Q its QoS at this block; 0 (out of the index) while
+   * health-excluded. Set when the node or its QoS changes: health that recovers with time raises
+   * the stored weight at the node's next event (see docs/decisions/0009).
+   */
   private weight(ctx: Context, node: Node): bigint {
-    const q = qosValue(NEW_NODE_Q_LONG, QOS_SCALE)
+    if (this.qos.isExcluded(ctx, node.address)) return 0n
+    const q = this.qos.value(ctx, node.address, ctx.block.timeSeconds)
     return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
   }
 
@@ -374,6 +384,12 @@ export class TaskKeeper {
       }
     }
     this.end(ctx, ending.map((o) => byId.get(o.id)!), ending)
+    // QoS: speed ranks (or 0) feed Q_long; a group match is a success for health.
+    for (const m of outcome.members) {
+      if (!m.node) continue
+      if (m.qosScore !== null) this.qos.recordScore(ctx, m.node, BigInt(m.qosScore))
+      if (m.status === RuleStatus.EndGroupRefund) this.qos.reward(ctx, m.node)
+    }
   }
 
   // ---- attestation and settlement -------------------------------------------------------------
@@ -386,9 +402,11 @@ export class TaskKeeper {
     const withHash = { ...t, resultHash }
     if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
       this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndSuccess }])
+      this.qos.reward(ctx, t.selectedNode)
     } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
       const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
       this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndGroupSuccess, matching }])
+      this.qos.reward(ctx, t.selectedNode)
     } else {
       throw TaskErrors.WrongStatus.with(`only a validated task can be attested; this one is ${TaskStatus[t.status]}`)
     }
@@ -457,12 +475,14 @@ export class TaskKeeper {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
       } else if (t.status === TaskStatus.TASK_STATUS_STARTED) {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
+        this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
         // The creator never validated: the node is paid for its work (crynux.md §6.3).
         this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.CreatorValidationTimeout }])
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.
         this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.ResultUploadTimeout }])
+        this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else {
         kv.delete(k)
       }

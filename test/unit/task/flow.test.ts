@@ -5,6 +5,7 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { ecvrfProve, ecvrfPublicKey } from '../../../modules/vss/ecvrf.ts'
 import { QueryNodeRequest } from '../../../proto/gen/beryl/staking/v1/query.ts'
+import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/beryl/qos/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
@@ -210,6 +211,12 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       // 1 700 003 × 10/17 = 1 000 001, × 5/17 = 500 000, the remainder 200 002 to the last.
       assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
       assert.equal(await c.balance(moduleAddress('task')), 0n)
+      // The speed ranks went into the nodes' QoS records.
+      const scores = await Promise.all(nodes.map(async (n) => {
+        const r = await c.env.app.query({ path: '/beryl.qos.v1.Query/NodeQos', data: QueryNodeQosRequest.encode({ node: n }).finish(), height: 0n, prove: false })
+        return QueryNodeQosResponse.decode(r.value!).qos!.scores
+      }))
+      assert.deepEqual(scores, [[10], [5], [2]])
     })
 
     it('a cheating node\'s different score ends EndInvalidated: its fee refunded, its stake slashed', async () => {
