@@ -6,6 +6,7 @@ import { SOFTWARE_VERSION } from '../chain/app.ts'
 import { DENOM } from '../modules/index.ts'
 import { feeArg, keyring, nodeUrl, print, queryClient, signingClient, type ClientFlags, type TxFlags } from './client.ts'
 import { registerStakingCommands } from './staking.ts'
+import { registerTaskCommands } from './task.ts'
 import { runDevnet } from './devnet.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
@@ -196,6 +197,7 @@ qBank.command('balances').description('an address\'s balances').argument('<addre
   })
 
 registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
+registerTaskCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 
 // ---- devnet ----------------------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ import { BankKeeper, bankModule } from './bank/index.ts'
 import { StakingKeeper, stakingModule } from './staking/index.ts'
 import { QosKeeper, qosModule } from './qos/index.ts'
 import { TaskKeeper, taskModule } from './task/index.ts'
+import { vssModule } from './vss/index.ts'
 
 export { DENOM } from './denom.ts'
 export { BECH32_PREFIX } from './auth/index.ts'
@@ -30,7 +31,7 @@ export function berylModules(): BerylModules {
   const task = new TaskKeeper(bank, staking, qos)
   return {
     // Block hooks run in this order: unbonded stakes return and recovered nodes come back before dispatch.
-    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), taskModule(task)],
+    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), taskModule(task), vssModule(staking, task)],
     ante,
     keepers: { auth, bank, staking, qos, task },
   }

@@ -31,6 +31,7 @@ export const DEFAULT_PARAMS: Params = {
 const PARAMS_KEY = Uint8Array.of(0x00)
 const NODE_PREFIX = Uint8Array.of(0x01) //      0x01 | address bytes → Node
 const UNBONDING_PREFIX = Uint8Array.of(0x02) // 0x02 | u64be(unbonding_until) | address bytes → (empty): the return queue
+const AVAILABLE_COUNT_KEY = Uint8Array.of(0x03) // → u64be: how many nodes are Available
 export { NODE_PREFIX }
 
 const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
@@ -69,11 +70,24 @@ export class StakingKeeper {
     return v ? Node.decode(v) : undefined
   }
 
+  /** Nodes in status Available (the network size the sampling rate is computed for). */
+  availableCount(ctx: Context | QueryContext): bigint {
+    const v = this.kv(ctx).get(AVAILABLE_COUNT_KEY)
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
+  }
+
   /** Writes a node (or removes it) and tells the hooks. Every change goes through here. */
   private put(ctx: Context, before: Node | undefined, after: Node | undefined): void {
     const addr = decodeBech32((after ?? before)!.address).data
     if (after) this.kv(ctx).set(nodeKey(addr), Node.encode(after).finish())
     else this.kv(ctx).delete(nodeKey(addr))
+    const wasAvailable = before?.status === NodeStatus.NODE_STATUS_AVAILABLE
+    const isAvailable = after?.status === NodeStatus.NODE_STATUS_AVAILABLE
+    if (wasAvailable !== isAvailable) {
+      const b = Buffer.alloc(8)
+      b.writeBigUInt64BE(this.availableCount(ctx) + (isAvailable ? 1n : -1n))
+      this.kv(ctx).set(AVAILABLE_COUNT_KEY, b)
+    }
     for (const h of this.hooks) h(ctx, before, after)
   }
 

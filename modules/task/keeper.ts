@@ -59,6 +59,9 @@ const QUEUE = 0x03 //     0x03 | u128be(MAX − priority) | u64be(sequence) → 
 const DEADLINE = 0x04 //  0x04 | u64be(deadline) | commitment → ∅                        (timeouts, earliest first)
 const UNSEEDED = 0x05 //  0x05 | commitment → ∅                                          (created this block)
 const RECEIVED = 0x06 //  0x06 | sha256(creator ‖ args_hash) | node address → u64be(time) (the group-window rule)
+const BY_CREATOR = 0x07 // 0x07 | creator address | u64be(sequence) → commitment
+const BY_NODE = 0x08 //    0x08 | node address | u64be(sequence) → commitment
+const BY_STATUS = 0x09 //  0x09 | status byte | u64be(sequence) → commitment
 const CLASS = 0x10 //     0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model
 
 const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n < 0n ? 0n : n); return b }
@@ -134,7 +137,52 @@ export class TaskKeeper {
     const v = this.kv(ctx).get(key(TASK, commitment))
     return v ? Task.decode(v) : undefined
   }
-  private putTask(ctx: Context, t: Task): void { this.kv(ctx).set(key(TASK, t.taskIdCommitment), Task.encode(t).finish()) }
+  /** Writes a task and keeps the creator, node and status indexes in step. Every change goes through here. */
+  private putTask(ctx: Context, t: Task): void {
+    const kv = this.kv(ctx)
+    const old = this.getTask(ctx, t.taskIdCommitment)
+    const seq = u64(t.sequence)
+    if (!old) kv.set(key(BY_CREATOR, decodeBech32(t.creator).data, seq), t.taskIdCommitment)
+    if (t.selectedNode && old?.selectedNode !== t.selectedNode) kv.set(key(BY_NODE, decodeBech32(t.selectedNode).data, seq), t.taskIdCommitment)
+    if (old?.status !== t.status) {
+      if (old) kv.delete(key(BY_STATUS, Uint8Array.of(old.status), seq))
+      kv.set(key(BY_STATUS, Uint8Array.of(t.status), seq), t.taskIdCommitment)
+    }
+    kv.set(key(TASK, t.taskIdCommitment), Task.encode(t).finish())
+  }
+
+  /**
+   * Tasks by creator, node or status, newest first; other filters apply within the chosen index.
+   * At most `limit` tasks and 10 000 index entries per page.
+   */
+  async listTasks(ctx: QueryContext, f: { creator?: string; node?: string; status?: TaskStatus; key?: Uint8Array; limit: number }): Promise<{ tasks: Task[]; nextKey: Uint8Array }> {
+    const prefix = f.creator ? key(BY_CREATOR, decodeBech32(f.creator).data)
+      : f.node ? key(BY_NODE, decodeBech32(f.node).data)
+        : key(BY_STATUS, Uint8Array.of(f.status!))
+    const end = f.key?.length ? Buffer.concat([prefix, f.key]) : prefixEnd(prefix)
+    const tasks: Task[] = []
+    let nextKey: Uint8Array = new Uint8Array()
+    let scanned = 0
+    for await (const [k, c] of this.kv(ctx).iterate({ start: prefix, end, reverse: true })) {
+      if (tasks.length === f.limit || ++scanned > 10_000) { nextKey = Buffer.concat([k.subarray(prefix.length), Uint8Array.of(0)]); break }
+      const t = this.getTask(ctx, c)
+      if (!t) continue
+      if (f.node && t.selectedNode !== f.node) continue
+      if (f.status !== undefined && t.status !== f.status) continue
+      tasks.push(t)
+    }
+    return { tasks, nextKey }
+  }
+
+  /** Queued tasks in dispatch order. */
+  async queue(ctx: QueryContext, limit: number): Promise<Task[]> {
+    const out: Task[] = []
+    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), limit })) {
+      const t = this.getTask(ctx, c)
+      if (t) out.push(t)
+    }
+    return out
+  }
 
   // ---- the dispatch index ------------------------------------------------------------------
 

@@ -29,11 +29,17 @@ export interface TestNode {
 }
 
 /** A real single-validator node: `beryld start` (ABCI app + CometBFT child) in a temp home on free ports. */
-export async function startTestNode(opts: { accounts?: number; chainId?: string } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { accounts?: number; chainId?: string; genesis?: (appState: Record<string, any>, accounts: DevnetAccount[]) => void } = {}): Promise<TestNode> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-test-'))
   const chainId = opts.chainId ?? 'beryl-test-1'
   const ports = await pickPorts(true)
   const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports })
+  if (opts.genesis) {
+    const file = path.join(home, 'config', 'genesis.json')
+    const g = JSON.parse(fs.readFileSync(file, 'utf8'))
+    opts.genesis(g.app_state, accounts)
+    fs.writeFileSync(file, JSON.stringify(g, null, 2))
+  }
   // Fast blocks keep the suite short.
   const cfgFile = path.join(home, 'config', 'config.toml')
   fs.writeFileSync(cfgFile, fs.readFileSync(cfgFile, 'utf8').replace(/^timeout_commit = .*$/m, 'timeout_commit = "200ms"'))

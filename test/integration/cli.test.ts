@@ -182,7 +182,9 @@ describe('beryld CLI', function () {
 
   it('--help teaches every command', async () => {
     const commands = [[], ['init'], ['start'], ['status'], ['keys'], ['keys', 'add'], ['keys', 'list'], ['keys', 'show'], ['keys', 'delete'], ['keys', 'export'], ['keys', 'import'],
-      ['genesis'], ['genesis', 'add-account'], ['tx'], ['tx', 'bank'], ['tx', 'bank', 'send'], ['query'], ['query', 'auth'], ['query', 'auth', 'account'], ['query', 'bank'], ['query', 'bank', 'balances'], ['devnet']]
+      ['genesis'], ['genesis', 'add-account'], ['tx'], ['tx', 'bank'], ['tx', 'bank', 'send'], ['query'], ['query', 'auth'], ['query', 'auth', 'account'], ['query', 'bank'], ['query', 'bank', 'balances'], ['devnet'],
+      ['tx', 'staking', 'join'], ['tx', 'staking', 'quit'], ['query', 'staking', 'nodes'], ['tx', 'task', 'create'], ['tx', 'task', 'validate'],
+      ['tx', 'task', 'submit-score'], ['tx', 'task', 'attest'], ['query', 'task', 'list'], ['query', 'task', 'queue'], ['query', 'qos', 'node'], ['query', 'vss', 'sampling-rate']]
     const { stdout: top } = await run(BERYLD, ['--help'])
     for (const c of ['init', 'start', 'status', 'keys', 'genesis', 'tx', 'query', 'devnet']) assert.match(top, new RegExp(`\\n\\s+${c}\\b`))
     await Promise.all(commands.map(async (c) => {

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Params, Task } from "./types.js";
+import { Params, Task, TaskStatus, taskStatusFromJSON, taskStatusToJSON } from "./types.js";
 
 export interface QueryTaskRequest {
   taskIdCommitment: Uint8Array;
@@ -14,6 +14,34 @@ export interface QueryTaskRequest {
 
 export interface QueryTaskResponse {
   task: Task | undefined;
+}
+
+/**
+ * Tasks of a creator, of a node, or in a status (at least one filter), newest first.
+ * `key` is the next_key of the previous page.
+ */
+export interface QueryTasksRequest {
+  creator: string;
+  node: string;
+  /** Only this status; set has_status (status 0 is QUEUED). */
+  hasStatus: boolean;
+  status: TaskStatus;
+  key: Uint8Array;
+  limit: number;
+}
+
+export interface QueryTasksResponse {
+  tasks: Task[];
+  nextKey: Uint8Array;
+}
+
+/** Queued tasks in dispatch order (highest priority first, then oldest). */
+export interface QueryQueueRequest {
+  limit: number;
+}
+
+export interface QueryQueueResponse {
+  tasks: Task[];
 }
 
 export interface QueryParamsRequest {
@@ -159,6 +187,382 @@ export const QueryTaskResponse: MessageFns<QueryTaskResponse> = {
   fromPartial(object: DeepPartial<QueryTaskResponse>): QueryTaskResponse {
     const message = createBaseQueryTaskResponse();
     message.task = (object.task !== undefined && object.task !== null) ? Task.fromPartial(object.task) : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryTasksRequest(): QueryTasksRequest {
+  return { creator: "", node: "", hasStatus: false, status: 0, key: new Uint8Array(0), limit: 0 };
+}
+
+export const QueryTasksRequest: MessageFns<QueryTasksRequest> = {
+  encode(message: QueryTasksRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.creator !== "") {
+      writer.uint32(10).string(message.creator);
+    }
+    if (message.node !== "") {
+      writer.uint32(18).string(message.node);
+    }
+    if (message.hasStatus !== false) {
+      writer.uint32(24).bool(message.hasStatus);
+    }
+    if (message.status !== 0) {
+      writer.uint32(32).int32(message.status);
+    }
+    if (message.key.length !== 0) {
+      writer.uint32(42).bytes(message.key);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(48).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryTasksRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryTasksRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.creator = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.hasStatus = reader.bool();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.key = reader.bytes();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryTasksRequest {
+    return {
+      creator: isSet(object.creator) ? globalThis.String(object.creator) : "",
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      hasStatus: isSet(object.hasStatus)
+        ? globalThis.Boolean(object.hasStatus)
+        : isSet(object.has_status)
+        ? globalThis.Boolean(object.has_status)
+        : false,
+      status: isSet(object.status) ? taskStatusFromJSON(object.status) : 0,
+      key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: QueryTasksRequest): unknown {
+    const obj: any = {};
+    if (message.creator !== "") {
+      obj.creator = message.creator;
+    }
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.hasStatus !== false) {
+      obj.hasStatus = message.hasStatus;
+    }
+    if (message.status !== 0) {
+      obj.status = taskStatusToJSON(message.status);
+    }
+    if (message.key.length !== 0) {
+      obj.key = base64FromBytes(message.key);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryTasksRequest>): QueryTasksRequest {
+    return QueryTasksRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryTasksRequest>): QueryTasksRequest {
+    const message = createBaseQueryTasksRequest();
+    message.creator = object.creator ?? "";
+    message.node = object.node ?? "";
+    message.hasStatus = object.hasStatus ?? false;
+    message.status = object.status ?? 0;
+    message.key = object.key ?? new Uint8Array(0);
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueryTasksResponse(): QueryTasksResponse {
+  return { tasks: [], nextKey: new Uint8Array(0) };
+}
+
+export const QueryTasksResponse: MessageFns<QueryTasksResponse> = {
+  encode(message: QueryTasksResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tasks) {
+      Task.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextKey.length !== 0) {
+      writer.uint32(18).bytes(message.nextKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryTasksResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryTasksResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tasks.push(Task.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextKey = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryTasksResponse {
+    return {
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      nextKey: isSet(object.nextKey)
+        ? bytesFromBase64(object.nextKey)
+        : isSet(object.next_key)
+        ? bytesFromBase64(object.next_key)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QueryTasksResponse): unknown {
+    const obj: any = {};
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.nextKey.length !== 0) {
+      obj.nextKey = base64FromBytes(message.nextKey);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryTasksResponse>): QueryTasksResponse {
+    return QueryTasksResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryTasksResponse>): QueryTasksResponse {
+    const message = createBaseQueryTasksResponse();
+    message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.nextKey = object.nextKey ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseQueryQueueRequest(): QueryQueueRequest {
+  return { limit: 0 };
+}
+
+export const QueryQueueRequest: MessageFns<QueryQueueRequest> = {
+  encode(message: QueryQueueRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.limit !== 0) {
+      writer.uint32(8).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryQueueRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryQueueRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryQueueRequest {
+    return { limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0 };
+  },
+
+  toJSON(message: QueryQueueRequest): unknown {
+    const obj: any = {};
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryQueueRequest>): QueryQueueRequest {
+    return QueryQueueRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryQueueRequest>): QueryQueueRequest {
+    const message = createBaseQueryQueueRequest();
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseQueryQueueResponse(): QueryQueueResponse {
+  return { tasks: [] };
+}
+
+export const QueryQueueResponse: MessageFns<QueryQueueResponse> = {
+  encode(message: QueryQueueResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.tasks) {
+      Task.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryQueueResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryQueueResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.tasks.push(Task.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryQueueResponse {
+    return { tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [] };
+  },
+
+  toJSON(message: QueryQueueResponse): unknown {
+    const obj: any = {};
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryQueueResponse>): QueryQueueResponse {
+    return QueryQueueResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryQueueResponse>): QueryQueueResponse {
+    const message = createBaseQueryQueueResponse();
+    message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
     return message;
   },
 };
