@@ -85,8 +85,8 @@ export function taskModule(keeper: TaskKeeper): Module {
         bytes32(m.taskId, 'task_id')
         if (m.vrfProof.length !== 80) throw TaskErrors.InvalidValidation.with(`vrf_proof must be 80 bytes, got ${m.vrfProof.length}`)
       },
-      handle(ctx: Context, m: MsgValidateTask) {
-        keeper.validate(ctx, m.creator, m.taskIdCommitments, m.taskId, m.vrfProof)
+      async handle(ctx: Context, m: MsgValidateTask) {
+        await keeper.validate(ctx, m.creator, m.taskIdCommitments, m.taskId, m.vrfProof)
         return { typeUrl: url('MsgValidateTaskResponse'), value: MsgValidateTaskResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgValidateTask>,

@@ -362,7 +362,7 @@ export class TaskKeeper {
    * selected: exactly one task, validated alone. Selected: exactly the three tasks of the
    * validation group (same creator, task id and arguments), compared by crynux.md §1.4.
    */
-  validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): void {
+  async validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): Promise<void> {
     if (commitments.length !== 1 && commitments.length !== 3) throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
     if (new Set(commitments.map(hex)).size !== commitments.length) throw TaskErrors.InvalidValidation.with('a task is listed twice')
     const tasks = commitments.map((c) => this.mustGet(ctx, c))
@@ -380,7 +380,7 @@ export class TaskKeeper {
     if (tasks.length === 1 && selected) throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
     if (tasks.length === 3 && !selected) throw TaskErrors.InvalidValidation.with('the VRF did not select this task: validate it alone')
     if (tasks.length === 1) this.validateSingle(ctx, first)
-    else this.validateGroup(ctx, tasks)
+    else for (const node of this.validateGroup(ctx, tasks)) await this.abortTasksOfSlashedNode(ctx, node)
   }
 
   private validateSingle(ctx: Context, t: Task): void {
@@ -401,7 +401,8 @@ export class TaskKeeper {
     }
   }
 
-  private validateGroup(ctx: Context, tasks: Task[]): void {
+  /** Returns the nodes slashed by the outcome. */
+  private validateGroup(ctx: Context, tasks: Task[]): string[] {
     const argsHash = hex(tasks[0]!.argsHash)
     if (tasks.some((t) => hex(t.argsHash) !== argsHash)) throw TaskErrors.InvalidValidation.with('the tasks of a validation group must have the same arguments')
     const members: GroupMember[] = tasks.map((t) => ({
@@ -431,13 +432,19 @@ export class TaskKeeper {
         this.emitTransition(ctx, t, v)
       }
     }
-    this.end(ctx, ending.map((o) => byId.get(o.id)!), ending)
+    // The evidence of a slash: every member's task id, status and score, in speed order.
+    const evidence = {
+      group_tasks: outcome.ranked.join(','),
+      group_scores: outcome.ranked.map((id) => { const t = byId.get(id)!; return t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED ? 'error' : hex(t.score) }).join(','),
+    }
+    const slashed = this.end(ctx, ending.map((o) => byId.get(o.id)!), ending, evidence)
     // QoS: speed ranks (or 0) feed Q_long; a group match is a success for health.
     for (const m of outcome.members) {
       if (!m.node) continue
       if (m.qosScore !== null) this.qos.recordScore(ctx, m.node, BigInt(m.qosScore))
       if (m.status === RuleStatus.EndGroupRefund) this.qos.reward(ctx, m.node)
     }
+    return slashed
   }
 
   // ---- attestation and settlement -------------------------------------------------------------
@@ -461,7 +468,9 @@ export class TaskKeeper {
   }
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */
-  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[]): void {
+  /** Returns the nodes it slashed. */
+  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[], evidence: Record<string, string> = {}): string[] {
+    const slashed: string[] = []
     const fees = new Map(tasks.map((t) => [hex(t.taskIdCommitment), BigInt(t.fee)]))
     let s: Settlement
     try {
@@ -490,8 +499,25 @@ export class TaskKeeper {
     for (const sl of s.slashes) {
       if (!this.staking.getNode(ctx, sl.node)) continue // already slashed by another group
       const t = byId.get(sl.taskId)!
-      this.staking.slash(ctx, sl.node, { task: sl.taskId, reason: sl.reason, score: hex(t.score) })
+      this.staking.slash(ctx, sl.node, { task: sl.taskId, reason: sl.reason, score: hex(t.score), ...evidence })
+      slashed.push(sl.node)
     }
+    return slashed
+  }
+
+  /**
+   * A slashed node's other open work cannot finish: a running task, or a validated one waiting for
+   * its upload, ends EndAborted(NodeSlashed) with a full refund. A node's open tasks are among its
+   * most recent (at most one runs at a time, uploads wait at most result_upload_timeout).
+   */
+  private async abortTasksOfSlashedNode(ctx: Context, node: string): Promise<void> {
+    const prefix = key(BY_NODE, decodeBech32(node).data)
+    const open: Task[] = []
+    for await (const [, c] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), reverse: true, limit: 64 })) {
+      const t = this.getTask(ctx, c)
+      if (t && (t.status === TaskStatus.TASK_STATUS_STARTED || t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED)) open.push(t)
+    }
+    for (const t of open) this.endAborted(ctx, t, AbortReason.ABORT_REASON_NODE_SLASHED)
   }
 
   // ---- end of block: timeouts, sampling seeds, dispatch ------------------------------------

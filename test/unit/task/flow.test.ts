@@ -1,81 +1,12 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { QueryBalanceRequest, QueryBalanceResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
-import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
-import { ecvrfProve, ecvrfPublicKey } from '../../../modules/vss/ecvrf.ts'
-import { QueryNodeRequest } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/beryl/qos/v1/query.ts'
-import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
-import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
-import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
-
-const MODEL = 'ab'.repeat(32)
-const T0 = 1_700_000_000n
-const STAKE = 400_000_000n
-const VRF_SK = createHash('sha256').update('creator vrf key').digest()
-const VRF_PK = ecvrfPublicKey(VRF_SK)
-const HONEST = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
-const CHEAT = HONEST.map((b) => b ^ 0xff)
-const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
-
-/** A chain with six GPU nodes, a creator and an attester; `taskParams` goes into the task genesis. */
-function chain(taskParams: Record<string, string>) {
-  const env = {} as {
-    app: BerylApp; close: () => Promise<void>; w: Wallet[]; nodes: Wallet[]; creator: Wallet; attester: Wallet
-    height: bigint; now: bigint; seq: Map<string, number>
-  }
-  beforeEach(async () => {
-    env.w = await wallets(8)
-    env.nodes = env.w.slice(0, 6); env.creator = env.w[6]!; env.attester = env.w[7]!
-    ;({ app: env.app, close: env.close } = await openApp())
-    await initChain(env.app, env.w.map((x) => x.address), { task: { params: { ...taskParams, attesters: [env.attester.address] } } })
-    env.height = 0n; env.now = T0; env.seq = new Map()
-    await run([])
-    const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))
-    assert.ok(r.every((x) => x.code === 0))
-  })
-  afterEach(async () => { await env.close() })
-
-  async function run(txs: Array<[Wallet, unknown]>, t?: bigint) {
-    env.now = t ?? env.now + 1n
-    const signed: Uint8Array[] = []
-    for (const [who, m] of txs) {
-      const s = env.seq.get(who.address) ?? 0
-      signed.push(await who.sign([m], s, { gas: '3000000', fee: '100000' }))
-      env.seq.set(who.address, s + 1)
-    }
-    const res = await env.app.finalizeBlock(blockRequest(++env.height, signed, { timeSeconds: env.now }))
-    await env.app.commit()
-    return res.txResults!
-  }
-  const query = async (path: string, data: Uint8Array) => env.app.query({ path, data, height: 0n, prove: false })
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode((await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).value!).task!
-  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode((await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).value!).balance!.amount)
-  const nodeExists = async (address: string) => (await query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address }).finish())).code === 0
-  const createMsg = (taskId: Uint8Array, nonceTag: string, fee: bigint, args = JSON.stringify({ prompt: 'a lighthouse' })) => {
-    const nonce = sha(Buffer.from(nonceTag))
-    const commitment = sha(taskId, nonce)
-    return {
-      commitment,
-      msg: {
-        typeUrl: '/beryl.task.v1.MsgCreateTask',
-        value: {
-          creator: env.creator.address, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args, modelIds: [MODEL],
-          minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: fee.toString(), vrfPublicKey: VRF_PK,
-        },
-      },
-    }
-  }
-  const nodeOf = (t: Task) => env.nodes.find((n) => n.address === t.selectedNode)!
-  const score = (t: Task, s: Uint8Array) => [nodeOf(t), { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: s } }] as [Wallet, unknown]
-  const validateMsg = async (commitments: Uint8Array[], taskId: Uint8Array) => {
-    const first = await task(commitments[0]!)
-    return [env.creator, { typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: env.creator.address, taskIdCommitments: commitments, taskId, vrfProof: ecvrfProve(VRF_SK, first.samplingSeed) } }] as [Wallet, unknown]
-  }
-  const attest = (c: Uint8Array) => [env.attester, { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9) } }] as [Wallet, unknown]
-  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, validateMsg, attest }
-}
+import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
+import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
+import { AbortReason, TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
+import type { Wallet } from '../chain/fixtures.ts'
+import { CHEAT, HONEST, STAKE, chain, sha } from './chain.ts'
 
 describe('task flow: scores, validation, attestation, settlement (consensus, real LevelDB)', function () {
   this.timeout(120_000)
@@ -240,6 +171,65 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       // The matching members keep their speed ranks 10 and 2: 1 700 003 × 10/12 = 1 416 669, remainder 283 334.
       assert.deepEqual(gained, [1_416_669n, 283_334n])
       assert.equal(await c.balance(moduleAddress('task')), 0n)
+    })
+  })
+
+  describe('a node is busy (unsampled chain)', () => {
+    const c = chain({ min_sampling_rate: '0' })
+    const taskId = sha(Buffer.from('busy'))
+    const status = async (who: Wallet) => QueryNodeResponse.decode((await c.query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).value!).node!.status
+
+    it('pause while busy: PendingPause, then Paused when its score ends the execution', async () => {
+      const { commitment, msg } = c.createMsg(taskId, 'p1', 1n)
+      await c.run([[c.env.creator, msg]])
+      const t = await c.task(commitment)
+      const node = c.nodeOf(t)
+      await c.run([[node, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: node.address } }]])
+      assert.equal(await status(node), NodeStatus.NODE_STATUS_PENDING_PAUSE)
+      await c.run([c.score(t, HONEST)])
+      assert.equal(await status(node), NodeStatus.NODE_STATUS_PAUSED)
+    })
+
+    it('quit while busy: PendingQuit, then Unbonding when the task leaves the node', async () => {
+      const { commitment, msg } = c.createMsg(taskId, 'q1', 1n)
+      await c.run([[c.env.creator, msg]])
+      const t = await c.task(commitment)
+      const node = c.nodeOf(t)
+      await c.run([[node, { typeUrl: '/beryl.staking.v1.MsgQuit', value: { address: node.address } }]])
+      assert.equal(await status(node), NodeStatus.NODE_STATUS_PENDING_QUIT)
+      await c.run([c.score(t, HONEST)])
+      assert.equal(await status(node), NodeStatus.NODE_STATUS_UNBONDING)
+    })
+  })
+
+  describe('slashing with three nodes (every task sampled)', () => {
+    const c = chain({ min_sampling_rate: '1000000000000000000' }, 3)
+
+    it('the cheater\'s other running task ends EndAborted(NodeSlashed), refunded; the evidence holds every score', async () => {
+      const idA = sha(Buffer.from('group A')), idB = sha(Buffer.from('group B'))
+      const groupA = ['a1', 'a2', 'a3'].map((n) => c.createMsg(idA, n, 1_000_000n, JSON.stringify({ prompt: 'A' })))
+      await c.run(groupA.map((g) => [c.env.creator, g.msg] as [Wallet, unknown]))
+      const tasksA = await Promise.all(groupA.map((g) => c.task(g.commitment)))
+      for (let i = 0; i < 3; i++) await c.run([c.score(tasksA[i]!, i === 1 ? CHEAT : HONEST)])
+      // All three nodes are free again: a second group takes one task on each.
+      const groupB = ['b1', 'b2', 'b3'].map((n) => c.createMsg(idB, n, 1_000_000n, JSON.stringify({ prompt: 'B' })))
+      await c.run(groupB.map((g) => [c.env.creator, g.msg] as [Wallet, unknown]))
+      const tasksB = await Promise.all(groupB.map((g) => c.task(g.commitment)))
+      const cheater = tasksA[1]!.selectedNode
+      const running = tasksB.find((t) => t.selectedNode === cheater)!
+      assert.equal(running.status, TaskStatus.TASK_STATUS_STARTED)
+      const before = await c.balance(c.env.creator.address)
+      const [v] = await c.run([await c.validateMsg(groupA.map((g) => g.commitment), idA)])
+      assert.equal(v!.code, 0, v!.log)
+      const aborted = await c.task(running.taskIdCommitment)
+      assert.deepEqual([aborted.status, aborted.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED])
+      assert.equal(await c.balance(c.env.creator.address), before - 100_000n + 3n * 1_000_000n /* group A: the invalidated and the refund member; group B: the aborted task */)
+      const slash = v!.events!.find((e) => e.type === 'node_slashed')!
+      const attr = (k: string) => slash.attributes.find((a) => a.key === k)?.value
+      assert.equal(attr('node'), cheater)
+      assert.equal(attr('group_scores')!.split(',').length, 3)
+      assert.ok(attr('group_scores')!.includes(Buffer.from(CHEAT).toString('hex')))
+      assert.ok(attr('group_scores')!.includes(Buffer.from(HONEST).toString('hex')))
     })
   })
 })
