@@ -7,6 +7,7 @@ import { DENOM } from '../modules/index.ts'
 import { feeArg, keyring, nodeUrl, print, queryClient, signingClient, type ClientFlags, type TxFlags } from './client.ts'
 import { registerStakingCommands } from './staking.ts'
 import { registerTaskCommands } from './task.ts'
+import { registerWorkerCommands } from './worker.ts'
 import { runDevnet } from './devnet.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
@@ -198,6 +199,7 @@ qBank.command('balances').description('an address\'s balances').argument('<addre
 
 registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerTaskCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
+registerWorkerCommands(program, { outputOpt })
 
 // ---- devnet ----------------------------------------------------------------------------------
 

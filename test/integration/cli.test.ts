@@ -7,7 +7,7 @@ import { promisify } from 'node:util'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { toBech32 } from '@cosmjs/encoding'
 import { pickPorts, waitForHeight } from '../../cli/devnet.ts'
-import { BERYLD, waitFor } from '../helpers/node.ts'
+import { BERYLD, ROOT, waitFor } from '../helpers/node.ts'
 
 const run = promisify(execFile)
 
@@ -180,11 +180,28 @@ describe('beryld CLI', function () {
     assert.match(out, /stopped by SIGINT/)
   })
 
+  it('worker phash prints the goimagehash vector of each PNG, and a clear error for a non-PNG', async () => {
+    const dir = path.join(ROOT, 'test', 'vectors', 'phash')
+    const vectors = JSON.parse(fs.readFileSync(path.join(dir, 'vectors.json'), 'utf8'))
+    const files = ['runner_00_0_256x256.png', '001_g1_64x64_hgrad.png']
+    const r = await beryld(['worker', 'phash', ...files.map((f) => path.join(dir, 'images', f))])
+    assert.equal(r.code, 0, r.stderr)
+    const lines = r.stdout.trim().split('\n')
+    files.forEach((f, i) => {
+      const expected = vectors.vectors[f].hash
+      assert.match(expected, /^[0-9a-f]{16}$/)
+      assert.equal(lines[i], `${expected}  ${path.join(dir, 'images', f)}`)
+    })
+    const bad = await beryld(['worker', 'phash', path.join(dir, 'vectors.json')])
+    assert.equal(bad.code, 1)
+    assert.match(bad.stderr, /error: .*vectors\.json/)
+  })
+
   it('--help teaches every command', async () => {
     const commands = [[], ['init'], ['start'], ['status'], ['keys'], ['keys', 'add'], ['keys', 'list'], ['keys', 'show'], ['keys', 'delete'], ['keys', 'export'], ['keys', 'import'],
       ['genesis'], ['genesis', 'add-account'], ['tx'], ['tx', 'bank'], ['tx', 'bank', 'send'], ['query'], ['query', 'auth'], ['query', 'auth', 'account'], ['query', 'bank'], ['query', 'bank', 'balances'], ['devnet'],
       ['tx', 'staking', 'join'], ['tx', 'staking', 'quit'], ['query', 'staking', 'nodes'], ['tx', 'task', 'create'], ['tx', 'task', 'validate'],
-      ['tx', 'task', 'submit-score'], ['tx', 'task', 'attest'], ['query', 'task', 'list'], ['query', 'task', 'queue'], ['query', 'qos', 'node'], ['query', 'vss', 'sampling-rate']]
+      ['tx', 'task', 'submit-score'], ['worker'], ['worker', 'phash'], ['tx', 'task', 'attest'], ['query', 'task', 'list'], ['query', 'task', 'queue'], ['query', 'qos', 'node'], ['query', 'vss', 'sampling-rate']]
     const { stdout: top } = await run(BERYLD, ['--help'])
     for (const c of ['init', 'start', 'status', 'keys', 'genesis', 'tx', 'query', 'devnet']) assert.match(top, new RegExp(`\\n\\s+${c}\\b`))
     await Promise.all(commands.map(async (c) => {
