@@ -1,4 +1,5 @@
 import type { Context, QueryContext } from './context.ts'
+import { SdkErrors } from './errors.ts'
 
 export interface ProtoType<T> {
   decode(bytes: Uint8Array): T
@@ -41,4 +42,13 @@ export interface Module {
   exportGenesis?(ctx: QueryContext): unknown | Promise<unknown>
   beginBlock?(ctx: Context): void | Promise<void>
   endBlock?(ctx: Context): void | Promise<void>
+}
+
+/** Decodes a query's request message; garbage is an invalid-request error (code 18), never a crash. */
+export function decodeQueryRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
+  try {
+    return decode(bytes)
+  } catch (err) {
+    throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`)
+  }
 }

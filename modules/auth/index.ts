@@ -7,7 +7,7 @@ import { Any } from 'cosmjs-types/google/protobuf/any'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context } from '../../chain/context.ts'
 import { SdkErrors } from '../../chain/errors.ts'
-import type { Module, QueryRoute } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module, type QueryRoute } from '../../chain/module.ts'
 import { paginate } from '../../chain/pagination.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { ACCOUNT_PREFIX, AuthKeeper, BECH32_PREFIX, DEFAULT_PARAMS, MODULE, encodeAccount, moduleAddress } from './keeper.ts'
@@ -27,16 +27,13 @@ function notFound(what: string) {
   return SdkErrors.KeyNotFound.with(`rpc error: code = NotFound desc = ${what} not found`)
 }
 
-function decodeRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
-  try { return decode(bytes) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
-}
 
 export function authModule(keeper: AuthKeeper): Module {
   const queries: QueryRoute[] = [
     {
       path: path('Account'),
       handle(ctx, data) {
-        const req = decodeRequest(QueryAccountRequest.decode, data)
+        const req = decodeQueryRequest(QueryAccountRequest.decode, data)
         if (!req.address) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = Address cannot be empty')
         checkAddress(req.address, BECH32_PREFIX)
         const acc = keeper.getAccount(ctx, req.address)
@@ -47,7 +44,7 @@ export function authModule(keeper: AuthKeeper): Module {
     {
       path: path('Accounts'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryAccountsRequest.decode, data)
+        const req = decodeQueryRequest(QueryAccountsRequest.decode, data)
         const { items, pagination } = await paginate(ctx.kv(MODULE), ACCOUNT_PREFIX, req.pagination, (_k, v) => Any.decode(v))
         return QueryAccountsResponse.encode({ accounts: items, pagination }).finish()
       },
@@ -59,7 +56,7 @@ export function authModule(keeper: AuthKeeper): Module {
     {
       path: path('ModuleAccountByName'),
       handle(ctx, data) {
-        const req = decodeRequest(QueryModuleAccountByNameRequest.decode, data)
+        const req = decodeQueryRequest(QueryModuleAccountByNameRequest.decode, data)
         const acc = keeper.getAccount(ctx, moduleAddress(req.name))
         if (!acc || acc.moduleName === undefined) throw notFound(`module account ${req.name}`)
         return QueryModuleAccountByNameResponse.encode({ account: encodeAccount(acc) }).finish()

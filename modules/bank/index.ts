@@ -7,7 +7,7 @@ import {
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin'
 import type { Context } from '../../chain/context.ts'
 import { SdkErrors } from '../../chain/errors.ts'
-import type { Module, MsgRoute, QueryRoute } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module, type MsgRoute, type QueryRoute } from '../../chain/module.ts'
 import { paginate } from '../../chain/pagination.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { BECH32_PREFIX, type AuthKeeper } from '../auth/index.ts'
@@ -21,9 +21,6 @@ export interface BankGenesis {
 
 const path = (m: string) => `/cosmos.bank.v1beta1.Query/${m}`
 
-function decodeRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
-  try { return decode(bytes) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
-}
 
 export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
   const send: MsgRoute<MsgSend> = {
@@ -52,7 +49,7 @@ export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
     {
       path: path('Balance'),
       handle(ctx, data) {
-        const req = decodeRequest(QueryBalanceRequest.decode, data)
+        const req = decodeQueryRequest(QueryBalanceRequest.decode, data)
         if (!req.address) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = empty address string is not allowed')
         checkAddress(req.address, BECH32_PREFIX)
         if (!req.denom) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = invalid denom')
@@ -63,7 +60,7 @@ export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
     {
       path: path('AllBalances'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryAllBalancesRequest.decode, data)
+        const req = decodeQueryRequest(QueryAllBalancesRequest.decode, data)
         const { items, pagination } = await balances(ctx, req.address, req.pagination)
         return QueryAllBalancesResponse.encode({ balances: items, pagination }).finish()
       },
@@ -71,7 +68,7 @@ export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
     {
       path: path('SpendableBalances'),
       async handle(ctx, data) {
-        const req = decodeRequest(QuerySpendableBalancesRequest.decode, data)
+        const req = decodeQueryRequest(QuerySpendableBalancesRequest.decode, data)
         const { items, pagination } = await balances(ctx, req.address, req.pagination)
         return QuerySpendableBalancesResponse.encode({ balances: items, pagination }).finish()
       },
@@ -79,7 +76,7 @@ export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
     {
       path: path('TotalSupply'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryTotalSupplyRequest.decode, data)
+        const req = decodeQueryRequest(QueryTotalSupplyRequest.decode, data)
         const { items, pagination } = await paginate(ctx.kv(MODULE), SUPPLY_PREFIX, req.pagination, (k, v) => ({ denom: Buffer.from(k).toString('utf8'), amount: Buffer.from(v).toString('ascii') }))
         return QueryTotalSupplyResponse.encode({ supply: items, pagination }).finish()
       },
@@ -87,7 +84,7 @@ export function bankModule(keeper: BankKeeper, auth: AuthKeeper): Module {
     {
       path: path('SupplyOf'),
       handle(ctx, data) {
-        const req = decodeRequest(QuerySupplyOfRequest.decode, data)
+        const req = decodeQueryRequest(QuerySupplyOfRequest.decode, data)
         return QuerySupplyOfResponse.encode({ amount: { denom: req.denom, amount: keeper.supply(ctx, req.denom).toString() } }).finish()
       },
     },

@@ -1,6 +1,5 @@
 import type { Context } from '../../chain/context.ts'
-import { SdkErrors } from '../../chain/errors.ts'
-import type { Module } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../proto/gen/beryl/qos/v1/query.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
@@ -16,8 +15,7 @@ export function qosModule(keeper: QosKeeper): Module {
     queries: [{
       path: '/beryl.qos.v1.Query/NodeQos',
       handle(ctx, data) {
-        let req: QueryNodeQosRequest
-        try { req = QueryNodeQosRequest.decode(data) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
+        const req = decodeQueryRequest(QueryNodeQosRequest.decode, data)
         checkAddress(req.node, BECH32_PREFIX)
         const q = keeper.get(ctx, req.node)
         // Queries have no block time: health is reported as of the last block's time.

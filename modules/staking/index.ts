@@ -1,7 +1,7 @@
 import type { Context } from '../../chain/context.ts'
 import { mergeParams } from '../../chain/genesis.ts'
 import { SdkErrors } from '../../chain/errors.ts'
-import type { Module, MsgRoute, ProtoType, QueryRoute } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module, type MsgRoute, type ProtoType, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsResponse } from '../../proto/gen/beryl/staking/v1/query.ts'
 import {
@@ -51,9 +51,6 @@ const url = (name: string) => `/beryl.staking.v1.${name}`
 const signer = (m: { address: string }) => [m.address]
 const checkSigner = (m: { address: string }) => { checkAddress(m.address, BECH32_PREFIX) }
 
-function decodeRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
-  try { return decode(bytes) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
-}
 
 export function stakingModule(keeper: StakingKeeper): Module {
   const msgs: MsgRoute[] = [
@@ -99,7 +96,7 @@ export function stakingModule(keeper: StakingKeeper): Module {
     {
       path: q('Node'),
       handle(ctx, data) {
-        const req = decodeRequest(QueryNodeRequest.decode, data)
+        const req = decodeQueryRequest(QueryNodeRequest.decode, data)
         checkAddress(req.address, BECH32_PREFIX)
         const node = keeper.getNode(ctx, req.address)
         if (!node) throw SdkErrors.KeyNotFound.with(`rpc error: code = NotFound desc = node ${req.address} not found`)
@@ -109,7 +106,7 @@ export function stakingModule(keeper: StakingKeeper): Module {
     {
       path: q('Nodes'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryNodesRequest.decode, data)
+        const req = decodeQueryRequest(QueryNodesRequest.decode, data)
         const limit = req.limit === 0 ? 100 : req.limit
         if (limit > 1000) throw SdkErrors.InvalidRequest.with('limit above 1000')
         const start = req.key.length ? Buffer.concat([NODE_PREFIX, req.key]) : NODE_PREFIX

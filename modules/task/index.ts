@@ -1,7 +1,7 @@
 import type { Context } from '../../chain/context.ts'
 import { mergeParams } from '../../chain/genesis.ts'
 import { SdkErrors } from '../../chain/errors.ts'
-import type { Module, MsgRoute, QueryRoute } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module, type MsgRoute, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import { QueryParamsResponse, QueryQueueRequest, QueryQueueResponse, QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse } from '../../proto/gen/beryl/task/v1/query.ts'
 import {
@@ -36,9 +36,6 @@ function validateCreate(m: MsgCreateTask): void {
   parseAmount(m.fee, 'fee')
 }
 
-function decodeRequest<T>(decode: (b: Uint8Array) => T, bytes: Uint8Array): T {
-  try { return decode(bytes) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
-}
 
 export function taskModule(keeper: TaskKeeper): Module {
   const url = (n: string) => `/beryl.task.v1.${n}`
@@ -104,7 +101,7 @@ export function taskModule(keeper: TaskKeeper): Module {
     {
       path: q('Task'),
       handle(ctx, data) {
-        const req = decodeRequest(QueryTaskRequest.decode, data)
+        const req = decodeQueryRequest(QueryTaskRequest.decode, data)
         const task = keeper.getTask(ctx, req.taskIdCommitment)
         if (!task) throw SdkErrors.KeyNotFound.with(`rpc error: code = NotFound desc = task ${Buffer.from(req.taskIdCommitment).toString('hex')} not found`)
         return QueryTaskResponse.encode({ task }).finish()
@@ -113,7 +110,7 @@ export function taskModule(keeper: TaskKeeper): Module {
     {
       path: q('Tasks'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryTasksRequest.decode, data)
+        const req = decodeQueryRequest(QueryTasksRequest.decode, data)
         if (!req.creator && !req.node && !req.hasStatus) throw SdkErrors.InvalidRequest.with('give a creator, a node or a status')
         if (req.creator) checkAddress(req.creator, BECH32_PREFIX)
         if (req.node) checkAddress(req.node, BECH32_PREFIX)
@@ -126,7 +123,7 @@ export function taskModule(keeper: TaskKeeper): Module {
     {
       path: q('Queue'),
       async handle(ctx, data) {
-        const req = decodeRequest(QueryQueueRequest.decode, data)
+        const req = decodeQueryRequest(QueryQueueRequest.decode, data)
         const limit = req.limit === 0 ? 100 : Math.min(req.limit, 1000)
         return QueryQueueResponse.encode({ tasks: await keeper.queue(ctx, limit) }).finish()
       },

@@ -1,5 +1,5 @@
 import { SdkErrors } from '../../chain/errors.ts'
-import type { Module } from '../../chain/module.ts'
+import { decodeQueryRequest, type Module } from '../../chain/module.ts'
 import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
 import type { StakingKeeper } from '../staking/index.ts'
 import type { TaskKeeper } from '../task/index.ts'
@@ -14,8 +14,7 @@ export function vssModule(staking: StakingKeeper, task: TaskKeeper): Module {
     queries: [{
       path: '/beryl.vss.v1.Query/SamplingRate',
       handle(ctx, data) {
-        let req: QuerySamplingRateRequest
-        try { req = QuerySamplingRateRequest.decode(data) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
+        const req = decodeQueryRequest(QuerySamplingRateRequest.decode, data)
         if (!/^\d{1,40}$/.test(req.fee) || BigInt(req.fee) === 0n) throw SdkErrors.InvalidRequest.with('fee must be a positive whole number of uberyl')
         if (req.modelId && !/^[0-9a-f]{64}$/.test(req.modelId)) throw SdkErrors.InvalidRequest.with('model_id must be 64 hex digits')
         const eligible = req.modelId ? task.eligibleCount(ctx, [req.modelId]) : staking.availableCount(ctx)

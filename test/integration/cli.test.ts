@@ -7,19 +7,11 @@ import { promisify } from 'node:util'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { toBech32 } from '@cosmjs/encoding'
 import { pickPorts, waitForHeight } from '../../cli/devnet.ts'
-import { BERYLD, ROOT, waitFor } from '../helpers/node.ts'
+import { BERYLD, ROOT, runBeryld, waitFor } from '../helpers/node.ts'
 
 const run = promisify(execFile)
 
-async function beryld(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(BERYLD, args, { env: { ...process.env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })
-    })
-    if (opts.input !== undefined) child.stdin!.end(opts.input)
-    else child.stdin!.end()
-  })
-}
+const beryld = runBeryld
 
 const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about'
 

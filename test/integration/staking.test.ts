@@ -1,17 +1,12 @@
 import assert from 'node:assert/strict'
-import { execFile } from 'node:child_process'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { GasPrice, SigningStargateClient } from '@cosmjs/stargate'
 import { berylRegistry } from '../../sdk/index.ts'
-import { BERYLD, startTestNode, type TestNode } from '../helpers/node.ts'
+import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 
 const MODEL = '12'.repeat(32)
 
-function beryld(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(BERYLD, args, { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
-  })
-}
+const beryld = runBeryld
 
 describe('staking on a real node: CLI and cosmjs with the Beryl registry', function () {
   this.timeout(120_000)

@@ -8,14 +8,9 @@ import { QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/
 import { QueryNodeRequest } from '../../proto/gen/beryl/staking/v1/query.ts'
 import { TaskStatus, TaskType, type Task } from '../../proto/gen/beryl/task/v1/types.ts'
 import { berylRegistry } from '../../sdk/index.ts'
-import { execFile } from 'node:child_process'
-import { BERYLD, startTestNode, type TestNode } from '../helpers/node.ts'
+import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 
-function beryld(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(BERYLD, args, { timeout: 60_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
-  })
-}
+const beryld = runBeryld
 
 const MODEL = '5a'.repeat(32)
 const STAKE = 400_000_000n
