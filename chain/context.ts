@@ -45,8 +45,6 @@ export class Context {
 
   emit(...events: Event[]): void { this.events.push(...events) }
 
-  /** A context over another store (a child overlay) sharing gas and block, with its own events. */
-  withStore(store: KVStore): Context { return new Context(store, this.gas, this.block, this.mode) }
 }
 
 /** Queries read committed state; no gas is charged, results are bounded by their own limits. */

@@ -25,8 +25,6 @@ export class GasMeter {
       throw SdkErrors.OutOfGas.with(`out of gas in location: ${descriptor}; gasWanted: ${this.limit}, gasUsed: ${this.used}`)
     }
   }
-  /** Rejects up front if `amount` more would not fit. */
-  remaining(): bigint | undefined { return this.limit === undefined ? undefined : this.limit - this.used }
 }
 
 /** A store that charges every operation to a gas meter before doing it. */

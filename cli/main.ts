@@ -1,4 +1,3 @@
-import fs from 'node:fs'
 import { Command, Option } from 'commander'
 import { DEFAULT_HOME } from '../chain/node/config.ts'
 import { COMETBFT_VERSION } from '../chain/node/cometbft.ts'
@@ -221,4 +220,3 @@ program.parseAsync(process.argv).catch((err: Error) => {
   process.exit(1)
 })
 
-void fs

@@ -34,6 +34,3 @@ export function prefixEnd(prefix: Uint8Array): Uint8Array | undefined {
   return undefined
 }
 
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b)
-}

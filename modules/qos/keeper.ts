@@ -1,5 +1,6 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
+import { prefixedKey, u64be } from '../../chain/store/encoding.ts'
 import type { KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { NodeQos } from '../../proto/gen/beryl/qos/v1/types.ts'
@@ -15,8 +16,8 @@ export const MODULE = 'qos'
 const NODE = 0x01 //     0x01 | address bytes → NodeQos
 const REINCLUDE = 0x02 // 0x02 | u64be(time) | address bytes → ∅   (excluded nodes, by the time they are healthy again)
 
-const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n < 0n ? 0n : n); return b }
-const key = (p: number, ...parts: Uint8Array[]) => Buffer.concat([Uint8Array.of(p), ...parts])
+const u64 = u64be
+const key = prefixedKey
 
 /** Called when a node's QoS value or exclusion changed (the task module re-weights its dispatch index). */
 export type QosHook = (ctx: Context, node: string) => void

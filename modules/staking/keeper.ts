@@ -1,6 +1,7 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { registerError } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
+import { u64be } from '../../chain/store/encoding.ts'
 import type { KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { Node, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
@@ -35,7 +36,7 @@ const AVAILABLE_COUNT_KEY = Uint8Array.of(0x03) // → u64be: how many nodes are
 export { NODE_PREFIX }
 
 const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
-const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n); return b }
+const u64 = u64be
 const unbondingKey = (until: bigint, addr: Uint8Array) => Buffer.concat([UNBONDING_PREFIX, u64(until), addr])
 
 /** Called after any change to a node (the task module keeps its dispatch index in step). */
@@ -84,9 +85,7 @@ export class StakingKeeper {
     const wasAvailable = before?.status === NodeStatus.NODE_STATUS_AVAILABLE
     const isAvailable = after?.status === NodeStatus.NODE_STATUS_AVAILABLE
     if (wasAvailable !== isAvailable) {
-      const b = Buffer.alloc(8)
-      b.writeBigUInt64BE(this.availableCount(ctx) + (isAvailable ? 1n : -1n))
-      this.kv(ctx).set(AVAILABLE_COUNT_KEY, b)
+      this.kv(ctx).set(AVAILABLE_COUNT_KEY, u64(this.availableCount(ctx) + (isAvailable ? 1n : -1n)))
     }
     for (const h of this.hooks) h(ctx, before, after)
   }

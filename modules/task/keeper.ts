@@ -3,6 +3,7 @@ import type { Context, QueryContext } from '../../chain/context.ts'
 import { registerError } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
 import { PrefixStore } from '../../chain/store/prefix.ts'
+import { prefixedKey, u64be } from '../../chain/store/encoding.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
@@ -64,11 +65,11 @@ const BY_NODE = 0x08 //    0x08 | node address | u64be(sequence) → commitment
 const BY_STATUS = 0x09 //  0x09 | status byte | u64be(sequence) → commitment
 const CLASS = 0x10 //     0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model
 
-const u64 = (n: bigint) => { const b = Buffer.alloc(8); b.writeBigUInt64BE(n < 0n ? 0n : n); return b }
+const u64 = u64be
 const U128_MAX = (1n << 128n) - 1n
 const u128 = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
 const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
-const key = (prefix: number, ...parts: Uint8Array[]) => Buffer.concat([Uint8Array.of(prefix), ...parts])
+const key = prefixedKey
 
 /** Bounded work per block. */
 const MAX_DISPATCH_PER_BLOCK = 200
@@ -294,16 +295,7 @@ export class TaskKeeper {
 
   /** Ends a task in EndAborted with a full refund to its creator (the node, if any, is released). */
   private endAborted(ctx: Context, t: Task, reason: AbortReason): void {
-    const from = t.status
-    this.kv(ctx).delete(key(DEADLINE, u64(t.deadline), t.taskIdCommitment))
-    this.bank.sendFromModuleToAccount(ctx, MODULE, t.creator, [{ denom: DENOM, amount: BigInt(t.fee) }])
-    if (t.selectedNode) this.staking.release(ctx, t.selectedNode)
-    const ended: Task = { ...t, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: reason, endTime: ctx.block.timeSeconds, deadline: 0n }
-    this.putTask(ctx, ended)
-    ctx.emit(event('task_status', {
-      task: hex(t.taskIdCommitment), node: t.selectedNode, from: TaskStatus[from], to: TaskStatus[ended.status],
-      reason: AbortReason[reason], refund: `${t.fee}${DENOM}`,
-    }))
+    this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, status: RuleStatus.EndAborted, abortReason: reason as number }])
   }
 
   // ---- scores, error reports -----------------------------------------------------------------

@@ -5,7 +5,7 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { ecvrfProve, ecvrfPublicKey } from '../../../modules/vss/ecvrf.ts'
 import { QueryNodeRequest } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
-import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
+import { TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
 
 export const MODEL = 'ab'.repeat(32)

@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict'
-import { createHash } from 'node:crypto'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/beryl/qos/v1/query.ts'
 import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
