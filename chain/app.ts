@@ -277,6 +277,11 @@ export class BerylApp implements AbciApplication {
     return { retainHeight: 0n }
   }
 
+  /** A read-only view of the committed state, for the node's own services (gateway, attester). */
+  queryContext(): QueryContext {
+    return new QueryContext(new CacheStore(this.committed), this.committed.info.height, this.chainId(), this.committed.info.timeSeconds)
+  }
+
   async query(req: RequestQuery): Promise<Partial<ResponseQuery>> {
     const height = this.committed.info.height
     const fail = (e: ChainError) => ({ code: e.code, codespace: e.codespace, log: e.message, height: height > 0n ? height : 0n })

@@ -1,10 +1,48 @@
-import { startNode, type RunningNode } from '../chain/node/node.ts'
+import fs from 'node:fs'
+import { homePaths, readAppConfig } from '../chain/node/config.ts'
+import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
+import { startBerylGateway, type RunningGateway } from '../modules/gateway.ts'
+import { Keyring, type KeyringBackend } from './keyring.ts'
 
-/** Starts a node with Beryl's modules wired in. */
-export function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<RunningNode> {
-  const { modules, ante } = berylModules()
-  return startNode({ home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM } })
+export interface BerylNode extends RunningNode {
+  /** The gateway, unless app.toml turns it off ([gateway] address = ""). */
+  gateway?: RunningGateway
+}
+
+/** Starts a node with Beryl's modules wired in, and its gateway for workers and applications. */
+export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
+  const { modules, ante, keepers } = berylModules()
+  let gateway: RunningGateway | undefined
+  const node = await startNode({
+    home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
+    services: async ({ app, log }): Promise<NodeService[]> => {
+      const cfg = readAppConfig(home)
+      const g = cfg.gateway
+      if (!g?.address) { log('beryld: gateway off ([gateway] address is empty in app.toml)'); return [] }
+      const paths = homePaths(home)
+      const chainId = (JSON.parse(fs.readFileSync(paths.genesis, 'utf8')) as { chain_id: string }).chain_id
+      let attester: { signer: Awaited<ReturnType<Keyring['wallet']>>; address: string; gasPrice: string } | undefined
+      if (g['attester-key']) {
+        const kr = new Keyring(home, (g['keyring-backend'] ?? 'file') as KeyringBackend, async () => {
+          const p = process.env.BERYL_KEYRING_PASSPHRASE
+          if (!p) throw new Error('the attester key is in the file keyring: set BERYL_KEYRING_PASSPHRASE')
+          return p
+        })
+        const signer = await kr.wallet(g['attester-key'])
+        const [acc] = await signer.getAccounts()
+        attester = { signer, address: acc!.address, gasPrice: cfg['minimum-gas-prices'] || '0.025uberyl' }
+      }
+      gateway = await startBerylGateway({
+        app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
+        attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, log,
+      })
+      const addrs = gateway.gateway.multiaddrs
+      log(`beryld: gateway listening on ${addrs.join(', ')}${attester ? `; attester ${attester.address}` : '; no attester key: outputs are stored, not attested'}`)
+      return [gateway]
+    },
+  })
+  return Object.assign(node, { gateway })
 }
 
 /** Stops the node on SIGINT/SIGTERM and exits with its reason. */

@@ -5,10 +5,27 @@ import { identify } from '@libp2p/identify'
 import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
-import { lpStream } from '@libp2p/utils'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { Envelope } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
-import { WORKER_PROTOCOL, authDocument, verifyAuth } from './auth.ts'
+import { Envelope, ResultRequest, ResultResponse } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { type Task, TaskStatus } from '../../proto/gen/beryl/task/v1/types.ts'
+import { RESULT_PROTOCOL, WORKER_PROTOCOL, authDocument, verifyAuth } from './auth.ts'
+import { DEFAULT_RESULT_LIMITS, type ResultLimits, ResultStore, type StoredResult } from './results.ts'
+
+/** What the gateway needs from the chain: committed state only, never a block in progress. */
+export interface GatewayBackend {
+  /** Whether an account runs a joined GPU node. */
+  isNode(address: string): boolean
+  /** A node's most recent tasks (the running one and those waiting for their upload are among them). */
+  nodeTasks(address: string): Promise<Task[]>
+  task(commitment: Uint8Array): Task | undefined
+  /** Checks uploaded files against the task's on-chain score; a reason when they do not match. */
+  verifyOutputs(task: Task, files: Uint8Array[]): Promise<string | undefined>
+  /** Puts a signed tx in the mempool (CometBFT broadcast_tx_sync). */
+  broadcastTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }>
+  /** Called once an output is stored: the attester puts its hash on chain. */
+  onResultStored?(task: Task, stored: StoredResult): void
+}
 
 export interface GatewayOptions {
   chainId: string
@@ -16,44 +33,92 @@ export interface GatewayOptions {
   /** libp2p listen addresses, e.g. /ip4/127.0.0.1/tcp/4001. */
   listen: string[]
   privateKey?: PrivateKey
-  /** Whether an account runs a joined GPU node (read from committed chain state). */
-  isNode(address: string): boolean
-  /** Puts a signed tx in the mempool (CometBFT broadcast_tx_sync). */
-  broadcastTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }>
+  backend: GatewayBackend
+  /** Where outputs are kept (a folder of the node's data directory). */
+  resultDir: string
   limits?: Partial<GatewayLimits>
   log?: (msg: string) => void
 }
 
-export interface GatewayLimits {
+export interface GatewayLimits extends ResultLimits {
   /** Largest message on a worker stream. */
   maxMessageBytes: number
-  /** Worker streams one peer may hold open. */
+  /** Largest upload message (all of one task's files) on a result stream. */
+  maxResultMessageBytes: number
+  /** Streams (both protocols) one peer may hold open. */
   maxStreamsPerPeer: number
   /** Transactions one session may submit per minute. */
   maxTxPerMinute: number
+  /** Result uploads and downloads one peer may make per minute. */
+  maxResultsPerMinute: number
   /** Time a peer has to answer the challenge. */
   authTimeoutMs: number
   /** New inbound connections accepted per second from one host (libp2p's per-host threshold). */
   connectionsPerHostPerSecond: number
+  /** Messages queued for a worker that does not read before its session is dropped. */
+  maxQueuedPushes: number
 }
 
-const DEFAULT_LIMITS: GatewayLimits = { maxMessageBytes: 1024 * 1024, maxStreamsPerPeer: 4, maxTxPerMinute: 120, authTimeoutMs: 10_000, connectionsPerHostPerSecond: 5 }
+const DEFAULT_LIMITS: GatewayLimits = {
+  ...DEFAULT_RESULT_LIMITS,
+  maxMessageBytes: 1024 * 1024, maxResultMessageBytes: 40 * 1024 * 1024, maxStreamsPerPeer: 4, maxTxPerMinute: 120,
+  maxResultsPerMinute: 30, authTimeoutMs: 10_000, connectionsPerHostPerSecond: 5, maxQueuedPushes: 256,
+}
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/** One authenticated worker stream and what it has been told. */
+class WorkerSession {
+  readonly assigned = new Set<string>()
+  readonly uploadAsked = new Set<string>()
+  readonly ended = new Set<string>()
+  private writing: Promise<void> = Promise.resolve()
+  private queued = 0
+
+  constructor(readonly address: string, readonly peer: string, private readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream, private readonly maxQueued: number) {}
+
+  /** Sends in order; a worker that stops reading is dropped instead of holding memory. */
+  send(e: Envelope): Promise<void> {
+    if (++this.queued > this.maxQueued) {
+      this.stream.abort(new Error('the worker does not read its messages'))
+      return Promise.resolve()
+    }
+    const bytes = Envelope.encode(e).finish()
+    this.writing = this.writing.then(() => this.lp.write(bytes)).catch(() => {}).finally(() => { this.queued-- })
+    return this.writing
+  }
+}
 
 /**
- * The gateway a validator runs for GPU workers. A worker opens `/beryl/worker/1`, proves control of
- * a joined node's account, and then may hand over signed transactions. An unauthenticated peer can
- * do nothing but answer the challenge; every message, stream count and rate is bounded, and one
- * peer's misbehaviour closes only its own stream.
+ * The gateway a validator's node runs for GPU workers and for applications (libp2p: tcp, noise,
+ * yamux, identify, ping).
+ *
+ * `/beryl/worker/1`: a worker proves control of a joined node's account; the gateway then pushes the
+ * node's assignments and upload requests as blocks commit (and again on every new session until
+ * they are done), and broadcasts the signed transactions the worker hands over.
+ *
+ * `/beryl/result/1`: one request per stream, authenticated the same way. The task's node uploads a
+ * validated task's output, accepted only if it matches the on-chain score; the task's creator
+ * downloads it.
+ *
+ * An unauthenticated peer can do nothing but answer the challenge; every message, stream count and
+ * rate is bounded, and one peer's misbehaviour closes only its own stream.
  */
 export class Gateway {
   private node?: Libp2p
   private readonly limits: GatewayLimits
   private readonly streams = new Map<string, number>()
+  private readonly resultRate = new Map<string, number[]>()
+  private readonly sessions = new Set<WorkerSession>()
   private readonly log: (m: string) => void
+  readonly results: ResultStore
+  private pushing?: Promise<void>
+  private pushAgain = false
 
   constructor(private readonly opts: GatewayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.log = opts.log ?? (() => {})
+    this.results = new ResultStore(opts.resultDir, this.limits)
   }
 
   async start(): Promise<void> {
@@ -66,58 +131,102 @@ export class Gateway {
       streamMuxers: [yamux()],
       services: { identify: identify(), ping: ping() },
     })
-    await this.node.handle(WORKER_PROTOCOL, (stream: Stream, connection: Connection) => {
-      void this.serve(stream, connection).catch((err) => {
-        this.log(`gateway: session with ${connection.remotePeer.toString()} ended: ${(err as Error).message}`)
-        stream.abort(err as Error)
-      })
-    }, { maxInboundStreams: 256 })
+    const handler = (serve: (s: Stream, c: Connection) => Promise<void>) => (stream: Stream, connection: Connection) => {
+      const peer = connection.remotePeer.toString()
+      const open = (this.streams.get(peer) ?? 0) + 1
+      if (open > this.limits.maxStreamsPerPeer) return void stream.abort(new Error('too many streams from this peer'))
+      this.streams.set(peer, open)
+      void serve(stream, connection)
+        .catch((err) => {
+          this.log(`gateway: stream from ${peer} ended: ${(err as Error).message}`)
+          stream.abort(err as Error)
+        })
+        .finally(() => {
+          const left = (this.streams.get(peer) ?? 1) - 1
+          if (left > 0) this.streams.set(peer, left)
+          else this.streams.delete(peer)
+        })
+    }
+    await this.node.handle(WORKER_PROTOCOL, handler((s, c) => this.serveWorker(s, c)), { maxInboundStreams: 256 })
+    await this.node.handle(RESULT_PROTOCOL, handler((s, c) => this.serveResult(s, c)), { maxInboundStreams: 256 })
   }
 
   get multiaddrs(): string[] { return this.node?.getMultiaddrs().map((m) => m.toString()) ?? [] }
   get peerId(): string { return this.node!.peerId.toString() }
+  /** Authenticated worker sessions (for status output). */
+  get workerCount(): number { return this.sessions.size }
 
   async stop(): Promise<void> { await this.node?.stop() }
 
-  private async serve(stream: Stream, connection: Connection): Promise<void> {
-    const peer = connection.remotePeer.toString()
-    const open = (this.streams.get(peer) ?? 0) + 1
-    if (open > this.limits.maxStreamsPerPeer) {
-      stream.abort(new Error('too many streams from this peer'))
-      return
+  /**
+   * A block committed: tell every worker what changed for its node. Runs one pass at a time; a
+   * commit during a pass schedules one more.
+   */
+  notifyCommitted(height: bigint): void {
+    if (this.pushing) { this.pushAgain = true; return }
+    this.pushing = (async () => {
+      do {
+        this.pushAgain = false
+        await Promise.all([...this.sessions].map((s) => this.pushTo(s, height).catch((err) => this.log(`gateway: push to ${s.address} failed: ${(err as Error).message}`))))
+      } while (this.pushAgain)
+    })().finally(() => { this.pushing = undefined })
+  }
+
+  private async pushTo(s: WorkerSession, height: bigint): Promise<void> {
+    for (const t of await this.opts.backend.nodeTasks(s.address)) {
+      if (t.selectedNode !== s.address) continue
+      const id = hex(t.taskIdCommitment)
+      if (t.status === TaskStatus.TASK_STATUS_STARTED) {
+        if (s.assigned.has(id)) continue
+        s.assigned.add(id)
+        void s.send({ assignment: { taskIdCommitment: t.taskIdCommitment, taskType: t.taskType, args: t.args, modelIds: t.modelIds, deadline: t.deadline, height } })
+      } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
+        if (s.uploadAsked.has(id) || this.results.get(id)) continue
+        s.uploadAsked.add(id)
+        void s.send({ uploadRequest: { taskIdCommitment: t.taskIdCommitment, deadline: t.deadline } })
+      } else if (t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
+        s.ended.add(id)
+        void s.send({ taskEnded: { taskIdCommitment: t.taskIdCommitment, status: t.status, abortReason: t.abortReason } })
+      }
     }
-    this.streams.set(peer, open)
+  }
+
+  /** The challenge on a fresh stream and the proof in reply; the proven address or a reason. */
+  private async authenticate(protocol: string, peer: string, send: (e: Envelope) => Promise<void>, readAuth: (signal: AbortSignal) => Promise<{ auth?: ResultRequest['auth'] }>): Promise<{ address: string } | { error: string }> {
+    const nonce = randomBytes(32)
+    await send({ challenge: { chainId: this.opts.chainId, nonce, workerPeerId: peer } })
+    const reply = await readAuth(AbortSignal.timeout(this.limits.authTimeoutMs))
+    if (!reply.auth) return { error: 'expected an auth message' }
+    return verifyAuth(reply.auth, authDocument(protocol, this.opts.chainId, peer, nonce), this.opts.chainId, this.opts.bech32Prefix)
+  }
+
+  private async serveWorker(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const lp = lpStream(stream, { maxDataLength: this.limits.maxMessageBytes })
+    const send = (e: Envelope) => lp.write(Envelope.encode(e).finish())
+    const read = async (signal?: AbortSignal): Promise<Envelope> => {
+      const bytes = await lp.read({ signal })
+      try {
+        return Envelope.decode(bytes.subarray())
+      } catch {
+        throw new Error('undecodable message')
+      }
+    }
+
+    const r = await this.authenticate(WORKER_PROTOCOL, peer, send, read)
+    const error = 'error' in r ? r.error : this.opts.backend.isNode(r.address) ? undefined : `${r.address} is not a joined GPU node`
+    if (error || !('address' in r)) {
+      await send({ authResult: { ok: false, error: error! } })
+      this.log(`gateway: refused ${peer}: ${error}`)
+      return void (await stream.close())
+    }
+    await send({ authResult: { ok: true, error: '' } })
+    const session = new WorkerSession(r.address, peer, lp, stream, this.limits.maxQueuedPushes)
+    this.sessions.add(session)
+    this.log(`gateway: worker ${r.address} connected from ${peer}`)
     try {
-      const lp = lpStream(stream, { maxDataLength: this.limits.maxMessageBytes })
-      const send = (e: Envelope) => lp.write(Envelope.encode(e).finish())
-      const read = async (signal?: AbortSignal): Promise<Envelope> => {
-        const bytes = await lp.read({ signal })
-        try {
-          return Envelope.decode(bytes.subarray())
-        } catch {
-          throw new Error('undecodable message')
-        }
-      }
-
-      // 1. The challenge, answered within authTimeoutMs.
-      const nonce = randomBytes(32)
-      await send({ challenge: { chainId: this.opts.chainId, nonce, workerPeerId: peer } })
-      const reply = await read(AbortSignal.timeout(this.limits.authTimeoutMs))
-      if (!reply.auth) {
-        await send({ authResult: { ok: false, error: 'expected an auth message' } })
-        return void (await stream.close())
-      }
-      const r = verifyAuth(reply.auth, authDocument(this.opts.chainId, peer, nonce), this.opts.bech32Prefix)
-      const error = 'error' in r ? r.error : this.opts.isNode(r.address) ? undefined : `${r.address} is not a joined GPU node`
-      if (error) {
-        await send({ authResult: { ok: false, error } })
-        this.log(`gateway: refused ${peer}: ${error}`)
-        return void (await stream.close())
-      }
-      await send({ authResult: { ok: true, error: '' } })
-      this.log(`gateway: worker ${('address' in r) ? r.address : ''} connected from ${peer}`)
-
-      // 2. Transactions, rate-limited.
+      // Everything still open for the node: a new session starts from nothing.
+      void this.pushTo(session, 0n).catch((err) => this.log(`gateway: push to ${r.address} failed: ${(err as Error).message}`))
       const sent: number[] = []
       for (;;) {
         let msg: Envelope
@@ -131,15 +240,79 @@ export class Gateway {
         const now = Date.now()
         while (sent.length && sent[0]! < now - 60_000) sent.shift()
         if (sent.length >= this.limits.maxTxPerMinute) {
-          await send({ txResult: { requestId: msg.submitTx.requestId, code: 1, codespace: 'gateway', log: 'rate limit: too many transactions this minute', txhash: '' } })
+          void session.send({ txResult: { requestId: msg.submitTx.requestId, code: 1, codespace: 'gateway', log: 'rate limit: too many transactions this minute', txhash: '' } })
           continue
         }
         sent.push(now)
-        const res = await this.opts.broadcastTx(msg.submitTx.tx)
-        await send({ txResult: { requestId: msg.submitTx.requestId, ...res } })
+        const res = await this.opts.backend.broadcastTx(msg.submitTx.tx)
+        void session.send({ txResult: { requestId: msg.submitTx.requestId, ...res } })
       }
     } finally {
-      this.streams.set(peer, (this.streams.get(peer) ?? 1) - 1)
+      this.sessions.delete(session)
+      this.log(`gateway: worker ${r.address} disconnected`)
     }
+  }
+
+  private async serveResult(stream: Stream, connection: Connection): Promise<void> {
+    const peer = connection.remotePeer.toString()
+    const lp = lpStream(stream, { maxDataLength: this.limits.maxResultMessageBytes })
+    const answer = async (res: Partial<ResultResponse>) => {
+      await lp.write(ResultResponse.encode({ ok: false, error: '', files: [], resultHash: new Uint8Array(), ...res }).finish())
+      await stream.close()
+    }
+    let request: ResultRequest | undefined
+    const r = await this.authenticate(RESULT_PROTOCOL, peer, (e) => lp.write(Envelope.encode(e).finish()), async (signal) => {
+      const bytes = await lp.read({ signal })
+      try {
+        request = ResultRequest.decode(bytes.subarray())
+      } catch {
+        throw new Error('undecodable message')
+      }
+      return request
+    })
+    if ('error' in r) return answer({ error: r.error })
+
+    const now = Date.now()
+    const times = (this.resultRate.get(peer) ?? []).filter((t) => t > now - 60_000)
+    if (times.length >= this.limits.maxResultsPerMinute) return answer({ error: 'rate limit: too many result requests this minute' })
+    times.push(now)
+    this.resultRate.set(peer, times)
+
+    const req = request!
+    const id = hex(req.taskIdCommitment)
+    const task = req.taskIdCommitment.length === 32 ? this.opts.backend.task(req.taskIdCommitment) : undefined
+    if (!task) return answer({ error: `no task ${id} on chain` })
+
+    if (req.download) {
+      if (task.creator !== r.address) return answer({ error: `only the task's creator (${task.creator}) may download its output` })
+      const stored = this.results.get(id)
+      const files = stored && this.results.read(id)
+      if (!stored || !files) return answer({ error: this.uploadPending(task) ? 'the output has not been uploaded yet; try again shortly' : 'this gateway holds no output for the task' })
+      return answer({ ok: true, files, resultHash: Buffer.from(stored.resultHash, 'hex') })
+    }
+
+    if (task.selectedNode !== r.address) return answer({ error: `the task ran on ${task.selectedNode || 'no node'}, not ${r.address}` })
+    const existing = this.results.get(id)
+    if (existing) return answer({ ok: true, resultHash: Buffer.from(existing.resultHash, 'hex') })
+    if (!this.uploadPending(task)) return answer({ error: `the task is ${TaskStatus[task.status]}; outputs are accepted once it is validated` })
+    if (req.files.length === 0) return answer({ error: 'no files in the upload' })
+    const mismatch = await this.opts.backend.verifyOutputs(task, req.files)
+    if (mismatch) {
+      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${mismatch}`)
+      return answer({ error: mismatch })
+    }
+    let stored: StoredResult
+    try {
+      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator }, req.files)
+    } catch (err) {
+      return answer({ error: (err as Error).message })
+    }
+    this.log(`gateway: stored the output of task ${id} (${req.files.length} file(s), ${stored.bytes} bytes)`)
+    this.opts.backend.onResultStored?.(task, stored)
+    return answer({ ok: true, resultHash: Buffer.from(stored.resultHash, 'hex') })
+  }
+
+  private uploadPending(t: Task): boolean {
+    return t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED
   }
 }

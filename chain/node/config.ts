@@ -15,7 +15,18 @@ export interface AppConfig {
   cometbft: { rpc: string }
   grpc: { address: string }
   api: { address: string }
-  gateway: { address: string }
+  gateway: GatewayConfig
+}
+
+export interface GatewayConfig {
+  /** libp2p listen address; "" turns the gateway off. */
+  address: string
+  /** Key (in the home's keyring) of the account that attests checked outputs; "" stores outputs without attesting. */
+  'attester-key'?: string
+  /** Keyring backend of the attester key ("file" reads BERYL_KEYRING_PASSPHRASE). */
+  'keyring-backend'?: string
+  /** Hours an output is kept for its creator to download. */
+  'result-ttl-hours'?: number
 }
 
 export const homePaths = (home: string) => ({
@@ -26,6 +37,8 @@ export const homePaths = (home: string) => ({
   genesis: path.join(home, 'config', 'genesis.json'),
   data: path.join(home, 'data'),
   appDb: path.join(home, 'data', 'application.db'),
+  results: path.join(home, 'data', 'results'),
+  gatewayKey: path.join(home, 'config', 'gateway_key.json'),
   logs: path.join(home, 'logs'),
   cometLog: path.join(home, 'logs', 'cometbft.log'),
 })
@@ -37,7 +50,7 @@ export function defaultAppConfig(ports: Ports, host = '127.0.0.1'): AppConfig {
     cometbft: { rpc: `http://${host}:${ports.rpc}` },
     grpc: { address: `${host}:${ports.grpc}` },
     api: { address: `tcp://${host}:${ports.api}` },
-    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}` },
+    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24 },
   }
 }
 

@@ -13,7 +13,15 @@ export interface NodeOptions {
   wiring: Pick<AppOptions, 'modules' | 'ante' | 'bech32Prefix' | 'feeDenom'>
   /** Run only the ABCI application; CometBFT is started by someone else. */
   abciOnly?: boolean
+  /** Services that run beside the application (e.g. the gateway), started once ABCI listens. */
+  services?: (env: { app: BerylApp; home: string; log: (msg: string) => void }) => Promise<NodeService[]>
   log?: (msg: string) => void
+}
+
+/** Something the node runs beside the application; told when each block is committed. */
+export interface NodeService {
+  onCommitted?(height: bigint): void
+  stop(): Promise<void>
 }
 
 export interface RunningNode {
@@ -39,12 +47,17 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   fs.mkdirSync(paths.data, { recursive: true })
   const store = await CommittedStore.open(paths.appDb)
   let app!: BerylApp
+  let services: NodeService[] = []
+  const fault = faultInjection(log)
   app = new BerylApp(store, {
     ...opts.wiring,
     minGasPrice: cfg['minimum-gas-prices'] ? parseGasPrice(cfg['minimum-gas-prices']) : undefined,
     queries: txServiceQueries({ simulate: (tx) => app.simulate(tx), cometRpcUrl: cfg.cometbft?.rpc }),
     log,
-    onCommit: faultInjection(log),
+    onCommit: (stage, height) => {
+      fault?.(stage, height)
+      if (stage === 'after-write') for (const s of services) s.onCommitted?.(height)
+    },
   })
   const abci = new AbciServer(app, { log })
   const { host, port } = parseHostPort(cfg.abci.address)
@@ -55,6 +68,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw new Error(`cannot listen for ABCI on ${host}:${port}: ${(err as Error).message}`)
   }
   log(`beryld: application at height ${store.info.height}, ABCI listening on ${host}:${port}`)
+  try {
+    services = (await opts.services?.({ app, home: opts.home, log })) ?? []
+  } catch (err) {
+    await abci.close()
+    await store.close()
+    throw err
+  }
 
   let stopping: Promise<void> | undefined
   let resolveDone!: (reason: string) => void
@@ -64,6 +84,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   const stop = (reason = 'stopped') => {
     stopping ??= (async () => {
       await comet?.stop()
+      for (const s of services) await s.stop().catch((err) => log(`beryld: stopping a service: ${(err as Error).message}`))
       await abci.close()
       await store.close()
       resolveDone(reason)

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { tcp } from '@libp2p/tcp'
@@ -7,94 +10,224 @@ import { lpStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { secp256k1 } from '@noble/curves/secp256k1.js'
+import { DirectSecp256k1Wallet } from '@cosmjs/proto-signing'
 import { Gateway } from '../../chain/gateway/gateway.ts'
 import { WORKER_PROTOCOL } from '../../chain/gateway/auth.ts'
+import { downloadResult, createClientHost, uploadResult } from '../../chain/gateway/client.ts'
 import { addressFromPubKey } from '../../chain/tx/crypto.ts'
-import { Envelope } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { type Assignment, Envelope, type TaskEnded, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { GatewaySession } from '../../worker/gateway/session.ts'
+import { verifyOutputs } from '../../modules/gateway.ts'
+import { phashPng } from '../../worker/phash/phash.ts'
 
 const key = (seed: string) => createHash('sha256').update(seed).digest()
 const addressOf = (sk: Uint8Array) => addressFromPubKey(secp256k1.getPublicKey(sk, true), 'beryl')
+const identity = async (sk: Uint8Array, chainId = 'beryl-gw-1') => ({ chainId, signer: await DirectSecp256k1Wallet.fromKey(sk, 'beryl'), address: addressOf(sk) })
+const PNG = fs.readFileSync(path.join(import.meta.dirname, '../vectors/phash/edge/ok_palette_reference.png'))
 
-describe('gateway /beryl/worker/1 over real libp2p on loopback', function () {
+/** Waits until `pred` holds (polling), or fails with `what`. */
+async function until<T>(what: string, f: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms
+  for (;;) {
+    const v = f()
+    if (v !== undefined && v !== false) return v
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}
+
+describe('gateway over real libp2p on loopback', function () {
   this.timeout(60_000)
   const joined = key('joined node')
+  const other = key('another node')
   const outsider = key('not a node')
+  const creator = key('the creator')
   const broadcasts: Uint8Array[] = []
+  const stored: string[] = []
+  const tasks = new Map<string, Task>()
   let gw: Gateway
   let addr: string
+  let dir: string
+
+  const putTask = (id: number, change: Partial<Task>) => {
+    const c = new Uint8Array(32).fill(id)
+    const t = Task.fromPartial({ taskIdCommitment: c, creator: addressOf(creator), selectedNode: addressOf(joined), taskType: TaskType.TASK_TYPE_IMAGE, args: '{"prompt":"x"}', deadline: 1000n, ...tasks.get(Buffer.from(c).toString('hex')), ...change })
+    tasks.set(Buffer.from(c).toString('hex'), t)
+    return t
+  }
 
   before(async () => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-gw-'))
     gw = new Gateway({
-      chainId: 'beryl-gw-1', bech32Prefix: 'beryl', listen: ['/ip4/127.0.0.1/tcp/0'],
-      isNode: (a) => a === addressOf(joined),
-      broadcastTx: async (tx) => { broadcasts.push(tx); return { code: 0, codespace: '', log: '', txhash: createHash('sha256').update(tx).digest('hex').toUpperCase() } },
+      chainId: 'beryl-gw-1', bech32Prefix: 'beryl', listen: ['/ip4/127.0.0.1/tcp/0'], resultDir: dir,
+      backend: {
+        isNode: (a) => a === addressOf(joined) || a === addressOf(other),
+        nodeTasks: async (a) => [...tasks.values()].filter((t) => t.selectedNode === a),
+        task: (c) => tasks.get(Buffer.from(c).toString('hex')),
+        verifyOutputs,
+        broadcastTx: async (tx) => { broadcasts.push(tx); return { code: 0, codespace: '', log: '', txhash: createHash('sha256').update(tx).digest('hex').toUpperCase() } },
+        onResultStored: (t) => { stored.push(Buffer.from(t.taskIdCommitment).toString('hex')) },
+      },
       // Every test dials from 127.0.0.1: raise the per-host connection rate.
       limits: { maxTxPerMinute: 3, maxMessageBytes: 4096, connectionsPerHostPerSecond: 1000 },
     })
     await gw.start()
     addr = gw.multiaddrs[0]!
   })
-  after(async () => { await gw?.stop() })
-
-  it('a joined node proves its account and hands over signed transactions', async () => {
-    const s = await GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: joined })
-    try {
-      assert.equal(s.address, addressOf(joined))
-      const r = await s.submitTx(Uint8Array.of(1, 2, 3))
-      assert.equal(r.code, 0)
-      assert.deepEqual([...broadcasts.at(-1)!], [1, 2, 3])
-    } finally { await s.close() }
+  after(async () => {
+    await gw?.stop()
+    fs.rmSync(dir, { recursive: true, force: true })
   })
 
-  it('an account that is not a joined node is refused', async () => {
-    await assert.rejects(GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: outsider }), /is not a joined GPU node/)
-  })
+  describe('/beryl/worker/1 authentication and limits', () => {
+    it('a joined node proves its account and hands over signed transactions', async () => {
+      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      try {
+        assert.equal(s.address, addressOf(joined))
+        const r = await s.submitTx(Uint8Array.of(1, 2, 3))
+        assert.equal(r.code, 0)
+        assert.deepEqual([...broadcasts.at(-1)!], [1, 2, 3])
+      } finally { await s.close() }
+    })
 
-  it('the wrong key for a node\'s address is refused', async () => {
-    await assert.rejects(GatewaySession.connect({
-      gateway: addr, chainId: 'beryl-gw-1', secretKey: outsider, tamper: (a) => ({ ...a, address: addressOf(joined) }),
-    }), /pub_key belongs to/)
-    await assert.rejects(GatewaySession.connect({
-      gateway: addr, chainId: 'beryl-gw-1', secretKey: joined, tamper: (a) => ({ ...a, signature: secp256k1.sign(new Uint8Array(32).fill(7), outsider, { prehash: false }) }),
-    }), /signature does not verify/)
-  })
+    it('an account that is not a joined node is refused', async () => {
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(outsider) }), /is not a joined GPU node/)
+    })
 
-  it('a replayed proof is refused: every challenge has a fresh nonce', async () => {
-    const first = await GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: joined })
-    const captured = first.lastAuth
-    await first.close()
-    await assert.rejects(GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: joined, tamper: () => captured }), /signature does not verify/)
-  })
+    it('the wrong key for a node\'s address is refused', async () => {
+      await assert.rejects(GatewaySession.connect({
+        gateway: addr, ...await identity(outsider), tamper: (a) => ({ ...a, address: addressOf(joined) }),
+      }), /pub_key belongs to/)
+      await assert.rejects(GatewaySession.connect({
+        gateway: addr, ...await identity(joined), tamper: (a) => ({ ...a, signature: secp256k1.sign(new Uint8Array(32).fill(7), outsider, { prehash: false }) }),
+      }), /signature does not verify/)
+    })
 
-  it('a wrong chain id is caught by the worker before it signs', async () => {
-    await assert.rejects(GatewaySession.connect({ gateway: addr, chainId: 'other-chain', secretKey: joined }), /serves chain beryl-gw-1/)
-  })
+    it('a replayed proof is refused: every challenge has a fresh nonce', async () => {
+      const first = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const captured = first.lastAuth
+      await first.close()
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(joined), tamper: () => captured }), /signature does not verify/)
+    })
 
-  it('garbage and oversized messages close only that stream; another session goes on', async () => {
-    const good = await GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: joined })
-    const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
-    try {
-      for (const payload of [Uint8Array.of(0x0f, 1, 2), new Uint8Array(8192).fill(1)]) {
-        const stream = await raw.dialProtocol(multiaddr(addr), WORKER_PROTOCOL)
-        const lp = lpStream(stream, { maxDataLength: 1 << 20 })
-        assert.ok(Envelope.decode((await lp.read()).subarray()).challenge)
-        await lp.write(payload).catch(() => {})
-        await assert.rejects(lp.read(), 'the gateway closes the stream')
+    it('a wrong chain id is caught by the worker before it signs', async () => {
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(joined, 'other-chain') }), /serves chain beryl-gw-1/)
+    })
+
+    it('garbage and oversized messages close only that stream; another session goes on', async () => {
+      const good = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
+      try {
+        for (const payload of [Uint8Array.of(0x0f, 1, 2), new Uint8Array(8192).fill(1)]) {
+          const stream = await raw.dialProtocol(multiaddr(addr), WORKER_PROTOCOL)
+          const lp = lpStream(stream, { maxDataLength: 1 << 20 })
+          assert.ok(Envelope.decode((await lp.read()).subarray()).challenge)
+          await lp.write(payload).catch(() => {})
+          await assert.rejects(lp.read(), 'the gateway closes the stream')
+        }
+        assert.equal((await good.submitTx(Uint8Array.of(9))).code, 0, 'the honest session is unaffected')
+      } finally {
+        await raw.stop()
+        await good.close()
       }
-      assert.equal((await good.submitTx(Uint8Array.of(9))).code, 0, 'the honest session is unaffected')
-    } finally {
-      await raw.stop()
-      await good.close()
-    }
+    })
+
+    it('a session is rate-limited: past the per-minute budget the gateway answers with an error instead of broadcasting', async () => {
+      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      try {
+        const codes: number[] = []
+        for (let i = 0; i < 4; i++) codes.push((await s.submitTx(Uint8Array.of(i))).code)
+        assert.deepEqual(codes, [0, 0, 0, 1])
+      } finally { await s.close() }
+    })
   })
 
-  it('a session is rate-limited: past the per-minute budget the gateway answers with an error instead of broadcasting', async () => {
-    const s = await GatewaySession.connect({ gateway: addr, chainId: 'beryl-gw-1', secretKey: joined })
-    try {
-      const codes: number[] = []
-      for (let i = 0; i < 4; i++) codes.push((await s.submitTx(Uint8Array.of(i))).code)
-      assert.deepEqual(codes, [0, 0, 0, 1])
-    } finally { await s.close() }
+  describe('pushes as blocks commit', () => {
+    it('pushes a started task, asks for the upload once validated, reports the end; a new session gets what is still open', async () => {
+      const got = { assignments: [] as Assignment[], uploads: [] as UploadRequest[], ended: [] as TaskEnded[] }
+      const handlers = { onAssignment: (a: Assignment) => got.assignments.push(a), onUploadRequest: (u: UploadRequest) => got.uploads.push(u), onTaskEnded: (e: TaskEnded) => got.ended.push(e) }
+      putTask(1, { status: TaskStatus.TASK_STATUS_STARTED })
+      putTask(2, { status: TaskStatus.TASK_STATUS_STARTED, selectedNode: addressOf(other) })
+      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined), handlers })
+      try {
+        await until('the open assignment on connect', () => got.assignments.length === 1)
+        assert.equal(got.assignments[0]!.taskIdCommitment[0], 1, 'only this node\'s task')
+        assert.equal(got.assignments[0]!.args, '{"prompt":"x"}')
+
+        putTask(3, { status: TaskStatus.TASK_STATUS_STARTED })
+        gw.notifyCommitted(5n)
+        await until('the new assignment', () => got.assignments.length === 2)
+        assert.equal(got.assignments[1]!.taskIdCommitment[0], 3)
+        assert.equal(got.assignments[1]!.height, 5n)
+        gw.notifyCommitted(6n)
+        await new Promise((r) => setTimeout(r, 200))
+        assert.equal(got.assignments.length, 2, 'an assignment is pushed once per session')
+
+        putTask(1, { status: TaskStatus.TASK_STATUS_VALIDATED })
+        putTask(3, { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: 1 })
+        gw.notifyCommitted(7n)
+        await until('the upload request', () => got.uploads.length === 1)
+        await until('the end of task 3', () => got.ended.length === 1)
+        assert.equal(got.uploads[0]!.taskIdCommitment[0], 1)
+        assert.equal(got.ended[0]!.taskIdCommitment[0], 3)
+        assert.equal(got.ended[0]!.status, TaskStatus.TASK_STATUS_END_ABORTED)
+      } finally { await s.close() }
+
+      // Reconnect: the validated task still waits for its output.
+      const again = { uploads: [] as UploadRequest[], assignments: [] as Assignment[] }
+      const s2 = await GatewaySession.connect({ gateway: addr, ...await identity(joined), handlers: { onUploadRequest: (u) => again.uploads.push(u), onAssignment: (a) => again.assignments.push(a) } })
+      try {
+        await until('the upload request again', () => again.uploads.length === 1)
+        putTask(4, { status: TaskStatus.TASK_STATUS_STARTED })
+        gw.notifyCommitted(8n)
+        await until('a started task on the new session', () => again.assignments.length === 1)
+      } finally { await s2.close() }
+    })
+  })
+
+  describe('/beryl/result/1', () => {
+    let host: Awaited<ReturnType<typeof createClientHost>>
+    before(async () => { host = await createClientHost() })
+    after(async () => { await host.stop() })
+
+    it('accepts only the node\'s output that matches its score; the creator alone downloads it', async () => {
+      const score = await phashPng(PNG)
+      const t = putTask(10, { status: TaskStatus.TASK_STATUS_STARTED, score })
+      const up = (sk: Uint8Array, files: Uint8Array[]) => identity(sk).then((id) => uploadResult(host, addr, id, t.taskIdCommitment, files))
+
+      await assert.rejects(up(joined, [PNG]), /outputs are accepted once it is validated/)
+      putTask(10, { status: TaskStatus.TASK_STATUS_VALIDATED })
+      await assert.rejects(up(other, [PNG]), /the task ran on/)
+      await assert.rejects(up(joined, [Buffer.from('not a png')]), /not a readable PNG/)
+      await assert.rejects(up(joined, [PNG, PNG]), /covers 1 output\(s\); the upload has 2/)
+      const wrong = Buffer.from(score); wrong[0]! ^= 1
+      putTask(11, { status: TaskStatus.TASK_STATUS_VALIDATED, score: wrong })
+      await assert.rejects(identity(joined).then((id) => uploadResult(host, addr, id, new Uint8Array(32).fill(11), [PNG])), /the score on chain is/)
+      assert.deepEqual(stored, [], 'nothing stored for refused uploads')
+      await assert.rejects(downloadResult(addr, await identity(creator), t.taskIdCommitment, host), /not been uploaded yet/)
+
+      const hash = await up(joined, [PNG])
+      assert.deepEqual(stored, [Buffer.from(t.taskIdCommitment).toString('hex')])
+      assert.deepEqual(Buffer.from(hash), createHash('sha256').update(createHash('sha256').update(PNG).digest()).digest())
+      assert.deepEqual(await up(joined, [PNG]), hash, 'a repeated upload is accepted without storing twice')
+      assert.equal(stored.length, 1)
+
+      await assert.rejects(downloadResult(addr, await identity(joined), t.taskIdCommitment, host), /only the task's creator/)
+      const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment)
+      assert.equal(d.files.length, 1)
+      assert.ok(Buffer.from(d.files[0]!).equals(PNG))
+      assert.deepEqual(d.resultHash, hash)
+      await assert.rejects(downloadResult(addr, await identity(creator), new Uint8Array(32).fill(99), host), /no task/)
+    })
+
+    it('a text output is checked by sha256', async () => {
+      const out = Buffer.from('{"choices":[]}')
+      const t = putTask(20, { status: TaskStatus.TASK_STATUS_GROUP_VALIDATED, taskType: TaskType.TASK_TYPE_TEXT, score: createHash('sha256').update(out).digest() })
+      await assert.rejects(uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [Buffer.from('{"choices":[1]}')]), /sha256/)
+      await uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [out])
+      const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment, host)
+      assert.equal(Buffer.from(d.files[0]!).toString(), out.toString())
+    })
   })
 })

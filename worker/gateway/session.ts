@@ -1,68 +1,98 @@
-import { createHash } from 'node:crypto'
-import { noise } from '@chainsafe/libp2p-noise'
-import { yamux } from '@chainsafe/libp2p-yamux'
-import { identify } from '@libp2p/identify'
 import type { Stream } from '@libp2p/interface'
-import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
-import { secp256k1 } from '@noble/curves/secp256k1.js'
-import { createLibp2p, type Libp2p } from 'libp2p'
-import { toBech32 } from '@cosmjs/encoding'
-import { ripemd160 } from '@noble/hashes/legacy.js'
-import { Envelope, type Auth } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
-import { WORKER_PROTOCOL, authDigest, authDocument } from '../../chain/gateway/auth.ts'
+import type { Libp2p } from 'libp2p'
+import { type Assignment, type Auth, Envelope, type TaskEnded, type TxResult, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { WORKER_PROTOCOL } from '../../chain/gateway/auth.ts'
+import { type GatewayIdentity, answerChallenge, createClientHost, uploadResult } from '../../chain/gateway/client.ts'
 
-export interface SessionOptions {
-  /** The gateway's multiaddr including /p2p/<peer id>. */
-  gateway: string
-  chainId: string
-  /** The node account's secp256k1 secret key (32 bytes). */
-  secretKey: Uint8Array
-  bech32Prefix?: string
-  /** Test hook: change the Auth before it is sent. */
-  tamper?: (auth: Auth) => Auth
+/** What a gateway pushes to a worker. Handlers are given at connect: pushes start right after authentication. */
+export interface SessionHandlers {
+  onAssignment?(a: Assignment): void
+  onUploadRequest?(u: UploadRequest): void
+  onTaskEnded?(e: TaskEnded): void
 }
 
-/** A worker's authenticated session with one gateway. */
+export interface SessionOptions extends GatewayIdentity {
+  /** The gateway's multiaddr including /p2p/<peer id>. */
+  gateway: string
+  handlers?: SessionHandlers
+}
+
+type TxAnswer = Omit<TxResult, 'requestId'>
+
+/**
+ * A worker's authenticated session with one gateway: the gateway's pushes go to the handlers, and
+ * signed transactions and result uploads go to the gateway. `closed` resolves with the reason when
+ * the session ends for any cause.
+ */
 export class GatewaySession {
   private nextId = 1n
-  private constructor(private readonly node: Libp2p, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>, readonly address: string, readonly lastAuth: Auth) {}
+  private readonly pending = new Map<bigint, { resolve: (r: TxAnswer) => void; reject: (e: Error) => void }>()
+  readonly closed: Promise<string>
+
+  private constructor(
+    private readonly host: Libp2p, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>,
+    private readonly o: SessionOptions, readonly lastAuth: Auth,
+  ) {
+    this.closed = this.readLoop()
+  }
+
+  get address(): string { return this.o.address }
+  get gateway(): string { return this.o.gateway }
 
   static async connect(o: SessionOptions): Promise<GatewaySession> {
-    const node = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+    const host = await createClientHost()
     try {
-      const stream = await node.dialProtocol(multiaddr(o.gateway), WORKER_PROTOCOL)
+      const stream = await host.dialProtocol(multiaddr(o.gateway), WORKER_PROTOCOL, { signal: AbortSignal.timeout(15_000) })
       const lp = lpStream(stream, { maxDataLength: 1024 * 1024 })
-      const challenge = Envelope.decode((await lp.read()).subarray()).challenge
-      if (!challenge) throw new Error('the gateway did not send a challenge')
-      if (challenge.chainId !== o.chainId) throw new Error(`the gateway serves chain ${challenge.chainId}, not ${o.chainId}`)
-      const pubKey = secp256k1.getPublicKey(o.secretKey, true)
-      const address = toBech32(o.bech32Prefix ?? 'beryl', ripemd160(createHash('sha256').update(pubKey).digest()))
-      const digest = authDigest(authDocument(challenge.chainId, node.peerId.toString(), challenge.nonce))
-      let auth: Auth = { address, pubKey, signature: secp256k1.sign(digest, o.secretKey, { prehash: false }) }
-      if (o.tamper) auth = o.tamper(auth)
-      await lp.write(Envelope.encode({ auth }).finish())
-      const result = Envelope.decode((await lp.read()).subarray()).authResult
+      const auth = await answerChallenge(lp, WORKER_PROTOCOL, host, o, (a) => Envelope.encode({ auth: a }).finish())
+      const result = Envelope.decode((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray()).authResult
       if (!result?.ok) throw new Error(`the gateway refused the session: ${result?.error ?? 'no answer'}`)
-      return new GatewaySession(node, stream, lp, address, auth)
+      return new GatewaySession(host, stream, lp, o, auth)
     } catch (err) {
-      await node.stop()
+      await host.stop()
       throw err
     }
   }
 
+  private async readLoop(): Promise<string> {
+    let reason = 'the gateway closed the session'
+    try {
+      for (;;) {
+        const e = Envelope.decode((await this.lp.read()).subarray())
+        if (e.txResult) {
+          const p = this.pending.get(e.txResult.requestId)
+          this.pending.delete(e.txResult.requestId)
+          p?.resolve({ code: e.txResult.code, codespace: e.txResult.codespace, log: e.txResult.log, txhash: e.txResult.txhash })
+        } else if (e.assignment) this.o.handlers?.onAssignment?.(e.assignment)
+        else if (e.uploadRequest) this.o.handlers?.onUploadRequest?.(e.uploadRequest)
+        else if (e.taskEnded) this.o.handlers?.onTaskEnded?.(e.taskEnded)
+      }
+    } catch (err) {
+      const m = (err as Error).message
+      if (m && !/unexpected end|end of input|stream ended|closed/i.test(m)) reason = `session error: ${m}`
+    }
+    for (const p of this.pending.values()) p.reject(new Error(reason))
+    this.pending.clear()
+    return reason
+  }
+
   /** Hands a signed tx to the gateway; resolves with CometBFT's CheckTx code and log. */
-  async submitTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }> {
+  async submitTx(tx: Uint8Array): Promise<TxAnswer> {
     const requestId = this.nextId++
+    const answer = new Promise<TxAnswer>((resolve, reject) => this.pending.set(requestId, { resolve, reject }))
     await this.lp.write(Envelope.encode({ submitTx: { requestId, tx } }).finish())
-    const r = Envelope.decode((await this.lp.read()).subarray()).txResult
-    if (!r || r.requestId !== requestId) throw new Error('unexpected reply from the gateway')
-    return { code: r.code, codespace: r.codespace, log: r.log, txhash: r.txhash }
+    return answer
+  }
+
+  /** Uploads a validated task's output over /beryl/result/1 on the same connection. */
+  uploadResult(taskIdCommitment: Uint8Array, files: Uint8Array[]): Promise<Uint8Array> {
+    return uploadResult(this.host, this.o.gateway, this.o, taskIdCommitment, files)
   }
 
   async close(): Promise<void> {
     await this.stream.close().catch(() => {})
-    await this.node.stop()
+    await this.host.stop()
   }
 }

@@ -6,18 +6,31 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
+import {
+  AbortReason,
+  abortReasonFromJSON,
+  abortReasonToJSON,
+  TaskStatus,
+  taskStatusFromJSON,
+  taskStatusToJSON,
+  TaskType,
+  taskTypeFromJSON,
+  taskTypeToJSON,
+} from "../../task/v1/types.js";
 
-/** Gateway → worker, first: prove control of a node account over this chain, peer and fresh nonce. */
+/** Gateway → client, first on every stream: prove control of an account over this chain, peer and fresh nonce. */
 export interface Challenge {
   chainId: string;
   nonce: Uint8Array;
-  /** The worker's libp2p peer id as the gateway sees it (binds the proof to this connection). */
+  /** The client's libp2p peer id as the gateway sees it (binds the proof to this connection). */
   workerPeerId: string;
 }
 
 /**
- * Worker → gateway: secp256k1 signature (64 bytes, low-S) over
- * sha256("beryl/worker/1" ‖ 0 ‖ chain_id ‖ 0 ‖ worker_peer_id ‖ 0 ‖ nonce).
+ * Client → gateway: proof of an account. `signature` is a secp256k1 signature (64 bytes, low-S) made
+ * as a Cosmos SIGN_MODE_DIRECT signer signs: over sha256 of the SignDoc
+ * {body_bytes: protocol ‖ 0 ‖ chain_id ‖ 0 ‖ peer_id ‖ 0 ‖ nonce, auth_info_bytes: empty, chain_id, account_number: 0}.
+ * Such a SignDoc can never be a transaction (it has no signer or fee), so the proof cannot be replayed on chain.
  */
 export interface Auth {
   address: string;
@@ -36,6 +49,7 @@ export interface SubmitTx {
   tx: Uint8Array;
 }
 
+/** Gateway → worker: CometBFT's CheckTx answer for a SubmitTx. */
 export interface TxResult {
   requestId: bigint;
   code: number;
@@ -44,12 +58,68 @@ export interface TxResult {
   txhash: string;
 }
 
+/**
+ * Gateway → worker: a task the chain dispatched to this node (Started, not yet scored). Sent as the
+ * block that started it commits, and again on every new session until the node scores it.
+ */
+export interface Assignment {
+  taskIdCommitment: Uint8Array;
+  taskType: TaskType;
+  args: string;
+  modelIds: string[];
+  /** The last second (unix time) at which the chain accepts the score. */
+  deadline: bigint;
+  /** The committed height at which the gateway saw the task. */
+  height: bigint;
+}
+
+/**
+ * Gateway → worker: the creator validated a task of this node; upload its output on /beryl/result/1
+ * before `deadline`. Sent again on every new session until the gateway holds the output.
+ */
+export interface UploadRequest {
+  taskIdCommitment: Uint8Array;
+  deadline: bigint;
+}
+
+/** Gateway → worker: a task this session was told about has ended. */
+export interface TaskEnded {
+  taskIdCommitment: Uint8Array;
+  status: TaskStatus;
+  abortReason: AbortReason;
+}
+
 export interface Envelope {
   challenge?: Challenge | undefined;
   auth?: Auth | undefined;
   authResult?: AuthResult | undefined;
   submitTx?: SubmitTx | undefined;
   txResult?: TxResult | undefined;
+  assignment?: Assignment | undefined;
+  uploadRequest?: UploadRequest | undefined;
+  taskEnded?: TaskEnded | undefined;
+}
+
+/** /beryl/result/1, client → gateway after the Challenge: the proof and the request, in one message. */
+export interface ResultRequest {
+  auth: Auth | undefined;
+  taskIdCommitment: Uint8Array;
+  /**
+   * Upload: the task's output files in order (PNG images, or the text completion's JSON).
+   * Download: empty.
+   */
+  files: Uint8Array[];
+  download: boolean;
+}
+
+/** /beryl/result/1, gateway → client: the answer, then the gateway closes the stream. */
+export interface ResultResponse {
+  ok: boolean;
+  error: string;
+  /** Download: the output files. */
+  files: Uint8Array[];
+  /** sha256 over the concatenated sha256 digests of the files (what the attester puts on chain). */
+  resultHash: Uint8Array;
 }
 
 function createBaseChallenge(): Challenge {
@@ -583,8 +653,385 @@ export const TxResult: MessageFns<TxResult> = {
   },
 };
 
+function createBaseAssignment(): Assignment {
+  return { taskIdCommitment: new Uint8Array(0), taskType: 0, args: "", modelIds: [], deadline: 0n, height: 0n };
+}
+
+export const Assignment: MessageFns<Assignment> = {
+  encode(message: Assignment, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(10).bytes(message.taskIdCommitment);
+    }
+    if (message.taskType !== 0) {
+      writer.uint32(16).int32(message.taskType);
+    }
+    if (message.args !== "") {
+      writer.uint32(26).string(message.args);
+    }
+    for (const v of message.modelIds) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.deadline !== 0n) {
+      if (BigInt.asIntN(64, message.deadline) !== message.deadline) {
+        throw new globalThis.Error("value provided for field message.deadline of type int64 too large");
+      }
+      writer.uint32(40).int64(message.deadline);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(48).int64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Assignment {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAssignment();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.taskType = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.args = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.modelIds.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.deadline = reader.int64() as bigint;
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Assignment {
+    return {
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      taskType: isSet(object.taskType)
+        ? taskTypeFromJSON(object.taskType)
+        : isSet(object.task_type)
+        ? taskTypeFromJSON(object.task_type)
+        : 0,
+      args: isSet(object.args) ? globalThis.String(object.args) : "",
+      modelIds: globalThis.Array.isArray(object?.modelIds)
+        ? object.modelIds.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.model_ids)
+        ? object.model_ids.map((e: any) => globalThis.String(e))
+        : [],
+      deadline: isSet(object.deadline) ? BigInt(object.deadline) : 0n,
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: Assignment): unknown {
+    const obj: any = {};
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.taskType !== 0) {
+      obj.taskType = taskTypeToJSON(message.taskType);
+    }
+    if (message.args !== "") {
+      obj.args = message.args;
+    }
+    if (message.modelIds?.length) {
+      obj.modelIds = message.modelIds;
+    }
+    if (message.deadline !== 0n) {
+      obj.deadline = message.deadline.toString();
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Assignment>): Assignment {
+    return Assignment.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Assignment>): Assignment {
+    const message = createBaseAssignment();
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.taskType = object.taskType ?? 0;
+    message.args = object.args ?? "";
+    message.modelIds = object.modelIds?.map((e) => e) || [];
+    message.deadline = (object.deadline !== undefined && object.deadline !== null) ? BigInt(object.deadline) : 0n;
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
+function createBaseUploadRequest(): UploadRequest {
+  return { taskIdCommitment: new Uint8Array(0), deadline: 0n };
+}
+
+export const UploadRequest: MessageFns<UploadRequest> = {
+  encode(message: UploadRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(10).bytes(message.taskIdCommitment);
+    }
+    if (message.deadline !== 0n) {
+      if (BigInt.asIntN(64, message.deadline) !== message.deadline) {
+        throw new globalThis.Error("value provided for field message.deadline of type int64 too large");
+      }
+      writer.uint32(16).int64(message.deadline);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): UploadRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseUploadRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deadline = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): UploadRequest {
+    return {
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      deadline: isSet(object.deadline) ? BigInt(object.deadline) : 0n,
+    };
+  },
+
+  toJSON(message: UploadRequest): unknown {
+    const obj: any = {};
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.deadline !== 0n) {
+      obj.deadline = message.deadline.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<UploadRequest>): UploadRequest {
+    return UploadRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<UploadRequest>): UploadRequest {
+    const message = createBaseUploadRequest();
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.deadline = (object.deadline !== undefined && object.deadline !== null) ? BigInt(object.deadline) : 0n;
+    return message;
+  },
+};
+
+function createBaseTaskEnded(): TaskEnded {
+  return { taskIdCommitment: new Uint8Array(0), status: 0, abortReason: 0 };
+}
+
+export const TaskEnded: MessageFns<TaskEnded> = {
+  encode(message: TaskEnded, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(10).bytes(message.taskIdCommitment);
+    }
+    if (message.status !== 0) {
+      writer.uint32(16).int32(message.status);
+    }
+    if (message.abortReason !== 0) {
+      writer.uint32(24).int32(message.abortReason);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TaskEnded {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTaskEnded();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.abortReason = reader.int32() as any;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TaskEnded {
+    return {
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      status: isSet(object.status) ? taskStatusFromJSON(object.status) : 0,
+      abortReason: isSet(object.abortReason)
+        ? abortReasonFromJSON(object.abortReason)
+        : isSet(object.abort_reason)
+        ? abortReasonFromJSON(object.abort_reason)
+        : 0,
+    };
+  },
+
+  toJSON(message: TaskEnded): unknown {
+    const obj: any = {};
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.status !== 0) {
+      obj.status = taskStatusToJSON(message.status);
+    }
+    if (message.abortReason !== 0) {
+      obj.abortReason = abortReasonToJSON(message.abortReason);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TaskEnded>): TaskEnded {
+    return TaskEnded.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TaskEnded>): TaskEnded {
+    const message = createBaseTaskEnded();
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.status = object.status ?? 0;
+    message.abortReason = object.abortReason ?? 0;
+    return message;
+  },
+};
+
 function createBaseEnvelope(): Envelope {
-  return { challenge: undefined, auth: undefined, authResult: undefined, submitTx: undefined, txResult: undefined };
+  return {
+    challenge: undefined,
+    auth: undefined,
+    authResult: undefined,
+    submitTx: undefined,
+    txResult: undefined,
+    assignment: undefined,
+    uploadRequest: undefined,
+    taskEnded: undefined,
+  };
 }
 
 export const Envelope: MessageFns<Envelope> = {
@@ -603,6 +1050,15 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.txResult !== undefined) {
       TxResult.encode(message.txResult, writer.uint32(42).fork()).join();
+    }
+    if (message.assignment !== undefined) {
+      Assignment.encode(message.assignment, writer.uint32(50).fork()).join();
+    }
+    if (message.uploadRequest !== undefined) {
+      UploadRequest.encode(message.uploadRequest, writer.uint32(58).fork()).join();
+    }
+    if (message.taskEnded !== undefined) {
+      TaskEnded.encode(message.taskEnded, writer.uint32(66).fork()).join();
     }
     return writer;
   },
@@ -660,6 +1116,30 @@ export const Envelope: MessageFns<Envelope> = {
             message.txResult = TxResult.decode(reader, reader.uint32());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.assignment = Assignment.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.uploadRequest = UploadRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.taskEnded = TaskEnded.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -691,6 +1171,17 @@ export const Envelope: MessageFns<Envelope> = {
         : isSet(object.tx_result)
         ? TxResult.fromJSON(object.tx_result)
         : undefined,
+      assignment: isSet(object.assignment) ? Assignment.fromJSON(object.assignment) : undefined,
+      uploadRequest: isSet(object.uploadRequest)
+        ? UploadRequest.fromJSON(object.uploadRequest)
+        : isSet(object.upload_request)
+        ? UploadRequest.fromJSON(object.upload_request)
+        : undefined,
+      taskEnded: isSet(object.taskEnded)
+        ? TaskEnded.fromJSON(object.taskEnded)
+        : isSet(object.task_ended)
+        ? TaskEnded.fromJSON(object.task_ended)
+        : undefined,
     };
   },
 
@@ -710,6 +1201,15 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.txResult !== undefined) {
       obj.txResult = TxResult.toJSON(message.txResult);
+    }
+    if (message.assignment !== undefined) {
+      obj.assignment = Assignment.toJSON(message.assignment);
+    }
+    if (message.uploadRequest !== undefined) {
+      obj.uploadRequest = UploadRequest.toJSON(message.uploadRequest);
+    }
+    if (message.taskEnded !== undefined) {
+      obj.taskEnded = TaskEnded.toJSON(message.taskEnded);
     }
     return obj;
   },
@@ -732,6 +1232,257 @@ export const Envelope: MessageFns<Envelope> = {
     message.txResult = (object.txResult !== undefined && object.txResult !== null)
       ? TxResult.fromPartial(object.txResult)
       : undefined;
+    message.assignment = (object.assignment !== undefined && object.assignment !== null)
+      ? Assignment.fromPartial(object.assignment)
+      : undefined;
+    message.uploadRequest = (object.uploadRequest !== undefined && object.uploadRequest !== null)
+      ? UploadRequest.fromPartial(object.uploadRequest)
+      : undefined;
+    message.taskEnded = (object.taskEnded !== undefined && object.taskEnded !== null)
+      ? TaskEnded.fromPartial(object.taskEnded)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseResultRequest(): ResultRequest {
+  return { auth: undefined, taskIdCommitment: new Uint8Array(0), files: [], download: false };
+}
+
+export const ResultRequest: MessageFns<ResultRequest> = {
+  encode(message: ResultRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.auth !== undefined) {
+      Auth.encode(message.auth, writer.uint32(10).fork()).join();
+    }
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(18).bytes(message.taskIdCommitment);
+    }
+    for (const v of message.files) {
+      writer.uint32(26).bytes(v!);
+    }
+    if (message.download !== false) {
+      writer.uint32(32).bool(message.download);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResultRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResultRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.auth = Auth.decode(reader, reader.uint32());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.files.push(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.download = reader.bool();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResultRequest {
+    return {
+      auth: isSet(object.auth) ? Auth.fromJSON(object.auth) : undefined,
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => bytesFromBase64(e)) : [],
+      download: isSet(object.download) ? globalThis.Boolean(object.download) : false,
+    };
+  },
+
+  toJSON(message: ResultRequest): unknown {
+    const obj: any = {};
+    if (message.auth !== undefined) {
+      obj.auth = Auth.toJSON(message.auth);
+    }
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.files?.length) {
+      obj.files = message.files.map((e) => base64FromBytes(e));
+    }
+    if (message.download !== false) {
+      obj.download = message.download;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResultRequest>): ResultRequest {
+    return ResultRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResultRequest>): ResultRequest {
+    const message = createBaseResultRequest();
+    message.auth = (object.auth !== undefined && object.auth !== null) ? Auth.fromPartial(object.auth) : undefined;
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.files = object.files?.map((e) => e) || [];
+    message.download = object.download ?? false;
+    return message;
+  },
+};
+
+function createBaseResultResponse(): ResultResponse {
+  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0) };
+}
+
+export const ResultResponse: MessageFns<ResultResponse> = {
+  encode(message: ResultResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.ok !== false) {
+      writer.uint32(8).bool(message.ok);
+    }
+    if (message.error !== "") {
+      writer.uint32(18).string(message.error);
+    }
+    for (const v of message.files) {
+      writer.uint32(26).bytes(v!);
+    }
+    if (message.resultHash.length !== 0) {
+      writer.uint32(34).bytes(message.resultHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ResultResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseResultResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.ok = reader.bool();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.error = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.files.push(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.resultHash = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ResultResponse {
+    return {
+      ok: isSet(object.ok) ? globalThis.Boolean(object.ok) : false,
+      error: isSet(object.error) ? globalThis.String(object.error) : "",
+      files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => bytesFromBase64(e)) : [],
+      resultHash: isSet(object.resultHash)
+        ? bytesFromBase64(object.resultHash)
+        : isSet(object.result_hash)
+        ? bytesFromBase64(object.result_hash)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: ResultResponse): unknown {
+    const obj: any = {};
+    if (message.ok !== false) {
+      obj.ok = message.ok;
+    }
+    if (message.error !== "") {
+      obj.error = message.error;
+    }
+    if (message.files?.length) {
+      obj.files = message.files.map((e) => base64FromBytes(e));
+    }
+    if (message.resultHash.length !== 0) {
+      obj.resultHash = base64FromBytes(message.resultHash);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ResultResponse>): ResultResponse {
+    return ResultResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ResultResponse>): ResultResponse {
+    const message = createBaseResultResponse();
+    message.ok = object.ok ?? false;
+    message.error = object.error ?? "";
+    message.files = object.files?.map((e) => e) || [];
+    message.resultHash = object.resultHash ?? new Uint8Array(0);
     return message;
   },
 };

@@ -1,0 +1,69 @@
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify } from '@libp2p/identify'
+import type { Stream } from '@libp2p/interface'
+import { tcp } from '@libp2p/tcp'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { multiaddr } from '@multiformats/multiaddr'
+import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { type Auth, Envelope, ResultRequest, ResultResponse } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { RESULT_PROTOCOL, authDocument, signAuth } from './auth.ts'
+
+/** Who is speaking to a gateway: an account and the signer that holds its key. */
+export interface GatewayIdentity {
+  chainId: string
+  signer: OfflineDirectSigner
+  address: string
+  /** Test hook: change the Auth before it is sent. */
+  tamper?: (auth: Auth) => Auth
+}
+
+/** A libp2p host that dials gateways (it listens nowhere). */
+export function createClientHost(): Promise<Libp2p> {
+  return createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()], services: { identify: identify() } })
+}
+
+/** Reads the gateway's challenge on a fresh stream and answers it; returns the Auth sent. */
+export async function answerChallenge(lp: LengthPrefixedStream<Stream>, protocol: string, host: Libp2p, id: GatewayIdentity, wrap: (auth: Auth) => Uint8Array): Promise<Auth> {
+  const challenge = Envelope.decode((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray()).challenge
+  if (!challenge) throw new Error('the gateway did not send a challenge')
+  if (challenge.chainId !== id.chainId) throw new Error(`the gateway serves chain ${challenge.chainId}, not ${id.chainId}`)
+  const doc = authDocument(protocol, challenge.chainId, host.peerId.toString(), challenge.nonce)
+  let auth = await signAuth(id.signer, id.address, doc, id.chainId)
+  if (id.tamper) auth = id.tamper(auth)
+  await lp.write(wrap(auth))
+  return auth
+}
+
+const MAX_RESULT_BYTES = 40 * 1024 * 1024
+
+/** One /beryl/result/1 exchange: authenticate, send the request, read the answer. */
+async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity, req: Omit<ResultRequest, 'auth'>): Promise<ResultResponse> {
+  const stream = await host.dialProtocol(multiaddr(gateway), RESULT_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+  try {
+    const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES })
+    await answerChallenge(lp, RESULT_PROTOCOL, host, id, (auth) => ResultRequest.encode({ ...req, auth }).finish())
+    const res = ResultResponse.decode((await lp.read({ signal: AbortSignal.timeout(120_000) })).subarray())
+    if (!res.ok) throw new Error(res.error || 'the gateway refused the request')
+    return res
+  } finally {
+    await stream.close().catch(() => {})
+  }
+}
+
+/** The task's node uploads a validated task's output; resolves with the result hash the gateway attests. */
+export async function uploadResult(host: Libp2p, gateway: string, id: GatewayIdentity, taskIdCommitment: Uint8Array, files: Uint8Array[]): Promise<Uint8Array> {
+  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false })).resultHash
+}
+
+/** The task's creator downloads its output. Without a host, a temporary one is made and stopped. */
+export async function downloadResult(gateway: string, id: GatewayIdentity, taskIdCommitment: Uint8Array, host?: Libp2p): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
+  const h = host ?? await createClientHost()
+  try {
+    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true })
+    return { files: res.files, resultHash: res.resultHash }
+  } finally {
+    if (!host) await h.stop()
+  }
+}
