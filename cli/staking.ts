@@ -1,6 +1,8 @@
 import { Command, type Option } from 'commander'
-import { QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsRequest, QueryParamsResponse } from '../proto/gen/beryl/staking/v1/query.ts'
-import { Node, NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
+import {
+  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsRequest, QueryParamsResponse,
+} from '../proto/gen/beryl/staking/v1/query.ts'
+import { Node, NodeRecord, NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
 
@@ -28,6 +30,22 @@ function describeNode(n: Node): string {
     `models           ${n.modelIds.join(', ')}`,
     `stake            ${n.stake} uberyl`,
     ...(n.status === NodeStatus.NODE_STATUS_UNBONDING ? [`stake returns at ${new Date(Number(n.unbondingUntil) * 1000).toISOString()}`] : []),
+  ].join('\n')
+}
+
+const isoTime = (s: bigint): string => new Date(Number(s) * 1000).toISOString()
+
+function describeRecord(r: NodeRecord): string {
+  return [
+    `address          ${r.address}`,
+    `first joined     ${isoTime(r.firstJoinedAt)}`,
+    `earned           ${r.earned} uberyl (${r.tasksPaid} payments)`,
+    `slashed          ${r.slashCount === 0 ? 'never' : `${r.slashCount} time(s), ${r.slashedAmount} uberyl in total`}`,
+    ...(r.slashCount > 0 ? [
+      `last slash       ${isoTime(r.lastSlashTime)}${r.lastSlashReason ? ` (${r.lastSlashReason})` : ''}`,
+      ...(r.lastSlashTask ? [`last slash task  ${r.lastSlashTask}`] : []),
+    ] : []),
+    `kicked out       ${r.kickedOutTime === 0n ? 'never' : `${isoTime(r.kickedOutTime)}${r.kickedOutReason ? ` (${r.kickedOutReason})` : ''}`}`,
   ].join('\n')
 }
 
@@ -66,6 +84,12 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeResponse.decode(await moduleQuery(f, svc, 'Node', QueryNodeRequest.encode({ address }).finish()))
       print(f, Node.toJSON(r.node!), describeNode(r.node!))
+    })
+  q.command('record').description('an operator\'s node record: earnings, slashes and kick-out, kept after the node is removed').argument('<address>')
+    .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
+    .action(async (address: string, f: ClientFlags) => {
+      const r = QueryNodeRecordResponse.decode(await moduleQuery(f, svc, 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish()))
+      print(f, NodeRecord.toJSON(r.record!), describeRecord(r.record!))
     })
   q.command('nodes').description('nodes, in address order')
     .option('--status <status>', `only this status: ${STATUS_NAMES.join(', ')}`)

@@ -3,7 +3,9 @@ import { mergeParams } from '../../chain/genesis.ts'
 import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type Module, type MsgRoute, type ProtoType, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
-import { QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsResponse } from '../../proto/gen/beryl/staking/v1/query.ts'
+import {
+  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsResponse,
+} from '../../proto/gen/beryl/staking/v1/query.ts'
 import {
   MsgAddStake, MsgAddStakeResponse, MsgJoin, MsgJoinResponse, MsgPause, MsgPauseResponse, MsgQuit, MsgQuitResponse,
   MsgResume, MsgResumeResponse, MsgUpdateModels, MsgUpdateModelsResponse,
@@ -14,7 +16,7 @@ import { DEFAULT_PARAMS, MODULE, NODE_PREFIX, StakingErrors, StakingKeeper } fro
 
 export { StakingKeeper, StakingErrors, DEFAULT_PARAMS as DEFAULT_STAKING_PARAMS, COMMUNITY_POOL } from './keeper.ts'
 export type { NodeHook } from './keeper.ts'
-export { Node, NodeStatus } from '../../proto/gen/beryl/staking/v1/types.ts'
+export { Node, NodeRecord, NodeStatus } from '../../proto/gen/beryl/staking/v1/types.ts'
 
 const MODEL_ID_RE = /^[0-9a-f]{64}$/
 const VERSION_RE = /^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$/
@@ -121,6 +123,16 @@ export function stakingModule(keeper: StakingKeeper): Module {
           nodes.push(n)
         }
         return QueryNodesResponse.encode({ nodes, nextKey }).finish()
+      },
+    },
+    {
+      path: q('NodeRecord'),
+      handle(ctx, data) {
+        const req = decodeQueryRequest(QueryNodeRecordRequest.decode, data)
+        checkAddress(req.address, BECH32_PREFIX)
+        const record = keeper.getRecord(ctx, req.address)
+        if (!record) throw SdkErrors.KeyNotFound.with(`rpc error: code = NotFound desc = node record ${req.address} not found`)
+        return QueryNodeRecordResponse.encode({ record }).finish()
       },
     },
     {

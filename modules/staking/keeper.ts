@@ -4,7 +4,7 @@ import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
 import type { KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
-import { Node, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
+import { Node, NodeRecord, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
 import { DENOM } from '../denom.ts'
 
@@ -33,11 +33,18 @@ const PARAMS_KEY = Uint8Array.of(0x00)
 const NODE_PREFIX = Uint8Array.of(0x01) //      0x01 | address bytes → Node
 const UNBONDING_PREFIX = Uint8Array.of(0x02) // 0x02 | u64be(unbonding_until) | address bytes → (empty): the return queue
 const AVAILABLE_COUNT_KEY = Uint8Array.of(0x03) // → u64be: how many nodes are Available
-export { NODE_PREFIX }
+const RECORD_PREFIX = Uint8Array.of(0x04) //    0x04 | address bytes → NodeRecord (kept after the node is removed)
+export { NODE_PREFIX, RECORD_PREFIX }
 
 const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
 const u64 = u64be
 const unbondingKey = (until: bigint, addr: Uint8Array) => Buffer.concat([UNBONDING_PREFIX, u64(until), addr])
+const recordKey = (addr: Uint8Array) => Buffer.concat([RECORD_PREFIX, addr])
+
+const emptyRecord = (address: string): NodeRecord => ({
+  address, earned: '0', tasksPaid: 0n, slashCount: 0, slashedAmount: '0', lastSlashTime: 0n, lastSlashReason: '',
+  lastSlashTask: '', kickedOutTime: 0n, kickedOutReason: '', firstJoinedAt: 0n,
+})
 
 /** Called after any change to a node (the task module keeps its dispatch index in step). */
 export type NodeHook = (ctx: Context, before: Node | undefined, after: Node | undefined) => void
@@ -69,6 +76,29 @@ export class StakingKeeper {
   getNodeByBytes(ctx: Context | QueryContext, addr: Uint8Array): Node | undefined {
     const v = this.kv(ctx).get(nodeKey(addr))
     return v ? Node.decode(v) : undefined
+  }
+
+  /** An operator's node record (earnings, slashes, kick-out); undefined if the address never joined. */
+  getRecord(ctx: Context | QueryContext, address: string): NodeRecord | undefined {
+    let addr: Uint8Array
+    try { addr = decodeBech32(address).data } catch { return undefined }
+    const v = this.kv(ctx).get(recordKey(addr))
+    return v ? NodeRecord.decode(v) : undefined
+  }
+
+  /** Reads, changes and writes an operator's record, creating it if needed. */
+  private updateRecord(ctx: Context, address: string, change: (r: NodeRecord) => NodeRecord): NodeRecord {
+    const k = recordKey(decodeBech32(address).data)
+    const v = this.kv(ctx).get(k)
+    const next = change(v ? NodeRecord.decode(v) : emptyRecord(address))
+    this.kv(ctx).set(k, NodeRecord.encode(next).finish())
+    return next
+  }
+
+  /** The task module paid `amount` uberyl (net of the protocol share) to the node `address`. */
+  recordEarning(ctx: Context, address: string, amount: bigint): void {
+    if (amount < 0n) throw StakingErrors.InvalidAmount.with(`negative earning ${amount}`)
+    this.updateRecord(ctx, address, (r) => ({ ...r, earned: (BigInt(r.earned) + amount).toString(), tasksPaid: r.tasksPaid + 1n }))
   }
 
   /** Nodes in status Available (the network size the sampling rate is computed for). */
@@ -105,6 +135,7 @@ export class StakingKeeper {
     this.bank.sendFromAccountToModule(ctx, n.address, MODULE, [{ denom: DENOM, amount: stake }])
     const node: Node = { ...n, status: NodeStatus.NODE_STATUS_AVAILABLE, joinedAt: ctx.block.timeSeconds, unbondingUntil: 0n }
     this.put(ctx, undefined, node)
+    this.updateRecord(ctx, n.address, (r) => (r.firstJoinedAt === 0n ? { ...r, firstJoinedAt: ctx.block.timeSeconds } : r))
     ctx.emit(event('node_joined', { node: n.address, gpu_name: n.gpuName, gpu_vram_gb: String(n.gpuVramGb), stake: `${stake}${DENOM}` }))
     return node
   }
@@ -177,7 +208,8 @@ export class StakingKeeper {
 
   /**
    * Slashes a node: slash_fraction of its stake goes to the community pool, the rest back to the
-   * operator, and the node is removed. `evidence` is recorded in the event.
+   * operator, and the node is removed. `evidence` is recorded in the event; its `reason` and `task`
+   * keys, when present, also go into the operator's NodeRecord.
    */
   slash(ctx: Context, address: string, evidence: Record<string, string>): bigint {
     const n = this.mustGet(ctx, address)
@@ -187,6 +219,14 @@ export class StakingKeeper {
     if (stake - taken > 0n) this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: stake - taken }])
     if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).delete(unbondingKey(n.unbondingUntil, decodeBech32(address).data))
     this.put(ctx, n, undefined)
+    this.updateRecord(ctx, address, (r) => ({
+      ...r,
+      slashCount: r.slashCount + 1,
+      slashedAmount: (BigInt(r.slashedAmount) + taken).toString(),
+      lastSlashTime: ctx.block.timeSeconds,
+      lastSlashReason: evidence.reason ?? '',
+      lastSlashTask: evidence.task ?? '',
+    }))
     ctx.emit(event('node_slashed', { node: address, amount: `${taken}${DENOM}`, ...evidence }))
     return taken
   }
@@ -197,6 +237,7 @@ export class StakingKeeper {
     if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).delete(unbondingKey(n.unbondingUntil, decodeBech32(address).data))
     this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: BigInt(n.stake) }])
     this.put(ctx, n, undefined)
+    this.updateRecord(ctx, address, (r) => ({ ...r, kickedOutTime: ctx.block.timeSeconds, kickedOutReason: reason }))
     ctx.emit(event('node_kicked_out', { node: address, stake: `${n.stake}${DENOM}`, reason }))
   }
 

@@ -485,7 +485,11 @@ export class TaskKeeper {
       const coins = [{ denom: DENOM, amount: tr.amount }]
       if (tr.to === 'creator') this.bank.sendFromModuleToAccount(ctx, MODULE, byId.get(tr.taskId)!.creator, coins)
       else if (tr.to === 'community_pool') this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, coins)
-      else this.bank.sendFromModuleToAccount(ctx, MODULE, tr.to.slice('node:'.length), coins)
+      else {
+        const node = tr.to.slice('node:'.length)
+        this.bank.sendFromModuleToAccount(ctx, MODULE, node, coins)
+        this.staking.recordEarning(ctx, node, tr.amount)
+      }
       ctx.emit(event('task_payment', { task: tr.taskId, to: tr.to, amount: `${tr.amount}${DENOM}`, reason: tr.reason }))
     }
     for (const sl of s.slashes) {

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Node, NodeStatus, nodeStatusFromJSON, nodeStatusToJSON, Params } from "./types.js";
+import { Node, NodeRecord, NodeStatus, nodeStatusFromJSON, nodeStatusToJSON, Params } from "./types.js";
 
 export interface QueryNodeRequest {
   address: string;
@@ -36,6 +36,14 @@ export interface QueryParamsRequest {
 
 export interface QueryParamsResponse {
   params: Params | undefined;
+}
+
+export interface QueryNodeRecordRequest {
+  address: string;
+}
+
+export interface QueryNodeRecordResponse {
+  record: NodeRecord | undefined;
 }
 
 function createBaseQueryNodeRequest(): QueryNodeRequest {
@@ -498,6 +506,142 @@ export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
     const message = createBaseQueryParamsResponse();
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryNodeRecordRequest(): QueryNodeRecordRequest {
+  return { address: "" };
+}
+
+export const QueryNodeRecordRequest: MessageFns<QueryNodeRecordRequest> = {
+  encode(message: QueryNodeRecordRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryNodeRecordRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryNodeRecordRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryNodeRecordRequest {
+    return { address: isSet(object.address) ? globalThis.String(object.address) : "" };
+  },
+
+  toJSON(message: QueryNodeRecordRequest): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryNodeRecordRequest>): QueryNodeRecordRequest {
+    return QueryNodeRecordRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryNodeRecordRequest>): QueryNodeRecordRequest {
+    const message = createBaseQueryNodeRecordRequest();
+    message.address = object.address ?? "";
+    return message;
+  },
+};
+
+function createBaseQueryNodeRecordResponse(): QueryNodeRecordResponse {
+  return { record: undefined };
+}
+
+export const QueryNodeRecordResponse: MessageFns<QueryNodeRecordResponse> = {
+  encode(message: QueryNodeRecordResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.record !== undefined) {
+      NodeRecord.encode(message.record, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryNodeRecordResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryNodeRecordResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.record = NodeRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryNodeRecordResponse {
+    return { record: isSet(object.record) ? NodeRecord.fromJSON(object.record) : undefined };
+  },
+
+  toJSON(message: QueryNodeRecordResponse): unknown {
+    const obj: any = {};
+    if (message.record !== undefined) {
+      obj.record = NodeRecord.toJSON(message.record);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QueryNodeRecordResponse>): QueryNodeRecordResponse {
+    return QueryNodeRecordResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QueryNodeRecordResponse>): QueryNodeRecordResponse {
+    const message = createBaseQueryNodeRecordResponse();
+    message.record = (object.record !== undefined && object.record !== null)
+      ? NodeRecord.fromPartial(object.record)
       : undefined;
     return message;
   },

@@ -105,6 +105,35 @@ export interface Params {
   slashFractionPpm: number;
 }
 
+/**
+ * An operator's history as a node, kept after the node itself is removed (slash, kick-out, unbonding)
+ * and across rejoins. Written by the staking module; amounts are in uberyl.
+ */
+export interface NodeRecord {
+  /** The operator's account (bech32). */
+  address: string;
+  /** Total paid to the node by tasks, net of the protocol share. */
+  earned: string;
+  /** Number of task payments received. */
+  tasksPaid: bigint;
+  /** Number of times the node was slashed. */
+  slashCount: number;
+  /** Total stake taken by slashes. */
+  slashedAmount: string;
+  /** Block time (unix seconds) of the last slash (0 = never). */
+  lastSlashTime: bigint;
+  /** Reason given by the last slash. */
+  lastSlashReason: string;
+  /** Task id of the last slash. */
+  lastSlashTask: string;
+  /** Block time (unix seconds) of the last QoS kick-out (0 = never). */
+  kickedOutTime: bigint;
+  /** Reason given by the last kick-out. */
+  kickedOutReason: string;
+  /** Block time (unix seconds) of the first join. */
+  firstJoinedAt: bigint;
+}
+
 function createBaseNode(): Node {
   return {
     address: "",
@@ -478,6 +507,301 @@ export const Params: MessageFns<Params> = {
       ? BigInt(object.unbondingPeriod)
       : 0n;
     message.slashFractionPpm = object.slashFractionPpm ?? 0;
+    return message;
+  },
+};
+
+function createBaseNodeRecord(): NodeRecord {
+  return {
+    address: "",
+    earned: "",
+    tasksPaid: 0n,
+    slashCount: 0,
+    slashedAmount: "",
+    lastSlashTime: 0n,
+    lastSlashReason: "",
+    lastSlashTask: "",
+    kickedOutTime: 0n,
+    kickedOutReason: "",
+    firstJoinedAt: 0n,
+  };
+}
+
+export const NodeRecord: MessageFns<NodeRecord> = {
+  encode(message: NodeRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.address !== "") {
+      writer.uint32(10).string(message.address);
+    }
+    if (message.earned !== "") {
+      writer.uint32(18).string(message.earned);
+    }
+    if (message.tasksPaid !== 0n) {
+      if (BigInt.asUintN(64, message.tasksPaid) !== message.tasksPaid) {
+        throw new globalThis.Error("value provided for field message.tasksPaid of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.tasksPaid);
+    }
+    if (message.slashCount !== 0) {
+      writer.uint32(32).uint32(message.slashCount);
+    }
+    if (message.slashedAmount !== "") {
+      writer.uint32(42).string(message.slashedAmount);
+    }
+    if (message.lastSlashTime !== 0n) {
+      if (BigInt.asIntN(64, message.lastSlashTime) !== message.lastSlashTime) {
+        throw new globalThis.Error("value provided for field message.lastSlashTime of type int64 too large");
+      }
+      writer.uint32(48).int64(message.lastSlashTime);
+    }
+    if (message.lastSlashReason !== "") {
+      writer.uint32(58).string(message.lastSlashReason);
+    }
+    if (message.lastSlashTask !== "") {
+      writer.uint32(66).string(message.lastSlashTask);
+    }
+    if (message.kickedOutTime !== 0n) {
+      if (BigInt.asIntN(64, message.kickedOutTime) !== message.kickedOutTime) {
+        throw new globalThis.Error("value provided for field message.kickedOutTime of type int64 too large");
+      }
+      writer.uint32(72).int64(message.kickedOutTime);
+    }
+    if (message.kickedOutReason !== "") {
+      writer.uint32(82).string(message.kickedOutReason);
+    }
+    if (message.firstJoinedAt !== 0n) {
+      if (BigInt.asIntN(64, message.firstJoinedAt) !== message.firstJoinedAt) {
+        throw new globalThis.Error("value provided for field message.firstJoinedAt of type int64 too large");
+      }
+      writer.uint32(88).int64(message.firstJoinedAt);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): NodeRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseNodeRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.address = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.earned = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.tasksPaid = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.slashCount = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.slashedAmount = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.lastSlashTime = reader.int64() as bigint;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.lastSlashReason = reader.string();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.lastSlashTask = reader.string();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.kickedOutTime = reader.int64() as bigint;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.kickedOutReason = reader.string();
+            continue;
+          }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.firstJoinedAt = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): NodeRecord {
+    return {
+      address: isSet(object.address) ? globalThis.String(object.address) : "",
+      earned: isSet(object.earned) ? globalThis.String(object.earned) : "",
+      tasksPaid: isSet(object.tasksPaid)
+        ? BigInt(object.tasksPaid)
+        : isSet(object.tasks_paid)
+        ? BigInt(object.tasks_paid)
+        : 0n,
+      slashCount: isSet(object.slashCount)
+        ? globalThis.Number(object.slashCount)
+        : isSet(object.slash_count)
+        ? globalThis.Number(object.slash_count)
+        : 0,
+      slashedAmount: isSet(object.slashedAmount)
+        ? globalThis.String(object.slashedAmount)
+        : isSet(object.slashed_amount)
+        ? globalThis.String(object.slashed_amount)
+        : "",
+      lastSlashTime: isSet(object.lastSlashTime)
+        ? BigInt(object.lastSlashTime)
+        : isSet(object.last_slash_time)
+        ? BigInt(object.last_slash_time)
+        : 0n,
+      lastSlashReason: isSet(object.lastSlashReason)
+        ? globalThis.String(object.lastSlashReason)
+        : isSet(object.last_slash_reason)
+        ? globalThis.String(object.last_slash_reason)
+        : "",
+      lastSlashTask: isSet(object.lastSlashTask)
+        ? globalThis.String(object.lastSlashTask)
+        : isSet(object.last_slash_task)
+        ? globalThis.String(object.last_slash_task)
+        : "",
+      kickedOutTime: isSet(object.kickedOutTime)
+        ? BigInt(object.kickedOutTime)
+        : isSet(object.kicked_out_time)
+        ? BigInt(object.kicked_out_time)
+        : 0n,
+      kickedOutReason: isSet(object.kickedOutReason)
+        ? globalThis.String(object.kickedOutReason)
+        : isSet(object.kicked_out_reason)
+        ? globalThis.String(object.kicked_out_reason)
+        : "",
+      firstJoinedAt: isSet(object.firstJoinedAt)
+        ? BigInt(object.firstJoinedAt)
+        : isSet(object.first_joined_at)
+        ? BigInt(object.first_joined_at)
+        : 0n,
+    };
+  },
+
+  toJSON(message: NodeRecord): unknown {
+    const obj: any = {};
+    if (message.address !== "") {
+      obj.address = message.address;
+    }
+    if (message.earned !== "") {
+      obj.earned = message.earned;
+    }
+    if (message.tasksPaid !== 0n) {
+      obj.tasksPaid = message.tasksPaid.toString();
+    }
+    if (message.slashCount !== 0) {
+      obj.slashCount = Math.round(message.slashCount);
+    }
+    if (message.slashedAmount !== "") {
+      obj.slashedAmount = message.slashedAmount;
+    }
+    if (message.lastSlashTime !== 0n) {
+      obj.lastSlashTime = message.lastSlashTime.toString();
+    }
+    if (message.lastSlashReason !== "") {
+      obj.lastSlashReason = message.lastSlashReason;
+    }
+    if (message.lastSlashTask !== "") {
+      obj.lastSlashTask = message.lastSlashTask;
+    }
+    if (message.kickedOutTime !== 0n) {
+      obj.kickedOutTime = message.kickedOutTime.toString();
+    }
+    if (message.kickedOutReason !== "") {
+      obj.kickedOutReason = message.kickedOutReason;
+    }
+    if (message.firstJoinedAt !== 0n) {
+      obj.firstJoinedAt = message.firstJoinedAt.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<NodeRecord>): NodeRecord {
+    return NodeRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<NodeRecord>): NodeRecord {
+    const message = createBaseNodeRecord();
+    message.address = object.address ?? "";
+    message.earned = object.earned ?? "";
+    message.tasksPaid = (object.tasksPaid !== undefined && object.tasksPaid !== null) ? BigInt(object.tasksPaid) : 0n;
+    message.slashCount = object.slashCount ?? 0;
+    message.slashedAmount = object.slashedAmount ?? "";
+    message.lastSlashTime = (object.lastSlashTime !== undefined && object.lastSlashTime !== null)
+      ? BigInt(object.lastSlashTime)
+      : 0n;
+    message.lastSlashReason = object.lastSlashReason ?? "";
+    message.lastSlashTask = object.lastSlashTask ?? "";
+    message.kickedOutTime = (object.kickedOutTime !== undefined && object.kickedOutTime !== null)
+      ? BigInt(object.kickedOutTime)
+      : 0n;
+    message.kickedOutReason = object.kickedOutReason ?? "";
+    message.firstJoinedAt = (object.firstJoinedAt !== undefined && object.firstJoinedAt !== null)
+      ? BigInt(object.firstJoinedAt)
+      : 0n;
     return message;
   },
 };
