@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { homePaths, readAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
+import { homePaths, readAppConfig, writeAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
 import { Keyring } from './keyring.ts'
 import { addGenesisAccount, initHome } from './init.ts'
 import { runUntilSignal, startBerylNode } from './node.ts'
@@ -33,10 +33,21 @@ export async function pickPorts(random: boolean): Promise<Ports> {
 
 export interface DevnetAccount { name: string; address: string; mnemonic: string }
 
-/** Creates a single-validator devnet home with funded test-keyring accounts. */
+/**
+ * Creates a single-validator devnet home with funded test-keyring accounts, and an `attester` key
+ * (funded, listed in the task module's attesters) that the gateway uses to attest checked outputs.
+ */
 export async function createDevnetHome(home: string, o: { accounts: number; chainId: string; ports: Ports }): Promise<DevnetAccount[]> {
   initHome({ home, moniker: 'devnet-validator', chainId: o.chainId, ports: o.ports, p2pHost: '127.0.0.1', timeoutCommit: '500ms' })
   const kr = new Keyring(home, 'test')
+  const attester = await kr.add('attester', Keyring.generateMnemonic())
+  addGenesisAccount(home, attester.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
+  const genesisFile = homePaths(home).genesis
+  const g = JSON.parse(fs.readFileSync(genesisFile, 'utf8'))
+  g.app_state.task = { params: { attesters: [attester.address] } }
+  fs.writeFileSync(genesisFile, JSON.stringify(g, null, 2) + '\n')
+  const cfg = readAppConfig(home)
+  writeAppConfig(home, { ...cfg, gateway: { ...cfg.gateway, 'attester-key': 'attester', 'keyring-backend': 'test' } })
   const accounts: DevnetAccount[] = []
   for (let i = 0; i < o.accounts; i++) {
     const mnemonic = Keyring.generateMnemonic()

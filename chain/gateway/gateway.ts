@@ -87,6 +87,12 @@ class WorkerSession {
     this.writing = this.writing.then(() => this.lp.write(bytes)).catch(() => {}).finally(() => { this.queued-- })
     return this.writing
   }
+
+  /** Ends the session once what is queued has been written. */
+  async end(): Promise<void> {
+    await this.writing
+    await this.stream.close().catch(() => this.stream.abort(new Error('session ended')))
+  }
 }
 
 /**
@@ -173,7 +179,8 @@ export class Gateway {
   }
 
   private async pushTo(s: WorkerSession, height: bigint): Promise<void> {
-    for (const t of await this.opts.backend.nodeTasks(s.address)) {
+    const tasks = await this.opts.backend.nodeTasks(s.address)
+    for (const t of tasks) {
       if (t.selectedNode !== s.address) continue
       const id = hex(t.taskIdCommitment)
       if (t.status === TaskStatus.TASK_STATUS_STARTED) {
@@ -188,6 +195,12 @@ export class Gateway {
         s.ended.add(id)
         void s.send({ taskEnded: { taskIdCommitment: t.taskIdCommitment, status: t.status, abortReason: t.abortReason } })
       }
+    }
+    // A node that left (quit, slashed, kicked out) loses its session; it cannot open another.
+    if (!this.opts.backend.isNode(s.address)) {
+      this.log(`gateway: ${s.address} is no longer a node; closing its session`)
+      this.sessions.delete(s)
+      await s.end()
     }
   }
 

@@ -64,6 +64,8 @@ const BY_CREATOR = 0x07 // 0x07 | creator address | u64be(sequence) → commitme
 const BY_NODE = 0x08 //    0x08 | node address | u64be(sequence) → commitment
 const BY_STATUS = 0x09 //  0x09 | status byte | u64be(sequence) → commitment
 const CLASS = 0x10 //     0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model
+const SERVING = 0x11 //   0x11 | model id bytes → u64be(count of serving nodes holding it)
+const COUNTED = 0x12 //   0x12 | node address → the model ids (comma-joined) the node is counted for in SERVING
 
 const u64 = u64be
 const U128_MAX = (1n << 128n) - 1n
@@ -202,9 +204,24 @@ export class TaskKeeper {
     return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
   }
 
-  /** Keeps the per-model sets equal to "Available nodes holding the model", with current weights. */
+  /**
+   * Keeps the per-model sets equal to "Available nodes holding the model", with current weights,
+   * and the per-model count of serving (Available or Busy) nodes.
+   */
   private reindexNode(ctx: Context, before: Node | undefined, after: Node | undefined): void {
     const id = decodeBech32((after ?? before)!.address).data
+    // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
+    // so that a change of status, models or exclusion moves exactly its own counts.
+    const serving = after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
+    const next = serving ? after.modelIds.join(',') : ''
+    const counted = key(COUNTED, id)
+    const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
+    if (prev !== next) {
+      for (const m of prev ? prev.split(',') : []) this.addServing(ctx, m, -1n)
+      for (const m of next ? next.split(',') : []) this.addServing(ctx, m, 1n)
+      if (next) this.kv(ctx).set(counted, Buffer.from(next))
+      else this.kv(ctx).delete(counted)
+    }
     if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const m of before.modelIds) this.classSet(ctx, m).remove(id)
     if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE) {
       const w = this.weight(ctx, after)
@@ -212,9 +229,23 @@ export class TaskKeeper {
     }
   }
 
-  /** How many Available nodes hold the task's first model: the network size the sampling rate is computed for. */
+  private addServing(ctx: Context, modelId: string, delta: bigint): void {
+    const k = key(SERVING, Buffer.from(modelId, 'hex'))
+    const v = this.kv(ctx).get(k)
+    const n = (v ? Buffer.from(v).readBigUInt64BE() : 0n) + delta
+    if (n > 0n) this.kv(ctx).set(k, u64(n))
+    else this.kv(ctx).delete(k)
+  }
+
+  /**
+   * How many nodes serve (Available or Busy, not health-excluded) the task's first model: the network size the sampling
+   * rate is computed for, and what must be at least 3 for a task to be cross-validatable. Busy
+   * nodes count: they take the task when they finish theirs (a validation group's later members
+   * are created while the first runs).
+   */
   eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
-    return BigInt(this.classSet(ctx, [...modelIds].sort()[0]!).size())
+    const v = this.kv(ctx).get(key(SERVING, Buffer.from([...modelIds].sort()[0]!, 'hex')))
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
   }
 
   // ---- creation and cancellation -----------------------------------------------------------
@@ -243,7 +274,7 @@ export class TaskKeeper {
         dishonestShare: BigInt(params.assumedDishonestShare), minRate: BigInt(params.minSamplingRate),
       }).rate
     } catch (err) {
-      if (err instanceof SamplingError && err.code === 'TOO_FEW_ELIGIBLE_NODES') throw TaskErrors.TooFewNodes.with(`${eligible} available nodes hold model ${[...m.modelIds].sort()[0]}`)
+      if (err instanceof SamplingError && err.code === 'TOO_FEW_ELIGIBLE_NODES') throw TaskErrors.TooFewNodes.with(`${eligible} nodes serve model ${[...m.modelIds].sort()[0]}`)
       if (err instanceof SamplingError && err.code === 'FEE_NOT_SECURABLE') throw TaskErrors.FeeNotSecurable.with(err.message)
       throw err
     }

@@ -46,6 +46,7 @@ describe('gateway over real libp2p on loopback', function () {
   const broadcasts: Uint8Array[] = []
   const stored: string[] = []
   const tasks = new Map<string, Task>()
+  const members = new Set([addressOf(joined), addressOf(other)])
   let gw: Gateway
   let addr: string
   let dir: string
@@ -62,7 +63,7 @@ describe('gateway over real libp2p on loopback', function () {
     gw = new Gateway({
       chainId: 'beryl-gw-1', bech32Prefix: 'beryl', listen: ['/ip4/127.0.0.1/tcp/0'], resultDir: dir,
       backend: {
-        isNode: (a) => a === addressOf(joined) || a === addressOf(other),
+        isNode: (a) => members.has(a),
         nodeTasks: async (a) => [...tasks.values()].filter((t) => t.selectedNode === a),
         task: (c) => tasks.get(Buffer.from(c).toString('hex')),
         verifyOutputs,
@@ -184,6 +185,21 @@ describe('gateway over real libp2p on loopback', function () {
         await until('a started task on the new session', () => again.assignments.length === 1)
       } finally { await s2.close() }
     })
+  })
+
+  it('a node that leaves the network loses its session at the next block', async () => {
+    const late = key('a node about to be slashed')
+    members.add(addressOf(late))
+    const s = await GatewaySession.connect({ gateway: addr, ...await identity(late) })
+    try {
+      gw.notifyCommitted(9n)
+      await new Promise((r) => setTimeout(r, 200))
+      assert.equal(await Promise.race([s.closed, Promise.resolve('open')]), 'open', 'still a node: the session stays')
+      members.delete(addressOf(late))
+      gw.notifyCommitted(10n)
+      assert.match(await s.closed, /closed the session/)
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(late) }), /is not a joined GPU node/)
+    } finally { await s.close() }
   })
 
   describe('/beryl/result/1', () => {

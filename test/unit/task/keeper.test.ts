@@ -129,6 +129,21 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     assert.equal(await balance(creator.address), before - 100_000n)
   })
 
+  it('busy nodes still count as eligible: a group\'s later members can be created while the first runs; paused ones do not', async () => {
+    await joinAll()
+    const [r1] = await block([[creator, create().msg]])
+    assert.equal(r1!.code, 0, r1!.log)
+    const [r2] = await block([[creator, create().msg]])
+    assert.equal(r2!.code, 0, 'one node busy, three serve the model: ' + r2!.log)
+    const idle = nodes.slice(0, 3)
+    const states = await Promise.all(idle.map((n) => nodeStatus(n)))
+    const free = idle[states.indexOf(NodeStatus.NODE_STATUS_AVAILABLE)]!
+    await block([[free, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: free.address } }]])
+    const [r3] = await block([[creator, create().msg]])
+    assert.deepEqual([r3!.codespace, r3!.code], ['task', 7], 'two busy and one paused: two serve')
+    assert.match(r3!.log!, /2 nodes serve model/)
+  })
+
   it('filters hold: a node without enough VRAM or with an incompatible version is never selected', async () => {
     await joinAll([8, 8, 24, 24, 24, 24])
     const picked = new Set<string>()

@@ -1,0 +1,183 @@
+import assert from 'node:assert/strict'
+import { createHash, randomBytes } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
+import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient } from '@cosmjs/stargate'
+import { Comet38Client } from '@cosmjs/tendermint-rpc'
+import { downloadResult } from '../../chain/gateway/client.ts'
+import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/ecvrf.ts'
+import { QueryNodeRecordRequest, QueryNodeRecordResponse } from '../../proto/gen/beryl/staking/v1/query.ts'
+import { QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/v1/query.ts'
+import { type Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { berylRegistry } from '../../sdk/index.ts'
+import { BUNDLED_MODEL_IDS, ensureBundledModels } from '../../worker/models/store.ts'
+import { phashPng } from '../../worker/phash/phash.ts'
+import { runBeryld, startTestNode, waitFor, type TestNode } from '../helpers/node.ts'
+import { createTestWorker, type TestWorker } from '../helpers/worker.ts'
+
+const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const IMAGE_MODEL = BUNDLED_MODEL_IDS.image
+
+/** A chain with its gateway, three real worker processes and a cosmjs creator (account 3). */
+async function network(o: { sampleEverything: boolean; faults?: (string | undefined)[] }) {
+  const node = await startTestNode({
+    accounts: 4,
+    genesis: (s) => { if (o.sampleEverything) s.task.params.min_sampling_rate = '1000000000000000000' },
+  })
+  const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-models-'))
+  await ensureBundledModels(modelDir)
+  const gw = await runBeryld(['gateway', 'address', '--home', node.home])
+  assert.equal(gw.code, 0, gw.stderr)
+  const gateway = gw.stdout.trim()
+  assert.match(gateway, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/)
+  const workers: TestWorker[] = []
+  for (let i = 0; i < 3; i++) workers.push(await createTestWorker({ chainId: node.chainId, rpc: node.rpc, gateway, mnemonic: node.accounts[i]!.mnemonic, modelDir }))
+  workers.forEach((w, i) => w.start(o.faults?.[i]))
+  await Promise.all(workers.map((w) => w.waitForLog(/gateway: session open/)))
+
+  const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[3]!.mnemonic, { prefix: 'beryl' })
+  const creator = node.accounts[3]!.address
+  const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { registry: berylRegistry(), gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+  const comet = await Comet38Client.connect(node.rpc)
+  const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
+  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const record = async (a: string) => QueryNodeRecordResponse.decode(await rpc.request('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address: a }).finish())).record!
+  const send = async (msgs: Array<{ typeUrl: string; value: unknown }>) => {
+    const r = await client.signAndBroadcast(creator, msgs, 'auto')
+    assert.equal(r.code, 0, r.rawLog)
+  }
+  const balance = async (a: string) => BigInt((await client.getBalance(a, 'uberyl')).amount)
+  const create = (taskId: Uint8Array, vrfKey: Uint8Array, args: object, fee: bigint) => {
+    const nonce = randomBytes(32)
+    const commitment = sha(taskId, nonce)
+    return {
+      commitment,
+      msg: {
+        typeUrl: '/beryl.task.v1.MsgCreateTask',
+        value: {
+          creator, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify(args), modelIds: [IMAGE_MODEL],
+          minVramGb: 0, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '0.1.0', fee: fee.toString(), vrfPublicKey: ecvrfPublicKey(vrfKey),
+        },
+      },
+    }
+  }
+  const until = (c: Uint8Array, want: (t: Task) => boolean, what: string) => waitFor(what, async () => { const t = await task(c); return want(t) ? t : undefined }, 90_000)
+  const close = async () => {
+    client.disconnect()
+    comet.disconnect()
+    await Promise.all(workers.map((w) => w.cleanup()))
+    await node.cleanup()
+    fs.rmSync(modelDir, { recursive: true, force: true })
+  }
+  return { node, workers, creator, wallet, gateway, task, record, send, balance, create, until, close }
+}
+
+describe('end to end: a chain, its gateway and three worker processes over libp2p', function () {
+  this.timeout(300_000)
+
+  describe('an unsampled task', () => {
+    let net: Awaited<ReturnType<typeof network>>
+    before(async () => { net = await network({ sampleEverything: false }) })
+    after(async () => { await net?.close() })
+
+    it('is assigned, run by ONNX, scored, validated, uploaded, attested and paid; the creator downloads what the score says', async () => {
+      const taskId = randomBytes(32)
+      const vrfKey = randomBytes(32)
+      const c = net.create(taskId, vrfKey, { prompt: 'a lighthouse at dusk', width: 128, height: 128, steps: 8, seed: 7 }, 1n)
+      await net.send([c.msg])
+      const scored = await net.until(c.commitment, (t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY, 'the score')
+      const w = net.workers.find((x) => x.address === scored.selectedNode)!
+      assert.ok(w, 'the task ran on one of the workers')
+      assert.match(w.output(), new RegExp(`task ${hex(c.commitment).slice(0, 12)}: computed 1 output`))
+      const nodeBefore = await net.balance(scored.selectedNode)
+
+      const proof = ecvrfProve(vrfKey, scored.samplingSeed)
+      await net.send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: [c.commitment], taskId, vrfProof: proof } }])
+      const ended = await net.until(c.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, 'the end of the task')
+      assert.equal(ended.status, TaskStatus.TASK_STATUS_END_SUCCESS, 'attested by the gateway\'s attester')
+      assert.equal(ended.resultHash.length, 32)
+      assert.ok(await net.balance(scored.selectedNode) > nodeBefore, 'the node is paid')
+      assert.equal((await net.record(scored.selectedNode)).tasksPaid, 1n)
+      await w.waitForLog(/output uploaded/)
+
+      const d = await downloadResult(net.gateway, { chainId: net.node.chainId, signer: net.wallet, address: net.creator }, c.commitment)
+      assert.equal(d.files.length, 1)
+      assert.deepEqual(Buffer.from(await phashPng(d.files[0]!)), Buffer.from(ended.score), 'the downloaded image\'s pHash is the score on chain')
+      assert.deepEqual(Buffer.from(d.resultHash), Buffer.from(ended.resultHash), 'and its hash is the one attested')
+
+      const status = await runBeryld(['worker', 'status', '--home', w.home, '--output', 'json'])
+      assert.equal(status.code, 0, status.stderr)
+      const s = JSON.parse(status.stdout)
+      assert.equal(s.record.tasksPaid, '1')
+      assert.equal(s.daemon.running, true)
+    })
+
+    it('a worker killed after computing resumes on restart: the recorded score is submitted, nothing is computed twice', async () => {
+      // Every worker dies right after computing; whichever gets the task is the victim.
+      await Promise.all(net.workers.map((w) => w.kill9()))
+      const marks = net.workers.map((w) => w.output().length)
+      net.workers.forEach((w) => w.start('crash-after-compute'))
+      await Promise.all(net.workers.map((w, i) => waitFor('a new session', async () => /gateway: session open/.test(w.output().slice(marks[i])) || undefined)))
+
+      const c = net.create(randomBytes(32), randomBytes(32), { prompt: 'a red fox', width: 128, height: 128, steps: 8, seed: 11 }, 1n)
+      await net.send([c.msg])
+      const victim = await waitFor('a worker to crash', async () => net.workers.find((w) => w.process!.exitCode !== null || w.process!.signalCode !== null), 60_000)
+      const crashed = victim.output().slice(marks[net.workers.indexOf(victim)])
+      assert.match(crashed, /computed 1 output/)
+      assert.equal((await net.task(c.commitment)).status, TaskStatus.TASK_STATUS_STARTED, 'killed before the score was sent')
+      assert.equal((await net.task(c.commitment)).selectedNode, victim.address)
+      const recorded = /score ([0-9a-f]{16})/.exec(crashed)![1]!
+
+      const mark = victim.output().length
+      victim.start()
+      const t = await net.until(c.commitment, (x) => x.status === TaskStatus.TASK_STATUS_SCORE_READY, 'the resumed score')
+      assert.equal(hex(t.score), recorded, 'the score computed before the crash')
+      const resumed = victim.output().slice(mark)
+      assert.match(resumed, /resuming \(computed/)
+      assert.match(resumed, /score submitted/)
+      assert.doesNotMatch(resumed, /computed 1 output/, 'the task is not run again')
+    })
+  })
+
+  describe('a forced-sampled validation group with a lazy worker', () => {
+    let net: Awaited<ReturnType<typeof network>>
+    // Worker 0 returns random images instead of running the model.
+    before(async () => { net = await network({ sampleEverything: true, faults: ['random-output'] }) })
+    after(async () => { await net?.close() })
+
+    it('slashes the lazy worker and pays the honest two', async () => {
+      const taskId = randomBytes(32)
+      const vrfKey = randomBytes(32)
+      const args = { prompt: 'a quiet harbour', width: 128, height: 128, steps: 8, seed: 3 }
+      const group = [0, 1, 2].map(() => net.create(taskId, vrfKey, args, 3_000_000n))
+      await net.send([group[0]!.msg])
+      const first = await net.task(group[0]!.commitment)
+      assert.ok(first.samplingSeed.length > 0)
+      await net.send(group.slice(1).map((g) => g.msg))
+      const scored = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY, 'group scores')))
+      assert.equal(new Set(scored.map((t) => t.selectedNode)).size, 3, 'three different nodes')
+      const lazy = net.workers[0]!.address
+      const honest = net.workers.slice(1).map((w) => w.address)
+      const before = await Promise.all(honest.map((a) => net.balance(a)))
+
+      const proof = ecvrfProve(vrfKey, (await net.task(group[0]!.commitment)).samplingSeed)
+      await net.send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof } }])
+      const ended = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, 'the group\'s end')))
+      const byNode = new Map(ended.map((t) => [t.selectedNode, t]))
+      assert.equal(byNode.get(lazy)!.status, TaskStatus.TASK_STATUS_END_INVALIDATED)
+      const rec = await net.record(lazy)
+      assert.equal(rec.slashCount, 1, 'the lazy worker is slashed')
+      assert.deepEqual(honest.map((a) => byNode.get(a)!.status).sort(), [TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS].sort())
+      const after = await Promise.all(honest.map((a) => net.balance(a)))
+      after.forEach((b, i) => assert.ok(b > before[i]!, `honest node ${i} is paid`))
+      await net.workers[0]!.waitForLog(/no longer a node: slashed/)
+
+      const delivered = ended.find((t) => t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)!
+      const d = await downloadResult(net.gateway, { chainId: net.node.chainId, signer: net.wallet, address: net.creator }, delivered.taskIdCommitment)
+      assert.deepEqual(Buffer.from(await phashPng(d.files[0]!)), Buffer.from(delivered.score))
+    })
+  })
+})
