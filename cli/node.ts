@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
-import { startBerylGateway, type RunningGateway } from '../modules/gateway.ts'
+import { startBerylGateway, type RunningGateway } from './gateway.ts'
 import { Keyring, type KeyringBackend } from './keyring.ts'
 
 export interface BerylNode extends RunningNode {

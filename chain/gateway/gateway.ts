@@ -120,6 +120,7 @@ export class Gateway {
   readonly results: ResultStore
   private pushing?: Promise<void>
   private pushAgain = false
+  private purgeTimer?: NodeJS.Timeout
 
   constructor(private readonly opts: GatewayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
@@ -155,6 +156,10 @@ export class Gateway {
     }
     await this.node.handle(WORKER_PROTOCOL, handler((s, c) => this.serveWorker(s, c)), { maxInboundStreams: 256 })
     await this.node.handle(RESULT_PROTOCOL, handler((s, c) => this.serveResult(s, c)), { maxInboundStreams: 256 })
+    // Expired outputs go every ten minutes (and whenever the store is full).
+    this.purgeTimer = setInterval(() => {
+      try { this.results.purgeExpired() } catch (err) { this.log(`gateway: purging expired outputs: ${(err as Error).message}`) }
+    }, 600_000).unref()
   }
 
   get multiaddrs(): string[] { return this.node?.getMultiaddrs().map((m) => m.toString()) ?? [] }
@@ -162,7 +167,10 @@ export class Gateway {
   /** Authenticated worker sessions (for status output). */
   get workerCount(): number { return this.sessions.size }
 
-  async stop(): Promise<void> { await this.node?.stop() }
+  async stop(): Promise<void> {
+    clearInterval(this.purgeTimer)
+    await this.node?.stop()
+  }
 
   /**
    * A block committed: tell every worker what changed for its node. Runs one pass at a time; a

@@ -21,9 +21,9 @@ export interface TestWorker {
 }
 
 /** A real `beryld worker start` process in a temp home, with a test-keyring key from a mnemonic. */
-export async function createTestWorker(o: { chainId: string; rpc: string; gateway: string; mnemonic: string; modelDir: string }): Promise<TestWorker> {
+export async function createTestWorker(o: { chainId: string; rpc: string; gateways: string[]; mnemonic: string; modelDir: string }): Promise<TestWorker> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-worker-'))
-  writeWorkerConfig(home, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir: o.modelDir })
+  writeWorkerConfig(home, { chainId: o.chainId, nodeRpc: o.rpc, gateways: o.gateways, key: 'worker', keyringBackend: 'test', modelDir: o.modelDir })
   const address = (await new Keyring(home, 'test').add('worker', o.mnemonic)).address
   let out = ''
   const w: TestWorker = {

@@ -18,7 +18,7 @@ import { addressFromPubKey } from '../../chain/tx/crypto.ts'
 import { type Assignment, Envelope, type TaskEnded, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
 import { Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { GatewaySession } from '../../worker/gateway/session.ts'
-import { verifyOutputs } from '../../modules/gateway.ts'
+import { verifyOutputs } from '../../cli/gateway.ts'
 import { phashPng } from '../../worker/phash/phash.ts'
 
 const key = (seed: string) => createHash('sha256').update(seed).digest()

@@ -14,12 +14,14 @@ import { type Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/t
 import { berylRegistry } from '../../sdk/index.ts'
 import { BUNDLED_MODEL_IDS, ensureBundledModels } from '../../worker/models/store.ts'
 import { phashPng } from '../../worker/phash/phash.ts'
-import { runBeryld, startTestNode, waitFor, type TestNode } from '../helpers/node.ts'
+import { runBeryld, startTestNode, waitFor } from '../helpers/node.ts'
+import { pickPorts } from '../../cli/devnet.ts'
 import { createTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const IMAGE_MODEL = BUNDLED_MODEL_IDS.image
+const freePort = async () => (await pickPorts(true)).p2p
 
 /** A chain with its gateway, three real worker processes and a cosmjs creator (account 3). */
 async function network(o: { sampleEverything: boolean; faults?: (string | undefined)[] }) {
@@ -34,9 +36,14 @@ async function network(o: { sampleEverything: boolean; faults?: (string | undefi
   const gateway = gw.stdout.trim()
   assert.match(gateway, /^\/ip4\/127\.0\.0\.1\/tcp\/\d+\/p2p\/12D3Koo/)
   const workers: TestWorker[] = []
-  for (let i = 0; i < 3; i++) workers.push(await createTestWorker({ chainId: node.chainId, rpc: node.rpc, gateway, mnemonic: node.accounts[i]!.mnemonic, modelDir }))
+  // Worker 2 lists a gateway that is down first: it must fail over to the live one.
+  const down = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${gateway.split('/p2p/')[1]}`
+  for (let i = 0; i < 3; i++) {
+    workers.push(await createTestWorker({ chainId: node.chainId, rpc: node.rpc, gateways: i === 2 ? [down, gateway] : [gateway], mnemonic: node.accounts[i]!.mnemonic, modelDir }))
+  }
   workers.forEach((w, i) => w.start(o.faults?.[i]))
   await Promise.all(workers.map((w) => w.waitForLog(/gateway: session open/)))
+  assert.match(workers[2]!.output(), /cannot open a session with \/ip4\/127\.0\.0\.1\/tcp\/\d+[^\n]*\n[^\n]*session open with \/ip4/, 'fail-over to the next gateway')
 
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[3]!.mnemonic, { prefix: 'beryl' })
   const creator = node.accounts[3]!.address
@@ -113,6 +120,31 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const s = JSON.parse(status.stdout)
       assert.equal(s.record.tasksPaid, '1')
       assert.equal(s.daemon.running, true)
+    })
+
+    it('beryld worker init writes a config and a key; worker status explains a key that has not joined', async () => {
+      const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-winit-'))
+      try {
+        const init = await runBeryld(['worker', 'init', '--home', home, '--chain-id', net.node.chainId, '--node', net.node.rpc, '--gateway', net.gateway, '--keyring-backend', 'test', '--output', 'json'])
+        assert.equal(init.code, 0, init.stderr)
+        const out = JSON.parse(init.stdout)
+        assert.match(out.address, /^beryl1/)
+        assert.equal(out.mnemonic.split(' ').length, 24)
+        assert.match(fs.readFileSync(path.join(home, 'config', 'worker.toml'), 'utf8'), new RegExp(`gateways = \\[ "${net.gateway}" \\]|${net.gateway}`))
+        const again = await runBeryld(['worker', 'init', '--home', home, '--chain-id', net.node.chainId, '--gateway', net.gateway, '--keyring-backend', 'test'])
+        assert.notEqual(again.code, 0)
+        assert.match(again.stderr, /already exists/)
+        const status = await runBeryld(['worker', 'status', '--home', home])
+        assert.equal(status.code, 0, status.stderr)
+        assert.match(status.stdout, /node\s+not joined/)
+        assert.match(status.stdout, /daemon\s+not running/)
+        assert.match(status.stdout, /earnings\s+none yet/)
+        const start = await runBeryld(['worker', 'start', '--home', home])
+        assert.notEqual(start.code, 0, 'an unfunded key cannot join')
+        assert.match(start.stderr + start.stdout, /fund the account first|does not exist on chain yet/)
+      } finally {
+        fs.rmSync(home, { recursive: true, force: true })
+      }
     })
 
     it('a worker killed after computing resumes on restart: the recorded score is submitted, nothing is computed twice', async () => {

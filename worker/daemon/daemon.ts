@@ -112,6 +112,7 @@ export class WorkerDaemon {
 
     await this.ensureJoined()
     await this.reconcile()
+    this.state.pruneOutputs(24 * 3600_000)
     this.writeStatus()
     this.loop = this.sessionLoop()
   }

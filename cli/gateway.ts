@@ -15,8 +15,8 @@ import { berylRegistry } from '../sdk/registry.ts'
 import { MsgAttestResult } from '../proto/gen/beryl/task/v1/tx.ts'
 import { type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
 import { phashPng, HASH_BYTES } from '../worker/phash/phash.ts'
-import type { BerylModules } from './index.ts'
-import { BECH32_PREFIX } from './auth/index.ts'
+import type { BerylModules } from '../modules/index.ts'
+import { BECH32_PREFIX } from '../modules/auth/index.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
