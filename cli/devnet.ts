@@ -5,16 +5,11 @@ import path from 'node:path'
 import { homePaths, readAppConfig, writeAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
 import { Keyring } from './keyring.ts'
 import { addGenesisAccount, initHome } from './init.ts'
-import { runUntilSignal, startBerylNode } from './node.ts'
-
-export interface DevnetOptions {
-  home?: string
-  reset?: boolean
-  accounts: number
-  randomPorts?: boolean
-  chainId: string
-  output: 'text' | 'json'
-}
+import { startBerylNode } from './node.ts'
+import { BerylClient } from '../sdk/client.ts'
+import { ensureBundledModels } from '../worker/models/store.ts'
+import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
+import { type DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
 
 export const DEVNET_FUNDS = '1000000000000uberyl' // 1 000 000 BERYL per account
 
@@ -58,46 +53,166 @@ export async function createDevnetHome(home: string, o: { accounts: number; chai
   return accounts
 }
 
+/** The devnet's worker homes: `<home>/workers/worker-<i>`, each with a test-keyring key "worker". */
+export const workerHome = (home: string, i: number) => path.join(home, 'workers', `worker-${i}`)
+
+/** Creates (and funds in the genesis) the devnet's worker homes; their config is written once the gateway address is known. */
+async function createDevnetWorkers(home: string, n: number): Promise<string[]> {
+  const addresses: string[] = []
+  for (let i = 1; i <= n; i++) {
+    const kr = new Keyring(workerHome(home, i), 'test')
+    const info = await kr.add('worker', Keyring.generateMnemonic())
+    addGenesisAccount(home, info.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
+    addresses.push(info.address)
+  }
+  return addresses
+}
+
+/** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
+async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault'] }): Promise<WorkerDaemon[]> {
+  const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
+  const modelDir = path.join(home, 'models')
+  await ensureBundledModels(modelDir)
+  const daemons: WorkerDaemon[] = []
+  for (const d of dirs) {
+    const wh = path.join(home, 'workers', d)
+    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
+    const config = loadWorkerConfig(wh)
+    const signer = await new Keyring(wh, 'test').wallet('worker')
+    const [acc] = await signer.getAccounts()
+    const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault })
+    await daemon.start()
+    daemons.push(daemon)
+  }
+  return daemons
+}
+
+export interface DevnetOptions {
+  home?: string
+  reset?: boolean
+  accounts: number
+  workers: number
+  validators: number
+  randomPorts?: boolean
+  chainId: string
+  /** Every task is cross-validated (the task module's min_sampling_rate = 1). */
+  sampleAll?: boolean
+  /** Run a demo image task once the workers are up, writing the PNG into <home>/demo/. */
+  demo?: boolean
+  /** Stop after the demo (for tests and scripts). */
+  exitAfterDemo?: boolean
+  quiet?: boolean
+  output: 'text' | 'json'
+}
+
 export async function runDevnet(o: DevnetOptions): Promise<never> {
-  const home = o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-'))
+  if (o.validators !== 1) throw new Error('--validators: only 1 is supported until the multi-validator work lands')
+  const home = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
   if (o.reset && fs.existsSync(home)) fs.rmSync(home, { recursive: true, force: true })
   const fresh = !fs.existsSync(homePaths(home).genesis)
+  const say = (m: string) => { if (o.output !== 'json') console.log(m) }
   let accounts: DevnetAccount[] = []
   if (fresh) {
     const ports = await pickPorts(!!o.randomPorts)
     accounts = await createDevnetHome(home, { accounts: o.accounts, chainId: o.chainId, ports })
+    await createDevnetWorkers(home, o.workers)
+    if (o.sampleAll) {
+      const file = homePaths(home).genesis
+      const g = JSON.parse(fs.readFileSync(file, 'utf8'))
+      g.app_state.task.params.min_sampling_rate = '1000000000000000000'
+      fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
+    }
   } else {
-    console.log(`Reusing the devnet in ${home} (--reset starts a new one).`)
+    say(`Reusing the devnet in ${home} (--reset starts a new one; --workers and --sample-all apply to new ones).`)
   }
+  const chainId = (JSON.parse(fs.readFileSync(homePaths(home).genesis, 'utf8')) as { chain_id: string }).chain_id
   const cfg = readAppConfig(home)
-  const node = await startBerylNode(home, { log: (m) => { if (!m.startsWith('abci:')) console.log(m) } })
-  await waitForHeight(cfg.cometbft.rpc, 1n, node.done)
-  const kr = new Keyring(home, 'test')
-  const keys = kr.list()
-  if (o.output === 'json') {
-    console.log(JSON.stringify({ home, chain_id: o.chainId, rpc: cfg.cometbft.rpc, accounts: fresh ? accounts : keys }, null, 2))
-  } else {
-    console.log(`
-Beryl devnet is running (chain ${o.chainId}). Press Ctrl-C to stop.
+  const log = (m: string) => { if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m) }
+  const node = await startBerylNode(home, { log })
+  const workers: WorkerDaemon[] = []
+  const shutdown = async (why: string, code: number): Promise<never> => {
+    for (const w of workers) await w.stop().catch(() => {})
+    await node.stop(why)
+    process.exit(code)
+  }
+  try {
+    await waitForHeight(cfg.cometbft.rpc, 1n, node.done)
+    const gateway = node.gateway ? node.gateway.gateway.multiaddrs.find((a) => a.includes('/tcp/')) ?? '' : ''
+    say('Starting the workers…')
+    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log }))
+    const kr = new Keyring(home, 'test')
+    const keys = kr.list().filter((k) => k.name.startsWith('account'))
+    const info = {
+      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address),
+      accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
+    }
+    if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
+    else {
+      say(`
+Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
 
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
-  ABCI          ${cfg.abci.address}
+  gateway       ${gateway}
+  workers       ${workers.length} (bundled models, ${workers.map((w) => w.address).join(', ')})
 
 Funded accounts (test keyring in the home; 1 000 000 BERYL each):`)
-    for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) {
-      console.log(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
-    }
-    const first = keys[0]?.address ?? ''
-    const second = keys[1]?.address ?? first
-    console.log(`
+      for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
+      say(`
 Try:
-  ./bin/beryld query bank balances ${first} --home ${home}
-  ./bin/beryld tx bank send account1 ${second} 1000uberyl --home ${home} --keyring-backend test
+  ./bin/beryld task run image --prompt "a lighthouse at dusk" --out ./out --from account1 --home ${home} --keyring-backend test
+  ./bin/beryld task run text --prompt "Hello" --from account1 --home ${home} --keyring-backend test
+  ./bin/beryld task list --creator ${info.accounts[0]?.address ?? ''} --home ${home}
+  ./bin/beryld worker status --home ${workerHome(home, 1)}
   ./bin/beryld status --home ${home}
 `)
+    }
+    if (o.demo) {
+      const r = await runDemo(home, cfg.cometbft.rpc, gateway, o.output)
+      if (o.exitAfterDemo) await shutdown('stopped after the demo', r ? 0 : 1)
+    }
+  } catch (err) {
+    console.error(`Error: ${(err as Error).message}`)
+    await shutdown('stopped by an error', 1)
   }
-  return runUntilSignal(node, console.log)
+  process.on('SIGINT', () => void shutdown('stopped by SIGINT', 0))
+  process.on('SIGTERM', () => void shutdown('stopped by SIGTERM', 0))
+  const reason = await node.done
+  console.log(`beryld: ${reason}`)
+  return shutdown(reason, reason.startsWith('stopped') ? 0 : 1)
+}
+
+/** The demo: one image task through the whole verified flow, its PNG written into <home>/demo/. */
+async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
+  const wallet = await new Keyring(home, 'test').wallet('account1')
+  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
+  const prompt = 'a lighthouse on a cliff at dusk'
+  if (output !== 'json') console.log(`Demo: an image task ("${prompt}", 256x256, 20 steps), verified end to end…`)
+  try {
+    const r = await client.runTask({
+      type: 'image', args: { prompt, width: 256, height: 256, steps: 20, seed: 42 },
+      onProgress: (p) => { if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`) },
+    })
+    const dir = path.join(home, 'demo')
+    fs.mkdirSync(dir, { recursive: true })
+    const file = path.join(dir, `${r.commitments[0]}.png`)
+    fs.writeFileSync(file, r.outputs[0]!)
+    const out = { png: file, task: r.commitments[0], task_id: r.taskId, score: Buffer.from(r.task.score).toString('hex'), cross_validated: r.sampled, fee_paid: r.feePaid.toString(), node: r.task.selectedNode }
+    if (output === 'json') console.log(JSON.stringify({ demo: out }))
+    else {
+      console.log(`
+Demo done: wrote ${file}
+  task ${out.task}, run by ${out.node}${r.sampled ? ', cross-validated by a group of three' : ''}
+  its pHash ${out.score} is the score on chain; fee paid ${out.fee_paid} uberyl
+`)
+    }
+    return true
+  } catch (err) {
+    console.error(`Demo failed: ${(err as Error).message}`)
+    return false
+  } finally {
+    client.disconnect()
+  }
 }
 
 /** Polls CometBFT's /status until the chain reaches `height` (or the node stops). */

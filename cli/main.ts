@@ -6,6 +6,8 @@ import { DENOM } from '../modules/index.ts'
 import { feeArg, keyring, nodeUrl, print, queryClient, signingClient, type ClientFlags, type TxFlags } from './client.ts'
 import { registerStakingCommands } from './staking.ts'
 import { registerTaskCommands } from './task.ts'
+import { registerTaskViewCommands } from './task-view.ts'
+import { registerTaskRunCommands } from './task-run.ts'
 import { registerWorkerCommands } from './worker.ts'
 import { runDevnet } from './devnet.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
@@ -23,6 +25,11 @@ const homeOpt = () => new Option('--home <dir>', 'node home folder (config/, dat
 const outputOpt = () => new Option('-o, --output <format>', 'output format').choices(['text', 'json']).default('text')
 const nodeOpt = () => new Option('--node <url>', 'CometBFT RPC of a Beryl node (default: the node of --home, else http://127.0.0.1:26657)')
 const backendOpt = () => new Option('--keyring-backend <backend>', '"file" (encrypted; passphrase from BERYL_KEYRING_PASSPHRASE or a prompt) or "test" (plain, devnets only)').choices(['file', 'test']).default('file')
+const intIn = (min: number, max: number, flag: string) => (v: string) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${flag} must be ${min === max ? min : `${min}..${max}`}`)
+  return n
+}
 const portOpt = (name: string, def: number) => new Option(`--${name}-port <port>`, `${name} port`).default(def).argParser((v) => {
   const n = Number(v)
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name}-port must be a port number`)
@@ -200,18 +207,31 @@ registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerTaskCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerWorkerCommands(program, { outputOpt })
 
+const taskCmd = program.command('task').description('run tasks and follow them: run, show, list, cancel')
+registerTaskViewCommands(taskCmd, { txFlags, homeOpt, nodeOpt, outputOpt })
+registerTaskRunCommands(taskCmd, { homeOpt, nodeOpt, outputOpt })
+
 // ---- devnet ----------------------------------------------------------------------------------
 
 program.command('devnet')
-  .description('run a local single-validator network with funded accounts (Ctrl-C stops it)')
+  .description('run a local network: one validator with its gateway, funded accounts and GPU workers on the bundled models (Ctrl-C stops it)')
   .option('--home <dir>', 'devnet home (default: a fresh temporary folder); reused if it already holds a devnet')
   .option('--reset', 'delete the home first and start a new chain')
-  .option('--accounts <n>', 'funded accounts to create', (v) => { const n = Number(v); if (!Number.isInteger(n) || n < 1 || n > 100) throw new Error('--accounts must be 1..100'); return n }, 3)
+  .option('--accounts <n>', 'funded accounts to create', intIn(1, 100, '--accounts'), 3)
+  .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
+  .option('--validators <n>', 'validators (only 1 until the multi-validator work lands)', intIn(1, 1, '--validators'), 1)
+  .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
+  .option('--demo', 'run a demo image task once the workers are up and write its PNG into <home>/demo/')
+  .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
+  .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
   .option('--random-ports', 'use free random ports instead of the standard ones')
   .option('--chain-id <id>', 'chain id', 'beryl-devnet-1')
   .addOption(outputOpt())
   .action(async (o) => {
-    await runDevnet({ home: o.home, reset: o.reset, accounts: o.accounts, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output })
+    await runDevnet({
+      home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll,
+      demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
+    })
   })
 
 program.parseAsync(process.argv).catch((err: Error) => {

@@ -16,14 +16,14 @@ import { parseCoins } from './init.ts'
 interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
 
 const E18 = 10n ** 18n
-const hexArg = (s: string, what: string, bytes = 32): Uint8Array => {
+export const hexArg = (s: string, what: string, bytes = 32): Uint8Array => {
   const h = s.replace(/^0x/, '')
   if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(h)) throw new Error(`${what} must be ${bytes} bytes of hex`)
   return Buffer.from(h, 'hex')
 }
 const percent = (fixed: string) => `${(Number(BigInt(fixed) * 1_000_000n / E18) / 10_000).toFixed(4)}%`
-const statusName = (s: TaskStatus) => TaskStatus[s]?.replace('TASK_STATUS_', '').toLowerCase() ?? String(s)
-const STATUSES = Object.keys(TaskStatus).filter((k) => k.startsWith('TASK_STATUS_')).map((k) => k.replace('TASK_STATUS_', '').toLowerCase())
+export const statusName = (s: TaskStatus) => TaskStatus[s]?.replace('TASK_STATUS_', '').toLowerCase() ?? String(s)
+export const STATUSES = Object.keys(TaskStatus).filter((k) => k.startsWith('TASK_STATUS_')).map((k) => k.replace('TASK_STATUS_', '').toLowerCase())
 
 /**
  * A creator's secrets for its tasks, in `<home>/tasks/<commitment>.json`: the task id, the nonce and
@@ -33,7 +33,7 @@ function secretsPath(home: string, commitment: Uint8Array): string {
   return path.join(home, 'tasks', `${Buffer.from(commitment).toString('hex')}.json`)
 }
 
-function describeTask(t: Task): string {
+export function describeTask(t: Task): string {
   const lines = [
     `task             ${Buffer.from(t.taskIdCommitment).toString('hex')}`,
     `status           ${statusName(t.status)}${t.abortReason ? ` (${t.abortReason})` : ''}`,
@@ -48,6 +48,18 @@ function describeTask(t: Task): string {
   if (t.score.length) lines.push(`score            ${Buffer.from(t.score).toString('hex')}`)
   if (t.deadline) lines.push(`deadline         ${new Date(Number(t.deadline) * 1000).toISOString()}`)
   return lines.join('\n')
+}
+
+/** The filters of `query task list` and `task list`: a creator, a GPU node, a status (at least one), a page. */
+export interface TaskListFilters { creator?: string; gpuNode?: string; status?: string; limit: string; pageKey?: string }
+
+/** The Tasks query (newest first) for these filters; an unknown status name is an error. */
+export async function queryTasks(f: ClientFlags, o: TaskListFilters): Promise<QueryTasksResponse> {
+  const status = o.status === undefined ? undefined : STATUSES.indexOf(o.status)
+  if (status === -1) throw new Error(`unknown status ${o.status}; one of ${STATUSES.join(', ')}`)
+  const statusValue = status === undefined ? undefined : TaskStatus[`TASK_STATUS_${o.status!.toUpperCase()}` as keyof typeof TaskStatus]
+  const req = QueryTasksRequest.fromPartial({ creator: o.creator ?? '', node: o.gpuNode ?? '', hasStatus: statusValue !== undefined, status: statusValue ?? 0, limit: Number(o.limit), key: o.pageKey ? Buffer.from(o.pageKey, 'hex') : new Uint8Array() })
+  return QueryTasksResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(req).finish()))
 }
 
 export function registerTaskCommands(tx: Command, query: Command, o: Opts): void {
@@ -123,12 +135,8 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
     })
   qOpts(q.command('list').description('tasks of a creator, a node or in a status, newest first')
     .option('--creator <address>', 'tasks created by this account').option('--gpu-node <address>', 'tasks assigned to this GPU node').option('--status <status>', STATUSES.join(', ')).option('--limit <n>', 'page size', '50').option('--page-key <hex>'))
-    .action(async (f: ClientFlags & { creator?: string; gpuNode?: string; status?: string; limit: string; pageKey?: string }) => {
-      const status = f.status === undefined ? undefined : STATUSES.indexOf(f.status)
-      if (status === -1) throw new Error(`unknown status ${f.status}; one of ${STATUSES.join(', ')}`)
-      const statusValue = status === undefined ? undefined : TaskStatus[`TASK_STATUS_${f.status!.toUpperCase()}` as keyof typeof TaskStatus]
-      const req = QueryTasksRequest.fromPartial({ creator: f.creator ?? '', node: f.gpuNode ?? '', hasStatus: statusValue !== undefined, status: statusValue ?? 0, limit: Number(f.limit), key: f.pageKey ? Buffer.from(f.pageKey, 'hex') : new Uint8Array() })
-      const r = QueryTasksResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(req).finish()))
+    .action(async (f: ClientFlags & TaskListFilters) => {
+      const r = await queryTasks(f, f)
       const next = Buffer.from(r.nextKey).toString('hex')
       print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, (r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'no tasks') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })

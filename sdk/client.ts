@@ -1,0 +1,375 @@
+import { createHash, randomBytes, randomInt } from 'node:crypto'
+import os from 'node:os'
+import path from 'node:path'
+import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
+import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
+import { Comet38Client } from '@cosmjs/tendermint-rpc'
+import { downloadResult } from '../chain/gateway/client.ts'
+import { ecvrfProofToHash, ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecvrf.ts'
+import { isSelectedForValidation } from '../modules/vss/sampling.ts'
+import { QueryNodeQosRequest, QueryNodeQosResponse } from '../proto/gen/beryl/qos/v1/query.ts'
+import {
+  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse,
+  QueryParamsRequest as StakingParamsRequest, QueryParamsResponse as StakingParamsResponse,
+} from '../proto/gen/beryl/staking/v1/query.ts'
+import {
+  QueryParamsRequest as TaskParamsRequest, QueryParamsResponse as TaskParamsResponse, QueryQueueRequest, QueryQueueResponse,
+  QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse,
+} from '../proto/gen/beryl/task/v1/query.ts'
+import { MsgCancelTask, MsgCreateTask, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
+import { AbortReason, type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
+import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
+import { BUNDLED_MODEL_IDS } from '../worker/models/store.ts'
+import { phashPng } from '../worker/phash/phash.ts'
+import { OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
+import { type StoredTask, TaskKeyStore } from './keystore.ts'
+import { berylRegistry } from './registry.ts'
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+const unhex = (s: string) => Buffer.from(s, 'hex')
+const sha256 = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+
+export interface Requirements {
+  /** Model ids (sha256 hex); default: the bundled model of the task's kind. */
+  modelIds?: string[]
+  minVramGb?: number
+  /** An exact GPU (e.g. "NVIDIA GeForce RTX 4090") instead of minVramGb. */
+  requiredGpu?: string
+  requiredGpuVramGb?: number
+  /** The least runner version, "major.minor.patch". */
+  taskVersion?: string
+}
+
+export type Stage = 'created' | 'sampled' | 'queued' | 'started' | 'scored' | 'validated' | 'attested' | 'downloaded'
+
+export interface Progress {
+  stage: Stage
+  /** The secret task id (hex). */
+  taskId: string
+  /** Commitments of the task and, when sampled, its two validation tasks. */
+  commitments: string[]
+  height: number
+  message: string
+}
+
+export interface RunTaskOptions {
+  type: 'image' | 'text'
+  /** Task arguments (see the image and text schemas); an object or its JSON. */
+  args: object | string
+  /** Fee escrowed per task, in uberyl (default 1 BERYL). A sampled task's two validation tasks pay it too, and get it back. */
+  fee?: bigint | string
+  requirements?: Requirements
+  onProgress?: (p: Progress) => void
+  signal?: AbortSignal
+  /** Give up waiting after this long (the task goes on; resumeTask picks it up). Default 15 minutes. */
+  timeoutMs?: number
+}
+
+export interface TaskResult {
+  taskId: string
+  /** The member whose output was delivered, then the others (if sampled). */
+  commitments: string[]
+  sampled: boolean
+  /** Output files: PNGs for an image task, one JSON chat completion for a text task. */
+  outputs: Uint8Array[]
+  /** The chain's record of the delivered task. */
+  task: Task
+  /** All members' records (one, or three when cross-validated). */
+  group: Task[]
+  /** Task fees kept by the chain (paid to nodes), in uberyl; refunds deducted. */
+  feePaid: bigint
+  /** Transaction fees of the flow (create, validate), in uberyl. */
+  txFees: bigint
+  /** Heights at which the first task was created and the output delivered. */
+  heights: { created: number; delivered: number }
+  /** The gateway that delivered the output. */
+  gateway: string
+}
+
+export interface BerylClientOptions {
+  /** Gateways (multiaddrs with /p2p/) to download outputs from; `beryld gateway address` prints one. */
+  gateways?: string[]
+  /** Where task secrets are kept so a crashed app can still validate (default ~/.beryl-sdk/tasks). */
+  keyStoreDir?: string
+  /** Gas price, e.g. "0.025uberyl". */
+  gasPrice?: string
+  /** How long to wait between creating the validation tasks, in ms (default 500–3000, random). */
+  jitterMs?: [number, number]
+  /** Poll interval for chain state (default 300 ms). */
+  pollMs?: number
+}
+
+const END = TaskStatus.TASK_STATUS_END_INVALIDATED
+const isEnded = (t: Task) => t.status >= END
+const statusName = (s: TaskStatus) => (TaskStatus[s] ?? String(s)).replace('TASK_STATUS_', '').toLowerCase()
+
+/** What the creator gets back when a member ends this way (settlement rules, modules/task/settlement.ts). */
+function refundOf(t: Task): bigint {
+  if (t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS) return 0n
+  if (t.status === TaskStatus.TASK_STATUS_END_ABORTED && t.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT) return 0n
+  return isEnded(t) ? BigInt(t.fee) : 0n
+}
+
+/**
+ * An application's handle on Beryl: a cosmjs signing client with every Beryl message registered,
+ * typed queries of every module, and `runTask`, the whole verified-task flow.
+ */
+export class BerylClient {
+  readonly keys: TaskKeyStore
+  private constructor(
+    readonly signing: SigningStargateClient, readonly address: string, readonly chainId: string,
+    private readonly comet: Comet38Client, private readonly rpc: ReturnType<typeof createProtobufRpcClient>,
+    private readonly signer: OfflineDirectSigner, private readonly o: BerylClientOptions,
+  ) {
+    this.keys = new TaskKeyStore(o.keyStoreDir ?? path.join(os.homedir(), '.beryl-sdk', 'tasks'))
+  }
+
+  /** Connects to a node's CometBFT RPC with a cosmjs signer (its first account is the creator). */
+  static async connect(rpcUrl: string, signer: OfflineDirectSigner, o: BerylClientOptions = {}): Promise<BerylClient> {
+    const [account] = await signer.getAccounts()
+    if (!account) throw new Error('the signer has no account')
+    const comet = await Comet38Client.connect(rpcUrl)
+    const signing = SigningStargateClient.createWithSigner(comet, signer, { registry: berylRegistry(), gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl') })
+    const chainId = await signing.getChainId()
+    return new BerylClient(signing, account.address, chainId, comet, createProtobufRpcClient(QueryClient.withExtensions(comet)), signer, o)
+  }
+
+  disconnect(): void { this.signing.disconnect() }
+
+  private async q<Req, Res>(service: string, method: string, enc: { encode(r: Req): { finish(): Uint8Array } }, dec: { decode(b: Uint8Array): Res }, req: Req): Promise<Res> {
+    return dec.decode(await this.rpc.request(service, method, enc.encode(req).finish()))
+  }
+
+  /** Typed queries of every Beryl module (bank and auth: `signing.getBalance`, `signing.getAccount`). */
+  readonly query = {
+    staking: {
+      node: (address: string) => this.q('beryl.staking.v1.Query', 'Node', QueryNodeRequest, QueryNodeResponse, { address }).then((r) => r.node),
+      nodes: (req: Partial<QueryNodesRequest> = {}) => this.q('beryl.staking.v1.Query', 'Nodes', QueryNodesRequest, QueryNodesResponse, QueryNodesRequest.fromPartial(req)),
+      record: (address: string) => this.q('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest, QueryNodeRecordResponse, { address }).then((r) => r.record),
+      params: () => this.q('beryl.staking.v1.Query', 'Params', StakingParamsRequest, StakingParamsResponse, {}).then((r) => r.params!),
+    },
+    task: {
+      task: (commitment: Uint8Array | string) => this.q('beryl.task.v1.Query', 'Task', QueryTaskRequest, QueryTaskResponse, { taskIdCommitment: typeof commitment === 'string' ? unhex(commitment) : commitment }).then((r) => r.task!),
+      tasks: (req: Partial<QueryTasksRequest>) => this.q('beryl.task.v1.Query', 'Tasks', QueryTasksRequest, QueryTasksResponse, QueryTasksRequest.fromPartial(req)),
+      queue: (limit = 50) => this.q('beryl.task.v1.Query', 'Queue', QueryQueueRequest, QueryQueueResponse, { limit }).then((r) => r.tasks),
+      params: () => this.q('beryl.task.v1.Query', 'Params', TaskParamsRequest, TaskParamsResponse, {}).then((r) => r.params!),
+    },
+    qos: {
+      node: (node: string) => this.q('beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest, QueryNodeQosResponse, { node }),
+    },
+    vss: {
+      samplingRate: (fee: bigint | string, modelId = '') => this.q('beryl.vss.v1.Query', 'SamplingRate', QuerySamplingRateRequest, QuerySamplingRateResponse, QuerySamplingRateRequest.fromPartial({ fee: fee.toString(), modelId })),
+    },
+  }
+
+  // ---- the task flow -----------------------------------------------------------------------
+
+  /**
+   * Runs a task end to end, as Crynux's SDK does against its relay but against the chain: create it
+   * with fresh secrets (kept in the key store first), wait for its sampling seed, compute the ECVRF;
+   * if sampled, create the two validation tasks (jittered); wait for the scores; validate; download
+   * the output from a gateway and check it against the score on chain.
+   */
+  async runTask(o: RunTaskOptions): Promise<TaskResult> {
+    const r = o.requirements ?? {}
+    const type = o.type
+    if (type !== 'image' && type !== 'text') throw new Error(`type must be "image" or "text", got ${JSON.stringify(type)}`)
+    const args = typeof o.args === 'string' ? o.args : JSON.stringify(o.args)
+    const taskId = randomBytes(32)
+    const nonce = randomBytes(32)
+    const stored: StoredTask = {
+      taskId: hex(taskId), vrfSecretKey: hex(randomBytes(32)), creator: this.address, chainId: this.chainId, type, args,
+      fee: BigInt(o.fee ?? 1_000_000n).toString(),
+      requirements: {
+        modelIds: r.modelIds ?? [BUNDLED_MODEL_IDS[type]], minVramGb: r.minVramGb ?? 0, requiredGpu: r.requiredGpu ?? '',
+        requiredGpuVramGb: r.requiredGpuVramGb ?? 0, taskVersion: r.taskVersion ?? '0.1.0',
+      },
+      members: [{ commitment: hex(sha256(taskId, nonce)), nonce: hex(nonce) }],
+      createdAt: Date.now(),
+    }
+    this.keys.save(stored)
+    return this.drive(stored, o)
+  }
+
+  /**
+   * Finishes a task this app started, after a crash or a timeout: by its secret task id or any of
+   * its commitments, from the key store. Whatever was already done on chain is not done again.
+   */
+  async resumeTask(id: string, o: Omit<RunTaskOptions, 'type' | 'args' | 'fee' | 'requirements'> = {}): Promise<TaskResult> {
+    const stored = this.keys.load(id) ?? this.keys.findByCommitment(id)
+    if (!stored) throw new Error(`no task ${id} in the key store ${this.keys.dir}`)
+    if (stored.creator !== this.address || stored.chainId !== this.chainId) throw new Error(`task ${id} belongs to ${stored.creator} on ${stored.chainId}`)
+    return this.drive(stored, o)
+  }
+
+  /** Cancels a queued task (a full refund); refused once a node has started it. */
+  async cancelTask(commitment: string): Promise<DeliverTxResponse> {
+    const res = await this.signing.signAndBroadcast(this.address, [{ typeUrl: '/beryl.task.v1.MsgCancelTask', value: MsgCancelTask.fromPartial({ creator: this.address, taskIdCommitment: unhex(commitment) }) }], 'auto')
+    if (res.code !== 0) throw new TaskTxError(`cancel refused: ${res.rawLog}`, '', res.code, res.rawLog ?? '')
+    return res
+  }
+
+  private async drive(s: StoredTask, o: Omit<RunTaskOptions, 'type' | 'args'>): Promise<TaskResult> {
+    const deadline = Date.now() + (o.timeoutMs ?? 15 * 60_000)
+    const poll = this.o.pollMs ?? 300
+    let txFees = 0n
+    const progress = async (stage: Stage, message: string) => {
+      o.onProgress?.({ stage, taskId: s.taskId, commitments: s.members.map((m) => m.commitment), height: await this.signing.getHeight().catch(() => 0), message })
+    }
+    const check = () => {
+      if (o.signal?.aborted) throw new TaskCancelledError('cancelled by the caller; the task goes on on chain', s.taskId)
+      if (Date.now() > deadline) throw new TaskTimeoutError(`gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s; resumeTask('${s.taskId}') continues it`, s.taskId)
+    }
+    const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+    const onChain = async (c: string): Promise<Task | undefined> => {
+      try { return await this.query.task.task(c) } catch (err) {
+        if (/not found|NotFound/i.test((err as Error).message)) return undefined
+        throw err
+      }
+    }
+    const waitFor = async (f: () => Promise<Task[] | undefined>): Promise<Task[]> => {
+      for (;;) {
+        check()
+        const v = await f()
+        if (v) return v
+        await sleep(poll)
+      }
+    }
+    const send = async (msgs: Array<{ typeUrl: string; value: unknown }>, what: string): Promise<DeliverTxResponse> => {
+      const res = await this.signing.signAndBroadcast(this.address, msgs, 'auto')
+      if (res.code !== 0) throw new TaskTxError(`${what} failed: ${res.rawLog}`, s.taskId, res.code, res.rawLog ?? '')
+      txFees += gasFee(res.gasWanted, this.o.gasPrice)
+      return res
+    }
+    const createMember = async (i: number) => {
+      const m = s.members[i]!
+      if (await onChain(m.commitment)) return
+      const req = s.requirements
+      await send([{
+        typeUrl: '/beryl.task.v1.MsgCreateTask',
+        value: MsgCreateTask.fromPartial({
+          creator: this.address, taskIdCommitment: unhex(m.commitment), nonce: unhex(m.nonce), taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
+          args: s.args, modelIds: req.modelIds, minVramGb: req.minVramGb, requiredGpu: req.requiredGpu, requiredGpuVramGb: req.requiredGpuVramGb,
+          taskVersion: req.taskVersion, fee: s.fee, vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
+        }),
+      }], i === 0 ? 'creating the task' : 'creating a validation task')
+    }
+
+    // 1. The task, and its sampling seed (fixed at the end of its creation block).
+    await createMember(0)
+    const createdHeight = await this.signing.getHeight()
+    await progress('created', `task ${s.members[0]!.commitment.slice(0, 12)}… created`)
+    const [first] = await waitFor(async () => { const t = await onChain(s.members[0]!.commitment); return t && t.samplingSeed.length ? [t] : undefined })
+    const proof = ecvrfProve(unhex(s.vrfSecretKey), first!.samplingSeed)
+    const sampled = isSelectedForValidation(ecvrfProofToHash(proof)!, BigInt(first!.samplingRate))
+    if (s.sampled === undefined) { s.sampled = sampled; this.keys.save(s) }
+
+    // 2. Selected: two validation tasks with the same id and args, created apart in time.
+    if (sampled) {
+      await progress('sampled', 'selected for cross-validation: creating two validation tasks')
+      while (s.members.length < 3) {
+        const [lo, hi] = this.o.jitterMs ?? [500, 3000]
+        await sleep(hi > lo ? randomInt(lo, hi) : lo)
+        check()
+        const nonce = randomBytes(32)
+        s.members.push({ commitment: hex(sha256(unhex(s.taskId), nonce)), nonce: hex(nonce) })
+        this.keys.save(s) // before the tx: a crash after it still knows the commitment
+      }
+      for (let i = 1; i < 3; i++) await createMember(i)
+    }
+
+    // 3. Scores (or error reports, or ends) for every member.
+    let lastStage = ''
+    const members = await waitFor(async () => {
+      const ts = await Promise.all(s.members.map((m) => onChain(m.commitment)))
+      if (ts.some((t) => !t)) return undefined
+      const all = ts as Task[]
+      const stage = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED) ? 'started' : 'queued'
+      if (stage !== lastStage) { lastStage = stage; await progress(stage, stage === 'queued' ? 'waiting for a node' : `running on ${[...new Set(all.map((t) => t.selectedNode))].join(', ')}`) }
+      const settled = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED && t.status !== TaskStatus.TASK_STATUS_STARTED)
+      return settled ? all : undefined
+    })
+    const delivered = (ts: Task[]) => ts.find((t) => t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
+      || t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED)
+    const failIfEnded = (ts: Task[]) => {
+      if (delivered(ts) || !ts.every(isEnded)) return
+      const main = ts[0]!
+      const refunded = ts.reduce((a, t) => a + refundOf(t), 0n)
+      const why = main.abortReason ? AbortReason[main.abortReason]!.replace('ABORT_REASON_', '').toLowerCase() : statusName(main.status)
+      throw new TaskEndedError(`the task ended ${statusName(main.status)}${main.abortReason ? ` (${why})` : ''}; ${refunded} uberyl refunded`, s.taskId, ts, statusName(main.status), why, refunded)
+    }
+    failIfEnded(members)
+    await progress('scored', members.map((t) => `${t.selectedNode}: ${t.score.length ? hex(t.score) : statusName(t.status)}`).join('; '))
+
+    // 4. Validation: reveal the task id and the VRF proof.
+    if (members.some((t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED)) {
+      await send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: MsgValidateTask.fromPartial({ creator: this.address, taskIdCommitments: s.members.map((m) => unhex(m.commitment)), taskId: unhex(s.taskId), vrfProof: proof }) }], 'validating')
+    }
+    let validatedAt = 0
+    let said = ''
+    const final = await waitFor(async () => {
+      const ts = (await Promise.all(s.members.map((m) => onChain(m.commitment)))) as Task[]
+      failIfEnded(ts)
+      const d = delivered(ts)
+      if (!d) return undefined
+      const attested = d.status === TaskStatus.TASK_STATUS_END_SUCCESS || d.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
+      if (!attested && said !== 'validated') { said = 'validated'; validatedAt = Date.now(); await progress('validated', `validated; waiting for ${d.selectedNode} to upload the output`) }
+      if (attested && said !== 'attested') { said = 'attested'; await progress('attested', 'a gateway checked the output against the score and attested it') }
+      // Without an attestation after a while (a gateway without attester), try the download anyway.
+      return attested || (validatedAt && Date.now() - validatedAt > 15_000) ? ts : undefined
+    })
+
+    // 5. The output, checked against the score on chain.
+    const d = delivered(final)!
+    const outputs = await this.download(s, d, o)
+    s.done = true
+    this.keys.save(s)
+    const deliveredHeight = await this.signing.getHeight()
+    await progress('downloaded', `${outputs.files.length} file(s) from ${outputs.gateway}`)
+    const feePaid = final.reduce((a, t) => a + BigInt(t.fee) - refundOf(t), 0n)
+    return {
+      taskId: s.taskId, commitments: [hex(d.taskIdCommitment), ...final.filter((t) => t !== d).map((t) => hex(t.taskIdCommitment))],
+      sampled, outputs: outputs.files, task: d, group: final, feePaid, txFees, heights: { created: createdHeight, delivered: deliveredHeight }, gateway: outputs.gateway,
+    }
+  }
+
+  private async download(s: StoredTask, t: Task, o: { signal?: AbortSignal }): Promise<{ files: Uint8Array[]; gateway: string }> {
+    const gateways = this.o.gateways ?? []
+    if (!gateways.length) throw new OutputUnavailableError('no gateway configured (BerylClientOptions.gateways); `beryld gateway address` on a validator prints one', s.taskId, [t])
+    const problems: string[] = []
+    for (let round = 0; round < 10 && !o.signal?.aborted; round++) {
+      for (const g of gateways) {
+        try {
+          const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment)
+          const mismatch = await checkOutputs(t, files)
+          if (!mismatch) return { files, gateway: g }
+          problems.push(`${g}: ${mismatch}`)
+        } catch (err) {
+          problems.push(`${g}: ${(err as Error).message}`)
+        }
+      }
+      await new Promise((r) => setTimeout(r, 2000))
+    }
+    throw new OutputUnavailableError(`no gateway delivered an output matching the score: ${problems.slice(-gateways.length).join('; ')}`, s.taskId, [t])
+  }
+}
+
+/** The output files must reproduce the score on chain: pHash per image, sha256 of the text output. */
+export async function checkOutputs(t: Task, files: Uint8Array[]): Promise<string | undefined> {
+  const image = t.taskType === TaskType.TASK_TYPE_IMAGE
+  const unit = image ? 8 : 32
+  if (files.length * unit !== t.score.length) return `${files.length} file(s) for a score of ${t.score.length / unit} output(s)`
+  for (let i = 0; i < files.length; i++) {
+    const fp = image ? await phashPng(files[i]!) : sha256(files[i]!)
+    if (!Buffer.from(fp).equals(Buffer.from(t.score.subarray(i * unit, (i + 1) * unit)))) return `file ${i} does not match the score on chain`
+  }
+  return undefined
+}
+
+function gasFee(gasWanted: bigint | number, gasPrice = '0.025uberyl'): bigint {
+  const p = GasPrice.fromString(gasPrice)
+  const [whole, frac = ''] = p.amount.toString().split('.')
+  const scale = 10n ** BigInt(frac.length)
+  const num = BigInt(whole!) * scale + BigInt(frac || '0')
+  return (BigInt(gasWanted) * num + scale - 1n) / scale
+}
