@@ -57,7 +57,7 @@ export async function createDevnetHome(home: string, o: { accounts: number; chai
 export const workerHome = (home: string, i: number) => path.join(home, 'workers', `worker-${i}`)
 
 /** Creates (and funds in the genesis) the devnet's worker homes; their config is written once the gateway address is known. */
-async function createDevnetWorkers(home: string, n: number): Promise<string[]> {
+export async function createDevnetWorkers(home: string, n: number): Promise<string[]> {
   const addresses: string[] = []
   for (let i = 1; i <= n; i++) {
     const kr = new Keyring(workerHome(home, i), 'test')
@@ -69,7 +69,7 @@ async function createDevnetWorkers(home: string, n: number): Promise<string[]> {
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault'] }): Promise<WorkerDaemon[]> {
+export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
@@ -80,7 +80,7 @@ async function startDevnetWorkers(home: string, o: { chainId: string; rpc: strin
     const config = loadWorkerConfig(wh)
     const signer = await new Keyring(wh, 'test').wallet('worker')
     const [acc] = await signer.getAccounts()
-    const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault })
+    const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault, runner: o.runner })
     await daemon.start()
     daemons.push(daemon)
   }

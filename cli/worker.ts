@@ -11,6 +11,7 @@ import { ChainClient } from '../worker/daemon/chain.ts'
 import { loadWorkerConfig, workerConfigPath, writeWorkerConfig } from '../worker/daemon/config.ts'
 import { type DaemonStatus, WorkerDaemon } from '../worker/daemon/daemon.ts'
 import { TaskStateStore } from '../worker/daemon/state.ts'
+import { addModel, ensureBundledModels, listModels } from '../worker/models/store.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
 import { print } from './client.ts'
 
@@ -150,6 +151,29 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
       } finally {
         chain.disconnect()
       }
+    })
+
+  const models = w.command('models').description('the worker\'s model folder: what it holds and reports when it joins')
+  models.command('list')
+    .description('list the models in the folder (the bundled ones are built on first use)')
+    .addOption(homeOpt()).addOption(o.outputOpt())
+    .action(async (f) => {
+      const dir = loadWorkerConfig(f.home).modelDir
+      await ensureBundledModels(dir)
+      const problems: string[] = []
+      const list = await listModels(dir, { onInvalid: (e, why) => problems.push(`${e}: ${why}`) })
+      print(f, { dir, models: list.map((m) => ({ id: m.id, kind: m.kind, name: m.name })), invalid: problems },
+        [`${dir}:`, ...list.map((m) => `  ${m.id}  ${m.kind.padEnd(5)}  ${m.name}`), ...problems.map((p) => `  skipped ${p}`)].join('\n'))
+    })
+  models.command('add')
+    .description('add a model (e.g. a Stable Diffusion ONNX export) from a folder and a JSON spec {kind, name, files, components, io, config}; prints its id (see worker/models/README.md)')
+    .argument('<source-dir>', 'folder holding the model files')
+    .requiredOption('--spec <file.json>', 'the model spec: kind, name, files (relative paths), components, io, config')
+    .addOption(homeOpt()).addOption(o.outputOpt())
+    .action(async (sourceDir: string, f) => {
+      const spec = JSON.parse(fs.readFileSync(f.spec, 'utf8')) as Omit<Parameters<typeof addModel>[1], 'sourceDir'>
+      const m = await addModel(loadWorkerConfig(f.home).modelDir, { ...spec, sourceDir })
+      print(f, { id: m.id, kind: m.kind, name: m.name }, `added ${m.name} (${m.kind}): ${m.id}\nRestart the worker to report it (it sends MsgUpdateModels).`)
     })
 
   w.command('phash').description('print the perceptual hash (goimagehash PerceptionHash, 16 hex digits) of each PNG, as validators compute it')
