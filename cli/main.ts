@@ -1,3 +1,4 @@
+import { pathToFileURL } from 'node:url'
 import { Command, Option } from 'commander'
 import { DEFAULT_HOME } from '../chain/node/config.ts'
 import { COMETBFT_VERSION } from '../chain/node/cometbft.ts'
@@ -234,9 +235,14 @@ program.command('devnet')
     })
   })
 
-program.parseAsync(process.argv).catch((err: Error) => {
-  console.error(`Error: ${err.message}`)
-  if (process.env.BERYL_DEBUG) console.error(err.stack)
-  process.exit(1)
-})
+/** The whole command tree, for tools that read it (the docs check); parsing runs only when this is the program. */
+export { program }
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
+  program.parseAsync(process.argv).catch((err: Error) => {
+    console.error(`Error: ${err.message}`)
+    if (process.env.BERYL_DEBUG) console.error(err.stack)
+    process.exit(1)
+  })
+}
 
