@@ -64,16 +64,16 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
     .action((from: string, f: TxFlags & { gpuName: string; gpuVram: string; models: string; runnerVersion: string; stake: string }) =>
       sendMsg(f, from, (address) => ({ typeUrl: m('MsgJoin'), value: { address, gpuName: f.gpuName, gpuVramGb: Number(f.gpuVram), runnerVersion: f.runnerVersion, modelIds: modelList(f.models), stake: uberyl(f.stake) } })))
 
-  o.txFlags(t.command('add-stake').description('lock more stake').argument('<from>').argument('<amount>', 'e.g. 100beryl'))
+  o.txFlags(t.command('add-stake').description('lock more stake').argument('<from>', 'the signing key (name or address)').argument('<amount>', 'e.g. 100beryl'))
     .action((from: string, amount: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m('MsgAddStake'), value: { address, amount: uberyl(amount) } })))
-  o.txFlags(t.command('update-models').description('replace the list of models the node holds').argument('<from>').argument('<ids>', 'comma-separated model ids'))
+  o.txFlags(t.command('update-models').description('replace the list of models the node holds').argument('<from>', 'the signing key (name or address)').argument('<ids>', 'comma-separated model ids'))
     .action((from: string, ids: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m('MsgUpdateModels'), value: { address, modelIds: modelList(ids) } })))
   for (const [cmd, msg, what] of [
     ['pause', 'MsgPause', 'take no new tasks (a busy node pauses when its task ends)'],
     ['resume', 'MsgResume', 'take tasks again'],
     ['quit', 'MsgQuit', 'leave: the stake returns after unbonding_period (a busy node leaves when its task ends)'],
   ] as const) {
-    o.txFlags(t.command(cmd).description(what).argument('<from>'))
+    o.txFlags(t.command(cmd).description(what).argument('<from>', 'the signing key (name or address)'))
       .action((from: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m(msg), value: { address } })))
   }
 

@@ -101,11 +101,11 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       }))
     })
 
-  o.txFlags(t.command('cancel').description('cancel a queued task (full refund)').argument('<from>').argument('<task>', 'task id commitment (hex)'))
+  o.txFlags(t.command('cancel').description('cancel a queued task (full refund)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
     .action((from: string, c: string, f: TxFlags) => sendMsg(f, from, (creator) => ({ typeUrl: url('MsgCancelTask'), value: { creator, taskIdCommitment: hexArg(c, 'task') } })))
 
   o.txFlags(t.command('validate').description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
-    .argument('<from>').argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'))
+    .argument('<from>', 'the signing key (name or address)').argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'))
     .action(async (from: string, tasks: string[], f: TxFlags) => {
       const commitments = tasks.map((c) => hexArg(c, 'task'))
       const file = secretsPath(f.home, commitments[0]!)
@@ -116,14 +116,14 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       return sendMsg(f, from, (creator) => ({ typeUrl: url('MsgValidateTask'), value: { creator, taskIdCommitments: commitments, taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof } }))
     })
 
-  o.txFlags(t.command('submit-score').description('(node) submit the result fingerprint of a started task').argument('<from>').argument('<task>').argument('<score>', 'hex: 8 bytes per image, 32 per text output'))
+  o.txFlags(t.command('submit-score').description('(node) submit the result fingerprint of a started task').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<score>', 'hex: 8 bytes per image, 32 per text output'))
     .action((from: string, c: string, score: string, f: TxFlags) => {
       if (!/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex')
       return sendMsg(f, from, (node) => ({ typeUrl: url('MsgSubmitScore'), value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(score, 'hex') } }))
     })
-  o.txFlags(t.command('report-error').description('(node) report that the task\'s arguments are invalid (slashed if its group disagrees)').argument('<from>').argument('<task>'))
+  o.txFlags(t.command('report-error').description('(node) report that the task\'s arguments are invalid (slashed if its group disagrees)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
     .action((from: string, c: string, f: TxFlags) => sendMsg(f, from, (node) => ({ typeUrl: url('MsgReportError'), value: { node, taskIdCommitment: hexArg(c, 'task'), error: 1 } })))
-  o.txFlags(t.command('attest').description('(attester) confirm a validated task\'s uploaded result').argument('<from>').argument('<task>').argument('<result-hash>', '32 bytes hex'))
+  o.txFlags(t.command('attest').description('(attester) confirm a validated task\'s uploaded result').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<result-hash>', '32 bytes hex'))
     .action((from: string, c: string, h: string, f: TxFlags) => sendMsg(f, from, (attester) => ({ typeUrl: url('MsgAttestResult'), value: { attester, taskIdCommitment: hexArg(c, 'task'), resultHash: hexArg(h, 'result hash') } })))
 
   const qOpts = (c: Command) => c.addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
@@ -134,13 +134,13 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       print(f, Task.toJSON(r.task!), describeTask(r.task!))
     })
   qOpts(q.command('list').description('tasks of a creator, a node or in a status, newest first')
-    .option('--creator <address>', 'tasks created by this account').option('--gpu-node <address>', 'tasks assigned to this GPU node').option('--status <status>', STATUSES.join(', ')).option('--limit <n>', 'page size', '50').option('--page-key <hex>'))
+    .option('--creator <address>', 'tasks created by this account').option('--gpu-node <address>', 'tasks assigned to this GPU node').option('--status <status>', STATUSES.join(', ')).option('--limit <n>', 'page size', '50').option('--page-key <hex>', 'continue from a previous page\'s next key'))
     .action(async (f: ClientFlags & TaskListFilters) => {
       const r = await queryTasks(f, f)
       const next = Buffer.from(r.nextKey).toString('hex')
       print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, (r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'no tasks') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
-  qOpts(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', '', '50'))
+  qOpts(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
     .action(async (f: ClientFlags & { limit: string }) => {
       const r = QueryQueueResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: Number(f.limit) }).finish()))
       print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
