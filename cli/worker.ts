@@ -81,7 +81,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
   w.command('start')
     .description('run the worker daemon: join if needed, keep a gateway session, run assignments, submit scores, upload outputs (Ctrl-C stops)')
     .addOption(homeOpt())
-    .addOption(new Option('--fault <kind>', 'test only: behave as a cheater').choices(['random-output', 'crash-after-compute']).hideHelp())
+    .addOption(new Option('--fault <kind>', 'test only: behave as a cheater').choices(['random-output', 'crash-while-running', 'crash-after-compute']).hideHelp())
     .action(async (f) => {
       const config = loadWorkerConfig(f.home)
       const { signer, address } = await workerSigner(f.home, config.key, config.keyringBackend)

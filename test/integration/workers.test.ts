@@ -147,30 +147,43 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       }
     })
 
-    it('a worker killed after computing resumes on restart: the recorded score is submitted, nothing is computed twice', async () => {
-      // Every worker dies right after computing; whichever gets the task is the victim.
+    /** Every worker runs with `fault`; whichever gets the task dies; restarted without it, it must finish the task. */
+    async function crashAndResume(fault: string, prompt: string) {
       await Promise.all(net.workers.map((w) => w.kill9()))
       const marks = net.workers.map((w) => w.output().length)
-      net.workers.forEach((w) => w.start('crash-after-compute'))
+      net.workers.forEach((w) => w.start(fault))
       await Promise.all(net.workers.map((w, i) => waitFor('a new session', async () => /gateway: session open/.test(w.output().slice(marks[i])) || undefined)))
-
-      const c = net.create(randomBytes(32), randomBytes(32), { prompt: 'a red fox', width: 128, height: 128, steps: 8, seed: 11 }, 1n)
+      const c = net.create(randomBytes(32), randomBytes(32), { prompt, width: 128, height: 128, steps: 8, seed: 11 }, 1n)
       await net.send([c.msg])
       const victim = await waitFor('a worker to crash', async () => net.workers.find((w) => w.process!.exitCode !== null || w.process!.signalCode !== null), 60_000)
       const crashed = victim.output().slice(marks[net.workers.indexOf(victim)])
-      assert.match(crashed, /computed 1 output/)
-      assert.equal((await net.task(c.commitment)).status, TaskStatus.TASK_STATUS_STARTED, 'killed before the score was sent')
-      assert.equal((await net.task(c.commitment)).selectedNode, victim.address)
-      const recorded = /score ([0-9a-f]{16})/.exec(crashed)![1]!
-
+      const before = await net.task(c.commitment)
+      assert.equal(before.status, TaskStatus.TASK_STATUS_STARTED, 'killed before the score was sent')
+      assert.equal(before.selectedNode, victim.address)
       const mark = victim.output().length
       victim.start()
       const t = await net.until(c.commitment, (x) => x.status === TaskStatus.TASK_STATUS_SCORE_READY, 'the resumed score')
-      assert.equal(hex(t.score), recorded, 'the score computed before the crash')
-      const resumed = victim.output().slice(mark)
-      assert.match(resumed, /resuming \(computed/)
-      assert.match(resumed, /score submitted/)
-      assert.doesNotMatch(resumed, /computed 1 output/, 'the task is not run again')
+      // The others restart without the fault for the next tests.
+      await Promise.all(net.workers.filter((w) => w !== victim).map(async (w) => { await w.kill9(); w.start() }))
+      return { crashed, resumed: victim.output().slice(mark), score: hex(t.score) }
+    }
+
+    it('a worker killed in the middle of a run resumes on restart: it runs the task again and submits the score', async () => {
+      const r = await crashAndResume('crash-while-running', 'a grey heron')
+      assert.match(r.crashed, /assigned/)
+      assert.doesNotMatch(r.crashed, /computed 1 output/)
+      assert.match(r.resumed, /resuming \(running/)
+      assert.match(r.resumed, new RegExp(`computed 1 output[^\\n]*score ${r.score}`))
+      assert.match(r.resumed, /score submitted/)
+    })
+
+    it('a worker killed after computing resumes on restart: the recorded score is submitted, nothing is computed twice', async () => {
+      const r = await crashAndResume('crash-after-compute', 'a red fox')
+      assert.match(r.crashed, /computed 1 output/)
+      assert.equal(r.score, /score ([0-9a-f]{16})/.exec(r.crashed)![1], 'the score computed before the crash')
+      assert.match(r.resumed, /resuming \(computed/)
+      assert.match(r.resumed, /score submitted/)
+      assert.doesNotMatch(r.resumed, /computed 1 output/, 'the task is not run again')
     })
   })
 

@@ -34,9 +34,10 @@ export interface DaemonOptions {
   log?: (line: string) => void
   /**
    * Test hooks: 'random-output' is a lazy worker that returns random images instead of running the
-   * model; 'crash-after-compute' kills the process once a score is on disk, before it is sent.
+   * model; 'crash-while-running' kills the process in the middle of a run; 'crash-after-compute'
+   * kills it once a score is on disk, before it is sent.
    */
-  fault?: 'random-output' | 'crash-after-compute'
+  fault?: 'random-output' | 'crash-while-running' | 'crash-after-compute'
   /** Test hook: nvidia-smi runner. */
   detect?: typeof detectGpu
   /**
@@ -279,6 +280,7 @@ export class WorkerDaemon {
     if (!rec || rec.phase === 'running') {
       rec = this.state.put({ task: id, taskType: image ? 'image' : 'text', phase: 'running', deadline: Number(a.deadline) })
       const t0 = Date.now()
+      if (this.o.fault === 'crash-while-running') setTimeout(() => process.kill(process.pid, 'SIGKILL'), 10)
       try {
         const out = await this.run(a)
         const files = this.state.saveOutputs(id, out.files, image ? 'png' : 'json')
