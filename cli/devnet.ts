@@ -42,7 +42,8 @@ export async function createDevnetHome(home: string, o: { accounts: number; chai
   g.app_state.task = { params: { attesters: [attester.address] } }
   fs.writeFileSync(genesisFile, JSON.stringify(g, null, 2) + '\n')
   const cfg = readAppConfig(home)
-  writeAppConfig(home, { ...cfg, gateway: { ...cfg.gateway, 'attester-key': 'attester', 'keyring-backend': 'test' } })
+  // All the devnet's workers and apps dial from 127.0.0.1: the per-host connection rate is raised.
+  writeAppConfig(home, { ...cfg, gateway: { ...cfg.gateway, 'attester-key': 'attester', 'keyring-backend': 'test', 'connections-per-host-per-second': 200 } })
   const accounts: DevnetAccount[] = []
   for (let i = 0; i < o.accounts; i++) {
     const mnemonic = Keyring.generateMnemonic()
@@ -73,8 +74,8 @@ export async function startDevnetWorkers(home: string, o: { chainId: string; rpc
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
-  const daemons: WorkerDaemon[] = []
-  for (const d of dirs) {
+  // Started together: each joins with its own account, so their transactions do not wait for one another.
+  const daemons = await Promise.all(dirs.map(async (d) => {
     const wh = path.join(home, 'workers', d)
     writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
     const config = loadWorkerConfig(wh)
@@ -82,8 +83,8 @@ export async function startDevnetWorkers(home: string, o: { chainId: string; rpc
     const [acc] = await signer.getAccounts()
     const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault, runner: o.runner })
     await daemon.start()
-    daemons.push(daemon)
-  }
+    return daemon
+  }))
   return daemons
 }
 

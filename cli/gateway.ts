@@ -126,6 +126,7 @@ export interface BerylGatewayOptions {
   /** The attester's key; without it outputs are stored but not attested. */
   attester?: { signer: OfflineDirectSigner; address: string; gasPrice: string }
   resultTtlMs?: number
+  connectionsPerHostPerSecond?: number
   log: (m: string) => void
 }
 
@@ -149,7 +150,8 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
   }
   const gateway = new Gateway({
     chainId: o.chainId, bech32Prefix: BECH32_PREFIX, listen: o.listen, privateKey: await loadGatewayKey(o.keyFile),
-    backend, resultDir: o.resultDir, limits: o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}, log: o.log,
+    backend, resultDir: o.resultDir, log: o.log,
+    limits: { ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}), ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}) },
   })
   await gateway.start()
   // Outputs stored before a restart whose attestation may not have landed.

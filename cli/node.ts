@@ -35,7 +35,7 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
       }
       gateway = await startBerylGateway({
         app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
-        attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, log,
+        attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
       })
       const addrs = gateway.gateway.multiaddrs
       log(`beryld: gateway listening on ${addrs.join(', ')}${attester ? `; attester ${attester.address}` : '; no attester key: outputs are stored, not attested'}`)

@@ -4,7 +4,8 @@ import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
-import { downloadResult } from '../chain/gateway/client.ts'
+import type { Libp2p } from 'libp2p'
+import { createClientHost, downloadResult } from '../chain/gateway/client.ts'
 import { ecvrfProofToHash, ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecvrf.ts'
 import { isSelectedForValidation } from '../modules/vss/sampling.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../proto/gen/beryl/qos/v1/query.ts'
@@ -129,12 +130,22 @@ export class BerylClient {
     const [account] = await signer.getAccounts()
     if (!account) throw new Error('the signer has no account')
     const comet = await Comet38Client.connect(rpcUrl)
-    const signing = SigningStargateClient.createWithSigner(comet, signer, { registry: berylRegistry(), gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl') })
+    const signing = SigningStargateClient.createWithSigner(comet, signer, {
+      registry: berylRegistry(), gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl'), broadcastPollIntervalMs: o.pollMs ?? 300,
+    })
     const chainId = await signing.getChainId()
     return new BerylClient(signing, account.address, chainId, comet, createProtobufRpcClient(QueryClient.withExtensions(comet)), signer, o)
   }
 
-  disconnect(): void { this.signing.disconnect() }
+  /** One libp2p host for every download of this client (a gateway limits new connections per host). */
+  private host?: Promise<Libp2p>
+
+  disconnect(): void {
+    this.signing.disconnect()
+    const h = this.host
+    this.host = undefined
+    void h?.then((x) => x.stop()).catch(() => {})
+  }
 
   private async q<Req, Res>(service: string, method: string, enc: { encode(r: Req): { finish(): Uint8Array } }, dec: { decode(b: Uint8Array): Res }, req: Req): Promise<Res> {
     return dec.decode(await this.rpc.request(service, method, enc.encode(req).finish()))
@@ -236,16 +247,22 @@ export class BerylClient {
       }
     }
     const send = async (msgs: Array<{ typeUrl: string; value: unknown }>, what: string): Promise<DeliverTxResponse> => {
-      const res = await this.signing.signAndBroadcast(this.address, msgs, 'auto')
+      // Gas is simulated against the last block; a group's validation may cost more by the time it
+      // runs (its members' QoS and settlement), so the margin is wide and an out-of-gas is retried once.
+      let res = await this.signing.signAndBroadcast(this.address, msgs, 1.6)
+      if (res.code === 11) {
+        txFees += gasFee(res.gasWanted, this.o.gasPrice)
+        res = await this.signing.signAndBroadcast(this.address, msgs, 3)
+      }
       if (res.code !== 0) throw new TaskTxError(`${what} failed: ${res.rawLog}`, s.taskId, res.code, res.rawLog ?? '')
       txFees += gasFee(res.gasWanted, this.o.gasPrice)
       return res
     }
-    const createMember = async (i: number) => {
+    const createMember = async (i: number): Promise<number | undefined> => {
       const m = s.members[i]!
-      if (await onChain(m.commitment)) return
+      if (await onChain(m.commitment)) return undefined
       const req = s.requirements
-      await send([{
+      const res = await send([{
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: MsgCreateTask.fromPartial({
           creator: this.address, taskIdCommitment: unhex(m.commitment), nonce: unhex(m.nonce), taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
@@ -253,11 +270,12 @@ export class BerylClient {
           taskVersion: req.taskVersion, fee: s.fee, vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
         }),
       }], i === 0 ? 'creating the task' : 'creating a validation task')
+      return res.height
     }
 
     // 1. The task, and its sampling seed (fixed at the end of its creation block).
-    await createMember(0)
-    const createdHeight = await this.signing.getHeight()
+    // The creation block (on resume, when it was created before, the height now: a lower bound of the wait).
+    const createdHeight = (await createMember(0)) ?? await this.signing.getHeight()
     await progress('created', `task ${s.members[0]!.commitment.slice(0, 12)}… created`)
     const [first] = await waitFor(async () => { const t = await onChain(s.members[0]!.commitment); return t && t.samplingSeed.length ? [t] : undefined })
     const proof = ecvrfProve(unhex(s.vrfSecretKey), first!.samplingSeed)
@@ -340,7 +358,8 @@ export class BerylClient {
     for (let round = 0; round < 10 && !o.signal?.aborted; round++) {
       for (const g of gateways) {
         try {
-          const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment)
+          this.host ??= createClientHost()
+          const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment, await this.host)
           const mismatch = await checkOutputs(t, files)
           if (!mismatch) return { files, gateway: g }
           problems.push(`${g}: ${mismatch}`)

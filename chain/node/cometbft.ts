@@ -72,3 +72,17 @@ export function tail(file: string, lines = 15): string {
     return ''
   }
 }
+
+/** Pids of the CometBFT processes running with this home (read from /proc; empty where there is none). */
+export function cometPids(home: string): number[] {
+  const pids: number[] = []
+  if (!fs.existsSync('/proc')) return pids
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue
+    try {
+      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
+      if (cmd[0]?.endsWith('cometbft') && cmd.includes(home)) pids.push(Number(d))
+    } catch { /* raced */ }
+  }
+  return pids
+}

@@ -27,6 +27,8 @@ export interface GatewayConfig {
   'keyring-backend'?: string
   /** Hours an output is kept for its creator to download. */
   'result-ttl-hours'?: number
+  /** New connections accepted per second from one host (a devnet, whose workers share 127.0.0.1, raises it). */
+  'connections-per-host-per-second'?: number
 }
 
 export const homePaths = (home: string) => ({
@@ -50,7 +52,7 @@ export function defaultAppConfig(ports: Ports, host = '127.0.0.1'): AppConfig {
     cometbft: { rpc: `http://${host}:${ports.rpc}` },
     grpc: { address: `${host}:${ports.grpc}` },
     api: { address: `tcp://${host}:${ports.api}` },
-    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24 },
+    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24, 'connections-per-host-per-second': 5 },
   }
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { readAppConfig } from '../../chain/node/config.ts'
+import { cometPids } from '../../chain/node/cometbft.ts'
 import { createDevnetHome, pickPorts, waitForHeight, type DevnetAccount } from '../../cli/devnet.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
@@ -104,17 +105,6 @@ async function waitForCometExit(home: string): Promise<void> {
   for (const pid of cometPids(home)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
 }
 
-function cometPids(home: string): number[] {
-  const pids: number[] = []
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue
-    try {
-      const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
-      if (cmd[0]?.endsWith('cometbft') && cmd.includes(home)) pids.push(Number(d))
-    } catch { /* raced */ }
-  }
-  return pids
-}
 
 export async function rpcCall(rpc: string, method: string, params: Record<string, unknown>): Promise<any> {
   const res = await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })

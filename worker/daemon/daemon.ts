@@ -228,7 +228,9 @@ export class WorkerDaemon {
         failures++
       }
       i++ // fail over to the next gateway
-      const delay = Math.min(30_000, 500 * 2 ** Math.min(failures, 6)) + Math.floor(Math.random() * 250)
+      // Exponential backoff with full jitter: workers that failed together do not retry together.
+      const cap = Math.min(30_000, 500 * 2 ** Math.min(failures, 6))
+      const delay = cap / 2 + Math.floor(Math.random() * (cap / 2))
       await new Promise<void>((r) => { this.wake = r; setTimeout(r, delay) })
     }
   }
