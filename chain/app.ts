@@ -302,11 +302,16 @@ export class BerylApp implements AbciApplication {
 
   // ---- block execution -----------------------------------------------------------------------
 
-  /** Runs a transaction without keeping anything (the tx service's Simulate). */
+  /**
+   * Runs a transaction without keeping anything (the tx service's Simulate), as if in the next
+   * block at the last block's time: messages whose cost depends on time (QoS health recovery,
+   * deadlines) are charged what they will cost, not what they would at time 0.
+   */
   async simulate(txBytes: Uint8Array): Promise<TxResult> {
     const store = new CacheStore(this.committed)
     const block = this.blockInfo(store, {
-      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
+      height: this.committed.info.height + 1n, time: { seconds: this.committed.info.timeSeconds, nanos: 0 },
+      proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
     })
     return runTx(this.env, store, block, 'simulate', txBytes)
   }

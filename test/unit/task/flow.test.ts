@@ -149,6 +149,21 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       assert.deepEqual(scores, [[10], [5], [2]])
     })
 
+    it('simulation runs at the last block\'s time: a group validation simulated uses the gas it then uses in the block', async () => {
+      const { commitments, tasks } = await group()
+      for (const t of tasks) await c.run([c.score(t, HONEST)])
+      // Health recovers with time since each node's last event: at time 0 the QoS arithmetic differs.
+      c.env.now += 300n
+      await c.run([])
+      const [who, msg] = await c.validateMsg(commitments, taskId)
+      const seq = c.env.seq.get(who.address) ?? 0
+      const sim = await c.env.app.simulate(await who.sign([msg], seq, { gas: '3000000', fee: '100000' }))
+      assert.equal(sim.code, 0, sim.log)
+      const [v] = await c.run([[who, msg]], c.env.now)
+      assert.equal(v!.code, 0, v!.log)
+      assert.equal(sim.gasUsed, v!.gasUsed, 'same state, same block time: same gas')
+    })
+
     it('a cheating node\'s different score ends EndInvalidated: its fee refunded, its stake slashed', async () => {
       const { commitments, tasks } = await group()
       await c.run([c.score(tasks[0]!, HONEST)])
