@@ -61,7 +61,7 @@ export function initHome(o: InitOptions): { nodeId?: string; genesis: string } {
   g.consensus_params.block.max_gas = '100000000'
   g.app_state = { auth: { accounts: [] }, bank: { balances: [] } }
   fs.writeFileSync(p.genesis, JSON.stringify(g, null, 2) + '\n')
-  const cfg = defaultAppConfig(ports)
+  const cfg = defaultAppConfig(ports, '127.0.0.1', o.p2pHost ?? '0.0.0.0')
   if (o.minGasPrice !== undefined) cfg['minimum-gas-prices'] = o.minGasPrice
   writeAppConfig(o.home, cfg)
   return { genesis: p.genesis }

@@ -48,10 +48,11 @@ program.command('init')
   .addOption(portOpt('p2p', 26656)).addOption(portOpt('rpc', 26657)).addOption(portOpt('abci', 26658))
   .addOption(portOpt('grpc', 9090)).addOption(portOpt('api', 1317)).addOption(portOpt('gateway', 4001))
   .option('--minimum-gas-prices <price>', 'lowest gas price this node admits into its mempool', `0.025${DENOM}`)
+  .option('--listen-host <ip>', 'interface the P2P port and the gateway listen on (RPC and ABCI stay on 127.0.0.1)', '0.0.0.0')
   .addOption(outputOpt())
   .action((moniker: string, o) => {
     initHome({
-      home: o.home, moniker, chainId: o.chainId, overwrite: o.overwrite, minGasPrice: o.minimumGasPrices,
+      home: o.home, moniker, chainId: o.chainId, overwrite: o.overwrite, minGasPrice: o.minimumGasPrices, p2pHost: o.listenHost,
       ports: { p2p: o.p2pPort, rpc: o.rpcPort, abci: o.abciPort, grpc: o.grpcPort, api: o.apiPort, gateway: o.gatewayPort },
     })
     print(o, { home: o.home, chain_id: o.chainId, moniker }, `Initialized node ${moniker} for chain ${o.chainId} in ${o.home}.

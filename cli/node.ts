@@ -33,10 +33,16 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
         const [acc] = await signer.getAccounts()
         attester = { signer, address: acc!.address, gasPrice: cfg['minimum-gas-prices'] || '0.025uberyl' }
       }
-      gateway = await startBerylGateway({
-        app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
-        attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
-      })
+      try {
+        gateway = await startBerylGateway({
+          app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
+          attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
+        })
+      } catch (err) {
+        const m = (err as Error).message
+        const why = /listen E[A-Z]+[^\n]*/.exec(m)?.[0] ?? m.split('\n')[0]
+        throw new Error(`cannot start the gateway on ${g.address}: ${why} (change [gateway] address in ${paths.appToml}, or set it to "" to turn the gateway off)`)
+      }
       const addrs = gateway.gateway.multiaddrs
       log(`beryld: gateway listening on ${addrs.join(', ')}${attester ? `; attester ${attester.address}` : '; no attester key: outputs are stored, not attested'}`)
       return [gateway]

@@ -203,6 +203,8 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
       if (!cfg.gateway?.address) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
       const peer = peerIdFromPrivateKey(await loadGatewayKey(homePaths(f.home).gatewayKey)).toString()
       const addr = `${cfg.gateway.address}/p2p/${peer}`
-      print(f, { address: addr, peer_id: peer, attester_key: cfg.gateway['attester-key'] ?? '' }, addr)
+      const wildcard = addr.startsWith('/ip4/0.0.0.0/')
+      print(f, { address: addr, peer_id: peer, attester_key: cfg.gateway['attester-key'] ?? '' },
+        addr + (wildcard ? '\n(the gateway listens on every interface: give workers this address with 0.0.0.0 replaced by the machine\'s public IP)' : ''))
     })
 }

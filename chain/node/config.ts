@@ -45,14 +45,15 @@ export const homePaths = (home: string) => ({
   cometLog: path.join(home, 'logs', 'cometbft.log'),
 })
 
-export function defaultAppConfig(ports: Ports, host = '127.0.0.1'): AppConfig {
+/** `host` serves the local APIs; `publicHost` the gateway, which workers on other machines dial. */
+export function defaultAppConfig(ports: Ports, host = '127.0.0.1', publicHost = '0.0.0.0'): AppConfig {
   return {
     'minimum-gas-prices': '0.025uberyl',
     abci: { address: `tcp://${host}:${ports.abci}` },
     cometbft: { rpc: `http://${host}:${ports.rpc}` },
     grpc: { address: `${host}:${ports.grpc}` },
     api: { address: `tcp://${host}:${ports.api}` },
-    gateway: { address: `/ip4/${host}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24, 'connections-per-host-per-second': 5 },
+    gateway: { address: `/ip4/${publicHost}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24, 'connections-per-host-per-second': 5 },
   }
 }
 

@@ -82,7 +82,7 @@ describe('beryld CLI', function () {
     it('init writes config, genesis and app.toml under --home, and refuses to overwrite', async () => {
       const p = await pickPorts(true)
       rpcPort = p.rpc
-      const args = ['init', 'mynode', '--chain-id', 'beryl-cli-1', '--home', nodeHome(), '--rpc-port', String(p.rpc), '--p2p-port', String(p.p2p), '--abci-port', String(p.abci), '--grpc-port', String(p.grpc), '--api-port', String(p.api), '--gateway-port', String(p.gateway)]
+      const args = ['init', 'mynode', '--chain-id', 'beryl-cli-1', '--home', nodeHome(), '--rpc-port', String(p.rpc), '--p2p-port', String(p.p2p), '--abci-port', String(p.abci), '--grpc-port', String(p.grpc), '--api-port', String(p.api), '--gateway-port', String(p.gateway), '--listen-host', '127.0.0.1']
       const r = await beryld(args)
       assert.equal(r.code, 0, r.stderr)
       for (const f of ['config/config.toml', 'config/genesis.json', 'config/app.toml', 'config/priv_validator_key.json', 'config/node_key.json']) {
@@ -146,6 +146,21 @@ describe('beryld CLI', function () {
       const code = await new Promise<number | null>((r) => node!.once('exit', (c) => r(c)))
       assert.equal(code, 1)
       assert.match(nodeOut, /CometBFT exited unexpectedly \(SIGKILL\)/)
+    })
+
+    it('a taken gateway port stops start with a clear message and nothing left running', async () => {
+      const taken = (await import('node:net')).createServer()
+      const port = await new Promise<number>((r) => taken.listen(0, '127.0.0.1', () => r((taken.address() as { port: number }).port)))
+      const h = path.join(home, 'gw-taken')
+      const p = await pickPorts(true)
+      try {
+        assert.equal((await beryld(['init', 'gw', '--home', h, '--rpc-port', String(p.rpc), '--p2p-port', String(p.p2p), '--abci-port', String(p.abci), '--gateway-port', String(port), '--listen-host', '127.0.0.1'])).code, 0)
+        const r = await beryld(['start', '--home', h])
+        assert.equal(r.code, 1)
+        assert.match(r.stderr, new RegExp(`cannot start the gateway on /ip4/127\\.0\\.0\\.1/tcp/${port}: listen EADDRINUSE.*set it to "" to turn the gateway off`))
+      } finally {
+        taken.close()
+      }
     })
 
     it('status of a stopped node says it cannot reach it', async () => {
