@@ -266,7 +266,9 @@ export class BerylClient {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: MsgCreateTask.fromPartial({
           creator: this.address, taskIdCommitment: unhex(m.commitment), nonce: unhex(m.nonce), taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
-          args: s.args, modelIds: req.modelIds, minVramGb: req.minVramGb, requiredGpu: req.requiredGpu, requiredGpuVramGb: req.requiredGpuVramGb,
+          args: s.args, modelIds: req.modelIds, minVramGb: req.minVramGb,
+          requiredGpu: i > 0 && s.validationGpu ? s.validationGpu.name : req.requiredGpu,
+          requiredGpuVramGb: i > 0 && s.validationGpu ? s.validationGpu.vramGb : req.requiredGpuVramGb,
           taskVersion: req.taskVersion, fee: s.fee, vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
         }),
       }], i === 0 ? 'creating the task' : 'creating a validation task')
@@ -285,6 +287,13 @@ export class BerylClient {
     // 2. Selected: two validation tasks with the same id and args, created apart in time.
     if (sampled) {
       await progress('sampled', 'selected for cross-validation: creating two validation tasks')
+      // A text output is compared by exact hash, and GPUs of different models do not compute
+      // byte-identical logits: as Crynux does, the validation tasks run on the first task's GPU.
+      if (s.type === 'text' && !s.validationGpu && s.members.length < 3) {
+        const [started] = await waitFor(async () => { const t = await onChain(s.members[0]!.commitment); return t && t.selectedNode ? [t] : undefined })
+        const n = await this.query.staking.node(started!.selectedNode).catch(() => undefined)
+        if (n) { s.validationGpu = { name: n.gpuName, vramGb: n.gpuVramGb }; this.keys.save(s) }
+      }
       while (s.members.length < 3) {
         const [lo, hi] = this.o.jitterMs ?? [500, 3000]
         await sleep(hi > lo ? randomInt(lo, hi) : lo)

@@ -22,6 +22,8 @@ export interface StoredTask {
   /** members[0] is the first task; two more when the VRF selects it for cross-validation. */
   members: StoredMember[]
   sampled?: boolean
+  /** Text tasks: the first task's GPU, which the validation tasks require (exact hashes need the same GPU model). */
+  validationGpu?: { name: string; vramGb: number }
   createdAt: number
   /** Set once the output was downloaded and checked (the record may then be deleted). */
   done?: boolean

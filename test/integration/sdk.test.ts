@@ -87,7 +87,8 @@ const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], key
 const r: TaskResult = await client.runTask({ type: 'text', args: { prompt: 'Say hello', max_new_tokens: 16 } })
 client.disconnect()
 const completion = JSON.parse(new TextDecoder().decode(r.outputs[0]))
-console.log(JSON.stringify({ sampled: r.sampled, choices: completion.choices.length, status: r.task.status }))
+const first = r.group.reduce((a, t) => (t.sequence < a.sequence ? t : a))
+console.log(JSON.stringify({ sampled: r.sampled, choices: completion.choices.length, status: r.task.status, pinned: r.group.filter((t) => t !== first).map((t) => t.requiredGpu) }))
 `)
     // The consumer resolves cosmjs through the linked package, as an npm install would.
     fs.symlinkSync(path.join(ROOT, 'node_modules', '@cosmjs'), path.join(app, 'node_modules', '@cosmjs'))
@@ -95,7 +96,7 @@ console.log(JSON.stringify({ sampled: r.sampled, choices: completion.choices.len
     assert.equal(tsc.code ?? 0, 0, `tsc: ${tsc.stdout}${tsc.stderr}`)
     const r = await run(process.execPath, ['--import', TSX, path.join(app, 'app.ts'), net.info.rpc, net.info.accounts[2]!.mnemonic, net.info.gateway, path.join(app, 'keys')], { cwd: app, timeout: 240_000 })
     const res = JSON.parse(r.stdout.trim().split('\n').pop()!)
-    assert.deepEqual(res, { sampled: true, choices: 1, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS })
+    assert.deepEqual(res, { sampled: true, choices: 1, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, pinned: ['CPU', 'CPU'] }, 'the validation tasks require the first task\'s GPU')
   })
 })
 
