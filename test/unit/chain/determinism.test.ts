@@ -1,3 +1,4 @@
+import fs from 'node:fs'
 import assert from 'node:assert/strict'
 import { CacheStore } from '../../../chain/store/cache.ts'
 import { LtHash } from '../../../chain/store/lthash.ts'
@@ -58,6 +59,7 @@ describe('determinism: the app hash is a function of the blocks alone', function
       assert.deepEqual(info.lastBlockAppHash, r.appHash)
     } finally {
       await again.close()
+      fs.rmSync(dir, { recursive: true, force: true })
     }
   })
 
