@@ -2,7 +2,7 @@ import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
-import { homePaths, readAppConfig, writeAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
+import { genesisChainId, homePaths, readAppConfig, writeAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
 import { Keyring } from './keyring.ts'
 import { addGenesisAccount, initHome } from './init.ts'
 import { startBerylNode } from './node.ts'
@@ -126,7 +126,7 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   } else {
     say(`Reusing the devnet in ${home} (--reset starts a new one; --workers and --sample-all apply to new ones).`)
   }
-  const chainId = (JSON.parse(fs.readFileSync(homePaths(home).genesis, 'utf8')) as { chain_id: string }).chain_id
+  const chainId = genesisChainId(home)
   const cfg = readAppConfig(home)
   const log = (m: string) => { if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m) }
   const node = await startBerylNode(home, { log })

@@ -1,11 +1,12 @@
 // The validator's gateway, wired to Beryl's modules: which accounts are nodes, which tasks a node
 // must run or upload, how an uploaded output is checked against its on-chain score, and the
 // attester that puts a checked output's hash on chain.
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
+import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import type { BerylApp } from '../chain/app.ts'
 import { Gateway, type GatewayBackend } from '../chain/gateway/gateway.ts'
@@ -14,34 +15,11 @@ import { type BroadcastResult, TxSender } from '../sdk/sender.ts'
 import { berylRegistry } from '../sdk/registry.ts'
 import { MsgAttestResult } from '../proto/gen/beryl/task/v1/tx.ts'
 import { type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { phashPng, HASH_BYTES } from '../worker/phash/phash.ts'
+import { checkOutputs } from '../worker/outputs.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { BECH32_PREFIX } from '../modules/auth/index.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-
-/**
- * Checks a task's output files against the score its node put on chain: one pHash per image
- * (recomputed from the PNG, bit-exact with goimagehash) or one sha256 per text output. The upload
- * must reproduce the node's own score exactly; a reason when it does not.
- */
-export async function verifyOutputs(task: Task, files: Uint8Array[]): Promise<string | undefined> {
-  const image = task.taskType === TaskType.TASK_TYPE_IMAGE
-  const unit = image ? HASH_BYTES : 32
-  const expected = task.score.length / unit
-  if (files.length !== expected) return `the score covers ${expected} output(s); the upload has ${files.length}`
-  for (let i = 0; i < files.length; i++) {
-    let fp: Uint8Array
-    if (image) {
-      try { fp = await phashPng(files[i]!) } catch (err) { return `file ${i} is not a readable PNG: ${(err as Error).message}` }
-    } else {
-      fp = createHash('sha256').update(files[i]!).digest()
-    }
-    const want = task.score.subarray(i * unit, (i + 1) * unit)
-    if (!Buffer.from(fp).equals(Buffer.from(want))) return `file ${i} has ${image ? 'pHash' : 'sha256'} ${hex(fp)}, but the score on chain is ${hex(want)}`
-  }
-  return undefined
-}
 
 /** The gateway's libp2p key, kept in the home so that its peer id (in workers' configs) survives restarts. */
 export async function loadGatewayKey(file: string): Promise<PrivateKey> {
@@ -50,6 +28,13 @@ export async function loadGatewayKey(file: string): Promise<PrivateKey> {
   fs.mkdirSync(path.dirname(file), { recursive: true })
   fs.writeFileSync(file, JSON.stringify({ type: 'Ed25519', key: Buffer.from(privateKeyToProtobuf(key)).toString('base64') }) + '\n', { mode: 0o600 })
   return key
+}
+
+/** The gateway's dialable multiaddr (with /p2p/<peer id>) from a node home; undefined when the gateway is off. */
+export async function gatewayAddress(home: string): Promise<string | undefined> {
+  const addr = readAppConfig(home).gateway?.address
+  if (!addr) return undefined
+  return `${addr}/p2p/${peerIdFromPrivateKey(await loadGatewayKey(homePaths(home).gatewayKey)).toString()}`
 }
 
 /** CometBFT's broadcast_tx_sync over its JSON-RPC. */
@@ -144,7 +129,7 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
     isNode: (a) => keepers.staking.getNode(app.queryContext(), a) !== undefined,
     nodeTasks: async (a) => (await keepers.task.listTasks(app.queryContext(), { node: a, limit: 16 })).tasks,
     task: (c) => keepers.task.getTask(app.queryContext(), c),
-    verifyOutputs,
+    verifyOutputs: checkOutputs,
     broadcastTx: broadcast,
     onResultStored: (t: Task, s: StoredResult) => attester?.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex')),
   }

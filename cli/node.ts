@@ -1,5 +1,4 @@
-import fs from 'node:fs'
-import { homePaths, readAppConfig } from '../chain/node/config.ts'
+import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.ts'
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { startBerylGateway, type RunningGateway } from './gateway.ts'
@@ -21,7 +20,7 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
       const g = cfg.gateway
       if (!g?.address) { log('beryld: gateway off ([gateway] address is empty in app.toml)'); return [] }
       const paths = homePaths(home)
-      const chainId = (JSON.parse(fs.readFileSync(paths.genesis, 'utf8')) as { chain_id: string }).chain_id
+      const chainId = genesisChainId(home)
       let attester: { signer: Awaited<ReturnType<Keyring['wallet']>>; address: string; gasPrice: string } | undefined
       if (g['attester-key']) {
         const kr = new Keyring(home, (g['keyring-backend'] ?? 'file') as KeyringBackend, async () => {

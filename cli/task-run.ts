@@ -1,10 +1,9 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { homePaths, readAppConfig } from '../chain/node/config.ts'
+import { homePaths } from '../chain/node/config.ts'
 import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
-import { loadGatewayKey } from './gateway.ts'
+import { gatewayAddress } from './gateway.ts'
 import { keyring, nodeUrl, print, type ClientFlags } from './client.ts'
 import { parseCoins } from './init.ts'
 
@@ -25,10 +24,8 @@ async function gatewaysFor(f: RunFlags): Promise<string[]> {
   if (f.gateway?.length) return f.gateway
   if (process.env.BERYL_GATEWAY) return process.env.BERYL_GATEWAY.split(',')
   const p = homePaths(f.home)
-  if (fs.existsSync(p.appToml) && fs.existsSync(p.gatewayKey)) {
-    const addr = readAppConfig(f.home).gateway?.address
-    if (addr) return [`${addr}/p2p/${peerIdFromPrivateKey(await loadGatewayKey(p.gatewayKey)).toString()}`]
-  }
+  const addr = fs.existsSync(p.appToml) && fs.existsSync(p.gatewayKey) ? await gatewayAddress(f.home) : undefined
+  if (addr) return [addr]
   throw new Error('no gateway to download the output from: pass --gateway <multiaddr> (a validator prints it with `beryld gateway address`) or set BERYL_GATEWAY')
 }
 

@@ -2,9 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
-import { loadGatewayKey } from './gateway.ts'
+import { gatewayAddress } from './gateway.ts'
 import { NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { phashHex, phashPng } from '../worker/phash/phash.ts'
 import { ChainClient } from '../worker/daemon/chain.ts'
@@ -199,12 +198,10 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
     .addOption(new Option('--home <dir>', 'node home').default(process.env.BERYL_HOME ?? path.join(os.homedir(), '.beryl')))
     .addOption(o.outputOpt())
     .action(async (f) => {
-      const cfg = readAppConfig(f.home)
-      if (!cfg.gateway?.address) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
-      const peer = peerIdFromPrivateKey(await loadGatewayKey(homePaths(f.home).gatewayKey)).toString()
-      const addr = `${cfg.gateway.address}/p2p/${peer}`
+      const addr = await gatewayAddress(f.home)
+      if (!addr) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
       const wildcard = addr.startsWith('/ip4/0.0.0.0/')
-      print(f, { address: addr, peer_id: peer, attester_key: cfg.gateway['attester-key'] ?? '' },
+      print(f, { address: addr, peer_id: addr.split('/p2p/')[1], attester_key: readAppConfig(f.home).gateway['attester-key'] ?? '' },
         addr + (wildcard ? '\n(the gateway listens on every interface: give workers this address with 0.0.0.0 replaced by the machine\'s public IP)' : ''))
     })
 }

@@ -2,28 +2,19 @@ import { createHash, randomBytes, randomInt } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
-import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
+import { GasPrice, QueryClient, SigningStargateClient, calculateFee, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import type { Libp2p } from 'libp2p'
 import { createClientHost, downloadResult } from '../chain/gateway/client.ts'
 import { ecvrfProofToHash, ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecvrf.ts'
 import { isSelectedForValidation } from '../modules/vss/sampling.ts'
-import { QueryNodeQosRequest, QueryNodeQosResponse } from '../proto/gen/beryl/qos/v1/query.ts'
-import {
-  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse,
-  QueryParamsRequest as StakingParamsRequest, QueryParamsResponse as StakingParamsResponse,
-} from '../proto/gen/beryl/staking/v1/query.ts'
-import {
-  QueryParamsRequest as TaskParamsRequest, QueryParamsResponse as TaskParamsResponse, QueryQueueRequest, QueryQueueResponse,
-  QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse,
-} from '../proto/gen/beryl/task/v1/query.ts'
 import { MsgCancelTask, MsgCreateTask, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
 import { AbortReason, type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
 import { BUNDLED_MODEL_IDS } from '../worker/models/store.ts'
-import { phashPng } from '../worker/phash/phash.ts'
+import { checkOutputs } from '../worker/outputs.ts'
 import { OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
 import { type StoredTask, TaskKeyStore } from './keystore.ts'
+import { type BerylQueries, berylQueries, orUndefined } from './queries.ts'
 import { berylRegistry } from './registry.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -119,10 +110,11 @@ export class BerylClient {
   readonly keys: TaskKeyStore
   private constructor(
     readonly signing: SigningStargateClient, readonly address: string, readonly chainId: string,
-    private readonly comet: Comet38Client, private readonly rpc: ReturnType<typeof createProtobufRpcClient>,
+    rpc: ReturnType<typeof createProtobufRpcClient>,
     private readonly signer: OfflineDirectSigner, private readonly o: BerylClientOptions,
   ) {
     this.keys = new TaskKeyStore(o.keyStoreDir ?? path.join(os.homedir(), '.beryl-sdk', 'tasks'))
+    this.query = berylQueries(rpc)
   }
 
   /** Connects to a node's CometBFT RPC with a cosmjs signer (its first account is the creator). */
@@ -134,7 +126,7 @@ export class BerylClient {
       registry: berylRegistry(), gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl'), broadcastPollIntervalMs: o.pollMs ?? 300,
     })
     const chainId = await signing.getChainId()
-    return new BerylClient(signing, account.address, chainId, comet, createProtobufRpcClient(QueryClient.withExtensions(comet)), signer, o)
+    return new BerylClient(signing, account.address, chainId, createProtobufRpcClient(QueryClient.withExtensions(comet)), signer, o)
   }
 
   /** One libp2p host for every download of this client (a gateway limits new connections per host). */
@@ -147,31 +139,8 @@ export class BerylClient {
     void h?.then((x) => x.stop()).catch(() => {})
   }
 
-  private async q<Req, Res>(service: string, method: string, enc: { encode(r: Req): { finish(): Uint8Array } }, dec: { decode(b: Uint8Array): Res }, req: Req): Promise<Res> {
-    return dec.decode(await this.rpc.request(service, method, enc.encode(req).finish()))
-  }
-
   /** Typed queries of every Beryl module (bank and auth: `signing.getBalance`, `signing.getAccount`). */
-  readonly query = {
-    staking: {
-      node: (address: string) => this.q('beryl.staking.v1.Query', 'Node', QueryNodeRequest, QueryNodeResponse, { address }).then((r) => r.node),
-      nodes: (req: Partial<QueryNodesRequest> = {}) => this.q('beryl.staking.v1.Query', 'Nodes', QueryNodesRequest, QueryNodesResponse, QueryNodesRequest.fromPartial(req)),
-      record: (address: string) => this.q('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest, QueryNodeRecordResponse, { address }).then((r) => r.record),
-      params: () => this.q('beryl.staking.v1.Query', 'Params', StakingParamsRequest, StakingParamsResponse, {}).then((r) => r.params!),
-    },
-    task: {
-      task: (commitment: Uint8Array | string) => this.q('beryl.task.v1.Query', 'Task', QueryTaskRequest, QueryTaskResponse, { taskIdCommitment: typeof commitment === 'string' ? unhex(commitment) : commitment }).then((r) => r.task!),
-      tasks: (req: Partial<QueryTasksRequest>) => this.q('beryl.task.v1.Query', 'Tasks', QueryTasksRequest, QueryTasksResponse, QueryTasksRequest.fromPartial(req)),
-      queue: (limit = 50) => this.q('beryl.task.v1.Query', 'Queue', QueryQueueRequest, QueryQueueResponse, { limit }).then((r) => r.tasks),
-      params: () => this.q('beryl.task.v1.Query', 'Params', TaskParamsRequest, TaskParamsResponse, {}).then((r) => r.params!),
-    },
-    qos: {
-      node: (node: string) => this.q('beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest, QueryNodeQosResponse, { node }),
-    },
-    vss: {
-      samplingRate: (fee: bigint | string, modelId = '') => this.q('beryl.vss.v1.Query', 'SamplingRate', QuerySamplingRateRequest, QuerySamplingRateResponse, QuerySamplingRateRequest.fromPartial({ fee: fee.toString(), modelId })),
-    },
-  }
+  readonly query: BerylQueries
 
   // ---- the task flow -----------------------------------------------------------------------
 
@@ -232,12 +201,7 @@ export class BerylClient {
       if (Date.now() > deadline) throw new TaskTimeoutError(`gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s; resumeTask('${s.taskId}') continues it`, s.taskId)
     }
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-    const onChain = async (c: string): Promise<Task | undefined> => {
-      try { return await this.query.task.task(c) } catch (err) {
-        if (/not found|NotFound/i.test((err as Error).message)) return undefined
-        throw err
-      }
-    }
+    const onChain = (c: string): Promise<Task | undefined> => orUndefined(this.query.task.task(c))
     const waitFor = async (f: () => Promise<Task[] | undefined>): Promise<Task[]> => {
       for (;;) {
         check()
@@ -382,22 +346,7 @@ export class BerylClient {
   }
 }
 
-/** The output files must reproduce the score on chain: pHash per image, sha256 of the text output. */
-export async function checkOutputs(t: Task, files: Uint8Array[]): Promise<string | undefined> {
-  const image = t.taskType === TaskType.TASK_TYPE_IMAGE
-  const unit = image ? 8 : 32
-  if (files.length * unit !== t.score.length) return `${files.length} file(s) for a score of ${t.score.length / unit} output(s)`
-  for (let i = 0; i < files.length; i++) {
-    const fp = image ? await phashPng(files[i]!) : sha256(files[i]!)
-    if (!Buffer.from(fp).equals(Buffer.from(t.score.subarray(i * unit, (i + 1) * unit)))) return `file ${i} does not match the score on chain`
-  }
-  return undefined
-}
-
+/** What a transaction with this gas limit paid in fees, in uberyl (cosmjs rounds the same way when signing). */
 function gasFee(gasWanted: bigint | number, gasPrice = '0.025uberyl'): bigint {
-  const p = GasPrice.fromString(gasPrice)
-  const [whole, frac = ''] = p.amount.toString().split('.')
-  const scale = 10n ** BigInt(frac.length)
-  const num = BigInt(whole!) * scale + BigInt(frac || '0')
-  return (BigInt(gasWanted) * num + scale - 1n) / scale
+  return BigInt(calculateFee(Number(gasWanted), GasPrice.fromString(gasPrice)).amount[0]!.amount)
 }

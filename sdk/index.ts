@@ -2,10 +2,11 @@
 // The polyfill comes first: libp2p (used to download outputs) needs Promise.withResolvers on Node 20.
 import '../chain/polyfill.ts'
 export { berylRegistry, berylTypes } from './registry.ts'
-export { BerylClient, checkOutputs, type BerylClientOptions, type Progress, type Requirements, type RunTaskOptions, type Stage, type TaskResult } from './client.ts'
+export { BerylClient, type BerylClientOptions, type Progress, type Requirements, type RunTaskOptions, type Stage, type TaskResult } from './client.ts'
 export { BerylTaskError, OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
 export { TaskKeyStore, type StoredTask } from './keystore.ts'
 export { TxSender, type BroadcastResult, type TxSenderOptions } from './sender.ts'
 export { downloadResult } from '../chain/gateway/client.ts'
+export { checkOutputs, fingerprint } from '../worker/outputs.ts'
 export { Task, TaskStatus, TaskType, AbortReason } from '../proto/gen/beryl/task/v1/types.ts'
 export { imageArgsSchema, textArgsSchema, type ImageArgs, type TextArgs } from '../modules/task/schema.ts'

@@ -62,15 +62,10 @@ export class TaskKeyStore {
 
   /** Finds the record holding a member commitment (a task is often known by its first commitment). */
   findByCommitment(commitment: string): StoredTask | undefined {
-    if (!fs.existsSync(this.dir)) return undefined
-    for (const f of fs.readdirSync(this.dir)) {
-      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue
-      const t = this.load(f.slice(0, 64))
-      if (t?.members.some((m) => m.commitment === commitment)) return t
-    }
-    return undefined
+    return this.list().find((t) => t.members.some((m) => m.commitment === commitment))
   }
 
+  /** Every task in the store (unfinished ones have no `done`). */
   list(): StoredTask[] {
     if (!fs.existsSync(this.dir)) return []
     return fs.readdirSync(this.dir).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)).map((f) => this.load(f.slice(0, 64))!).filter(Boolean)

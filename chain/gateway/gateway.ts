@@ -75,7 +75,7 @@ class WorkerSession {
   private writing: Promise<void> = Promise.resolve()
   private queued = 0
 
-  constructor(readonly address: string, readonly peer: string, private readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream, private readonly maxQueued: number) {}
+  constructor(readonly address: string, private readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream, private readonly maxQueued: number) {}
 
   /** Sends in order; a worker that stops reading is dropped instead of holding memory. */
   send(e: Envelope): Promise<void> {
@@ -164,8 +164,6 @@ export class Gateway {
 
   get multiaddrs(): string[] { return this.node?.getMultiaddrs().map((m) => m.toString()) ?? [] }
   get peerId(): string { return this.node!.peerId.toString() }
-  /** Authenticated worker sessions (for status output). */
-  get workerCount(): number { return this.sessions.size }
 
   async stop(): Promise<void> {
     clearInterval(this.purgeTimer)
@@ -242,7 +240,7 @@ export class Gateway {
       return void (await stream.close())
     }
     await send({ authResult: { ok: true, error: '' } })
-    const session = new WorkerSession(r.address, peer, lp, stream, this.limits.maxQueuedPushes)
+    const session = new WorkerSession(r.address, lp, stream, this.limits.maxQueuedPushes)
     this.sessions.add(session)
     this.log(`gateway: worker ${r.address} connected from ${peer}`)
     try {

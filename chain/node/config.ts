@@ -57,6 +57,11 @@ export function defaultAppConfig(ports: Ports, host = '127.0.0.1', publicHost = 
   }
 }
 
+/** The chain id in the home's genesis (known before the first block, unlike the committed state's). */
+export function genesisChainId(home: string): string {
+  return (JSON.parse(fs.readFileSync(homePaths(home).genesis, 'utf8')) as { chain_id: string }).chain_id
+}
+
 export function readAppConfig(home: string): AppConfig {
   const p = homePaths(home).appToml
   if (!fs.existsSync(p)) throw new Error(`no node configuration at ${p}; run \`beryld init <moniker> --home ${home}\` first`)

@@ -1,22 +1,15 @@
 import { QueryClient, StargateClient, createProtobufRpcClient } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
-import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../proto/gen/beryl/qos/v1/query.ts'
-import {
-  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryParamsRequest as StakingParamsRequest,
-  QueryParamsResponse as StakingParamsResponse,
-} from '../../proto/gen/beryl/staking/v1/query.ts'
+import type { QueryNodeQosResponse } from '../../proto/gen/beryl/qos/v1/query.ts'
 import type { Node, NodeRecord, Params as StakingParams } from '../../proto/gen/beryl/staking/v1/types.ts'
-import { QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse } from '../../proto/gen/beryl/task/v1/query.ts'
 import type { Task, TaskStatus } from '../../proto/gen/beryl/task/v1/types.ts'
+import { type BerylQueries, berylQueries, orUndefined } from '../../sdk/queries.ts'
 import type { BroadcastResult } from '../../sdk/sender.ts'
 import { DENOM } from '../../modules/denom.ts'
 
-/** The Cosmos "not found" code the Beryl queries answer with for a missing record. */
-const NOT_FOUND = /not found|code = NotFound|codespace: \w+, code: 22/i
-
 /** What a worker reads from the chain, over a node's CometBFT RPC. */
 export class ChainClient {
-  private constructor(readonly url: string, private readonly comet: Comet38Client, private readonly stargate: StargateClient, private readonly rpc: ReturnType<typeof createProtobufRpcClient>) {}
+  private constructor(readonly url: string, private readonly comet: Comet38Client, private readonly stargate: StargateClient, private readonly q: BerylQueries) {}
 
   static async connect(url: string): Promise<ChainClient> {
     let comet: Comet38Client
@@ -25,7 +18,7 @@ export class ChainClient {
     } catch (err) {
       throw new Error(`cannot reach the chain at ${url} (${(err as Error).message}); check node_rpc in worker.toml`)
     }
-    return new ChainClient(url, comet, StargateClient.create(comet), createProtobufRpcClient(QueryClient.withExtensions(comet)))
+    return new ChainClient(url, comet, StargateClient.create(comet), berylQueries(createProtobufRpcClient(QueryClient.withExtensions(comet))))
   }
 
   disconnect(): void { this.comet.disconnect() }
@@ -40,36 +33,14 @@ export class ChainClient {
 
   async balance(address: string): Promise<bigint> { return BigInt((await this.stargate.getBalance(address, DENOM)).amount) }
 
-  private async maybe<T>(f: () => Promise<T>): Promise<T | undefined> {
-    try { return await f() } catch (err) {
-      if (NOT_FOUND.test((err as Error).message)) return undefined
-      throw err
-    }
-  }
-
-  node(address: string): Promise<Node | undefined> {
-    return this.maybe(async () => QueryNodeResponse.decode(await this.rpc.request('beryl.staking.v1.Query', 'Node', QueryNodeRequest.encode({ address }).finish())).node)
-  }
-
-  nodeRecord(address: string): Promise<NodeRecord | undefined> {
-    return this.maybe(async () => QueryNodeRecordResponse.decode(await this.rpc.request('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish())).record)
-  }
-
-  qos(address: string): Promise<QueryNodeQosResponse | undefined> {
-    return this.maybe(async () => QueryNodeQosResponse.decode(await this.rpc.request('beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest.encode({ node: address }).finish())))
-  }
-
-  async stakingParams(): Promise<StakingParams> {
-    return StakingParamsResponse.decode(await this.rpc.request('beryl.staking.v1.Query', 'Params', StakingParamsRequest.encode({}).finish())).params!
-  }
-
-  task(commitment: Uint8Array): Promise<Task | undefined> {
-    return this.maybe(async () => QueryTaskResponse.decode(await this.rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: commitment }).finish())).task)
-  }
+  node(address: string): Promise<Node | undefined> { return orUndefined(this.q.staking.node(address)) }
+  nodeRecord(address: string): Promise<NodeRecord | undefined> { return orUndefined(this.q.staking.record(address)) }
+  qos(address: string): Promise<QueryNodeQosResponse | undefined> { return orUndefined(this.q.qos.node(address)) }
+  stakingParams(): Promise<StakingParams> { return this.q.staking.params() }
+  task(commitment: Uint8Array): Promise<Task | undefined> { return orUndefined(this.q.task.task(commitment)) }
 
   async tasksOfNode(node: string, status?: TaskStatus, limit = 20): Promise<Task[]> {
-    const req = QueryTasksRequest.fromPartial({ node, limit, ...(status !== undefined ? { hasStatus: true, status } : {}) })
-    return QueryTasksResponse.decode(await this.rpc.request('beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(req).finish())).tasks
+    return (await this.q.task.tasks({ node, limit, ...(status !== undefined ? { hasStatus: true, status } : {}) })).tasks
   }
 
   /** broadcast_tx_sync: CheckTx's answer. */

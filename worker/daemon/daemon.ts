@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
@@ -12,7 +12,7 @@ import { type BroadcastResult, TxSender } from '../../sdk/sender.ts'
 import { ArgsError, validateImageArgs } from '../../modules/task/schema.ts'
 import { GatewaySession } from '../gateway/session.ts'
 import { ensureBundledModels, listModels, type ModelManifest } from '../models/store.ts'
-import { phashPng } from '../phash/phash.ts'
+import { fingerprint } from '../outputs.ts'
 import { runImageTask, runTextTask } from '../runners/index.ts'
 import { ChainClient } from './chain.ts'
 import type { WorkerConfig } from './config.ts'
@@ -77,6 +77,7 @@ export class WorkerDaemon {
   private working?: Promise<void>
   private current?: string
   private stopped = false
+  private readonly startedAt = Date.now()
   private wake?: () => void
   private loop?: Promise<void>
   private readonly log: (line: string) => void
@@ -307,20 +308,14 @@ export class WorkerDaemon {
   private async run(a: Assignment): Promise<{ files: Uint8Array[]; score: Uint8Array }> {
     const args = JSON.parse(a.args) as unknown
     const opts = { executionProvider: this.o.config.executionProvider, model: a.modelIds[0], log: this.log }
-    if (this.o.runner) {
-      const files = await this.o.runner(a)
-      const image = a.taskType === TaskType.TASK_TYPE_IMAGE
-      const fps = await Promise.all(files.map((f) => (image ? phashPng(f) : createHash('sha256').update(f).digest())))
-      return { files, score: Buffer.concat(fps) }
+    let files: Uint8Array[]
+    if (this.o.runner) files = await this.o.runner(a)
+    else if (a.taskType === TaskType.TASK_TYPE_IMAGE) {
+      files = this.o.fault === 'random-output' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
+    } else {
+      files = [this.o.fault === 'random-output' ? randomBytes(64) : (await runTextTask(args, this.o.config.modelDir, opts)).json]
     }
-    if (a.taskType === TaskType.TASK_TYPE_IMAGE) {
-      const images = this.o.fault === 'random-output' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
-      const hashes = await Promise.all(images.map((p) => phashPng(p)))
-      return { files: images, score: Buffer.concat(hashes) }
-    }
-    const r = await runTextTask(args, this.o.config.modelDir, opts)
-    const json = this.o.fault === 'random-output' ? randomBytes(64) : r.json
-    return { files: [json], score: createHash('sha256').update(json).digest() }
+    return { files, score: await fingerprint(a.taskType, files) }
   }
 
   private async submit(rec: TaskRecord, commitment: Uint8Array): Promise<void> {
@@ -383,13 +378,9 @@ export class WorkerDaemon {
 
   private writeStatus(): void {
     const s: DaemonStatus = {
-      pid: process.pid, address: this.address, startedAt: Date.now(), gpu: this.gpu, models: this.models.map((m) => m.id),
+      pid: process.pid, address: this.address, startedAt: this.startedAt, gpu: this.gpu, models: this.models.map((m) => m.id),
       gateway: this.session?.gateway, currentTask: this.current, updatedAt: Date.now(),
     }
-    try {
-      const prev = JSON.parse(fs.readFileSync(this.statusFile, 'utf8')) as DaemonStatus
-      if (prev.pid === process.pid) s.startedAt = prev.startedAt
-    } catch { /* first write */ }
     fs.writeFileSync(this.statusFile + '.tmp', JSON.stringify(s, null, 2))
     fs.renameSync(this.statusFile + '.tmp', this.statusFile)
   }
