@@ -3,7 +3,7 @@ import { decodeQueryRequest, type Module } from '../../chain/module.ts'
 import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
 import type { StakingKeeper } from '../staking/index.ts'
 import type { TaskKeeper } from '../task/index.ts'
-import { SamplingError, attackerMajorityProbability, dishonestNodeCount, maxSecurableFee, samplingRate } from './sampling.ts'
+import { SamplingError, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee, samplingRate } from './sampling.ts'
 
 export { ecvrfProve, ecvrfVerify, ecvrfPublicKey } from './ecvrf.ts'
 
@@ -24,19 +24,17 @@ export function vssModule(staking: StakingKeeper, task: TaskKeeper): Module {
         const base = { eligibleNodes: eligible, rate: '', attackerMajorityProbability: '', expectedProfit: '', dishonestNodes: 0n, error: '', maxSecurableFee: '' }
         try {
           const r = samplingRate({ fee: BigInt(req.fee), minStake, eligibleNodes: eligible, dishonestShare: share, minRate: BigInt(tp.minSamplingRate) })
-          const max = maxSecurableFee(minStake, r.p)
           return QuerySamplingRateResponse.encode({
-            ...base, rate: r.rate.toString(), attackerMajorityProbability: r.p.toString(), expectedProfit: r.expectedProfit.toString(),
-            dishonestNodes: r.dishonestNodes, maxSecurableFee: max === null ? '' : max.toString(),
+            ...base, rate: r.rate.toString(), attackerMajorityProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
+            dishonestNodes: r.dishonestNodes, maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
           }).finish()
         } catch (err) {
           if (!(err instanceof SamplingError)) throw err
           let p = '', max = ''
           if (eligible >= 3n) {
             const d = dishonestNodeCount(eligible, share)
-            const pv = attackerMajorityProbability(eligible - d, d)
-            p = pv.toString()
-            max = maxSecurableFee(minStake, pv)?.toString() ?? ''
+            p = attackerSeatProbability(eligible, d).toString()
+            max = maxSecurableFee(minStake, attackerSeatFraction(eligible, d))?.toString() ?? ''
           }
           return QuerySamplingRateResponse.encode({ ...base, attackerMajorityProbability: p, error: err.message, maxSecurableFee: max }).finish()
         }

@@ -1,29 +1,54 @@
 // Fee-adaptive sampling rate for verifiable secret sampling (VSS).
 //
-// Crynux validates a fixed fraction r of tasks (1% on its relay). A Sybil
-// attacker who runs d of the h + d nodes answers every task with a fake
-// result. Crynux's consensus-protocol docs (our copy:
-// ../shared/seeds/001_b4a2c653fcd7c155.txt, "Sybil Attack"; also
-// ../shared/reference/crynux.md §6.4) give the attacker's odds and income:
+// Crynux validates a fixed fraction r of tasks (1% on its relay). A sampled
+// task is run by a group of 3 nodes: the node that took the task (T1) and two
+// validation seats. A node whose result disagrees with the group's majority is
+// slashed. The attack to price is a Sybil attacker who runs d of the n nodes
+// eligible for a task, lets its node take the task, and returns a fake result
+// instead of doing the work.
 //
-//   p(h,d) = (C(d,2)·C(h,1) + C(d,3)) / C(d+h,3)
-//   E      = (1 − r)·k + r·(p·k − (1 − p)·s)
+// The attacker is analysed AFTER its node holds T1, because that is when it
+// decides to cheat: it cheats only on tasks it already holds. The chain then
+// draws the 2 validation seats uniformly, without replacement, from the n − 1
+// other eligible nodes, of which h = n − d are honest. The fake wins the group
+// (it is matched, an honest member is outvoted and slashed, the attacker is
+// paid) if the attacker holds at least 1 of the 2 seats:
 //
-// where k = task fee, s = stake per node, r = sampling rate. With a fixed r,
-// E grows linearly in k, so a fixed 1% with a 400 stake is profitable to
-// attack above a fee of about 4 (see the tests). Beryl instead fixes r per
-// task at creation, solving E ≤ 0 for r:
+//   q = 1 − C(h,2) / C(n−1,2)                       (≈ 2f for a share f = d/n)
 //
-//   r = min(1, max(r_min, k / ((1 − p)(s + k))))
+// Crynux's docs price the attack with p(h,d), the chance that a uniformly
+// drawn group of 3 holds ≥ 2 attacker nodes (≈ 3f², 2.8% at f = 10%). That is
+// the odds of an attacker who does not yet hold T1; the one who does wins
+// with q (18.85% at f = 10%, n = 1000). An earlier version of this file used
+// p, which left the attack profitable on 1 000 nodes at f = 10% and a
+// 400 BERYL stake for every fee it accepted above about 3.3 BERYL (by 16.5%
+// of the fee once the rate rose above its floor).
 //
-// and refuses to create a task for which even r = 1 leaves E > 0 (see
-// samplingRate for why the min(1, ·) cap can therefore never be what makes a
-// task "secure").
+// If the task is not sampled (probability 1 − r) the attacker is paid the fee
+// k for nothing. If it is sampled and the attacker holds a seat (q), it is
+// paid k; if it holds none, two honest results outvote the fake and it loses
+// its stake s. Its expected profit per task is
+//
+//   E = (1 − r)·k + r·(q·k − (1 − q)·s)  =  k − r·(1 − q)·(k + s)
+//
+// Beryl fixes r per task at creation, as the least rate with E ≤ 0:
+//
+//   r = max(r_min, k / ((1 − q)(k + s)))
+//
+// with s the chain's minimum stake (the least an attacker node can have at
+// risk). When k / ((1 − q)(k + s)) > 1, i.e. q·k > (1 − q)·s, even validating
+// every task leaves E > 0: the task is refused (FEE_NOT_SECURABLE) and the
+// message names the largest securable fee, floor((1 − q)·s / q).
+//
+// n is the number of nodes eligible for the task in front of us (the serving
+// nodes that meet every filter of the task), because the two seats are drawn
+// from those nodes only: a task that few nodes can run is easier to capture.
 //
 // Everything here runs in consensus on every validator, so it uses bigint
-// integers only: probabilities and rates are fixed-point with RATE_SCALE, and
-// every division rounds in the direction that can only make the attack less
-// profitable. No step depends on platform floating point, clocks or locale.
+// integers only. q is kept as an exact fraction and enters the rate through a
+// single division, rounded up; every rounding goes the way that can only make
+// the attack less profitable. No step depends on platform floating point,
+// clocks or locale.
 
 /**
  * Fixed-point scale for probabilities, rates and shares: the value v stands
@@ -34,9 +59,8 @@
 export const RATE_SCALE = 10n ** 18n
 
 /**
- * Scale of expected-profit values: E · RATE_SCALE² is an exact integer when p
- * and r are RATE_SCALE fixed-point values and k, s are integers, so E is
- * reported in units of 10^-36 uberyl with no rounding at all.
+ * Scale of expected-profit values: E is reported as E · RATE_SCALE² uberyl,
+ * i.e. in units of 10^-36 uberyl (see expectedAttackerProfit).
  */
 export const PROFIT_SCALE = RATE_SCALE * RATE_SCALE
 
@@ -77,6 +101,12 @@ export class SamplingError extends Error {
   }
 }
 
+/** A probability as an exact fraction num/den in lowest terms, 0 ≤ num ≤ den, den > 0. */
+export interface ExactProbability {
+  num: bigint
+  den: bigint
+}
+
 function requireBigint(name: string, v: unknown, min: bigint, max?: bigint): bigint {
   if (typeof v !== 'bigint') throw new SamplingError('INVALID_ARGUMENT', `${name} must be a bigint`)
   if (v < min || (max !== undefined && v > max)) {
@@ -88,49 +118,73 @@ function requireBigint(name: string, v: unknown, min: bigint, max?: bigint): big
   return v
 }
 
-/** ceil(a / b) for a >= 0, b > 0 (bigint division truncates toward zero). */
+function requireProbability(name: string, q: unknown): ExactProbability {
+  if (q === null || typeof q !== 'object') throw new SamplingError('INVALID_ARGUMENT', `${name} must be {num, den}`)
+  const { num, den } = q as ExactProbability
+  requireBigint(`${name}.den`, den, 1n)
+  requireBigint(`${name}.num`, num, 0n, den)
+  return { num, den }
+}
+
+/** ceil(a / b) for b > 0 and any sign of a (bigint division truncates toward zero). */
 function ceilDiv(a: bigint, b: bigint): bigint {
-  return (a + b - 1n) / b
+  return a > 0n ? (a + b - 1n) / b : a / b
 }
 
-function choose2(n: bigint): bigint {
-  return n < 2n ? 0n : (n * (n - 1n)) / 2n
-}
-
-function choose3(n: bigint): bigint {
-  return n < 3n ? 0n : (n * (n - 1n) * (n - 2n)) / 6n
+function gcd(a: bigint, b: bigint): bigint {
+  while (b !== 0n) [a, b] = [b, a % b]
+  return a
 }
 
 /**
- * p(h,d) as an exact fraction num/den: the probability that a uniformly drawn
- * 3-node group (without replacement) from h honest and d dishonest nodes has
- * at least 2 dishonest members, i.e. the hypergeometric tail
- * (C(d,2)·C(h,1) + C(d,3)) / C(h+d,3).
+ * q as an exact fraction: the probability that an attacker who runs d of the
+ * n eligible nodes, one of which holds T1, gets at least 1 of the 2
+ * validation seats drawn uniformly from the other n − 1 nodes:
+ *
+ *   q = 1 − C(h,2) / C(n−1,2) = 1 − h(h−1) / ((n−1)(n−2)),   h = n − d.
+ *
+ * d = 1 (the attacker owns only T1's node) gives q = 0; h ≤ 1 gives q = 1
+ * (two honest seats cannot be filled). d = 0 means there is no attacker to
+ * hold T1 and gives q = 0: nobody can win a seat for it.
  */
-export function attackerMajorityFraction(h: bigint, d: bigint): { num: bigint; den: bigint } {
-  requireBigint('honest node count h', h, 0n)
-  requireBigint('dishonest node count d', d, 0n)
-  if (h + d < VALIDATION_GROUP_SIZE) {
-    throw new SamplingError('TOO_FEW_ELIGIBLE_NODES', `p(h,d) needs h + d >= 3, got ${h + d}`)
+export function attackerSeatFraction(eligibleNodes: bigint, dishonestNodes: bigint): ExactProbability {
+  const n = requireBigint('eligibleNodes', eligibleNodes, 0n)
+  const d = requireBigint('dishonestNodes', dishonestNodes, 0n, n)
+  if (n < VALIDATION_GROUP_SIZE) {
+    throw new SamplingError('TOO_FEW_ELIGIBLE_NODES', `q needs n >= ${VALIDATION_GROUP_SIZE} eligible nodes, got ${n}`)
   }
-  return { num: choose2(d) * h + choose3(d), den: choose3(h + d) }
+  if (d === 0n) return { num: 0n, den: 1n }
+  const h = n - d
+  const den = (n - 1n) * (n - 2n)
+  const num = den - h * (h - 1n)
+  const g = gcd(num, den)
+  return { num: num / g, den: den / g }
 }
 
 /**
- * p(h,d) in RATE_SCALE fixed point, rounded UP. p only enters the rate
- * through k / ((1 − p)(s + k)) and E through +r·(k + s)·p, both increasing in
- * p, so overstating p can only raise r and never hides a profitable attack.
+ * q in RATE_SCALE fixed point, rounded UP, for display and queries. The rate
+ * itself is computed from the exact fraction; had it used this value, the
+ * second rounding (q up, then r up) would refuse fees the exact q can secure
+ * (at n = 4, d = 2, q = 2/3 exactly, a 200 BERYL fee against a 400 BERYL stake
+ * is exactly securable at r = 1, and q rounded up would refuse it). Rounding
+ * up is still the right way for the displayed value: E grows with q, so
+ * anyone reusing it can only overstate the attacker's odds.
  */
-export function attackerMajorityProbability(h: bigint, d: bigint): bigint {
-  const { num, den } = attackerMajorityFraction(h, d)
+export function attackerSeatProbability(eligibleNodes: bigint, dishonestNodes: bigint): bigint {
+  const { num, den } = attackerSeatFraction(eligibleNodes, dishonestNodes)
   return ceilDiv(num * RATE_SCALE, den)
 }
 
 /**
- * d = ceil(share · n). Rounding UP is the conservative choice: for a fixed
- * n, p(n − d, d) is non-decreasing in d (giving the attacker one more node
- * can only help it fill 2 seats of 3), so the largest d consistent with the
- * assumed share gives the largest p and hence the largest r.
+ * d = ceil(share · n). Rounding UP is against the attacker: for a fixed n, q
+ * never falls as d grows (one more attacker node is one fewer honest node for
+ * the seats), so the largest d consistent with the assumed share gives the
+ * largest q and hence the largest r.
+ *
+ * For n ≥ 1 and any share > 0 this is at least 1, and it must be: q is the
+ * attacker's chance once its node holds T1, so an attacker that is assumed to
+ * exist at all owns at least that node. Flooring would assume it away on
+ * small networks (10% of 9 nodes is 0.9).
  */
 export function dishonestNodeCount(eligibleNodes: bigint, dishonestShare: bigint): bigint {
   requireBigint('eligibleNodes', eligibleNodes, 0n)
@@ -139,34 +193,37 @@ export function dishonestNodeCount(eligibleNodes: bigint, dishonestShare: bigint
 }
 
 /**
- * E = (1 − r)·k + r·(p·k − (1 − p)·s), exactly, in PROFIT_SCALE units
- * (E · 10^36 uberyl). p and r are RATE_SCALE fixed point; fee and minStake
- * are uberyl. Signed: > 0 means the Sybil attack pays.
+ * E = (1 − r)·k + r·(q·k − (1 − q)·s) in PROFIT_SCALE units (E · 10^36
+ * uberyl), rounded UP to the next unit: the reported profit is never less
+ * than the true one, and its sign is exact (ceil(x) ≤ 0 exactly when x ≤ 0).
+ * q is exact, r is RATE_SCALE fixed point, fee k and stake s are uberyl.
+ * Signed: > 0 means the attack pays.
  *
- * Multiplying the formula by RATE_SCALE² turns every term into an integer:
- *   E·S² = (S − r)·k·S + r·(p·k − (S − p)·s)
- * which also equals k·S² − r·(S − p)·(k + s); samplingRate solves the
- * latter for r.
+ * With r = R/S and q = num/den the formula is k − r·(1 − q)·(k + s), so
+ *   E · S² = (k·S·den − R·(den − num)·(k + s)) · S / den,
+ * exact whenever den divides the numerator, otherwise rounded up by less
+ * than 10^-36 uberyl.
  */
-export function expectedAttackerProfit(fee: bigint, minStake: bigint, p: bigint, r: bigint): bigint {
+export function expectedAttackerProfit(fee: bigint, stake: bigint, q: ExactProbability, rate: bigint): bigint {
   requireBigint('fee', fee, 0n)
-  requireBigint('minStake', minStake, 0n)
-  requireBigint('p', p, 0n, RATE_SCALE)
-  requireBigint('r', r, 0n, RATE_SCALE)
+  requireBigint('stake', stake, 0n)
+  const { num, den } = requireProbability('q', q)
+  requireBigint('rate', rate, 0n, RATE_SCALE)
   const S = RATE_SCALE
-  return (S - r) * fee * S + r * (p * fee - (S - p) * minStake)
+  return ceilDiv((fee * S * den - rate * (den - num) * (fee + stake)) * S, den)
 }
 
 /**
- * The largest fee for which some r <= 1 gives E <= 0, i.e. the largest k with
- * p·k <= (1 − p)·s (that is E at r = 1). null when p = 0: then any fee can
- * be secured. Useful for clients to explain a FEE_NOT_SECURABLE rejection.
+ * The largest fee that some r ≤ 1 secures: the largest k with
+ * q·k ≤ (1 − q)·s (E at r = 1), that is floor((1 − q)·s / q), exactly.
+ * null when q = 0: then every fee can be secured. 0 when q = 1: no positive
+ * fee can. Clients use it to explain a FEE_NOT_SECURABLE refusal.
  */
-export function maxSecurableFee(minStake: bigint, p: bigint): bigint | null {
-  requireBigint('minStake', minStake, 0n)
-  requireBigint('p', p, 0n, RATE_SCALE)
-  if (p === 0n) return null
-  return ((RATE_SCALE - p) * minStake) / p
+export function maxSecurableFee(stake: bigint, q: ExactProbability): bigint | null {
+  requireBigint('stake', stake, 0n)
+  const { num, den } = requireProbability('q', q)
+  if (num === 0n) return null
+  return ((den - num) * stake) / num
 }
 
 export interface SamplingRateParams {
@@ -174,7 +231,7 @@ export interface SamplingRateParams {
   fee: bigint
   /** Stake per node s (the chain's min_stake), uberyl. */
   minStake: bigint
-  /** h + d: Available nodes eligible for this task. Must be >= 3. */
+  /** n: serving nodes that meet every filter of this task. Must be >= 3. */
   eligibleNodes: bigint
   /** assumed_dishonest_share in RATE_SCALE fixed point; default 10%. */
   dishonestShare?: bigint
@@ -185,35 +242,40 @@ export interface SamplingRateParams {
 export interface SamplingRateResult {
   /** r, RATE_SCALE fixed point, in [minRate, RATE_SCALE]. Store it on the task. */
   rate: bigint
-  /** p(h,d), RATE_SCALE fixed point, rounded up. */
-  p: bigint
-  /** h and d used for p. */
+  /** q, RATE_SCALE fixed point, rounded up (for display; the rate uses qExact). */
+  q: bigint
+  /** q as the exact fraction the rate was computed from. */
+  qExact: ExactProbability
+  /** h = n − d and d used for q. */
   honestNodes: bigint
   dishonestNodes: bigint
-  /** E for (fee, minStake, p, rate) in PROFIT_SCALE units; always <= 0. */
+  /** E for (fee, minStake, qExact, rate) in PROFIT_SCALE units, rounded up; always <= 0. */
   expectedProfit: bigint
+  /** The largest fee this network can secure with this stake; null when every fee can be. */
+  maxSecurableFee: bigint | null
 }
 
 /**
- * r = min(1, max(r_min, k / ((1 − p)(s + k)))), computed in fixed point.
+ * r = max(r_min, k / ((1 − q)(k + s))), or FEE_NOT_SECURABLE.
  *
  * - d = ceil(share · n), h = n − d (see dishonestNodeCount).
- * - p = p(h,d) rounded up (see attackerMajorityProbability).
- * - r = ceil(k·S² / ((S − p)(s + k))), i.e. the fixed-point r rounded UP.
- *   From E·S² = k·S² − r·(S − p)·(k + s), E is strictly decreasing in r
- *   (when p < 1), so rounding r up keeps E <= 0 exactly for the published
- *   (p, r); and since E is increasing in p, the true E with the unrounded p
- *   is smaller still.
- * - The unrounded r exceeds 1 exactly when p·k > (1 − p)·s, which is when E
- *   at r = 1 is positive: validating every task still pays the attacker.
- *   Capping at 1 there would accept an insecure task, so instead we throw
- *   FEE_NOT_SECURABLE; the min(1, ·) of the formula is thus never the
- *   binding term (r = 1 is returned only when the uncapped value is exactly 1).
- *   With the defaults (s = 400 BERYL, 10% share) the limit is about
- *   14 000 BERYL at 1 000 nodes and tends to about 13 890 BERYL as the
- *   network grows (p → 2.8%); small networks vary (6 933 BERYL at 11 nodes,
- *   where d = 2); networks of 3..10 nodes have d = 1, p = 0 and no limit.
+ * - q is the exact fraction num/den (see attackerSeatFraction).
+ * - r = ceil(k·S·den / ((den − num)(k + s))): the exact least rate, rounded
+ *   UP to the next 10^-18, so r* ≤ r < r* + 10^-18. E = k − r(1 − q)(k + s)
+ *   is strictly decreasing in r when q < 1, so rounding up keeps E ≤ 0.
+ * - The exact r* exceeds 1 exactly when q·k > (1 − q)·s, which is when E at
+ *   r = 1 is positive: validating every task still pays the attacker. Capping
+ *   r at 1 there would accept an insecure task, so the task is refused, and
+ *   the message names maxSecurableFee. The test is exact (on the fraction),
+ *   so the largest securable fee is accepted and one uberyl more is refused.
+ * - r never falls as the fee rises: k / (k + s) rises with k, and ceil and
+ *   max(r_min, ·) keep order.
  * - fee = 0 gives r = r_min (the attacker has nothing to gain).
+ *
+ * With the defaults (s = 400 BERYL, 10% share) the largest securable fee is
+ * 1 893.6 BERYL at 100 nodes, 1 722.4 at 1 000 and 1 707.0 at 10 000, tending
+ * to 400 · 0.81 / 0.19 ≈ 1 705.3 BERYL as n grows (q → 1 − 0.9² = 19%);
+ * networks of 3..10 nodes have d = 1, q = 0 and no limit.
  */
 export function samplingRate(params: SamplingRateParams): SamplingRateResult {
   if (params === null || typeof params !== 'object') {
@@ -234,37 +296,32 @@ export function samplingRate(params: SamplingRateParams): SamplingRateResult {
   }
 
   const d = dishonestNodeCount(n, share)
-  const h = n - d
-  const p = attackerMajorityProbability(h, d)
+  const qExact = attackerSeatFraction(n, d)
+  const { num, den } = qExact
+  const cap = maxSecurableFee(minStake, qExact)
 
   let raw = 0n
   if (fee > 0n) {
-    const den = (S - p) * (minStake + fee)
-    // den = 0 only when p = 1: the attacker always holds the majority.
-    if (den === 0n) {
-      throw new SamplingError(
-        'FEE_NOT_SECURABLE',
-        `the assumed attacker holds a validation-group majority with certainty (d=${d} of ${n} nodes)`,
-      )
-    }
-    raw = ceilDiv(fee * S * S, den)
-    if (raw > S) {
-      const cap = maxSecurableFee(minStake, p)
+    if (num * fee > (den - num) * minStake) {
       throw new SamplingError(
         'FEE_NOT_SECURABLE',
         `fee ${fee} uberyl cannot be secured by stake ${minStake} uberyl with ${n} eligible nodes ` +
-          `(p=${p}/${S}): even validating every task leaves a Sybil attack profitable; ` +
-          `the largest securable fee is ${cap} uberyl`,
+          `(an attacker with ${d} of them wins a validation seat with probability q = ${num}/${den}): ` +
+          `even validating every task leaves a Sybil attack profitable; the largest securable fee is ${cap} uberyl`,
       )
     }
+    // Accepted and fee > 0 imply num < den, so the divisor is positive.
+    raw = ceilDiv(fee * S * den, (den - num) * (fee + minStake))
   }
   const rate = raw > minRate ? raw : minRate
   return {
     rate,
-    p,
-    honestNodes: h,
+    q: ceilDiv(num * S, den),
+    qExact,
+    honestNodes: n - d,
     dishonestNodes: d,
-    expectedProfit: expectedAttackerProfit(fee, minStake, p, rate),
+    expectedProfit: expectedAttackerProfit(fee, minStake, qExact, rate),
+    maxSecurableFee: cap,
   }
 }
 

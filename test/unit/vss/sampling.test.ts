@@ -8,8 +8,8 @@ import {
   RATE_SCALE,
   SamplingError,
   UBERYL_PER_BERYL,
-  attackerMajorityFraction,
-  attackerMajorityProbability,
+  attackerSeatFraction,
+  attackerSeatProbability,
   dishonestNodeCount,
   expectedAttackerProfit,
   isSelectedForValidation,
@@ -37,194 +37,353 @@ function expectSamplingError(fn: () => unknown, code: SamplingError['code']): vo
   assert.throws(fn, (e: unknown) => e instanceof SamplingError && e.code === code)
 }
 
-// Fees from 1 uberyl to 10^6 BERYL (10^12 uberyl): 1, 2, 5 per decade.
-const FEES: bigint[] = []
-for (let decade = 1n; decade <= 10n ** 12n; decade *= 10n) {
-  for (const m of [1n, 2n, 5n]) if (m * decade <= 10n ** 12n) FEES.push(m * decade)
+// ---- Independent exact reference: rationals, written from the protocol, never from sampling.ts ----
+
+function gcd(a: bigint, b: bigint): bigint {
+  a = a < 0n ? -a : a
+  b = b < 0n ? -b : b
+  while (b !== 0n) [a, b] = [b, a % b]
+  return a
 }
-// Every network size 3..120, then a sparse sweep up to 10 000.
-const SIZES: bigint[] = []
-for (let n = 3n; n <= 120n; n++) SIZES.push(n)
-for (const n of [127n, 150n, 199n, 200n, 201n, 333n, 500n, 999n, 1000n, 1001n, 1100n, 2500n, 5000n, 9999n, 10000n]) SIZES.push(n)
+
+/** An exact rational num/den, den > 0, in lowest terms. */
+class Rational {
+  readonly num: bigint
+  readonly den: bigint
+  constructor(num: bigint, den = 1n) {
+    if (den === 0n) throw new Error('zero denominator')
+    if (den < 0n) [num, den] = [-num, -den]
+    const g = gcd(num, den) || 1n
+    this.num = num / g
+    this.den = den / g
+  }
+  static of(v: bigint): Rational { return new Rational(v) }
+  /** A RATE_SCALE fixed-point value as the rational it stands for. */
+  static fixed(v: bigint): Rational { return new Rational(v, S) }
+  add(o: Rational): Rational { return new Rational(this.num * o.den + o.num * this.den, this.den * o.den) }
+  sub(o: Rational): Rational { return new Rational(this.num * o.den - o.num * this.den, this.den * o.den) }
+  mul(o: Rational): Rational { return new Rational(this.num * o.num, this.den * o.den) }
+  div(o: Rational): Rational { return new Rational(this.num * o.den, this.den * o.num) }
+  cmp(o: Rational): number { const x = this.num * o.den - o.num * this.den; return x < 0n ? -1 : x > 0n ? 1 : 0 }
+  lt(o: Rational): boolean { return this.cmp(o) < 0 }
+  le(o: Rational): boolean { return this.cmp(o) <= 0 }
+  gt(o: Rational): boolean { return this.cmp(o) > 0 }
+  eq(o: Rational): boolean { return this.cmp(o) === 0 }
+  floor(): bigint { const q = this.num / this.den; return this.num < 0n && q * this.den !== this.num ? q - 1n : q }
+  ceil(): bigint { return -new Rational(-this.num, this.den).floor() }
+  /** An uberyl amount in BERYL, rounded to 4 decimals (half up), for comparing with the figures quoted in prose. */
+  toBeryl(): string { return (Number(this.mul(Rational.of(10_000n)).div(Rational.of(BERYL)).add(new Rational(1n, 2n)).floor()) / 10_000).toFixed(4) }
+  toString(): string { return `${this.num}/${this.den}` }
+}
+
+const ZERO = Rational.of(0n)
+const ONE = Rational.of(1n)
+
+function choose(n: bigint, k: bigint): bigint {
+  if (k < 0n || k > n) return 0n
+  let r = 1n
+  for (let i = 0n; i < k; i++) r = (r * (n - i)) / (i + 1n)
+  return r
+}
+
+const ref = {
+  /** d = ceil(f·n) for f a RATE_SCALE fixed-point share. */
+  d(n: bigint, f: bigint): bigint { return Rational.of(n).mul(Rational.fixed(f)).ceil() },
+  /** q = 1 − C(h,2)/C(n−1,2): the attacker holding T1 gets ≥ 1 of the 2 seats drawn from the other n − 1 nodes. */
+  q(n: bigint, d: bigint): Rational { return d === 0n ? ZERO : ONE.sub(new Rational(choose(n - d, 2n), choose(n - 1n, 2n))) },
+  /** The old formula: p(h,d) = P(a uniform 3-group holds ≥ 2 attacker nodes). */
+  p(n: bigint, d: bigint): Rational { return new Rational(choose(d, 2n) * (n - d) + choose(d, 3n), choose(n, 3n)) },
+  /** E = (1 − r)k + r(qk − (1 − q)s), term by term as the protocol states it. */
+  E(k: bigint, s: bigint, q: Rational, r: Rational): Rational {
+    const K = Rational.of(k)
+    const paidForNothing = ONE.sub(r).mul(K)
+    const sampled = q.mul(K).sub(ONE.sub(q).mul(Rational.of(s)))
+    return paidForNothing.add(r.mul(sampled))
+  },
+  /** r* = k / ((1 − q)(k + s)), the rate at which E = 0; null when 1 − q = 0 or k + s = 0. */
+  rStar(k: bigint, s: bigint, q: Rational): Rational | null {
+    const den = ONE.sub(q).mul(Rational.of(k + s))
+    return den.num === 0n ? null : Rational.of(k).div(den)
+  },
+  /** A fee is securable iff E at r = 1 is ≤ 0. */
+  securable(k: bigint, s: bigint, q: Rational): boolean { return ref.E(k, s, q, ONE).le(ZERO) },
+  /** The largest k with qk ≤ (1 − q)s; null when q = 0 (every fee is securable). */
+  maxFee(s: bigint, q: Rational): bigint | null { return q.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(q).floor() },
+}
+
+// ---- The grid ----
+
+const GRID_NODES = [3n, 4n, 5n, 10n, 11n, 50n, 100n, 1000n, 10000n]
+const GRID_SHARES = [S / 100n, S / 20n, S / 10n, (33n * S) / 100n] // 1%, 5%, 10%, 33%
+const GRID_STAKES = [1n * BERYL, 400n * BERYL, 4000n * BERYL]
+/** 1 uberyl .. 10^6 BERYL (10^12 uberyl), 1-2-5 per decade, rising. */
+const GRID_FEES: bigint[] = []
+for (let decade = 1n; decade <= 10n ** 12n; decade *= 10n) {
+  for (const m of [1n, 2n, 5n]) if (m * decade <= 10n ** 12n) GRID_FEES.push(m * decade)
+}
+
+interface GridCase { n: bigint; f: bigint; s: bigint; k: bigint; q: Rational; outcome: ReturnType<typeof samplingRate> | SamplingError }
+
+/** Every (n, f, s, k) of the grid, with the reference q and what samplingRate said. */
+function* grid(): Generator<GridCase> {
+  for (const n of GRID_NODES)
+    for (const f of GRID_SHARES)
+      for (const s of GRID_STAKES) {
+        const q = ref.q(n, ref.d(n, f))
+        for (const k of GRID_FEES) {
+          let outcome: GridCase['outcome']
+          try {
+            outcome = samplingRate({ fee: k, minStake: s, eligibleNodes: n, dishonestShare: f })
+          } catch (e) {
+            if (!(e instanceof SamplingError)) throw e
+            outcome = e
+          }
+          yield { n, f, s, k, q, outcome }
+        }
+      }
+}
+const label = (c: { n: bigint; f: bigint; s: bigint; k: bigint }) => `n=${c.n} f=${c.f}/${S} s=${c.s} k=${c.k}`
+
+let gridCache: GridCase[] | undefined
+const GRID = (): GridCase[] => (gridCache ??= [...grid()])
+const accepted = (c: GridCase) => !(c.outcome instanceof SamplingError)
 
 describe('vss/sampling: fee-adaptive sampling rate', () => {
-  describe('p(h,d)', () => {
-    it('is the hypergeometric P(>= 2 of 3) of seed 001 / crynux.md §6.4, by enumeration for small networks', () => {
-      // Independent check: enumerate every 3-subset of h + d nodes.
-      for (let n = 3; n <= 12; n++) {
-        for (let d = 0; d <= n; d++) {
+  describe('q: the attacker whose node holds T1 wins a validation seat', () => {
+    it('q is the chance that >= 1 of the 2 seats drawn from the other n − 1 nodes is the attacker\'s (every 2-subset, n = 3..14, every d)', () => {
+      for (let n = 3; n <= 14; n++) {
+        for (let d = 1; d <= n; d++) {
+          // Nodes 0..d-1 are the attacker's; node 0 holds T1 and cannot be drawn.
           let hits = 0
           let total = 0
-          for (let a = 0; a < n; a++)
-            for (let b = a + 1; b < n; b++)
-              for (let c = b + 1; c < n; c++) {
-                total++
-                // nodes 0..d-1 are the attacker's
-                if ((a < d ? 1 : 0) + (b < d ? 1 : 0) + (c < d ? 1 : 0) >= 2) hits++
-              }
-          const { num, den } = attackerMajorityFraction(BigInt(n - d), BigInt(d))
+          for (let a = 1; a < n; a++)
+            for (let b = a + 1; b < n; b++) {
+              total++
+              if (a < d || b < d) hits++
+            }
+          const { num, den } = attackerSeatFraction(BigInt(n), BigInt(d))
           assert.equal(num * BigInt(total), BigInt(hits) * den, `n=${n} d=${d}`)
         }
       }
     })
 
-    it('matches crynux.md §6.4 worked examples', () => {
-      const p1 = attackerMajorityProbability(1000n, 100n)
-      assert.ok(p1 > (231n * S) / 10000n - S / 10000n && p1 < (231n * S) / 10000n + S / 10000n) // 0.0231
-      const p2 = attackerMajorityProbability(1000n, 333n)
-      assert.ok(p2 > (1558n * S) / 10000n - S / 10000n && p2 < (1558n * S) / 10000n + S / 10000n) // 0.1558
-    })
-
-    it('is rounded up: the fixed-point p is the least value >= the exact fraction', () => {
-      for (const [h, d] of [[1000n, 100n], [9n, 2n], [7n, 3n], [9000n, 1000n], [2n, 1n], [0n, 3n], [3n, 0n]] as const) {
-        const { num, den } = attackerMajorityFraction(h, d)
-        const p = attackerMajorityProbability(h, d)
-        assert.ok(p * den >= num * S, `h=${h} d=${d}: p >= exact`)
-        assert.ok((p - 1n) * den < num * S || p === 0n, `h=${h} d=${d}: p - 1 < exact`)
-      }
-      assert.equal(attackerMajorityProbability(3n, 0n), 0n)
-      assert.equal(attackerMajorityProbability(0n, 3n), S)
-      assert.equal(attackerMajorityProbability(10n, 1n), 0n) // one node can never hold 2 seats
-    })
-
-    it('agrees with an independent floating-point evaluation (test-only cross-check)', () => {
-      for (const n of SIZES) {
-        const d = dishonestNodeCount(n, DEFAULT_DISHONEST_SHARE)
-        const h = n - d
-        const [hf, df] = [Number(h), Number(d)]
-        const c2 = (x: number) => (x * (x - 1)) / 2
-        const c3 = (x: number) => (x * (x - 1) * (x - 2)) / 6
-        const pf = (c2(df) * hf + c3(df)) / c3(hf + df)
-        const p = Number(attackerMajorityProbability(h, d)) / 1e18
-        assert.ok(Math.abs(p - pf) <= 1e-12, `n=${n}: fixed ${p} vs float ${pf}`)
-      }
-    })
-
-    it('is non-decreasing in d for fixed n (justifies rounding d up)', () => {
-      for (const n of [3n, 10n, 57n, 1000n]) {
-        let prev = -1n
-        for (let d = 0n; d <= n; d++) {
-          const p = attackerMajorityProbability(n - d, d)
-          assert.ok(p >= prev, `n=${n} d=${d}`)
-          prev = p
+    it('q is exact and in lowest terms, and its fixed-point value is the least one >= q (rounded up)', () => {
+      for (const n of GRID_NODES) {
+        for (const d of new Set([0n, 1n, 2n, 3n, n / 10n, n / 3n, n / 2n, n - 2n, n - 1n, n].filter((d) => d >= 0n && d <= n))) {
+          const q = ref.q(n, d)
+          const exact = attackerSeatFraction(n, d)
+          assert.deepEqual(exact, { num: q.num, den: q.den }, `n=${n} d=${d}`)
+          const fixed = attackerSeatProbability(n, d)
+          assert.ok(Rational.fixed(fixed).cmp(q) >= 0 && Rational.fixed(fixed - 1n).lt(q), `n=${n} d=${d}: ${fixed} is not q rounded up`)
         }
       }
     })
 
-    it('d = ceil(share · n)', () => {
+    it('q never falls as d grows, so rounding d up is against the attacker', () => {
+      for (const n of [3n, 4n, 11n, 57n, 1000n]) {
+        let prev = ZERO
+        for (let d = 0n; d <= n; d++) {
+          const q = ref.q(n, d)
+          assert.ok(prev.le(q), `n=${n} d=${d}`)
+          assert.deepEqual(attackerSeatFraction(n, d), { num: q.num, den: q.den })
+          prev = q
+        }
+      }
+    })
+
+    it('d = ceil(share · n), at least 1 for any positive share: an attacker holding T1 owns that node', () => {
       assert.equal(dishonestNodeCount(3n, DEFAULT_DISHONEST_SHARE), 1n)
+      assert.equal(dishonestNodeCount(9n, DEFAULT_DISHONEST_SHARE), 1n) // 0.9 → 1, not 0
       assert.equal(dishonestNodeCount(10n, DEFAULT_DISHONEST_SHARE), 1n)
       assert.equal(dishonestNodeCount(11n, DEFAULT_DISHONEST_SHARE), 2n)
       assert.equal(dishonestNodeCount(1000n, DEFAULT_DISHONEST_SHARE), 100n)
       assert.equal(dishonestNodeCount(1001n, DEFAULT_DISHONEST_SHARE), 101n)
+      assert.equal(dishonestNodeCount(1n, 1n), 1n) // the smallest share of the smallest network
       assert.equal(dishonestNodeCount(1000n, 0n), 0n)
       assert.equal(dishonestNodeCount(1000n, S), 1000n)
+      for (const n of GRID_NODES) for (const f of GRID_SHARES) assert.equal(dishonestNodeCount(n, f), ref.d(n, f))
+    })
+
+    it('d = 1 (the attacker owns only T1\'s node) or d = 0 gives q = 0; at most one honest node gives q = 1', () => {
+      for (const n of [3n, 10n, 10000n]) {
+        assert.deepEqual(attackerSeatFraction(n, 1n), { num: 0n, den: 1n })
+        assert.deepEqual(attackerSeatFraction(n, 0n), { num: 0n, den: 1n })
+        assert.deepEqual(attackerSeatFraction(n, n - 1n), { num: 1n, den: 1n })
+        assert.deepEqual(attackerSeatFraction(n, n), { num: 1n, den: 1n })
+      }
+    })
+
+    it('q ≈ 2f, not p ≈ 3f²: 18.85% against the old 2.78% at n = 1000, f = 10%', () => {
+      const q = attackerSeatProbability(1000n, 100n)
+      assert.ok(q > (18846n * S) / 100000n && q < (18847n * S) / 100000n, `q=${q}`)
+      const p = ref.p(1000n, 100n)
+      assert.ok(p.gt(new Rational(2778n, 100000n)) && p.lt(new Rational(2779n, 100000n)), `p=${p}`)
+    })
+
+    it('fewer than 3 eligible nodes is an error: a group needs 3 distinct nodes', () => {
+      for (const n of [0n, 1n, 2n]) {
+        expectSamplingError(() => samplingRate({ fee: BERYL, minStake: DEFAULT_MIN_STAKE, eligibleNodes: n }), 'TOO_FEW_ELIGIBLE_NODES')
+        expectSamplingError(() => attackerSeatFraction(n, 0n), 'TOO_FEW_ELIGIBLE_NODES')
+      }
+      assert.throws(() => samplingRate({ fee: BERYL, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 2n }), /validation group needs 3/)
     })
   })
 
-  describe('samplingRate', () => {
-    it('E <= 0 for every accepted task over fees 1 uberyl..10^6 BERYL and networks 3..10 000', () => {
-      let accepted = 0
-      let rejected = 0
-      for (const n of SIZES) {
-        for (const fee of FEES) {
-          let res
-          try {
-            res = samplingRate({ fee, minStake: DEFAULT_MIN_STAKE, eligibleNodes: n })
-          } catch (e) {
-            assert.ok(e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE', String(e))
-            // Rejection only where it is necessary: even r = 1 leaves E > 0.
-            const p = attackerMajorityProbability(n - dishonestNodeCount(n, DEFAULT_DISHONEST_SHARE), dishonestNodeCount(n, DEFAULT_DISHONEST_SHARE))
-            assert.ok(expectedAttackerProfit(fee, DEFAULT_MIN_STAKE, p, S) > 0n, `n=${n} fee=${fee}`)
-            rejected++
-            continue
-          }
-          accepted++
-          const { rate, p, expectedProfit } = res
-          assert.ok(rate >= DEFAULT_MIN_RATE && rate <= S)
-          assert.equal(expectedProfit, expectedAttackerProfit(fee, DEFAULT_MIN_STAKE, p, rate))
-          assert.ok(expectedProfit <= 0n, `n=${n} fee=${fee}: E=${expectedProfit}`)
-          // Tight: one fixed-point step less and the attack would pay (unless r_min binds).
-          if (rate > DEFAULT_MIN_RATE) {
-            assert.ok(expectedAttackerProfit(fee, DEFAULT_MIN_STAKE, p, rate - 1n) > 0n, `n=${n} fee=${fee}: not minimal`)
-          }
-          // Float cross-check of the formula (test only): r ≈ max(r_min, k/((1-p)(s+k))).
-          const pf = Number(p) / 1e18
-          const rf = Math.max(0.01, Number(fee) / ((1 - pf) * Number(DEFAULT_MIN_STAKE + fee)))
-          assert.ok(Math.abs(Number(rate) / 1e18 - rf) <= 1e-9 * Math.max(1, rf), `n=${n} fee=${fee}`)
-        }
+  describe('samplingRate against an exact rational reference (n × f × fee × stake grid)', () => {
+    it('E <= 0 exactly at the published rate for every accepted task', () => {
+      let acceptedCount = 0
+      for (const c of GRID()) {
+        if (!accepted(c)) continue
+        acceptedCount++
+        const res = c.outcome as ReturnType<typeof samplingRate>
+        assert.ok(res.rate >= DEFAULT_MIN_RATE && res.rate <= S, label(c))
+        const E = ref.E(c.k, c.s, c.q, Rational.fixed(res.rate))
+        assert.ok(E.le(ZERO), `${label(c)}: E = ${E}`)
       }
-      assert.ok(accepted > 3000 && rejected > 0, `accepted ${accepted}, rejected ${rejected}`)
+      assert.ok(acceptedCount > 3000, `accepted ${acceptedCount} of ${GRID().length}`)
     })
 
-    it('holds for other stakes, shares and floors too', () => {
-      for (const minStake of [1n, 10n * BERYL, 400n * BERYL, 100000n * BERYL]) {
-        for (const dishonestShare of [0n, S / 100n, S / 3n, S / 2n]) {
-          for (const minRate of [0n, S / 1000n, S / 10n]) {
-            for (const n of [3n, 4n, 7n, 20n, 101n, 5000n]) {
-              for (const fee of [0n, 1n, 3n * BERYL, 999n * BERYL, 10n ** 12n]) {
-                try {
-                  const r = samplingRate({ fee, minStake, eligibleNodes: n, dishonestShare, minRate })
-                  assert.ok(r.expectedProfit <= 0n)
-                  assert.ok(r.rate >= minRate && r.rate <= S)
-                } catch (e) {
-                  assert.ok(e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE', String(e))
-                }
-              }
+    it('reports d = ceil(f·n), h = n − d, q exactly and q rounded up', () => {
+      for (const c of GRID()) {
+        if (!accepted(c)) continue
+        const res = c.outcome as ReturnType<typeof samplingRate>
+        assert.equal(res.dishonestNodes, ref.d(c.n, c.f), label(c))
+        assert.equal(res.honestNodes, c.n - res.dishonestNodes, label(c))
+        assert.deepEqual(res.qExact, { num: c.q.num, den: c.q.den }, label(c))
+        assert.equal(res.q, c.q.mul(Rational.of(S)).ceil(), label(c))
+      }
+    })
+
+    it('the published rate is r* = k/((1−q)(k+s)) rounded up once: r* <= r < r* + 10^-18, unless r_min binds', () => {
+      const step = Rational.fixed(1n)
+      let above = 0
+      for (const c of GRID()) {
+        if (!accepted(c)) continue
+        const { rate } = c.outcome as ReturnType<typeof samplingRate>
+        const rStar = ref.rStar(c.k, c.s, c.q)!
+        const r = Rational.fixed(rate)
+        if (rate > DEFAULT_MIN_RATE) {
+          above++
+          assert.ok(rStar.le(r) && r.lt(rStar.add(step)), `${label(c)}: r*=${rStar} r=${r}`)
+          // And so it is the least fixed-point rate with E <= 0.
+          assert.ok(ref.E(c.k, c.s, c.q, Rational.fixed(rate - 1n)).gt(ZERO), label(c))
+        } else {
+          assert.equal(rate, DEFAULT_MIN_RATE)
+          assert.ok(rStar.le(r), `${label(c)}: r_min below r*`)
+        }
+      }
+      assert.ok(above > 1000, `rate above r_min in ${above} cases`)
+    })
+
+    it('the rate never falls as the fee rises, and once a fee is refused every larger one is (every n, f, s)', () => {
+      let prev: GridCase | undefined
+      for (const c of GRID()) {
+        if (prev && prev.n === c.n && prev.f === c.f && prev.s === c.s) {
+          assert.ok(c.k > prev.k)
+          if (!accepted(prev)) assert.ok(!accepted(c), `${label(c)} accepted after a smaller fee was refused`)
+          else if (accepted(c)) {
+            const [a, b] = [prev.outcome, c.outcome] as Array<ReturnType<typeof samplingRate>>
+            assert.ok(b.rate >= a.rate, `${label(c)}: ${b.rate} < ${a.rate}`)
+          }
+        }
+        prev = c
+      }
+    })
+
+    it('a fee is refused exactly when even r = 1 leaves E > 0', () => {
+      let refused = 0
+      for (const c of GRID()) {
+        assert.equal(accepted(c), ref.securable(c.k, c.s, c.q), label(c))
+        if (!accepted(c)) {
+          refused++
+          assert.equal((c.outcome as SamplingError).code, 'FEE_NOT_SECURABLE', label(c))
+        }
+      }
+      assert.ok(refused > 100, `refused ${refused}`)
+    })
+
+    it('the refusal threshold is exact: the largest securable fee is accepted, one uberyl more is refused with that fee in the message', () => {
+      for (const n of GRID_NODES)
+        for (const f of GRID_SHARES)
+          for (const s of GRID_STAKES) {
+            const q = ref.q(n, ref.d(n, f))
+            const max = ref.maxFee(s, q)
+            const params = { minStake: s, eligibleNodes: n, dishonestShare: f }
+            const tag = `n=${n} f=${f} s=${s}`
+            assert.equal(maxSecurableFee(s, attackerSeatFraction(n, ref.d(n, f))), max, tag)
+            if (max === null) {
+              // q = 0: the attacker never wins a seat, so any fee is securable at r* = k/(k+s) < 1.
+              const fee = 10n ** 30n
+              const res = samplingRate({ ...params, fee })
+              assert.ok(res.maxSecurableFee === null && ref.E(fee, s, q, Rational.fixed(res.rate)).le(ZERO), tag)
+              continue
             }
+            const atMax = samplingRate({ ...params, fee: max })
+            assert.equal(atMax.maxSecurableFee, max, tag)
+            assert.ok(ref.E(max, s, q, Rational.fixed(atMax.rate)).le(ZERO), tag)
+            assert.ok(ref.E(max + 1n, s, q, ONE).gt(ZERO), `${tag}: max + 1 is securable by the reference`)
+            assert.throws(
+              () => samplingRate({ ...params, fee: max + 1n }),
+              (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' &&
+                e.message.includes(`the largest securable fee is ${max} uberyl`),
+              tag,
+            )
           }
-        }
+    })
+
+    it('an exactly break-even fee (n = 4, f = 33%: q = 2/3, s/2) is accepted at r = 1, not refused by a rounded q', () => {
+      const q = ref.q(4n, ref.d(4n, GRID_SHARES[3]!))
+      assert.ok(q.eq(new Rational(2n, 3n)))
+      const res = samplingRate({ fee: 200n * BERYL, minStake: 400n * BERYL, eligibleNodes: 4n, dishonestShare: GRID_SHARES[3]! })
+      assert.equal(res.rate, S)
+      assert.ok(ref.E(200n * BERYL, 400n * BERYL, q, ONE).eq(ZERO))
+      assert.equal(res.expectedProfit, 0n)
+    })
+
+    it('fee 0 gets r_min on every network and stake', () => {
+      for (const n of GRID_NODES)
+        for (const f of GRID_SHARES)
+          for (const s of [0n, ...GRID_STAKES]) {
+            assert.equal(samplingRate({ fee: 0n, minStake: s, eligibleNodes: n, dishonestShare: f }).rate, DEFAULT_MIN_RATE)
+            assert.equal(samplingRate({ fee: 0n, minStake: s, eligibleNodes: n, dishonestShare: f, minRate: 0n }).rate, 0n)
+          }
+    })
+
+    it('expectedProfit is E · 10^36 rounded up: never below the exact E, and <= 0', () => {
+      for (const c of GRID()) {
+        if (!accepted(c)) continue
+        const res = c.outcome as ReturnType<typeof samplingRate>
+        const E = ref.E(c.k, c.s, c.q, Rational.fixed(res.rate))
+        assert.equal(res.expectedProfit, E.mul(Rational.of(PROFIT_SCALE)).ceil(), label(c))
+        assert.ok(res.expectedProfit <= 0n, label(c))
       }
     })
+  })
 
-    it('r_min is the floor for cheap tasks', () => {
-      const r = samplingRate({ fee: 1n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 1000n })
-      assert.equal(r.rate, DEFAULT_MIN_RATE)
-      assert.ok(r.expectedProfit < 0n)
-      assert.equal(samplingRate({ fee: 0n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 3n }).rate, DEFAULT_MIN_RATE)
-      // ...and it can be configured.
-      assert.equal(samplingRate({ fee: 1n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 1000n, minRate: S / 20n }).rate, S / 20n)
+  describe('samplingRate: floors, ends and arguments', () => {
+    it('r_min is a configurable floor', () => {
+      const cheap = { fee: 1n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 1000n }
+      assert.equal(samplingRate(cheap).rate, DEFAULT_MIN_RATE)
+      assert.equal(samplingRate({ ...cheap, minRate: S / 20n }).rate, S / 20n)
+      const q = ref.q(1000n, 100n)
+      assert.equal(samplingRate({ ...cheap, minRate: 0n }).rate, ref.rStar(1n, DEFAULT_MIN_STAKE, q)!.mul(Rational.of(S)).ceil())
     })
 
-    it('r rises above r_min once the fee needs it', () => {
-      const r = samplingRate({ fee: 100n * BERYL, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 1000n })
-      assert.ok(r.rate > DEFAULT_MIN_RATE)
+    it('an attacker certain of a seat (share 100%, q = 1) can secure no positive fee', () => {
+      const params = { minStake: DEFAULT_MIN_STAKE, eligibleNodes: 50n, dishonestShare: S }
+      assert.throws(
+        () => samplingRate({ ...params, fee: 1n }),
+        (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' && /largest securable fee is 0 uberyl/.test(e.message),
+      )
+      const free = samplingRate({ ...params, fee: 0n })
+      assert.equal(free.rate, DEFAULT_MIN_RATE)
+      assert.equal(free.maxSecurableFee, 0n)
     })
 
-    it('r approaches 1 at the largest securable fee, rejection one uberyl above', () => {
-      const n = 1000n
-      const d = dishonestNodeCount(n, DEFAULT_DISHONEST_SHARE)
-      const p = attackerMajorityProbability(n - d, d)
-      const cap = maxSecurableFee(DEFAULT_MIN_STAKE, p)
-      assert.ok(cap !== null)
-      const atCap = samplingRate({ fee: cap, minStake: DEFAULT_MIN_STAKE, eligibleNodes: n })
-      assert.ok(atCap.rate <= S && atCap.rate > S - S / 10n ** 9n && atCap.expectedProfit <= 0n)
-      expectSamplingError(() => samplingRate({ fee: cap + 1n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: n }), 'FEE_NOT_SECURABLE')
-      // A stake of 0 with p = 0 makes r = k/k = 1 exactly: the cap is reached, not exceeded.
+    it('with q = 0 a stake of 0 needs r = k/k = 1 exactly: the limit is reached, not exceeded', () => {
       const full = samplingRate({ fee: 5n, minStake: 0n, eligibleNodes: 3n })
       assert.equal(full.rate, S)
-      assert.ok(full.expectedProfit <= 0n)
-      // p = 0 networks (d = 1) have no fee limit.
-      assert.equal(maxSecurableFee(DEFAULT_MIN_STAKE, 0n), null)
-      assert.ok(samplingRate({ fee: 10n ** 12n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 10n }).rate < S)
-    })
-
-    it('a certain attacker majority (share 100%) cannot be secured', () => {
-      expectSamplingError(
-        () => samplingRate({ fee: 1n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 50n, dishonestShare: S }),
-        'FEE_NOT_SECURABLE',
-      )
-    })
-
-    it('fewer than 3 eligible nodes is an error', () => {
-      for (const n of [0n, 1n, 2n]) {
-        expectSamplingError(() => samplingRate({ fee: BERYL, minStake: DEFAULT_MIN_STAKE, eligibleNodes: n }), 'TOO_FEW_ELIGIBLE_NODES')
-      }
-      assert.throws(
-        () => samplingRate({ fee: BERYL, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 2n }),
-        /validation group needs 3/,
-      )
-      expectSamplingError(() => attackerMajorityProbability(1n, 1n), 'TOO_FEW_ELIGIBLE_NODES')
+      assert.equal(full.expectedProfit, 0n)
     })
 
     it('rejects invalid arguments with a typed error', () => {
@@ -241,18 +400,12 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
         { ...ok, minRate: S + 1n },
         { ...ok, minRate: 0.01 },
       ]
-      for (const params of bad) {
-        expectSamplingError(() => samplingRate(params as never), 'INVALID_ARGUMENT')
-      }
+      for (const params of bad) expectSamplingError(() => samplingRate(params as never), 'INVALID_ARGUMENT')
       expectSamplingError(() => samplingRate(null as never), 'INVALID_ARGUMENT')
-    })
-
-    it('is deterministic: same inputs, same outputs', () => {
-      const params = { fee: 123_456_789n, minStake: DEFAULT_MIN_STAKE, eligibleNodes: 777n }
-      const a = samplingRate(params)
-      const b = samplingRate({ ...params })
-      assert.deepEqual(a, b)
-      assert.equal(a.rate, samplingRate(params).rate)
+      expectSamplingError(() => attackerSeatFraction(10n, 11n), 'INVALID_ARGUMENT')
+      expectSamplingError(() => maxSecurableFee(1n, { num: 2n, den: 1n }), 'INVALID_ARGUMENT')
+      expectSamplingError(() => maxSecurableFee(1n, { num: 0n, den: 0n }), 'INVALID_ARGUMENT')
+      expectSamplingError(() => expectedAttackerProfit(1n, 1n, { num: 1n, den: 2n }, S + 1n), 'INVALID_ARGUMENT')
     })
 
     it('uses no floating point, clocks or randomness in the module source', () => {
@@ -264,43 +417,85 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
   })
 
   describe('expectedAttackerProfit', () => {
-    it('equals k·S² − r·(S − p)·(k + s), the form samplingRate solves', () => {
-      for (const [k, s, p, r] of [
-        [BERYL, DEFAULT_MIN_STAKE, S / 40n, S / 100n],
-        [10n ** 12n, 1n, S - 1n, S],
-        [0n, DEFAULT_MIN_STAKE, 0n, 0n],
-        [7n, 3n, 123456789n, 987654321n],
+    it('is (1 − r)k + r(qk − (1 − q)s) rounded up to 10^-36 uberyl', () => {
+      for (const [k, s, q, r] of [
+        [BERYL, DEFAULT_MIN_STAKE, new Rational(1n, 40n), S / 100n],
+        [10n ** 12n, 1n, new Rational(999n, 1000n), S],
+        [0n, DEFAULT_MIN_STAKE, ZERO, 0n],
+        [7n, 3n, new Rational(2n, 3n), 987654321n],
+        [5n * BERYL, DEFAULT_MIN_STAKE, ref.q(1000n, 100n), (127n * S) / 10000n],
       ] as const) {
-        assert.equal(expectedAttackerProfit(k, s, p, r), k * S * S - r * (S - p) * (k + s))
+        const E = ref.E(k, s, q, Rational.fixed(r))
+        assert.equal(expectedAttackerProfit(k, s, { num: q.num, den: q.den }, r), E.mul(Rational.of(PROFIT_SCALE)).ceil(), `k=${k} q=${q}`)
       }
     })
 
     it('no sampling (r = 0) pays the attacker the whole fee', () => {
-      assert.equal(expectedAttackerProfit(5n * BERYL, DEFAULT_MIN_STAKE, S / 10n, 0n), 5n * BERYL * PROFIT_SCALE)
+      assert.equal(expectedAttackerProfit(5n * BERYL, DEFAULT_MIN_STAKE, { num: 1n, den: 5n }, 0n), 5n * BERYL * PROFIT_SCALE)
     })
 
-    it("Crynux's fixed 1% is profitable to attack above ~3.95 CNX (h=1000, d=100, s=400)", () => {
-      // The reason the rate is fee-adaptive: crynux.md §6.4 notes a 400 stake
-      // covers only tasks up to about 3.9 CNX at r = 1%, while the bridge's
-      // default LLM fee is 5 CNX and SD-finetune 15 CNX.
-      const p = attackerMajorityProbability(1000n, 100n)
-      const r = S / 100n
+    it("Crynux's fixed 1% is profitable to attack above 3.27 BERYL (n = 1000, f = 10%, s = 400 BERYL)", () => {
+      const q = ref.q(1000n, 100n)
+      const r = Rational.fixed(S / 100n)
       const s = DEFAULT_MIN_STAKE
-      // Largest fee with E <= 0 at this fixed r: k·(S² − r(S−p)) <= r(S−p)·s.
-      const breakEven = (r * (S - p) * s) / (S * S - r * (S - p))
-      assert.ok(breakEven > 3_940_000n && breakEven < 3_950_000n, `break-even ${breakEven} uberyl`)
-      assert.ok(expectedAttackerProfit(breakEven, s, p, r) <= 0n)
-      assert.ok(expectedAttackerProfit(breakEven + 1n, s, p, r) > 0n)
-      for (const fee of [4n * BERYL, 5n * BERYL, 15n * BERYL, 100n * BERYL]) {
-        assert.ok(expectedAttackerProfit(fee, s, p, r) > 0n, `fee ${fee}`)
-        // Beryl's rate for the same task and network makes it unprofitable.
-        const adaptive = samplingRate({ fee, minStake: s, eligibleNodes: 1100n, dishonestShare: (100n * S) / 1100n })
-        assert.equal(adaptive.p, p)
-        assert.ok(adaptive.rate > r && adaptive.expectedProfit <= 0n)
-      }
+      // E = k − r(1−q)(k+s) <= 0  ⇔  k <= r(1−q)s / (1 − r(1−q)).
+      const rq = r.mul(ONE.sub(q))
+      const breakEven = rq.mul(Rational.of(s)).div(ONE.sub(rq)).floor()
+      assert.equal(Rational.of(breakEven).toBeryl(), '3.2727')
+      const qx = { num: q.num, den: q.den }
+      assert.ok(expectedAttackerProfit(breakEven, s, qx, S / 100n) <= 0n)
+      assert.ok(expectedAttackerProfit(breakEven + 1n, s, qx, S / 100n) > 0n)
     })
   })
 
+  describe("the issue's numbers (n = 1000, f = 10%, s = 400 BERYL)", () => {
+    const n = 1000n
+    const s = DEFAULT_MIN_STAKE
+    const d = 100n
+    const q = ref.q(n, d)
+    const p = ref.p(n, d)
+    /** The old rate: max(r_min, k/((1 − p)(k + s))), with the old p. */
+    const oldRate = (k: bigint) => {
+      const r = Rational.of(k).div(ONE.sub(p).mul(Rational.of(k + s)))
+      return r.lt(Rational.fixed(DEFAULT_MIN_RATE)) ? Rational.fixed(DEFAULT_MIN_RATE) : r
+    }
+
+    it('the old p-based rate for a 5 BERYL task was 1.27%', () => {
+      const r = oldRate(5n * BERYL)
+      assert.ok(r.gt(new Rational(1269n, 100000n)) && r.lt(new Rational(1270n, 100000n)), `r=${r}`)
+    })
+
+    it('under the old rate the attacker earns +0.8264 BERYL per 5 BERYL task and +8.2638 per 50 BERYL task (the issue said +7.3 for 50)', () => {
+      // Above r_min, E = k(q − p)/(1 − p): linear in the fee and independent of the stake.
+      const e5 = ref.E(5n * BERYL, s, q, oldRate(5n * BERYL))
+      const e50 = ref.E(50n * BERYL, s, q, oldRate(50n * BERYL))
+      assert.ok(e5.eq(Rational.of(5n * BERYL).mul(q.sub(p)).div(ONE.sub(p))))
+      assert.equal(e5.toBeryl(), '0.8264')
+      assert.equal(e50.toBeryl(), '8.2638')
+      assert.ok(e50.eq(e5.mul(Rational.of(10n))))
+    })
+
+    it('the new rates (1.52% and 13.69%) leave the same attacker E <= 0', () => {
+      for (const [k, lo, hi] of [[5n * BERYL, 1521n, 1522n], [50n * BERYL, 13691n, 13692n]] as const) {
+        const res = samplingRate({ fee: k, minStake: s, eligibleNodes: n })
+        const r = Rational.fixed(res.rate)
+        assert.ok(r.gt(new Rational(lo, 100000n)) && r.lt(new Rational(hi, 100000n)), `k=${k}: r=${r}`)
+        assert.ok(ref.E(k, s, q, r).le(ZERO))
+        assert.ok(res.expectedProfit <= 0n)
+      }
+    })
+
+    it('the default limits (f = 10%, s = 400 BERYL): none at n = 10, 1893.617021 BERYL at 100, 1722.387201 at 1000, 1706.960144 at 10 000', () => {
+      const expected: Array<[bigint, bigint | null]> = [[10n, null], [100n, 1_893_617_021n], [1000n, 1_722_387_201n], [10000n, 1_706_960_144n]]
+      for (const [nodes, limit] of expected) {
+        const dn = ref.d(nodes, DEFAULT_DISHONEST_SHARE)
+        assert.equal(ref.maxFee(s, ref.q(nodes, dn)), limit, `reference, n=${nodes}`)
+        assert.equal(samplingRate({ fee: 1n, minStake: s, eligibleNodes: nodes }).maxSecurableFee, limit, `n=${nodes}`)
+      }
+      // As n grows q → 1 − 0.9² = 0.19 and the limit → 400 · 0.81/0.19 ≈ 1705.26 BERYL.
+      assert.equal(Rational.of(s).mul(new Rational(81n, 19n)).toBeryl(), '1705.2632')
+    })
+  })
   describe('isSelectedForValidation', () => {
     const TWO_512 = 1n << 512n
 
