@@ -29,7 +29,7 @@ const { values } = parseArgs({
     tasks: { type: 'string', default: '60' },
     concurrency: { type: 'string', default: '20' },
     workers: { type: 'string', default: '50' },
-    // The task module's min_sampling_rate (a fraction); default: the chain's own default.
+    // The vss module's min_sampling_rate (a fraction); default: the chain's own default.
     'min-sampling-rate': { type: 'string' },
   },
 })
@@ -171,7 +171,7 @@ async function main(): Promise<void> {
     if (!(r >= 0 && r <= 1)) throw new Error('--min-sampling-rate must be in [0, 1]')
     const file = homePaths(home).genesis
     const g = JSON.parse(fs.readFileSync(file, 'utf8'))
-    g.app_state.task.params.min_sampling_rate = (BigInt(Math.round(r * 1e6)) * 10n ** 12n).toString()
+    g.app_state.vss = { params: { ...g.app_state.vss?.params, min_sampling_rate: (BigInt(Math.round(r * 1e6)) * 10n ** 12n).toString() } }
     fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
   }
   const rpc = readAppConfig(home).cometbft.rpc

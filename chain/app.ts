@@ -277,6 +277,17 @@ export class BerylApp implements AbciApplication {
     return { retainHeight: 0n }
   }
 
+  /**
+   * Every module's state at the last committed block, as genesis `app_state` (each module's
+   * exportGenesis), with the chain id, height and block time it was taken at.
+   */
+  async exportGenesis(): Promise<{ chainId: string; height: bigint; timeSeconds: bigint; appState: Record<string, unknown> }> {
+    const ctx = this.queryContext()
+    const appState: Record<string, unknown> = {}
+    for (const m of this.opts.modules) if (m.exportGenesis) appState[m.name] = await m.exportGenesis(ctx)
+    return { chainId: this.chainId(), height: this.committed.info.height, timeSeconds: this.committed.info.timeSeconds, appState }
+  }
+
   /** A read-only view of the committed state, for the node's own services (gateway, attester). */
   queryContext(): QueryContext {
     return new QueryContext(new CacheStore(this.committed), this.committed.info.height, this.chainId(), this.committed.info.timeSeconds)

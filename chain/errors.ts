@@ -65,6 +65,18 @@ export const SdkErrors = {
   InvalidGasLimit: registerError('sdk', 41, 'invalid gas limit'),
 } as const
 
+/**
+ * The one error type of the pure rule files (sampling, validation, settlement, QoS math): a
+ * machine-readable code and a message. Rule files load without state; the module that calls them
+ * turns a RuleError into one of its registered chain errors.
+ */
+export class RuleError<Code extends string = string> extends Error {
+  constructor(readonly code: Code, message: string) {
+    super(message)
+    this.name = 'RuleError'
+  }
+}
+
 /** Turns anything thrown during execution into a coded error; unknown throwables become code 1 with a generic log. */
 export function toChainError(err: unknown): ChainError {
   if (err instanceof ChainError) return err

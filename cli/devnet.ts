@@ -96,7 +96,7 @@ export interface DevnetOptions {
   validators: number
   randomPorts?: boolean
   chainId: string
-  /** Every task is cross-validated (the task module's min_sampling_rate = 1). */
+  /** Every task is cross-validated (the vss module's min_sampling_rate = 1). */
   sampleAll?: boolean
   /** Run a demo image task once the workers are up, writing the PNG into <home>/demo/. */
   demo?: boolean
@@ -120,7 +120,7 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     if (o.sampleAll) {
       const file = homePaths(home).genesis
       const g = JSON.parse(fs.readFileSync(file, 'utf8'))
-      g.app_state.task.params.min_sampling_rate = '1000000000000000000'
+      g.app_state.vss = { params: { ...g.app_state.vss?.params, min_sampling_rate: '1000000000000000000' } }
       fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
     }
   } else {

@@ -11,6 +11,7 @@ import { registerTaskViewCommands } from './task-view.ts'
 import { registerTaskRunCommands } from './task-run.ts'
 import { registerWorkerCommands } from './worker.ts'
 import { runDevnet } from './devnet.ts'
+import { registerExportCommand } from './export.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
 import { runUntilSignal, startBerylNode } from './node.ts'
@@ -67,6 +68,8 @@ program.command('start')
     const node = await startBerylNode(o.home, { abciOnly: o.abciOnly })
     await runUntilSignal(node, console.log)
   })
+
+registerExportCommand(program)
 
 program.command('status')
   .description('show the node\'s chain id, height, latest block and sync state')

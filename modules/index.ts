@@ -2,21 +2,24 @@ import type { Module } from '../chain/module.ts'
 import type { AnteKeepers } from '../chain/tx/ante.ts'
 import { AuthKeeper, authModule } from './auth/index.ts'
 import { BankKeeper, bankModule } from './bank/index.ts'
-import { StakingKeeper, stakingModule } from './staking/index.ts'
 import { QosKeeper, qosModule } from './qos/index.ts'
+import { StakingKeeper, stakingModule } from './staking/index.ts'
 import { TaskKeeper, taskModule } from './task/index.ts'
-import { vssModule } from './vss/index.ts'
+import { VssKeeper, vssModule } from './vss/index.ts'
 
-export { DENOM } from './denom.ts'
+export { DENOM } from './common/amounts.ts'
 export { BECH32_PREFIX } from './auth/index.ts'
 
 export interface BerylModules {
   modules: Module[]
   ante: AnteKeepers
-  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; qos: QosKeeper; task: TaskKeeper }
+  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; qos: QosKeeper; vss: VssKeeper; task: TaskKeeper }
 }
 
-/** Wires Beryl's modules and their keepers, in genesis and block-hook order. */
+/**
+ * Wires Beryl's modules: their keepers, the hooks between them (all of them, here), and the order
+ * of genesis and block hooks.
+ */
 export function berylModules(): BerylModules {
   const auth = new AuthKeeper()
   const bank = new BankKeeper(auth)
@@ -28,11 +31,23 @@ export function berylModules(): BerylModules {
   }
   const staking = new StakingKeeper(bank)
   const qos = new QosKeeper(staking)
-  const task = new TaskKeeper(bank, staking, qos)
+  const vss = new VssKeeper(staking)
+  const task = new TaskKeeper(bank, staking, qos, vss)
+
+  // staking → qos: a node that leaves (unbonded, slashed, kicked out) takes its QoS record with it.
+  staking.onNodeChange((ctx, before, after) => { if (before && !after) qos.forget(ctx, before.address) })
+  // staking → task: every node change moves the dispatch index.
+  staking.onNodeChange((ctx, before, after) => task.onNodeChange(ctx, before, after))
+  // qos → task: a node's QoS or exclusion sets its dispatch weight.
+  qos.onQosChange((ctx, address) => task.onQosChange(ctx, address))
+  // task → vss: the SamplingRate query sizes the network as task creation does.
+  vss.countEligible = (ctx, modelIds) => task.eligibleCount(ctx, modelIds)
+
   return {
-    // Block hooks run in this order: unbonded stakes return and recovered nodes come back before dispatch.
-    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), taskModule(task), vssModule(staking, task)],
+    // Genesis and block hooks run in this order: unbonded stakes return and recovered nodes come
+    // back before dispatch; nodes exist before their QoS records and tasks.
+    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), vssModule(vss, staking), taskModule(task)],
     ante,
-    keepers: { auth, bank, staking, qos, task },
+    keepers: { auth, bank, staking, qos, vss, task },
   }
 }

@@ -4,28 +4,15 @@ import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
 import { Any as AnyType, type Any } from 'cosmjs-types/google/protobuf/any'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context, QueryContext } from '../../chain/context.ts'
-import type { KVStore } from '../../chain/store/types.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
+import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination'
+import { paginate } from '../../chain/pagination.ts'
 import { sha256, SECP256K1_PUBKEY_TYPE } from '../../chain/tx/crypto.ts'
 import type { Account, AuthParams } from '../../chain/tx/ante.ts'
 
-export const MODULE = 'auth'
-export const BECH32_PREFIX = 'beryl'
-
-// Store layout (keys under "auth/"):
-const PARAMS_KEY = Uint8Array.of(0x00)
-const ACCOUNT_PREFIX = Uint8Array.of(0x01) // 0x01 | address bytes → module or base account (protobuf Any)
-const NEXT_NUMBER_KEY = Uint8Array.of(0x02)
-
-export const DEFAULT_PARAMS: Params = {
-  maxMemoCharacters: 256n,
-  txSigLimit: 7n,
-  txSizeCostPerByte: 10n,
-  sigVerifyCostEd25519: 590n,
-  sigVerifyCostSecp256k1: 1000n,
-}
-
-export const accountKey = (addr: Uint8Array) => Buffer.concat([ACCOUNT_PREFIX, addr])
-export { ACCOUNT_PREFIX }
+import { MODULE } from './errors.ts'
+import { ACCOUNT_PREFIX, NEXT_NUMBER_KEY, PARAMS_KEY, accountKey } from './keys.ts'
+import { BECH32_PREFIX, DEFAULT_PARAMS } from './params.ts'
 
 /** The address of a module account: sha256(name)[:20], as the SDK's `address.Module`. */
 export function moduleAddress(name: string): string {
@@ -141,5 +128,25 @@ export class AuthKeeper {
 
   isModuleAccount(ctx: Context, address: string): boolean {
     return this.getAccount(ctx, address)?.moduleName !== undefined
+  }
+
+  /** Every account, in address-byte order (genesis export). */
+  async allAccounts(ctx: Context | QueryContext): Promise<StoredAccount[]> {
+    const out: StoredAccount[] = []
+    for await (const [, v] of this.kv(ctx).iterate({ start: ACCOUNT_PREFIX, end: prefixEnd(ACCOUNT_PREFIX) })) out.push(decodeStored(v))
+    return out
+  }
+
+  /** Genesis import: an account exactly as exported (its number is kept; later numbers follow the largest). */
+  importAccount(ctx: Context, a: StoredAccount): void {
+    if (this.getAccount(ctx, a.address)) throw new Error(`auth genesis: account ${a.address} is listed twice`)
+    this.setAccount(ctx, a)
+    const next = this.kv(ctx).get(NEXT_NUMBER_KEY)
+    if (!next || BigInt(Buffer.from(next).toString('ascii')) <= a.accountNumber) this.kv(ctx).set(NEXT_NUMBER_KEY, Buffer.from(String(a.accountNumber + 1n), 'ascii'))
+  }
+
+  /** A page of accounts as stored (protobuf Any), for the Accounts query. */
+  pageAccounts(ctx: Context | QueryContext, page: PageRequest | undefined) {
+    return paginate(this.kv(ctx), ACCOUNT_PREFIX, page, (_k, v) => AnyType.decode(v))
   }
 }

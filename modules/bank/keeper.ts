@@ -1,30 +1,18 @@
 import type { Coin } from 'cosmjs-types/cosmos/base/v1beta1/coin'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Context, QueryContext } from '../../chain/context.ts'
-import { ChainError, SdkErrors, registerError } from '../../chain/errors.ts'
+import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination'
+import { ChainError, SdkErrors } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
+import { paginate } from '../../chain/pagination.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { moduleAddress, type AuthKeeper } from '../auth/index.ts'
-
-export const MODULE = 'bank'
-export const FEE_COLLECTOR = 'fee_collector'
-
-export const BankErrors = {
-  SendDisabled: registerError(MODULE, 2, 'send transactions are disabled'),
-  BlockedAddress: registerError(MODULE, 3, 'the address is not allowed to receive funds through bank sends'),
-}
-
-// Store layout (keys under "bank/"):
-const SUPPLY_PREFIX = Uint8Array.of(0x00) //  0x00 | denom → total supply (decimal ASCII)
-const BALANCE_PREFIX = Uint8Array.of(0x02) // 0x02 | len(addr) | addr | denom → amount (decimal ASCII)
+import { MODULE } from './errors.ts'
+import { BALANCE_PREFIX, SUPPLY_PREFIX, balanceKey, balancePrefix, supplyKey } from './keys.ts'
+import { FEE_COLLECTOR } from './params.ts'
 
 const MAX_AMOUNT = (1n << 256n) - 1n
 const DENOM_RE = /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/
-
-export const balancePrefix = (addr: Uint8Array) => Buffer.concat([BALANCE_PREFIX, Uint8Array.of(addr.length), addr])
-export const balanceKey = (addr: Uint8Array, denom: string) => Buffer.concat([balancePrefix(addr), Buffer.from(denom, 'utf8')])
-export const supplyKey = (denom: string) => Buffer.concat([SUPPLY_PREFIX, Buffer.from(denom, 'utf8')])
-export { SUPPLY_PREFIX, BALANCE_PREFIX }
 
 const encodeAmount = (n: bigint) => Buffer.from(n.toString(), 'ascii')
 const decodeAmount = (v: Uint8Array | undefined) => (v ? BigInt(Buffer.from(v).toString('ascii')) : 0n)
@@ -58,16 +46,38 @@ export class BankKeeper {
     return decodeAmount(this.kv(ctx).get(balanceKey(decodeBech32(address).data, denom)))
   }
 
-  async allBalances(ctx: Context | QueryContext, address: string): Promise<Coin[]> {
-    const prefix = balancePrefix(decodeBech32(address).data)
-    const out: Coin[] = []
-    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix) })) {
-      out.push({ denom: Buffer.from(k.subarray(prefix.length)).toString('utf8'), amount: decodeAmount(v).toString() })
+  supply(ctx: Context | QueryContext, denom: string): bigint { return decodeAmount(this.kv(ctx).get(supplyKey(denom))) }
+
+  /** A page of one account's balances (the AllBalances and SpendableBalances queries). */
+  pageBalances(ctx: Context | QueryContext, addr: Uint8Array, page: PageRequest | undefined) {
+    return paginate(this.kv(ctx), balancePrefix(addr), page, (k, v) => ({ denom: Buffer.from(k).toString('utf8'), amount: decodeAmount(v).toString() }))
+  }
+
+  /** A page of the supply of every denom. */
+  pageSupply(ctx: Context | QueryContext, page: PageRequest | undefined) {
+    return paginate(this.kv(ctx), SUPPLY_PREFIX, page, (k, v) => ({ denom: Buffer.from(k).toString('utf8'), amount: decodeAmount(v).toString() }))
+  }
+
+  /** Every non-zero balance, grouped by account in address-byte order (genesis export). */
+  async balancesByAccount(ctx: Context | QueryContext): Promise<Array<{ addr: Uint8Array; coins: Coin[] }>> {
+    const out: Array<{ addr: Uint8Array; coins: Coin[] }> = []
+    for await (const [k, v] of this.kv(ctx).iterate({ start: BALANCE_PREFIX, end: prefixEnd(BALANCE_PREFIX) })) {
+      const len = k[1]!
+      const addr = k.subarray(2, 2 + len)
+      const coin = { denom: Buffer.from(k.subarray(2 + len)).toString('utf8'), amount: decodeAmount(v).toString() }
+      const last = out[out.length - 1]
+      if (last && Buffer.compare(last.addr, addr) === 0) last.coins.push(coin)
+      else out.push({ addr: Uint8Array.from(addr), coins: [coin] })
     }
     return out
   }
 
-  supply(ctx: Context | QueryContext, denom: string): bigint { return decodeAmount(this.kv(ctx).get(supplyKey(denom))) }
+  /** The supply of every denom (genesis export). */
+  async allSupply(ctx: Context | QueryContext): Promise<Coin[]> {
+    const out: Coin[] = []
+    for await (const [k, v] of this.kv(ctx).iterate({ start: SUPPLY_PREFIX, end: prefixEnd(SUPPLY_PREFIX) })) out.push({ denom: Buffer.from(k).subarray(1).toString('utf8'), amount: decodeAmount(v).toString() })
+    return out
+  }
 
   private setBalance(ctx: Context, addr: Uint8Array, denom: string, amount: bigint): void {
     const kv = this.kv(ctx)

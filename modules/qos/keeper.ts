@@ -1,7 +1,6 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
-import { prefixedKey, u64be } from '../../chain/store/encoding.ts'
-import type { KVStore } from '../../chain/store/types.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { NodeQos } from '../../proto/gen/beryl/qos/v1/types.ts'
 import { NodeStatus, type StakingKeeper } from '../staking/index.ts'
@@ -10,14 +9,8 @@ import {
   secondsUntilHealth, shouldKickOut,
 } from './math.ts'
 
-export const MODULE = 'qos'
-
-// Store layout (keys under "qos/"):
-const NODE = 0x01 //     0x01 | address bytes → NodeQos
-const REINCLUDE = 0x02 // 0x02 | u64be(time) | address bytes → ∅   (excluded nodes, by the time they are healthy again)
-
-const u64 = u64be
-const key = prefixedKey
+import { MODULE } from './errors.ts'
+import { NODE, REINCLUDE, nodeKey, reincludeKey } from './keys.ts'
 
 /** Called when a node's QoS value or exclusion changed (the task module re-weights its dispatch index). */
 export type QosHook = (ctx: Context, node: string) => void
@@ -29,22 +22,19 @@ export type QosHook = (ctx: Context, node: string) => void
  */
 export class QosKeeper {
   private readonly hooks: QosHook[] = []
-  constructor(private readonly staking: StakingKeeper) {
-    // A node that leaves (unbonded, slashed, kicked out) takes its record with it: a rejoin starts fresh.
-    staking.onNodeChange((ctx, before, after) => { if (before && !after) this.forget(ctx, before.address) })
-  }
+  constructor(private readonly staking: StakingKeeper) {}
 
   onQosChange(h: QosHook): void { this.hooks.push(h) }
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
 
   get(ctx: Context | QueryContext, node: string): NodeQos {
-    const v = this.kv(ctx).get(key(NODE, decodeBech32(node).data))
+    const v = this.kv(ctx).get(nodeKey(decodeBech32(node).data))
     return v ? NodeQos.decode(v) : { node, scores: [], healthBase: QOS_SCALE.toString(), healthBaseTime: 0n, excluded: false, excludedUntil: 0n }
   }
 
   private put(ctx: Context, q: NodeQos): void {
-    this.kv(ctx).set(key(NODE, decodeBech32(q.node).data), NodeQos.encode(q).finish())
+    this.kv(ctx).set(nodeKey(decodeBech32(q.node).data), NodeQos.encode(q).finish())
     for (const h of this.hooks) h(ctx, q.node)
   }
 
@@ -81,10 +71,10 @@ export class QosKeeper {
     const h = onTimeout(this.health(q, now))
     const excluded = exclusionAfter(q.excluded, h)
     const next: NodeQos = { ...q, healthBase: h.toString(), healthBaseTime: now, excluded }
-    if (q.excluded) this.kv(ctx).delete(key(REINCLUDE, u64(q.excludedUntil), decodeBech32(node).data))
+    if (q.excluded) this.kv(ctx).delete(reincludeKey(q.excludedUntil, decodeBech32(node).data))
     if (excluded) {
       next.excludedUntil = now + secondsUntilHealth(h, EXCLUDE_EXIT)
-      this.kv(ctx).set(key(REINCLUDE, u64(next.excludedUntil), decodeBech32(node).data), new Uint8Array())
+      this.kv(ctx).set(reincludeKey(next.excludedUntil, decodeBech32(node).data), new Uint8Array())
     }
     this.put(ctx, next)
     ctx.emit(event('qos_health', { node, health: h.toString(), excluded: String(excluded), ...(excluded ? { excluded_until: next.excludedUntil.toString() } : {}) }))
@@ -97,7 +87,7 @@ export class QosKeeper {
     const q = this.get(ctx, node)
     const h = onSuccess(this.health(q, now))
     const excluded = exclusionAfter(q.excluded, h)
-    if (q.excluded && !excluded) this.kv(ctx).delete(key(REINCLUDE, u64(q.excludedUntil), decodeBech32(node).data))
+    if (q.excluded && !excluded) this.kv(ctx).delete(reincludeKey(q.excludedUntil, decodeBech32(node).data))
     this.put(ctx, { ...q, healthBase: h.toString(), healthBaseTime: now, excluded, excludedUntil: excluded ? q.excludedUntil : 0n })
     ctx.emit(event('qos_health', { node, health: h.toString(), excluded: String(excluded) }))
   }
@@ -106,7 +96,7 @@ export class QosKeeper {
   async reinclude(ctx: Context): Promise<void> {
     const kv = this.kv(ctx)
     const due: Uint8Array[] = []
-    for await (const [k] of kv.iterate({ start: Uint8Array.of(REINCLUDE), end: key(REINCLUDE, u64(ctx.block.timeSeconds + 1n)), limit: 1000 })) due.push(k)
+    for await (const [k] of kv.iterate({ start: Uint8Array.of(REINCLUDE), end: reincludeKey(ctx.block.timeSeconds + 1n, new Uint8Array()), limit: 1000 })) due.push(k)
     for (const k of due) {
       kv.delete(k)
       const n = this.staking.getNodeByBytes(ctx, k.subarray(9))
@@ -117,11 +107,24 @@ export class QosKeeper {
     }
   }
 
+  /** Every node's record, in address order (genesis export). */
+  async exportState(ctx: Context | QueryContext): Promise<NodeQos[]> {
+    const out: NodeQos[] = []
+    for await (const [, v] of this.kv(ctx).iterate({ start: Uint8Array.of(NODE), end: prefixEnd(Uint8Array.of(NODE)) })) out.push(NodeQos.decode(v))
+    return out
+  }
+
+  /** Genesis import of an exported record (an excluded node goes back on the re-inclusion schedule). */
+  importNodeQos(ctx: Context, q: NodeQos): void {
+    if (q.excluded) this.kv(ctx).set(reincludeKey(q.excludedUntil, decodeBech32(q.node).data), new Uint8Array())
+    this.put(ctx, q)
+  }
+
   /** Forgets a node's record when it leaves (a rejoin starts fresh, as in Crynux). */
   forget(ctx: Context, node: string): void {
     const q = this.get(ctx, node)
-    if (q.excluded) this.kv(ctx).delete(key(REINCLUDE, u64(q.excludedUntil), decodeBech32(node).data))
-    this.kv(ctx).delete(key(NODE, decodeBech32(node).data))
+    if (q.excluded) this.kv(ctx).delete(reincludeKey(q.excludedUntil, decodeBech32(node).data))
+    this.kv(ctx).delete(nodeKey(decodeBech32(node).data))
   }
 }
 

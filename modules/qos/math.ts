@@ -1,6 +1,9 @@
+import { RuleError } from '../../chain/errors.ts'
+import { SCALE } from '../common/amounts.ts'
+
 // Quality of service (QoS) for compute nodes: the pure, consensus-side math.
 //
-// Beryl follows the Crynux relay model (../shared/reference/crynux.md §5.2):
+// Beryl follows the Crynux relay model (the Crynux relay's QoS, as its source and docs define it):
 //
 //   QoS    = (Q_long / 10) · H
 //   Q_long = mean of the node's last 50 validation-group task scores
@@ -13,7 +16,7 @@
 //   kick-out (stake returned, not slashed): ≥ 50 samples and Q_long < 2.0
 //
 // QoS feeds the dispatch weight S·Q/(S+Q) with S = sqrt(stake/max_stake)
-// (crynux.md §4.3), and the rank scores feed the group fee split (§7.1).
+// (Crynux's relay selection weight), and the rank scores feed the group fee split.
 //
 // Everything here runs inside consensus on every validator, so it uses bigint
 // integers only: no floating point, no clock, no randomness. Time enters only
@@ -32,12 +35,12 @@
  * Why 10^18: every parameter of the model (0.95, 0.99, 0.3, 0.15, 0.2, 0.8,
  * 2.0, 5.0) and every mean of up to 50 integer scores that has a finite
  * decimal expansion is exact at this scale, and one unit (10^-18) is far
- * below anything that can change a dispatch decision. It also matches
- * RATE_SCALE in ../vss/sampling.ts.
+ * below anything that can change a dispatch decision. It is the chain's one
+ * 18-decimal scale (modules/common/amounts.ts).
  */
-export const QOS_SCALE = 10n ** 18n
+export const QOS_SCALE = SCALE
 
-/** Task scores by speed rank in a validation group (fastest first), crynux.md §5.2. */
+/** Task scores by speed rank in a validation group (fastest first), as Crynux's relay gives them. */
 export const RANK_SCORES: readonly bigint[] = Object.freeze([10n, 5n, 2n])
 
 /** The only values a task score can take: a rank score, or 0 for a timed-out member. */
@@ -45,9 +48,6 @@ export const VALID_TASK_SCORES: readonly bigint[] = Object.freeze([0n, 2n, 5n, 1
 
 /** The largest task score; Q_long / 10 is the Q_long part of QoS. */
 export const MAX_TASK_SCORE = 10n
-
-/** A validation group is the original task plus two copies. */
-export const GROUP_SIZE = 3
 
 /** Q_long is the mean of at most this many most recent task scores. */
 export const Q_LONG_WINDOW = 50
@@ -85,24 +85,11 @@ export const HEALTH_FULL_RECOVERY_SECONDS = 74_604n
 // Errors and validation
 // ---------------------------------------------------------------------------
 
-export type QosErrorCode =
-  /** A parameter has the wrong type or is outside its range. */
-  | 'INVALID_ARGUMENT'
-  /** Bytes given to decodeWindow are not a canonical encoded window. */
-  | 'MALFORMED_WINDOW'
+/** What the QoS rules throw on a bad argument (the keeper never passes one). */
+export type QosErrorCode = 'INVALID_ARGUMENT'
 
-/** The one error type thrown by this module, with a machine-readable code. */
-export class QosError extends Error {
-  readonly code: QosErrorCode
-  constructor(code: QosErrorCode, message: string) {
-    super(message)
-    this.name = 'QosError'
-    this.code = code
-  }
-}
-
-function invalid(message: string): QosError {
-  return new QosError('INVALID_ARGUMENT', message)
+function invalid(message: string): RuleError<QosErrorCode> {
+  return new RuleError('INVALID_ARGUMENT', message)
 }
 
 function requireBigint(name: string, v: unknown, min: bigint, max?: bigint): bigint {
@@ -130,69 +117,6 @@ function requireScoreList(name: string, v: unknown): readonly bigint[] {
   if (!Array.isArray(v)) throw invalid(`${name} must be an array of task scores`)
   for (let i = 0; i < v.length; i++) requireTaskScore(`${name}[${i}]`, v[i])
   return v
-}
-
-// ---------------------------------------------------------------------------
-// Task scores
-// ---------------------------------------------------------------------------
-
-/** Speed rank among the members of a validation group that finished: 0 = fastest. */
-export type SpeedRank = 0 | 1 | 2
-
-/** The task score for a speed rank: 10, 5 or 2. */
-export function rankScore(rank: SpeedRank): bigint {
-  if (rank !== 0 && rank !== 1 && rank !== 2) throw invalid(`rank must be 0, 1 or 2, got ${String(rank)}`)
-  return RANK_SCORES[rank]!
-}
-
-/**
- * The score of a group member that was already EndAborted(Timeout) when the
- * group was validated: 0 if at least one member of the group was not aborted
- * (the node is ranked below every finisher), or null (no sample: Q_long is
- * left alone) when every member was aborted, since then there is nobody to
- * compare speed against. Its health was already penalised by the timeout.
- */
-export function abortedMemberScore(nonAbortedMembers: number): bigint | null {
-  if (!Number.isSafeInteger(nonAbortedMembers) || nonAbortedMembers < 0 || nonAbortedMembers > GROUP_SIZE) {
-    throw invalid(`nonAbortedMembers must be an integer in [0, ${GROUP_SIZE}], got ${String(nonAbortedMembers)}`)
-  }
-  return nonAbortedMembers > 0 ? 0n : null
-}
-
-/**
- * One member of a validation group, as the task module sees it when the group
- * is validated: 'finished' (reached ScoreReady or ErrorReported) or
- * 'timedOut' (already EndAborted(Timeout)).
- */
-export type GroupMember = 'finished' | 'timedOut'
-
-/**
- * Q_long samples for the 3 members of a validation group.
- *
- * `members` lists the group in speed order: finished members sorted by
- * execution time (ScoreReadyTime − StartTime, ties by task sequence, as in
- * crynux.md §1.4), fastest first; where the timed-out members sit in the list
- * does not matter. The i-th finished member gets rankScore(i) whatever the
- * later comparison decides (ranks are given before results are compared);
- * timed-out members get abortedMemberScore. The result is index-aligned with
- * the input; null means "push no sample for this node".
- *
- * Groups rejected for CreatorValidationTimeout and single (non-sampled) tasks
- * produce no samples at all and must not call this.
- */
-export function groupTaskScores(members: readonly GroupMember[]): (bigint | null)[] {
-  if (!Array.isArray(members) || members.length !== GROUP_SIZE) {
-    throw invalid(`members must be an array of exactly ${GROUP_SIZE} group members`)
-  }
-  let finished = 0
-  for (let i = 0; i < members.length; i++) {
-    const m = members[i]
-    if (m !== 'finished' && m !== 'timedOut') throw invalid(`members[${i}] must be 'finished' or 'timedOut', got ${String(m)}`)
-    if (m === 'finished') finished++
-  }
-  const aborted = abortedMemberScore(finished)
-  let rank = 0
-  return members.map((m) => (m === 'finished' ? rankScore(rank++ as SpeedRank) : aborted))
 }
 
 // ---------------------------------------------------------------------------
@@ -245,7 +169,7 @@ export function pushScore(window: ScoreWindow, score: bigint): ScoreWindow {
  * depend on this rounding anyway.
  *
  * Unlike the relay, a node whose samples are all 0 has Q_long = 0, not 5.0:
- * the relay maps a stored 0 to the new-node value (crynux.md §9, weakness 9),
+ * the relay maps a stored 0 to the new-node value (a known weakness of its QoS),
  * which lets a node that always times out in groups pass as new. Here only
  * "no samples" means new.
  */
@@ -270,49 +194,6 @@ export function shouldKickOut(window: ScoreWindow): boolean {
   let sum = 0n
   for (const s of window.scores) sum += s
   return sum * QOS_SCALE < KICKOUT_Q_LONG * BigInt(n)
-}
-
-/** Encoding version of a score window (first byte). */
-export const WINDOW_ENCODING_VERSION = 1
-
-/**
- * Bytes of a window: [version = 1][count n ∈ 0..50][n score bytes, oldest
- * first], each score one of 0, 2, 5, 10. At most 52 bytes. A future change of
- * the score set or the window length needs a new version byte.
- */
-export function encodeWindow(window: ScoreWindow): Uint8Array {
-  requireWindow('window', window)
-  const out = new Uint8Array(2 + window.scores.length)
-  out[0] = WINDOW_ENCODING_VERSION
-  out[1] = window.scores.length
-  window.scores.forEach((s, i) => {
-    out[2 + i] = Number(s)
-  })
-  return out
-}
-
-/**
- * The inverse of encodeWindow. Accepts only canonical bytes: a Uint8Array
- * with the known version, a count ≤ 50, exactly count score bytes after the
- * header, and every score one of 0, 2, 5, 10. Anything else throws
- * MALFORMED_WINDOW, so two different byte strings never decode to the same
- * window and corrupted state is never silently read as a score history.
- */
-export function decodeWindow(bytes: Uint8Array): ScoreWindow {
-  const bad = (why: string) => new QosError('MALFORMED_WINDOW', `score window bytes: ${why}`)
-  if (!(bytes instanceof Uint8Array)) throw bad('expected a Uint8Array')
-  if (bytes.length < 2) throw bad(`too short (${bytes.length} bytes, header is 2)`)
-  if (bytes[0] !== WINDOW_ENCODING_VERSION) throw bad(`unknown version ${bytes[0]}`)
-  const n = bytes[1]!
-  if (n > Q_LONG_WINDOW) throw bad(`count ${n} exceeds ${Q_LONG_WINDOW}`)
-  if (bytes.length !== 2 + n) throw bad(`length ${bytes.length} does not match count ${n} (expected ${2 + n})`)
-  const scores: bigint[] = []
-  for (let i = 0; i < n; i++) {
-    const s = BigInt(bytes[2 + i]!)
-    if (!VALID_TASK_SCORES.includes(s)) throw bad(`score ${s} at index ${i} is not one of ${VALID_TASK_SCORES.join(', ')}`)
-    scores.push(s)
-  }
-  return Object.freeze({ scores: Object.freeze(scores) })
 }
 
 // ---------------------------------------------------------------------------
@@ -536,7 +417,7 @@ export function stakingScore(stake: bigint, maxStake: bigint): bigint {
 
 /**
  * The base weight S·Q/(S+Q) of two QOS_SCALE values, rounded down; 0 when
- * either is 0 (crynux.md §4.3; half their harmonic mean, so at most 0.5).
+ * either is 0 (Crynux's selection weight; half their harmonic mean, so at most 0.5).
  * Symmetric in its arguments and non-decreasing in each.
  */
 export function baseWeight(s: bigint, q: bigint): bigint {
@@ -550,8 +431,8 @@ export function baseWeight(s: bigint, q: bigint): bigint {
  * Dispatch weight S·Q/(S+Q) with S = stakingScore(stake, maxStake) and q the
  * node's QoS value (qosValue), in QOS_SCALE units. maxStake is the largest
  * score stake among the candidate nodes. A node with zero stake or zero QoS
- * has weight 0. The 1.3 in-VRAM model boost of crynux.md §4.3 is applied by
- * the dispatcher, not here.
+ * has weight 0. (Crynux also boosts nodes that already hold the model in VRAM
+ * by 1.3; Beryl's dispatcher does not.)
  */
 export function dispatchWeight(stake: bigint, maxStake: bigint, q: bigint): bigint {
   requireUnit('q', q)

@@ -1,45 +1,18 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
-import { registerError } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
-import type { KVStore } from '../../chain/store/types.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { Node, NodeRecord, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
-import { DENOM } from '../denom.ts'
+import { DENOM } from '../common/amounts.ts'
+import { MODULE, StakingErrors } from './errors.ts'
+import { AVAILABLE_COUNT_KEY, NODE_PREFIX, PARAMS_KEY, RECORD_PREFIX, UNBONDING_PREFIX, nodeKey, recordKey, unbondingKey } from './keys.ts'
+import { DEFAULT_PARAMS } from './params.ts'
 
-export const MODULE = 'staking'
+/** The module account that receives slashed stake and the protocol's fee share. */
 export const COMMUNITY_POOL = 'community_pool'
-
-export const StakingErrors = {
-  NodeExists: registerError(MODULE, 2, 'this account already runs a node'),
-  NodeNotFound: registerError(MODULE, 3, 'no node for this account'),
-  StakeTooLow: registerError(MODULE, 4, 'stake below the minimum'),
-  InvalidNode: registerError(MODULE, 5, 'invalid node description'),
-  WrongStatus: registerError(MODULE, 6, 'not allowed in the node\'s current status'),
-  InvalidAmount: registerError(MODULE, 7, 'invalid amount'),
-}
-
-const UBERYL = 1_000_000n
-export const DEFAULT_PARAMS: Params = {
-  minStake: (400n * UBERYL).toString(),
-  maxStake: (4000n * UBERYL).toString(),
-  unbondingPeriod: 1800n,
-  slashFractionPpm: 1_000_000,
-}
-
-// Store layout (keys under "staking/"):
-const PARAMS_KEY = Uint8Array.of(0x00)
-const NODE_PREFIX = Uint8Array.of(0x01) //      0x01 | address bytes → Node
-const UNBONDING_PREFIX = Uint8Array.of(0x02) // 0x02 | u64be(unbonding_until) | address bytes → (empty): the return queue
-const AVAILABLE_COUNT_KEY = Uint8Array.of(0x03) // → u64be: how many nodes are Available
-const RECORD_PREFIX = Uint8Array.of(0x04) //    0x04 | address bytes → NodeRecord (kept after the node is removed)
-export { NODE_PREFIX, RECORD_PREFIX }
-
-const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
 const u64 = u64be
-const unbondingKey = (until: bigint, addr: Uint8Array) => Buffer.concat([UNBONDING_PREFIX, u64(until), addr])
-const recordKey = (addr: Uint8Array) => Buffer.concat([RECORD_PREFIX, addr])
 
 const emptyRecord = (address: string): NodeRecord => ({
   address, earned: '0', tasksPaid: 0n, slashCount: 0, slashedAmount: '0', lastSlashTime: 0n, lastSlashReason: '',
@@ -239,6 +212,45 @@ export class StakingKeeper {
     this.put(ctx, n, undefined)
     this.updateRecord(ctx, address, (r) => ({ ...r, kickedOutTime: ctx.block.timeSeconds, kickedOutReason: reason }))
     ctx.emit(event('node_kicked_out', { node: address, stake: `${n.stake}${DENOM}`, reason }))
+  }
+
+  /** A page of nodes in address order, optionally of one status and GPU name (the Nodes query). */
+  async pageNodes(ctx: Context | QueryContext, f: { status: NodeStatus; gpuName: string; key: Uint8Array; limit: number }): Promise<{ nodes: Node[]; nextKey: Uint8Array }> {
+    const start = f.key.length ? Buffer.concat([NODE_PREFIX, f.key]) : NODE_PREFIX
+    const nodes: Node[] = []
+    let nextKey: Uint8Array = new Uint8Array()
+    let scanned = 0
+    for await (const [k, v] of this.kv(ctx).iterate({ start, end: prefixEnd(NODE_PREFIX) })) {
+      if (nodes.length === f.limit || ++scanned > 10_000) { nextKey = k.subarray(1); break }
+      const n = Node.decode(v)
+      if (f.status !== NodeStatus.NODE_STATUS_UNSPECIFIED && n.status !== f.status) continue
+      if (f.gpuName && n.gpuName !== f.gpuName) continue
+      nodes.push(n)
+    }
+    return { nodes, nextKey }
+  }
+
+  /** Every node and every record, in address order (genesis export). */
+  async exportState(ctx: Context | QueryContext): Promise<{ nodes: Node[]; records: NodeRecord[] }> {
+    const nodes: Node[] = [], records: NodeRecord[] = []
+    for await (const [, v] of this.kv(ctx).iterate({ start: NODE_PREFIX, end: prefixEnd(NODE_PREFIX) })) nodes.push(Node.decode(v))
+    for await (const [, v] of this.kv(ctx).iterate({ start: RECORD_PREFIX, end: prefixEnd(RECORD_PREFIX) })) records.push(NodeRecord.decode(v))
+    return { nodes, records }
+  }
+
+  /**
+   * Genesis import of an exported node: its stake is already in the staking module account (bank
+   * genesis); an unbonding node goes back on the return queue. Hooks run, so other modules' indexes follow.
+   */
+  importNode(ctx: Context, n: Node): void {
+    if (this.getNode(ctx, n.address)) throw new Error(`staking genesis: node ${n.address} is listed twice`)
+    if (n.status === NodeStatus.NODE_STATUS_UNSPECIFIED) throw new Error(`staking genesis: node ${n.address} has no status`)
+    if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).set(unbondingKey(n.unbondingUntil, decodeBech32(n.address).data), new Uint8Array())
+    this.put(ctx, undefined, n)
+  }
+
+  importRecord(ctx: Context, r: NodeRecord): void {
+    this.kv(ctx).set(recordKey(decodeBech32(r.address).data), NodeRecord.encode(r).finish())
   }
 
   /** EndBlock: returns the stakes whose unbonding period has passed, oldest first. */

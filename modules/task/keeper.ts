@@ -1,103 +1,31 @@
 import { createHash } from 'node:crypto'
 import type { Context, QueryContext } from '../../chain/context.ts'
-import { registerError } from '../../chain/errors.ts'
 import { event } from '../../chain/events.ts'
-import { PrefixStore } from '../../chain/store/prefix.ts'
-import { prefixedKey, u64be } from '../../chain/store/encoding.ts'
+import { u64be } from '../../chain/store/encoding.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
-import { DENOM } from '../denom.ts'
+import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
-import { dispatchWeight } from '../qos/math.ts'
-import { COMMUNITY_POOL, type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
-import { ecvrfVerify } from '../vss/ecvrf.ts'
-import { SamplingError, isSelectedForValidation, samplingRate } from '../vss/sampling.ts'
-import { settle, settledAtGroupValidation, type Settlement, type TaskOutcome } from './settlement.ts'
-import { AbortReason as RuleReason, TaskRuleError, TaskStatus as RuleStatus } from './types.ts'
-import { groupOutcome, singleOutcome, validateScore, type GroupMember } from './validation.ts'
-import { validateImageArgs, validateTextArgs, type ImageArgs, type TextArgs } from './schema.ts'
-import { WeightedSet } from './selection.ts'
-
-export const MODULE = 'task'
-
-export const TaskErrors = {
-  InvalidTask: registerError(MODULE, 2, 'invalid task'),
-  TaskExists: registerError(MODULE, 3, 'a task with this commitment already exists'),
-  TaskNotFound: registerError(MODULE, 4, 'no such task'),
-  WrongStatus: registerError(MODULE, 5, 'not allowed in the task\'s current status'),
-  NotCreator: registerError(MODULE, 6, 'only the task\'s creator may do this'),
-  TooFewNodes: registerError(MODULE, 7, 'fewer than 3 nodes are eligible for this task, so it could never be cross-validated'),
-  FeeNotSecurable: registerError(MODULE, 8, 'no sampling rate makes a Sybil attack on this fee unprofitable'),
-  NotSelectedNode: registerError(MODULE, 9, 'only the task\'s selected node may do this'),
-  InvalidScore: registerError(MODULE, 10, 'invalid score'),
-  InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
-  NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
-}
-
-const E18 = 10n ** 18n
-export const DEFAULT_PARAMS: Params = {
-  queueTimeout: 21_600n,
-  groupWindow: 3_600n,
-  hammingThreshold: 24,
-  creatorValidationTimeout: 600n,
-  resultUploadTimeout: 600n,
-  minExecutionTimeout: 60n,
-  maxExecutionTimeout: 7_200n,
-  protocolFeeShare: '0',
-  attesters: [],
-  minSamplingRate: (E18 / 100n).toString(),
-  assumedDishonestShare: (E18 / 10n).toString(),
-  maxArgsBytes: 16_384,
-}
-
-// Store layout (keys under "task/"):
-const PARAMS_KEY = Uint8Array.of(0x00)
-const TASK = 0x01 //      0x01 | commitment → Task
-const SEQUENCE_KEY = Uint8Array.of(0x02)
-const QUEUE = 0x03 //     0x03 | u128be(MAX − priority) | u64be(sequence) → commitment   (highest priority first, then oldest)
-const DEADLINE = 0x04 //  0x04 | u64be(deadline) | commitment → ∅                        (timeouts, earliest first)
-const UNSEEDED = 0x05 //  0x05 | commitment → ∅                                          (created this block)
-const RECEIVED = 0x06 //  0x06 | sha256(creator ‖ args_hash) | node address → u64be(time) (the group-window rule)
-const BY_CREATOR = 0x07 // 0x07 | creator address | u64be(sequence) → commitment
-const BY_NODE = 0x08 //    0x08 | node address | u64be(sequence) → commitment
-const BY_STATUS = 0x09 //  0x09 | status byte | u64be(sequence) → commitment
-const CLASS = 0x10 //     0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model
-const SERVING = 0x11 //   0x11 | model id bytes → u64be(count of serving nodes holding it)
-const COUNTED = 0x12 //   0x12 | node address → the model ids (comma-joined) the node is counted for in SERVING
+import { COMMUNITY_POOL, type Node, type StakingKeeper } from '../staking/index.ts'
+import { SamplingError, type VssKeeper } from '../vss/index.ts'
+import { DispatchIndex } from './dispatch.ts'
+import { MODULE, TaskErrors } from './errors.ts'
+import {
+  BY_CREATOR, BY_NODE, BY_STATUS, DEADLINE, PARAMS_KEY, QUEUE, RECEIVED, SEQUENCE_KEY, U128_MAX, UNSEEDED, deadlineKey, key, queueKey, taskKey,
+} from './keys.ts'
+import { DEFAULT_PARAMS } from './params.ts'
+import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
+import { type Settlement, type TaskOutcome, settle, settledAtGroupValidation } from './settlement.ts'
+import { type GroupMember, TaskRuleError, groupOutcome, singleOutcome, validateScore } from './validation.ts'
 
 const u64 = u64be
-const U128_MAX = (1n << 128n) - 1n
-const u128 = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
 const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
-const key = prefixedKey
 
 /** Bounded work per block. */
 const MAX_DISPATCH_PER_BLOCK = 200
 const MAX_TIMEOUTS_PER_BLOCK = 1000
-/** Draws per task before it waits for a later block (each draw removes one ineligible node). */
-const MAX_DRAWS = 16
-
-export interface Requirements { modelIds: string[]; minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string }
-
-/** Same major version, and at least the task's minor.patch (crynux.md §4.3). */
-export function versionCompatible(node: string, task: string): boolean {
-  const n = node.split('.').map(Number), t = task.split('.').map(Number)
-  if (n[0] !== t[0]) return false
-  return n[1]! > t[1]! || (n[1] === t[1] && n[2]! >= t[2]!)
-}
-
-/** The hard filters of dispatch (besides status and health, which the index already applies). */
-export function nodeMeets(node: Node, r: Requirements): boolean {
-  if (r.requiredGpu) {
-    if (node.gpuName !== r.requiredGpu || node.gpuVramGb < r.requiredGpuVramGb) return false
-  } else if (node.gpuVramGb < r.minVramGb) {
-    return false
-  }
-  if (!versionCompatible(node.runnerVersion, r.taskVersion)) return false
-  return r.modelIds.every((m) => node.modelIds.includes(m))
-}
 
 /** Seconds a task is expected to take, from its arguments (the creation-time model of crynux.md §4.4, in integers). */
 export function estimateSeconds(type: TaskType, args: ImageArgs | TextArgs): bigint {
@@ -120,12 +48,26 @@ export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint
 }
 
 export class TaskKeeper {
-  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper, private readonly qos: QosKeeper) {
-    staking.onNodeChange((ctx, before, after) => this.reindexNode(ctx, before, after))
-    qos.onQosChange((ctx, address) => {
-      const n = staking.getNode(ctx, address)
-      if (n) this.reindexNode(ctx, n, n)
-    })
+  readonly dispatchIndex: DispatchIndex
+
+  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper, private readonly qos: QosKeeper, private readonly vss: VssKeeper) {
+    this.dispatchIndex = new DispatchIndex(staking, qos)
+  }
+
+  /** Hook (wired in modules/index.ts): a node changed; the dispatch index follows. */
+  onNodeChange(ctx: Context, before: Node | undefined, after: Node | undefined): void {
+    this.dispatchIndex.reindexNode(ctx, before, after)
+  }
+
+  /** Hook (wired in modules/index.ts): a node's QoS or exclusion changed; its dispatch weight follows. */
+  onQosChange(ctx: Context, address: string): void {
+    const n = this.staking.getNode(ctx, address)
+    if (n) this.dispatchIndex.reindexNode(ctx, n, n)
+  }
+
+  /** Serving nodes for the task's models (the sampling rate's network size). */
+  eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
+    return this.dispatchIndex.eligibleCount(ctx, modelIds)
   }
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
@@ -137,7 +79,7 @@ export class TaskKeeper {
   setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
 
   getTask(ctx: Context | QueryContext, commitment: Uint8Array): Task | undefined {
-    const v = this.kv(ctx).get(key(TASK, commitment))
+    const v = this.kv(ctx).get(taskKey(commitment))
     return v ? Task.decode(v) : undefined
   }
   /** Writes a task and keeps the creator, node and status indexes in step. Every change goes through here. */
@@ -151,7 +93,7 @@ export class TaskKeeper {
       if (old) kv.delete(key(BY_STATUS, Uint8Array.of(old.status), seq))
       kv.set(key(BY_STATUS, Uint8Array.of(t.status), seq), t.taskIdCommitment)
     }
-    kv.set(key(TASK, t.taskIdCommitment), Task.encode(t).finish())
+    kv.set(taskKey(t.taskIdCommitment), Task.encode(t).finish())
   }
 
   /**
@@ -187,66 +129,36 @@ export class TaskKeeper {
     return out
   }
 
-  // ---- the dispatch index ------------------------------------------------------------------
+  // ---- genesis ------------------------------------------------------------------------------
 
-  private classSet(ctx: Context | QueryContext, modelId: string): WeightedSet {
-    return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, Buffer.from(modelId, 'hex'))))
+  /** Every task in commitment order, and the next sequence (genesis export). */
+  async exportState(ctx: Context | QueryContext): Promise<{ tasks: Task[]; nextSequence: bigint }> {
+    const tasks: Task[] = []
+    for await (const [, v] of this.kv(ctx).iterate({ start: taskKey(new Uint8Array()), end: prefixEnd(taskKey(new Uint8Array())) })) tasks.push(Task.decode(v))
+    const seq = this.kv(ctx).get(SEQUENCE_KEY)
+    return { tasks, nextSequence: seq ? Buffer.from(seq).readBigUInt64BE() : 0n }
   }
 
   /**
-   * A node's dispatch weight S·Q/(S+Q), with Q its QoS at this block; 0 (out of the index) while
-   * health-excluded. Set when the node or its QoS changes: health that recovers with time raises
-   * the stored weight at the node's next event (see docs/decisions/0009).
+   * Genesis import of an exported task: the task and every index that follows from it (creator,
+   * node and status indexes, the queue, deadlines, the seed queue, the group-window records).
+   * Escrow is in the task module account (bank genesis).
    */
-  private weight(ctx: Context, node: Node): bigint {
-    if (this.qos.isExcluded(ctx, node.address)) return 0n
-    const q = this.qos.value(ctx, node.address, ctx.block.timeSeconds)
-    return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
-  }
-
-  /**
-   * Keeps the per-model sets equal to "Available nodes holding the model", with current weights,
-   * and the per-model count of serving (Available or Busy) nodes.
-   */
-  private reindexNode(ctx: Context, before: Node | undefined, after: Node | undefined): void {
-    const id = decodeBech32((after ?? before)!.address).data
-    // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
-    // so that a change of status, models or exclusion moves exactly its own counts.
-    const serving = after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
-    const next = serving ? after.modelIds.join(',') : ''
-    const counted = key(COUNTED, id)
-    const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
-    if (prev !== next) {
-      for (const m of prev ? prev.split(',') : []) this.addServing(ctx, m, -1n)
-      for (const m of next ? next.split(',') : []) this.addServing(ctx, m, 1n)
-      if (next) this.kv(ctx).set(counted, Buffer.from(next))
-      else this.kv(ctx).delete(counted)
-    }
-    if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const m of before.modelIds) this.classSet(ctx, m).remove(id)
-    if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE) {
-      const w = this.weight(ctx, after)
-      if (w > 0n) for (const m of after.modelIds) this.classSet(ctx, m).set(id, w)
+  importTask(ctx: Context, t: Task): void {
+    if (this.getTask(ctx, t.taskIdCommitment)) throw new Error(`task genesis: task ${hex(t.taskIdCommitment)} is listed twice`)
+    const kv = this.kv(ctx)
+    this.putTask(ctx, t)
+    if (t.status === TaskStatus.TASK_STATUS_QUEUED) kv.set(this.queueKey(t), t.taskIdCommitment)
+    if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0) kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
+    if (t.deadline) kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
+    if (t.selectedNode && t.startTime) {
+      const k = key(RECEIVED, sha256(Buffer.from(t.creator, 'utf8'), t.argsHash), decodeBech32(t.selectedNode).data)
+      const prev = kv.get(k)
+      if (!prev || Buffer.from(prev).readBigUInt64BE() < t.startTime) kv.set(k, u64(t.startTime))
     }
   }
 
-  private addServing(ctx: Context, modelId: string, delta: bigint): void {
-    const k = key(SERVING, Buffer.from(modelId, 'hex'))
-    const v = this.kv(ctx).get(k)
-    const n = (v ? Buffer.from(v).readBigUInt64BE() : 0n) + delta
-    if (n > 0n) this.kv(ctx).set(k, u64(n))
-    else this.kv(ctx).delete(k)
-  }
-
-  /**
-   * How many nodes serve (Available or Busy, not health-excluded) the task's first model: the network size the sampling
-   * rate is computed for, and what must be at least 3 for a task to be cross-validatable. Busy
-   * nodes count: they take the task when they finish theirs (a validation group's later members
-   * are created while the first runs).
-   */
-  eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
-    const v = this.kv(ctx).get(key(SERVING, Buffer.from([...modelIds].sort()[0]!, 'hex')))
-    return v ? Buffer.from(v).readBigUInt64BE() : 0n
-  }
+  setNextSequence(ctx: Context, next: bigint): void { this.kv(ctx).set(SEQUENCE_KEY, u64(next)) }
 
   // ---- creation and cancellation -----------------------------------------------------------
 
@@ -269,10 +181,7 @@ export class TaskKeeper {
     const eligible = this.eligibleCount(ctx, m.modelIds)
     let rate: bigint
     try {
-      rate = samplingRate({
-        fee: m.fee, minStake: BigInt(this.staking.params(ctx).minStake), eligibleNodes: eligible,
-        dishonestShare: BigInt(params.assumedDishonestShare), minRate: BigInt(params.minSamplingRate),
-      }).rate
+      rate = this.vss.rate(ctx, m.fee, eligible).rate
     } catch (err) {
       if (err instanceof SamplingError && err.code === 'TOO_FEW_ELIGIBLE_NODES') throw TaskErrors.TooFewNodes.with(`${eligible} nodes serve model ${[...m.modelIds].sort()[0]}`)
       if (err instanceof SamplingError && err.code === 'FEE_NOT_SECURABLE') throw TaskErrors.FeeNotSecurable.with(err.message)
@@ -296,7 +205,7 @@ export class TaskKeeper {
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
     kv.set(this.queueKey(t), t.taskIdCommitment)
-    kv.set(key(DEADLINE, u64(t.deadline), t.taskIdCommitment), new Uint8Array())
+    kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
     kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     ctx.emit(event('task_created', {
       task: hex(t.taskIdCommitment), creator: t.creator, fee: `${t.fee}${DENOM}`, sampling_rate: t.samplingRate,
@@ -307,7 +216,7 @@ export class TaskKeeper {
 
   private queueKey(t: Task): Uint8Array {
     const vram = t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb
-    return key(QUEUE, u128(U128_MAX - priority(BigInt(t.fee), t.estimatedSeconds, vram)), u64(t.sequence))
+    return queueKey(priority(BigInt(t.fee), t.estimatedSeconds, vram), t.sequence)
   }
 
   cancel(ctx: Context, creator: string, commitment: Uint8Array): void {
@@ -326,7 +235,7 @@ export class TaskKeeper {
 
   /** Ends a task in EndAborted with a full refund to its creator (the node, if any, is released). */
   private endAborted(ctx: Context, t: Task, reason: AbortReason): void {
-    this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, status: RuleStatus.EndAborted, abortReason: reason as number }])
+    this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: reason }])
   }
 
   // ---- scores, error reports -----------------------------------------------------------------
@@ -336,7 +245,7 @@ export class TaskKeeper {
     const t = this.mustGet(ctx, commitment)
     this.mustBeRunningOn(t, node)
     try {
-      validateScore(t.taskType as number, score)
+      validateScore(t.taskType, score)
     } catch (err) {
       throw TaskErrors.InvalidScore.with((err as Error).message)
     }
@@ -367,8 +276,8 @@ export class TaskKeeper {
 
   private moveDeadline(ctx: Context, before: Task, after: Task): void {
     const kv = this.kv(ctx)
-    if (before.deadline) kv.delete(key(DEADLINE, u64(before.deadline), before.taskIdCommitment))
-    if (after.deadline) kv.set(key(DEADLINE, u64(after.deadline), after.taskIdCommitment), new Uint8Array())
+    if (before.deadline) kv.delete(deadlineKey(before.deadline, before.taskIdCommitment))
+    if (after.deadline) kv.set(deadlineKey(after.deadline, after.taskIdCommitment), new Uint8Array())
   }
 
   private emitTransition(ctx: Context, from: Task, to: Task, extra: Record<string, string> = {}): void {
@@ -397,9 +306,8 @@ export class TaskKeeper {
     }
     const first = [...tasks].sort((a, b) => (a.sequence < b.sequence ? -1 : 1))[0]!
     if (first.samplingSeed.length === 0) throw TaskErrors.InvalidValidation.with('the task has no sampling seed yet; validate after its creation block')
-    const beta = ecvrfVerify(first.vrfPublicKey, proof, first.samplingSeed)
-    if (!beta) throw TaskErrors.InvalidValidation.with('the VRF proof does not verify with the task\'s vrf_public_key over its sampling seed')
-    const selected = isSelectedForValidation(beta, BigInt(first.samplingRate))
+    const selected = this.vss.selected(first.vrfPublicKey, proof, first.samplingSeed, BigInt(first.samplingRate))
+    if (selected === undefined) throw TaskErrors.InvalidValidation.with('the VRF proof does not verify with the task\'s vrf_public_key over its sampling seed')
     if (tasks.length === 1 && selected) throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
     if (tasks.length === 3 && !selected) throw TaskErrors.InvalidValidation.with('the VRF did not select this task: validate it alone')
     if (tasks.length === 1) this.validateSingle(ctx, first)
@@ -409,11 +317,11 @@ export class TaskKeeper {
   private validateSingle(ctx: Context, t: Task): void {
     let next
     try {
-      next = singleOutcome({ status: t.status as number, abortReason: t.abortReason as number })
+      next = singleOutcome({ status: t.status, abortReason: t.abortReason })
     } catch (err) {
       throw TaskErrors.WrongStatus.with((err as Error).message)
     }
-    if (next.status === RuleStatus.Validated) {
+    if (next.status === TaskStatus.TASK_STATUS_VALIDATED) {
       const now = ctx.block.timeSeconds
       const v: Task = { ...t, status: TaskStatus.TASK_STATUS_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout }
       this.moveDeadline(ctx, t, v)
@@ -429,8 +337,8 @@ export class TaskKeeper {
     const argsHash = hex(tasks[0]!.argsHash)
     if (tasks.some((t) => hex(t.argsHash) !== argsHash)) throw TaskErrors.InvalidValidation.with('the tasks of a validation group must have the same arguments')
     const members: GroupMember[] = tasks.map((t) => ({
-      id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, type: t.taskType as number, status: t.status as number,
-      abortReason: t.abortReason as number, score: t.score, startTime: t.startTime, scoreReadyTime: t.scoreReadyTime, sequence: t.sequence,
+      id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, type: t.taskType, status: t.status,
+      abortReason: t.abortReason, score: t.score, startTime: t.startTime, scoreReadyTime: t.scoreReadyTime, sequence: t.sequence,
     }))
     let outcome
     try {
@@ -447,7 +355,7 @@ export class TaskKeeper {
     for (const m of outcome.members) {
       if (!m.changed || endingIds.has(m.id)) continue
       const t = byId.get(m.id)!
-      if (m.status === RuleStatus.GroupValidated) {
+      if (m.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         const payees = outcome.matching.map((p) => ({ taskIdCommitment: byId.get(p.id)!.taskIdCommitment, node: p.node, qosScore: p.qosScore }))
         const v: Task = { ...t, status: TaskStatus.TASK_STATUS_GROUP_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout, groupPayees: payees }
         this.moveDeadline(ctx, t, v)
@@ -465,7 +373,7 @@ export class TaskKeeper {
     for (const m of outcome.members) {
       if (!m.node) continue
       if (m.qosScore !== null) this.qos.recordScore(ctx, m.node, BigInt(m.qosScore))
-      if (m.status === RuleStatus.EndGroupRefund) this.qos.reward(ctx, m.node)
+      if (m.status === TaskStatus.TASK_STATUS_END_GROUP_REFUND) this.qos.reward(ctx, m.node)
     }
     return slashed
   }
@@ -479,11 +387,11 @@ export class TaskKeeper {
     if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
     const withHash = { ...t, resultHash }
     if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
-      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndSuccess }])
+      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_SUCCESS }])
       this.qos.reward(ctx, t.selectedNode)
     } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
       const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
-      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndGroupSuccess, matching }])
+      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, matching }])
       this.qos.reward(ctx, t.selectedNode)
     } else {
       throw TaskErrors.WrongStatus.with(`only a validated task can be attested; this one is ${TaskStatus[t.status]}`)
@@ -506,7 +414,7 @@ export class TaskKeeper {
     const now = ctx.block.timeSeconds
     for (const o of outcomes) {
       const t = byId.get(o.id)!
-      const ended: Task = { ...t, status: o.status as number, abortReason: (o.abortReason ?? 0) as number, endTime: now, deadline: 0n }
+      const ended: Task = { ...t, status: o.status, abortReason: o.abortReason ?? AbortReason.ABORT_REASON_NONE, endTime: now, deadline: 0n }
       this.moveDeadline(ctx, t, ended)
       this.putTask(ctx, ended)
       if (t.status === TaskStatus.TASK_STATUS_STARTED && t.selectedNode) this.staking.release(ctx, t.selectedNode)
@@ -514,14 +422,14 @@ export class TaskKeeper {
     }
     for (const tr of s.transfers) {
       const coins = [{ denom: DENOM, amount: tr.amount }]
-      if (tr.to === 'creator') this.bank.sendFromModuleToAccount(ctx, MODULE, byId.get(tr.taskId)!.creator, coins)
-      else if (tr.to === 'community_pool') this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, coins)
+      if (tr.to.kind === 'creator') this.bank.sendFromModuleToAccount(ctx, MODULE, byId.get(tr.taskId)!.creator, coins)
+      else if (tr.to.kind === 'community_pool') this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, coins)
       else {
-        const node = tr.to.slice('node:'.length)
-        this.bank.sendFromModuleToAccount(ctx, MODULE, node, coins)
-        this.staking.recordEarning(ctx, node, tr.amount)
+        this.bank.sendFromModuleToAccount(ctx, MODULE, tr.to.node, coins)
+        this.staking.recordEarning(ctx, tr.to.node, tr.amount)
       }
-      ctx.emit(event('task_payment', { task: tr.taskId, to: tr.to, amount: `${tr.amount}${DENOM}`, reason: tr.reason }))
+      const to = tr.to.kind === 'node' ? `node:${tr.to.node}` : tr.to.kind
+      ctx.emit(event('task_payment', { task: tr.taskId, to, amount: `${tr.amount}${DENOM}`, reason: tr.reason }))
     }
     for (const sl of s.slashes) {
       if (!this.staking.getNode(ctx, sl.node)) continue // already slashed by another group
@@ -554,7 +462,7 @@ export class TaskKeeper {
     // Computed only when a seed or a dispatch needs it: reading the block hash makes the block's
     // execution hash-dependent, so blocks without task work keep their PrepareProposal result.
     let r: Uint8Array | undefined
-    const randomness = () => (r ??= blockRandomness(ctx))
+    const randomness = () => (r ??= this.vss.randomness(ctx))
     await this.fixSamplingSeeds(ctx, randomness)
     await this.dispatch(ctx, randomness)
   }
@@ -579,10 +487,10 @@ export class TaskKeeper {
         this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
         // The creator never validated: the node is paid for its work (crynux.md §6.3).
-        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.CreatorValidationTimeout }])
+        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }])
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.
-        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: RuleStatus.EndAborted, abortReason: RuleReason.ResultUploadTimeout }])
+        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }])
         this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else {
         kv.delete(k)
@@ -598,7 +506,7 @@ export class TaskKeeper {
       kv.delete(k)
       const t = this.getTask(ctx, k.subarray(1))
       if (!t) continue
-      const seed = sha256(randomness(), t.taskIdCommitment)
+      const seed = this.vss.samplingSeed(randomness(), t.taskIdCommitment)
       this.putTask(ctx, { ...t, samplingSeed: seed })
       ctx.emit(event('sampling_seed', { task: hex(t.taskIdCommitment), sampling_seed: hex(seed) }))
     }
@@ -611,7 +519,8 @@ export class TaskKeeper {
     for (const [qk, commitment] of queued) {
       const t = this.getTask(ctx, commitment)
       if (!t || t.status !== TaskStatus.TASK_STATUS_QUEUED) { kv.delete(qk); continue }
-      const node = await this.pickNode(ctx, t, randomness)
+      const excluded = await this.recentRecipients(ctx, t)
+      const node = this.dispatchIndex.pickNode(ctx, t, excluded, (i) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${i}`)))
       if (node) this.start(ctx, t, qk, node)
     }
   }
@@ -628,39 +537,18 @@ export class TaskKeeper {
     return out
   }
 
-  /**
-   * Weighted random choice among eligible nodes, by rejection: draw from the Available nodes holding
-   * the task's first model, excluding the group window's recipients; a drawn node that fails another
-   * filter is excluded and the draw repeated. The result has exactly the weighted distribution over
-   * eligible nodes, at O(k log n) reads for k draws.
-   */
-  private async pickNode(ctx: Context, t: Task, randomness: () => Uint8Array): Promise<Node | undefined> {
-    const set = this.classSet(ctx, t.modelIds[0]!)
-    if (set.size() === 0) return undefined
-    const excluded = await this.recentRecipients(ctx, t)
-    const req: Requirements = { modelIds: t.modelIds, minVramGb: t.minVramGb, requiredGpu: t.requiredGpu, requiredGpuVramGb: t.requiredGpuVramGb, taskVersion: t.taskVersion }
-    for (let i = 0; i < MAX_DRAWS; i++) {
-      const id = set.draw(sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${i}`)), excluded)
-      if (!id) return undefined
-      const node = this.staking.getNodeByBytes(ctx, id)
-      if (node && node.status === NodeStatus.NODE_STATUS_AVAILABLE && nodeMeets(node, req)) return node
-      excluded.push(id)
-    }
-    return undefined
-  }
-
   private start(ctx: Context, t: Task, queueKey: Uint8Array, node: Node): void {
     const kv = this.kv(ctx)
     const params = this.params(ctx)
     const now = ctx.block.timeSeconds
     kv.delete(queueKey)
-    kv.delete(key(DEADLINE, u64(t.deadline), t.taskIdCommitment))
+    kv.delete(deadlineKey(t.deadline, t.taskIdCommitment))
     this.staking.setBusy(ctx, node.address)
     const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
     kv.set(key(RECEIVED, group, decodeBech32(node.address).data), u64(now))
     const timeout = clamp(2n * t.estimatedSeconds, params.minExecutionTimeout, params.maxExecutionTimeout)
     const started: Task = { ...t, status: TaskStatus.TASK_STATUS_STARTED, selectedNode: node.address, startTime: now, deadline: now + timeout }
-    kv.set(key(DEADLINE, u64(started.deadline), t.taskIdCommitment), new Uint8Array())
+    kv.set(deadlineKey(started.deadline, t.taskIdCommitment), new Uint8Array())
     this.putTask(ctx, started)
     ctx.emit(event('task_status', { task: hex(t.taskIdCommitment), node: node.address, from: 'TASK_STATUS_QUEUED', to: 'TASK_STATUS_STARTED', deadline: started.deadline.toString() }))
   }
@@ -668,12 +556,3 @@ export class TaskKeeper {
 
 const clamp = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v)
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-
-/**
- * The chain's randomness for this block: H(previous app hash ‖ block hash ‖ height). Reading the
- * block hash marks the block's execution as hash-dependent (docs/decisions/0003). A later issue
- * replaces this with validator VRFs carried in vote extensions; everything goes through here.
- */
-export function blockRandomness(ctx: Context): Uint8Array {
-  return sha256(ctx.block.lastAppHash, ctx.block.hash, u64(ctx.block.height))
-}

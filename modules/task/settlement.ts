@@ -26,11 +26,12 @@
 //
 // Integers only: amounts are bigint uberyl; the share is fixed point.
 
-import { AbortReason, TaskRuleError, TaskStatus, describeStatus, isTerminal } from './types.ts'
-import type { GroupOutcome, MatchingMember } from './validation.ts'
+import { AbortReason, TaskStatus } from '../../proto/gen/beryl/task/v1/types.ts'
+import { SCALE } from '../common/amounts.ts'
+import { type GroupOutcome, type MatchingMember, TaskRuleError, describeStatus, isTerminal } from './validation.ts'
 
 /** Fixed-point scale of protocolFeeShare: v stands for v / 10^18, like Cosmos' Dec and vss's RATE_SCALE. */
-export const SHARE_SCALE = 10n ** 18n
+export const SHARE_SCALE = SCALE
 
 export interface SettlementParams {
   /** Fraction of every node payment sent to the community pool, scaled by SHARE_SCALE; in [0, SHARE_SCALE]. */
@@ -39,8 +40,11 @@ export interface SettlementParams {
 
 export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = { protocolFeeShare: 0n }
 
-/** "creator" is the task's creator; "node:<id>" the account of node <id>. */
-export type Recipient = 'creator' | 'community_pool' | `node:${string}`
+/** Who receives a transfer: the task's creator, the community pool, or a node's account. */
+export type Recipient = { kind: 'creator' } | { kind: 'community_pool' } | { kind: 'node'; node: string }
+
+const CREATOR: Recipient = { kind: 'creator' }
+const COMMUNITY_POOL: Recipient = { kind: 'community_pool' }
 
 /** Named after the relay's ledger events (§7.1): TaskIncome, DaoTaskShare, TaskRefund. */
 export type TransferReason = 'task_income' | 'protocol_fee' | 'task_refund'
@@ -122,8 +126,8 @@ function push(out: Transfer[], taskId: string, to: Recipient, amount: bigint, re
 /** A payment to a node: the protocol's cut (rounded down, in the node's favour) to the community pool, the rest to the node. */
 function payNode(out: Transfer[], taskId: string, node: string, amount: bigint, share: bigint): void {
   const cut = (amount * share) / SHARE_SCALE
-  push(out, taskId, `node:${node}`, amount - cut, 'task_income')
-  push(out, taskId, 'community_pool', cut, 'protocol_fee')
+  push(out, taskId, { kind: 'node', node }, amount - cut, 'task_income')
+  push(out, taskId, COMMUNITY_POOL, cut, 'protocol_fee')
 }
 
 function requireNode(o: TaskOutcome): string {
@@ -177,33 +181,33 @@ export function settle(
     if (!isTerminal(o.status)) {
       throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} is ${describeStatus(o.status)}, not terminal; it has nothing to settle yet`)
     }
-    if (o.matching !== undefined && o.status !== TaskStatus.EndGroupSuccess) {
+    if (o.matching !== undefined && o.status !== TaskStatus.TASK_STATUS_END_GROUP_SUCCESS) {
       throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id}: matching members are given only for EndGroupSuccess`)
     }
-    if (o.status === TaskStatus.EndAborted && (o.abortReason === undefined || o.abortReason === AbortReason.None)) {
+    if (o.status === TaskStatus.TASK_STATUS_END_ABORTED && (o.abortReason === undefined || o.abortReason === AbortReason.ABORT_REASON_NONE)) {
       throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} is EndAborted without an abort reason`)
     }
 
     switch (o.status) {
-      case TaskStatus.EndSuccess:
+      case TaskStatus.TASK_STATUS_END_SUCCESS:
         payNode(transfers, o.id, requireNode(o), fee, share)
         break
-      case TaskStatus.EndGroupSuccess: {
+      case TaskStatus.TASK_STATUS_END_GROUP_SUCCESS: {
         const matching = checkMatching(o)
         const shares = splitGroupFee(fee, matching.map((x) => x.qosScore))
         matching.forEach((x, i) => payNode(transfers, o.id, x.node, shares[i]!, share))
         break
       }
-      case TaskStatus.EndInvalidated:
+      case TaskStatus.TASK_STATUS_END_INVALIDATED:
         slashes.push({ taskId: o.id, node: requireNode(o), reason: 'EndInvalidated' })
-        push(transfers, o.id, 'creator', fee, 'task_refund')
+        push(transfers, o.id, CREATOR, fee, 'task_refund')
         break
-      case TaskStatus.EndAborted:
-        if (o.abortReason === AbortReason.CreatorValidationTimeout) payNode(transfers, o.id, requireNode(o), fee, share)
-        else push(transfers, o.id, 'creator', fee, 'task_refund')
+      case TaskStatus.TASK_STATUS_END_ABORTED:
+        if (o.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT) payNode(transfers, o.id, requireNode(o), fee, share)
+        else push(transfers, o.id, CREATOR, fee, 'task_refund')
         break
-      case TaskStatus.EndGroupRefund:
-        push(transfers, o.id, 'creator', fee, 'task_refund')
+      case TaskStatus.TASK_STATUS_END_GROUP_REFUND:
+        push(transfers, o.id, CREATOR, fee, 'task_refund')
         break
     }
   }

@@ -9,18 +9,75 @@
 // input gives the same answer on every validator, and a bad input gives a
 // TaskRuleError, never a crash.
 //
-// The Hamming comparison is written here rather than imported from
-// worker/phash/phash.ts. A module may import only chain/, other modules'
-// index.ts and npm packages (modules/README.md), and phash.ts also brings in the
-// PNG decoder and the floating-point DCT. The unit tests check on a grid of
-// inputs that both implementations agree.
+// The Hamming comparison is written here rather than imported from the
+// worker's pHash code: a module may import only chain/, other modules'
+// index.ts and npm packages (modules/README.md), and the pHash code also brings
+// in the PNG decoder and the floating-point DCT. The unit tests check on a grid
+// of inputs that both implementations agree.
 
-import { AbortReason, TaskRuleError, TaskStatus, TaskType, describeStatus } from './types.ts'
+import { RuleError } from '../../chain/errors.ts'
+import { AbortReason, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+
+// ---- the vocabulary: the proto enums, with short names for messages ------------------------
+
+const pascal = (s: string) => s.toLowerCase().replace(/(^|_)([a-z])/g, (_, __, c: string) => c.toUpperCase())
+
+/** "EndAborted" for TASK_STATUS_END_ABORTED: the protocol's name of a status, for messages. */
+export function statusName(s: TaskStatus): string {
+  const n = TaskStatus[s]
+  return n && s !== TaskStatus.UNRECOGNIZED ? pascal(n.slice('TASK_STATUS_'.length)) : `status ${String(s)}`
+}
+
+/** "CreatorValidationTimeout" for ABORT_REASON_CREATOR_VALIDATION_TIMEOUT. */
+export function reasonName(r: AbortReason): string {
+  const n = AbortReason[r]
+  return n && r !== AbortReason.UNRECOGNIZED ? pascal(n.slice('ABORT_REASON_'.length)) : `reason ${String(r)}`
+}
+
+/** "IMAGE" / "TEXT". */
+export function typeName(t: TaskType): string {
+  const n = TaskType[t]
+  return n && t !== TaskType.UNRECOGNIZED ? n.slice('TASK_TYPE_'.length) : `type ${String(t)}`
+}
+
+const TERMINAL: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_SUCCESS, TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+])
+
+/** A terminal task never changes again and has had its escrow settled. */
+export function isTerminal(status: TaskStatus): boolean {
+  return TERMINAL.has(status)
+}
+
+/** "EndAborted(GroupTimeout)"-style text for error messages. */
+export function describeStatus(status: TaskStatus, reason: AbortReason = AbortReason.ABORT_REASON_NONE): string {
+  const name = statusName(status)
+  if (status !== TaskStatus.TASK_STATUS_END_ABORTED) return name
+  return `${name}(${reasonName(reason)})`
+}
+
+export type TaskRuleErrorCode =
+  /** A score is empty, the wrong length, or all zero. */
+  | 'INVALID_SCORE'
+  /** A validation group is malformed: wrong size, duplicate ids or sequences, mixed types, missing times or scores. */
+  | 'INVALID_GROUP'
+  /** A task is not in a state the requested validation accepts. */
+  | 'INVALID_STATE'
+  /** A group member already ended in EndAborted(CreatorValidationTimeout); the group can never be validated. */
+  | 'GROUP_VALIDATION_EXPIRED'
+  /** The settlement input is inconsistent (non-terminal status, missing fee, bad split). */
+  | 'INVALID_SETTLEMENT'
+  /** A parameter is of the wrong type or out of range. */
+  | 'INVALID_ARGUMENT'
+
+/** The error of the task module's pure rules (validation, settlement); the keeper maps codes to chain errors. */
+export class TaskRuleError extends RuleError<TaskRuleErrorCode> {}
 
 /** Bytes per output in a score: an 8-byte pHash per image, a 32-byte SHA-256 per text output (§2.1). */
-export const SCORE_BYTES_PER_OUTPUT: Readonly<Record<TaskType, number>> = {
-  [TaskType.IMAGE]: 8,
-  [TaskType.TEXT]: 32,
+export const SCORE_BYTES_PER_OUTPUT: Readonly<Partial<Record<TaskType, number>>> = {
+  [TaskType.TASK_TYPE_IMAGE]: 8,
+  [TaskType.TASK_TYPE_TEXT]: 32,
 }
 
 /** VSSTask.sol's distanceThreshold (§2.3). Two pHashes match when their distance is strictly below it. */
@@ -57,11 +114,11 @@ function outputBytes(type: TaskType): number {
  */
 export function validateScore(type: TaskType, score: Uint8Array, numOutputs?: number): number {
   const unit = outputBytes(type)
-  const what = `${TaskType[type]} score`
+  const what = `${typeName(type)} score`
   if (!(score instanceof Uint8Array)) throw new TaskRuleError('INVALID_SCORE', `${what} must be bytes`)
   if (score.length === 0) throw new TaskRuleError('INVALID_SCORE', `${what} is empty`)
   if (score.length % unit !== 0) {
-    const per = type === TaskType.IMAGE ? `${unit}-byte pHash per image` : `${unit}-byte SHA-256 per output`
+    const per = type === TaskType.TASK_TYPE_IMAGE ? `${unit}-byte pHash per image` : `${unit}-byte SHA-256 per output`
     throw new TaskRuleError('INVALID_SCORE', `${what} is ${score.length} bytes; it must be one ${per}, concatenated`)
   }
   const outputs = score.length / unit
@@ -112,7 +169,7 @@ export function scoresMatch(type: TaskType, a: Uint8Array, b: Uint8Array, hammin
   const unit = outputBytes(type)
   checkThreshold(hammingThreshold)
   if (a.length !== b.length || a.length === 0 || a.length % unit !== 0) return false
-  if (type === TaskType.TEXT) {
+  if (type === TaskType.TASK_TYPE_TEXT) {
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
     return true
   }
@@ -136,8 +193,8 @@ export interface ComparableTask {
  */
 export function membersMatch(a: ComparableTask, b: ComparableTask, hammingThreshold: number): boolean {
   if (a.type !== b.type || a.status !== b.status) return false
-  if (a.status === TaskStatus.ErrorReported) return true
-  if (a.status !== TaskStatus.ScoreReady) return false
+  if (a.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) return true
+  if (a.status !== TaskStatus.TASK_STATUS_SCORE_READY) return false
   if (!a.score || !b.score) throw new TaskRuleError('INVALID_GROUP', 'a ScoreReady task has no score')
   return scoresMatch(a.type, a.score, b.score, hammingThreshold)
 }
@@ -156,8 +213,8 @@ export interface Transition {
  * (EndAborted(ErrorReported)).
  */
 export function singleOutcome(task: { status: TaskStatus; abortReason?: AbortReason }): Transition {
-  if (task.status === TaskStatus.ScoreReady) return { status: TaskStatus.Validated, abortReason: AbortReason.None }
-  if (task.status === TaskStatus.ErrorReported) return { status: TaskStatus.EndAborted, abortReason: AbortReason.ErrorReported }
+  if (task.status === TaskStatus.TASK_STATUS_SCORE_READY) return { status: TaskStatus.TASK_STATUS_VALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }
+  if (task.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) return { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }
   throw new TaskRuleError(
     'INVALID_STATE',
     `a task is validated alone only from ScoreReady or ErrorReported; it is ${describeStatus(task.status, task.abortReason)}`,
@@ -222,10 +279,10 @@ export interface GroupOutcome {
   matching: MatchingMember[]
 }
 
-const GROUP_STATUSES: ReadonlySet<TaskStatus> = new Set([TaskStatus.ScoreReady, TaskStatus.ErrorReported, TaskStatus.EndAborted])
+const GROUP_STATUSES: ReadonlySet<TaskStatus> = new Set([TaskStatus.TASK_STATUS_SCORE_READY, TaskStatus.TASK_STATUS_ERROR_REPORTED, TaskStatus.TASK_STATUS_END_ABORTED])
 
 function isFinished(m: GroupMember): boolean {
-  return m.status === TaskStatus.ScoreReady || m.status === TaskStatus.ErrorReported
+  return m.status === TaskStatus.TASK_STATUS_SCORE_READY || m.status === TaskStatus.TASK_STATUS_ERROR_REPORTED
 }
 
 function checkGroup(members: readonly GroupMember[]): void {
@@ -248,7 +305,7 @@ function checkGroup(members: readonly GroupMember[]): void {
   // permanent reason rather than a temporary one (§1.4, last bullet: the
   // member's node was already paid, so the group can never be settled).
   for (const m of members) {
-    if (m.status === TaskStatus.EndAborted && m.abortReason === AbortReason.CreatorValidationTimeout) {
+    if (m.status === TaskStatus.TASK_STATUS_END_ABORTED && m.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT) {
       throw new TaskRuleError(
         'GROUP_VALIDATION_EXPIRED',
         `task ${m.id} already ended in EndAborted(CreatorValidationTimeout); this validation group can no longer be validated`,
@@ -262,15 +319,15 @@ function checkGroup(members: readonly GroupMember[]): void {
         `task ${m.id} is ${describeStatus(m.status, m.abortReason)}; a group is validated only when every task is ScoreReady, ErrorReported or EndAborted`,
       )
     }
-    if (m.status === TaskStatus.EndAborted && (m.abortReason === undefined || m.abortReason === AbortReason.None)) {
+    if (m.status === TaskStatus.TASK_STATUS_END_ABORTED && (m.abortReason === undefined || m.abortReason === AbortReason.ABORT_REASON_NONE)) {
       throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is EndAborted without an abort reason`)
     }
     if (isFinished(m)) {
       if (typeof m.startTime !== 'bigint' || typeof m.scoreReadyTime !== 'bigint') {
-        throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${TaskStatus[m.status]} but lacks startTime or scoreReadyTime`)
+        throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${statusName(m.status)} but lacks startTime or scoreReadyTime`)
       }
       if (m.scoreReadyTime < m.startTime) throw new TaskRuleError('INVALID_GROUP', `task ${m.id} has scoreReadyTime before startTime`)
-      if (m.status === TaskStatus.ScoreReady && !(m.score instanceof Uint8Array)) {
+      if (m.status === TaskStatus.TASK_STATUS_SCORE_READY && !(m.score instanceof Uint8Array)) {
         throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ScoreReady without a score`)
       }
     }
@@ -352,22 +409,22 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
 
   const f = members.filter(isFinished).sort(fasterFirst)
   const decided = new Map<GroupMember, { transition: Transition; qosScore: number | null }>()
-  const abortAll = f.length <= 1 ? AbortReason.GroupTimeout : AbortReason.IncorrectResult
+  const abortAll = f.length <= 1 ? AbortReason.ABORT_REASON_GROUP_TIMEOUT : AbortReason.ABORT_REASON_INCORRECT_RESULT
   f.forEach((m, i) => {
-    decided.set(m, { transition: { status: TaskStatus.EndAborted, abortReason: abortAll }, qosScore: GROUP_QOS_SCORES[i]! })
+    decided.set(m, { transition: { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: abortAll }, qosScore: GROUP_QOS_SCORES[i]! })
   })
 
   const { majority, outliers } = tableRow(f, threshold)
   // Only a majority that agreed on a score produces a result to deliver; a
   // majority of error reports keeps the default EndAborted(IncorrectResult).
-  if (majority.length > 0 && f[majority[0]!]!.status === TaskStatus.ScoreReady) {
+  if (majority.length > 0 && f[majority[0]!]!.status === TaskStatus.TASK_STATUS_SCORE_READY) {
     majority.forEach((pos, k) => {
-      const status = k === 0 ? TaskStatus.GroupValidated : TaskStatus.EndGroupRefund
-      decided.get(f[pos]!)!.transition = { status, abortReason: AbortReason.None }
+      const status = k === 0 ? TaskStatus.TASK_STATUS_GROUP_VALIDATED : TaskStatus.TASK_STATUS_END_GROUP_REFUND
+      decided.get(f[pos]!)!.transition = { status, abortReason: AbortReason.ABORT_REASON_NONE }
     })
   }
   for (const pos of outliers) {
-    decided.set(f[pos]!, { transition: { status: TaskStatus.EndInvalidated, abortReason: AbortReason.None }, qosScore: 0 })
+    decided.set(f[pos]!, { transition: { status: TaskStatus.TASK_STATUS_END_INVALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }, qosScore: 0 })
   }
 
   const outcomes: MemberOutcome[] = members.map((m) => {
@@ -376,15 +433,15 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
     // Already EndAborted. §5.2: a member that timed out scores 0 when someone
     // else finished; the relay applies no score for other abort reasons, and
     // none at all when nobody finished.
-    const qosScore = f.length > 0 && m.abortReason === AbortReason.Timeout ? 0 : null
+    const qosScore = f.length > 0 && m.abortReason === AbortReason.ABORT_REASON_TIMEOUT ? 0 : null
     return { id: m.id, node: m.node, status: m.status, abortReason: m.abortReason!, qosScore, changed: false }
   })
 
   const matching: MatchingMember[] = []
   for (const m of f) {
     const d = decided.get(m)!
-    if (d.transition.status !== TaskStatus.GroupValidated && d.transition.status !== TaskStatus.EndGroupRefund) continue
-    if (!m.node) throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${TaskStatus[m.status]} without a selected node`)
+    if (d.transition.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED && d.transition.status !== TaskStatus.TASK_STATUS_END_GROUP_REFUND) continue
+    if (!m.node) throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${statusName(m.status)} without a selected node`)
     matching.push({ id: m.id, node: m.node, qosScore: d.qosScore! })
   }
 

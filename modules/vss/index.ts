@@ -1,44 +1,24 @@
-import { SdkErrors } from '../../chain/errors.ts'
-import { decodeQueryRequest, type Module } from '../../chain/module.ts'
-import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
+import type { Module } from '../../chain/module.ts'
 import type { StakingKeeper } from '../staking/index.ts'
-import type { TaskKeeper } from '../task/index.ts'
-import { SamplingError, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee, samplingRate } from './sampling.ts'
+import { MODULE } from './errors.ts'
+import { exportVssGenesis, initVssGenesis } from './genesis.ts'
+import type { VssKeeper } from './keeper.ts'
+import { vssMsgs } from './msgs.ts'
+import { vssQueries } from './queries.ts'
 
-export { ecvrfProve, ecvrfVerify, ecvrfPublicKey } from './ecvrf.ts'
+export { VssKeeper } from './keeper.ts'
+export type { EligibleCounter } from './keeper.ts'
+export { DEFAULT_PARAMS as DEFAULT_VSS_PARAMS } from './params.ts'
+export { ecvrfProve, ecvrfVerify, ecvrfPublicKey, ecvrfProofToHash } from './ecvrf.ts'
+export { SamplingError, VALIDATION_GROUP_SIZE, isSelectedForValidation } from './sampling.ts'
 
-/** `vss` holds no state: it answers what sampling rate a fee would get on the current network. */
-export function vssModule(staking: StakingKeeper, task: TaskKeeper): Module {
+/** vss: the fee-adaptive sampling rate, the chain's randomness, ECVRF proofs of selection. */
+export function vssModule(keeper: VssKeeper, staking: StakingKeeper): Module {
   return {
-    name: 'vss',
-    queries: [{
-      path: '/beryl.vss.v1.Query/SamplingRate',
-      handle(ctx, data) {
-        const req = decodeQueryRequest(QuerySamplingRateRequest.decode, data)
-        if (!/^\d{1,40}$/.test(req.fee) || BigInt(req.fee) === 0n) throw SdkErrors.InvalidRequest.with('fee must be a positive whole number of uberyl')
-        if (req.modelId && !/^[0-9a-f]{64}$/.test(req.modelId)) throw SdkErrors.InvalidRequest.with('model_id must be 64 hex digits')
-        const eligible = req.modelId ? task.eligibleCount(ctx, [req.modelId]) : staking.availableCount(ctx)
-        const tp = task.params(ctx)
-        const share = BigInt(tp.assumedDishonestShare)
-        const minStake = BigInt(staking.params(ctx).minStake)
-        const base = { eligibleNodes: eligible, rate: '', attackerMajorityProbability: '', expectedProfit: '', dishonestNodes: 0n, error: '', maxSecurableFee: '' }
-        try {
-          const r = samplingRate({ fee: BigInt(req.fee), minStake, eligibleNodes: eligible, dishonestShare: share, minRate: BigInt(tp.minSamplingRate) })
-          return QuerySamplingRateResponse.encode({
-            ...base, rate: r.rate.toString(), attackerMajorityProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
-            dishonestNodes: r.dishonestNodes, maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
-          }).finish()
-        } catch (err) {
-          if (!(err instanceof SamplingError)) throw err
-          let p = '', max = ''
-          if (eligible >= 3n) {
-            const d = dishonestNodeCount(eligible, share)
-            p = attackerSeatProbability(eligible, d).toString()
-            max = maxSecurableFee(minStake, attackerSeatFraction(eligible, d))?.toString() ?? ''
-          }
-          return QuerySamplingRateResponse.encode({ ...base, attackerMajorityProbability: p, error: err.message, maxSecurableFee: max }).finish()
-        }
-      },
-    }],
+    name: MODULE,
+    msgs: vssMsgs,
+    queries: vssQueries(keeper, staking),
+    initGenesis: (ctx, state) => initVssGenesis(keeper, ctx, state),
+    exportGenesis: (ctx) => exportVssGenesis(keeper, ctx),
   }
 }

@@ -50,13 +50,17 @@
 // the attack less profitable. No step depends on platform floating point,
 // clocks or locale.
 
+
+import { RuleError } from '../../chain/errors.ts'
+import { SCALE, UBERYL_PER_BERYL } from '../common/amounts.ts'
+
 /**
- * Fixed-point scale for probabilities, rates and shares: the value v stands
- * for v / 10^18. 18 decimals make the rounding error (at most 10^-18 per
- * rounding) negligible next to any fee/stake ratio, while staying far inside
- * what bigint handles cheaply.
+ * Fixed-point scale for probabilities, rates and shares: the chain's one
+ * 18-decimal scale (v stands for v / 10^18). 18 decimals make the rounding
+ * error (at most 10^-18 per rounding) negligible next to any fee/stake ratio,
+ * while staying far inside what bigint handles cheaply.
  */
-export const RATE_SCALE = 10n ** 18n
+export const RATE_SCALE = SCALE
 
 /**
  * Scale of expected-profit values: E is reported as E · RATE_SCALE² uberyl,
@@ -65,7 +69,7 @@ export const RATE_SCALE = 10n ** 18n
 export const PROFIT_SCALE = RATE_SCALE * RATE_SCALE
 
 /** 1 BERYL = 1 000 000 uberyl; all amounts here are bigint uberyl. */
-export const UBERYL_PER_BERYL = 1_000_000n
+export { UBERYL_PER_BERYL }
 
 /** Crynux's 400-token node stake, carried over as the default min_stake. */
 export const DEFAULT_MIN_STAKE = 400n * UBERYL_PER_BERYL
@@ -76,7 +80,7 @@ export const DEFAULT_MIN_RATE = RATE_SCALE / 100n
 /** assumed_dishonest_share = 10% of eligible nodes. */
 export const DEFAULT_DISHONEST_SHARE = RATE_SCALE / 10n
 
-/** A validation group is the original task plus two copies. */
+/** A validation group is the original task plus two copies: the one place this number is written. */
 export const VALIDATION_GROUP_SIZE = 3n
 
 /** 2^512: beta is a 64-byte SHA-512 output. */
@@ -91,15 +95,8 @@ export type SamplingErrorCode =
   /** A parameter is of the wrong type or outside its range. */
   | 'INVALID_ARGUMENT'
 
-/** The one error type thrown by this module, with a machine-readable code. */
-export class SamplingError extends Error {
-  readonly code: SamplingErrorCode
-  constructor(code: SamplingErrorCode, message: string) {
-    super(message)
-    this.name = 'SamplingError'
-    this.code = code
-  }
-}
+/** The error of the sampling rules, with a machine-readable code. */
+export class SamplingError extends RuleError<SamplingErrorCode> {}
 
 /** A probability as an exact fraction num/den in lowest terms, 0 ≤ num ≤ den, den > 0. */
 export interface ExactProbability {

@@ -52,7 +52,7 @@ describe('beryld task show | list | cancel on a real chain', function () {
   // accounts: 0..2 GPU nodes, 3 creator, 4 attester. No sampling floor and a 1-uberyl fee: never sampled.
   let done: { hex: string; node: string; heights: Record<string, number> }
   before(async () => {
-    node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { min_sampling_rate: '0', attesters: [accounts[4]!.address] } } } })
+    node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address] } }; s.vss = { params: { min_sampling_rate: '0' } } } })
     actors = []
     for (const a of node.accounts) {
       const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })

@@ -27,7 +27,7 @@ const freePort = async () => (await pickPorts(true)).p2p
 async function network(o: { sampleEverything: boolean; faults?: (string | undefined)[] }) {
   const node = await startTestNode({
     accounts: 4,
-    genesis: (s) => { if (o.sampleEverything) s.task.params.min_sampling_rate = '1000000000000000000' },
+    genesis: (s) => { if (o.sampleEverything) s.vss = { params: { min_sampling_rate: '1000000000000000000' } } },
   })
   const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-models-'))
   await ensureBundledModels(modelDir)

@@ -5,12 +5,12 @@ import { DEFAULT_TASK_PARAMS } from '../../../modules/task/index.ts'
 
 describe('genesis parameters', () => {
   it('snake_case and camelCase names override the defaults; the rest stay default', () => {
-    const p = mergeParams(Params, DEFAULT_TASK_PARAMS, { min_sampling_rate: '5', queueTimeout: '99' }, 'task')
-    assert.equal(p.minSamplingRate, '5')
+    const p = mergeParams(Params, DEFAULT_TASK_PARAMS, { protocol_fee_share: '5', queueTimeout: '99' }, 'task')
+    assert.equal(p.protocolFeeShare, '5')
     assert.equal(p.queueTimeout, 99n)
     assert.equal(p.groupWindow, DEFAULT_TASK_PARAMS.groupWindow)
   })
   it('an unknown name is an error naming it', () => {
-    assert.throws(() => mergeParams(Params, DEFAULT_TASK_PARAMS, { min_sampling_rat: '5' }, 'task'), /task\.params: unknown parameter "min_sampling_rat"/)
+    assert.throws(() => mergeParams(Params, DEFAULT_TASK_PARAMS, { protocol_fee_shar: '5' }, 'task'), /task\.params: unknown parameter "protocol_fee_shar"/)
   })
 })

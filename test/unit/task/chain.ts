@@ -17,7 +17,7 @@ export const HONEST = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
 export const CHEAT = HONEST.map((b) => b ^ 0xff)
 export const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
 
-/** A chain with GPU nodes (six by default), a creator and an attester; `taskParams` goes into the task genesis. */
+/** A chain with GPU nodes (six by default), a creator and an attester; `taskParams` goes into the task genesis (min_sampling_rate into vss's). */
 export function chain(taskParams: Record<string, string>, nodeCount = 6) {
   const env = {} as {
     app: BerylApp; close: () => Promise<void>; w: Wallet[]; nodes: Wallet[]; creator: Wallet; attester: Wallet
@@ -27,7 +27,11 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
     env.w = await wallets(8)
     env.nodes = env.w.slice(0, nodeCount); env.creator = env.w[6]!; env.attester = env.w[7]!
     ;({ app: env.app, close: env.close } = await openApp())
-    await initChain(env.app, env.w.map((x) => x.address), { task: { params: { ...taskParams, attesters: [env.attester.address] } } })
+    const { min_sampling_rate, ...rest } = taskParams
+    await initChain(env.app, env.w.map((x) => x.address), {
+      task: { params: { ...rest, attesters: [env.attester.address] } },
+      ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
+    })
     env.height = 0n; env.now = T0; env.seq = new Map()
     await run([])
     const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))

@@ -9,10 +9,10 @@ import {
   settledAtGroupValidation,
   splitGroupFee,
 } from '../../../modules/task/settlement.ts'
-import { AbortReason, TaskRuleError, TaskStatus, TaskType, describeStatus, isTerminal } from '../../../modules/task/types.ts'
-import { type GroupMember, type MatchingMember, groupOutcome, singleOutcome } from '../../../modules/task/validation.ts'
+import { AbortReason, TaskStatus, TaskType } from '../../../proto/gen/beryl/task/v1/types.ts'
+import { type GroupMember, type MatchingMember, TaskRuleError, describeStatus, groupOutcome, isTerminal, singleOutcome, statusName } from '../../../modules/task/validation.ts'
 
-const { EndSuccess, EndGroupSuccess, EndGroupRefund, EndInvalidated, EndAborted } = TaskStatus
+const { TASK_STATUS_END_SUCCESS: EndSuccess, TASK_STATUS_END_GROUP_SUCCESS: EndGroupSuccess, TASK_STATUS_END_GROUP_REFUND: EndGroupRefund, TASK_STATUS_END_INVALIDATED: EndInvalidated, TASK_STATUS_END_ABORTED: EndAborted } = TaskStatus
 
 function expectRuleError(fn: () => unknown, code: TaskRuleError['code'], message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -30,7 +30,11 @@ function share(tenthsOfPercent: bigint): bigint {
 
 const fees = (entries: [string, bigint][]) => new Map(entries)
 const sum = (ts: readonly Transfer[]) => ts.reduce((a, t) => a + t.amount, 0n)
-const t = (taskId: string, to: Transfer['to'], amount: bigint, reason: Transfer['reason']): Transfer => ({ taskId, to, amount, reason })
+/** A transfer, with the recipient written 'creator', 'community_pool' or 'node:<id>'. */
+const t = (taskId: string, to: string, amount: bigint, reason: Transfer['reason']): Transfer => ({
+  taskId, amount, reason,
+  to: to === 'creator' || to === 'community_pool' ? { kind: to } : { kind: 'node', node: to.slice('node:'.length) },
+})
 
 const MATCH3: MatchingMember[] = [
   { id: 'a', node: 'na', qosScore: 10 },
@@ -134,29 +138,29 @@ describe('task/settlement: each terminal outcome (crynux.md §6.3)', () => {
   })
 
   it('EndAborted(CreatorValidationTimeout): the node is paid as for EndSuccess, less the protocol share', () => {
-    const s = settle({ id: 't', node: 'n1', status: EndAborted, abortReason: AbortReason.CreatorValidationTimeout }, fees([['t', 333n]]), { protocolFeeShare: share(30n) })
+    const s = settle({ id: 't', node: 'n1', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }, fees([['t', 333n]]), { protocolFeeShare: share(30n) })
     // 3 % of 333 = 9.99 → 9
     assert.deepEqual(s, { transfers: [t('t', 'node:n1', 324n, 'task_income'), t('t', 'community_pool', 9n, 'protocol_fee')], slashes: [] })
   })
 
   it('EndAborted for every other reason: a full refund to the creator', () => {
     const others = [
-      AbortReason.Timeout,
-      AbortReason.IncorrectResult,
-      AbortReason.GroupTimeout,
-      AbortReason.ErrorReported,
-      AbortReason.CreatorCancelled,
-      AbortReason.ResultUploadTimeout,
-      AbortReason.NodeSlashed,
+      AbortReason.ABORT_REASON_TIMEOUT,
+      AbortReason.ABORT_REASON_INCORRECT_RESULT,
+      AbortReason.ABORT_REASON_GROUP_TIMEOUT,
+      AbortReason.ABORT_REASON_ERROR_REPORTED,
+      AbortReason.ABORT_REASON_CREATOR_CANCELLED,
+      AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT,
+      AbortReason.ABORT_REASON_NODE_SLASHED,
     ]
-    const all = Object.values(AbortReason).filter((v): v is AbortReason => typeof v === 'number')
-    assert.deepEqual([...others, AbortReason.None, AbortReason.CreatorValidationTimeout].sort(), [...all].sort()) // no reason left out
+    const all = Object.values(AbortReason).filter((v): v is AbortReason => typeof v === 'number' && v !== AbortReason.UNRECOGNIZED)
+    assert.deepEqual([...others, AbortReason.ABORT_REASON_NONE, AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT].sort(), [...all].sort()) // no reason left out
     for (const reason of others) {
       const s = settle({ id: 't', node: 'n1', status: EndAborted, abortReason: reason }, fees([['t', 1001n]]), { protocolFeeShare: share(100n) })
       assert.deepEqual(s, { transfers: [t('t', 'creator', 1001n, 'task_refund')], slashes: [] }, AbortReason[reason])
     }
     // Aborted from Queued: there is no node, and none is needed.
-    assert.deepEqual(settle({ id: 'q', status: EndAborted, abortReason: AbortReason.CreatorCancelled }, fees([['q', 5n]])).transfers, [t('q', 'creator', 5n, 'task_refund')])
+    assert.deepEqual(settle({ id: 'q', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_CANCELLED }, fees([['q', 5n]])).transfers, [t('q', 'creator', 5n, 'task_refund')])
   })
 
   it('a zero fee settles to no transfers; a slash still happens', () => {
@@ -172,7 +176,7 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
     return b
   }
   const member = (id: string, exec: bigint, score: bigint, sequence: bigint): GroupMember => ({
-    id, node: `n${id}`, type: TaskType.IMAGE, status: TaskStatus.ScoreReady, score: img(score), sequence, startTime: 0n, scoreReadyTime: exec,
+    id, node: `n${id}`, type: TaskType.TASK_TYPE_IMAGE, status: TaskStatus.TASK_STATUS_SCORE_READY, score: img(score), sequence, startTime: 0n, scoreReadyTime: exec,
   })
 
   it('F0 invalidated, F1 ~ F2: two refunds and a slash at validation, then F1 fee split 5:2 at upload', () => {
@@ -180,7 +184,7 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
     const escrow = fees([['a', 1000n], ['b', 1000n], ['c', 1000n]])
 
     const atValidation = settledAtGroupValidation(group)
-    assert.deepEqual(atValidation.map((o) => [o.id, TaskStatus[o.status]]), [['a', 'EndInvalidated'], ['c', 'EndGroupRefund']])
+    assert.deepEqual(atValidation.map((o) => [o.id, statusName(o.status)]), [['a', 'EndInvalidated'], ['c', 'EndGroupRefund']])
     const s1 = settle(atValidation, escrow)
     assert.deepEqual(s1.transfers, [t('a', 'creator', 1000n, 'task_refund'), t('c', 'creator', 1000n, 'task_refund')])
     assert.deepEqual(s1.slashes, [{ taskId: 'a', node: 'na', reason: 'EndInvalidated' }])
@@ -191,7 +195,7 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
   })
 
   it('members that were already aborted are not settled again', () => {
-    const aborted: GroupMember = { id: 'x', node: 'nx', type: TaskType.IMAGE, status: EndAborted, abortReason: AbortReason.Timeout, sequence: 9n }
+    const aborted: GroupMember = { id: 'x', node: 'nx', type: TaskType.TASK_TYPE_IMAGE, status: EndAborted, abortReason: AbortReason.ABORT_REASON_TIMEOUT, sequence: 9n }
     const group = groupOutcome([aborted, member('a', 10n, 0x1234n, 1n), member('b', 20n, 0x1234n, 2n)])
     assert.deepEqual(settledAtGroupValidation(group).map((o) => o.id), ['b'])
   })
@@ -203,7 +207,7 @@ describe('task/settlement: refused inputs', () => {
     settle({ id: 't', node: 'n', status: EndSuccess, ...o }, fee === null ? new Map() : fees([['t', fee]]))
 
   it('a non-terminal status has nothing to settle', () => {
-    for (const status of [TaskStatus.Queued, TaskStatus.Started, TaskStatus.ScoreReady, TaskStatus.ErrorReported, TaskStatus.Validated, TaskStatus.GroupValidated]) {
+    for (const status of [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, TaskStatus.TASK_STATUS_SCORE_READY, TaskStatus.TASK_STATUS_ERROR_REPORTED, TaskStatus.TASK_STATUS_VALIDATED, TaskStatus.TASK_STATUS_GROUP_VALIDATED]) {
       expectRuleError(() => one({ status }), 'INVALID_SETTLEMENT', /not terminal/)
     }
   })
@@ -221,13 +225,13 @@ describe('task/settlement: refused inputs', () => {
 
   it('EndAborted without a reason', () => {
     expectRuleError(() => one({ status: EndAborted }), 'INVALID_SETTLEMENT', /without an abort reason/)
-    expectRuleError(() => one({ status: EndAborted, abortReason: AbortReason.None }), 'INVALID_SETTLEMENT', /without an abort reason/)
+    expectRuleError(() => one({ status: EndAborted, abortReason: AbortReason.ABORT_REASON_NONE }), 'INVALID_SETTLEMENT', /without an abort reason/)
   })
 
   it('a payment or slash without a node', () => {
     expectRuleError(() => one({ node: undefined }), 'INVALID_SETTLEMENT', /no selected node/)
     expectRuleError(() => one({ node: undefined, status: EndInvalidated }), 'INVALID_SETTLEMENT', /no selected node/)
-    expectRuleError(() => one({ node: '', status: EndAborted, abortReason: AbortReason.CreatorValidationTimeout }), 'INVALID_SETTLEMENT', /no selected node/)
+    expectRuleError(() => one({ node: '', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }), 'INVALID_SETTLEMENT', /no selected node/)
   })
 
   it('EndGroupSuccess without consistent matching members', () => {
@@ -286,7 +290,7 @@ const TERMINAL_KINDS: [TaskStatus, AbortReason?][] = [
   [EndGroupRefund],
   [EndInvalidated],
   ...Object.values(AbortReason)
-    .filter((v): v is AbortReason => typeof v === 'number' && v !== AbortReason.None)
+    .filter((v): v is AbortReason => typeof v === 'number' && v !== AbortReason.ABORT_REASON_NONE && v !== AbortReason.UNRECOGNIZED)
     .map((r): [TaskStatus, AbortReason] => [EndAborted, r]),
 ]
 
@@ -318,15 +322,15 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
       for (const o of outcomes) {
         const mine = s.transfers.filter((x) => x.taskId === o.id)
         assert.equal(sum(mine), escrow.get(o.id), `round ${round}, task ${o.id}: each escrow is paid out exactly`)
-        const paysNodes = o.status === EndSuccess || o.status === EndGroupSuccess || o.abortReason === AbortReason.CreatorValidationTimeout
+        const paysNodes = o.status === EndSuccess || o.status === EndGroupSuccess || o.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT
         for (const x of mine) {
           assert.ok(x.amount > 0n)
-          if (x.to === 'creator') assert.ok(!paysNodes && x.reason === 'task_refund')
-          else if (x.to === 'community_pool') assert.ok(paysNodes && x.reason === 'protocol_fee')
+          if (x.to.kind === 'creator') assert.ok(!paysNodes && x.reason === 'task_refund')
+          else if (x.to.kind === 'community_pool') assert.ok(paysNodes && x.reason === 'protocol_fee')
           else assert.ok(paysNodes && x.reason === 'task_income')
         }
         // The pool never takes more than its share of what the task paid out.
-        const pool = sum(mine.filter((x) => x.to === 'community_pool'))
+        const pool = sum(mine.filter((x) => x.to.kind === 'community_pool'))
         assert.ok(pool * SHARE_SCALE <= escrow.get(o.id)! * params.protocolFeeShare)
       }
       assert.equal(s.slashes.length, outcomes.filter((o) => o.status === EndInvalidated).length)
@@ -344,7 +348,7 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
     const apply = (s: Settlement, settled: string[]) => {
       for (const x of s.transfers) {
         escrow -= x.amount
-        credit(x.to, x.amount)
+        credit(x.to.kind === 'node' ? `node:${x.to.node}` : x.to.kind, x.amount)
       }
       for (const id of settled) open.delete(id)
       assert.equal(escrow, openSum(), 'the module balance equals the sum of open escrows')
@@ -368,15 +372,15 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
         const id = ids[0]!
         const roll = rnd(4)
         if (roll === 0) {
-          apply(settle({ id, status: EndAborted, abortReason: AbortReason.Timeout }, open, params), [id])
+          apply(settle({ id, status: EndAborted, abortReason: AbortReason.ABORT_REASON_TIMEOUT }, open, params), [id])
         } else if (roll === 1) {
-          const v = singleOutcome({ status: TaskStatus.ErrorReported })
+          const v = singleOutcome({ status: TaskStatus.TASK_STATUS_ERROR_REPORTED })
           apply(settle({ id, node: 'n', ...v }, open, params), [id])
         } else if (roll === 2) {
-          apply(settle({ id, node: 'n', status: EndAborted, abortReason: AbortReason.CreatorValidationTimeout }, open, params), [id])
+          apply(settle({ id, node: 'n', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }, open, params), [id])
         } else {
-          assert.equal(singleOutcome({ status: TaskStatus.ScoreReady }).status, TaskStatus.Validated)
-          const end: TaskOutcome = rnd(2) ? { id, node: 'n', status: EndSuccess } : { id, node: 'n', status: EndAborted, abortReason: AbortReason.ResultUploadTimeout }
+          assert.equal(singleOutcome({ status: TaskStatus.TASK_STATUS_SCORE_READY }).status, TaskStatus.TASK_STATUS_VALIDATED)
+          const end: TaskOutcome = rnd(2) ? { id, node: 'n', status: EndSuccess } : { id, node: 'n', status: EndAborted, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }
           apply(settle(end, open, params), [id])
         }
         continue
@@ -384,10 +388,10 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
 
       const members: GroupMember[] = ids.map((id, k) => {
         const kind = rnd(6)
-        const common = { id, node: `n${rnd(4)}`, type: TaskType.IMAGE, sequence: BigInt(3 * g + k), startTime: 0n, scoreReadyTime: BigInt(rnd(5)) }
-        if (kind === 0) return { ...common, status: TaskStatus.ErrorReported }
-        if (kind === 1) return { id, node: common.node, type: TaskType.IMAGE, sequence: common.sequence, status: EndAborted, abortReason: AbortReason.Timeout }
-        return { ...common, status: TaskStatus.ScoreReady, score: img8(hashes[rnd(hashes.length)]!) }
+        const common = { id, node: `n${rnd(4)}`, type: TaskType.TASK_TYPE_IMAGE, sequence: BigInt(3 * g + k), startTime: 0n, scoreReadyTime: BigInt(rnd(5)) }
+        if (kind === 0) return { ...common, status: TaskStatus.TASK_STATUS_ERROR_REPORTED }
+        if (kind === 1) return { id, node: common.node, type: TaskType.TASK_TYPE_IMAGE, sequence: common.sequence, status: EndAborted, abortReason: AbortReason.ABORT_REASON_TIMEOUT }
+        return { ...common, status: TaskStatus.TASK_STATUS_SCORE_READY, score: img8(hashes[rnd(hashes.length)]!) }
       })
       // Members that timed out were settled when they aborted.
       for (const m of members) {
@@ -397,14 +401,14 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
       for (const m of group.members) if (m.changed) seen.add(describeStatus(m.status, m.abortReason))
       const now = settledAtGroupValidation(group)
       apply(settle(now, open, params), now.map((o) => o.id))
-      for (const m of group.members) assert.equal(open.has(m.id), m.status === TaskStatus.GroupValidated, `only the representative stays open (${TaskStatus[m.status]})`)
+      for (const m of group.members) assert.equal(open.has(m.id), m.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED, `only the representative stays open (${TaskStatus[m.status]})`)
 
       if (group.representative) {
         const rep = group.representative
         const repNode = group.matching[0]!.node
         const end: TaskOutcome = rnd(4)
           ? { id: rep, node: repNode, status: EndGroupSuccess, matching: group.matching }
-          : { id: rep, node: repNode, status: EndAborted, abortReason: AbortReason.ResultUploadTimeout }
+          : { id: rep, node: repNode, status: EndAborted, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }
         apply(settle(end, open, params), [rep])
       }
       assert.equal(open.size, 0)

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
-import { AbortReason, TaskError, TaskRuleError, TaskStatus, TaskType, isTerminal } from '../../../modules/task/types.ts'
+import { AbortReason, TaskError, TaskStatus, TaskType } from '../../../proto/gen/beryl/task/v1/types.ts'
+import { TaskRuleError, isTerminal, reasonName, statusName } from '../../../modules/task/validation.ts'
 import {
   DEFAULT_HAMMING_THRESHOLD,
   type GroupMember,
@@ -13,7 +14,7 @@ import {
 } from '../../../modules/task/validation.ts'
 import { compareImageScores, hammingDistance } from '../../../worker/phash/phash.ts'
 
-const { ScoreReady, ErrorReported, EndAborted, GroupValidated, EndGroupRefund, EndInvalidated } = TaskStatus
+const { TASK_STATUS_SCORE_READY: ScoreReady, TASK_STATUS_ERROR_REPORTED: ErrorReported, TASK_STATUS_END_ABORTED: EndAborted, TASK_STATUS_GROUP_VALIDATED: GroupValidated, TASK_STATUS_END_GROUP_REFUND: EndGroupRefund, TASK_STATUS_END_INVALIDATED: EndInvalidated } = TaskStatus
 const T = DEFAULT_HAMMING_THRESHOLD
 
 function expectRuleError(fn: () => unknown, code: TaskRuleError['code'], message?: RegExp): void {
@@ -52,16 +53,16 @@ function base(id: string, exec: bigint | undefined): Omit<GroupMember, 'status'>
   return {
     id,
     node: `node-${id}`,
-    type: TaskType.IMAGE,
+    type: TaskType.TASK_TYPE_IMAGE,
     sequence: nextSequence++,
     startTime: exec === undefined ? undefined : start,
     scoreReadyTime: exec === undefined ? undefined : start + exec,
   }
 }
-function scored(id: string, exec: bigint, score: Uint8Array, type = TaskType.IMAGE): GroupMember {
+function scored(id: string, exec: bigint, score: Uint8Array, type = TaskType.TASK_TYPE_IMAGE): GroupMember {
   return { ...base(id, exec), type, status: ScoreReady, score }
 }
-function errored(id: string, exec: bigint, type = TaskType.IMAGE): GroupMember {
+function errored(id: string, exec: bigint, type = TaskType.TASK_TYPE_IMAGE): GroupMember {
   return { ...base(id, exec), type, status: ErrorReported }
 }
 function aborted(id: string, reason: AbortReason): GroupMember {
@@ -69,10 +70,10 @@ function aborted(id: string, reason: AbortReason): GroupMember {
 }
 
 type Expected = [status: TaskStatus, reason: AbortReason, qos: number | null, changed?: boolean]
-const GV = (qos: number): Expected => [GroupValidated, AbortReason.None, qos]
-const GR = (qos: number): Expected => [EndGroupRefund, AbortReason.None, qos]
-const INV: Expected = [EndInvalidated, AbortReason.None, 0]
-const INCORRECT = (qos: number): Expected => [EndAborted, AbortReason.IncorrectResult, qos]
+const GV = (qos: number): Expected => [GroupValidated, AbortReason.ABORT_REASON_NONE, qos]
+const GR = (qos: number): Expected => [EndGroupRefund, AbortReason.ABORT_REASON_NONE, qos]
+const INV: Expected = [EndInvalidated, AbortReason.ABORT_REASON_NONE, 0]
+const INCORRECT = (qos: number): Expected => [EndAborted, AbortReason.ABORT_REASON_INCORRECT_RESULT, qos]
 
 function expectGroup(r: GroupOutcome, expected: Record<string, Expected>): void {
   assert.equal(r.members.length, Object.keys(expected).length)
@@ -81,8 +82,8 @@ function expectGroup(r: GroupOutcome, expected: Record<string, Expected>): void 
     assert.ok(e, `unexpected member ${m.id}`)
     const [status, reason, qos, changed = true] = e
     assert.deepEqual(
-      { status: TaskStatus[m.status], reason: AbortReason[m.abortReason], qos: m.qosScore, changed: m.changed },
-      { status: TaskStatus[status], reason: AbortReason[reason], qos, changed },
+      { status: statusName(m.status), reason: reasonName(m.abortReason), qos: m.qosScore, changed: m.changed },
+      { status: statusName(status), reason: reasonName(reason), qos, changed },
       `member ${m.id}`,
     )
   }
@@ -93,69 +94,69 @@ function shuffled(f0: GroupMember, f1: GroupMember, f2: GroupMember): GroupMembe
   return [f2, f0, f1]
 }
 
-describe('task/types', () => {
-  it('keeps Crynux relay-era numbers (crynux.md §1.2, §1.3), with unused values reserved', () => {
+describe('task: the enum numbers (proto/beryl/task/v1/types.proto)', () => {
+  it('keeps Crynux relay-era numbers, with the values the relay never sets reserved', () => {
     assert.deepEqual(
-      [TaskStatus.Queued, TaskStatus.Started, ErrorReported, ScoreReady, TaskStatus.Validated, GroupValidated, EndInvalidated, TaskStatus.EndSuccess, EndAborted, EndGroupRefund, TaskStatus.EndGroupSuccess],
+      [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, ErrorReported, ScoreReady, TaskStatus.TASK_STATUS_VALIDATED, GroupValidated, EndInvalidated, TaskStatus.TASK_STATUS_END_SUCCESS, EndAborted, EndGroupRefund, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS],
       [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
     )
     assert.equal(TaskStatus[2], undefined) // ParametersUploaded
     assert.deepEqual(
-      [AbortReason.None, AbortReason.Timeout, AbortReason.IncorrectResult, AbortReason.GroupTimeout, AbortReason.ErrorReported, AbortReason.CreatorCancelled, AbortReason.CreatorValidationTimeout, AbortReason.ResultUploadTimeout, AbortReason.NodeSlashed],
+      [AbortReason.ABORT_REASON_NONE, AbortReason.ABORT_REASON_TIMEOUT, AbortReason.ABORT_REASON_INCORRECT_RESULT, AbortReason.ABORT_REASON_GROUP_TIMEOUT, AbortReason.ABORT_REASON_ERROR_REPORTED, AbortReason.ABORT_REASON_CREATOR_CANCELLED, AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT, AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT, AbortReason.ABORT_REASON_NODE_SLASHED],
       [0, 1, 3, 5, 6, 7, 8, 9, 10],
     )
     assert.equal(AbortReason[2], undefined) // ModelDownloadFailed
     assert.equal(AbortReason[4], undefined) // TaskFeeTooLow
-    assert.deepEqual([TaskType.IMAGE, TaskType.TEXT], [0, 1])
-    assert.deepEqual([TaskError.NONE, TaskError.PARAMETERS_INVALID], [0, 1])
+    assert.deepEqual([TaskType.TASK_TYPE_IMAGE, TaskType.TASK_TYPE_TEXT], [0, 1])
+    assert.deepEqual([TaskError.TASK_ERROR_NONE, TaskError.TASK_ERROR_PARAMETERS_INVALID], [0, 1])
   })
 
   it('isTerminal holds for the five End states only', () => {
     const terminal = Object.values(TaskStatus).filter((v): v is TaskStatus => typeof v === 'number' && isTerminal(v))
-    assert.deepEqual(terminal.map((s) => TaskStatus[s]).sort(), ['EndAborted', 'EndGroupRefund', 'EndGroupSuccess', 'EndInvalidated', 'EndSuccess'])
+    assert.deepEqual(terminal.map((s) => statusName(s)).sort(), ['EndAborted', 'EndGroupRefund', 'EndGroupSuccess', 'EndInvalidated', 'EndSuccess'])
   })
 })
 
 describe('task/validation: MsgSubmitScore score checks', () => {
   it('accepts an IMAGE score of 8 bytes per image and returns the image count', () => {
-    assert.equal(validateScore(TaskType.IMAGE, img(X)), 1)
-    assert.equal(validateScore(TaskType.IMAGE, img(X, 0n, FAR), 3), 3)
+    assert.equal(validateScore(TaskType.TASK_TYPE_IMAGE, img(X)), 1)
+    assert.equal(validateScore(TaskType.TASK_TYPE_IMAGE, img(X, 0n, FAR), 3), 3)
   })
 
   it('accepts a TEXT score of 32 bytes per output and returns the output count', () => {
-    assert.equal(validateScore(TaskType.TEXT, text(7)), 1)
-    assert.equal(validateScore(TaskType.TEXT, text(7, 64), 2), 2)
+    assert.equal(validateScore(TaskType.TASK_TYPE_TEXT, text(7)), 1)
+    assert.equal(validateScore(TaskType.TASK_TYPE_TEXT, text(7, 64), 2), 2)
   })
 
   it('rejects an empty score', () => {
-    expectRuleError(() => validateScore(TaskType.IMAGE, new Uint8Array(0)), 'INVALID_SCORE', /IMAGE score is empty/)
-    expectRuleError(() => validateScore(TaskType.TEXT, new Uint8Array(0)), 'INVALID_SCORE', /TEXT score is empty/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, new Uint8Array(0)), 'INVALID_SCORE', /IMAGE score is empty/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_TEXT, new Uint8Array(0)), 'INVALID_SCORE', /TEXT score is empty/)
   })
 
   it('rejects an IMAGE score that is not a whole number of 8-byte pHashes', () => {
     for (const n of [1, 7, 9, 12, 31]) {
-      expectRuleError(() => validateScore(TaskType.IMAGE, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 8-byte pHash per image`))
+      expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 8-byte pHash per image`))
     }
   })
 
   it('rejects a TEXT score that is not a whole number of 32-byte SHA-256 digests', () => {
     for (const n of [8, 16, 31, 33, 40]) {
-      expectRuleError(() => validateScore(TaskType.TEXT, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 32-byte SHA-256 per output`))
+      expectRuleError(() => validateScore(TaskType.TASK_TYPE_TEXT, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 32-byte SHA-256 per output`))
     }
   })
 
   it('rejects an all-zero score, but not a score in which only one image hash is zero', () => {
-    expectRuleError(() => validateScore(TaskType.IMAGE, new Uint8Array(16)), 'INVALID_SCORE', /all zero bytes/)
-    expectRuleError(() => validateScore(TaskType.TEXT, new Uint8Array(32)), 'INVALID_SCORE', /all zero bytes/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, new Uint8Array(16)), 'INVALID_SCORE', /all zero bytes/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_TEXT, new Uint8Array(32)), 'INVALID_SCORE', /all zero bytes/)
     // A black image hashes to 0 (every DCT coefficient is 0, none above the median), so one zero pHash is legitimate.
-    assert.equal(validateScore(TaskType.IMAGE, img(0n, X)), 2)
+    assert.equal(validateScore(TaskType.TASK_TYPE_IMAGE, img(0n, X)), 2)
   })
 
   it('rejects a score that covers a different number of outputs than the task produces', () => {
-    expectRuleError(() => validateScore(TaskType.IMAGE, img(X, X), 3), 'INVALID_SCORE', /covers 2 outputs \(16 bytes\); the task produces 3/)
-    expectRuleError(() => validateScore(TaskType.TEXT, text(1, 64), 1), 'INVALID_SCORE', /covers 2 outputs/)
-    expectRuleError(() => validateScore(TaskType.IMAGE, img(X), 0), 'INVALID_ARGUMENT')
-    expectRuleError(() => validateScore(TaskType.IMAGE, img(X), 1.5), 'INVALID_ARGUMENT')
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, img(X, X), 3), 'INVALID_SCORE', /covers 2 outputs \(16 bytes\); the task produces 3/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_TEXT, text(1, 64), 1), 'INVALID_SCORE', /covers 2 outputs/)
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, img(X), 0), 'INVALID_ARGUMENT')
+    expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, img(X), 1.5), 'INVALID_ARGUMENT')
   })
 
   it('rejects an unknown task type', () => {
@@ -167,39 +168,39 @@ describe('task/validation: score comparison (crynux.md §2.3)', () => {
   it('IMAGE: Hamming distance 23 matches, 24 does not (threshold 24, strictly less)', () => {
     assert.equal(T, 24)
     assert.equal(pHashDistance(img(X), img(X ^ bits(23))), 23)
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X ^ bits(23)), T), true)
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X ^ bits(24)), T), false)
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X ^ bits(23, 41)), T), true) // bits anywhere in the hash
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X), T), true)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X ^ bits(23)), T), true)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X ^ bits(24)), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X ^ bits(23, 41)), T), true) // bits anywhere in the hash
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X), T), true)
   })
 
   it('IMAGE: every image must match on its own; there is no averaging', () => {
     const a = img(X, FAR, X)
-    assert.equal(scoresMatch(TaskType.IMAGE, a, img(X ^ bits(23), FAR ^ bits(23), X ^ bits(23)), T), true)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, a, img(X ^ bits(23), FAR ^ bits(23), X ^ bits(23)), T), true)
     // Total distance 0 + 0 + 24 = 24 over 3 images would pass an average; the third image alone fails.
-    assert.equal(scoresMatch(TaskType.IMAGE, a, img(X, FAR, X ^ bits(24)), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, a, img(X, FAR, X ^ bits(24)), T), false)
   })
 
   it('IMAGE: different image counts and empty scores never match', () => {
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X, X), T), false)
-    assert.equal(scoresMatch(TaskType.IMAGE, new Uint8Array(0), new Uint8Array(0), T), false)
-    assert.equal(scoresMatch(TaskType.IMAGE, new Uint8Array(12), new Uint8Array(12), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X, X), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, new Uint8Array(0), new Uint8Array(0), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, new Uint8Array(12), new Uint8Array(12), T), false)
   })
 
   it('IMAGE: threshold 0 matches nothing, as a relay configured with 0 would', () => {
-    assert.equal(scoresMatch(TaskType.IMAGE, img(X), img(X), 0), false)
-    expectRuleError(() => scoresMatch(TaskType.IMAGE, img(X), img(X), -1), 'INVALID_ARGUMENT')
-    expectRuleError(() => scoresMatch(TaskType.IMAGE, img(X), img(X), 2.5), 'INVALID_ARGUMENT')
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X), 0), false)
+    expectRuleError(() => scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X), -1), 'INVALID_ARGUMENT')
+    expectRuleError(() => scoresMatch(TaskType.TASK_TYPE_IMAGE, img(X), img(X), 2.5), 'INVALID_ARGUMENT')
   })
 
   it('TEXT: only byte-for-byte equal scores match, whatever the threshold', () => {
     const a = text(0xab, 64)
-    assert.equal(scoresMatch(TaskType.TEXT, a, a.slice(), T), true)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_TEXT, a, a.slice(), T), true)
     const oneBit = a.slice()
     oneBit[63]! ^= 1
-    assert.equal(scoresMatch(TaskType.TEXT, a, oneBit, 64), false)
-    assert.equal(scoresMatch(TaskType.TEXT, a, text(0xab, 32), T), false)
-    assert.equal(scoresMatch(TaskType.TEXT, new Uint8Array(0), new Uint8Array(0), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_TEXT, a, oneBit, 64), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_TEXT, a, text(0xab, 32), T), false)
+    assert.equal(scoresMatch(TaskType.TASK_TYPE_TEXT, new Uint8Array(0), new Uint8Array(0), T), false)
   })
 
   it("agrees with the worker's hammingDistance and compareImageScores on a grid of inputs", () => {
@@ -214,7 +215,7 @@ describe('task/validation: score comparison (crynux.md §2.3)', () => {
         assert.equal(pHashDistance(img(a), img(b)), hammingDistance(img(a), img(b)))
         for (const t of thresholds) {
           for (const [sa, sb] of [[img(a), img(b)], [img(a, b, X), img(b, a, X)], [img(a, X), img(b)]] as const) {
-            assert.equal(scoresMatch(TaskType.IMAGE, sa, sb, t), compareImageScores(sa, sb, t), `a=${a.toString(16)} b=${b.toString(16)} t=${t}`)
+            assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, sa, sb, t), compareImageScores(sa, sb, t), `a=${a.toString(16)} b=${b.toString(16)} t=${t}`)
             checked++
           }
         }
@@ -225,8 +226,8 @@ describe('task/validation: score comparison (crynux.md §2.3)', () => {
 })
 
 describe('task/validation: "~" between two group members (crynux.md §1.4)', () => {
-  const s = (score: Uint8Array, type = TaskType.IMAGE) => ({ type, status: ScoreReady, score })
-  const e = (type = TaskType.IMAGE) => ({ type, status: ErrorReported })
+  const s = (score: Uint8Array, type = TaskType.TASK_TYPE_IMAGE) => ({ type, status: ScoreReady, score })
+  const e = (type = TaskType.TASK_TYPE_IMAGE) => ({ type, status: ErrorReported })
 
   it('two error reports are equal', () => {
     assert.equal(membersMatch(e(), e(), T), true)
@@ -238,31 +239,31 @@ describe('task/validation: "~" between two group members (crynux.md §1.4)', () 
   it('two scores compare by the task type rule', () => {
     assert.equal(membersMatch(s(img(X)), s(img(X ^ bits(23))), T), true)
     assert.equal(membersMatch(s(img(X)), s(img(X ^ bits(24))), T), false)
-    assert.equal(membersMatch(s(text(1), TaskType.TEXT), s(text(1), TaskType.TEXT), T), true)
+    assert.equal(membersMatch(s(text(1), TaskType.TASK_TYPE_TEXT), s(text(1), TaskType.TASK_TYPE_TEXT), T), true)
   })
   it('different task types are never equal', () => {
-    assert.equal(membersMatch(e(TaskType.IMAGE), e(TaskType.TEXT), T), false)
-    assert.equal(membersMatch(s(text(1, 32)), s(text(1, 32), TaskType.TEXT), T), false)
+    assert.equal(membersMatch(e(TaskType.TASK_TYPE_IMAGE), e(TaskType.TASK_TYPE_TEXT), T), false)
+    assert.equal(membersMatch(s(text(1, 32)), s(text(1, 32), TaskType.TASK_TYPE_TEXT), T), false)
   })
   it('any other pair of statuses is not equal', () => {
-    assert.equal(membersMatch({ type: TaskType.IMAGE, status: EndAborted }, { type: TaskType.IMAGE, status: EndAborted }, T), false)
+    assert.equal(membersMatch({ type: TaskType.TASK_TYPE_IMAGE, status: EndAborted }, { type: TaskType.TASK_TYPE_IMAGE, status: EndAborted }, T), false)
   })
   it('a ScoreReady member without a score is an error, not a silent mismatch', () => {
-    expectRuleError(() => membersMatch({ type: TaskType.IMAGE, status: ScoreReady }, s(img(X)), T), 'INVALID_GROUP')
+    expectRuleError(() => membersMatch({ type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady }, s(img(X)), T), 'INVALID_GROUP')
   })
 })
 
 describe('task/validation: one task, not sampled (crynux.md §1.3)', () => {
   it('ScoreReady → Validated', () => {
-    assert.deepEqual(singleOutcome({ status: ScoreReady }), { status: TaskStatus.Validated, abortReason: AbortReason.None })
+    assert.deepEqual(singleOutcome({ status: ScoreReady }), { status: TaskStatus.TASK_STATUS_VALIDATED, abortReason: AbortReason.ABORT_REASON_NONE })
   })
   it('ErrorReported → EndAborted(ErrorReported)', () => {
-    assert.deepEqual(singleOutcome({ status: ErrorReported }), { status: EndAborted, abortReason: AbortReason.ErrorReported })
+    assert.deepEqual(singleOutcome({ status: ErrorReported }), { status: EndAborted, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED })
   })
   it('any other state is rejected', () => {
-    expectRuleError(() => singleOutcome({ status: TaskStatus.Started }), 'INVALID_STATE', /only from ScoreReady or ErrorReported; it is Started/)
-    expectRuleError(() => singleOutcome({ status: TaskStatus.Validated }), 'INVALID_STATE')
-    expectRuleError(() => singleOutcome({ status: EndAborted, abortReason: AbortReason.CreatorValidationTimeout }), 'INVALID_STATE', /EndAborted\(CreatorValidationTimeout\)/)
+    expectRuleError(() => singleOutcome({ status: TaskStatus.TASK_STATUS_STARTED }), 'INVALID_STATE', /only from ScoreReady or ErrorReported; it is Started/)
+    expectRuleError(() => singleOutcome({ status: TaskStatus.TASK_STATUS_VALIDATED }), 'INVALID_STATE')
+    expectRuleError(() => singleOutcome({ status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }), 'INVALID_STATE', /EndAborted\(CreatorValidationTimeout\)/)
   })
 })
 
@@ -314,7 +315,7 @@ describe('task/validation: group outcome table, |F| = 3 (crynux.md §1.4)', () =
   })
 
   it('TEXT groups use exact equality in the same table', () => {
-    const t = TaskType.TEXT
+    const t = TaskType.TASK_TYPE_TEXT
     const r = groupOutcome(shuffled(scored('a', 10n, text(1), t), scored('b', 20n, text(2), t), scored('c', 30n, text(1), t)))
     expectGroup(r, { a: GV(10), b: INV, c: GR(2) })
     const almost = text(1)
@@ -365,54 +366,54 @@ describe('task/validation: error reports in a group (crynux.md §1.4, "~" on sta
 
 describe('task/validation: group outcome table, |F| = 2 (crynux.md §1.4)', () => {
   it('F0 ~ F1, both ScoreReady → GroupValidated / EndGroupRefund; the aborted member stays EndAborted', () => {
-    const r = groupOutcome([aborted('x', AbortReason.Timeout), scored('a', 40n, img(X ^ bits(7))), scored('b', 15n, img(X))])
-    expectGroup(r, { b: GV(10), a: GR(5), x: [EndAborted, AbortReason.Timeout, 0, false] })
+    const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), scored('a', 40n, img(X ^ bits(7))), scored('b', 15n, img(X))])
+    expectGroup(r, { b: GV(10), a: GR(5), x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false] })
     assert.deepEqual(r.ranked, ['b', 'a'])
     assert.deepEqual(r.matching.map((m) => [m.id, m.qosScore]), [['b', 10], ['a', 5]])
   })
 
   it('F0 ≁ F1 → both EndAborted(IncorrectResult)', () => {
-    const r = groupOutcome([scored('a', 10n, img(X)), scored('b', 20n, img(FAR)), aborted('x', AbortReason.Timeout)])
-    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.Timeout, 0, false] })
+    const r = groupOutcome([scored('a', 10n, img(X)), scored('b', 20n, img(FAR)), aborted('x', AbortReason.ABORT_REASON_TIMEOUT)])
+    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false] })
   })
 
   it('two matching error reports → both EndAborted(IncorrectResult)', () => {
-    const r = groupOutcome([errored('a', 10n), errored('b', 20n), aborted('x', AbortReason.Timeout)])
-    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.Timeout, 0, false] })
+    const r = groupOutcome([errored('a', 10n), errored('b', 20n), aborted('x', AbortReason.ABORT_REASON_TIMEOUT)])
+    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false] })
   })
 
   it('an error report and a score → both EndAborted(IncorrectResult); nobody is slashed without a majority', () => {
-    const r = groupOutcome([errored('a', 10n), scored('b', 20n, img(X)), aborted('x', AbortReason.Timeout)])
-    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.Timeout, 0, false] })
+    const r = groupOutcome([errored('a', 10n), scored('b', 20n, img(X)), aborted('x', AbortReason.ABORT_REASON_TIMEOUT)])
+    expectGroup(r, { a: INCORRECT(10), b: INCORRECT(5), x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false] })
   })
 })
 
 describe('task/validation: group outcome table, |F| ≤ 1 (crynux.md §1.4)', () => {
   it('one finished member → EndAborted(GroupTimeout), the others unchanged', () => {
-    const r = groupOutcome([aborted('x', AbortReason.Timeout), scored('a', 10n, img(X)), aborted('y', AbortReason.NodeSlashed)])
+    const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), scored('a', 10n, img(X)), aborted('y', AbortReason.ABORT_REASON_NODE_SLASHED)])
     expectGroup(r, {
-      a: [EndAborted, AbortReason.GroupTimeout, 10],
-      x: [EndAborted, AbortReason.Timeout, 0, false],
-      y: [EndAborted, AbortReason.NodeSlashed, null, false],
+      a: [EndAborted, AbortReason.ABORT_REASON_GROUP_TIMEOUT, 10],
+      x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false],
+      y: [EndAborted, AbortReason.ABORT_REASON_NODE_SLASHED, null, false],
     })
     assert.equal(r.representative, null)
   })
 
   it('one finished member that reported an error → EndAborted(GroupTimeout)', () => {
-    const r = groupOutcome([errored('a', 10n), aborted('x', AbortReason.Timeout), aborted('y', AbortReason.Timeout)])
+    const r = groupOutcome([errored('a', 10n), aborted('x', AbortReason.ABORT_REASON_TIMEOUT), aborted('y', AbortReason.ABORT_REASON_TIMEOUT)])
     expectGroup(r, {
-      a: [EndAborted, AbortReason.GroupTimeout, 10],
-      x: [EndAborted, AbortReason.Timeout, 0, false],
-      y: [EndAborted, AbortReason.Timeout, 0, false],
+      a: [EndAborted, AbortReason.ABORT_REASON_GROUP_TIMEOUT, 10],
+      x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false],
+      y: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false],
     })
   })
 
   it('no finished member → nothing changes and no QoS score is given', () => {
-    const r = groupOutcome([aborted('x', AbortReason.Timeout), aborted('y', AbortReason.Timeout), aborted('z', AbortReason.CreatorCancelled)])
+    const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), aborted('y', AbortReason.ABORT_REASON_TIMEOUT), aborted('z', AbortReason.ABORT_REASON_CREATOR_CANCELLED)])
     expectGroup(r, {
-      x: [EndAborted, AbortReason.Timeout, null, false],
-      y: [EndAborted, AbortReason.Timeout, null, false],
-      z: [EndAborted, AbortReason.CreatorCancelled, null, false],
+      x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, null, false],
+      y: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, null, false],
+      z: [EndAborted, AbortReason.ABORT_REASON_CREATOR_CANCELLED, null, false],
     })
     assert.deepEqual(r.ranked, [])
   })
@@ -421,16 +422,16 @@ describe('task/validation: group outcome table, |F| ≤ 1 (crynux.md §1.4)', ()
 describe('task/validation: ranking and QoS scores (crynux.md §1.4, §5.2)', () => {
   it('ranks by execution time (scoreReadyTime − startTime), not by start or finish time', () => {
     // c started last and finished last but ran fastest.
-    const a: GroupMember = { id: 'a', node: 'na', type: TaskType.IMAGE, status: ScoreReady, score: img(X), sequence: 1n, startTime: 0n, scoreReadyTime: 50n }
-    const b: GroupMember = { id: 'b', node: 'nb', type: TaskType.IMAGE, status: ScoreReady, score: img(X), sequence: 2n, startTime: 10n, scoreReadyTime: 40n }
-    const c: GroupMember = { id: 'c', node: 'nc', type: TaskType.IMAGE, status: ScoreReady, score: img(X), sequence: 3n, startTime: 95n, scoreReadyTime: 100n }
+    const a: GroupMember = { id: 'a', node: 'na', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 1n, startTime: 0n, scoreReadyTime: 50n }
+    const b: GroupMember = { id: 'b', node: 'nb', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 2n, startTime: 10n, scoreReadyTime: 40n }
+    const c: GroupMember = { id: 'c', node: 'nc', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 3n, startTime: 95n, scoreReadyTime: 100n }
     const r = groupOutcome([a, b, c])
     assert.deepEqual(r.ranked, ['c', 'b', 'a'])
     expectGroup(r, { c: GV(10), b: GR(5), a: GR(2) })
   })
 
   it('breaks execution-time ties by sequence', () => {
-    const m = (id: string, sequence: bigint): GroupMember => ({ id, node: id, type: TaskType.IMAGE, status: ScoreReady, score: img(X), sequence, startTime: 100n, scoreReadyTime: 130n })
+    const m = (id: string, sequence: bigint): GroupMember => ({ id, node: id, type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence, startTime: 100n, scoreReadyTime: 130n })
     assert.deepEqual(groupOutcome([m('a', 9n), m('b', 3n), m('c', 5n)]).ranked, ['b', 'c', 'a'])
   })
 
@@ -440,11 +441,11 @@ describe('task/validation: ranking and QoS scores (crynux.md §1.4, §5.2)', () 
   })
 
   it('an aborted member scores 0 only if it timed out and someone finished', () => {
-    for (const reason of [AbortReason.CreatorCancelled, AbortReason.NodeSlashed, AbortReason.ResultUploadTimeout]) {
+    for (const reason of [AbortReason.ABORT_REASON_CREATOR_CANCELLED, AbortReason.ABORT_REASON_NODE_SLASHED, AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT]) {
       const r = groupOutcome([aborted('x', reason), scored('a', 10n, img(X)), scored('b', 20n, img(X))])
       assert.equal(r.members[0]!.qosScore, null, AbortReason[reason])
     }
-    const r = groupOutcome([aborted('x', AbortReason.Timeout), scored('a', 10n, img(X)), scored('b', 20n, img(X))])
+    const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), scored('a', 10n, img(X)), scored('b', 20n, img(X))])
     assert.equal(r.members[0]!.qosScore, 0)
   })
 
@@ -464,18 +465,18 @@ describe('task/validation: group validations that are refused', () => {
   const ok = () => [scored('a', 10n, img(X)), scored('b', 20n, img(X)), scored('c', 30n, img(X))]
 
   it('a member already in EndAborted(CreatorValidationTimeout) refuses the group for good', () => {
-    const members = [aborted('x', AbortReason.CreatorValidationTimeout), scored('a', 10n, img(X)), scored('b', 20n, img(X))]
+    const members = [aborted('x', AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT), scored('a', 10n, img(X)), scored('b', 20n, img(X))]
     expectRuleError(() => groupOutcome(members), 'GROUP_VALIDATION_EXPIRED', /task x already ended in EndAborted\(CreatorValidationTimeout\)/)
     // …even if another member is in a state that would only be a temporary refusal.
-    const started: GroupMember = { ...base('s', undefined), status: TaskStatus.Started }
-    expectRuleError(() => groupOutcome([started, aborted('x', AbortReason.CreatorValidationTimeout), scored('a', 10n, img(X))]), 'GROUP_VALIDATION_EXPIRED')
+    const started: GroupMember = { ...base('s', undefined), status: TaskStatus.TASK_STATUS_STARTED }
+    expectRuleError(() => groupOutcome([started, aborted('x', AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT), scored('a', 10n, img(X))]), 'GROUP_VALIDATION_EXPIRED')
   })
 
   it('a member not yet finished, or already validated or settled, is refused', () => {
-    for (const status of [TaskStatus.Queued, TaskStatus.Started, TaskStatus.Validated, GroupValidated, EndInvalidated, TaskStatus.EndSuccess, EndGroupRefund, TaskStatus.EndGroupSuccess]) {
+    for (const status of [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, TaskStatus.TASK_STATUS_VALIDATED, GroupValidated, EndInvalidated, TaskStatus.TASK_STATUS_END_SUCCESS, EndGroupRefund, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS]) {
       const members = ok()
       members[1] = { ...members[1]!, status }
-      expectRuleError(() => groupOutcome(members), 'INVALID_STATE', new RegExp(`task b is ${TaskStatus[status]}; a group is validated only when`))
+      expectRuleError(() => groupOutcome(members), 'INVALID_STATE', new RegExp(`task b is ${statusName(status)}; a group is validated only when`))
     }
   })
 
@@ -492,7 +493,7 @@ describe('task/validation: group validations that are refused', () => {
 
   it('mixed task types are refused', () => {
     const m = ok()
-    m[2] = { ...m[2]!, type: TaskType.TEXT, score: text(1) }
+    m[2] = { ...m[2]!, type: TaskType.TASK_TYPE_TEXT, score: text(1) }
     expectRuleError(() => groupOutcome(m), 'INVALID_GROUP', /one task type/)
   })
 

@@ -6,15 +6,21 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Node, Params } from "./types.js";
+import { Node, NodeRecord, Params } from "./types.js";
 
+/**
+ * The staking module's state: parameters, the nodes (their stake is held by the staking module
+ * account, funded in the bank genesis) and the operators' records. The unbonding queue is rebuilt
+ * from the nodes' unbonding_until.
+ */
 export interface GenesisState {
   params: Params | undefined;
   nodes: Node[];
+  records: NodeRecord[];
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined, nodes: [] };
+  return { params: undefined, nodes: [], records: [] };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
@@ -24,6 +30,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     for (const v of message.nodes) {
       Node.encode(v!, writer.uint32(18).fork()).join();
+    }
+    for (const v of message.records) {
+      NodeRecord.encode(v!, writer.uint32(26).fork()).join();
     }
     return writer;
   },
@@ -57,6 +66,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.nodes.push(Node.decode(reader, reader.uint32()));
             continue;
           }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.records.push(NodeRecord.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -73,6 +90,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     return {
       params: isSet(object.params) ? Params.fromJSON(object.params) : undefined,
       nodes: globalThis.Array.isArray(object?.nodes) ? object.nodes.map((e: any) => Node.fromJSON(e)) : [],
+      records: globalThis.Array.isArray(object?.records) ? object.records.map((e: any) => NodeRecord.fromJSON(e)) : [],
     };
   },
 
@@ -83,6 +101,9 @@ export const GenesisState: MessageFns<GenesisState> = {
     }
     if (message.nodes?.length) {
       obj.nodes = message.nodes.map((e) => Node.toJSON(e));
+    }
+    if (message.records?.length) {
+      obj.records = message.records.map((e) => NodeRecord.toJSON(e));
     }
     return obj;
   },
@@ -96,6 +117,7 @@ export const GenesisState: MessageFns<GenesisState> = {
       ? Params.fromPartial(object.params)
       : undefined;
     message.nodes = object.nodes?.map((e) => Node.fromPartial(e)) || [];
+    message.records = object.records?.map((e) => NodeRecord.fromPartial(e)) || [];
     return message;
   },
 };

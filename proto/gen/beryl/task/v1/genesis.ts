@@ -6,20 +6,36 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Params } from "./types.js";
+import { Params, Task } from "./types.js";
 
+/**
+ * The task module's state: its parameters and every task (open or ended). The queue, deadlines,
+ * indexes and the dispatch index are rebuilt from the tasks and the nodes at import.
+ */
 export interface GenesisState {
   params: Params | undefined;
+  tasks: Task[];
+  /** The sequence the next created task gets. */
+  nextSequence: bigint;
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined };
+  return { params: undefined, tasks: [], nextSequence: 0n };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
   encode(message: GenesisState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.params !== undefined) {
       Params.encode(message.params, writer.uint32(10).fork()).join();
+    }
+    for (const v of message.tasks) {
+      Task.encode(v!, writer.uint32(18).fork()).join();
+    }
+    if (message.nextSequence !== 0n) {
+      if (BigInt.asUintN(64, message.nextSequence) !== message.nextSequence) {
+        throw new globalThis.Error("value provided for field message.nextSequence of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.nextSequence);
     }
     return writer;
   },
@@ -45,6 +61,22 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.params = Params.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.tasks.push(Task.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.nextSequence = reader.uint64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -58,13 +90,27 @@ export const GenesisState: MessageFns<GenesisState> = {
   },
 
   fromJSON(object: any): GenesisState {
-    return { params: isSet(object.params) ? Params.fromJSON(object.params) : undefined };
+    return {
+      params: isSet(object.params) ? Params.fromJSON(object.params) : undefined,
+      tasks: globalThis.Array.isArray(object?.tasks) ? object.tasks.map((e: any) => Task.fromJSON(e)) : [],
+      nextSequence: isSet(object.nextSequence)
+        ? BigInt(object.nextSequence)
+        : isSet(object.next_sequence)
+        ? BigInt(object.next_sequence)
+        : 0n,
+    };
   },
 
   toJSON(message: GenesisState): unknown {
     const obj: any = {};
     if (message.params !== undefined) {
       obj.params = Params.toJSON(message.params);
+    }
+    if (message.tasks?.length) {
+      obj.tasks = message.tasks.map((e) => Task.toJSON(e));
+    }
+    if (message.nextSequence !== 0n) {
+      obj.nextSequence = message.nextSequence.toString();
     }
     return obj;
   },
@@ -77,6 +123,10 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
       : undefined;
+    message.tasks = object.tasks?.map((e) => Task.fromPartial(e)) || [];
+    message.nextSequence = (object.nextSequence !== undefined && object.nextSequence !== null)
+      ? BigInt(object.nextSequence)
+      : 0n;
     return message;
   },
 };

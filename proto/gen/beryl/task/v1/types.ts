@@ -300,9 +300,6 @@ export interface Params {
   protocolFeeShare: string;
   /** Accounts allowed to send MsgAttestResult (the validators' gateways). */
   attesters: string[];
-  /** Sampling: the smallest rate and the assumed dishonest share, 18-decimal fixed point. */
-  minSamplingRate: string;
-  assumedDishonestShare: string;
   /** Largest args JSON, bytes. */
   maxArgsBytes: number;
 }
@@ -1107,8 +1104,6 @@ function createBaseParams(): Params {
     maxExecutionTimeout: 0n,
     protocolFeeShare: "",
     attesters: [],
-    minSamplingRate: "",
-    assumedDishonestShare: "",
     maxArgsBytes: 0,
   };
 }
@@ -1159,12 +1154,6 @@ export const Params: MessageFns<Params> = {
     }
     for (const v of message.attesters) {
       writer.uint32(74).string(v!);
-    }
-    if (message.minSamplingRate !== "") {
-      writer.uint32(82).string(message.minSamplingRate);
-    }
-    if (message.assumedDishonestShare !== "") {
-      writer.uint32(90).string(message.assumedDishonestShare);
     }
     if (message.maxArgsBytes !== 0) {
       writer.uint32(96).uint32(message.maxArgsBytes);
@@ -1257,22 +1246,6 @@ export const Params: MessageFns<Params> = {
             message.attesters.push(reader.string());
             continue;
           }
-          case 10: {
-            if (tag !== 82) {
-              break;
-            }
-
-            message.minSamplingRate = reader.string();
-            continue;
-          }
-          case 11: {
-            if (tag !== 90) {
-              break;
-            }
-
-            message.assumedDishonestShare = reader.string();
-            continue;
-          }
           case 12: {
             if (tag !== 96) {
               break;
@@ -1338,16 +1311,6 @@ export const Params: MessageFns<Params> = {
       attesters: globalThis.Array.isArray(object?.attesters)
         ? object.attesters.map((e: any) => globalThis.String(e))
         : [],
-      minSamplingRate: isSet(object.minSamplingRate)
-        ? globalThis.String(object.minSamplingRate)
-        : isSet(object.min_sampling_rate)
-        ? globalThis.String(object.min_sampling_rate)
-        : "",
-      assumedDishonestShare: isSet(object.assumedDishonestShare)
-        ? globalThis.String(object.assumedDishonestShare)
-        : isSet(object.assumed_dishonest_share)
-        ? globalThis.String(object.assumed_dishonest_share)
-        : "",
       maxArgsBytes: isSet(object.maxArgsBytes)
         ? globalThis.Number(object.maxArgsBytes)
         : isSet(object.max_args_bytes)
@@ -1385,12 +1348,6 @@ export const Params: MessageFns<Params> = {
     if (message.attesters?.length) {
       obj.attesters = message.attesters;
     }
-    if (message.minSamplingRate !== "") {
-      obj.minSamplingRate = message.minSamplingRate;
-    }
-    if (message.assumedDishonestShare !== "") {
-      obj.assumedDishonestShare = message.assumedDishonestShare;
-    }
     if (message.maxArgsBytes !== 0) {
       obj.maxArgsBytes = Math.round(message.maxArgsBytes);
     }
@@ -1424,8 +1381,6 @@ export const Params: MessageFns<Params> = {
       : 0n;
     message.protocolFeeShare = object.protocolFeeShare ?? "";
     message.attesters = object.attesters?.map((e) => e) || [];
-    message.minSamplingRate = object.minSamplingRate ?? "";
-    message.assumedDishonestShare = object.assumedDishonestShare ?? "";
     message.maxArgsBytes = object.maxArgsBytes ?? 0;
     return message;
   },

@@ -1,0 +1,17 @@
+import { registerError } from '../../chain/errors.ts'
+
+export const MODULE = 'task'
+
+export const TaskErrors = {
+  InvalidTask: registerError(MODULE, 2, 'invalid task'),
+  TaskExists: registerError(MODULE, 3, 'a task with this commitment already exists'),
+  TaskNotFound: registerError(MODULE, 4, 'no such task'),
+  WrongStatus: registerError(MODULE, 5, 'not allowed in the task\'s current status'),
+  NotCreator: registerError(MODULE, 6, 'only the task\'s creator may do this'),
+  TooFewNodes: registerError(MODULE, 7, 'fewer than 3 nodes are eligible for this task, so it could never be cross-validated'),
+  FeeNotSecurable: registerError(MODULE, 8, 'no sampling rate makes a Sybil attack on this fee unprofitable'),
+  NotSelectedNode: registerError(MODULE, 9, 'only the task\'s selected node may do this'),
+  InvalidScore: registerError(MODULE, 10, 'invalid score'),
+  InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
+  NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
+}

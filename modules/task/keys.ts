@@ -1,0 +1,36 @@
+import { prefixedKey, u64be } from '../../chain/store/encoding.ts'
+
+// Store layout of the task module (keys under "task/"): every prefix in one place.
+export const PARAMS_KEY = Uint8Array.of(0x00)
+/** 0x01 | commitment → Task */
+export const TASK = 0x01
+/** → u64be: the sequence the next task gets */
+export const SEQUENCE_KEY = Uint8Array.of(0x02)
+/** 0x03 | u128be(MAX − priority) | u64be(sequence) → commitment: highest priority first, then oldest */
+export const QUEUE = 0x03
+/** 0x04 | u64be(deadline) | commitment → ∅: timeouts, earliest first */
+export const DEADLINE = 0x04
+/** 0x05 | commitment → ∅: tasks created this block, waiting for their sampling seed */
+export const UNSEEDED = 0x05
+/** 0x06 | sha256(creator ‖ args_hash) | node address → u64be(time): the group-window rule */
+export const RECEIVED = 0x06
+/** 0x07 | creator address | u64be(sequence) → commitment */
+export const BY_CREATOR = 0x07
+/** 0x08 | node address | u64be(sequence) → commitment */
+export const BY_NODE = 0x08
+/** 0x09 | status byte | u64be(sequence) → commitment */
+export const BY_STATUS = 0x09
+/** 0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model (the dispatch index) */
+export const CLASS = 0x10
+/** 0x11 | model id bytes → u64be(count of serving nodes holding it) */
+export const SERVING = 0x11
+/** 0x12 | node address → the model ids (comma-joined) the node is counted for in SERVING */
+export const COUNTED = 0x12
+
+export const U128_MAX = (1n << 128n) - 1n
+export const u128be = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
+
+export const key = prefixedKey
+export const taskKey = (commitment: Uint8Array) => prefixedKey(TASK, commitment)
+export const deadlineKey = (deadline: bigint, commitment: Uint8Array) => prefixedKey(DEADLINE, u64be(deadline), commitment)
+export const queueKey = (priority: bigint, sequence: bigint) => prefixedKey(QUEUE, u128be(U128_MAX - priority), u64be(sequence))

@@ -1,0 +1,95 @@
+import type { Context } from '../../chain/context.ts'
+import type { MsgRoute } from '../../chain/module.ts'
+import { checkAddress } from '../../chain/tx/decode.ts'
+import {
+  MsgAttestResult, MsgAttestResultResponse, MsgCancelTask, MsgCancelTaskResponse, MsgCreateTask, MsgCreateTaskResponse,
+  MsgReportError, MsgReportErrorResponse, MsgSubmitScore, MsgSubmitScoreResponse, MsgValidateTask, MsgValidateTaskResponse,
+} from '../../proto/gen/beryl/task/v1/tx.ts'
+import { TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { BECH32_PREFIX } from '../auth/index.ts'
+import { parseAmount } from '../common/amounts.ts'
+import { checkVersion, validateModelIds } from '../common/models.ts'
+import { TaskErrors } from './errors.ts'
+import type { TaskKeeper } from './keeper.ts'
+
+const bytes32 = (b: Uint8Array, what: string) => {
+  if (b.length !== 32) throw TaskErrors.InvalidTask.with(`${what} must be 32 bytes, got ${b.length}`)
+}
+const modelIds = (ids: string[]) => validateModelIds(ids, TaskErrors.InvalidTask)
+
+function validateCreate(m: MsgCreateTask): void {
+  checkAddress(m.creator, BECH32_PREFIX)
+  bytes32(m.taskIdCommitment, 'task_id_commitment')
+  bytes32(m.nonce, 'nonce')
+  bytes32(m.vrfPublicKey, 'vrf_public_key')
+  if (m.taskType !== TaskType.TASK_TYPE_IMAGE && m.taskType !== TaskType.TASK_TYPE_TEXT) throw TaskErrors.InvalidTask.with(`unknown task_type ${m.taskType}`)
+  modelIds(m.modelIds)
+  if (!Number.isInteger(m.minVramGb) || m.minVramGb > 4096) throw TaskErrors.InvalidTask.with('min_vram_gb must be 0..4096')
+  if (m.requiredGpu.length > 128) throw TaskErrors.InvalidTask.with('required_gpu is longer than 128 characters')
+  if (m.requiredGpu && (m.requiredGpuVramGb < 1 || m.requiredGpuVramGb > 4096)) throw TaskErrors.InvalidTask.with('required_gpu_vram_gb must be 1..4096 with required_gpu')
+  checkVersion(m.taskVersion, 'task_version', TaskErrors.InvalidTask)
+  parseAmount(m.fee, 'fee', TaskErrors.InvalidTask)
+}
+
+const url = (n: string) => `/beryl.task.v1.${n}`
+
+/** beryl.task.v1.Msg: each handler checks, calls the keeper and answers. */
+export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
+  return [
+    {
+      typeUrl: url('MsgCreateTask'), type: MsgCreateTask, signers: (m: MsgCreateTask) => [m.creator], validate: validateCreate,
+      handle(ctx: Context, m: MsgCreateTask) {
+        const t = keeper.create(ctx, { ...m, modelIds: modelIds(m.modelIds), fee: BigInt(m.fee) })
+        return { typeUrl: url('MsgCreateTaskResponse'), value: MsgCreateTaskResponse.encode({ samplingRate: t.samplingRate }).finish() }
+      },
+    } satisfies MsgRoute<MsgCreateTask>,
+    {
+      typeUrl: url('MsgCancelTask'), type: MsgCancelTask, signers: (m: MsgCancelTask) => [m.creator],
+      validate(m: MsgCancelTask) { checkAddress(m.creator, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgCancelTask) {
+        keeper.cancel(ctx, m.creator, m.taskIdCommitment)
+        return { typeUrl: url('MsgCancelTaskResponse'), value: MsgCancelTaskResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgCancelTask>,
+    {
+      typeUrl: url('MsgSubmitScore'), type: MsgSubmitScore, signers: (m: MsgSubmitScore) => [m.node],
+      validate(m: MsgSubmitScore) {
+        checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment')
+        if (m.score.length === 0 || m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be 1..4096 bytes')
+      },
+      handle(ctx: Context, m: MsgSubmitScore) {
+        keeper.submitScore(ctx, m.node, m.taskIdCommitment, m.score)
+        return { typeUrl: url('MsgSubmitScoreResponse'), value: MsgSubmitScoreResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgSubmitScore>,
+    {
+      typeUrl: url('MsgReportError'), type: MsgReportError, signers: (m: MsgReportError) => [m.node],
+      validate(m: MsgReportError) { checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgReportError) {
+        keeper.reportError(ctx, m.node, m.taskIdCommitment, m.error)
+        return { typeUrl: url('MsgReportErrorResponse'), value: MsgReportErrorResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgReportError>,
+    {
+      typeUrl: url('MsgValidateTask'), type: MsgValidateTask, signers: (m: MsgValidateTask) => [m.creator],
+      validate(m: MsgValidateTask) {
+        checkAddress(m.creator, BECH32_PREFIX)
+        m.taskIdCommitments.forEach((c, i) => bytes32(c, `task_id_commitments[${i}]`))
+        bytes32(m.taskId, 'task_id')
+        if (m.vrfProof.length !== 80) throw TaskErrors.InvalidValidation.with(`vrf_proof must be 80 bytes, got ${m.vrfProof.length}`)
+      },
+      async handle(ctx: Context, m: MsgValidateTask) {
+        await keeper.validate(ctx, m.creator, m.taskIdCommitments, m.taskId, m.vrfProof)
+        return { typeUrl: url('MsgValidateTaskResponse'), value: MsgValidateTaskResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgValidateTask>,
+    {
+      typeUrl: url('MsgAttestResult'), type: MsgAttestResult, signers: (m: MsgAttestResult) => [m.attester],
+      validate(m: MsgAttestResult) { checkAddress(m.attester, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      handle(ctx: Context, m: MsgAttestResult) {
+        keeper.attest(ctx, m.attester, m.taskIdCommitment, m.resultHash)
+        return { typeUrl: url('MsgAttestResultResponse'), value: MsgAttestResultResponse.encode({}).finish() }
+      },
+    } satisfies MsgRoute<MsgAttestResult>,
+  ]
+}

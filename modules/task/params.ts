@@ -1,0 +1,22 @@
+import { checkAddress } from '../../chain/tx/decode.ts'
+import type { Params } from '../../proto/gen/beryl/task/v1/types.ts'
+import { BECH32_PREFIX } from '../auth/index.ts'
+
+export const DEFAULT_PARAMS: Params = {
+  queueTimeout: 21_600n,
+  groupWindow: 3_600n,
+  hammingThreshold: 24,
+  creatorValidationTimeout: 600n,
+  resultUploadTimeout: 600n,
+  minExecutionTimeout: 60n,
+  maxExecutionTimeout: 7_200n,
+  protocolFeeShare: '0',
+  attesters: [],
+  maxArgsBytes: 16_384,
+}
+
+/** Genesis checks of the task parameters. */
+export function validateParams(p: Params): void {
+  for (const a of p.attesters) checkAddress(a, BECH32_PREFIX)
+  if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout) throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
+}

@@ -1,0 +1,39 @@
+import { SdkErrors } from '../../chain/errors.ts'
+import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
+import { QueryParamsResponse, QuerySamplingRateRequest, QuerySamplingRateResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
+import type { StakingKeeper } from '../staking/index.ts'
+import type { VssKeeper } from './keeper.ts'
+import { SamplingError, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee } from './sampling.ts'
+
+/** beryl.vss.v1.Query: the rate a fee would get now, and the parameters. */
+export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRoute[] {
+  return [
+    {
+      path: '/beryl.vss.v1.Query/SamplingRate',
+      handle(ctx, data) {
+        const req = decodeQueryRequest(QuerySamplingRateRequest.decode, data)
+        if (!/^\d{1,40}$/.test(req.fee) || BigInt(req.fee) === 0n) throw SdkErrors.InvalidRequest.with('fee must be a positive whole number of uberyl')
+        if (req.modelId && !/^[0-9a-f]{64}$/.test(req.modelId)) throw SdkErrors.InvalidRequest.with('model_id must be 64 hex digits')
+        const eligible = req.modelId ? keeper.countEligible(ctx, [req.modelId]) : staking.availableCount(ctx)
+        const base = { eligibleNodes: eligible, rate: '', attackerMajorityProbability: '', expectedProfit: '', dishonestNodes: 0n, error: '', maxSecurableFee: '' }
+        try {
+          const r = keeper.rate(ctx, BigInt(req.fee), eligible)
+          return QuerySamplingRateResponse.encode({
+            ...base, rate: r.rate.toString(), attackerMajorityProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
+            dishonestNodes: r.dishonestNodes, maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
+          }).finish()
+        } catch (err) {
+          if (!(err instanceof SamplingError)) throw err
+          let q = '', max = ''
+          if (eligible >= 3n) {
+            const d = dishonestNodeCount(eligible, BigInt(keeper.params(ctx).assumedDishonestShare))
+            q = attackerSeatProbability(eligible, d).toString()
+            max = maxSecurableFee(BigInt(staking.params(ctx).minStake), attackerSeatFraction(eligible, d))?.toString() ?? ''
+          }
+          return QuerySamplingRateResponse.encode({ ...base, attackerMajorityProbability: q, error: err.message, maxSecurableFee: max }).finish()
+        }
+      },
+    },
+    { path: '/beryl.vss.v1.Query/Params', handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+  ]
+}
