@@ -4,7 +4,7 @@
 // Usage: node --import tsx bench/tx-pipeline.ts [txs-per-account]
 import { createHash } from 'node:crypto'
 import { secp256k1Backend, verifySecp256k1 } from '../chain/tx/crypto.ts'
-import { blockRequest, initChain, openApp, send, wallets } from '../test/unit/chain/fixtures.ts'
+import { blockRequest, initChain, openApp, send, wallets } from '../test/helpers/chain.ts'
 
 const PER = Number(process.argv[2] ?? 300)
 const w = await wallets()

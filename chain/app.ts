@@ -132,7 +132,7 @@ export class BerylApp implements AbciApplication {
     return v ? BigInt(Buffer.from(v).toString('ascii')) : -1n
   }
 
-  private blockInfo(store: CacheStore, h: BlockHeader, track?: { usedHash: boolean }): BlockInfo {
+  private blockInfo(h: BlockHeader, track?: { usedHash: boolean }): BlockInfo {
     const info = {
       chainId: this.chainId(),
       height: h.height,
@@ -191,7 +191,7 @@ export class BerylApp implements AbciApplication {
   }
 
   async checkTx(req: RequestCheckTx): Promise<Partial<ResponseCheckTx>> {
-    const block = this.blockInfo(this.checkState, {
+    const block = this.blockInfo({
       height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
     })
     const r = await runTx(this.env, this.checkState, block, req.type === 1 ? 'recheck' : 'check', req.tx)
@@ -209,7 +209,7 @@ export class BerylApp implements AbciApplication {
     // a moved sequence) is left out: our proposal must pass everyone's ProcessProposal.
     const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: new Uint8Array(), txs: kept }
     const track = { usedHash: false }
-    const block = this.blockInfo(store, header, track)
+    const block = this.blockInfo(header, track)
     const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
     const results: TxResult[] = []
     for (const tx of req.txs) {
@@ -320,7 +320,7 @@ export class BerylApp implements AbciApplication {
    */
   async simulate(txBytes: Uint8Array): Promise<TxResult> {
     const store = new CacheStore(this.committed)
-    const block = this.blockInfo(store, {
+    const block = this.blockInfo({
       height: this.committed.info.height + 1n, time: { seconds: this.committed.info.timeSeconds, nanos: 0 },
       proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
     })
@@ -343,7 +343,7 @@ export class BerylApp implements AbciApplication {
   private async execute(h: BlockHeader): Promise<Candidate> {
     const store = this.base()
     const track = { usedHash: false }
-    const block = this.blockInfo(store, h, track)
+    const block = this.blockInfo(h, track)
     const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
     const results: TxResult[] = []
     for (const tx of h.txs) results.push(await runTx(this.env, store, block, 'deliver', tx))

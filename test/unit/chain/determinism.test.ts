@@ -4,7 +4,7 @@ import { CacheStore } from '../../../chain/store/cache.ts'
 import { LtHash } from '../../../chain/store/lthash.ts'
 import { MemoryStore } from '../../../chain/store/memory.ts'
 import { nextLtHash } from '../../../chain/store/leveldb.ts'
-import { blockRequest, initChain, openApp, send, wallets } from './fixtures.ts'
+import { blockRequest, initChain, openApp, send, wallets } from '../../helpers/chain.ts'
 
 describe('determinism: the app hash is a function of the blocks alone', function () {
   this.timeout(60_000)

@@ -5,7 +5,7 @@ import { QueryAccountRequest, QueryAccountResponse } from 'cosmjs-types/cosmos/a
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth'
 import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
-import { blockRequest, initChain, openApp, send, wallets, type Wallet } from './fixtures.ts'
+import { blockRequest, initChain, openApp, send, wallets, type Wallet } from '../../helpers/chain.ts'
 
 describe('transaction rules (ante, gas, fees, sequences)', function () {
   this.timeout(60_000)

@@ -9,7 +9,7 @@ import { berylModules } from '../../../modules/index.ts'
 import { QueryNodeRecordRequest, QueryNodeRecordResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import type { NodeRecord } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
-import type { Wallet } from '../chain/fixtures.ts'
+import type { Wallet } from '../../helpers/chain.ts'
 import { CHEAT, HONEST, MODEL, STAKE, T0, chain, sha } from '../task/chain.ts'
 
 const RECORD_PATH = '/beryl.staking.v1.Query/NodeRecord'

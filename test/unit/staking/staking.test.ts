@@ -4,7 +4,7 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { NodeStatus, type Node } from '../../../proto/gen/beryl/staking/v1/types.ts'
-import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
+import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
 
 const MODEL = 'ab'.repeat(32)
 const STAKE = 400_000_000n
@@ -14,24 +14,16 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
   this.timeout(60_000)
   let app: BerylApp, close: () => Promise<void>
   let w: Wallet[]
-  let height = 0n
-  const seq = new Map<string, number>()
 
   const join = (who: Wallet, over: Record<string, unknown> = {}) => ({
     typeUrl: '/beryl.staking.v1.MsgJoin',
     value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '2.5.0', modelIds: [MODEL], stake: STAKE.toString(), ...over },
   })
   const msg = (name: string, who: Wallet, extra: Record<string, unknown> = {}) => ({ typeUrl: `/beryl.staking.v1.${name}`, value: { address: who.address, ...extra } })
+  let blocks: BlockRunner
   /** Signs `m` from `who` and runs it in the next block at time `t`; returns the tx result. */
-  const run = async (who: Wallet, m: unknown, t?: bigint) => {
-    const s = seq.get(who.address) ?? 0
-    const tx = await who.sign([m], s, { gas: '400000' })
-    const res = await app.finalizeBlock(blockRequest(++height, [tx], { timeSeconds: t ?? T0 + height }))
-    await app.commit()
-    if (!res.txResults![0]!.log?.includes('incorrect account sequence')) seq.set(who.address, s + 1)
-    return res.txResults![0]!
-  }
-  const emptyBlock = async (t: bigint) => { await app.finalizeBlock(blockRequest(++height, [], { timeSeconds: t })); await app.commit() }
+  const run = async (who: Wallet, m: unknown, t?: bigint) => (await blocks.run([[who, m]], t ?? T0 + blocks.height + 1n))[0]!
+  const emptyBlock = async (t: bigint) => { await blocks.run([], t) }
   const node = async (who: Wallet): Promise<Node | undefined> => {
     const r = await app.query({ path: '/beryl.staking.v1.Query/Node', data: QueryNodeRequest.encode({ address: who.address }).finish(), height: 0n, prove: false })
     return r.code === 0 ? QueryNodeResponse.decode(r.value!).node : undefined
@@ -45,8 +37,7 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
     w = await wallets()
     ;({ app, close } = await openApp())
     await initChain(app, w.map((x) => x.address))
-    height = 0n
-    seq.clear()
+    blocks = new BlockRunner(app, T0, { gas: '400000' })
     await emptyBlock(T0)
   })
   afterEach(async () => { await close() })

@@ -6,7 +6,7 @@ import { ecvrfProve, ecvrfPublicKey } from '../../../modules/vss/ecvrf.ts'
 import { QueryNodeRequest } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
-import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
+import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
 
 export const MODEL = 'ab'.repeat(32)
 export const T0 = 1_700_000_000n
@@ -21,7 +21,9 @@ export const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for
 export function chain(taskParams: Record<string, string>, nodeCount = 6) {
   const env = {} as {
     app: BerylApp; close: () => Promise<void>; w: Wallet[]; nodes: Wallet[]; creator: Wallet; attester: Wallet
-    height: bigint; now: bigint; seq: Map<string, number>
+    blocks: BlockRunner
+    /** The last block's time. */
+    readonly now: bigint
   }
   beforeEach(async () => {
     env.w = await wallets(8)
@@ -32,7 +34,8 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
       task: { params: { ...rest, attesters: [env.attester.address] } },
       ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
     })
-    env.height = 0n; env.now = T0; env.seq = new Map()
+    env.blocks = new BlockRunner(env.app, T0, { gas: '3000000', fee: '100000' })
+    Object.defineProperty(env, 'now', { get: () => env.blocks.now, configurable: true })
     await run([])
     const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))
     assert.ok(r.every((x) => x.code === 0))
@@ -40,16 +43,7 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
   afterEach(async () => { await env.close() })
 
   async function run(txs: Array<[Wallet, unknown]>, t?: bigint) {
-    env.now = t ?? env.now + 1n
-    const signed: Uint8Array[] = []
-    for (const [who, m] of txs) {
-      const s = env.seq.get(who.address) ?? 0
-      signed.push(await who.sign([m], s, { gas: '3000000', fee: '100000' }))
-      env.seq.set(who.address, s + 1)
-    }
-    const res = await env.app.finalizeBlock(blockRequest(++env.height, signed, { timeSeconds: env.now }))
-    await env.app.commit()
-    return res.txResults!
+    return env.blocks.run(txs, t)
   }
   const query = async (path: string, data: Uint8Array) => env.app.query({ path, data, height: 0n, prove: false })
   const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode((await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).value!).task!

@@ -4,7 +4,7 @@ import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/be
 import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { AbortReason, TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
-import type { Wallet } from '../chain/fixtures.ts'
+import type { Wallet } from '../../helpers/chain.ts'
 import { CHEAT, HONEST, STAKE, chain, sha } from './chain.ts'
 
 describe('task flow: scores, validation, attestation, settlement (consensus, real LevelDB)', function () {
@@ -153,10 +153,9 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       const { commitments, tasks } = await group()
       for (const t of tasks) await c.run([c.score(t, HONEST)])
       // Health recovers with time since each node's last event: at time 0 the QoS arithmetic differs.
-      c.env.now += 300n
-      await c.run([])
+      await c.run([], c.env.now + 301n)
       const [who, msg] = await c.validateMsg(commitments, taskId)
-      const seq = c.env.seq.get(who.address) ?? 0
+      const seq = c.env.blocks.sequence(who.address)
       const sim = await c.env.app.simulate(await who.sign([msg], seq, { gas: '3000000', fee: '100000' }))
       assert.equal(sim.code, 0, sim.log)
       const [v] = await c.run([[who, msg]], c.env.now)

@@ -4,27 +4,17 @@ import { moduleAddress } from '../../../modules/auth/index.ts'
 import { isSelectedForValidation } from '../../../modules/vss/sampling.ts'
 import { ecvrfProofToHash, ecvrfProve } from '../../../modules/vss/ecvrf.ts'
 import { TaskStatus, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
-import type { Wallet } from '../chain/fixtures.ts'
+import type { Wallet } from '../../helpers/chain.ts'
+import { prng } from '../../helpers/prng.ts'
 import { CHEAT, HONEST, VRF_SK, chain, sha } from './chain.ts'
 
-/** mulberry32: a small seeded PRNG, so the random walk is the same on every run. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('task invariants over a randomized multi-block run', function () {
   this.timeout(180_000)
   const c = chain({ min_sampling_rate: '0' })
 
   it('after every block: supply conserved, escrow = open fees, no node in two running tasks', async () => {
-    const rnd = prng(20261121)
+    const rnd = prng(20261121).float
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
     const accounts = [...c.env.w.map((w) => w.address), ...['staking', 'task', 'fee_collector', 'community_pool'].map(moduleAddress)]
     const q = async (path: string, data: Uint8Array) => (await c.query(path, data)).value!

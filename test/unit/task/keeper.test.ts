@@ -7,7 +7,7 @@ import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/st
 import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
-import { blockRequest, initChain, openApp, wallets, type Wallet } from '../chain/fixtures.ts'
+import { BlockRunner, blockRequest, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
 
 const MODEL = 'ab'.repeat(32)
 const T0 = 1_700_000_000n
@@ -21,23 +21,11 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   let app: BerylApp, close: () => Promise<void>
   let w: Wallet[]
   let nodes: Wallet[], creator: Wallet
-  let height = 0n, now = T0
-  const seq = new Map<string, number>()
   let counter = 0
 
+  let blocks: BlockRunner
   /** Runs the messages (each signed by its wallet) in the next block at time `t`; returns the tx results. */
-  const block = async (txs: Array<[Wallet, unknown]>, t?: bigint) => {
-    now = t ?? now + 1n
-    const signed: Uint8Array[] = []
-    for (const [who, m] of txs) {
-      const s = seq.get(who.address) ?? 0
-      signed.push(await who.sign([m], s, { gas: '2000000', fee: '100000' }))
-      seq.set(who.address, s + 1)
-    }
-    const res = await app.finalizeBlock(blockRequest(++height, signed, { timeSeconds: now }))
-    await app.commit()
-    return res.txResults!
-  }
+  const block = (txs: Array<[Wallet, unknown]>, t?: bigint) => blocks.run(txs, t)
   const join = (who: Wallet, vram = 24) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' } })
   const create = (over: Record<string, unknown> = {}) => {
     const commitment = createHash('sha256').update(`task-${counter++}`).digest()
@@ -69,7 +57,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     creator = w[6]!
     ;({ app, close } = await openApp())
     await initChain(app, w.map((x) => x.address))
-    height = 0n; now = T0; seq.clear()
+    blocks = new BlockRunner(app, T0)
     await block([])
   })
   afterEach(async () => { await close() })
@@ -100,7 +88,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     const { commitment, msg } = create()
     const prevAppHash = app.info({} as never).lastBlockAppHash!
     await block([[creator, msg]])
-    const h = height
+    const h = blocks.height
     const blockHash = blockRequest(h, []).hash
     const hb = Buffer.alloc(8); hb.writeBigUInt64BE(h)
     const randomness = createHash('sha256').update(prevAppHash).update(blockHash).update(hb).digest()
@@ -115,8 +103,8 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     const t = await task(commitment)
     assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
     assert.ok(nodes.some((n) => n.address === t.selectedNode))
-    assert.equal(t.startTime, now)
-    assert.equal(t.deadline, now + EXEC_TIMEOUT)
+    assert.equal(t.startTime, blocks.now)
+    assert.equal(t.deadline, blocks.now + EXEC_TIMEOUT)
     assert.equal(await nodeStatus(nodes.find((n) => n.address === t.selectedNode)!), NodeStatus.NODE_STATUS_BUSY)
   })
 
@@ -169,7 +157,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     assert.deepEqual(got.map((t) => t.status), [1, 1, 1])
     assert.equal(new Set(got.map((t) => t.selectedNode)).size, 3, 'three different nodes')
     // The three time out (nodes are Available again), then a fourth identical task waits: all three are excluded…
-    await block([], now + EXEC_TIMEOUT + 1n)
+    await block([], blocks.now + EXEC_TIMEOUT + 1n)
     assert.deepEqual((await Promise.all(group.map((g) => task(g.commitment)))).map((t) => t.abortReason), [1, 1, 1])
     const fourth = create({ args })
     await block([[creator, fourth.msg]])
@@ -249,7 +237,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     const outcomes = new Set<string>()
     for (let i = 0; i < 12; i++) {
       const { commitment, msg } = create({ minVramGb: i % 3 === 1 ? 16 : 8, fee: String(1_000_000 + i), args: image(`p${i % 4}`) })
-      const [r] = await block([[creator, msg]], now + 50n)
+      const [r] = await block([[creator, msg]], blocks.now + 50n)
       outcomes.add(r!.code === 0 ? 'created' : `refused ${r!.code}`)
       if (r!.code === 0) ids.push(commitment)
       let open = 0n

@@ -1,5 +1,6 @@
 import { strict as assert } from 'node:assert'
 import { createHash } from 'node:crypto'
+import { prng } from '../../helpers/prng.ts'
 import { CacheStore } from '../../../chain/store/cache.ts'
 import { MemoryStore } from '../../../chain/store/memory.ts'
 import { PrefixStore } from '../../../chain/store/prefix.ts'
@@ -8,28 +9,6 @@ import { CorruptStateError, WeightedSet, decodeUint, encodeUint, uniformBelow } 
 
 // ---- helpers -------------------------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so every run sees the same operation sequences. */
-function prng(seed: number) {
-  let a = seed >>> 0
-  const next = (): number => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return (t ^ (t >>> 14)) >>> 0
-  }
-  return {
-    u32: next,
-    /** Integer in [0, n) for n <= 2^32 (tiny modulo bias is irrelevant for generating test inputs). */
-    int: (n: number): number => next() % n,
-    /** A bigint of up to `bits` random bits. */
-    big: (bits: number): bigint => {
-      let x = 0n
-      for (let b = 0; b < bits; b += 32) x = (x << 32n) | BigInt(next())
-      return x & ((1n << BigInt(bits)) - 1n)
-    },
-  }
-}
 
 const sha = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
 /** A 20-byte node address. */

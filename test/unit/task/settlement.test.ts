@@ -1,4 +1,5 @@
 import { strict as assert } from 'node:assert'
+import { prng } from '../../helpers/prng.ts'
 import {
   DEFAULT_SETTLEMENT_PARAMS,
   SHARE_SCALE,
@@ -252,17 +253,12 @@ describe('task/settlement: refused inputs', () => {
 
 // ---- properties on random inputs ----------------------------------------------------------------
 
-/** mulberry32: a small seeded PRNG, so every run checks the same cases. */
-function prng(seed: number): (n: number) => number {
-  let a = seed >>> 0
-  return (n: number) => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let x = a
-    x = Math.imul(x ^ (x >>> 15), x | 1)
-    x ^= x + Math.imul(x ^ (x >>> 7), x | 61)
-    return ((x ^ (x >>> 14)) >>> 0) % n
-  }
+/** An integer in [0, n) from the seeded test PRNG. */
+function ints(seed: number): (n: number) => number {
+  const r = prng(seed)
+  return (n: number) => r.int(n)
 }
+
 
 function randomFee(rnd: (n: number) => number): bigint {
   switch (rnd(4)) {
@@ -297,7 +293,7 @@ const TERMINAL_KINDS: [TaskStatus, AbortReason?][] = [
 describe('task/settlement: money is conserved (seeded random property tests)', () => {
   it('Σ transfers = Σ escrowed fees of the tasks settled, for 20 000 random settlements', () => {
     for (const [status] of TERMINAL_KINDS) assert.ok(isTerminal(status))
-    const rnd = prng(0xbe271)
+    const rnd = ints(0xbe271)
     for (let round = 0; round < 20_000; round++) {
       const outcomes: TaskOutcome[] = []
       const escrow = new Map<string, bigint>()
@@ -338,7 +334,7 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
   })
 
   it('the escrow always equals the sum of the open tasks, through random group and single lifecycles', () => {
-    const rnd = prng(0x5e771e)
+    const rnd = ints(0x5e771e)
     const balances = new Map<string, bigint>()
     const credit = (to: string, amount: bigint) => balances.set(to, (balances.get(to) ?? 0n) + amount)
     let creatorPaid = 0n

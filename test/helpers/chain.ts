@@ -5,11 +5,11 @@ import { DirectSecp256k1HdWallet, DirectSecp256k1Wallet } from '@cosmjs/proto-si
 import { createHash } from 'node:crypto'
 import { SigningStargateClient } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import { BerylApp } from '../../../chain/app.ts'
-import { CommittedStore } from '../../../chain/store/leveldb.ts'
-import { parseGasPrice } from '../../../chain/tx/ante.ts'
-import { BECH32_PREFIX, DENOM, berylModules } from '../../../modules/index.ts'
-import { berylRegistry } from '../../../sdk/index.ts'
+import { BerylApp } from '../../chain/app.ts'
+import { CommittedStore } from '../../chain/store/leveldb.ts'
+import { parseGasPrice } from '../../chain/tx/ante.ts'
+import { BECH32_PREFIX, DENOM, berylModules } from '../../modules/index.ts'
+import { berylRegistry } from '../../sdk/index.ts'
 
 export const CHAIN_ID = 'beryl-unit-1'
 
@@ -82,5 +82,48 @@ export function blockRequest(height: bigint, txs: Uint8Array[], opts: BlockOptio
     txs, decidedLastCommit: { round: 0, votes: [] }, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 250n)),
     height, time: { seconds: opts.timeSeconds ?? 1_700_000_000n + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32),
     proposerAddress: new Uint8Array(20).fill(7),
+  }
+}
+
+/**
+ * Runs signed blocks on an app in process: each message is signed by its wallet with that
+ * wallet's next sequence (kept here), put in the next block at time `t` (default: one second after
+ * the last), finalized and committed. A tx refused for its sequence does not use one up.
+ */
+export class BlockRunner {
+  height = 0n
+  private readonly seq = new Map<string, number>()
+
+  constructor(readonly app: BerylApp, public now: bigint, private readonly tx: { gas: string; fee?: string } = { gas: '2000000', fee: '100000' }) {}
+
+  async run(txs: Array<[Wallet, unknown]>, t?: bigint) {
+    this.now = t ?? this.now + 1n
+    const signed: Uint8Array[] = []
+    const used: Array<[string, number]> = []
+    for (const [who, m] of txs) {
+      const s = this.seq.get(who.address) ?? 0
+      signed.push(await who.sign([m], s, this.tx))
+      this.seq.set(who.address, s + 1)
+      used.push([who.address, s])
+    }
+    const res = await this.app.finalizeBlock(blockRequest(++this.height, signed, { timeSeconds: this.now }))
+    await this.app.commit()
+    res.txResults!.forEach((r, i) => { if (r.log?.includes('incorrect account sequence')) this.seq.set(used[i]![0], used[i]![1]) })
+    return res.txResults!
+  }
+
+  /** The sequence the wallet's next transaction gets. */
+  sequence(address: string): number { return this.seq.get(address) ?? 0 }
+
+  /** A query on committed state; the raw response (code, log, value). */
+  query(path: string, data: Uint8Array) {
+    return this.app.query({ path, data, height: 0n, prove: false })
+  }
+
+  /** A query that must succeed: its value. */
+  async value(path: string, data: Uint8Array): Promise<Uint8Array> {
+    const r = await this.query(path, data)
+    if (r.code) throw new Error(r.log)
+    return r.value!
   }
 }
