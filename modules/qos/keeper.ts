@@ -16,7 +16,7 @@ import { NODE, REINCLUDE, nodeKey, reincludeKey } from './keys.ts'
 export type QosHook = (ctx: Context, node: string) => void
 
 /**
- * Crynux's relay QoS (crynux.md §5.2), kept in state and changed only by task outcomes:
+ * Crynux's relay QoS, kept in state and changed only by task outcomes:
  * group ranks feed Q_long; timeouts lower health (excluding a node below 0.2 until it recovers
  * to 0.8); successes raise it; a node with 50 samples and Q_long < 2 is kicked out.
  */

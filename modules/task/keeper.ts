@@ -27,7 +27,7 @@ const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for
 const MAX_DISPATCH_PER_BLOCK = 200
 const MAX_TIMEOUTS_PER_BLOCK = 1000
 
-/** Seconds a task is expected to take, from its arguments (the creation-time model of crynux.md §4.4, in integers). */
+/** Seconds a task is expected to take, from its arguments (Crynux's creation-time estimate, in integers). */
 export function estimateSeconds(type: TaskType, args: ImageArgs | TextArgs): bigint {
   if (type === TaskType.TASK_TYPE_IMAGE) {
     const a = args as ImageArgs
@@ -41,7 +41,7 @@ export function estimateSeconds(type: TaskType, args: ImageArgs | TextArgs): big
   return 30n + (inputBytes + 9_999n) / 10_000n + (BigInt(a.max_new_tokens) + 9n) / 10n
 }
 
-/** Fee per estimated second per 8 GB of VRAM demanded (crynux.md §4.4). */
+/** Fee per estimated second per 8 GB of VRAM demanded (Crynux's queue priority). */
 export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint {
   const p = (fee * 8n) / (est * BigInt(Math.max(vramDemandGb, 8)))
   return p > U128_MAX ? U128_MAX : p
@@ -292,7 +292,7 @@ export class TaskKeeper {
   /**
    * The creator reveals the task id and its ECVRF proof over the first task's sampling seed. Not
    * selected: exactly one task, validated alone. Selected: exactly the three tasks of the
-   * validation group (same creator, task id and arguments), compared by crynux.md §1.4.
+   * validation group (same creator, task id and arguments), compared by Crynux's group-validation table.
    */
   async validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): Promise<void> {
     if (commitments.length !== 1 && commitments.length !== 3) throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
@@ -486,7 +486,7 @@ export class TaskKeeper {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
         this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
-        // The creator never validated: the node is paid for its work (crynux.md §6.3).
+        // The creator never validated: the node is paid for its work (Crynux's rule).
         this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }])
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.

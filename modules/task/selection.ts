@@ -1,4 +1,4 @@
-// Weighted random selection over chain state in O(log n) store operations (crynux.md §4.3 step 4,
+// Weighted random selection over chain state in O(log n) store operations (Crynux's weighted node selection,
 // ARCHITECTURE.md "weighted random selection in O(log n) over any number of nodes").
 //
 // Structure: a Fenwick (binary-indexed) tree over dense slots 1..n. Each member occupies one slot;

@@ -1,4 +1,4 @@
-// Where a task's escrowed fee goes when the task ends (crynux.md §6.3, §7.1).
+// Where a task's escrowed fee goes when the task ends (Crynux's relay: its refund rules and the 10:5:2 group fee split).
 //
 // The creator pays each task's fee into the task module's escrow when the task
 // is created. At the task's terminal transition, settle() says who receives that
@@ -10,7 +10,7 @@
 // | terminal                            | the task's escrow goes to |
 // |-------------------------------------|---------------------------|
 // | EndSuccess                          | its node, less the protocol fee share (to the community pool) |
-// | EndAborted(CreatorValidationTimeout)| the same as EndSuccess: the node held its GPU for the task and is paid even unvalidated (§3.3 step 6) |
+// | EndAborted(CreatorValidationTimeout)| the same as EndSuccess: the node held its GPU for the task and is paid even unvalidated |
 // | EndGroupSuccess (the representative)| split 10:5:2 by QoS rank among the group's matching members, each share less the protocol fee share |
 // | EndGroupRefund                      | the creator (the member's node is paid from the representative's fee instead) |
 // | EndInvalidated                      | the creator, and the node is slashed |
@@ -18,11 +18,11 @@
 //
 // Two choices differ from the relay:
 // - EndInvalidated refunds the creator. The relay keeps the fee and pays it to
-//   nobody (§6.3, §9 weakness 11). Beryl's escrow has to go somewhere, and the
-//   Crynux docs and VSSTask.sol refund it (§1.2, §1.4).
+//   nobody. Beryl's escrow has to go somewhere, and the
+//   Crynux docs and VSSTask.sol refund it.
 // - The protocol fee share is cut from every payment to a node, including each
 //   group share and the CreatorValidationTimeout payment. The relay cuts its DAO
-//   share the same way, from every TaskIncome (§7.1). The default is 0.
+//   share the same way, from every TaskIncome. The default is 0.
 //
 // Integers only: amounts are bigint uberyl; the share is fixed point.
 
@@ -46,7 +46,7 @@ export type Recipient = { kind: 'creator' } | { kind: 'community_pool' } | { kin
 const CREATOR: Recipient = { kind: 'creator' }
 const COMMUNITY_POOL: Recipient = { kind: 'community_pool' }
 
-/** Named after the relay's ledger events (§7.1): TaskIncome, DaoTaskShare, TaskRefund. */
+/** Named after the relay's ledger events: TaskIncome, DaoTaskShare, TaskRefund. */
 export type TransferReason = 'task_income' | 'protocol_fee' | 'task_refund'
 
 /** A payment out of one task's escrow. */
@@ -93,7 +93,7 @@ function checkAmount(what: string, v: unknown): bigint {
 
 /**
  * Splits the representative's fee among a group's matching members in
- * proportion to their QoS scores, as the relay does (§7.1: payment_i =
+ * proportion to their QoS scores, as the relay does (payment_i =
  * fee × qos_i / Σqos over the GroupValidated and EndGroupRefund members).
  * Shares are rounded down and the remainder goes to the last member, so the
  * shares add up to `fee` exactly. Callers pass members fastest first (as

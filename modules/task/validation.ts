@@ -1,4 +1,5 @@
-// Score checks and validation outcomes (crynux.md §1.3, §1.4, §2.3).
+// Score checks and validation outcomes (Crynux's task states, its group-validation
+// table and its score comparison: pHash Hamming distance for images, equality for text).
 //
 // A selected node submits a score, which is a fingerprint of its output. When the
 // creator validates, a task that was not sampled is accepted as it stands
@@ -74,19 +75,19 @@ export type TaskRuleErrorCode =
 /** The error of the task module's pure rules (validation, settlement); the keeper maps codes to chain errors. */
 export class TaskRuleError extends RuleError<TaskRuleErrorCode> {}
 
-/** Bytes per output in a score: an 8-byte pHash per image, a 32-byte SHA-256 per text output (§2.1). */
+/** Bytes per output in a score: an 8-byte pHash per image, a 32-byte SHA-256 per text output. */
 export const SCORE_BYTES_PER_OUTPUT: Readonly<Partial<Record<TaskType, number>>> = {
   [TaskType.TASK_TYPE_IMAGE]: 8,
   [TaskType.TASK_TYPE_TEXT]: 32,
 }
 
-/** VSSTask.sol's distanceThreshold (§2.3). Two pHashes match when their distance is strictly below it. */
+/** VSSTask.sol's distanceThreshold. Two pHashes match when their distance is strictly below it. */
 export const DEFAULT_HAMMING_THRESHOLD = 24
 
-/** A validation group is the original task plus two copies (§3.3). */
+/** A validation group is the original task plus two copies. */
 export const GROUP_SIZE = 3
 
-/** QoS task score by speed rank in a validation group: fastest, second, third (§5.2). */
+/** QoS task score by speed rank in a validation group: fastest, second, third. */
 export const GROUP_QOS_SCORES: readonly number[] = [10, 5, 2]
 
 export interface ValidationParams {
@@ -108,7 +109,7 @@ function outputBytes(type: TaskType): number {
  * Checks a score submitted with MsgSubmitScore and returns how many outputs it
  * covers. IMAGE: a non-empty concatenation of 8-byte pHashes. TEXT: a non-empty
  * concatenation of 32-byte SHA-256 digests. A score of only zero bytes is
- * refused (the node's own `validate_score`, §2.1), because it is what an
+ * refused (the node's own `validate_score`), because it is what an
  * unset field decodes to. When `numOutputs` is given (the image count or
  * output count the task asks for), the score must cover exactly that many.
  */
@@ -159,7 +160,7 @@ function checkThreshold(t: number): number {
 }
 
 /**
- * Whether two scores of the same task agree (§2.3). IMAGE: same length, a whole
+ * Whether two scores of the same task agree. IMAGE: same length, a whole
  * number of 8-byte pHashes, and every image's distance strictly below the
  * threshold; one image out of range fails the whole score, as in Hamming.sol
  * and the relay (no averaging). TEXT: byte-for-byte equal. Empty scores never
@@ -187,7 +188,7 @@ export interface ComparableTask {
 }
 
 /**
- * The "~" of §1.4 (relay `compareTaskScore`): same task type and same status;
+ * The "~" of the group table (relay `compareTaskScore`): same task type and same status;
  * two ErrorReported members are equal; two ScoreReady members compare scores;
  * anything else is not equal. So an error report never agrees with a score.
  */
@@ -207,7 +208,7 @@ export interface Transition {
 }
 
 /**
- * MsgValidateTask with one task whose VRF says "not sampled" (§1.3, §3.3 step 4):
+ * MsgValidateTask with one task whose VRF says "not sampled":
  * a score is accepted as it stands (Validated; the node then uploads the
  * result), and an error report ends the task with a refund
  * (EndAborted(ErrorReported)).
@@ -242,7 +243,7 @@ export interface MemberOutcome extends Transition {
   id: string
   node?: string
   /**
-   * The task score this member contributes to its node's QoS (§5.2): 10/5/2 by
+   * The task score this member contributes to its node's QoS: 10/5/2 by
    * speed rank among the finished members; 0 for an invalidated member (the
    * relay overwrites its rank with 0) and for a member that was already aborted
    * by Timeout when at least one member finished; null when the QoS history
@@ -257,7 +258,7 @@ export interface MemberOutcome extends Transition {
   changed: boolean
 }
 
-/** A member whose node shares the representative's fee at EndGroupSuccess (§7.1). */
+/** A member whose node shares the representative's fee at EndGroupSuccess. */
 export interface MatchingMember {
   id: string
   node: string
@@ -302,7 +303,7 @@ function checkGroup(members: readonly GroupMember[]): void {
     sequences.add(m.sequence)
   }
   // Checked before any other state rule, so the creator always hears the
-  // permanent reason rather than a temporary one (§1.4, last bullet: the
+  // permanent reason rather than a temporary one (the table's last rule: the
   // member's node was already paid, so the group can never be settled).
   for (const m of members) {
     if (m.status === TaskStatus.TASK_STATUS_END_ABORTED && m.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT) {
@@ -349,7 +350,7 @@ function fasterFirst(a: GroupMember, b: GroupMember): number {
 
 /**
  * The majority and the outliers among the finished members F (fastest first),
- * as positions in F: the §1.4 table. "~" is not transitive for images (Hamming
+ * as positions in F: the group table. "~" is not transitive for images (Hamming
  * distance), so the branches are tried strictly in the table's order; for
  * example F0~F2 and F1~F2 without F0~F1 is the same2 row, and F1 is invalidated
  * even though it matches F2.
@@ -370,7 +371,7 @@ function tableRow(f: readonly GroupMember[], threshold: number): { majority: num
 
 /**
  * MsgValidateTask with three tasks whose VRF says "sampled": the outcome of
- * each member under the group-validation table of crynux.md §1.4.
+ * each member under the group-validation table of Crynux's relay.
  *
  * F is the list of finished (ScoreReady or ErrorReported) members, fastest
  * first. Members that were already EndAborted keep their state.
@@ -384,7 +385,7 @@ function tableRow(f: readonly GroupMember[], threshold: number): { majority: num
  * - |F| ≤ 1: the finished member, if any → EndAborted(GroupTimeout).
  *
  * When the majority agreed on an **error report** rather than a score,
- * "GroupValidated only if F0 is ScoreReady" (§1.4) applies. The table says
+ * "GroupValidated only if F0 is ScoreReady" applies. The table says
  * nothing more. We follow the relay (`ValidateTaskGroup`), where every member
  * not given a status ends EndAborted(IncorrectResult): the agreeing members
  * are aborted, the creator is refunded, and the outliers, whose score
@@ -430,7 +431,7 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
   const outcomes: MemberOutcome[] = members.map((m) => {
     const d = decided.get(m)
     if (d) return { id: m.id, node: m.node, ...d.transition, qosScore: d.qosScore, changed: true }
-    // Already EndAborted. §5.2: a member that timed out scores 0 when someone
+    // Already EndAborted. In the relay's QoS, a member that timed out scores 0 when someone
     // else finished; the relay applies no score for other abort reasons, and
     // none at all when nobody finished.
     const qosScore = f.length > 0 && m.abortReason === AbortReason.ABORT_REASON_TIMEOUT ? 0 : null
