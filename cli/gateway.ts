@@ -15,7 +15,7 @@ import { type BroadcastResult, TxSender } from '../sdk/sender.ts'
 import { berylRegistry } from '../sdk/registry.ts'
 import { MsgAttestResult } from '../proto/gen/beryl/task/v1/tx.ts'
 import { type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { checkOutputs } from '../worker/outputs.ts'
+import { checkOutputs } from '../sdk/outputs.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { BECH32_PREFIX } from '../modules/auth/index.ts'
 

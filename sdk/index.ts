@@ -7,6 +7,7 @@ export { BerylTaskError, OutputUnavailableError, TaskCancelledError, TaskEndedEr
 export { TaskKeyStore, type StoredTask } from './keystore.ts'
 export { TxSender, type BroadcastResult, type TxSenderOptions } from './sender.ts'
 export { downloadResult } from '../chain/gateway/client.ts'
-export { checkOutputs, fingerprint } from '../worker/outputs.ts'
+export { checkOutputs, fingerprint, outputKind } from './outputs.ts'
+export { BUNDLED_MODEL_IDS } from './models.ts'
 export { Task, TaskStatus, TaskType, AbortReason } from '../proto/gen/beryl/task/v1/types.ts'
 export { imageArgsSchema, textArgsSchema, type ImageArgs, type TextArgs } from '../modules/task/schema.ts'

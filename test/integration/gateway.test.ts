@@ -18,8 +18,8 @@ import { addressFromPubKey } from '../../chain/tx/crypto.ts'
 import { type Assignment, Envelope, type TaskEnded, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
 import { Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { GatewaySession } from '../../worker/gateway/session.ts'
-import { checkOutputs } from '../../worker/outputs.ts'
-import { phashPng } from '../../worker/phash/phash.ts'
+import { checkOutputs } from '../../sdk/outputs.ts'
+import { phashPng } from '../../outputs/phash/phash.ts'
 
 const key = (seed: string) => createHash('sha256').update(seed).digest()
 const addressOf = (sk: Uint8Array) => addressFromPubKey(secp256k1.getPublicKey(sk, true), 'beryl')

@@ -11,7 +11,7 @@ import {
   singleOutcome,
   validateScore,
 } from '../../../modules/task/validation.ts'
-import { compareImageScores, hammingDistance } from '../../../worker/phash/phash.ts'
+import { compareImageScores, hammingDistance } from '../../../outputs/phash/phash.ts'
 
 const { ScoreReady, ErrorReported, EndAborted, GroupValidated, EndGroupRefund, EndInvalidated } = TaskStatus
 const T = DEFAULT_HAMMING_THRESHOLD
