@@ -1,8 +1,7 @@
-import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.ts'
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
-import { startBerylGateway, type RunningGateway } from './gateway.ts'
-import { Keyring, type KeyringBackend } from './keyring.ts'
+import type { RunningGateway } from '../gateway/service.ts'
+import { startGatewayService } from './gateway.ts'
 
 export interface BerylNode extends RunningNode {
   /** The gateway, unless app.toml turns it off ([gateway] address = ""). */
@@ -16,35 +15,8 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
   const node = await startNode({
     home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
     services: async ({ app, log }): Promise<NodeService[]> => {
-      const cfg = readAppConfig(home)
-      const g = cfg.gateway
-      if (!g?.address) { log('beryld: gateway off ([gateway] address is empty in app.toml)'); return [] }
-      const paths = homePaths(home)
-      const chainId = genesisChainId(home)
-      let attester: { signer: Awaited<ReturnType<Keyring['wallet']>>; address: string; gasPrice: string } | undefined
-      if (g['attester-key']) {
-        const kr = new Keyring(home, (g['keyring-backend'] ?? 'file') as KeyringBackend, async () => {
-          const p = process.env.BERYL_KEYRING_PASSPHRASE
-          if (!p) throw new Error('the attester key is in the file keyring: set BERYL_KEYRING_PASSPHRASE')
-          return p
-        })
-        const signer = await kr.wallet(g['attester-key'])
-        const [acc] = await signer.getAccounts()
-        attester = { signer, address: acc!.address, gasPrice: cfg['minimum-gas-prices'] || '0.025uberyl' }
-      }
-      try {
-        gateway = await startBerylGateway({
-          app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
-          attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
-        })
-      } catch (err) {
-        const m = (err as Error).message
-        const why = /listen E[A-Z]+[^\n]*/.exec(m)?.[0] ?? m.split('\n')[0]
-        throw new Error(`cannot start the gateway on ${g.address}: ${why} (change [gateway] address in ${paths.appToml}, or set it to "" to turn the gateway off)`)
-      }
-      const addrs = gateway.gateway.multiaddrs
-      log(`beryld: gateway listening on ${addrs.join(', ')}${attester ? `; attester ${attester.address}` : '; no attester key: outputs are stored, not attested'}`)
-      return [gateway]
+      gateway = await startGatewayService(home, { app, keepers, log })
+      return gateway ? [gateway] : []
     },
   })
   return Object.assign(node, { gateway })

@@ -3,7 +3,7 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { homePaths } from '../chain/node/config.ts'
 import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
-import { gatewayAddress } from './gateway.ts'
+import { gatewayAddress } from '../gateway/key.ts'
 import { keyring, nodeUrl, print, type ClientFlags } from './client.ts'
 import { parseCoins } from './init.ts'
 

@@ -2,8 +2,6 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { homePaths, readAppConfig } from '../chain/node/config.ts'
-import { gatewayAddress } from './gateway.ts'
 import { NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { phashHex, phashPng } from '../outputs/phash/phash.ts'
 import { ChainClient } from '../worker/daemon/chain.ts'
@@ -33,7 +31,7 @@ async function workerSigner(home: string, keyName: string, backend: KeyringBacke
   return { signer, address: acc!.address }
 }
 
-/** `beryld worker …` (GPU operators) and `beryld gateway …` (validators). */
+/** `beryld worker …` (GPU operators). */
 export function registerWorkerCommands(program: Command, o: { outputOpt: () => Option }): void {
   const homeOpt = () => new Option('--home <dir>', 'worker home (config/worker.toml, keyring, models/, data/)').default(DEFAULT_WORKER_HOME)
   const w = program.command('worker').description('run a GPU worker: join the network, serve tasks, get paid')
@@ -190,18 +188,5 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
       }
       if (f.output === 'json') console.log(JSON.stringify(out, null, 2))
       else for (const r of out) r.phash ? console.log(`${r.phash}  ${r.file}`) : console.error(`error: ${r.file}: ${r.error}`)
-    })
-
-  const g = program.command('gateway').description('the validator\'s gateway for workers and applications')
-  g.command('address')
-    .description('print the gateway\'s multiaddr (with its peer id) for workers\' and apps\' configs')
-    .addOption(new Option('--home <dir>', 'node home').default(process.env.BERYL_HOME ?? path.join(os.homedir(), '.beryl')))
-    .addOption(o.outputOpt())
-    .action(async (f) => {
-      const addr = await gatewayAddress(f.home)
-      if (!addr) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
-      const wildcard = addr.startsWith('/ip4/0.0.0.0/')
-      print(f, { address: addr, peer_id: addr.split('/p2p/')[1], attester_key: readAppConfig(f.home).gateway['attester-key'] ?? '' },
-        addr + (wildcard ? '\n(the gateway listens on every interface: give workers this address with 0.0.0.0 replaced by the machine\'s public IP)' : ''))
     })
 }

@@ -6,7 +6,7 @@ export { BerylClient, type BerylClientOptions, type Progress, type Requirements,
 export { BerylTaskError, OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
 export { TaskKeyStore, type StoredTask } from './keystore.ts'
 export { TxSender, type BroadcastResult, type TxSenderOptions } from './sender.ts'
-export { downloadResult } from '../chain/gateway/client.ts'
+export { downloadResult } from '../gateway/client.ts'
 export { checkOutputs, fingerprint, outputKind } from './outputs.ts'
 export { BUNDLED_MODEL_IDS } from './models.ts'
 export { Task, TaskStatus, TaskType, AbortReason } from '../proto/gen/beryl/task/v1/types.ts'
