@@ -10,6 +10,7 @@ import { type RunningGateway, startBerylGateway } from '../gateway/service.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { print } from './client.ts'
 import { Keyring, type KeyringBackend } from './keyring.ts'
+import { outputOpt } from './options.ts'
 
 /** Starts the node's gateway as app.toml configures it; undefined when [gateway] address is empty. */
 export async function startGatewayService(home: string, o: { app: BerylApp; keepers: BerylModules['keepers']; log: (m: string) => void }): Promise<RunningGateway | undefined> {
@@ -46,12 +47,12 @@ export async function startGatewayService(home: string, o: { app: BerylApp; keep
 }
 
 /** `beryld gateway …` (validators). */
-export function registerGatewayCommands(program: Command, o: { outputOpt: () => Option }): void {
+export function registerGatewayCommands(program: Command): void {
   const g = program.command('gateway').description('the validator\'s gateway for workers and applications')
   g.command('address')
     .description('print the gateway\'s multiaddr (with its peer id) for workers\' and apps\' configs')
     .addOption(new Option('--home <dir>', 'node home').default(process.env.BERYL_HOME ?? path.join(os.homedir(), '.beryl')))
-    .addOption(o.outputOpt())
+    .addOption(outputOpt())
     .action(async (f) => {
       const addr = await gatewayAddress(f.home)
       if (!addr) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
