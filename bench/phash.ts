@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
-import { decodePng, perceptionHash, phashHex, phashPng } from '../worker/phash/phash.ts'
+import { decodePng, perceptionHash, phashHex, phashPng } from '../outputs/phash/phash.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const goDir = join(root, 'test', 'vectors', 'phash')

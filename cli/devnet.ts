@@ -3,7 +3,9 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { genesisChainId, homePaths, readAppConfig, writeAppConfig, DEFAULT_PORTS, type Ports } from '../chain/node/config.ts'
+import type { Command } from 'commander'
 import { Keyring } from './keyring.ts'
+import { intIn, outputOpt } from './options.ts'
 import { addGenesisAccount, initHome } from './init.ts'
 import { startBerylNode } from './node.ts'
 import { BerylClient } from '../sdk/client.ts'
@@ -229,4 +231,28 @@ export async function waitForHeight(rpc: string, height: bigint, stopped?: Promi
     } catch { /* not up yet */ }
     await new Promise((r) => setTimeout(r, 200))
   }
+}
+
+/** `beryld devnet`: a local network in one command. */
+export function registerDevnetCommands(program: Command): void {
+  program.command('devnet')
+    .description('run a local network: one validator with its gateway, funded accounts and GPU workers on the bundled models (Ctrl-C stops it)')
+    .option('--home <dir>', 'devnet home (default: a fresh temporary folder); reused if it already holds a devnet')
+    .option('--reset', 'delete the home first and start a new chain')
+    .option('--accounts <n>', 'funded accounts to create', intIn(1, 100, '--accounts'), 3)
+    .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
+    .option('--validators <n>', 'validators (only 1 until the multi-validator work lands)', intIn(1, 1, '--validators'), 1)
+    .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
+    .option('--demo', 'run a demo image task once the workers are up and write its PNG into <home>/demo/')
+    .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
+    .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
+    .option('--random-ports', 'use free random ports instead of the standard ones')
+    .option('--chain-id <id>', 'chain id', 'beryl-devnet-1')
+    .addOption(outputOpt())
+    .action(async (o) => {
+      await runDevnet({
+        home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll,
+        demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
+      })
+    })
 }

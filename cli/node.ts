@@ -1,8 +1,11 @@
-import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.ts'
+import { type Command, Option } from 'commander'
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
+import type { RunningGateway } from '../gateway/service.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
-import { startBerylGateway, type RunningGateway } from './gateway.ts'
-import { Keyring, type KeyringBackend } from './keyring.ts'
+import { nodeUrl, print } from './client.ts'
+import { startGatewayService } from './gateway.ts'
+import { initHome } from './init.ts'
+import { homeOpt, nodeOpt, outputOpt } from './options.ts'
 
 export interface BerylNode extends RunningNode {
   /** The gateway, unless app.toml turns it off ([gateway] address = ""). */
@@ -16,35 +19,8 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
   const node = await startNode({
     home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
     services: async ({ app, log }): Promise<NodeService[]> => {
-      const cfg = readAppConfig(home)
-      const g = cfg.gateway
-      if (!g?.address) { log('beryld: gateway off ([gateway] address is empty in app.toml)'); return [] }
-      const paths = homePaths(home)
-      const chainId = genesisChainId(home)
-      let attester: { signer: Awaited<ReturnType<Keyring['wallet']>>; address: string; gasPrice: string } | undefined
-      if (g['attester-key']) {
-        const kr = new Keyring(home, (g['keyring-backend'] ?? 'file') as KeyringBackend, async () => {
-          const p = process.env.BERYL_KEYRING_PASSPHRASE
-          if (!p) throw new Error('the attester key is in the file keyring: set BERYL_KEYRING_PASSPHRASE')
-          return p
-        })
-        const signer = await kr.wallet(g['attester-key'])
-        const [acc] = await signer.getAccounts()
-        attester = { signer, address: acc!.address, gasPrice: cfg['minimum-gas-prices'] || '0.025uberyl' }
-      }
-      try {
-        gateway = await startBerylGateway({
-          app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
-          attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
-        })
-      } catch (err) {
-        const m = (err as Error).message
-        const why = /listen E[A-Z]+[^\n]*/.exec(m)?.[0] ?? m.split('\n')[0]
-        throw new Error(`cannot start the gateway on ${g.address}: ${why} (change [gateway] address in ${paths.appToml}, or set it to "" to turn the gateway off)`)
-      }
-      const addrs = gateway.gateway.multiaddrs
-      log(`beryld: gateway listening on ${addrs.join(', ')}${attester ? `; attester ${attester.address}` : '; no attester key: outputs are stored, not attested'}`)
-      return [gateway]
+      gateway = await startGatewayService(home, { app, keepers, log })
+      return gateway ? [gateway] : []
     },
   })
   return Object.assign(node, { gateway })
@@ -65,4 +41,66 @@ export async function runUntilSignal(node: RunningNode, log: (m: string) => void
   const clean = reason.startsWith('stopped')
   log(`beryld: ${clean ? reason : 'stopped: ' + reason}`)
   process.exit(clean ? 0 : 1)
+}
+
+const portOpt = (name: string, def: number) => new Option(`--${name}-port <port>`, `${name} port`).default(def).argParser((v) => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name}-port must be a port number`)
+  return n
+})
+
+/** `beryld init`, `beryld start` and `beryld status`: a validator's node. */
+export function registerNodeCommands(program: Command): void {
+  program.command('init')
+    .description('create a node home: CometBFT keys and config, genesis, app.toml')
+    .argument('<moniker>', 'a human-readable name for this node')
+    .option('--chain-id <id>', 'chain id written to the genesis', 'beryl-devnet-1')
+    .option('--overwrite', 'replace an existing configuration (keys and data are kept)')
+    .addOption(homeOpt())
+    .addOption(portOpt('p2p', 26656)).addOption(portOpt('rpc', 26657)).addOption(portOpt('abci', 26658))
+    .addOption(portOpt('grpc', 9090)).addOption(portOpt('api', 1317)).addOption(portOpt('gateway', 4001))
+    .option('--minimum-gas-prices <price>', 'lowest gas price this node admits into its mempool', `0.025${DENOM}`)
+    .option('--listen-host <ip>', 'interface the P2P port and the gateway listen on (RPC and ABCI stay on 127.0.0.1)', '0.0.0.0')
+    .addOption(outputOpt())
+    .action((moniker: string, o) => {
+      initHome({
+        home: o.home, moniker, chainId: o.chainId, overwrite: o.overwrite, minGasPrice: o.minimumGasPrices, p2pHost: o.listenHost,
+        ports: { p2p: o.p2pPort, rpc: o.rpcPort, abci: o.abciPort, grpc: o.grpcPort, api: o.apiPort, gateway: o.gatewayPort },
+      })
+      print(o, { home: o.home, chain_id: o.chainId, moniker }, `Initialized node ${moniker} for chain ${o.chainId} in ${o.home}.
+Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --home ${o.home}\`.`)
+    })
+
+  program.command('start')
+    .description('run the node: the ABCI application and CometBFT as a supervised child (Ctrl-C stops both)')
+    .addOption(homeOpt())
+    .option('--abci-only', 'run only the application; CometBFT is started separately with proxy_app pointing here')
+    .action(async (o) => {
+      const node = await startBerylNode(o.home, { abciOnly: o.abciOnly })
+      await runUntilSignal(node, console.log)
+    })
+
+  program.command('status')
+    .description('show the node\'s chain id, height, latest block and sync state')
+    .addOption(homeOpt()).addOption(nodeOpt()).addOption(outputOpt())
+    .action(async (o) => {
+      const url = nodeUrl(o)
+      let body: any
+      try {
+        body = await (await fetch(`${url}/status`, { signal: AbortSignal.timeout(5000) })).json()
+      } catch (err) {
+        throw new Error(`cannot reach a node at ${url} (${(err as Error).message}); is it running?`)
+      }
+      const r = body.result
+      print(o, r, [
+        `chain id        ${r.node_info.network}`,
+        `moniker         ${r.node_info.moniker}`,
+        `node id         ${r.node_info.id}`,
+        `latest height   ${r.sync_info.latest_block_height}`,
+        `latest time     ${r.sync_info.latest_block_time}`,
+        `app hash        ${r.sync_info.latest_app_hash}`,
+        `catching up     ${r.sync_info.catching_up}`,
+        `CometBFT        ${r.node_info.version}`,
+      ].join('\n'))
+    })
 }

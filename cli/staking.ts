@@ -1,12 +1,11 @@
-import { Command, type Option } from 'commander'
+import type { Command } from 'commander'
 import {
   QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsRequest, QueryParamsResponse,
 } from '../proto/gen/beryl/staking/v1/query.ts'
 import { Node, NodeRecord, NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
-
-interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
+import { queryFlags, txFlags } from './options.ts'
 
 const STATUS_NAMES = ['available', 'busy', 'pending-pause', 'paused', 'pending-quit', 'unbonding']
 const statusOf = (s: string): NodeStatus => {
@@ -50,11 +49,11 @@ function describeRecord(r: NodeRecord): string {
 }
 
 /** `beryld tx staking …` and `beryld query staking …`. */
-export function registerStakingCommands(tx: Command, query: Command, o: Opts): void {
+export function registerStakingCommands(tx: Command, query: Command): void {
   const t = tx.command('staking').description('GPU node registration: join, stake, models, pause, resume, quit')
   const m = (name: string) => `/beryl.staking.v1.${name}`
 
-  o.txFlags(t.command('join').description('register the key\'s account as a GPU node, staking at least min_stake (400 BERYL)')
+  txFlags(t.command('join').description('register the key\'s account as a GPU node, staking at least min_stake (400 BERYL)')
     .argument('<from>', 'key name or address in the keyring')
     .requiredOption('--gpu-name <name>', 'GPU model, e.g. "NVIDIA GeForce RTX 4090"')
     .requiredOption('--gpu-vram <gb>', 'GPU memory in GB')
@@ -64,39 +63,36 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
     .action((from: string, f: TxFlags & { gpuName: string; gpuVram: string; models: string; runnerVersion: string; stake: string }) =>
       sendMsg(f, from, (address) => ({ typeUrl: m('MsgJoin'), value: { address, gpuName: f.gpuName, gpuVramGb: Number(f.gpuVram), runnerVersion: f.runnerVersion, modelIds: modelList(f.models), stake: uberyl(f.stake) } })))
 
-  o.txFlags(t.command('add-stake').description('lock more stake').argument('<from>', 'the signing key (name or address)').argument('<amount>', 'e.g. 100beryl'))
+  txFlags(t.command('add-stake').description('lock more stake').argument('<from>', 'the signing key (name or address)').argument('<amount>', 'e.g. 100beryl'))
     .action((from: string, amount: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m('MsgAddStake'), value: { address, amount: uberyl(amount) } })))
-  o.txFlags(t.command('update-models').description('replace the list of models the node holds').argument('<from>', 'the signing key (name or address)').argument('<ids>', 'comma-separated model ids'))
+  txFlags(t.command('update-models').description('replace the list of models the node holds').argument('<from>', 'the signing key (name or address)').argument('<ids>', 'comma-separated model ids'))
     .action((from: string, ids: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m('MsgUpdateModels'), value: { address, modelIds: modelList(ids) } })))
   for (const [cmd, msg, what] of [
     ['pause', 'MsgPause', 'take no new tasks (a busy node pauses when its task ends)'],
     ['resume', 'MsgResume', 'take tasks again'],
     ['quit', 'MsgQuit', 'leave: the stake returns after unbonding_period (a busy node leaves when its task ends)'],
   ] as const) {
-    o.txFlags(t.command(cmd).description(what).argument('<from>', 'the signing key (name or address)'))
+    txFlags(t.command(cmd).description(what).argument('<from>', 'the signing key (name or address)'))
       .action((from: string, f: TxFlags) => sendMsg(f, from, (address) => ({ typeUrl: m(msg), value: { address } })))
   }
 
   const q = query.command('staking').description('GPU nodes and staking parameters')
   const svc = 'beryl.staking.v1.Query'
-  q.command('node').description('one node by its account address').argument('<address>')
-    .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
+  queryFlags(q.command('node').description('one node by its account address').argument('<address>'))
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeResponse.decode(await moduleQuery(f, svc, 'Node', QueryNodeRequest.encode({ address }).finish()))
       print(f, Node.toJSON(r.node!), describeNode(r.node!))
     })
-  q.command('record').description('an operator\'s node record: earnings, slashes and kick-out, kept after the node is removed').argument('<address>')
-    .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
+  queryFlags(q.command('record').description('an operator\'s node record: earnings, slashes and kick-out, kept after the node is removed').argument('<address>'))
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeRecordResponse.decode(await moduleQuery(f, svc, 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish()))
       print(f, NodeRecord.toJSON(r.record!), describeRecord(r.record!))
     })
-  q.command('nodes').description('nodes, in address order')
+  queryFlags(q.command('nodes').description('nodes, in address order')
     .option('--status <status>', `only this status: ${STATUS_NAMES.join(', ')}`)
     .option('--gpu <name>', 'only this GPU name')
     .option('--limit <n>', 'page size (max 1000)', '100')
-    .option('--page-key <hex>', 'continue from a previous page\'s next key')
-    .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
+    .option('--page-key <hex>', 'continue from a previous page\'s next key'))
     .action(async (f: ClientFlags & { status?: string; gpu?: string; limit: string; pageKey?: string }) => {
       const req = QueryNodesRequest.fromPartial({ status: f.status ? statusOf(f.status) : 0, gpuName: f.gpu ?? '', limit: Number(f.limit), key: f.pageKey ? Buffer.from(f.pageKey, 'hex') : new Uint8Array() })
       const r = QueryNodesResponse.decode(await moduleQuery(f, svc, 'Nodes', QueryNodesRequest.encode(req).finish()))
@@ -104,7 +100,7 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
       print(f, { nodes: r.nodes.map((n) => Node.toJSON(n)), next_key: next },
         (r.nodes.length ? r.nodes.map(describeNode).join('\n\n') : 'no nodes') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
-  q.command('params').description('staking parameters').addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
+  queryFlags(q.command('params').description('staking parameters'))
     .action(async (f: ClientFlags) => {
       const r = QueryParamsResponse.decode(await moduleQuery(f, svc, 'Params', QueryParamsRequest.encode({}).finish()))
       const p = r.params!

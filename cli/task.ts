@@ -1,37 +1,31 @@
+// `beryld task …`: run a task end to end and follow it (run, show, list, cancel, resume); and the raw
+// forms a worker or a test needs: `beryld tx task create|validate|submit-score|report-error|attest`
+// and `beryld query task queue|params`. Each command has one implementation (cli/README.md).
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
-import type { Command, Option } from 'commander'
-import { ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecvrf.ts'
-import { NodeQos } from '../proto/gen/beryl/qos/v1/types.ts'
-import { QueryNodeQosRequest, QueryNodeQosResponse } from '../proto/gen/beryl/qos/v1/query.ts'
+import { type Command, Option } from 'commander'
+import { homePaths } from '../chain/node/config.ts'
+import { gatewayAddress } from '../gateway/key.ts'
+import { ecvrfProve, ecvrfPublicKey } from '../modules/vss/index.ts'
 import {
   QueryParamsRequest, QueryParamsResponse, QueryQueueRequest, QueryQueueResponse, QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse,
 } from '../proto/gen/beryl/task/v1/query.ts'
 import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
-import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
+import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
+import { keyring, moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
+import { percent } from './format.ts'
 import { parseCoins } from './init.ts'
+import { homeOpt, nodeOpt, outputOpt, queryFlags, txFlags } from './options.ts'
+import { secs, taskTimeline, timelineText } from './task-timeline.ts'
 
-interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
-
-const E18 = 10n ** 18n
 export const hexArg = (s: string, what: string, bytes = 32): Uint8Array => {
   const h = s.replace(/^0x/, '')
   if (!new RegExp(`^[0-9a-fA-F]{${bytes * 2}}$`).test(h)) throw new Error(`${what} must be ${bytes} bytes of hex`)
   return Buffer.from(h, 'hex')
 }
-const percent = (fixed: string) => `${(Number(BigInt(fixed) * 1_000_000n / E18) / 10_000).toFixed(4)}%`
 export const statusName = (s: TaskStatus) => TaskStatus[s]?.replace('TASK_STATUS_', '').toLowerCase() ?? String(s)
 export const STATUSES = Object.keys(TaskStatus).filter((k) => k.startsWith('TASK_STATUS_')).map((k) => k.replace('TASK_STATUS_', '').toLowerCase())
-
-/**
- * A creator's secrets for its tasks, in `<home>/tasks/<commitment>.json`: the task id, the nonce and
- * the ECVRF key. Validation needs them; losing them means the task can only time out.
- */
-function secretsPath(home: string, commitment: Uint8Array): string {
-  return path.join(home, 'tasks', `${Buffer.from(commitment).toString('hex')}.json`)
-}
 
 export function describeTask(t: Task): string {
   const lines = [
@@ -50,7 +44,9 @@ export function describeTask(t: Task): string {
   return lines.join('\n')
 }
 
-/** The filters of `query task list` and `task list`: a creator, a GPU node, a status (at least one), a page. */
+// ---- reading tasks ---------------------------------------------------------------------------
+
+/** The filters of `task list`: a creator, a GPU node, a status (at least one), a page. */
 export interface TaskListFilters { creator?: string; gpuNode?: string; status?: string; limit: string; pageKey?: string }
 
 /** The Tasks query (newest first) for these filters; an unknown status name is an error. */
@@ -62,11 +58,256 @@ export async function queryTasks(f: ClientFlags, o: TaskListFilters): Promise<Qu
   return QueryTasksResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(req).finish()))
 }
 
-export function registerTaskCommands(tx: Command, query: Command, o: Opts): void {
-  const t = tx.command('task').description('tasks: create, cancel, validate; the node\'s score and error report; attestation')
+/** A module query whose HTTP request failed says which node it could not reach (cosmjs only says "fetch failed"). */
+async function reaching<T>(f: Pick<ClientFlags, 'home' | 'node'>, p: Promise<T>): Promise<T> {
+  try {
+    return await p
+  } catch (err) {
+    if ((err as Error).message === 'fetch failed') throw new Error(`cannot reach a Beryl node at ${nodeUrl(f)} (fetch failed); is it running? (--node sets the address)`)
+    throw err
+  }
+}
+
+/** Parses a task id commitment argument: 32 bytes of hex, an optional 0x prefix. */
+function commitmentArg(s: string): { bytes: Uint8Array; hex: string } {
+  let bytes: Uint8Array
+  try {
+    bytes = hexArg(s, 'a task id commitment')
+  } catch {
+    throw new Error(`invalid task id ${JSON.stringify(s)}: a task id commitment is 32 bytes of hex (64 hex digits)`)
+  }
+  return { bytes, hex: Buffer.from(bytes).toString('hex') }
+}
+
+/** The task's record; a task the chain does not know is `Error: no task <hex> on chain`. */
+async function getTask(f: ClientFlags, c: { bytes: Uint8Array; hex: string }): Promise<Task> {
+  let raw: Uint8Array
+  try {
+    raw = await reaching(f, moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c.bytes }).finish()))
+  } catch (err) {
+    if (/\(22\)|not found/i.test((err as Error).message) && !/cannot reach/.test((err as Error).message)) throw new Error(`no task ${c.hex} on chain`)
+    throw err
+  }
+  const t = QueryTaskResponse.decode(raw).task
+  if (!t) throw new Error(`no task ${c.hex} on chain`)
+  return t
+}
+
+// ---- running tasks ---------------------------------------------------------------------------
+
+interface RunFlags extends ClientFlags {
+  from: string
+  gateway?: string[]
+  fee: string
+  timeout: string
+  models?: string
+  minVram: string
+  out?: string
+}
+
+/**
+ * The gateways to download from: --gateway, else $BERYL_GATEWAY, else the gateway of the node in
+ * --home (a devnet or a validator home).
+ */
+async function gatewaysFor(f: RunFlags): Promise<string[]> {
+  if (f.gateway?.length) return f.gateway
+  if (process.env.BERYL_GATEWAY) return process.env.BERYL_GATEWAY.split(',')
+  const p = homePaths(f.home)
+  const addr = fs.existsSync(p.appToml) && fs.existsSync(p.gatewayKey) ? await gatewayAddress(f.home) : undefined
+  if (addr) return [addr]
+  throw new Error('no gateway to download the output from: pass --gateway <multiaddr> (a validator prints it with `beryld gateway address`) or set BERYL_GATEWAY')
+}
+
+function uberylOf(fee: string): bigint {
+  const c = parseCoins(fee)
+  if (c.length !== 1 || c[0]!.denom !== 'uberyl') throw new Error('--fee takes one amount in uberyl or beryl, e.g. 1beryl')
+  return BigInt(c[0]!.amount)
+}
+
+/** A progress line: rewritten in place on a terminal, one line per stage otherwise. */
+function progressPrinter(json: boolean): { update(p: Progress): void; done(): void } {
+  const tty = process.stderr.isTTY && !json
+  const order = ['created', 'sampled', 'queued', 'started', 'scored', 'validated', 'attested', 'downloaded']
+  return {
+    update(p) {
+      if (json) return
+      const trail = order.slice(0, order.indexOf(p.stage) + 1).filter((s) => s !== 'sampled' || p.stage === 'sampled' || p.commitments.length === 3).join(' → ')
+      const line = `[h${p.height}] ${trail}: ${p.message}`
+      if (tty) process.stderr.write(`\r\x1b[2K${line.length > 160 ? line.slice(0, 157) + '...' : line}`)
+      else process.stderr.write(line + '\n')
+    },
+    done() { if (tty) process.stderr.write('\n') },
+  }
+}
+
+async function runAndReport(f: RunFlags, type: 'image' | 'text', args: object): Promise<void> {
+  const signer = await keyring(f).wallet(f.from)
+  const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+  const bar = progressPrinter(f.output === 'json')
+  const abort = new AbortController()
+  process.once('SIGINT', () => abort.abort())
+  let r: TaskResult
+  try {
+    r = await client.runTask({
+      type, args, fee: uberylOf(f.fee), signal: abort.signal, timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p),
+      requirements: { ...(f.models ? { modelIds: f.models.split(',') } : {}), minVramGb: Number(f.minVram) },
+    })
+  } finally {
+    bar.done()
+    client.disconnect()
+  }
+  report(f, r, type)
+}
+
+/** Where outputs go: --out, else `<home>/outputs` (never silently the working directory). */
+const outDir = (f: RunFlags) => path.resolve(f.out ?? path.join(f.home, 'outputs'))
+
+function report(f: RunFlags, r: TaskResult, type: 'image' | 'text'): void {
+  const dir = outDir(f)
+  fs.mkdirSync(dir, { recursive: true })
+  const files = r.outputs.map((b, i) => {
+    const file = path.join(dir, `${r.commitments[0]!.slice(0, 16)}-${i}.${type === 'image' ? 'png' : 'json'}`)
+    fs.writeFileSync(file, b)
+    return file
+  })
+  const text = type === 'text' ? (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content : undefined
+  const json = {
+    files, task_id: r.taskId, tasks: r.commitments, node: r.task.selectedNode, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), tx_fees: r.txFees.toString(),
+    score: Buffer.from(r.task.score).toString('hex'), status: r.task.status, heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
+  }
+  print(f, json, [
+    ...(text !== undefined ? [text, ''] : []),
+    `output        ${files.join(', ')}`,
+    `task id       ${r.taskId}`,
+    `tasks         ${r.commitments.join(', ')}`,
+    `node          ${r.task.selectedNode}`,
+    `verified      ${r.sampled ? 'cross-validated by a group of three nodes' : 'validated (not sampled for cross-validation)'}; output matches the score ${json.score}`,
+    `fee paid      ${r.feePaid} uberyl (+ ${r.txFees} uberyl in transaction fees)`,
+    `blocks        created at ${r.heights.created}, delivered at ${r.heights.delivered}`,
+  ].join('\n'))
+}
+
+/** The options of `task run image|text` and `task resume`. */
+const runFlags = (c: Command) => c
+  .requiredOption('--from <key>', 'the creator\'s key (pays the fee)')
+  .option('--fee <amount>', 'task fee (a sampled task\'s two validation tasks escrow it too and get it back)', '1beryl')
+  .option('--gateway <multiaddr...>', 'gateway(s) to download from (default: $BERYL_GATEWAY, else the gateway of the node in --home)')
+  .option('--models <ids>', 'comma-separated model ids (default: the bundled model)')
+  .option('--min-vram <gb>', 'least GPU memory', '0')
+  .option('--timeout <s>', 'give up waiting after this many seconds (the task goes on; `beryld task resume` continues)', '900')
+  .addOption(homeOpt()).addOption(nodeOpt()).addOption(outputOpt())
+  .addOption(new Option('--keyring-backend <backend>', '"file" or "test"').choices(['file', 'test']).default('file'))
+
+/**
+ * A creator's secrets for the tasks `tx task create` makes, in `<home>/tasks/<commitment>.json`: the
+ * task id, the nonce and the ECVRF key. Validation needs them; losing them means the task can only
+ * time out. (`task run` keeps its own in `<home>/sdk-tasks/`, the SDK's key store.)
+ */
+function secretsPath(home: string, commitment: Uint8Array): string {
+  return path.join(home, 'tasks', `${Buffer.from(commitment).toString('hex')}.json`)
+}
+
+// ---- the commands ----------------------------------------------------------------------------
+
+/** `beryld task …`, `beryld tx task …` and `beryld query task …`. */
+export function registerTaskCommands(program: Command, tx: Command, query: Command): void {
+  registerTaskFlow(program.command('task').description('run tasks and follow them: run, show, list, cancel, resume'))
+  registerTaskTxs(tx.command('task').description('raw task transactions (a worker\'s or a test\'s): create, validate, the node\'s score and error report, attestation; to cancel, `beryld task cancel`'))
+  registerTaskQueries(query.command('task').description('the task queue and parameters; a task itself: `beryld task show|list`'))
+}
+
+function registerTaskFlow(task: Command): void {
+  const run = task.command('run').description('run a task end to end: create, cross-validate if sampled, validate, download and check the output')
+
+  runFlags(run.command('image').description('generate images; writes PNGs into --out')
+    .requiredOption('--prompt <text>', 'what to draw')
+    .option('--negative-prompt <text>', 'what not to draw', '')
+    .option('--size <WxH>', 'width x height, multiples of 8 from 64 to 1024', '256x256')
+    .option('--steps <n>', 'denoising steps', '20')
+    .option('--seed <n>', 'random seed (same seed, same image)', '0')
+    .option('--images <n>', 'number of images (1..4)', '1')
+    .option('--guidance <scale>', 'classifier-free guidance scale', '7.5')
+    .option('--out <dir>', 'where to write the images (default: <home>/outputs; the paths are printed)'))
+    .action(async (f: RunFlags & { prompt: string; negativePrompt: string; size: string; steps: string; seed: string; images: string; guidance: string }) => {
+      const m = /^(\d+)x(\d+)$/.exec(f.size)
+      if (!m) throw new Error('--size must be WIDTHxHEIGHT, e.g. 256x256')
+      const args = { prompt: f.prompt, negative_prompt: f.negativePrompt, width: Number(m[1]), height: Number(m[2]), steps: Number(f.steps), seed: Number(f.seed), num_images: Number(f.images), guidance_scale: Number(f.guidance) }
+      await runAndReport(f, 'image', args)
+    })
+
+  runFlags(run.command('text').description('generate text with the chat model; prints the reply and writes the completion JSON into --out')
+    .requiredOption('--prompt <text>', 'the user message')
+    .option('--system <text>', 'a system message')
+    .option('--max-tokens <n>', 'most new tokens', '64')
+    .option('--temperature <t>', '0 is greedy', '0')
+    .option('--seed <n>', 'sampling seed', '0')
+    .option('--out <dir>', 'where to write the completion JSON (default: <home>/outputs; the path is printed)'))
+    .action(async (f: RunFlags & { prompt: string; system?: string; maxTokens: string; temperature: string; seed: string }) => {
+      const messages = [...(f.system ? [{ role: 'system', content: f.system }] : []), { role: 'user', content: f.prompt }]
+      await runAndReport(f, 'text', { messages, max_new_tokens: Number(f.maxTokens), temperature: Number(f.temperature), seed: Number(f.seed) })
+    })
+
+  queryFlags(task.command('show').description('a task\'s record and its timeline: every state change and payment, with block heights and times')
+    .argument('<task>', 'task id commitment (64 hex digits)'))
+    .action(async (arg: string, f: ClientFlags) => {
+      const c = commitmentArg(arg)
+      const t = await getTask(f, c)
+      const { timeline, payments } = await taskTimeline(f, c.hex)
+      print(f, { task: Task.toJSON(t), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
+    })
+
+  queryFlags(task.command('list').description('tasks of a creator, a GPU node or in a status, newest first, one line each')
+    .option('--creator <address>', 'tasks created by this account')
+    .option('--gpu-node <address>', 'tasks assigned to this GPU node (--node is the RPC address)')
+    .option('--status <status>', STATUSES.join(', '))
+    .option('--limit <n>', 'how many', '50')
+    .option('--page-key <hex>', 'continue after a previous page'))
+    .action(async (f: ClientFlags & TaskListFilters) => {
+      if (!f.creator && !f.gpuNode && f.status === undefined) throw new Error('give at least one filter: --creator, --gpu-node or --status')
+      if (!/^[1-9]\d*$/.test(f.limit)) throw new Error('--limit must be a positive integer')
+      const r = await reaching(f, queryTasks(f, f))
+      const next = Buffer.from(r.nextKey).toString('hex')
+      const rows = r.tasks.map((t) => [
+        `${Buffer.from(t.taskIdCommitment).toString('hex').slice(0, 16)}…`, statusName(t.status), TaskType[t.taskType]?.replace('TASK_TYPE_', '').toLowerCase() ?? String(t.taskType),
+        `${t.fee}uberyl`, t.selectedNode || '-', t.createTime ? secs(new Date(Number(t.createTime) * 1000).toISOString()) : '-',
+      ])
+      const head = ['TASK', 'STATUS', 'TYPE', 'FEE', 'NODE', 'CREATED']
+      const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+      const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
+      const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
+      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
+    })
+
+  txFlags(task.command('cancel').description('cancel a queued task, refunding its fee in full (signed by its creator)')
+    .argument('<task>', 'task id commitment (64 hex digits)')
+    .requiredOption('--from <key>', 'the creator\'s key (name or address in the keyring)'))
+    .action(async (arg: string, f: TxFlags & { from: string }) => {
+      const c = commitmentArg(arg)
+      await sendMsg(f, f.from, (creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator, taskIdCommitment: c.bytes } }))
+    })
+
+  runFlags(task.command('resume').description('finish a task this home started (after a crash or a timeout), by its task id or a commitment')
+    .argument('<id>', 'task id or commitment (hex)')
+    .option('--out <dir>', 'where to write the output (default: <home>/outputs; the paths are printed)'))
+    .action(async (id: string, f: RunFlags) => {
+      const signer = await keyring(f).wallet(f.from)
+      const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+      const bar = progressPrinter(f.output === 'json')
+      try {
+        const stored = client.keys.load(id) ?? client.keys.findByCommitment(id)
+        const r = await client.resumeTask(id, { timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p) })
+        bar.done()
+        report(f, r, stored?.type ?? 'image')
+      } finally {
+        client.disconnect()
+      }
+    })
+}
+
+function registerTaskTxs(t: Command): void {
   const url = (n: string) => `/beryl.task.v1.${n}`
 
-  o.txFlags(t.command('create').description('create a task, escrowing its fee (keeps its secrets under <home>/tasks/ for validation)')
+  txFlags(t.command('create').description('create a task, escrowing its fee (keeps its secrets under <home>/tasks/ for validation)')
     .argument('<from>', 'creator key')
     .requiredOption('--type <type>', 'image or text')
     .requiredOption('--args <json>', 'task arguments as JSON (or @file)')
@@ -101,10 +342,7 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       }))
     })
 
-  o.txFlags(t.command('cancel').description('cancel a queued task (full refund)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
-    .action((from: string, c: string, f: TxFlags) => sendMsg(f, from, (creator) => ({ typeUrl: url('MsgCancelTask'), value: { creator, taskIdCommitment: hexArg(c, 'task') } })))
-
-  o.txFlags(t.command('validate').description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
+  txFlags(t.command('validate').description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
     .argument('<from>', 'the signing key (name or address)').argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'))
     .action(async (from: string, tasks: string[], f: TxFlags) => {
       const commitments = tasks.map((c) => hexArg(c, 'task'))
@@ -116,59 +354,26 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       return sendMsg(f, from, (creator) => ({ typeUrl: url('MsgValidateTask'), value: { creator, taskIdCommitments: commitments, taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof } }))
     })
 
-  o.txFlags(t.command('submit-score').description('(node) submit the result fingerprint of a started task').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<score>', 'hex: 8 bytes per image, 32 per text output'))
+  txFlags(t.command('submit-score').description('(node) submit the result fingerprint of a started task').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<score>', 'hex: 8 bytes per image, 32 per text output'))
     .action((from: string, c: string, score: string, f: TxFlags) => {
       if (!/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex')
       return sendMsg(f, from, (node) => ({ typeUrl: url('MsgSubmitScore'), value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(score, 'hex') } }))
     })
-  o.txFlags(t.command('report-error').description('(node) report that the task\'s arguments are invalid (slashed if its group disagrees)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
+  txFlags(t.command('report-error').description('(node) report that the task\'s arguments are invalid (slashed if its group disagrees)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
     .action((from: string, c: string, f: TxFlags) => sendMsg(f, from, (node) => ({ typeUrl: url('MsgReportError'), value: { node, taskIdCommitment: hexArg(c, 'task'), error: 1 } })))
-  o.txFlags(t.command('attest').description('(attester) confirm a validated task\'s uploaded result').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<result-hash>', '32 bytes hex'))
+  txFlags(t.command('attest').description('(attester) confirm a validated task\'s uploaded result').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<result-hash>', '32 bytes hex'))
     .action((from: string, c: string, h: string, f: TxFlags) => sendMsg(f, from, (attester) => ({ typeUrl: url('MsgAttestResult'), value: { attester, taskIdCommitment: hexArg(c, 'task'), resultHash: hexArg(h, 'result hash') } })))
+}
 
-  const qOpts = (c: Command) => c.addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
-  const q = query.command('task').description('tasks and the queue')
-  qOpts(q.command('show').description('one task').argument('<task>', 'task id commitment (hex)'))
-    .action(async (c: string, f: ClientFlags) => {
-      const r = QueryTaskResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: hexArg(c, 'task') }).finish()))
-      print(f, Task.toJSON(r.task!), describeTask(r.task!))
-    })
-  qOpts(q.command('list').description('tasks of a creator, a node or in a status, newest first')
-    .option('--creator <address>', 'tasks created by this account').option('--gpu-node <address>', 'tasks assigned to this GPU node').option('--status <status>', STATUSES.join(', ')).option('--limit <n>', 'page size', '50').option('--page-key <hex>', 'continue from a previous page\'s next key'))
-    .action(async (f: ClientFlags & TaskListFilters) => {
-      const r = await queryTasks(f, f)
-      const next = Buffer.from(r.nextKey).toString('hex')
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, (r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'no tasks') + (next ? `\n\nmore: --page-key ${next}` : ''))
-    })
-  qOpts(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
+function registerTaskQueries(q: Command): void {
+  queryFlags(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
     .action(async (f: ClientFlags & { limit: string }) => {
       const r = QueryQueueResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: Number(f.limit) }).finish()))
       print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
     })
-  qOpts(q.command('params').description('task parameters'))
+  queryFlags(q.command('params').description('task parameters'))
     .action(async (f: ClientFlags) => {
       const r = QueryParamsResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Params', QueryParamsRequest.encode({}).finish()))
       print(f, Params.toJSON(r.params!), JSON.stringify(Params.toJSON(r.params!), null, 2))
-    })
-
-  qOpts(query.command('qos').description('quality of service of GPU nodes').command('node').description('a node\'s scores, health and exclusion').argument('<address>'))
-    .action(async (address: string, f: ClientFlags) => {
-      const r = QueryNodeQosResponse.decode(await moduleQuery(f, 'beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest.encode({ node: address }).finish()))
-      const fx = (v: string) => (Number(BigInt(v) * 10_000n / E18) / 10_000).toFixed(4)
-      print(f, { ...(NodeQos.toJSON(r.qos!) as object), q_long: r.qLong, health: r.health, qos: r.qosValue },
-        `node        ${address}\nsamples     ${r.qos!.scores.length} (last: ${r.qos!.scores.slice(-10).join(' ') || '-'})\nQ_long      ${fx(r.qLong)}\nhealth      ${fx(r.health)}${r.qos!.excluded ? `  (excluded until ${new Date(Number(r.qos!.excludedUntil) * 1000).toISOString()})` : ''}\nQoS         ${fx(r.qosValue)}`)
-    })
-
-  qOpts(query.command('vss').description('verifiable secret sampling').command('sampling-rate').description('the sampling rate r a fee gets on the current network, the attacker\'s odds p and expected profit E')
-    .requiredOption('--fee <amount>', 'e.g. 10beryl').option('--model <id>', 'count only Available nodes holding this model'))
-    .action(async (f: ClientFlags & { fee: string; model?: string }) => {
-      const fee = parseCoins(f.fee)
-      if (fee.length !== 1 || fee[0]!.denom !== 'uberyl') throw new Error('--fee takes one amount in uberyl or beryl')
-      const r = QuerySamplingRateResponse.decode(await moduleQuery(f, 'beryl.vss.v1.Query', 'SamplingRate', QuerySamplingRateRequest.encode({ fee: fee[0]!.amount, modelId: f.model ?? '' }).finish()))
-      const text = r.error
-        ? `cannot secure this fee: ${r.error}${r.maxSecurableFee ? `\nlargest securable fee: ${r.maxSecurableFee} uberyl` : ''}`
-        : `eligible nodes    ${r.eligibleNodes} (assumed dishonest: ${r.dishonestNodes})\np (attacker holds ≥ 2 of 3)  ${percent(r.attackerMajorityProbability)}\nsampling rate r   ${percent(r.rate)}\nattacker E        ${(Number(BigInt(r.expectedProfit) / 10n ** 30n) / 1e6).toFixed(6)} uberyl (≤ 0)${r.maxSecurableFee ? `\nlargest securable fee  ${r.maxSecurableFee} uberyl` : ''}`
-      print(f, r, text)
-      if (r.error) process.exitCode = 1
     })
 }

@@ -2,10 +2,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
-import { homePaths, readAppConfig } from '../chain/node/config.ts'
-import { gatewayAddress } from './gateway.ts'
 import { NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
-import { phashHex, phashPng } from '../worker/phash/phash.ts'
+import { phashHex, phashPng } from '../outputs/phash/phash.ts'
 import { ChainClient } from '../worker/daemon/chain.ts'
 import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
 import { type DaemonStatus, WorkerDaemon } from '../worker/daemon/daemon.ts'
@@ -13,6 +11,8 @@ import { TaskStateStore } from '../worker/daemon/state.ts'
 import { addModel, ensureBundledModels, listModels } from '../worker/models/store.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
 import { print } from './client.ts'
+import { fixed4 } from './format.ts'
+import { outputOpt } from './options.ts'
 
 export const DEFAULT_WORKER_HOME = process.env.BERYL_WORKER_HOME ?? path.join(os.homedir(), '.beryl-worker')
 
@@ -23,8 +23,6 @@ export function beryl(uberyl: bigint | string): string {
   return `${v / 1_000_000n}${frac ? '.' + frac : ''} BERYL`
 }
 
-const E18 = 10n ** 18n
-const fixed = (s: string) => (Number((BigInt(s || '0') * 10_000n) / E18) / 10_000).toFixed(4)
 
 async function workerSigner(home: string, keyName: string, backend: KeyringBackend) {
   const kr = new Keyring(home, backend, async () => process.env.BERYL_KEYRING_PASSPHRASE ?? promptHidden('Keyring passphrase: '))
@@ -33,8 +31,8 @@ async function workerSigner(home: string, keyName: string, backend: KeyringBacke
   return { signer, address: acc!.address }
 }
 
-/** `beryld worker …` (GPU operators) and `beryld gateway …` (validators). */
-export function registerWorkerCommands(program: Command, o: { outputOpt: () => Option }): void {
+/** `beryld worker …` (GPU operators). */
+export function registerWorkerCommands(program: Command): void {
   const homeOpt = () => new Option('--home <dir>', 'worker home (config/worker.toml, keyring, models/, data/)').default(DEFAULT_WORKER_HOME)
   const w = program.command('worker').description('run a GPU worker: join the network, serve tasks, get paid')
 
@@ -51,7 +49,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
     .option('--gpu-vram <gb>', 'VRAM (GB) of the declared GPU')
     .addOption(new Option('--execution-provider <ep>', 'onnxruntime execution provider').choices(['cpu', 'cuda']).default('cpu'))
     .option('--overwrite', 'replace an existing worker.toml')
-    .addOption(o.outputOpt())
+    .addOption(outputOpt())
     .action(async (f) => {
       if ((f.gpuName === undefined) !== (f.gpuVram === undefined)) throw new Error('give --gpu-name and --gpu-vram together')
       const file = writeWorkerConfig(f.home, {
@@ -103,7 +101,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
   w.command('status')
     .description('show the node (status, stake, QoS and health, earnings, slashes, kick-out), the daemon and its current task')
     .addOption(homeOpt())
-    .addOption(o.outputOpt())
+    .addOption(outputOpt())
     .action(async (f) => {
       const config = loadWorkerConfig(f.home)
       const kr = new Keyring(f.home, config.keyringBackend, async () => '')
@@ -136,7 +134,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
           lines.push(`stake         ${beryl(node.stake)}`)
           lines.push(`gpu           ${node.gpuName}, ${node.gpuVramGb} GB; runner ${node.runnerVersion}; ${node.modelIds.length} model(s)`)
         }
-        if (qos?.qos) lines.push(`qos           ${fixed(qos.qosValue)} (health ${fixed(qos.health)}, long-term ${fixed(qos.qLong)})${qos.qos.excluded ? `; EXCLUDED from dispatch until ${new Date(Number(qos.qos.excludedUntil) * 1000).toISOString()}` : ''}`)
+        if (qos?.qos) lines.push(`qos           ${fixed4(qos.qosValue)} (health ${fixed4(qos.health)}, long-term ${fixed4(qos.qLong)})${qos.qos.excluded ? `; EXCLUDED from dispatch until ${new Date(Number(qos.qos.excludedUntil) * 1000).toISOString()}` : ''}`)
         lines.push(`earnings      ${record ? `${beryl(record.earned)} over ${record.tasksPaid} payment(s)` : 'none yet'}`)
         lines.push(`slashed       ${record?.slashCount ? `${record.slashCount} time(s), ${beryl(record.slashedAmount)} taken; last at ${new Date(Number(record.lastSlashTime) * 1000).toISOString()}: ${record.lastSlashReason} (task ${record.lastSlashTask})` : 'never'}`)
         lines.push(`kicked out    ${record?.kickedOutTime ? `at ${new Date(Number(record.kickedOutTime) * 1000).toISOString()}: ${record.kickedOutReason}` : 'never'}`)
@@ -155,7 +153,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
   const models = w.command('models').description('the worker\'s model folder: what it holds and reports when it joins')
   models.command('list')
     .description('list the models in the folder (the bundled ones are built on first use)')
-    .addOption(homeOpt()).addOption(o.outputOpt())
+    .addOption(homeOpt()).addOption(outputOpt())
     .action(async (f) => {
       const dir = loadWorkerConfig(f.home).modelDir
       await ensureBundledModels(dir)
@@ -168,7 +166,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
     .description('add a model (e.g. a Stable Diffusion ONNX export) from a folder and a JSON spec {kind, name, files, components, io, config}; prints its id (see worker/models/README.md)')
     .argument('<source-dir>', 'folder holding the model files')
     .requiredOption('--spec <file.json>', 'the model spec: kind, name, files (relative paths), components, io, config')
-    .addOption(homeOpt()).addOption(o.outputOpt())
+    .addOption(homeOpt()).addOption(outputOpt())
     .action(async (sourceDir: string, f) => {
       const spec = JSON.parse(fs.readFileSync(f.spec, 'utf8')) as Omit<Parameters<typeof addModel>[1], 'sourceDir'>
       const m = await addModel(loadWorkerConfig(f.home).modelDir, { ...spec, sourceDir })
@@ -177,7 +175,7 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
 
   w.command('phash').description('print the perceptual hash (goimagehash PerceptionHash, 16 hex digits) of each PNG, as validators compute it')
     .argument('<files...>', 'PNG files')
-    .addOption(o.outputOpt())
+    .addOption(outputOpt())
     .action(async (files: string[], f: { output: 'text' | 'json' }) => {
       const out: Array<{ file: string; phash?: string; error?: string }> = []
       for (const file of files) {
@@ -190,18 +188,5 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
       }
       if (f.output === 'json') console.log(JSON.stringify(out, null, 2))
       else for (const r of out) r.phash ? console.log(`${r.phash}  ${r.file}`) : console.error(`error: ${r.file}: ${r.error}`)
-    })
-
-  const g = program.command('gateway').description('the validator\'s gateway for workers and applications')
-  g.command('address')
-    .description('print the gateway\'s multiaddr (with its peer id) for workers\' and apps\' configs')
-    .addOption(new Option('--home <dir>', 'node home').default(process.env.BERYL_HOME ?? path.join(os.homedir(), '.beryl')))
-    .addOption(o.outputOpt())
-    .action(async (f) => {
-      const addr = await gatewayAddress(f.home)
-      if (!addr) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
-      const wildcard = addr.startsWith('/ip4/0.0.0.0/')
-      print(f, { address: addr, peer_id: addr.split('/p2p/')[1], attester_key: readAppConfig(f.home).gateway['attester-key'] ?? '' },
-        addr + (wildcard ? '\n(the gateway listens on every interface: give workers this address with 0.0.0.0 replaced by the machine\'s public IP)' : ''))
     })
 }

@@ -6,7 +6,7 @@ import path from 'node:path'
 import { promisify } from 'node:util'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { BerylClient, TaskStatus, type Progress } from '../../sdk/index.ts'
-import { phashPng } from '../../worker/phash/phash.ts'
+import { phashPng } from '../../outputs/phash/phash.ts'
 import { ROOT } from '../helpers/node.ts'
 import { startTestDevnet, type TestDevnet } from '../helpers/devnet.ts'
 
@@ -111,7 +111,7 @@ describe('the README\'s first command (npm run devnet): a devnet whose demo writ
       const r = await run('npm', ['run', 'devnet', '--', '--random-ports', '--exit-after-demo', '--quiet', '--output', 'json', '--home', home], { cwd: ROOT, timeout: 280_000, maxBuffer: 1 << 26 })
       const demo = JSON.parse(r.stdout.split('\n').find((l) => l.startsWith('{"demo":'))!).demo
       assert.ok(fs.existsSync(demo.png))
-      const { phashHex } = await import('../../worker/phash/phash.ts')
+      const { phashHex } = await import('../../outputs/phash/phash.ts')
       assert.equal(phashHex(await phashPng(fs.readFileSync(demo.png))), demo.score)
       assert.match(demo.node, /^beryl1/)
     } finally {

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
-import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/ecvrf.ts'
+import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/index.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/v1/query.ts'
 import { QueryNodeRequest } from '../../proto/gen/beryl/staking/v1/query.ts'
 import { TaskStatus, TaskType, type Task } from '../../proto/gen/beryl/task/v1/types.ts'
@@ -104,15 +104,15 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
     })
 
-    it('beryld query task/qos/vss show the chain\'s records', async () => {
+    it('beryld task list|show and query task/qos/vss show the chain\'s records', async () => {
       const creator = env.actors[3]!.address
-      const list = JSON.parse((await beryld(['query', 'task', 'list', '--creator', creator, '--home', node.home, '-o', 'json'])).stdout)
+      const list = JSON.parse((await beryld(['task', 'list', '--creator', creator, '--home', node.home, '-o', 'json'])).stdout)
       assert.equal(list.tasks.length, 3)
       assert.ok(list.tasks.every((t: { creator: string }) => t.creator === creator))
-      const done = JSON.parse((await beryld(['query', 'task', 'list', '--status', 'end_group_success', '--home', node.home, '-o', 'json'])).stdout)
+      const done = JSON.parse((await beryld(['task', 'list', '--status', 'end_group_success', '--home', node.home, '-o', 'json'])).stdout)
       assert.equal(done.tasks.length, 1)
-      const shown = JSON.parse((await beryld(['query', 'task', 'show', Buffer.from(done.tasks[0].taskIdCommitment, 'base64').toString('hex'), '--home', node.home, '-o', 'json'])).stdout)
-      assert.equal(shown.status, 'TASK_STATUS_END_GROUP_SUCCESS')
+      const shown = JSON.parse((await beryld(['task', 'show', Buffer.from(done.tasks[0].taskIdCommitment, 'base64').toString('hex'), '--home', node.home, '-o', 'json'])).stdout)
+      assert.equal(shown.task.status, 'TASK_STATUS_END_GROUP_SUCCESS')
       const qos = JSON.parse((await beryld(['query', 'qos', 'node', done.tasks[0].selectedNode, '--home', node.home, '-o', 'json'])).stdout)
       assert.deepEqual(qos.scores, [10])
       const rate = await beryld(['query', 'vss', 'sampling-rate', '--fee', '10beryl', '--home', node.home, '-o', 'json'])

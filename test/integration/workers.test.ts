@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -6,15 +7,16 @@ import path from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
-import { downloadResult } from '../../chain/gateway/client.ts'
-import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/ecvrf.ts'
+import { downloadResult } from '../../gateway/client.ts'
+import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/index.ts'
 import { QueryNodeRecordRequest, QueryNodeRecordResponse } from '../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../proto/gen/beryl/task/v1/query.ts'
 import { type Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { berylRegistry } from '../../sdk/index.ts'
-import { BUNDLED_MODEL_IDS, ensureBundledModels } from '../../worker/models/store.ts'
-import { phashPng } from '../../worker/phash/phash.ts'
-import { runBeryld, startTestNode, waitFor } from '../helpers/node.ts'
+import { ensureBundledModels } from '../../worker/models/store.ts'
+import { phashPng } from '../../outputs/phash/phash.ts'
+import { BUNDLED_MODEL_IDS } from '../../sdk/models.ts'
+import { BERYLD, runBeryld, startTestNode, waitFor } from '../helpers/node.ts'
 import { pickPorts } from '../../cli/devnet.ts'
 import { createTestWorker, type TestWorker } from '../helpers/worker.ts'
 
@@ -120,6 +122,24 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const s = JSON.parse(status.stdout)
       assert.equal(s.record.tasksPaid, '1')
       assert.equal(s.daemon.running, true)
+    })
+
+    it('beryld task run text writes the completion into <home>/outputs unless --out says otherwise, and prints its path', async () => {
+      const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-cwd-'))
+      try {
+        const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+          execFile(BERYLD, ['task', 'run', 'text', '--prompt', 'Write a haiku about rain', '--max-tokens', '8', '--from', net.node.accounts[3]!.name, '--home', net.node.home, '--keyring-backend', 'test', '-o', 'json'],
+            { cwd, timeout: 240_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
+        })
+        assert.equal(r.code, 0, r.stderr)
+        const out = JSON.parse(r.stdout) as { files: string[]; text: string }
+        assert.equal(out.files.length, 1)
+        assert.equal(path.dirname(out.files[0]!), path.join(net.node.home, 'outputs'))
+        assert.equal(JSON.parse(fs.readFileSync(out.files[0]!, 'utf8')).choices[0].message.content, out.text)
+        assert.deepEqual(fs.readdirSync(cwd), [], 'nothing is written into the working directory')
+      } finally {
+        fs.rmSync(cwd, { recursive: true, force: true })
+      }
     })
 
     it('beryld worker init writes a config and a key; worker status explains a key that has not joined', async () => {

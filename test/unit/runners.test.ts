@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { buildBundledModels } from '../../worker/models/build.ts'
+import { BUNDLED_MODEL_IDS } from '../../sdk/models.ts'
 import {
-  BUNDLED_MODEL_IDS,
   addModel,
   computeModelId,
   ensureBundledModels,
@@ -33,7 +33,7 @@ const REPO = fileURLToPath(new URL('../../', import.meta.url))
 
 // A 64-bit DCT hash in the spirit of pHash (32×32 grey, top-left 8×8 DCT
 // coefficients against their median). Enough to tell "different structure"
-// from "different bytes"; worker/phash/ has the bit-exact goimagehash port.
+// from "different bytes"; outputs/phash/ has the bit-exact goimagehash port.
 async function dctHash(png: Uint8Array): Promise<bigint> {
   const N = 32
   const { data } = await sharp(png).resize(N, N, { fit: 'fill' }).greyscale().raw().toBuffer({ resolveWithObject: true })
@@ -85,6 +85,13 @@ describe('task runners', function () {
       assert.deepEqual(first.map(m => m.id).sort(), Object.values(BUNDLED_MODEL_IDS).sort())
       const size = a.flatMap(m => m.files).reduce((n, f) => n + f.bytes.length, 0)
       assert.ok(size < 1_000_000, `bundled models are ${size} bytes`)
+    })
+
+    it('the builder produces exactly the ids the SDK uses as its defaults (sdk/models.ts)', async () => {
+      const built = Object.fromEntries(buildBundledModels().map(b => [b.kind, manifestForBuilt(b).id]))
+      assert.deepEqual(built, { ...BUNDLED_MODEL_IDS })
+      const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'models-build.ts'), join(home, 'models-cli')], { cwd: REPO })
+      assert.deepEqual(stdout.trim().split('\n').map(l => l.split(/\s+/).slice(0, 2).join(' ')), [`${BUNDLED_MODEL_IDS.image} image`, `${BUNDLED_MODEL_IDS.text} text`])
     })
 
     it('uses the sha256 of the canonical identity as the id and lists what the folder holds', async () => {

@@ -12,7 +12,8 @@ import { type BroadcastResult, TxSender } from '../../sdk/sender.ts'
 import { ArgsError, validateImageArgs } from '../../modules/task/schema.ts'
 import { GatewaySession } from '../gateway/session.ts'
 import { ensureBundledModels, listModels, type ModelManifest } from '../models/store.ts'
-import { fingerprint } from '../outputs.ts'
+import { fingerprint } from '../../outputs/check.ts'
+import { outputKind } from '../../sdk/outputs.ts'
 import { runImageTask, runTextTask } from '../runners/index.ts'
 import { ChainClient } from './chain.ts'
 import type { WorkerConfig } from './config.ts'
@@ -315,7 +316,7 @@ export class WorkerDaemon {
     } else {
       files = [this.o.fault === 'random-output' ? randomBytes(64) : (await runTextTask(args, this.o.config.modelDir, opts)).json]
     }
-    return { files, score: await fingerprint(a.taskType, files) }
+    return { files, score: await fingerprint(outputKind(a.taskType), files) }
   }
 
   private async submit(rec: TaskRecord, commitment: Uint8Array): Promise<void> {

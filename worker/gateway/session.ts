@@ -3,8 +3,8 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
 import { type Assignment, type Auth, Envelope, type TaskEnded, type TxResult, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
-import { WORKER_PROTOCOL } from '../../chain/gateway/auth.ts'
-import { type GatewayIdentity, answerChallenge, createClientHost, uploadResult } from '../../chain/gateway/client.ts'
+import { WORKER_PROTOCOL } from '../../gateway/auth.ts'
+import { type GatewayIdentity, answerChallenge, createClientHost, uploadResult } from '../../gateway/client.ts'
 
 /** What a gateway pushes to a worker. Handlers are given at connect: pushes start right after authentication. */
 export interface SessionHandlers {

@@ -14,9 +14,8 @@
 // seeded noise into smooth structure depending on both seed and prompt. Its
 // I/O contract is that of the common Stable Diffusion ONNX exports.
 //
-// CLI: node --import tsx worker/models/build.ts <dir>
+// Command line: `npm run models:build -- <dir>` (scripts/models-build.ts).
 import { readFileSync } from 'node:fs'
-import { pathToFileURL } from 'node:url'
 import protobuf from 'protobufjs'
 import { HashStream } from './prng.ts'
 import { SD_NOISE_SCHEDULE, alphasCumprod } from './schedule.ts'
@@ -454,28 +453,4 @@ export function buildTextModelEntry(): BuiltModel {
 
 export function buildBundledModels(): BuiltModel[] {
   return [buildImageModel(), buildTextModelEntry()]
-}
-
-// ---------------------------------------------------------------------------
-// CLI
-
-async function cli(dir: string | undefined): Promise<void> {
-  if (!dir) {
-    process.stderr.write('usage: node --import tsx worker/models/build.ts <model-dir>\n')
-    process.exit(2)
-  }
-  const { ensureBundledModels } = await import('./store.ts')
-  for (const m of await ensureBundledModels(dir)) {
-    const size = m.files.reduce((a, f) => a + f.size, 0)
-    process.stdout.write(`${m.id}  ${m.kind}  ${m.name}  ${size} bytes\n`)
-  }
-}
-
-// No top-level await here: store.ts imports this module, and a pending
-// top-level await in the entry module would deadlock that cycle.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  cli(process.argv[2]).catch(e => {
-    process.stderr.write(`${(e as Error).stack ?? e}\n`)
-    process.exit(1)
-  })
 }

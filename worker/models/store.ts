@@ -14,6 +14,7 @@ import { copyFile, mkdir, mkdtemp, readFile, readdir, rename, rm, stat, writeFil
 import { dirname, isAbsolute, join, resolve } from 'node:path'
 import { type BuiltModel, type IoSpec, buildBundledModels } from './build.ts'
 import { sha256Hex } from './prng.ts'
+import { BUNDLED_MODEL_IDS } from '../../sdk/models.ts'
 
 export const MANIFEST_FORMAT = 'beryl-model/1'
 export type ModelKind = 'image' | 'text'
@@ -33,17 +34,6 @@ export interface ModelManifest {
   io: Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }>
   /** Everything besides the weights that shapes the output (tokenizer, scheduler, ...). */
   config: Record<string, unknown>
-}
-
-/**
- * The ids `ensureBundledModels` must reproduce. A different id means the
- * builder no longer emits the same bytes (a code change, or a platform
- * difference), which would split the network; update these only together
- * with a deliberate builder change.
- */
-export const BUNDLED_MODEL_IDS: Readonly<Record<ModelKind, string>> = {
-  image: '30426b3888929dbe1d8c83652cd84e7d5ce564a1ff4f297a397c44ad23913462',
-  text: 'e6a2adc7998e55e8dcb1fe8192005638971c1c446a8f15a2f0aca9ca704f57be',
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -257,7 +247,7 @@ const ensured = new Map<string, Promise<ModelManifest[]>>()
 /**
  * Makes sure the bundled models are present and intact in `dir`, building
  * them if absent or damaged. Built ids are checked against
- * BUNDLED_MODEL_IDS. Memoized per folder within a process; `recheck`
+ * BUNDLED_MODEL_IDS (sdk/models.ts). Memoized per folder within a process; `recheck`
  * verifies the files again (e.g. after an operator touched the folder).
  */
 export function ensureBundledModels(dir: string, opts: { recheck?: boolean } = {}): Promise<ModelManifest[]> {

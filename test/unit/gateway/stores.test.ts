@@ -2,7 +2,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { ResultStore, resultHash } from '../../../chain/gateway/results.ts'
+import { ResultStore, resultHash } from '../../../gateway/results.ts'
 import { TaskStateStore } from '../../../worker/daemon/state.ts'
 
 const id = (n: number) => n.toString(16).padStart(2, '0').repeat(32)

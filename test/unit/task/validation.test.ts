@@ -12,7 +12,7 @@ import {
   singleOutcome,
   validateScore,
 } from '../../../modules/task/validation.ts'
-import { compareImageScores, hammingDistance } from '../../../worker/phash/phash.ts'
+import { compareImageScores, hammingDistance } from '../../../outputs/phash/phash.ts'
 
 const { TASK_STATUS_SCORE_READY: ScoreReady, TASK_STATUS_ERROR_REPORTED: ErrorReported, TASK_STATUS_END_ABORTED: EndAborted, TASK_STATUS_GROUP_VALIDATED: GroupValidated, TASK_STATUS_END_GROUP_REFUND: EndGroupRefund, TASK_STATUS_END_INVALIDATED: EndInvalidated } = TaskStatus
 const T = DEFAULT_HAMMING_THRESHOLD

@@ -1,8 +1,8 @@
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { fromBase64 } from '@cosmjs/encoding'
 import { SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import type { Auth } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
-import { addressFromPubKey, verifySecp256k1 } from '../tx/crypto.ts'
+import type { Auth } from '../proto/gen/beryl/gateway/v1/gateway.ts'
+import { addressFromPubKey, verifySecp256k1 } from '../chain/tx/crypto.ts'
 
 export const WORKER_PROTOCOL = '/beryl/worker/1'
 export const RESULT_PROTOCOL = '/beryl/result/1'

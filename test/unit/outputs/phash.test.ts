@@ -4,14 +4,14 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { deflateSync } from 'node:zlib'
-import { DCT_TABLES } from '../../worker/phash/dct.ts'
-import { BYTES_PER_PIXEL } from '../../worker/phash/image.ts'
+import { DCT_TABLES } from '../../../outputs/phash/dct.ts'
+import { BYTES_PER_PIXEL } from '../../../outputs/phash/image.ts'
 import {
   type DecodedImage, PngError, compareImageScores, decodePng, decodePngSync, goimagehashMedian,
   hammingDistance, perceptionHash, phashHex, phashPng, phashPngSync, resizeBilinear,
-} from '../../worker/phash/phash.ts'
+} from '../../../outputs/phash/phash.ts'
 
-const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '..', 'vectors', 'phash')
+const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'phash')
 
 interface Vector {
   hash?: string

@@ -7,7 +7,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { createLibp2p, type Libp2p } from 'libp2p'
-import { type Auth, Envelope, ResultRequest, ResultResponse } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import { type Auth, Envelope, ResultRequest, ResultResponse } from '../proto/gen/beryl/gateway/v1/gateway.ts'
 import { RESULT_PROTOCOL, authDocument, signAuth } from './auth.ts'
 
 /** Who is speaking to a gateway: an account and the signer that holds its key. */

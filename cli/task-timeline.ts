@@ -1,10 +1,6 @@
-import type { Command, Option } from 'commander'
-import { QueryTaskRequest, QueryTaskResponse } from '../proto/gen/beryl/task/v1/query.ts'
-import { Task, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
-import { STATUSES, describeTask, hexArg, queryTasks, statusName, type TaskListFilters } from './task.ts'
-
-interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
+// A task's timeline for `beryld task show`: its state changes and payments, read back from the
+// node's event indexes (CometBFT tx_search, block_search, block_results).
+import { nodeUrl, type ClientFlags } from './client.ts'
 
 /** One state change of a task, as its `task_status` event (or `task_created`, from null to TASK_STATUS_QUEUED) recorded it. */
 export interface TimelineEntry {
@@ -126,10 +122,12 @@ export async function taskTimeline(f: Pick<ClientFlags, 'home' | 'node'>, hex: s
 }
 
 const short = (s: string) => s.replace('TASK_STATUS_', '').toLowerCase()
-const secs = (iso: string) => iso.replace(/\.\d+Z$/, 'Z')
+/** An ISO time without its fraction of a second. */
+export const secs = (iso: string) => iso.replace(/\.\d+Z$/, 'Z')
 const shortHash = (h: string) => `${h.slice(0, 8)}…`
 
-function timelineText(timeline: TimelineEntry[], payments: PaymentEntry[]): string {
+/** The timeline and payments as `task show` prints them. */
+export function timelineText(timeline: TimelineEntry[], payments: PaymentEntry[]): string {
   const hw = Math.max(1, ...[...timeline, ...payments].map((e) => String(e.height).length))
   const at = (e: { height: number; time: string }) => `  h ${String(e.height).padEnd(hw)}  ${secs(e.time).padEnd(20)}`
   const via = (e: { source: string; txhash?: string }) => (e.txhash ? `(tx ${shortHash(e.txhash)})` : '(block)')
@@ -145,82 +143,4 @@ function timelineText(timeline: TimelineEntry[], payments: PaymentEntry[]): stri
     for (const p of payments) lines.push(`${at(p)}  ${p.to}  ${p.amount}  (${p.reason.replace(/_/g, ' ')}) ${via(p)}`)
   }
   return lines.join('\n')
-}
-
-/** A module query whose HTTP request failed says which node it could not reach (cosmjs only says "fetch failed"). */
-async function reaching<T>(f: Pick<ClientFlags, 'home' | 'node'>, p: Promise<T>): Promise<T> {
-  try {
-    return await p
-  } catch (err) {
-    if ((err as Error).message === 'fetch failed') throw new Error(`cannot reach a Beryl node at ${nodeUrl(f)} (fetch failed); is it running? (--node sets the address)`)
-    throw err
-  }
-}
-
-/** Parses a task id commitment argument: 32 bytes of hex, an optional 0x prefix. */
-function commitmentArg(s: string): { bytes: Uint8Array; hex: string } {
-  let bytes: Uint8Array
-  try {
-    bytes = hexArg(s, 'a task id commitment')
-  } catch {
-    throw new Error(`invalid task id ${JSON.stringify(s)}: a task id commitment is 32 bytes of hex (64 hex digits)`)
-  }
-  return { bytes, hex: Buffer.from(bytes).toString('hex') }
-}
-
-/** The task's record; a task the chain does not know is `Error: no task <hex> on chain`. */
-async function getTask(f: ClientFlags, c: { bytes: Uint8Array; hex: string }): Promise<Task> {
-  let raw: Uint8Array
-  try {
-    raw = await reaching(f, moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c.bytes }).finish()))
-  } catch (err) {
-    if (/\(22\)|not found/i.test((err as Error).message) && !/cannot reach/.test((err as Error).message)) throw new Error(`no task ${c.hex} on chain`)
-    throw err
-  }
-  const t = QueryTaskResponse.decode(raw).task
-  if (!t) throw new Error(`no task ${c.hex} on chain`)
-  return t
-}
-
-export function registerTaskViewCommands(task: Command, o: Opts): void {
-  const qOpts = (c: Command) => c.addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
-
-  qOpts(task.command('show').description('a task\'s record and its timeline: every state change and payment, with block heights and times')
-    .argument('<task>', 'task id commitment (64 hex digits)'))
-    .action(async (arg: string, f: ClientFlags) => {
-      const c = commitmentArg(arg)
-      const t = await getTask(f, c)
-      const { timeline, payments } = await taskTimeline(f, c.hex)
-      print(f, { task: Task.toJSON(t), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
-    })
-
-  qOpts(task.command('list').description('tasks of a creator, a GPU node or in a status, newest first, one line each')
-    .option('--creator <address>', 'tasks created by this account')
-    .option('--gpu-node <address>', 'tasks assigned to this GPU node (--node is the RPC address)')
-    .option('--status <status>', STATUSES.join(', '))
-    .option('--limit <n>', 'how many', '50')
-    .option('--page-key <hex>', 'continue after a previous page'))
-    .action(async (f: ClientFlags & TaskListFilters) => {
-      if (!f.creator && !f.gpuNode && f.status === undefined) throw new Error('give at least one filter: --creator, --gpu-node or --status')
-      if (!/^[1-9]\d*$/.test(f.limit)) throw new Error('--limit must be a positive integer')
-      const r = await reaching(f, queryTasks(f, f))
-      const next = Buffer.from(r.nextKey).toString('hex')
-      const rows = r.tasks.map((t) => [
-        `${Buffer.from(t.taskIdCommitment).toString('hex').slice(0, 16)}…`, statusName(t.status), TaskType[t.taskType]?.replace('TASK_TYPE_', '').toLowerCase() ?? String(t.taskType),
-        `${t.fee}uberyl`, t.selectedNode || '-', t.createTime ? secs(new Date(Number(t.createTime) * 1000).toISOString()) : '-',
-      ])
-      const head = ['TASK', 'STATUS', 'TYPE', 'FEE', 'NODE', 'CREATED']
-      const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-      const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
-      const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
-    })
-
-  o.txFlags(task.command('cancel').description('cancel a queued task, refunding its fee in full (signed by its creator)')
-    .argument('<task>', 'task id commitment (64 hex digits)')
-    .requiredOption('--from <key>', 'the creator\'s key (name or address in the keyring)'))
-    .action(async (arg: string, f: TxFlags & { from: string }) => {
-      const c = commitmentArg(arg)
-      await sendMsg(f, f.from, (creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator, taskIdCommitment: c.bytes } }))
-    })
 }

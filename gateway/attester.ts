@@ -1,0 +1,69 @@
+// The attester: the gateway's chain account that puts the hash of a checked, stored output on chain
+// (MsgAttestResult), which settles the task.
+import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
+import type { BerylApp } from '../chain/app.ts'
+import type { BerylModules } from '../modules/index.ts'
+import { TaskStatus } from '../modules/task/index.ts'
+import { MsgAttestResult } from '../proto/gen/beryl/task/v1/tx.ts'
+import { berylRegistry } from '../sdk/registry.ts'
+import { type BroadcastResult, TxSender } from '../sdk/sender.ts'
+
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/** Blocks after which an attestation that did not land is sent again. */
+const ATTEST_RETRY_BLOCKS = 5n
+const ATTEST_GAS = 400_000
+
+export interface AttesterOptions {
+  app: BerylApp
+  keepers: BerylModules['keepers']
+  chainId: string
+  signer: OfflineDirectSigner
+  address: string
+  gasPrice: string
+  broadcast: (tx: Uint8Array) => Promise<BroadcastResult>
+  log: (m: string) => void
+}
+
+/**
+ * Sends MsgAttestResult for every stored output whose task is still validated, and again if it
+ * has not landed after a few blocks (a dropped tx, a restart). Needs an account listed in the task
+ * module's `attesters` parameter.
+ */
+export class Attester {
+  private readonly pending = new Map<string, { task: Uint8Array; resultHash: Uint8Array; sentAt?: bigint }>()
+  private readonly sender: TxSender
+
+  constructor(private readonly o: AttesterOptions) {
+    this.sender = new TxSender({
+      signer: o.signer, address: o.address, chainId: o.chainId, registry: berylRegistry(), gasPrice: o.gasPrice, broadcast: o.broadcast,
+      account: async () => {
+        const a = o.keepers.auth.getAccount(o.app.queryContext(), o.address)
+        return a && { accountNumber: a.accountNumber, sequence: a.sequence }
+      },
+    })
+  }
+
+  add(task: Uint8Array, resultHash: Uint8Array): void {
+    if (!this.pending.has(hex(task))) this.pending.set(hex(task), { task, resultHash })
+  }
+
+  /** After each commit: drop what landed, (re)send what is due. */
+  async onCommitted(height: bigint): Promise<void> {
+    const ctx = this.o.app.queryContext()
+    if (!this.o.keepers.task.params(ctx).attesters.includes(this.o.address)) {
+      if (this.pending.size) this.o.log(`gateway: ${this.o.address} is not in the task module's attesters; ${this.pending.size} output(s) wait for attestation`)
+      return
+    }
+    for (const [id, p] of this.pending) {
+      const t = this.o.keepers.task.getTask(ctx, p.task)
+      if (!t || (t.status !== TaskStatus.TASK_STATUS_VALIDATED && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)) { this.pending.delete(id); continue }
+      if (p.sentAt !== undefined && height - p.sentAt < ATTEST_RETRY_BLOCKS) continue
+      if (p.sentAt !== undefined) this.sender.resync()
+      p.sentAt = height
+      const msg = { typeUrl: '/beryl.task.v1.MsgAttestResult', value: MsgAttestResult.fromPartial({ attester: this.o.address, taskIdCommitment: p.task, resultHash: p.resultHash }) }
+      const res = await this.sender.send([msg], ATTEST_GAS).catch((err: Error) => ({ code: 1, log: err.message, txhash: '' }))
+      this.o.log(res.code === 0 ? `gateway: attested task ${id} (tx ${res.txhash})` : `gateway: attesting task ${id} failed: ${res.log}`)
+    }
+  }
+}

@@ -1,0 +1,69 @@
+// The validator's gateway as one service of the node: the protocol server, Beryl's backend, the
+// result store and the attester, wired together and driven by block commits.
+import fs from 'node:fs'
+import path from 'node:path'
+import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
+import type { BerylApp } from '../chain/app.ts'
+import { BECH32_PREFIX } from '../modules/auth/index.ts'
+import type { BerylModules } from '../modules/index.ts'
+import type { Task } from '../modules/task/index.ts'
+import { Attester } from './attester.ts'
+import { berylBackend, broadcastViaRpc } from './backend.ts'
+import { Gateway } from './gateway.ts'
+import { loadGatewayKey } from './key.ts'
+import type { StoredResult } from './results.ts'
+
+export interface BerylGatewayOptions {
+  app: BerylApp
+  keepers: BerylModules['keepers']
+  chainId: string
+  listen: string[]
+  keyFile: string
+  resultDir: string
+  cometRpc: string
+  /** The attester's key; without it outputs are stored but not attested. */
+  attester?: { signer: OfflineDirectSigner; address: string; gasPrice: string }
+  resultTtlMs?: number
+  connectionsPerHostPerSecond?: number
+  log: (m: string) => void
+}
+
+export interface RunningGateway {
+  gateway: Gateway
+  onCommitted(height: bigint): void
+  stop(): Promise<void>
+}
+
+export async function startBerylGateway(o: BerylGatewayOptions): Promise<RunningGateway> {
+  const { app, keepers } = o
+  const broadcast = (tx: Uint8Array) => broadcastViaRpc(o.cometRpc, tx)
+  const attester = o.attester && new Attester({ app, keepers, chainId: o.chainId, ...o.attester, broadcast, log: o.log })
+  const backend = berylBackend({
+    app, keepers, broadcast,
+    onResultStored: (t: Task, s: StoredResult) => attester?.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex')),
+  })
+  const gateway = new Gateway({
+    chainId: o.chainId, bech32Prefix: BECH32_PREFIX, listen: o.listen, privateKey: await loadGatewayKey(o.keyFile),
+    backend, resultDir: o.resultDir, log: o.log,
+    limits: { ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}), ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}) },
+  })
+  await gateway.start()
+  // Outputs stored before a restart whose attestation may not have landed.
+  if (attester) {
+    const ctx = app.queryContext()
+    for (const f of fs.readdirSync(path.join(o.resultDir, 'tasks')).filter((n) => /^[0-9a-f]{64}\.json$/.test(n))) {
+      const s = gateway.results.get(f.slice(0, 64))
+      const t = s && keepers.task.getTask(ctx, Buffer.from(s.task, 'hex'))
+      if (s && t) attester.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex'))
+    }
+  }
+  let attesting: Promise<void> | undefined
+  return {
+    gateway,
+    onCommitted(height) {
+      gateway.notifyCommitted(height)
+      if (attester && !attesting) attesting = attester.onCommitted(height).catch((err) => o.log(`gateway: attester: ${(err as Error).message}`)).finally(() => { attesting = undefined })
+    },
+    stop: () => gateway.stop(),
+  }
+}
