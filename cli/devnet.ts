@@ -41,7 +41,8 @@ export async function createDevnetHome(home: string, o: { accounts: number; chai
   addGenesisAccount(home, attester.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
   const genesisFile = homePaths(home).genesis
   const g = JSON.parse(fs.readFileSync(genesisFile, 'utf8'))
-  g.app_state.task = { params: { attesters: [attester.address] } }
+  // A devnet has a handful of nodes: a task needs three that meet its filters (mainnet: 10).
+  g.app_state.task = { params: { attesters: [attester.address], min_eligible_nodes: 3 } }
   fs.writeFileSync(genesisFile, JSON.stringify(g, null, 2) + '\n')
   const cfg = readAppConfig(home)
   // All the devnet's workers and apps dial from 127.0.0.1: the per-host connection rate is raised.

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import {
   QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsRequest, QueryParamsResponse,
+  QuerySlashesRequest, QuerySlashesResponse,
 } from '../proto/gen/beryl/staking/v1/query.ts'
-import { Node, NodeRecord, NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
+import { Node, NodeRecord, NodeStatus, SlashRecord } from '../proto/gen/beryl/staking/v1/types.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
 import { queryFlags, txFlags } from './options.ts'
@@ -87,6 +88,22 @@ export function registerStakingCommands(tx: Command, query: Command): void {
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeRecordResponse.decode(await moduleQuery(f, svc, 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish()))
       print(f, NodeRecord.toJSON(r.record!), describeRecord(r.record!))
+    })
+  queryFlags(q.command('slashes').description('slashes with their evidence (the validation group\'s tasks, scores and result hashes), newest first')
+    .option('--gpu-node <address>', 'only this GPU node\'s slashes')
+    .option('--limit <n>', 'page size (max 1000)', '100')
+    .option('--page-key <hex>', 'continue from a previous page\'s next key'))
+    .action(async (f: ClientFlags & { gpuNode?: string; limit: string; pageKey?: string }) => {
+      const req = QuerySlashesRequest.fromPartial({ node: f.gpuNode ?? '', limit: Number(f.limit), key: f.pageKey ? Buffer.from(f.pageKey, 'hex') : new Uint8Array() })
+      const r = QuerySlashesResponse.decode(await moduleQuery(f, svc, 'Slashes', QuerySlashesRequest.encode(req).finish()))
+      const next = Buffer.from(r.nextKey).toString('hex')
+      const text = (x: SlashRecord) => [
+        `${x.node} slashed ${x.amount} uberyl at height ${x.height} (${new Date(Number(x.time) * 1000).toISOString()}): ${x.reason}`,
+        `  task ${x.task}`,
+        ...x.groupTasks.map((id, i) => `  group ${id}  score ${x.groupScores[i] ?? ''}  result ${x.resultHashes[i] || '-'}`),
+      ].join('\n')
+      print(f, { slashes: r.slashes.map((x) => SlashRecord.toJSON(x)), next_key: next },
+        (r.slashes.length ? r.slashes.map(text).join('\n\n') : 'no slashes') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
   queryFlags(q.command('nodes').description('nodes, in address order')
     .option('--status <status>', `only this status: ${STATUS_NAMES.join(', ')}`)

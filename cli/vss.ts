@@ -15,7 +15,7 @@ export function registerVssCommands(query: Command): void {
       const r = QuerySamplingRateResponse.decode(await moduleQuery(f, 'beryl.vss.v1.Query', 'SamplingRate', QuerySamplingRateRequest.encode({ fee: fee[0]!.amount, modelId: f.model ?? '' }).finish()))
       const text = r.error
         ? `cannot secure this fee: ${r.error}${r.maxSecurableFee ? `\nlargest securable fee: ${r.maxSecurableFee} uberyl` : ''}`
-        : `eligible nodes    ${r.eligibleNodes} (assumed dishonest: ${r.dishonestNodes})\np (attacker holds ≥ 2 of 3)  ${percent(r.attackerMajorityProbability)}\nsampling rate r   ${percent(r.rate)}\nattacker E        ${(Number(BigInt(r.expectedProfit) / 10n ** 30n) / 1e6).toFixed(6)} uberyl (≤ 0)${r.maxSecurableFee ? `\nlargest securable fee  ${r.maxSecurableFee} uberyl` : ''}`
+        : `eligible nodes    ${r.eligibleNodes} (assumed dishonest: ${r.dishonestNodes})\nq (an attacker holding the task wins ≥ 1 of the 2 other seats)  ${percent(r.attackerSeatProbability)}\nsampling rate r   ${percent(r.rate)}\nattacker E        ${(Number(BigInt(r.expectedProfit) / 10n ** 30n) / 1e6).toFixed(6)} uberyl (≤ 0)${r.maxSecurableFee ? `\nlargest securable fee  ${r.maxSecurableFee} uberyl` : ''}`
       print(f, r, text)
       if (r.error) process.exitCode = 1
     })

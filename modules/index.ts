@@ -41,7 +41,7 @@ export function berylModules(): BerylModules {
   // qos → task: a node's QoS or exclusion sets its dispatch weight.
   qos.onQosChange((ctx, address) => task.onQosChange(ctx, address))
   // task → vss: the SamplingRate query sizes the network as task creation does.
-  vss.countEligible = (ctx, modelIds) => task.eligibleCount(ctx, modelIds)
+  vss.countEligible = (ctx, modelId) => task.eligibleCount(ctx, { modelIds: [modelId], minVramGb: 0, requiredGpu: '', taskVersion: '' })
 
   return {
     // Genesis and block hooks run in this order: unbonded stakes return and recovered nodes come

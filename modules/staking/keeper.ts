@@ -3,12 +3,15 @@ import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
-import { Node, NodeRecord, NodeStatus, Params } from '../../proto/gen/beryl/staking/v1/types.ts'
+import { Node, NodeRecord, NodeStatus, Params, SlashRecord } from '../../proto/gen/beryl/staking/v1/types.ts'
 import type { BankKeeper } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import { MODULE, StakingErrors } from './errors.ts'
-import { AVAILABLE_COUNT_KEY, NODE_PREFIX, PARAMS_KEY, RECORD_PREFIX, UNBONDING_PREFIX, nodeKey, recordKey, unbondingKey } from './keys.ts'
-import { DEFAULT_PARAMS } from './params.ts'
+import {
+  AVAILABLE_COUNT_KEY, NODE_PREFIX, PARAMS_KEY, RECORD_PREFIX, SLASH_BY_NODE_PREFIX, SLASH_PREFIX, SLASH_SEQUENCE_KEY, UNBONDING_PREFIX, nodeKey, recordKey,
+  slashByNodeKey, slashKey, unbondingKey,
+} from './keys.ts'
+import { DEFAULT_PARAMS, gpuClass } from './params.ts'
 
 /** The module account that receives slashed stake and the protocol's fee share. */
 export const COMMUNITY_POOL = 'community_pool'
@@ -18,6 +21,18 @@ const emptyRecord = (address: string): NodeRecord => ({
   address, earned: '0', tasksPaid: 0n, slashCount: 0, slashedAmount: '0', lastSlashTime: 0n, lastSlashReason: '',
   lastSlashTask: '', kickedOutTime: 0n, kickedOutReason: '', firstJoinedAt: 0n,
 })
+
+/** What a slash records as evidence (kept in state as a SlashRecord). */
+export interface SlashEvidence {
+  reason: string
+  /** The slashed task (hex commitment) and its score (hex, or "error"). */
+  task: string
+  score: string
+  /** The validation group's tasks in speed order, their scores (hex, or "error") and result hashes. */
+  groupTasks: string[]
+  groupScores: string[]
+  resultHashes: string[]
+}
 
 /** Called after any change to a node (the task module keeps its dispatch index in step). */
 export type NodeHook = (ctx: Context, before: Node | undefined, after: Node | undefined) => void
@@ -102,15 +117,28 @@ export class StakingKeeper {
 
   join(ctx: Context, n: Omit<Node, 'status' | 'joinedAt' | 'unbondingUntil'>): Node {
     if (this.getNode(ctx, n.address)) throw StakingErrors.NodeExists.with(n.address)
+    const params = this.params(ctx)
+    const record = this.getRecord(ctx, n.address)
+    if (record?.slashCount && ctx.block.timeSeconds < record.lastSlashTime + params.rejoinCooldown) {
+      throw StakingErrors.RejoinCooldown.with(`${n.address} was slashed at ${record.lastSlashTime}; it may join from ${record.lastSlashTime + params.rejoinCooldown}`)
+    }
     const stake = BigInt(n.stake)
-    const min = BigInt(this.params(ctx).minStake)
+    const min = BigInt(params.minStake)
     if (stake < min) throw StakingErrors.StakeTooLow.with(`stake ${stake}${DENOM} is below the minimum ${min}${DENOM}`)
+    this.checkGpu(params, n.gpuName, n.gpuVramGb)
     this.bank.sendFromAccountToModule(ctx, n.address, MODULE, [{ denom: DENOM, amount: stake }])
     const node: Node = { ...n, status: NodeStatus.NODE_STATUS_AVAILABLE, joinedAt: ctx.block.timeSeconds, unbondingUntil: 0n }
     this.put(ctx, undefined, node)
     this.updateRecord(ctx, n.address, (r) => (r.firstJoinedAt === 0n ? { ...r, firstJoinedAt: ctx.block.timeSeconds } : r))
     ctx.emit(event('node_joined', { node: n.address, gpu_name: n.gpuName, gpu_vram_gb: String(n.gpuVramGb), stake: `${stake}${DENOM}` }))
     return node
+  }
+
+  /** A node's GPU must be a registry class, with exactly the class's VRAM. */
+  private checkGpu(params: Params, name: string, vramGb: number): void {
+    const c = gpuClass(params, name)
+    if (!c) throw StakingErrors.UnknownGpuClass.with(`${JSON.stringify(name)}; the registry lists ${params.gpuClasses.map((x) => x.name).join(', ')}`)
+    if (c.vramGb !== vramGb) throw StakingErrors.UnknownGpuClass.with(`${name} has ${c.vramGb} GB in the registry, not ${vramGb}`)
   }
 
   private mustGet(ctx: Context, address: string): Node {
@@ -181,10 +209,10 @@ export class StakingKeeper {
 
   /**
    * Slashes a node: slash_fraction of its stake goes to the community pool, the rest back to the
-   * operator, and the node is removed. `evidence` is recorded in the event; its `reason` and `task`
-   * keys, when present, also go into the operator's NodeRecord.
+   * operator, and the node is removed. The evidence is kept in state (a SlashRecord, queryable), in
+   * the operator's NodeRecord (reason and task) and in the event.
    */
-  slash(ctx: Context, address: string, evidence: Record<string, string>): bigint {
+  slash(ctx: Context, address: string, evidence: SlashEvidence): bigint {
     const n = this.mustGet(ctx, address)
     const stake = BigInt(n.stake)
     const taken = (stake * BigInt(this.params(ctx).slashFractionPpm)) / 1_000_000n
@@ -197,11 +225,38 @@ export class StakingKeeper {
       slashCount: r.slashCount + 1,
       slashedAmount: (BigInt(r.slashedAmount) + taken).toString(),
       lastSlashTime: ctx.block.timeSeconds,
-      lastSlashReason: evidence.reason ?? '',
-      lastSlashTask: evidence.task ?? '',
+      lastSlashReason: evidence.reason,
+      lastSlashTask: evidence.task,
     }))
-    ctx.emit(event('node_slashed', { node: address, amount: `${taken}${DENOM}`, ...evidence }))
+    const seqRaw = this.kv(ctx).get(SLASH_SEQUENCE_KEY)
+    const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
+    this.kv(ctx).set(SLASH_SEQUENCE_KEY, u64(sequence + 1n))
+    const rec: SlashRecord = {
+      node: address, height: ctx.block.height, time: ctx.block.timeSeconds, reason: evidence.reason, amount: taken.toString(), task: evidence.task,
+      groupTasks: evidence.groupTasks, groupScores: evidence.groupScores, resultHashes: evidence.resultHashes, sequence,
+    }
+    this.kv(ctx).set(slashKey(sequence), SlashRecord.encode(rec).finish())
+    this.kv(ctx).set(slashByNodeKey(decodeBech32(address).data, sequence), new Uint8Array())
+    ctx.emit(event('node_slashed', {
+      node: address, amount: `${taken}${DENOM}`, reason: evidence.reason, task: evidence.task, score: evidence.score,
+      group_tasks: evidence.groupTasks.join(','), group_scores: evidence.groupScores.join(','),
+    }))
     return taken
+  }
+
+  /** Slashes with their evidence, newest first: all of them, or one node's. */
+  async slashes(ctx: Context | QueryContext, f: { node?: string; key: Uint8Array; limit: number }): Promise<{ slashes: SlashRecord[]; nextKey: Uint8Array }> {
+    const prefix = f.node ? Buffer.concat([SLASH_BY_NODE_PREFIX, decodeBech32(f.node).data]) : SLASH_PREFIX
+    const end = f.key.length ? Buffer.concat([prefix, f.key]) : prefixEnd(prefix)
+    const out: SlashRecord[] = []
+    let nextKey: Uint8Array = new Uint8Array()
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end, reverse: true })) {
+      const seq = k.subarray(k.length - 8)
+      if (out.length === f.limit) { nextKey = Buffer.concat([seq, Uint8Array.of(0)]); break }
+      const raw = f.node ? this.kv(ctx).get(Buffer.concat([SLASH_PREFIX, seq])) : v
+      if (raw) out.push(SlashRecord.decode(raw))
+    }
+    return { slashes: out, nextKey }
   }
 
   /** Removes a node and returns its whole stake (QoS kick-out). */

@@ -11,6 +11,15 @@ export const AVAILABLE_COUNT_KEY = Uint8Array.of(0x03)
 /** 0x04 | address bytes → NodeRecord (kept after the node is removed) */
 export const RECORD_PREFIX = Uint8Array.of(0x04)
 
+/** 0x05 | u64be(sequence) → SlashRecord: every slash, in order */
+export const SLASH_PREFIX = Uint8Array.of(0x05)
+/** 0x06 | address bytes | u64be(sequence) → ∅: one node's slashes */
+export const SLASH_BY_NODE_PREFIX = Uint8Array.of(0x06)
+/** → u64be: the next slash sequence */
+export const SLASH_SEQUENCE_KEY = Uint8Array.of(0x07)
+
 export const nodeKey = (addr: Uint8Array) => Buffer.concat([NODE_PREFIX, addr])
 export const unbondingKey = (until: bigint, addr: Uint8Array) => Buffer.concat([UNBONDING_PREFIX, u64be(until), addr])
 export const recordKey = (addr: Uint8Array) => Buffer.concat([RECORD_PREFIX, addr])
+export const slashKey = (seq: bigint) => Buffer.concat([SLASH_PREFIX, u64be(seq)])
+export const slashByNodeKey = (addr: Uint8Array, seq: bigint) => Buffer.concat([SLASH_BY_NODE_PREFIX, addr, u64be(seq)])

@@ -3,6 +3,7 @@ import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import {
   QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsResponse,
+  QuerySlashesRequest, QuerySlashesResponse,
 } from '../../proto/gen/beryl/staking/v1/query.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
 import type { StakingKeeper } from './keeper.ts'
@@ -40,6 +41,16 @@ export function stakingQueries(keeper: StakingKeeper): QueryRoute[] {
         const record = keeper.getRecord(ctx, req.address)
         if (!record) throw notFound(`node record ${req.address}`)
         return QueryNodeRecordResponse.encode({ record }).finish()
+      },
+    },
+    {
+      path: q('Slashes'),
+      async handle(ctx, data) {
+        const req = decodeQueryRequest(QuerySlashesRequest.decode, data)
+        if (req.node) checkAddress(req.node, BECH32_PREFIX)
+        const limit = req.limit === 0 ? 100 : req.limit
+        if (limit > 1000) throw SdkErrors.InvalidRequest.with('limit above 1000')
+        return QuerySlashesResponse.encode(await keeper.slashes(ctx, { node: req.node || undefined, key: req.key, limit })).finish()
       },
     },
     { path: q('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },

@@ -1,7 +1,7 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { PrefixStore } from '../../chain/store/prefix.ts'
 import { u64be } from '../../chain/store/encoding.ts'
-import type { KVStore } from '../../chain/store/types.ts'
+import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import type { Task } from '../../proto/gen/beryl/task/v1/types.ts'
 import { versionCompatible } from '../common/models.ts'
@@ -9,37 +9,66 @@ import { type QosKeeper, dispatchWeight } from '../qos/index.ts'
 import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
 import { MODULE } from './errors.ts'
 import { CLASS, COUNTED, SERVING, key } from './keys.ts'
-import { WeightedSet } from './selection.ts'
+import { WeightedSet, uniformBelow } from './selection.ts'
 
-/** Draws per task before it waits for a later block (each draw removes one ineligible node). */
-const MAX_DRAWS = 16
+/** What a task asks of a node besides being Available and healthy (taskVersion '' accepts any runner). */
+export interface Requirements { modelIds: string[]; minVramGb: number; requiredGpu: string; taskVersion: string }
 
-export interface Requirements { modelIds: string[]; minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string }
+export const requirementsOf = (t: Pick<Task, 'modelIds' | 'minVramGb' | 'requiredGpu' | 'taskVersion'>): Requirements =>
+  ({ modelIds: t.modelIds, minVramGb: t.minVramGb, requiredGpu: t.requiredGpu, taskVersion: t.taskVersion })
 
-/** The hard filters of dispatch (besides status and health, which the index already applies). */
-export function nodeMeets(node: Node, r: Requirements): boolean {
-  if (r.requiredGpu) {
-    if (node.gpuName !== r.requiredGpu || node.gpuVramGb < r.requiredGpuVramGb) return false
-  } else if (node.gpuVramGb < r.minVramGb) {
-    return false
-  }
-  if (!versionCompatible(node.runnerVersion, r.taskVersion)) return false
-  return r.modelIds.every((m) => node.modelIds.includes(m))
+/** A node class: the nodes holding one model, of one registry GPU class, at one runner version. */
+interface NodeClass { gpuName: string; vramGb: number; version: string }
+
+/** Whether nodes of a class meet a task's filters (the model is the index's own prefix). */
+function classMeets(c: NodeClass, r: Requirements): boolean {
+  if (r.requiredGpu ? c.gpuName !== r.requiredGpu : c.vramGb < r.minVramGb) return false
+  return !r.taskVersion || versionCompatible(c.version, r.taskVersion)
 }
 
+/** The hard filters of dispatch, for one node (what the index's classes encode). */
+export function nodeMeets(node: Node, r: Requirements): boolean {
+  return r.modelIds.every((m) => node.modelIds.includes(m)) && classMeets({ gpuName: node.gpuName, vramGb: node.gpuVramGb, version: node.runnerVersion }, r)
+}
+
+// A class key: u32be(vram) | u8(len) | GPU name | u8(len) | runner version. The model id comes before it.
+function classKey(c: NodeClass): Uint8Array {
+  const name = Buffer.from(c.gpuName, 'utf8'), ver = Buffer.from(c.version, 'ascii')
+  const vram = Buffer.alloc(4)
+  vram.writeUInt32BE(c.vramGb)
+  return Buffer.concat([vram, Uint8Array.of(name.length), name, Uint8Array.of(ver.length), ver])
+}
+function parseClassKey(k: Uint8Array): NodeClass {
+  const b = Buffer.from(k)
+  const n = b[4]!
+  const gpuName = b.subarray(5, 5 + n).toString('utf8')
+  const version = b.subarray(6 + n, 6 + n + b[5 + n]!).toString('ascii')
+  return { vramGb: b.readUInt32BE(0), gpuName, version }
+}
+const modelBytes = (m: string) => Buffer.from(m, 'hex')
+
 /**
- * The dispatch index (docs/decisions/0009): per model, a weighted set of the Available nodes holding
- * it, with weights S·Q/(S+Q); and per model, the count of serving (Available or Busy, not
- * health-excluded) nodes. Kept in step with every node and QoS change by the hooks wired in
- * modules/index.ts.
+ * The dispatch index (docs/decisions/0009, 0015): for every (model, GPU class, runner version) a
+ * weighted set of the Available nodes of that class, with weights S·Q/(S+Q), and the count of its
+ * serving (Available or Busy, not health-excluded) nodes. The classes encode every filter a task can
+ * have, so the nodes meeting a task's filters are exactly the union of the classes that meet them:
+ * counted exactly (for the sampling rate and the minimum-eligible rule) and drawn from with the
+ * exact weighted distribution, in O(classes · log n). Kept in step with every node and QoS change
+ * by the hooks wired in modules/index.ts.
  */
 export class DispatchIndex {
   constructor(private readonly staking: StakingKeeper, private readonly qos: QosKeeper) {}
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
 
-  private classSet(ctx: Context | QueryContext, modelId: string): WeightedSet {
-    return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, Buffer.from(modelId, 'hex'))))
+  private classSet(ctx: Context | QueryContext, model: string, ck: Uint8Array): WeightedSet {
+    return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, modelBytes(model), Uint8Array.of(ck.length), ck)))
+  }
+
+  /** The class keys a node belongs to, one per model it holds. */
+  private nodeClasses(n: Node): Array<{ model: string; ck: Uint8Array }> {
+    const ck = classKey({ gpuName: n.gpuName, vramGb: n.gpuVramGb, version: n.runnerVersion })
+    return n.modelIds.map((model) => ({ model, ck }))
   }
 
   /**
@@ -53,67 +82,78 @@ export class DispatchIndex {
     return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
   }
 
-  /**
-   * Keeps the per-model sets equal to "Available nodes holding the model", with current weights,
-   * and the per-model count of serving (Available or Busy) nodes.
-   */
+  /** Keeps each class's set equal to its Available nodes, and its serving count exact. */
   reindexNode(ctx: Context, before: Node | undefined, after: Node | undefined): void {
     const id = decodeBech32((after ?? before)!.address).data
     // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
-    // so that a change of status, models or exclusion moves exactly its own counts.
+    // so that a change of status, models, class or exclusion moves exactly its own counts.
     const serving = after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
-    const next = serving ? after.modelIds.join(',') : ''
+    const next = serving ? this.nodeClasses(after).map((c) => `${c.model}:${Buffer.from(c.ck).toString('hex')}`).join(',') : ''
     const counted = key(COUNTED, id)
     const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
     if (prev !== next) {
-      for (const m of prev ? prev.split(',') : []) this.addServing(ctx, m, -1n)
-      for (const m of next ? next.split(',') : []) this.addServing(ctx, m, 1n)
+      for (const e of prev ? prev.split(',') : []) this.addServing(ctx, e, -1n)
+      for (const e of next ? next.split(',') : []) this.addServing(ctx, e, 1n)
       if (next) this.kv(ctx).set(counted, Buffer.from(next))
       else this.kv(ctx).delete(counted)
     }
-    if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const m of before.modelIds) this.classSet(ctx, m).remove(id)
+    if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const c of this.nodeClasses(before)) this.classSet(ctx, c.model, c.ck).remove(id)
     if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE) {
       const w = this.weight(ctx, after)
-      if (w > 0n) for (const m of after.modelIds) this.classSet(ctx, m).set(id, w)
+      if (w > 0n) for (const c of this.nodeClasses(after)) this.classSet(ctx, c.model, c.ck).set(id, w)
     }
   }
 
-  private addServing(ctx: Context, modelId: string, delta: bigint): void {
-    const k = key(SERVING, Buffer.from(modelId, 'hex'))
+  private addServing(ctx: Context, entry: string, delta: bigint): void {
+    const [model, ck] = entry.split(':') as [string, string]
+    const k = key(SERVING, modelBytes(model), Buffer.from(ck, 'hex'))
     const v = this.kv(ctx).get(k)
     const n = (v ? Buffer.from(v).readBigUInt64BE() : 0n) + delta
     if (n > 0n) this.kv(ctx).set(k, u64be(n))
     else this.kv(ctx).delete(k)
   }
 
-  /**
-   * How many nodes serve (Available or Busy, not health-excluded) the task's first model: the network size the sampling
-   * rate is computed for, and what must be at least 3 for a task to be cross-validatable. Busy
-   * nodes count: they take the task when they finish theirs (a validation group's later members
-   * are created while the first runs).
-   */
-  eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
-    const v = this.kv(ctx).get(key(SERVING, Buffer.from([...modelIds].sort()[0]!, 'hex')))
-    return v ? Buffer.from(v).readBigUInt64BE() : 0n
+  /** The node classes of the task's model that meet its filters, with their serving counts. */
+  private async eligibleClasses(ctx: Context | QueryContext, r: Requirements): Promise<Array<{ ck: Uint8Array; serving: bigint }>> {
+    const prefix = key(SERVING, modelBytes(r.modelIds[0]!))
+    const out: Array<{ ck: Uint8Array; serving: bigint }> = []
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix) })) {
+      const ck = k.subarray(prefix.length)
+      if (classMeets(parseClassKey(ck), r)) out.push({ ck: Uint8Array.from(ck), serving: Buffer.from(v).readBigUInt64BE() })
+    }
+    return out
   }
 
   /**
-   * Weighted random choice among eligible nodes, by rejection: draw from the Available nodes holding
-   * the task's first model, skipping `excluded`; a drawn node that fails another filter is excluded
-   * and the draw repeated. The result has exactly the weighted distribution over eligible nodes, at
-   * O(k log n) reads for k draws. `draw(i)` gives the i-th draw's 32 random bytes.
+   * How many serving nodes (Available or Busy, not health-excluded) meet every filter of a task:
+   * the network size its sampling rate is computed for, and what must reach min_eligible_nodes.
+   * Busy nodes count: they take tasks again when they finish theirs.
    */
-  pickNode(ctx: Context, t: Task, excluded: Uint8Array[], draw: (i: number) => Uint8Array): Node | undefined {
-    const set = this.classSet(ctx, t.modelIds[0]!)
-    if (set.size() === 0) return undefined
-    const req: Requirements = { modelIds: t.modelIds, minVramGb: t.minVramGb, requiredGpu: t.requiredGpu, requiredGpuVramGb: t.requiredGpuVramGb, taskVersion: t.taskVersion }
-    for (let i = 0; i < MAX_DRAWS; i++) {
-      const id = set.draw(draw(i), excluded)
-      if (!id) return undefined
-      const node = this.staking.getNodeByBytes(ctx, id)
-      if (node && node.status === NodeStatus.NODE_STATUS_AVAILABLE && nodeMeets(node, req)) return node
-      excluded.push(id)
+  async eligibleCount(ctx: Context | QueryContext, r: Requirements): Promise<bigint> {
+    let n = 0n
+    for (const c of await this.eligibleClasses(ctx, r)) n += c.serving
+    return n
+  }
+
+  /**
+   * A weighted random choice among the Available nodes meeting the task's filters, skipping
+   * `excluded`: a class is chosen with probability proportional to its remaining weight, then a node
+   * within it, so every eligible node is chosen with probability weight/total. `seed` gives 32
+   * random bytes per use.
+   */
+  async pickNode(ctx: Context, t: Task, excluded: Uint8Array[], seed: (use: string) => Uint8Array): Promise<Node | undefined> {
+    const model = t.modelIds[0]!
+    const classes: Array<{ set: WeightedSet; weight: bigint }> = []
+    let total = 0n
+    for (const c of await this.eligibleClasses(ctx, requirementsOf(t))) {
+      const set = this.classSet(ctx, model, c.ck)
+      const weight = set.totalExcluding(excluded)
+      if (weight > 0n) { classes.push({ set, weight }); total += weight }
     }
-    return undefined
+    if (total === 0n) return undefined
+    let r = uniformBelow(seed('class'), total)
+    const chosen = classes.find((c) => { if (r < c.weight) return true; r -= c.weight; return false })!
+    const id = chosen.set.draw(seed('node'), excluded)
+    return id ? this.staking.getNodeByBytes(ctx, id) : undefined
   }
 }

@@ -8,10 +8,11 @@ export const TaskErrors = {
   TaskNotFound: registerError(MODULE, 4, 'no such task'),
   WrongStatus: registerError(MODULE, 5, 'not allowed in the task\'s current status'),
   NotCreator: registerError(MODULE, 6, 'only the task\'s creator may do this'),
-  TooFewNodes: registerError(MODULE, 7, 'fewer than 3 nodes are eligible for this task, so it could never be cross-validated'),
+  TooFewNodes: registerError(MODULE, 7, 'too few serving nodes meet every filter of this task for it to be run and cross-validated honestly'),
   FeeNotSecurable: registerError(MODULE, 8, 'no sampling rate makes a Sybil attack on this fee unprofitable'),
   NotSelectedNode: registerError(MODULE, 9, 'only the task\'s selected node may do this'),
   InvalidScore: registerError(MODULE, 10, 'invalid score'),
   InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
   NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
+  QueueFull: registerError(MODULE, 13, 'the queue is full and this task\'s priority is not above the lowest queued one'),
 }

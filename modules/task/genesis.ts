@@ -11,7 +11,7 @@ import { DEFAULT_PARAMS, validateParams } from './params.ts'
  * queue, deadlines and indexes are rebuilt from the tasks; the dispatch index from the nodes
  * (staking's genesis runs first and its hooks fill it).
  */
-export function initTaskGenesis(keeper: TaskKeeper, ctx: Context, state: unknown): void {
+export async function initTaskGenesis(keeper: TaskKeeper, ctx: Context, state: unknown): Promise<void> {
   const raw = genesisObject(GenesisState, state, MODULE)
   const params = mergeParams(Params, DEFAULT_PARAMS, raw.params as Record<string, unknown> | undefined, MODULE)
   validateParams(params)
@@ -19,7 +19,7 @@ export function initTaskGenesis(keeper: TaskKeeper, ctx: Context, state: unknown
   const g = GenesisState.fromJSON({ ...raw, params: undefined })
   let next = g.nextSequence
   for (const t of g.tasks) {
-    keeper.importTask(ctx, t)
+    await keeper.importTask(ctx, t)
     if (t.sequence >= next) next = t.sequence + 1n
   }
   if (next > 0n) keeper.setNextSequence(ctx, next)

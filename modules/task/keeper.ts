@@ -10,21 +10,29 @@ import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
 import { COMMUNITY_POOL, type Node, type StakingKeeper } from '../staking/index.ts'
 import { SamplingError, type VssKeeper } from '../vss/index.ts'
-import { DispatchIndex } from './dispatch.ts'
+import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
-  BY_CREATOR, BY_NODE, BY_STATUS, DEADLINE, PARAMS_KEY, QUEUE, RECEIVED, SEQUENCE_KEY, U128_MAX, UNSEEDED, deadlineKey, key, queueKey, taskKey,
+  BY_CREATOR, BY_NODE, BY_STATUS, DEADLINE, HEADS, OPEN_BY_NODE, PARAMS_KEY, QUEUE, QUEUED_COUNT_KEY, RECEIVED, SEQUENCE_KEY, SIGNATURE_QUEUE, U128_MAX,
+  UNSEEDED, deadlineKey, key, queueOrder, taskKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
 import { type Settlement, type TaskOutcome, settle, settledAtGroupValidation } from './settlement.ts'
-import { type GroupMember, TaskRuleError, groupOutcome, singleOutcome, validateScore } from './validation.ts'
+import { type GroupMember, TaskRuleError, groupOutcome, isTerminal, singleOutcome, validateScore } from './validation.ts'
 
 const u64 = u64be
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+/** A member's score as evidence: hex, or "error" for an error report. */
+const scoreText = (t: Task) => (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED ? 'error' : hex(t.score))
+
+/** A validation group's evidence, recorded with each slash it causes. */
+interface GroupEvidence { groupTasks: string[]; groupScores: string[]; resultHashes: string[] }
 const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
 
-/** Bounded work per block. */
+/** Bounded work per block: tasks started, dispatch signatures looked at, timeouts processed. */
 const MAX_DISPATCH_PER_BLOCK = 200
+const MAX_HEADS_PER_BLOCK = 1000
 const MAX_TIMEOUTS_PER_BLOCK = 1000
 
 /** Seconds a task is expected to take, from its arguments (Crynux's creation-time estimate, in integers). */
@@ -65,9 +73,9 @@ export class TaskKeeper {
     if (n) this.dispatchIndex.reindexNode(ctx, n, n)
   }
 
-  /** Serving nodes for the task's models (the sampling rate's network size). */
-  eligibleCount(ctx: Context | QueryContext, modelIds: string[]): bigint {
-    return this.dispatchIndex.eligibleCount(ctx, modelIds)
+  /** Serving nodes that meet every filter (the sampling rate's network size); without filters, every node of the model. */
+  eligibleCount(ctx: Context | QueryContext, r: Requirements): Promise<bigint> {
+    return this.dispatchIndex.eligibleCount(ctx, r)
   }
 
   private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
@@ -92,6 +100,11 @@ export class TaskKeeper {
     if (old?.status !== t.status) {
       if (old) kv.delete(key(BY_STATUS, Uint8Array.of(old.status), seq))
       kv.set(key(BY_STATUS, Uint8Array.of(t.status), seq), t.taskIdCommitment)
+    }
+    if (t.selectedNode) {
+      const open = key(OPEN_BY_NODE, decodeBech32(t.selectedNode).data, t.taskIdCommitment)
+      if (isTerminal(t.status)) kv.delete(open)
+      else kv.set(open, new Uint8Array())
     }
     kv.set(taskKey(t.taskIdCommitment), Task.encode(t).finish())
   }
@@ -144,11 +157,11 @@ export class TaskKeeper {
    * node and status indexes, the queue, deadlines, the seed queue, the group-window records).
    * Escrow is in the task module account (bank genesis).
    */
-  importTask(ctx: Context, t: Task): void {
+  async importTask(ctx: Context, t: Task): Promise<void> {
     if (this.getTask(ctx, t.taskIdCommitment)) throw new Error(`task genesis: task ${hex(t.taskIdCommitment)} is listed twice`)
     const kv = this.kv(ctx)
     this.putTask(ctx, t)
-    if (t.status === TaskStatus.TASK_STATUS_QUEUED) kv.set(this.queueKey(t), t.taskIdCommitment)
+    if (t.status === TaskStatus.TASK_STATUS_QUEUED) await this.enqueue(ctx, t)
     if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0) kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     if (t.deadline) kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
     if (t.selectedNode && t.startTime) {
@@ -162,10 +175,10 @@ export class TaskKeeper {
 
   // ---- creation and cancellation -----------------------------------------------------------
 
-  create(ctx: Context, m: {
+  async create(ctx: Context, m: {
     creator: string; taskIdCommitment: Uint8Array; nonce: Uint8Array; taskType: TaskType; args: string; modelIds: string[]
     minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string; fee: bigint; vrfPublicKey: Uint8Array
-  }): Task {
+  }): Promise<Task> {
     const params = this.params(ctx)
     if (Buffer.byteLength(m.args, 'utf8') > params.maxArgsBytes) throw TaskErrors.InvalidTask.with(`args exceed ${params.maxArgsBytes} bytes`)
     let parsed: unknown
@@ -177,34 +190,49 @@ export class TaskKeeper {
       throw TaskErrors.InvalidTask.with(`args: ${(err as Error).message}`)
     }
     if (this.getTask(ctx, m.taskIdCommitment)) throw TaskErrors.TaskExists.with(Buffer.from(m.taskIdCommitment).toString('hex'))
+    // A task filters by registry classes only, so no node can be alone in a class of its own making.
+    let requiredGpuVramGb = 0
+    if (m.requiredGpu) {
+      const c = this.staking.params(ctx).gpuClasses.find((x) => x.name === m.requiredGpu)
+      if (!c) throw TaskErrors.InvalidTask.with(`required_gpu ${JSON.stringify(m.requiredGpu)} is not a class of the GPU registry`)
+      if (m.requiredGpuVramGb && m.requiredGpuVramGb !== c.vramGb) throw TaskErrors.InvalidTask.with(`${c.name} has ${c.vramGb} GB in the registry, not ${m.requiredGpuVramGb}`)
+      requiredGpuVramGb = c.vramGb
+    }
 
-    const eligible = this.eligibleCount(ctx, m.modelIds)
+    // The network this task can be run and cross-validated on: the serving nodes meeting every filter.
+    const req: Requirements = { modelIds: m.modelIds, minVramGb: m.minVramGb, requiredGpu: m.requiredGpu, taskVersion: m.taskVersion }
+    const eligible = await this.eligibleCount(ctx, req)
+    if (eligible < BigInt(params.minEligibleNodes)) {
+      throw TaskErrors.TooFewNodes.with(`${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible); min_eligible_nodes is ${params.minEligibleNodes}`)
+    }
     let rate: bigint
     try {
       rate = this.vss.rate(ctx, m.fee, eligible).rate
     } catch (err) {
-      if (err instanceof SamplingError && err.code === 'TOO_FEW_ELIGIBLE_NODES') throw TaskErrors.TooFewNodes.with(`${eligible} nodes serve model ${[...m.modelIds].sort()[0]}`)
       if (err instanceof SamplingError && err.code === 'FEE_NOT_SECURABLE') throw TaskErrors.FeeNotSecurable.with(err.message)
       throw err
     }
+
+    const est = estimateSeconds(m.taskType, args)
+    const prio = priority(m.fee, est, m.requiredGpu ? requiredGpuVramGb : m.minVramGb)
+    await this.makeRoom(ctx, params, prio)
 
     this.bank.sendFromAccountToModule(ctx, m.creator, MODULE, [{ denom: DENOM, amount: m.fee }])
     const seqRaw = this.kv(ctx).get(SEQUENCE_KEY)
     const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
     this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
-    const est = estimateSeconds(m.taskType, args)
     const now = ctx.block.timeSeconds
     const t: Task = {
       taskIdCommitment: m.taskIdCommitment, creator: m.creator, nonce: m.nonce, taskType: m.taskType, args: m.args,
       argsHash: sha256(Buffer.from(m.args, 'utf8')), modelIds: [...m.modelIds].sort(), minVramGb: m.minVramGb, requiredGpu: m.requiredGpu,
-      requiredGpuVramGb: m.requiredGpuVramGb, taskVersion: m.taskVersion, fee: m.fee.toString(), vrfPublicKey: m.vrfPublicKey,
+      requiredGpuVramGb, taskVersion: m.taskVersion, fee: m.fee.toString(), vrfPublicKey: m.vrfPublicKey,
       samplingRate: rate.toString(), samplingSeed: new Uint8Array(), status: TaskStatus.TASK_STATUS_QUEUED, abortReason: AbortReason.ABORT_REASON_NONE,
       taskError: 0, selectedNode: '', score: new Uint8Array(), estimatedSeconds: est, createTime: now, startTime: 0n, scoreReadyTime: 0n,
       validatedTime: 0n, endTime: 0n, deadline: now + params.queueTimeout, sequence, resultHash: new Uint8Array(), groupPayees: [],
     }
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
-    kv.set(this.queueKey(t), t.taskIdCommitment)
+    await this.enqueue(ctx, t)
     kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
     kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     ctx.emit(event('task_created', {
@@ -214,16 +242,86 @@ export class TaskKeeper {
     return t
   }
 
-  private queueKey(t: Task): Uint8Array {
-    const vram = t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb
-    return queueKey(priority(BigInt(t.fee), t.estimatedSeconds, vram), t.sequence)
+  // ---- the queue -----------------------------------------------------------------------------
+  //
+  // Every queued task is in the global queue (dispatch order; the Queue query, eviction) and in the
+  // queue of its dispatch signature: the tasks with exactly the same filters, which the same nodes
+  // can run. Each signature's first task is listed in HEADS. Dispatch walks the heads in priority
+  // order, so a signature no node can serve right now costs one look and never holds up the others.
+
+  private priorityOf(t: Task): bigint {
+    return priority(BigInt(t.fee), t.estimatedSeconds, t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb)
   }
 
-  cancel(ctx: Context, creator: string, commitment: Uint8Array): void {
+  /** Tasks with equal filters share a signature (and so the same eligible nodes). */
+  private signature(t: Task): Uint8Array {
+    const vram = Buffer.alloc(4)
+    vram.writeUInt32BE(t.minVramGb)
+    return sha256(Buffer.from('beryl/dispatch-signature'), Buffer.from(t.modelIds.join(','), 'ascii'), Uint8Array.of(0), Buffer.from(t.requiredGpu, 'utf8'), Uint8Array.of(0), vram, Buffer.from(t.taskVersion, 'ascii'))
+  }
+
+  /** The first (highest priority, oldest) entry of a signature's queue: its order bytes and commitment. */
+  private async signatureHead(ctx: Context, sig: Uint8Array): Promise<{ order: Uint8Array; commitment: Uint8Array } | undefined> {
+    const prefix = key(SIGNATURE_QUEUE, sig)
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), limit: 1 })) return { order: Uint8Array.from(k.subarray(prefix.length)), commitment: v }
+    return undefined
+  }
+
+  private queuedCount(ctx: Context | QueryContext): bigint {
+    const v = this.kv(ctx).get(QUEUED_COUNT_KEY)
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
+  }
+
+  private async enqueue(ctx: Context, t: Task): Promise<void> {
+    const kv = this.kv(ctx)
+    const order = queueOrder(this.priorityOf(t), t.sequence)
+    const sig = this.signature(t)
+    const head = await this.signatureHead(ctx, sig)
+    kv.set(key(QUEUE, order), t.taskIdCommitment)
+    kv.set(key(SIGNATURE_QUEUE, sig, order), t.taskIdCommitment)
+    if (!head || Buffer.compare(order, head.order) < 0) {
+      if (head) kv.delete(key(HEADS, head.order, sig))
+      kv.set(key(HEADS, order, sig), new Uint8Array())
+    }
+    kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) + 1n))
+  }
+
+  private async dequeue(ctx: Context, t: Task): Promise<void> {
+    const kv = this.kv(ctx)
+    const order = queueOrder(this.priorityOf(t), t.sequence)
+    const sig = this.signature(t)
+    kv.delete(key(QUEUE, order))
+    kv.delete(key(SIGNATURE_QUEUE, sig, order))
+    if (kv.has(key(HEADS, order, sig))) {
+      kv.delete(key(HEADS, order, sig))
+      const next = await this.signatureHead(ctx, sig)
+      if (next) kv.set(key(HEADS, next.order, sig), new Uint8Array())
+    }
+    kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) - 1n))
+  }
+
+  /**
+   * A full queue admits a task only by evicting, with a full refund, the lowest-priority queued task,
+   * and only if the new task's priority is above it: flooding the queue costs fees and can only
+   * push out cheaper work, whose creators get their fees back.
+   */
+  private async makeRoom(ctx: Context, params: Params, prio: bigint): Promise<void> {
+    if (this.queuedCount(ctx) < BigInt(params.maxQueuedTasks)) return
+    let lowest: Uint8Array | undefined
+    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 1 })) lowest = c
+    const victim = lowest && this.getTask(ctx, lowest)
+    if (!victim || prio <= this.priorityOf(victim)) {
+      throw TaskErrors.QueueFull.with(`${params.maxQueuedTasks} tasks are queued; raise the fee above priority ${victim ? this.priorityOf(victim) : 0n} to displace the lowest`)
+    }
+    await this.dequeue(ctx, victim)
+    this.endAborted(ctx, victim, AbortReason.ABORT_REASON_EVICTED)
+  }
+
+  async cancel(ctx: Context, creator: string, commitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(commitment)} was created by ${t.creator}`)
     if (t.status !== TaskStatus.TASK_STATUS_QUEUED) throw TaskErrors.WrongStatus.with(`only a queued task can be cancelled; this one is ${TaskStatus[t.status]}`)
-    this.kv(ctx).delete(this.queueKey(t))
+    await this.dequeue(ctx, t)
     this.endAborted(ctx, t, AbortReason.ABORT_REASON_CREATOR_CANCELLED)
   }
 
@@ -328,8 +426,18 @@ export class TaskKeeper {
       this.putTask(ctx, v)
       this.emitTransition(ctx, t, v)
     } else {
-      this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: next.status, abortReason: next.abortReason }])
+      this.endErrorReport(ctx, t)
     }
+  }
+
+  /**
+   * An unsampled error report ends EndAborted(ErrorReported): the creator is refunded, the node is
+   * not paid, and its health takes a timeout's penalty, so reporting errors is never cheaper than
+   * doing the work. (In a validation group a report the others disagree with is slashed.)
+   */
+  private endErrorReport(ctx: Context, t: Task): void {
+    this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }])
+    this.qos.penalizeTimeout(ctx, t.selectedNode)
   }
 
   /** Returns the nodes slashed by the outcome. */
@@ -363,10 +471,11 @@ export class TaskKeeper {
         this.emitTransition(ctx, t, v)
       }
     }
-    // The evidence of a slash: every member's task id, status and score, in speed order.
-    const evidence = {
-      group_tasks: outcome.ranked.join(','),
-      group_scores: outcome.ranked.map((id) => { const t = byId.get(id)!; return t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED ? 'error' : hex(t.score) }).join(','),
+    // The evidence of a slash, kept in state: every finished member's task id, score and result hash, in speed order.
+    const evidence: GroupEvidence = {
+      groupTasks: outcome.ranked,
+      groupScores: outcome.ranked.map((id) => scoreText(byId.get(id)!)),
+      resultHashes: outcome.ranked.map((id) => hex(byId.get(id)!.resultHash)),
     }
     const slashed = this.end(ctx, ending.map((o) => byId.get(o.id)!), ending, evidence)
     // QoS: speed ranks (or 0) feed Q_long; a group match is a success for health.
@@ -400,7 +509,7 @@ export class TaskKeeper {
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */
   /** Returns the nodes it slashed. */
-  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[], evidence: Record<string, string> = {}): string[] {
+  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[], evidence: GroupEvidence = { groupTasks: [], groupScores: [], resultHashes: [] }): string[] {
     const slashed: string[] = []
     const fees = new Map(tasks.map((t) => [hex(t.taskIdCommitment), BigInt(t.fee)]))
     let s: Settlement
@@ -434,23 +543,23 @@ export class TaskKeeper {
     for (const sl of s.slashes) {
       if (!this.staking.getNode(ctx, sl.node)) continue // already slashed by another group
       const t = byId.get(sl.taskId)!
-      this.staking.slash(ctx, sl.node, { task: sl.taskId, reason: sl.reason, score: hex(t.score), ...evidence })
+      this.staking.slash(ctx, sl.node, { task: sl.taskId, reason: sl.reason, score: scoreText(t), ...evidence })
       slashed.push(sl.node)
     }
     return slashed
   }
 
   /**
-   * A slashed node's other open work cannot finish: a running task, or a validated one waiting for
-   * its upload, ends EndAborted(NodeSlashed) with a full refund. A node's open tasks are among its
-   * most recent (at most one runs at a time, uploads wait at most result_upload_timeout).
+   * A slashed node's other open tasks end EndAborted(NodeSlashed) with a full refund, whatever their
+   * status: running, scored or reported and waiting for validation, validated and waiting for the
+   * upload. Nothing a slashed node did is paid. The node's open tasks are indexed exactly.
    */
   private async abortTasksOfSlashedNode(ctx: Context, node: string): Promise<void> {
-    const prefix = key(BY_NODE, decodeBech32(node).data)
+    const prefix = key(OPEN_BY_NODE, decodeBech32(node).data)
     const open: Task[] = []
-    for await (const [, c] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), reverse: true, limit: 64 })) {
-      const t = this.getTask(ctx, c)
-      if (t && (t.status === TaskStatus.TASK_STATUS_STARTED || t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED)) open.push(t)
+    for await (const [k] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix) })) {
+      const t = this.getTask(ctx, k.subarray(prefix.length))
+      if (t && !isTerminal(t.status)) open.push(t)
     }
     for (const t of open) this.endAborted(ctx, t, AbortReason.ABORT_REASON_NODE_SLASHED)
   }
@@ -480,14 +589,17 @@ export class TaskKeeper {
       const t = this.getTask(ctx, k.subarray(9))
       if (!t) { kv.delete(k); continue }
       if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
-        kv.delete(this.queueKey(t))
+        await this.dequeue(ctx, t)
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
       } else if (t.status === TaskStatus.TASK_STATUS_STARTED) {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
         this.qos.penalizeTimeout(ctx, t.selectedNode)
-      } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
+      } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY) {
         // The creator never validated: the node is paid for its work (Crynux's rule).
         this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }])
+      } else if (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
+        // An error report is never paid, validated or not: it would be a free exit from any task.
+        this.endErrorReport(ctx, t)
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.
         this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }])
@@ -512,16 +624,27 @@ export class TaskKeeper {
     }
   }
 
+  /**
+   * Starts queued tasks: the signatures' heads in priority order (at most MAX_HEADS_PER_BLOCK looked
+   * at), and within a signature its tasks in order while an eligible node is Available. A signature
+   * whose head no Available node can take is passed over at the cost of one look.
+   */
   private async dispatch(ctx: Context, randomness: () => Uint8Array): Promise<void> {
-    const kv = this.kv(ctx)
-    const queued: Array<[Uint8Array, Uint8Array]> = []
-    for await (const [k, c] of kv.iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), limit: MAX_DISPATCH_PER_BLOCK })) queued.push([k, c])
-    for (const [qk, commitment] of queued) {
-      const t = this.getTask(ctx, commitment)
-      if (!t || t.status !== TaskStatus.TASK_STATUS_QUEUED) { kv.delete(qk); continue }
-      const excluded = await this.recentRecipients(ctx, t)
-      const node = this.dispatchIndex.pickNode(ctx, t, excluded, (i) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${i}`)))
-      if (node) this.start(ctx, t, qk, node)
+    const sigs: Uint8Array[] = []
+    for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK })) sigs.push(Uint8Array.from(k.subarray(1 + 24)))
+    let started = 0
+    for (const sig of sigs) {
+      while (started < MAX_DISPATCH_PER_BLOCK && this.staking.availableCount(ctx) > 0n) {
+        const head = await this.signatureHead(ctx, sig)
+        const t = head && this.getTask(ctx, head.commitment)
+        if (!t) break
+        const excluded = await this.recentRecipients(ctx, t)
+        const node = await this.dispatchIndex.pickNode(ctx, t, excluded, (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)))
+        if (!node) break
+        await this.start(ctx, t, node)
+        started++
+      }
+      if (started >= MAX_DISPATCH_PER_BLOCK || this.staking.availableCount(ctx) === 0n) break
     }
   }
 
@@ -537,11 +660,11 @@ export class TaskKeeper {
     return out
   }
 
-  private start(ctx: Context, t: Task, queueKey: Uint8Array, node: Node): void {
+  private async start(ctx: Context, t: Task, node: Node): Promise<void> {
     const kv = this.kv(ctx)
     const params = this.params(ctx)
     const now = ctx.block.timeSeconds
-    kv.delete(queueKey)
+    await this.dequeue(ctx, t)
     kv.delete(deadlineKey(t.deadline, t.taskIdCommitment))
     this.staking.setBusy(ctx, node.address)
     const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
@@ -555,4 +678,3 @@ export class TaskKeeper {
 }
 
 const clamp = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v)
-const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')

@@ -20,12 +20,20 @@ export const BY_CREATOR = 0x07
 export const BY_NODE = 0x08
 /** 0x09 | status byte | u64be(sequence) → commitment */
 export const BY_STATUS = 0x09
-/** 0x10 | model id bytes | … → a WeightedSet of Available nodes holding that model (the dispatch index) */
+/** 0x10 | model id bytes | u8(len) | class key | … → a WeightedSet of the Available nodes of one node class (the dispatch index) */
 export const CLASS = 0x10
-/** 0x11 | model id bytes → u64be(count of serving nodes holding it) */
+/** 0x11 | model id bytes | class key → u64be(count of serving nodes of that class); a class key is u32be(vram) | name | version */
 export const SERVING = 0x11
-/** 0x12 | node address → the model ids (comma-joined) the node is counted for in SERVING */
+/** 0x12 | node address → the (model, class key) entries the node is counted for in SERVING */
 export const COUNTED = 0x12
+/** 0x14 | signature | u128be(MAX − priority) | u64be(sequence) → commitment: the queue of one dispatch signature (same filters) */
+export const SIGNATURE_QUEUE = 0x14
+/** 0x15 | u128be(MAX − priority) | u64be(sequence) | signature → ∅: the head task of each signature's queue, highest priority first */
+export const HEADS = 0x15
+/** → u64be: how many tasks are queued */
+export const QUEUED_COUNT_KEY = Uint8Array.of(0x16)
+/** 0x17 | node address | commitment → ∅: the node's tasks that have not ended */
+export const OPEN_BY_NODE = 0x17
 
 export const U128_MAX = (1n << 128n) - 1n
 export const u128be = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
@@ -33,4 +41,6 @@ export const u128be = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUIn
 export const key = prefixedKey
 export const taskKey = (commitment: Uint8Array) => prefixedKey(TASK, commitment)
 export const deadlineKey = (deadline: bigint, commitment: Uint8Array) => prefixedKey(DEADLINE, u64be(deadline), commitment)
-export const queueKey = (priority: bigint, sequence: bigint) => prefixedKey(QUEUE, u128be(U128_MAX - priority), u64be(sequence))
+/** The order of the queues: highest priority first, then the oldest. */
+export const queueOrder = (priority: bigint, sequence: bigint) => Buffer.concat([u128be(U128_MAX - priority), u64be(sequence)])
+export const queueKey = (priority: bigint, sequence: bigint) => prefixedKey(QUEUE, queueOrder(priority, sequence))

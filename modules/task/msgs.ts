@@ -24,9 +24,13 @@ function validateCreate(m: MsgCreateTask): void {
   bytes32(m.vrfPublicKey, 'vrf_public_key')
   if (m.taskType !== TaskType.TASK_TYPE_IMAGE && m.taskType !== TaskType.TASK_TYPE_TEXT) throw TaskErrors.InvalidTask.with(`unknown task_type ${m.taskType}`)
   modelIds(m.modelIds)
+  // One model per task: a model id is the hash of a whole pipeline's manifest, and one model lets the
+  // chain count the nodes meeting every filter exactly (docs/decisions/0015).
+  if (m.modelIds.length !== 1) throw TaskErrors.InvalidTask.with(`a task names exactly one model id, got ${m.modelIds.length}`)
   if (!Number.isInteger(m.minVramGb) || m.minVramGb > 4096) throw TaskErrors.InvalidTask.with('min_vram_gb must be 0..4096')
   if (m.requiredGpu.length > 128) throw TaskErrors.InvalidTask.with('required_gpu is longer than 128 characters')
-  if (m.requiredGpu && (m.requiredGpuVramGb < 1 || m.requiredGpuVramGb > 4096)) throw TaskErrors.InvalidTask.with('required_gpu_vram_gb must be 1..4096 with required_gpu')
+  // With required_gpu the VRAM is the registry's; required_gpu_vram_gb may be 0 or must equal it (checked against the registry).
+  if (m.requiredGpuVramGb > 4096) throw TaskErrors.InvalidTask.with('required_gpu_vram_gb must be 0..4096')
   checkVersion(m.taskVersion, 'task_version', TaskErrors.InvalidTask)
   parseAmount(m.fee, 'fee', TaskErrors.InvalidTask)
 }
@@ -38,16 +42,16 @@ export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
   return [
     {
       typeUrl: url('MsgCreateTask'), type: MsgCreateTask, signers: (m: MsgCreateTask) => [m.creator], validate: validateCreate,
-      handle(ctx: Context, m: MsgCreateTask) {
-        const t = keeper.create(ctx, { ...m, modelIds: modelIds(m.modelIds), fee: BigInt(m.fee) })
+      async handle(ctx: Context, m: MsgCreateTask) {
+        const t = await keeper.create(ctx, { ...m, modelIds: modelIds(m.modelIds), fee: BigInt(m.fee) })
         return { typeUrl: url('MsgCreateTaskResponse'), value: MsgCreateTaskResponse.encode({ samplingRate: t.samplingRate }).finish() }
       },
     } satisfies MsgRoute<MsgCreateTask>,
     {
       typeUrl: url('MsgCancelTask'), type: MsgCancelTask, signers: (m: MsgCancelTask) => [m.creator],
       validate(m: MsgCancelTask) { checkAddress(m.creator, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
-      handle(ctx: Context, m: MsgCancelTask) {
-        keeper.cancel(ctx, m.creator, m.taskIdCommitment)
+      async handle(ctx: Context, m: MsgCancelTask) {
+        await keeper.cancel(ctx, m.creator, m.taskIdCommitment)
         return { typeUrl: url('MsgCancelTaskResponse'), value: MsgCancelTaskResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgCancelTask>,

@@ -12,8 +12,8 @@ import { isSelectedForValidation, samplingRate, type SamplingRateResult } from '
 
 const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
 
-/** How many serving nodes could run a task with these models (the task module's count, wired in modules/index.ts). */
-export type EligibleCounter = (ctx: Context | QueryContext, modelIds: string[]) => bigint
+/** How many serving nodes hold a model (the task module's count, wired in modules/index.ts). */
+export type EligibleCounter = (ctx: Context | QueryContext, modelId: string) => Promise<bigint>
 
 /**
  * Verifiable secret sampling: the sampling rate a task gets from its fee and the network, the
@@ -21,7 +21,7 @@ export type EligibleCounter = (ctx: Context | QueryContext, modelIds: string[]) 
  */
 export class VssKeeper {
   /** Set by modules/index.ts; the SamplingRate query uses it to size the network for a model. */
-  countEligible: EligibleCounter = () => 0n
+  countEligible: EligibleCounter = async () => 0n
 
   constructor(private readonly staking: StakingKeeper) {}
 

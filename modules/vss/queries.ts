@@ -10,16 +10,16 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
   return [
     {
       path: '/beryl.vss.v1.Query/SamplingRate',
-      handle(ctx, data) {
+      async handle(ctx, data) {
         const req = decodeQueryRequest(QuerySamplingRateRequest.decode, data)
         if (!/^\d{1,40}$/.test(req.fee) || BigInt(req.fee) === 0n) throw SdkErrors.InvalidRequest.with('fee must be a positive whole number of uberyl')
         if (req.modelId && !/^[0-9a-f]{64}$/.test(req.modelId)) throw SdkErrors.InvalidRequest.with('model_id must be 64 hex digits')
-        const eligible = req.modelId ? keeper.countEligible(ctx, [req.modelId]) : staking.availableCount(ctx)
-        const base = { eligibleNodes: eligible, rate: '', attackerMajorityProbability: '', expectedProfit: '', dishonestNodes: 0n, error: '', maxSecurableFee: '' }
+        const eligible = req.modelId ? await keeper.countEligible(ctx, req.modelId) : staking.availableCount(ctx)
+        const base = { eligibleNodes: eligible, rate: '', attackerSeatProbability: '', expectedProfit: '', dishonestNodes: 0n, error: '', maxSecurableFee: '' }
         try {
           const r = keeper.rate(ctx, BigInt(req.fee), eligible)
           return QuerySamplingRateResponse.encode({
-            ...base, rate: r.rate.toString(), attackerMajorityProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
+            ...base, rate: r.rate.toString(), attackerSeatProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
             dishonestNodes: r.dishonestNodes, maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
           }).finish()
         } catch (err) {
@@ -30,7 +30,7 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
             q = attackerSeatProbability(eligible, d).toString()
             max = maxSecurableFee(BigInt(staking.params(ctx).minStake), attackerSeatFraction(eligible, d))?.toString() ?? ''
           }
-          return QuerySamplingRateResponse.encode({ ...base, attackerMajorityProbability: q, error: err.message, maxSecurableFee: max }).finish()
+          return QuerySamplingRateResponse.encode({ ...base, attackerSeatProbability: q, error: err.message, maxSecurableFee: max }).finish()
         }
       },
     },

@@ -96,13 +96,14 @@ export class BlockRunner {
 
   constructor(readonly app: BerylApp, public now: bigint, private readonly tx: { gas: string; fee?: string } = { gas: '2000000', fee: '100000' }) {}
 
+  /** `m` is one message, or an array of the messages of one tx. */
   async run(txs: Array<[Wallet, unknown]>, t?: bigint) {
     this.now = t ?? this.now + 1n
     const signed: Uint8Array[] = []
     const used: Array<[string, number]> = []
     for (const [who, m] of txs) {
       const s = this.seq.get(who.address) ?? 0
-      signed.push(await who.sign([m], s, this.tx))
+      signed.push(await who.sign(Array.isArray(m) ? m : [m], s, this.tx))
       this.seq.set(who.address, s + 1)
       used.push([who.address, s])
     }

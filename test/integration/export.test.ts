@@ -60,7 +60,7 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     // accounts: 0..2 GPU nodes, 3 creator, 4 attester
     node = await startTestNode({
       accounts: 5,
-      genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address] } }; s.vss = { params: { min_sampling_rate: '0' } } },
+      genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } },
     })
     const clients: SigningStargateClient[] = []
     const actor = async (i: number) => {
@@ -83,7 +83,7 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
     const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
     const vrfKey = sha(Buffer.from('export vrf'))
-    const create = (name: string, requiredGpu = '') => {
+    const create = (name: string) => {
       const taskId = sha(Buffer.from(name))
       const nonce = sha(Buffer.from(`${name}/nonce`))
       const commitment = sha(taskId, nonce)
@@ -91,7 +91,7 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
           creator: creator!.address, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify({ prompt: name }), modelIds: [MODEL],
-          minVramGb: 8, requiredGpu, requiredGpuVramGb: requiredGpu ? 8 : 0, taskVersion: '1.0.0', fee: '1000', vrfPublicKey: ecvrfPublicKey(vrfKey),
+          minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: '1000', vrfPublicKey: ecvrfPublicKey(vrfKey),
         },
       }
       return { taskId, commitment, msg }
@@ -107,14 +107,10 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     await send(creator!, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator!.address, taskIdCommitments: [a.commitment], taskId: a.taskId, vrfProof: ecvrfProve(vrfKey, ta.samplingSeed) } }])
     await send(attester!, [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester!.address, taskIdCommitment: a.commitment, resultHash: sha(Buffer.from('a')) } }])
     assert.equal((await task(a.commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
-    // B: no node has its GPU → stays queued, then cancelled → EndAborted(CreatorCancelled).
-    const b = create('task b', 'NVIDIA H100')
-    await send(creator!, [b.msg])
-    await send(creator!, [{ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator: creator!.address, taskIdCommitment: b.commitment } }])
+    // B: created and cancelled in one transaction, before any node could take it → EndAborted(CreatorCancelled).
+    const b = create('task b')
+    await send(creator!, [b.msg, { typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator: creator!.address, taskIdCommitment: b.commitment } }])
     assert.equal((await task(b.commitment)).status, TaskStatus.TASK_STATUS_END_ABORTED)
-    // C: stays queued (open, with its deadline).
-    const c = create('task c', 'NVIDIA H100')
-    await send(creator!, [c.msg])
     // D: started and scored, waiting for the creator's validation (open).
     const d = create('task d')
     await send(creator!, [d.msg])
@@ -122,13 +118,21 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     await send(nodeOf(td), [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: td.selectedNode, taskIdCommitment: d.commitment, score: HONEST } }])
     td = await task(d.commitment)
     assert.equal(td.status, TaskStatus.TASK_STATUS_SCORE_READY)
-    // A paused node.
+    // E1..E3 keep every node busy (open, running); C then waits in the queue (open, with its deadline).
+    const es = ['task e1', 'task e2', 'task e3'].map((n) => create(n))
+    await send(creator!, es.map((e) => e.msg))
+    for (const e of es) assert.equal((await task(e.commitment)).status, TaskStatus.TASK_STATUS_STARTED)
+    const c = create('task c')
+    await send(creator!, [c.msg])
+    assert.equal((await task(c.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    // A node asks to pause while busy (PendingPause).
     const idle = gpuNodes.find((n) => n.address !== td.selectedNode)!
     await send(idle, [{ typeUrl: '/beryl.staking.v1.MsgPause', value: { address: idle.address } }])
     comet.disconnect()
 
     const before = await snapshot(node, creator!.address)
-    assert.equal(before.tasks.length, 4)
+    assert.equal(before.tasks.length, 7)
+    assert.equal(before.queue.length, 1)
     assert.equal(before.nodes.length, 3)
     for (const cl of clients) cl.disconnect()
 

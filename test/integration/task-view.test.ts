@@ -52,7 +52,7 @@ describe('beryld task show | list | cancel on a real chain', function () {
   // accounts: 0..2 GPU nodes, 3 creator, 4 attester. No sampling floor and a 1-uberyl fee: never sampled.
   let done: { hex: string; node: string; heights: Record<string, number> }
   before(async () => {
-    node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address] } }; s.vss = { params: { min_sampling_rate: '0' } } } })
+    node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } } })
     actors = []
     for (const a of node.accounts) {
       const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })
@@ -175,8 +175,10 @@ describe('beryld task show | list | cancel on a real chain', function () {
 
   it('task cancel: a queued task is cancelled and refunded; the timeline shows it', async () => {
     const creator = actors[3]!
-    // 80 GB of VRAM: no node (24 GB) can take it, so it stays Queued.
-    const q = createMsg(creator.address, sha(Buffer.from('queued')), 'queued/a', 5000n, sha(Buffer.from('queued vrf')), 'a big one', 80)
+    // Every node is busy with a task of its own (no worker runs them), so this one waits in the queue.
+    const busy = [1, 2, 3].map((i) => createMsg(creator.address, sha(Buffer.from(`busy ${i}`)), `busy/${i}`, 5000n, sha(Buffer.from('busy vrf')), `busy ${i}`))
+    await send(creator, busy.map((b) => b.msg))
+    const q = createMsg(creator.address, sha(Buffer.from('queued')), 'queued/a', 5000n, sha(Buffer.from('queued vrf')), 'a big one')
     await send(creator, [q.msg])
     assert.equal((await getTask(q.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
     const r = await cli(['task', 'cancel', q.hex, '--from', creator.name, '--keyring-backend', 'test', '--home', node.home, '-o', 'json'])

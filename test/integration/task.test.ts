@@ -65,7 +65,7 @@ describe('tasks on a real chain, signed with cosmjs', function () {
     before(async () => {
       node = await startTestNode({
         accounts: 5,
-        genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address] } }; s.vss = { params: { min_sampling_rate: '1000000000000000000' } } },
+        genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '1000000000000000000' } } },
       })
       env = await setup(node)
       await Promise.all([0, 1, 2].map((i) => env.send(env.actors[i]!, [joinMsg(env.actors[i]!.address)])))
@@ -137,7 +137,7 @@ describe('tasks on a real chain, signed with cosmjs', function () {
     let node: TestNode
     let env: Awaited<ReturnType<typeof setup>>
     before(async () => {
-      node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address] } }; s.vss = { params: { min_sampling_rate: '0' } } } })
+      node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } } })
       env = await setup(node)
       await Promise.all([0, 1, 2].map((i) => env.send(env.actors[i]!, [joinMsg(env.actors[i]!.address)])))
     })

@@ -75,6 +75,34 @@ describe('import rules between top-level folders', () => {
   })
 
   // ---- modules/ -------------------------------------------------------------------------------
-  // Place for the rule "a module imports another module only through its index.ts" (ARCHITECTURE.md),
-  // to be added with the issue 9 work on modules/ once modules/ satisfies it.
+  const moduleOf = (p: string | undefined) => (p?.startsWith('modules/') ? p.split('/')[1] : undefined)
+  const isModule = (name: string | undefined) => name !== undefined && !name.endsWith('.ts') && name !== 'common'
+
+  it('a module imports another module only through its index.ts (modules/common is shared, not a module)', () => {
+    const bad = importsOf('modules').filter((i) => {
+      const from = moduleOf(i.file), to = moduleOf(i.target)
+      return isModule(from) && isModule(to) && from !== to && i.target !== `modules/${to}/index.ts`
+    })
+    assert.deepEqual(show(bad), [])
+  })
+
+  it('no two modules depend on each other, directly or through others (hooks are wired in modules/index.ts)', () => {
+    const deps = new Map<string, Set<string>>()
+    for (const i of importsOf('modules')) {
+      const from = moduleOf(i.file), to = moduleOf(i.target)
+      if (isModule(from) && isModule(to) && from !== to) deps.set(from!, (deps.get(from!) ?? new Set()).add(to!))
+    }
+    const cycle = (start: string): string[] | undefined => {
+      const walk = (m: string, path: string[]): string[] | undefined => {
+        for (const d of deps.get(m) ?? []) {
+          if (d === start) return [...path, d]
+          if (!path.includes(d)) { const c = walk(d, [...path, d]); if (c) return c }
+        }
+        return undefined
+      }
+      return walk(start, [start])
+    }
+    assert.deepEqual([...deps.keys()].map(cycle).filter(Boolean), [])
+    assert.ok(deps.get('task')?.has('vss') && !deps.get('vss')?.has('task'), 'the graph is read: task uses vss, vss does not use task')
+  })
 })

@@ -5,7 +5,7 @@ import type { Node, NodeRecord, Params as StakingParams } from '../../proto/gen/
 import type { Task, TaskStatus } from '../../proto/gen/beryl/task/v1/types.ts'
 import { type BerylQueries, berylQueries, orUndefined } from '../../sdk/queries.ts'
 import type { BroadcastResult } from '../../sdk/sender.ts'
-import { DENOM } from '../../modules/denom.ts'
+import { DENOM } from '../../modules/common/amounts.ts'
 
 /** What a worker reads from the chain, over a node's CometBFT RPC. */
 export class ChainClient {

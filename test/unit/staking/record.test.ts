@@ -15,7 +15,7 @@ import { CHEAT, HONEST, MODEL, STAKE, T0, chain, sha } from '../task/chain.ts'
 const RECORD_PATH = '/beryl.staking.v1.Query/NodeRecord'
 const JOIN = (who: Wallet) => ({
   typeUrl: '/beryl.staking.v1.MsgJoin',
-  value: { address: who.address, gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() },
+  value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() },
 })
 
 describe('staking: node records (earnings, slashes, kick-outs) outlive the node', function () {
@@ -123,7 +123,7 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       }
     })
 
-    it('a node that rejoins after a slash keeps its history (first_joined_at unchanged)', async () => {
+    it('a slashed address may rejoin only after the cooldown, and keeps its history (first_joined_at unchanged)', async () => {
       const taskId = sha(Buffer.from('record rejoin'))
       const members = ['j1', 'j2', 'j3'].map((n) => c.createMsg(taskId, n, FEE))
       await c.run(members.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
@@ -134,7 +134,11 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       await c.run([await c.validateMsg(members.map((m) => m.commitment), taskId)])
       assert.equal(await c.nodeExists(cheater.address), false)
       const slashed = (await record(cheater.address))!
-      const [j] = await c.run([[cheater, JOIN(cheater)]], c.env.now + 100n)
+      // A slashed address may rejoin only after the cooldown (a fresh stake cannot undo the slash at once).
+      const [early] = await c.run([[cheater, JOIN(cheater)]], c.env.now + 100n)
+      assert.deepEqual([early!.codespace, early!.code], ['staking', 9], early!.log)
+      assert.match(early!.log!, /may join from/)
+      const [j] = await c.run([[cheater, JOIN(cheater)]], slashed.lastSlashTime + 604_800n)
       assert.equal(j!.code, 0, j!.log)
       assert.equal(await c.nodeExists(cheater.address), true, 'rejoined')
       const r = (await record(cheater.address))!
@@ -156,7 +160,7 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
     before(() => {
       for (let i = 0; i < 4; i++) {
         keepers.bank.initBalance(ctx(), addr(i), [{ denom: 'uberyl', amount: 1_000_000_000n }])
-        keepers.staking.join(ctx(), { address: addr(i), gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
+        keepers.staking.join(ctx(), { address: addr(i), gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
       }
     })
 
@@ -185,10 +189,10 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       now += 10n
       keepers.staking.recordEarning(ctx(), addr(0), 5n)
       keepers.staking.recordEarning(ctx(), addr(0), 7n)
-      const taken = keepers.staking.slash(ctx(), addr(0), { task: 'ab12', reason: 'invalidated', score: '00' })
-      now += 10n
-      keepers.staking.join(ctx(), { address: addr(0), gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
-      keepers.staking.slash(ctx(), addr(0), {})
+      const taken = keepers.staking.slash(ctx(), addr(0), { task: 'ab12', reason: 'invalidated', score: '00', groupTasks: [], groupScores: [], resultHashes: [] })
+      now += 604_800n // the rejoin cooldown
+      keepers.staking.join(ctx(), { address: addr(0), gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
+      keepers.staking.slash(ctx(), addr(0), { task: '', reason: '', score: '', groupTasks: [], groupScores: [], resultHashes: [] })
       const r = keepers.staking.getRecord(ctx(), addr(0))!
       assert.deepEqual(
         [r.earned, r.tasksPaid, r.slashCount, r.slashedAmount, r.lastSlashTime, r.lastSlashReason, r.lastSlashTask, r.firstJoinedAt],

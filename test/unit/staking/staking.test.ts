@@ -135,7 +135,7 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
   })
 
   it('Nodes pages through nodes and filters by status and GPU', async () => {
-    for (const x of w) await run(x, join(x, x === w[2] ? { gpuName: 'NVIDIA A100' } : {}))
+    for (const x of w) await run(x, join(x, x === w[2] ? { gpuName: 'NVIDIA L4' } : {}))
     await run(w[1]!, msg('MsgPause', w[1]!))
     const q = async (req: Partial<QueryNodesRequest>) => {
       const r = await app.query({ path: '/beryl.staking.v1.Query/Nodes', data: QueryNodesRequest.encode(QueryNodesRequest.fromPartial(req)).finish(), height: 0n, prove: false })
@@ -143,7 +143,7 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
     }
     assert.equal((await q({})).nodes.length, 3)
     assert.equal((await q({ status: NodeStatus.NODE_STATUS_PAUSED })).nodes.length, 1)
-    assert.deepEqual((await q({ gpuName: 'NVIDIA A100' })).nodes.map((n) => n.address), [w[2]!.address])
+    assert.deepEqual((await q({ gpuName: 'NVIDIA L4' })).nodes.map((n) => n.address), [w[2]!.address])
     const p1 = await q({ limit: 2 })
     assert.equal(p1.nodes.length, 2)
     const p2 = await q({ limit: 2, key: p1.nextKey })

@@ -31,13 +31,13 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
     ;({ app: env.app, close: env.close } = await openApp())
     const { min_sampling_rate, ...rest } = taskParams
     await initChain(env.app, env.w.map((x) => x.address), {
-      task: { params: { ...rest, attesters: [env.attester.address] } },
+      task: { params: { min_eligible_nodes: '3', ...rest, attesters: [env.attester.address] } },
       ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
     })
     env.blocks = new BlockRunner(env.app, T0, { gas: '3000000', fee: '100000' })
     Object.defineProperty(env, 'now', { get: () => env.blocks.now, configurable: true })
     await run([])
-    const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'RTX', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))
+    const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))
     assert.ok(r.every((x) => x.code === 0))
   })
   afterEach(async () => { await env.close() })

@@ -26,7 +26,9 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   let blocks: BlockRunner
   /** Runs the messages (each signed by its wallet) in the next block at time `t`; returns the tx results. */
   const block = (txs: Array<[Wallet, unknown]>, t?: bigint) => blocks.run(txs, t)
-  const join = (who: Wallet, vram = 24) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' } })
+  /** A registry class of this VRAM: the 24 GB RTX 4090 or the 8 GB CPU profile. */
+  const gpuOf = (vram: number) => (vram === 8 ? 'CPU' : 'NVIDIA GeForce RTX 4090')
+  const join = (who: Wallet, vram = 24) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName: gpuOf(vram), gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' } })
   const create = (over: Record<string, unknown> = {}) => {
     const commitment = createHash('sha256').update(`task-${counter++}`).digest()
     return {
@@ -56,7 +58,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     nodes = w.slice(0, 6)
     creator = w[6]!
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address))
+    await initChain(app, w.map((x) => x.address), { task: { params: { min_eligible_nodes: '3' } } })
     blocks = new BlockRunner(app, T0)
     await block([])
   })
@@ -66,6 +68,18 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   const joinAll = async (vram: number[] = [24, 24, 24]) => {
     const r = await block(vram.map((v, i) => [nodes[i]!, join(nodes[i]!, v)] as [Wallet, unknown]))
     assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+  }
+  const pause = (who: Wallet) => ({ typeUrl: '/beryl.staking.v1.MsgPause', value: { address: who.address } })
+  /**
+   * A task that stays queued: created while three nodes serve, whose nodes all pause later in the
+   * same block (its class shrinks after creation), so no node is Available at dispatch.
+   */
+  const queuedTask = async () => {
+    await joinAll()
+    const c = create()
+    const r = await block([[creator, c.msg], ...nodes.slice(0, 3).map((n) => [n, pause(n)] as [Wallet, unknown])])
+    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+    return c
   }
 
   it('creation escrows the fee, fixes the sampling rate, and refuses a reused commitment', async () => {
@@ -108,12 +122,12 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     assert.equal(await nodeStatus(nodes.find((n) => n.address === t.selectedNode)!), NodeStatus.NODE_STATUS_BUSY)
   })
 
-  it('fewer than 3 eligible nodes: creation fails with a clear error and takes nothing', async () => {
+  it('fewer than min_eligible_nodes eligible nodes: creation fails with a clear error and takes nothing', async () => {
     await block(nodes.slice(0, 2).map((n) => [n, join(n)]))
     const before = await balance(creator.address)
     const [r] = await block([[creator, create().msg]])
     assert.deepEqual([r!.codespace, r!.code], ['task', 7])
-    assert.match(r!.log!, /fewer than 3 nodes are eligible/)
+    assert.match(r!.log!, /2 serving nodes meet every filter of this task .*min_eligible_nodes is 3/)
     assert.equal(await balance(creator.address), before - 100_000n)
   })
 
@@ -129,7 +143,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     await block([[free, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: free.address } }]])
     const [r3] = await block([[creator, create().msg]])
     assert.deepEqual([r3!.codespace, r3!.code], ['task', 7], 'two busy and one paused: two serve')
-    assert.match(r3!.log!, /2 nodes serve model/)
+    assert.match(r3!.log!, /2 serving nodes meet every filter/)
   })
 
   it('filters hold: a node without enough VRAM or with an incompatible version is never selected', async () => {
@@ -143,9 +157,9 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
       picked.add(t.selectedNode)
     }
     assert.ok(!picked.has(nodes[0]!.address) && !picked.has(nodes[1]!.address), 'an 8 GB node never gets a 16 GB task')
-    const { commitment, msg } = create({ taskVersion: '2.0.0' })
-    await block([[creator, msg]])
-    assert.equal((await task(commitment)).status, TaskStatus.TASK_STATUS_QUEUED, 'no node runs major version 2')
+    const [v2] = await block([[creator, create({ taskVersion: '2.0.0' }).msg]])
+    assert.deepEqual([v2!.codespace, v2!.code], ['task', 7], 'no node runs major version 2: refused at creation, not queued forever')
+    assert.match(v2!.log!, /0 serving nodes meet every filter/)
   })
 
   it('the group-window rule: a node never receives two tasks of one (creator, args) within group_window', async () => {
@@ -171,9 +185,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   })
 
   it('queue timeout at its exact boundary: queued one second before and at the deadline, refunded after', async () => {
-    await joinAll([8, 8, 8])
-    const { commitment, msg } = create({ minVramGb: 16 })
-    await block([[creator, msg]])
+    const { commitment } = await queuedTask()
     const t = await task(commitment)
     assert.equal(t.status, TaskStatus.TASK_STATUS_QUEUED)
     assert.equal(t.deadline, t.createTime + 21_600n)
@@ -207,9 +219,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   })
 
   it('cancel: only the creator, only while Queued, with a full refund', async () => {
-    await joinAll([8, 8, 8])
-    const queued = create({ minVramGb: 16 })
-    await block([[creator, queued.msg]])
+    const queued = await queuedTask()
     const [notCreator] = await block([[w[7]!, cancel(queued.commitment, w[7]!)]])
     assert.deepEqual([notCreator!.codespace, notCreator!.code], ['task', 6])
     const before = await balance(creator.address)

@@ -79,7 +79,7 @@ describe('task/settlement: splitting the representative fee (crynux.md §7.1)', 
   })
 })
 
-describe('task/settlement: each terminal outcome (crynux.md §6.3)', () => {
+describe('task/settlement: each terminal outcome', () => {
   it('EndSuccess: the whole fee to the node when the protocol fee share is 0 (the default)', () => {
     assert.equal(DEFAULT_SETTLEMENT_PARAMS.protocolFeeShare, 0n)
     const s = settle({ id: 't', node: 'n1', status: EndSuccess }, fees([['t', 1000n]]))
@@ -153,6 +153,7 @@ describe('task/settlement: each terminal outcome (crynux.md §6.3)', () => {
       AbortReason.ABORT_REASON_CREATOR_CANCELLED,
       AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT,
       AbortReason.ABORT_REASON_NODE_SLASHED,
+      AbortReason.ABORT_REASON_EVICTED,
     ]
     const all = Object.values(AbortReason).filter((v): v is AbortReason => typeof v === 'number' && v !== AbortReason.UNRECOGNIZED)
     assert.deepEqual([...others, AbortReason.ABORT_REASON_NONE, AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT].sort(), [...all].sort()) // no reason left out

@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Node, NodeRecord, NodeStatus, nodeStatusFromJSON, nodeStatusToJSON, Params } from "./types.js";
+import { Node, NodeRecord, NodeStatus, nodeStatusFromJSON, nodeStatusToJSON, Params, SlashRecord } from "./types.js";
 
 export interface QueryNodeRequest {
   address: string;
@@ -44,6 +44,19 @@ export interface QueryNodeRecordRequest {
 
 export interface QueryNodeRecordResponse {
   record: NodeRecord | undefined;
+}
+
+export interface QuerySlashesRequest {
+  /** Only this node's slashes (empty = every node's). */
+  node: string;
+  /** The next_key of the previous page. */
+  key: Uint8Array;
+  limit: number;
+}
+
+export interface QuerySlashesResponse {
+  slashes: SlashRecord[];
+  nextKey: Uint8Array;
 }
 
 function createBaseQueryNodeRequest(): QueryNodeRequest {
@@ -643,6 +656,196 @@ export const QueryNodeRecordResponse: MessageFns<QueryNodeRecordResponse> = {
     message.record = (object.record !== undefined && object.record !== null)
       ? NodeRecord.fromPartial(object.record)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseQuerySlashesRequest(): QuerySlashesRequest {
+  return { node: "", key: new Uint8Array(0), limit: 0 };
+}
+
+export const QuerySlashesRequest: MessageFns<QuerySlashesRequest> = {
+  encode(message: QuerySlashesRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.key.length !== 0) {
+      writer.uint32(18).bytes(message.key);
+    }
+    if (message.limit !== 0) {
+      writer.uint32(24).uint32(message.limit);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySlashesRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySlashesRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.key = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.limit = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuerySlashesRequest {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      key: isSet(object.key) ? bytesFromBase64(object.key) : new Uint8Array(0),
+      limit: isSet(object.limit) ? globalThis.Number(object.limit) : 0,
+    };
+  },
+
+  toJSON(message: QuerySlashesRequest): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.key.length !== 0) {
+      obj.key = base64FromBytes(message.key);
+    }
+    if (message.limit !== 0) {
+      obj.limit = Math.round(message.limit);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySlashesRequest>): QuerySlashesRequest {
+    return QuerySlashesRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuerySlashesRequest>): QuerySlashesRequest {
+    const message = createBaseQuerySlashesRequest();
+    message.node = object.node ?? "";
+    message.key = object.key ?? new Uint8Array(0);
+    message.limit = object.limit ?? 0;
+    return message;
+  },
+};
+
+function createBaseQuerySlashesResponse(): QuerySlashesResponse {
+  return { slashes: [], nextKey: new Uint8Array(0) };
+}
+
+export const QuerySlashesResponse: MessageFns<QuerySlashesResponse> = {
+  encode(message: QuerySlashesResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.slashes) {
+      SlashRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    if (message.nextKey.length !== 0) {
+      writer.uint32(18).bytes(message.nextKey);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySlashesResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySlashesResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.slashes.push(SlashRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.nextKey = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuerySlashesResponse {
+    return {
+      slashes: globalThis.Array.isArray(object?.slashes) ? object.slashes.map((e: any) => SlashRecord.fromJSON(e)) : [],
+      nextKey: isSet(object.nextKey)
+        ? bytesFromBase64(object.nextKey)
+        : isSet(object.next_key)
+        ? bytesFromBase64(object.next_key)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QuerySlashesResponse): unknown {
+    const obj: any = {};
+    if (message.slashes?.length) {
+      obj.slashes = message.slashes.map((e) => SlashRecord.toJSON(e));
+    }
+    if (message.nextKey.length !== 0) {
+      obj.nextKey = base64FromBytes(message.nextKey);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySlashesResponse>): QuerySlashesResponse {
+    return QuerySlashesResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuerySlashesResponse>): QuerySlashesResponse {
+    const message = createBaseQuerySlashesResponse();
+    message.slashes = object.slashes?.map((e) => SlashRecord.fromPartial(e)) || [];
+    message.nextKey = object.nextKey ?? new Uint8Array(0);
     return message;
   },
 };

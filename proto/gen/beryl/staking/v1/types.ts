@@ -103,6 +103,39 @@ export interface Params {
   unbondingPeriod: bigint;
   /** Share of the stake taken on a slash, in parts per million (1000000 = 100%). */
   slashFractionPpm: number;
+  /**
+   * The GPU registry: a node names one of these classes when it joins, with exactly its VRAM, and tasks filter by
+   * these names only. CPU profiles are classes too.
+   */
+  gpuClasses: GpuClass[];
+  /** Seconds after a slash before the same account may join again. */
+  rejoinCooldown: bigint;
+}
+
+/** A GPU model (or CPU profile) of the registry: its name as nvidia-smi prints it, and its VRAM. */
+export interface GpuClass {
+  name: string;
+  vramGb: number;
+}
+
+/**
+ * The evidence of one slash, kept in state: the task that was slashed, the validation group's tasks in speed
+ * order with their scores (hex; "error" for an error report) and the result hashes the chain holds for them.
+ */
+export interface SlashRecord {
+  node: string;
+  /** Block height and time (unix seconds) of the slash. */
+  height: bigint;
+  time: bigint;
+  reason: string;
+  /** Stake taken, in uberyl. */
+  amount: string;
+  task: string;
+  groupTasks: string[];
+  groupScores: string[];
+  resultHashes: string[];
+  /** The slash's number, in the order slashes happened (0, 1, …). */
+  sequence: bigint;
 }
 
 /**
@@ -374,7 +407,7 @@ export const Node: MessageFns<Node> = {
 };
 
 function createBaseParams(): Params {
-  return { minStake: "", maxStake: "", unbondingPeriod: 0n, slashFractionPpm: 0 };
+  return { minStake: "", maxStake: "", unbondingPeriod: 0n, slashFractionPpm: 0, gpuClasses: [], rejoinCooldown: 0n };
 }
 
 export const Params: MessageFns<Params> = {
@@ -393,6 +426,15 @@ export const Params: MessageFns<Params> = {
     }
     if (message.slashFractionPpm !== 0) {
       writer.uint32(32).uint32(message.slashFractionPpm);
+    }
+    for (const v of message.gpuClasses) {
+      GpuClass.encode(v!, writer.uint32(42).fork()).join();
+    }
+    if (message.rejoinCooldown !== 0n) {
+      if (BigInt.asIntN(64, message.rejoinCooldown) !== message.rejoinCooldown) {
+        throw new globalThis.Error("value provided for field message.rejoinCooldown of type int64 too large");
+      }
+      writer.uint32(48).int64(message.rejoinCooldown);
     }
     return writer;
   },
@@ -442,6 +484,22 @@ export const Params: MessageFns<Params> = {
             message.slashFractionPpm = reader.uint32();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.gpuClasses.push(GpuClass.decode(reader, reader.uint32()));
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.rejoinCooldown = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -476,6 +534,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.slash_fraction_ppm)
         ? globalThis.Number(object.slash_fraction_ppm)
         : 0,
+      gpuClasses: globalThis.Array.isArray(object?.gpuClasses)
+        ? object.gpuClasses.map((e: any) => GpuClass.fromJSON(e))
+        : globalThis.Array.isArray(object?.gpu_classes)
+        ? object.gpu_classes.map((e: any) => GpuClass.fromJSON(e))
+        : [],
+      rejoinCooldown: isSet(object.rejoinCooldown)
+        ? BigInt(object.rejoinCooldown)
+        : isSet(object.rejoin_cooldown)
+        ? BigInt(object.rejoin_cooldown)
+        : 0n,
     };
   },
 
@@ -493,6 +561,12 @@ export const Params: MessageFns<Params> = {
     if (message.slashFractionPpm !== 0) {
       obj.slashFractionPpm = Math.round(message.slashFractionPpm);
     }
+    if (message.gpuClasses?.length) {
+      obj.gpuClasses = message.gpuClasses.map((e) => GpuClass.toJSON(e));
+    }
+    if (message.rejoinCooldown !== 0n) {
+      obj.rejoinCooldown = message.rejoinCooldown.toString();
+    }
     return obj;
   },
 
@@ -507,6 +581,344 @@ export const Params: MessageFns<Params> = {
       ? BigInt(object.unbondingPeriod)
       : 0n;
     message.slashFractionPpm = object.slashFractionPpm ?? 0;
+    message.gpuClasses = object.gpuClasses?.map((e) => GpuClass.fromPartial(e)) || [];
+    message.rejoinCooldown = (object.rejoinCooldown !== undefined && object.rejoinCooldown !== null)
+      ? BigInt(object.rejoinCooldown)
+      : 0n;
+    return message;
+  },
+};
+
+function createBaseGpuClass(): GpuClass {
+  return { name: "", vramGb: 0 };
+}
+
+export const GpuClass: MessageFns<GpuClass> = {
+  encode(message: GpuClass, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.name !== "") {
+      writer.uint32(10).string(message.name);
+    }
+    if (message.vramGb !== 0) {
+      writer.uint32(16).uint32(message.vramGb);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): GpuClass {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseGpuClass();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.name = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.vramGb = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): GpuClass {
+    return {
+      name: isSet(object.name) ? globalThis.String(object.name) : "",
+      vramGb: isSet(object.vramGb)
+        ? globalThis.Number(object.vramGb)
+        : isSet(object.vram_gb)
+        ? globalThis.Number(object.vram_gb)
+        : 0,
+    };
+  },
+
+  toJSON(message: GpuClass): unknown {
+    const obj: any = {};
+    if (message.name !== "") {
+      obj.name = message.name;
+    }
+    if (message.vramGb !== 0) {
+      obj.vramGb = Math.round(message.vramGb);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<GpuClass>): GpuClass {
+    return GpuClass.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<GpuClass>): GpuClass {
+    const message = createBaseGpuClass();
+    message.name = object.name ?? "";
+    message.vramGb = object.vramGb ?? 0;
+    return message;
+  },
+};
+
+function createBaseSlashRecord(): SlashRecord {
+  return {
+    node: "",
+    height: 0n,
+    time: 0n,
+    reason: "",
+    amount: "",
+    task: "",
+    groupTasks: [],
+    groupScores: [],
+    resultHashes: [],
+    sequence: 0n,
+  };
+}
+
+export const SlashRecord: MessageFns<SlashRecord> = {
+  encode(message: SlashRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.node !== "") {
+      writer.uint32(10).string(message.node);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(16).int64(message.height);
+    }
+    if (message.time !== 0n) {
+      if (BigInt.asIntN(64, message.time) !== message.time) {
+        throw new globalThis.Error("value provided for field message.time of type int64 too large");
+      }
+      writer.uint32(24).int64(message.time);
+    }
+    if (message.reason !== "") {
+      writer.uint32(34).string(message.reason);
+    }
+    if (message.amount !== "") {
+      writer.uint32(42).string(message.amount);
+    }
+    if (message.task !== "") {
+      writer.uint32(50).string(message.task);
+    }
+    for (const v of message.groupTasks) {
+      writer.uint32(58).string(v!);
+    }
+    for (const v of message.groupScores) {
+      writer.uint32(66).string(v!);
+    }
+    for (const v of message.resultHashes) {
+      writer.uint32(74).string(v!);
+    }
+    if (message.sequence !== 0n) {
+      if (BigInt.asUintN(64, message.sequence) !== message.sequence) {
+        throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.sequence);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SlashRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSlashRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.node = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.time = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.reason = reader.string();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.amount = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.task = reader.string();
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.groupTasks.push(reader.string());
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.groupScores.push(reader.string());
+            continue;
+          }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.resultHashes.push(reader.string());
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.sequence = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SlashRecord {
+    return {
+      node: isSet(object.node) ? globalThis.String(object.node) : "",
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      time: isSet(object.time) ? BigInt(object.time) : 0n,
+      reason: isSet(object.reason) ? globalThis.String(object.reason) : "",
+      amount: isSet(object.amount) ? globalThis.String(object.amount) : "",
+      task: isSet(object.task) ? globalThis.String(object.task) : "",
+      groupTasks: globalThis.Array.isArray(object?.groupTasks)
+        ? object.groupTasks.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_tasks)
+        ? object.group_tasks.map((e: any) => globalThis.String(e))
+        : [],
+      groupScores: globalThis.Array.isArray(object?.groupScores)
+        ? object.groupScores.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_scores)
+        ? object.group_scores.map((e: any) => globalThis.String(e))
+        : [],
+      resultHashes: globalThis.Array.isArray(object?.resultHashes)
+        ? object.resultHashes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.result_hashes)
+        ? object.result_hashes.map((e: any) => globalThis.String(e))
+        : [],
+      sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+    };
+  },
+
+  toJSON(message: SlashRecord): unknown {
+    const obj: any = {};
+    if (message.node !== "") {
+      obj.node = message.node;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.time !== 0n) {
+      obj.time = message.time.toString();
+    }
+    if (message.reason !== "") {
+      obj.reason = message.reason;
+    }
+    if (message.amount !== "") {
+      obj.amount = message.amount;
+    }
+    if (message.task !== "") {
+      obj.task = message.task;
+    }
+    if (message.groupTasks?.length) {
+      obj.groupTasks = message.groupTasks;
+    }
+    if (message.groupScores?.length) {
+      obj.groupScores = message.groupScores;
+    }
+    if (message.resultHashes?.length) {
+      obj.resultHashes = message.resultHashes;
+    }
+    if (message.sequence !== 0n) {
+      obj.sequence = message.sequence.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SlashRecord>): SlashRecord {
+    return SlashRecord.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SlashRecord>): SlashRecord {
+    const message = createBaseSlashRecord();
+    message.node = object.node ?? "";
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.time = (object.time !== undefined && object.time !== null) ? BigInt(object.time) : 0n;
+    message.reason = object.reason ?? "";
+    message.amount = object.amount ?? "";
+    message.task = object.task ?? "";
+    message.groupTasks = object.groupTasks?.map((e) => e) || [];
+    message.groupScores = object.groupScores?.map((e) => e) || [];
+    message.resultHashes = object.resultHashes?.map((e) => e) || [];
+    message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
     return message;
   },
 };

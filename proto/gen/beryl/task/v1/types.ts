@@ -137,6 +137,8 @@ export enum AbortReason {
   ABORT_REASON_CREATOR_VALIDATION_TIMEOUT = 8,
   ABORT_REASON_RESULT_UPLOAD_TIMEOUT = 9,
   ABORT_REASON_NODE_SLASHED = 10,
+  /** ABORT_REASON_EVICTED - Beryl: a full queue admitted a task of higher priority in its place; the fee is refunded. */
+  ABORT_REASON_EVICTED = 11,
   UNRECOGNIZED = -1,
 }
 
@@ -169,6 +171,9 @@ export function abortReasonFromJSON(object: any): AbortReason {
     case 10:
     case "ABORT_REASON_NODE_SLASHED":
       return AbortReason.ABORT_REASON_NODE_SLASHED;
+    case 11:
+    case "ABORT_REASON_EVICTED":
+      return AbortReason.ABORT_REASON_EVICTED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -196,6 +201,8 @@ export function abortReasonToJSON(object: AbortReason): string {
       return "ABORT_REASON_RESULT_UPLOAD_TIMEOUT";
     case AbortReason.ABORT_REASON_NODE_SLASHED:
       return "ABORT_REASON_NODE_SLASHED";
+    case AbortReason.ABORT_REASON_EVICTED:
+      return "ABORT_REASON_EVICTED";
     case AbortReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -302,6 +309,13 @@ export interface Params {
   attesters: string[];
   /** Largest args JSON, bytes. */
   maxArgsBytes: number;
+  /** A task is accepted only if at least this many serving nodes meet every one of its filters. */
+  minEligibleNodes: number;
+  /**
+   * Queued tasks the chain holds; past it, a task is admitted only by evicting (with a full refund) a queued task of
+   * lower priority.
+   */
+  maxQueuedTasks: number;
 }
 
 function createBaseTask(): Task {
@@ -1105,6 +1119,8 @@ function createBaseParams(): Params {
     protocolFeeShare: "",
     attesters: [],
     maxArgsBytes: 0,
+    minEligibleNodes: 0,
+    maxQueuedTasks: 0,
   };
 }
 
@@ -1157,6 +1173,12 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxArgsBytes !== 0) {
       writer.uint32(96).uint32(message.maxArgsBytes);
+    }
+    if (message.minEligibleNodes !== 0) {
+      writer.uint32(104).uint32(message.minEligibleNodes);
+    }
+    if (message.maxQueuedTasks !== 0) {
+      writer.uint32(112).uint32(message.maxQueuedTasks);
     }
     return writer;
   },
@@ -1254,6 +1276,22 @@ export const Params: MessageFns<Params> = {
             message.maxArgsBytes = reader.uint32();
             continue;
           }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.minEligibleNodes = reader.uint32();
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.maxQueuedTasks = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1316,6 +1354,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_args_bytes)
         ? globalThis.Number(object.max_args_bytes)
         : 0,
+      minEligibleNodes: isSet(object.minEligibleNodes)
+        ? globalThis.Number(object.minEligibleNodes)
+        : isSet(object.min_eligible_nodes)
+        ? globalThis.Number(object.min_eligible_nodes)
+        : 0,
+      maxQueuedTasks: isSet(object.maxQueuedTasks)
+        ? globalThis.Number(object.maxQueuedTasks)
+        : isSet(object.max_queued_tasks)
+        ? globalThis.Number(object.max_queued_tasks)
+        : 0,
     };
   },
 
@@ -1351,6 +1399,12 @@ export const Params: MessageFns<Params> = {
     if (message.maxArgsBytes !== 0) {
       obj.maxArgsBytes = Math.round(message.maxArgsBytes);
     }
+    if (message.minEligibleNodes !== 0) {
+      obj.minEligibleNodes = Math.round(message.minEligibleNodes);
+    }
+    if (message.maxQueuedTasks !== 0) {
+      obj.maxQueuedTasks = Math.round(message.maxQueuedTasks);
+    }
     return obj;
   },
 
@@ -1382,6 +1436,8 @@ export const Params: MessageFns<Params> = {
     message.protocolFeeShare = object.protocolFeeShare ?? "";
     message.attesters = object.attesters?.map((e) => e) || [];
     message.maxArgsBytes = object.maxArgsBytes ?? 0;
+    message.minEligibleNodes = object.minEligibleNodes ?? 0;
+    message.maxQueuedTasks = object.maxQueuedTasks ?? 0;
     return message;
   },
 };

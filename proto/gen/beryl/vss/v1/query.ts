@@ -20,7 +20,8 @@ export interface QuerySamplingRateRequest {
 /** Fixed point with 18 decimals; expected_profit is in uberyl with 36 decimals (negative or zero). */
 export interface QuerySamplingRateResponse {
   rate: string;
-  attackerMajorityProbability: string;
+  /** q: the odds that an attacker whose node holds the task wins at least one of the two other seats of its group. */
+  attackerSeatProbability: string;
   expectedProfit: string;
   eligibleNodes: bigint;
   dishonestNodes: bigint;
@@ -128,7 +129,7 @@ export const QuerySamplingRateRequest: MessageFns<QuerySamplingRateRequest> = {
 function createBaseQuerySamplingRateResponse(): QuerySamplingRateResponse {
   return {
     rate: "",
-    attackerMajorityProbability: "",
+    attackerSeatProbability: "",
     expectedProfit: "",
     eligibleNodes: 0n,
     dishonestNodes: 0n,
@@ -142,8 +143,8 @@ export const QuerySamplingRateResponse: MessageFns<QuerySamplingRateResponse> = 
     if (message.rate !== "") {
       writer.uint32(10).string(message.rate);
     }
-    if (message.attackerMajorityProbability !== "") {
-      writer.uint32(18).string(message.attackerMajorityProbability);
+    if (message.attackerSeatProbability !== "") {
+      writer.uint32(18).string(message.attackerSeatProbability);
     }
     if (message.expectedProfit !== "") {
       writer.uint32(26).string(message.expectedProfit);
@@ -195,7 +196,7 @@ export const QuerySamplingRateResponse: MessageFns<QuerySamplingRateResponse> = 
               break;
             }
 
-            message.attackerMajorityProbability = reader.string();
+            message.attackerSeatProbability = reader.string();
             continue;
           }
           case 3: {
@@ -253,10 +254,10 @@ export const QuerySamplingRateResponse: MessageFns<QuerySamplingRateResponse> = 
   fromJSON(object: any): QuerySamplingRateResponse {
     return {
       rate: isSet(object.rate) ? globalThis.String(object.rate) : "",
-      attackerMajorityProbability: isSet(object.attackerMajorityProbability)
-        ? globalThis.String(object.attackerMajorityProbability)
-        : isSet(object.attacker_majority_probability)
-        ? globalThis.String(object.attacker_majority_probability)
+      attackerSeatProbability: isSet(object.attackerSeatProbability)
+        ? globalThis.String(object.attackerSeatProbability)
+        : isSet(object.attacker_seat_probability)
+        ? globalThis.String(object.attacker_seat_probability)
         : "",
       expectedProfit: isSet(object.expectedProfit)
         ? globalThis.String(object.expectedProfit)
@@ -287,8 +288,8 @@ export const QuerySamplingRateResponse: MessageFns<QuerySamplingRateResponse> = 
     if (message.rate !== "") {
       obj.rate = message.rate;
     }
-    if (message.attackerMajorityProbability !== "") {
-      obj.attackerMajorityProbability = message.attackerMajorityProbability;
+    if (message.attackerSeatProbability !== "") {
+      obj.attackerSeatProbability = message.attackerSeatProbability;
     }
     if (message.expectedProfit !== "") {
       obj.expectedProfit = message.expectedProfit;
@@ -314,7 +315,7 @@ export const QuerySamplingRateResponse: MessageFns<QuerySamplingRateResponse> = 
   fromPartial(object: DeepPartial<QuerySamplingRateResponse>): QuerySamplingRateResponse {
     const message = createBaseQuerySamplingRateResponse();
     message.rate = object.rate ?? "";
-    message.attackerMajorityProbability = object.attackerMajorityProbability ?? "";
+    message.attackerSeatProbability = object.attackerSeatProbability ?? "";
     message.expectedProfit = object.expectedProfit ?? "";
     message.eligibleNodes = (object.eligibleNodes !== undefined && object.eligibleNodes !== null)
       ? BigInt(object.eligibleNodes)
