@@ -12,6 +12,8 @@ import { registerTaskRunCommands } from './task-run.ts'
 import { registerWorkerCommands } from './worker.ts'
 import { runDevnet } from './devnet.ts'
 import { registerExportCommand } from './export.ts'
+import { registerGenesisCeremonyCommands } from './gentx.ts'
+import { registerValidatorCommands } from './validator.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
 import { runUntilSignal, startBerylNode } from './node.ts'
@@ -157,6 +159,8 @@ genesis.command('add-account').description('fund an account in genesis')
     console.log(`added ${address} with ${coins} to ${o.home}/config/genesis.json`)
   })
 
+registerGenesisCeremonyCommands(genesis, { homeOpt, backendOpt, outputOpt })
+
 // ---- tx / query ------------------------------------------------------------------------------
 
 const txFlags = (c: Command) => c.addOption(homeOpt()).addOption(nodeOpt()).addOption(backendOpt()).addOption(outputOpt())
@@ -208,6 +212,7 @@ qBank.command('balances').description('an address\'s balances').argument('<addre
     } finally { c.disconnect() }
   })
 
+registerValidatorCommands(program, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerTaskCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerWorkerCommands(program, { outputOpt })
