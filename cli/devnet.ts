@@ -70,14 +70,18 @@ export async function createDevnetWorkers(home: string, n: number): Promise<stri
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
+export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; gateways?: string[]; rpcs?: string[]; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
   // Started together: each joins with its own account, so their transactions do not wait for one another.
-  const daemons = await Promise.all(dirs.map(async (d) => {
+  const daemons = await Promise.all(dirs.map(async (d, i) => {
     const wh = path.join(home, 'workers', d)
-    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
+    // With several gateways (validators), worker i prefers gateway i mod n and fails over down the list.
+    const all = o.gateways?.length ? o.gateways : [o.gateway]
+    const gateways = [...all.slice(i % all.length), ...all.slice(0, i % all.length)]
+    const rpc = o.rpcs?.length ? o.rpcs[i % o.rpcs.length]! : o.rpc
+    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
     const config = loadWorkerConfig(wh)
     const signer = await new Keyring(wh, 'test').wallet('worker')
     const [acc] = await signer.getAccounts()
@@ -107,7 +111,7 @@ export interface DevnetOptions {
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<never> {
-  if (o.validators !== 1) throw new Error('--validators: only 1 is supported until the multi-validator work lands')
+  if (o.validators > 1) return (await import('./network.ts')).runNetworkDevnet(o)
   const home = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
   if (o.reset && fs.existsSync(home)) fs.rmSync(home, { recursive: true, force: true })
   const fresh = !fs.existsSync(homePaths(home).genesis)
@@ -184,7 +188,7 @@ Try:
 }
 
 /** The demo: one image task through the whole verified flow, its PNG written into <home>/demo/. */
-async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
+export async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
   const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
   const prompt = 'a lighthouse on a cliff at dusk'

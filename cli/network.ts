@@ -1,10 +1,14 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cometPids, cometbftShowNodeId } from '../chain/node/cometbft.ts'
-import { DEFAULT_PORTS, homePaths, patchCometConfig, readAppConfig, type Ports } from '../chain/node/config.ts'
-import { DEVNET_FUNDS, createDevnetHome, pickPorts, type DevnetAccount } from './devnet.ts'
+import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, type Ports } from '../chain/node/config.ts'
+import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
+import {
+  DEVNET_FUNDS, createDevnetHome, createDevnetWorkers, pickPorts, runDemo, startDevnetWorkers, waitForHeight, type DevnetAccount, type DevnetOptions,
+} from './devnet.ts'
 import { gatewayAddress } from './gateway.ts'
 import { collectGenTxs, validateGenesis, writeGenTx } from './gentx.ts'
 import { addGenesisAccount, initHome } from './init.ts'
@@ -42,6 +46,8 @@ export interface NetworkOptions {
   timeoutCommit?: string
   /** Edits genesis app_state before the ceremony (params of the validator module, …). */
   genesis?: (appState: Record<string, any>) => void
+  /** Runs on the coordinator's home before the ceremony (to fund more accounts in its genesis). */
+  beforeCeremony?: (coordinatorHome: string) => Promise<void>
 }
 
 const validatorHome = (root: string, i: number) => path.join(root, `validator-${i}`)
@@ -84,6 +90,7 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
     addGenesisAccount(coordinator, v.account, [{ denom: 'uberyl', amount: FUNDS }])
     if (v.index > 0) addGenesisAccount(coordinator, attesters[v.index]!, [{ denom: 'uberyl', amount: FUNDS }])
   }
+  await o.beforeCeremony?.(coordinator)
   const genesisFile = homePaths(coordinator).genesis
   const g = readJson(genesisFile)
   g.app_state.task = { ...g.app_state.task, params: { ...g.app_state.task?.params, attesters } }
@@ -130,6 +137,14 @@ export class NodeProcess {
 
   get running(): boolean { return !!this.child && this.child.exitCode === null && this.child.signalCode === null }
 
+  /** Resolves when the current process exits, with how it ended. */
+  exited(): Promise<string> {
+    const c = this.child
+    if (!c) return new Promise(() => {})
+    if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(`exited (${c.signalCode ?? c.exitCode})`)
+    return new Promise((r) => c.once('exit', (code, sig) => r(`exited (${sig ?? code}); see ${path.join(homePaths(this.home).logs, 'beryld.log')}`)))
+  }
+
   start(env: Record<string, string> = {}): void {
     fs.mkdirSync(homePaths(this.home).logs, { recursive: true })
     const log = fs.openSync(path.join(homePaths(this.home).logs, 'beryld.log'), 'a')
@@ -174,3 +189,84 @@ export async function waitForCometExit(home: string): Promise<void> {
 
 /** Every funded devnet account's key lives in validator 0's home. */
 export const networkKeyHome = (net: ValidatorNetwork) => net.validators[0]!.home
+
+/**
+ * `beryld devnet --validators N` (N > 1): N validator processes from a gentx ceremony, each with its
+ * own home, ports, gateway and CometBFT; the workers (in this process) spread over the gateways and
+ * RPCs; every endpoint printed. Reuses `--home` if it holds a network.
+ */
+export async function runNetworkDevnet(o: DevnetOptions): Promise<never> {
+  const root = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
+  if (o.reset && fs.existsSync(root)) fs.rmSync(root, { recursive: true, force: true })
+  const say = (m: string) => { if (o.output !== 'json') console.log(m) }
+  const coordinator = validatorHome(root, 0)
+  let net: ValidatorNetwork
+  const fresh = !fs.existsSync(homePaths(coordinator).genesis)
+  if (fresh) {
+    net = await createValidatorNetwork(root, {
+      validators: o.validators, accounts: o.accounts, chainId: o.chainId, randomPorts: o.randomPorts, timeoutCommit: '500ms',
+      beforeCeremony: async (home) => { await createDevnetWorkers(home, o.workers) },
+      genesis: (s) => { if (o.sampleAll) s.vss = { params: { ...s.vss?.params, min_sampling_rate: '1000000000000000000' } } },
+    })
+  } else {
+    say(`Reusing the devnet in ${root} (--reset starts a new one).`)
+    net = await openValidatorNetwork(root)
+  }
+  const procs = net.validators.map((v) => new NodeProcess(v.home))
+  const workers: WorkerDaemon[] = []
+  const shutdown = async (why: string, code: number): Promise<never> => {
+    for (const w of workers) await w.stop().catch(() => {})
+    await Promise.all(procs.map((p) => p.stop()))
+    say(`devnet ${why}`)
+    process.exit(code)
+  }
+  process.on('SIGINT', () => void shutdown('stopped by SIGINT', 0))
+  process.on('SIGTERM', () => void shutdown('stopped by SIGTERM', 0))
+  try {
+    say(`Starting ${procs.length} validators…`)
+    for (const p of procs) p.start()
+    await Promise.all(net.validators.map((v, i) => waitForHeight(v.rpc, 1n, procs[i]!.exited())))
+    const log = (m: string) => { if (!o.quiet && o.output !== 'json') console.log(m) }
+    workers.push(...await startDevnetWorkers(coordinator, {
+      chainId: net.chainId, rpc: net.validators[0]!.rpc, rpcs: net.validators.map((v) => v.rpc), gateway: net.validators[0]!.gateway, gateways: net.validators.map((v) => v.gateway), log,
+    }))
+    const info = {
+      home: root, chain_id: net.chainId,
+      validators: net.validators.map((v) => ({ moniker: v.moniker, home: v.home, rpc: v.rpc, p2p: `127.0.0.1:${v.ports.p2p}`, gateway: v.gateway, operator: v.account, log: path.join(homePaths(v.home).logs, 'beryld.log') })),
+      workers: workers.map((w) => w.address), accounts: net.accounts.map((a) => ({ name: a.name, address: a.address, mnemonic: a.mnemonic })),
+    }
+    if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
+    else {
+      say(`\nBeryl devnet is running: ${procs.length} validators (chain ${net.chainId}). Press Ctrl-C to stop.\n`)
+      for (const v of info.validators) say(`  ${v.moniker}  RPC ${v.rpc}  P2P ${v.p2p}\n    gateway ${v.gateway}\n    home ${v.home}  (log ${v.log})`)
+      say(`\n  workers  ${workers.length}, spread over the gateways (${info.workers.join(', ')})\n\nFunded accounts (test keyring in ${coordinator}; 1 000 000 BERYL each):`)
+      for (const a of info.accounts) say(`  ${a.name}  ${a.address}${a.mnemonic ? `\n    mnemonic: ${a.mnemonic}` : ''}`)
+      say(`\nTry:\n  ./bin/beryld query validator list --home ${coordinator}\n  ./bin/beryld task run image --prompt "a red fox" --out ./out --from account1 --home ${coordinator} --keyring-backend test\n`)
+    }
+    if (o.demo) {
+      const ok = await runDemo(coordinator, net.validators[0]!.rpc, net.validators[0]!.gateway, o.output)
+      if (o.exitAfterDemo) return shutdown('stopped after the demo', ok ? 0 : 1)
+    }
+  } catch (err) {
+    console.error(`Error: ${(err as Error).message}`)
+    return shutdown('stopped by an error', 1)
+  }
+  const why = await Promise.race(procs.map((p, i) => p.exited().then((r) => `validator-${i} ${r}`)))
+  return shutdown(why, 1)
+}
+
+/** The network of an existing devnet root (homes validator-0…). */
+export async function openValidatorNetwork(root: string): Promise<ValidatorNetwork> {
+  const validators: NetworkValidator[] = []
+  for (let i = 0; fs.existsSync(homePaths(validatorHome(root, i)).genesis); i++) {
+    const home = validatorHome(root, i)
+    const cfg = readAppConfig(home)
+    const p2p = /laddr = "tcp:\/\/[^:]+:(\d+)"/.exec(fs.readFileSync(homePaths(home).configToml, 'utf8').split('[p2p]')[1] ?? '')
+    validators.push({
+      index: i, moniker: `validator-${i}`, home, rpc: cfg.cometbft.rpc, account: new Keyring(home, 'test').show('validator').address, gateway: (await gatewayAddress(home))!,
+      ports: { ...DEFAULT_PORTS, p2p: Number(p2p?.[1] ?? 0) },
+    })
+  }
+  const kr = new Keyring(validators[0]!.home, 'test')
+  return { root, chainId: genesisChainId(validators[0]!.home), validators, accounts: kr.list().filter((k) => k.name.startsWith('account')).map((k) => ({ name: k.name, address: k.address, mnemonic: '' })) }
+}
