@@ -10,7 +10,7 @@ import { Context, QueryContext, type BlockInfo } from './context.ts'
 import { ChainError, SdkErrors, toChainError } from './errors.ts'
 import type { Event } from './events.ts'
 import { GasMeter } from './gas.ts'
-import type { Module, MsgRoute, QueryRoute } from './module.ts'
+import type { CommitVote, ConsensusInfo, Misbehavior, Module, MsgRoute, QueryRoute, ValidatorUpdate } from './module.ts'
 import { CacheStore } from './store/cache.ts'
 import { CommittedStore, nextLtHash } from './store/leveldb.ts'
 import type { LtHash } from './store/lthash.ts'
@@ -43,6 +43,8 @@ function peekGasLimit(tx: Uint8Array): bigint | undefined {
   }
 }
 
+const abciValidatorUpdate = (u: ValidatorUpdate) => ({ pubKey: { ed25519: u.ed25519PubKey }, power: u.power })
+
 /** Chain-level values kept in state under the runtime's own prefix. */
 const BASE = 'baseapp/'
 const KEY_CHAIN_ID = Buffer.from(BASE + 'chain_id')
@@ -61,6 +63,7 @@ interface Candidate {
   timeSeconds: bigint
   /** Whether execution read the block hash; if not, the result is valid for any hash. */
   usedHash: boolean
+  validatorUpdates: ValidatorUpdate[]
 }
 
 interface BlockHeader {
@@ -69,7 +72,31 @@ interface BlockHeader {
   proposerAddress: Uint8Array
   hash: Uint8Array
   txs: Uint8Array[]
+  consensus: ConsensusInfo
 }
+
+const BLOCK_ID_FLAG_ABSENT = 1
+const MISBEHAVIOR_KINDS: Record<number, Misbehavior['kind']> = { 1: 'duplicate_vote', 2: 'light_client_attack' }
+
+/**
+ * The last commit's votes and the block's evidence, in the runtime's terms. The same block gives
+ * the same values in PrepareProposal (local_last_commit), ProcessProposal (proposed_last_commit)
+ * and FinalizeBlock (decided_last_commit).
+ */
+function consensusInfo(
+  votes: Array<{ validator?: { address: Uint8Array; power: bigint }; blockIdFlag: number }> | undefined,
+  misbehavior: Array<{ type: number; validator?: { address: Uint8Array; power: bigint }; height: bigint; time?: { seconds: bigint } }> | undefined,
+): ConsensusInfo {
+  const lastCommit: CommitVote[] = (votes ?? []).filter((v) => v.validator).map((v) => ({
+    address: v.validator!.address, power: v.validator!.power, signed: v.blockIdFlag !== BLOCK_ID_FLAG_ABSENT && v.blockIdFlag !== 0,
+  }))
+  const mis: Misbehavior[] = (misbehavior ?? []).filter((m) => m.validator && MISBEHAVIOR_KINDS[m.type]).map((m) => ({
+    kind: MISBEHAVIOR_KINDS[m.type]!, address: m.validator!.address, power: m.validator!.power, height: m.height, timeSeconds: m.time?.seconds ?? 0n,
+  }))
+  return { lastCommit, misbehavior: mis }
+}
+
+const NO_CONSENSUS: ConsensusInfo = { lastCommit: [], misbehavior: [] }
 
 /**
  * The Beryl application: the whole ABCI contract in one place. Info reports what is committed;
@@ -173,10 +200,12 @@ export class BerylApp implements AbciApplication {
       chainId: req.chainId, height: req.initialHeight, timeSeconds: req.time?.seconds ?? 0n, timeNanos: req.time?.nanos ?? 0,
       proposer: new Uint8Array(), hash: new Uint8Array(), lastAppHash: new Uint8Array(),
     }
+    const validators: ValidatorUpdate[] = []
     for (const m of this.opts.modules) {
       const ctx = new Context(store, new GasMeter(undefined), block, 'genesis')
       try {
-        await m.initGenesis?.(ctx, appState[m.name])
+        const updates = await m.initGenesis?.(ctx, appState[m.name])
+        if (updates) validators.push(...updates)
       } catch (err) {
         throw new Error(`genesis of module ${m.name}: ${(err as Error).message}`)
       }
@@ -187,12 +216,13 @@ export class BerylApp implements AbciApplication {
     this.checkState = store.clone()
     const lt = nextLtHash(this.committed.ltHash, this.committed, store.changes())
     this.log(`genesis staged for chain ${req.chainId} (${store.size} keys)`)
-    return { appHash: lt.digest(), validators: [] }
+    // No validators: CometBFT keeps genesis.json's; some: they replace it (a gentx ceremony).
+    return { appHash: lt.digest(), validators: validators.map(abciValidatorUpdate) }
   }
 
   async checkTx(req: RequestCheckTx): Promise<Partial<ResponseCheckTx>> {
     const block = this.blockInfo({
-      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
+      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [], consensus: NO_CONSENSUS,
     })
     const r = await runTx(this.env, this.checkState, block, req.type === 1 ? 'recheck' : 'check', req.tx)
     // No events: CometBFT neither indexes nor forwards CheckTx events, and encoding them costs.
@@ -207,10 +237,13 @@ export class BerylApp implements AbciApplication {
     const kept: Uint8Array[] = []
     // Execute as we go, so a tx made invalid by an earlier one in this block (a spent balance,
     // a moved sequence) is left out: our proposal must pass everyone's ProcessProposal.
-    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: new Uint8Array(), txs: kept }
+    const header: BlockHeader = {
+      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: new Uint8Array(), txs: kept,
+      consensus: consensusInfo(req.localLastCommit?.votes, req.misbehavior),
+    }
     const track = { usedHash: false }
     const block = this.blockInfo(header, track)
-    const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
+    const { events: beginEvents } = await this.runHooks('beginBlock', store, block, header.consensus)
     const results: TxResult[] = []
     for (const tx of req.txs) {
       const size = BigInt(tx.length)
@@ -226,13 +259,16 @@ export class BerylApp implements AbciApplication {
       kept.push(tx)
       results.push(r)
     }
-    const { events: endEvents } = await this.runHooks('endBlock', store, block)
-    this.remember(header, store, results, [...beginEvents, ...endEvents], track.usedHash)
+    const { events: endEvents, validatorUpdates } = await this.runHooks('endBlock', store, block, header.consensus)
+    this.remember(header, store, results, [...beginEvents, ...endEvents], track.usedHash, validatorUpdates)
     return { txs: kept }
   }
 
   async processProposal(req: RequestProcessProposal): Promise<Partial<ResponseProcessProposal>> {
-    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs }
+    const header: BlockHeader = {
+      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs,
+      consensus: consensusInfo(req.proposedLastCommit?.votes, req.misbehavior),
+    }
     const ACCEPT = 1, REJECT = 2
     let c = this.lookup(header)
     if (!c) {
@@ -251,7 +287,10 @@ export class BerylApp implements AbciApplication {
   }
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<Partial<ResponseFinalizeBlock>> {
-    const header: BlockHeader = { height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs }
+    const header: BlockHeader = {
+      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs,
+      consensus: consensusInfo(req.decidedLastCommit?.votes, req.misbehavior),
+    }
     const c = this.lookup(header) ?? (await this.execute(header))
     this.finalized = c
     this.candidates.clear()
@@ -260,7 +299,7 @@ export class BerylApp implements AbciApplication {
       txResults: c.txResults.map((r) => ({
         code: r.code, codespace: r.codespace, log: r.log, data: r.data, info: '', gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events,
       })),
-      validatorUpdates: [],
+      validatorUpdates: c.validatorUpdates.map(abciValidatorUpdate),
       appHash: c.appHash,
     }
   }
@@ -322,21 +361,27 @@ export class BerylApp implements AbciApplication {
     const store = new CacheStore(this.committed)
     const block = this.blockInfo({
       height: this.committed.info.height + 1n, time: { seconds: this.committed.info.timeSeconds, nanos: 0 },
-      proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [],
+      proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [], consensus: NO_CONSENSUS,
     })
     return runTx(this.env, store, block, 'simulate', txBytes)
   }
 
-  private async runHooks(hook: 'beginBlock' | 'endBlock', store: CacheStore, block: BlockInfo): Promise<{ events: Event[] }> {
+  private async runHooks(hook: 'beginBlock' | 'endBlock', store: CacheStore, block: BlockInfo, consensus: ConsensusInfo): Promise<{ events: Event[]; validatorUpdates: ValidatorUpdate[] }> {
     const events: Event[] = []
+    const validatorUpdates: ValidatorUpdate[] = []
     for (const m of this.opts.modules) {
-      const fn = m[hook]
-      if (!fn) continue
       const ctx = new Context(store, new GasMeter(undefined), block, 'deliver')
-      await fn.call(m, ctx)
+      if (hook === 'beginBlock') {
+        if (!m.beginBlock) continue
+        await m.beginBlock(ctx, consensus)
+      } else {
+        if (!m.endBlock) continue
+        const updates = await m.endBlock(ctx)
+        if (updates) validatorUpdates.push(...updates)
+      }
       events.push(...ctx.events.map((e) => ({ ...e, attributes: [...e.attributes, { key: 'mode', value: hook === 'beginBlock' ? 'BeginBlock' : 'EndBlock', index: true }] })))
     }
-    return { events }
+    return { events, validatorUpdates }
   }
 
   /** Executes a block from the current base state: a pure function of (committed state, block). */
@@ -344,25 +389,29 @@ export class BerylApp implements AbciApplication {
     const store = this.base()
     const track = { usedHash: false }
     const block = this.blockInfo(h, track)
-    const { events: beginEvents } = await this.runHooks('beginBlock', store, block)
+    const { events: beginEvents } = await this.runHooks('beginBlock', store, block, h.consensus)
     const results: TxResult[] = []
     for (const tx of h.txs) results.push(await runTx(this.env, store, block, 'deliver', tx))
-    const { events: endEvents } = await this.runHooks('endBlock', store, block)
-    return this.remember(h, store, results, [...beginEvents, ...endEvents], track.usedHash)
+    const { events: endEvents, validatorUpdates } = await this.runHooks('endBlock', store, block, h.consensus)
+    return this.remember(h, store, results, [...beginEvents, ...endEvents], track.usedHash, validatorUpdates)
   }
 
   private candidateKey(h: BlockHeader, withHash: boolean): string {
     const hash = createHash('sha256')
     hash.update(`${h.height}/${h.time?.seconds ?? 0n}/${h.time?.nanos ?? 0}/`).update(h.proposerAddress)
     if (withHash) hash.update('/hash/').update(h.hash)
+    // Liveness and evidence change state: a block with other votes or evidence is another block.
+    for (const v of h.consensus.lastCommit) hash.update(`/v/${v.power}/${v.signed ? 1 : 0}/`).update(v.address)
+    for (const m of h.consensus.misbehavior) hash.update(`/m/${m.kind}/${m.power}/${m.height}/${m.timeSeconds}/`).update(m.address)
+    hash.update('/txs/')
     for (const tx of h.txs) hash.update(createHash('sha256').update(tx).digest())
     return hash.digest('hex')
   }
 
-  private remember(h: BlockHeader, store: CacheStore, txResults: TxResult[], events: Event[], usedHash: boolean): Candidate {
+  private remember(h: BlockHeader, store: CacheStore, txResults: TxResult[], events: Event[], usedHash: boolean, validatorUpdates: ValidatorUpdate[]): Candidate {
     const ltHash = nextLtHash(this.committed.ltHash, this.committed, store.changes())
     const key = this.candidateKey(h, usedHash)
-    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, timeSeconds: h.time?.seconds ?? 0n, usedHash }
+    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, timeSeconds: h.time?.seconds ?? 0n, usedHash, validatorUpdates }
     // Bounded: a handful of rounds at one height at most.
     if (this.candidates.size >= 16) this.candidates.delete(this.candidates.keys().next().value!)
     this.candidates.set(key, c)

@@ -28,6 +28,37 @@ export interface QueryRoute {
   handle(ctx: QueryContext, request: Uint8Array): Promise<Uint8Array> | Uint8Array
 }
 
+/** One vote of the last block's commit, as CometBFT decided it (`decided_last_commit`). */
+export interface CommitVote {
+  /** The validator's consensus address: sha256(ed25519 key)[:20]. */
+  address: Uint8Array
+  power: bigint
+  /** COMMIT or NIL; false when the validator's vote is absent. */
+  signed: boolean
+}
+
+/** Evidence of misbehavior that CometBFT committed in this block. */
+export interface Misbehavior {
+  kind: 'duplicate_vote' | 'light_client_attack'
+  address: Uint8Array
+  power: bigint
+  /** The height and block time of the infraction. */
+  height: bigint
+  timeSeconds: bigint
+}
+
+/** What consensus tells the application about its validators at the start of a block. */
+export interface ConsensusInfo {
+  lastCommit: CommitVote[]
+  misbehavior: Misbehavior[]
+}
+
+/** A change of the consensus validator set (power 0 removes the key). */
+export interface ValidatorUpdate {
+  ed25519PubKey: Uint8Array
+  power: bigint
+}
+
 /**
  * The one interface through which the runtime knows a module. A module owns its store prefix
  * (its name), its messages, queries, events, errors and parameters; it reaches other modules
@@ -38,10 +69,13 @@ export interface Module {
   msgs?: MsgRoute[]
   queries?: QueryRoute[]
   /** Applies the module's part of genesis `app_state` (missing = the module's defaults). */
-  initGenesis?(ctx: Context, state: unknown): void | Promise<void>
+  /** A module that owns the validator set returns it here (InitChain's validators). */
+  initGenesis?(ctx: Context, state: unknown): void | ValidatorUpdate[] | Promise<void | ValidatorUpdate[]>
   exportGenesis?(ctx: QueryContext): unknown | Promise<unknown>
-  beginBlock?(ctx: Context): void | Promise<void>
-  endBlock?(ctx: Context): void | Promise<void>
+  /** `consensus`: the last commit's votes and this block's evidence (empty at InitChain-time tests). */
+  beginBlock?(ctx: Context, consensus: ConsensusInfo): void | Promise<void>
+  /** Returns validator set changes, sent to CometBFT in FinalizeBlock (they apply two blocks later). */
+  endBlock?(ctx: Context): void | ValidatorUpdate[] | Promise<void | ValidatorUpdate[]>
 }
 
 /** Decodes a query's request message; garbage is an invalid-request error (code 18), never a crash. */

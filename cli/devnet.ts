@@ -73,14 +73,18 @@ export async function createDevnetWorkers(home: string, n: number): Promise<stri
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
+export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; gateways?: string[]; rpcs?: string[]; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
   // Started together: each joins with its own account, so their transactions do not wait for one another.
-  const daemons = await Promise.all(dirs.map(async (d) => {
+  const daemons = await Promise.all(dirs.map(async (d, i) => {
     const wh = path.join(home, 'workers', d)
-    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
+    // With several gateways (validators), worker i prefers gateway i mod n and fails over down the list.
+    const all = o.gateways?.length ? o.gateways : [o.gateway]
+    const gateways = [...all.slice(i % all.length), ...all.slice(0, i % all.length)]
+    const rpc = o.rpcs?.length ? o.rpcs[i % o.rpcs.length]! : o.rpc
+    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
     const config = loadWorkerConfig(wh)
     const signer = await new Keyring(wh, 'test').wallet('worker')
     const [acc] = await signer.getAccounts()
@@ -110,7 +114,7 @@ export interface DevnetOptions {
 }
 
 export async function runDevnet(o: DevnetOptions): Promise<never> {
-  if (o.validators !== 1) throw new Error('--validators: only 1 is supported until the multi-validator work lands')
+  if (o.validators > 1) return (await import('./network.ts')).runNetworkDevnet(o)
   const home = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
   if (o.reset && fs.existsSync(home)) fs.rmSync(home, { recursive: true, force: true })
   const fresh = !fs.existsSync(homePaths(home).genesis)
@@ -187,7 +191,7 @@ Try:
 }
 
 /** The demo: one image task through the whole verified flow, its PNG written into <home>/demo/. */
-async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
+export async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
   const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
   const prompt = 'a lighthouse on a cliff at dusk'
@@ -237,12 +241,12 @@ export async function waitForHeight(rpc: string, height: bigint, stopped?: Promi
 /** `beryld devnet`: a local network in one command. */
 export function registerDevnetCommands(program: Command): void {
   program.command('devnet')
-    .description('run a local network: one validator with its gateway, funded accounts and GPU workers on the bundled models (Ctrl-C stops it)')
+    .description('run a local network: validators (each its own process, home, ports, gateway and CometBFT, from a gentx ceremony when more than one), funded accounts and GPU workers on the bundled models (Ctrl-C stops it)')
     .option('--home <dir>', 'devnet home (default: a fresh temporary folder); reused if it already holds a devnet')
     .option('--reset', 'delete the home first and start a new chain')
     .option('--accounts <n>', 'funded accounts to create', intIn(1, 100, '--accounts'), 3)
     .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
-    .option('--validators <n>', 'validators (only 1 until the multi-validator work lands)', intIn(1, 1, '--validators'), 1)
+    .option('--validators <n>', 'validators: 1 runs in this process; 2..7 run as separate `beryld start` processes in <home>/validator-<i>', intIn(1, 7, '--validators'), 1)
     .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
     .option('--demo', 'run a demo image task once the workers are up and write its PNG into <home>/demo/')
     .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')

@@ -1,7 +1,8 @@
 import type { Command } from 'commander'
 import { keyring } from './client.ts'
 import { addGenesisAccount, parseCoins } from './init.ts'
-import { backendOpt, homeOpt } from './options.ts'
+import { registerGenesisCeremonyCommands } from './gentx.ts'
+import { backendOpt, homeOpt, outputOpt } from './options.ts'
 
 /** `beryld genesis …`: edits of the genesis file before the chain starts. */
 export function registerGenesisCommands(program: Command): void {
@@ -15,4 +16,5 @@ export function registerGenesisCommands(program: Command): void {
       addGenesisAccount(o.home, address, parseCoins(coins))
       console.log(`added ${address} with ${coins} to ${o.home}/config/genesis.json`)
     })
+  registerGenesisCeremonyCommands(genesis, { homeOpt, backendOpt, outputOpt })
 }

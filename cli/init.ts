@@ -11,9 +11,14 @@ export interface InitOptions {
   ports?: Partial<Ports>
   /** Address CometBFT's P2P listens on (0.0.0.0 to accept peers; 127.0.0.1 for local tests). */
   p2pHost?: string
+  /** Address CometBFT's RPC listens on (default 127.0.0.1; 0.0.0.0 in a container other services reach). */
+  rpcHost?: string
   timeoutCommit?: string
   overwrite?: boolean
   minGasPrice?: string
+  /** The gateway's attester key name and its keyring backend ([gateway] in app.toml). */
+  attesterKey?: string
+  gatewayKeyringBackend?: 'file' | 'test'
 }
 
 export interface Genesis {
@@ -46,7 +51,7 @@ export function initHome(o: InitOptions): { nodeId?: string; genesis: string } {
   patchCometConfig(p.configToml, [
     ['', 'moniker', o.moniker],
     ['', 'proxy_app', `tcp://127.0.0.1:${ports.abci}`],
-    ['rpc', 'laddr', `tcp://127.0.0.1:${ports.rpc}`],
+    ['rpc', 'laddr', `tcp://${o.rpcHost ?? '127.0.0.1'}:${ports.rpc}`],
     ['p2p', 'laddr', `tcp://${o.p2pHost ?? '0.0.0.0'}:${ports.p2p}`],
     ['p2p', 'allow_duplicate_ip', true],
     ['p2p', 'addr_book_strict', false],
@@ -63,6 +68,8 @@ export function initHome(o: InitOptions): { nodeId?: string; genesis: string } {
   fs.writeFileSync(p.genesis, JSON.stringify(g, null, 2) + '\n')
   const cfg = defaultAppConfig(ports, '127.0.0.1', o.p2pHost ?? '0.0.0.0')
   if (o.minGasPrice !== undefined) cfg['minimum-gas-prices'] = o.minGasPrice
+  if (o.attesterKey) cfg.gateway['attester-key'] = o.attesterKey
+  if (o.gatewayKeyringBackend) cfg.gateway['keyring-backend'] = o.gatewayKeyringBackend
   writeAppConfig(o.home, cfg)
   return { genesis: p.genesis }
 }

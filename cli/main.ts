@@ -13,7 +13,9 @@ import { registerNodeCommands } from './node.ts'
 import { registerQosCommands } from './qos.ts'
 import { registerStakingCommands } from './staking.ts'
 import { registerTaskCommands } from './task.ts'
+import { registerValidatorCommands } from './validator.ts'
 import { registerVssCommands } from './vss.ts'
+import { homeOpt, nodeOpt, outputOpt, txFlags } from './options.ts'
 import { registerWorkerCommands } from './worker.ts'
 
 const program = new Command()
@@ -30,6 +32,7 @@ registerExportCommand(program)
 const tx = program.command('tx').description('sign and broadcast transactions (waits until included in a block)')
 const query = program.command('query').alias('q').description('query chain state')
 registerBankCommands(tx, query)
+registerValidatorCommands(program, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerStakingCommands(tx, query)
 registerTaskCommands(program, tx, query)
 registerQosCommands(query)

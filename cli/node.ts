@@ -61,9 +61,13 @@ export function registerNodeCommands(program: Command): void {
     .addOption(portOpt('grpc', 9090)).addOption(portOpt('api', 1317)).addOption(portOpt('gateway', 4001))
     .option('--minimum-gas-prices <price>', 'lowest gas price this node admits into its mempool', `0.025${DENOM}`)
     .option('--listen-host <ip>', 'interface the P2P port and the gateway listen on (RPC and ABCI stay on 127.0.0.1)', '0.0.0.0')
+    .option('--rpc-host <ip>', 'interface CometBFT\'s RPC listens on (0.0.0.0 in a container that workers reach)', '127.0.0.1')
+    .option('--attester-key <name>', 'key (in this home\'s keyring) the gateway attests checked outputs with ([gateway] attester-key)')
+    .addOption(new Option('--gateway-keyring-backend <backend>', 'keyring backend of the attester key').choices(['file', 'test']))
     .addOption(outputOpt())
     .action((moniker: string, o) => {
       initHome({
+        attesterKey: o.attesterKey, gatewayKeyringBackend: o.gatewayKeyringBackend, rpcHost: o.rpcHost,
         home: o.home, moniker, chainId: o.chainId, overwrite: o.overwrite, minGasPrice: o.minimumGasPrices, p2pHost: o.listenHost,
         ports: { p2p: o.p2pPort, rpc: o.rpcPort, abci: o.abciPort, grpc: o.grpcPort, api: o.apiPort, gateway: o.gatewayPort },
       })

@@ -5,6 +5,7 @@ import { BankKeeper, bankModule } from './bank/index.ts'
 import { QosKeeper, qosModule } from './qos/index.ts'
 import { StakingKeeper, stakingModule } from './staking/index.ts'
 import { TaskKeeper, taskModule } from './task/index.ts'
+import { ValidatorKeeper, validatorModule } from './validator/index.ts'
 import { VssKeeper, vssModule } from './vss/index.ts'
 
 export { DENOM } from './common/amounts.ts'
@@ -13,7 +14,7 @@ export { BECH32_PREFIX } from './auth/index.ts'
 export interface BerylModules {
   modules: Module[]
   ante: AnteKeepers
-  keepers: { auth: AuthKeeper; bank: BankKeeper; staking: StakingKeeper; qos: QosKeeper; vss: VssKeeper; task: TaskKeeper }
+  keepers: { auth: AuthKeeper; bank: BankKeeper; validator: ValidatorKeeper; staking: StakingKeeper; qos: QosKeeper; vss: VssKeeper; task: TaskKeeper }
 }
 
 /**
@@ -29,6 +30,7 @@ export function berylModules(): BerylModules {
     setAccount: (ctx, a) => auth.setAccount(ctx, { ...auth.getAccount(ctx, a.address), ...a }),
     deductFee: (ctx, payer, fee) => bank.deductFee(ctx, payer, fee),
   }
+  const validator = new ValidatorKeeper(bank)
   const staking = new StakingKeeper(bank)
   const qos = new QosKeeper(staking)
   const vss = new VssKeeper(staking)
@@ -44,10 +46,11 @@ export function berylModules(): BerylModules {
   vss.countEligible = (ctx, modelId) => task.eligibleCount(ctx, { modelIds: [modelId], minVramGb: 0, requiredGpu: '', taskVersion: '' })
 
   return {
-    // Genesis and block hooks run in this order: unbonded stakes return and recovered nodes come
-    // back before dispatch; nodes exist before their QoS records and tasks.
-    modules: [authModule(auth), bankModule(bank, auth), stakingModule(staking), qosModule(qos), vssModule(vss, staking), taskModule(task)],
+    // Genesis and block hooks run in this order: gentxs bond genesis balances (after bank); the
+    // fees of the last block are paid out before this block's; unbonded stakes return and
+    // recovered nodes come back before dispatch; nodes exist before their QoS records and tasks.
+    modules: [authModule(auth), bankModule(bank, auth), validatorModule(validator), stakingModule(staking), qosModule(qos), vssModule(vss, staking), taskModule(task)],
     ante,
-    keepers: { auth, bank, staking, qos, vss, task },
+    keepers: { auth, bank, validator, staking, qos, vss, task },
   }
 }

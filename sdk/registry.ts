@@ -2,6 +2,7 @@ import { Registry, type GeneratedType } from '@cosmjs/proto-signing'
 import { defaultRegistryTypes } from '@cosmjs/stargate'
 import * as stakingTx from '../proto/gen/beryl/staking/v1/tx.ts'
 import * as taskTx from '../proto/gen/beryl/task/v1/tx.ts'
+import * as validatorTx from '../proto/gen/beryl/validator/v1/tx.ts'
 
 /** Every Beryl message, by type URL (the chain's own protobuf types from proto/). */
 export const berylTypes: ReadonlyArray<[string, GeneratedType]> = [
@@ -12,6 +13,9 @@ export const berylTypes: ReadonlyArray<[string, GeneratedType]> = [
   ),
   ...(['MsgCreateTask', 'MsgCancelTask', 'MsgSubmitScore', 'MsgReportError', 'MsgValidateTask', 'MsgAttestResult'] as const).map(
     (name) => [`/beryl.task.v1.${name}`, taskTx[name] as unknown as GeneratedType] as [string, GeneratedType],
+  ),
+  ...(['MsgCreateValidator', 'MsgEditValidator', 'MsgBond', 'MsgUnbond', 'MsgUnjail', 'MsgWithdrawRewards'] as const).map(
+    (name) => [`/beryl.validator.v1.${name}`, validatorTx[name] as unknown as GeneratedType] as [string, GeneratedType],
   ),
 ]
 

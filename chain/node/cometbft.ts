@@ -30,6 +30,12 @@ export function cometbftInit(home: string): void {
   if (r.status !== 0) throw new Error(`cometbft init failed: ${r.stderr || r.stdout}`)
 }
 
+/** The node id (peer address part) of a home's CometBFT node key. */
+export function cometbftShowNodeId(home: string): string {
+  const r = spawnSync(cometbftBinary(), ['show-node-id', '--home', home], { encoding: 'utf8' })
+  return r.stdout.trim()
+}
+
 export interface CometProcess {
   child: ChildProcess
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>
