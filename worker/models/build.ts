@@ -41,9 +41,9 @@ type Attr =
   | { t: 'f'; v: number }
   | { t: 'ints'; v: number[] }
   | { t: 's'; v: string }
-const ai = (v: number): Attr => ({ t: 'i', v })
+export const ai = (v: number): Attr => ({ t: 'i', v })
 const af = (v: number): Attr => ({ t: 'f', v })
-const ais = (v: number[]): Attr => ({ t: 'ints', v })
+export const ais = (v: number[]): Attr => ({ t: 'ints', v })
 const as = (v: string): Attr => ({ t: 's', v })
 
 function encodeAttr(name: string, a: Attr): Record<string, unknown> {
@@ -67,7 +67,7 @@ function rawBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
 
 export interface IoSpec { name: string; dtype: DType; shape: (number | string)[] }
 
-class Graph {
+export class Graph {
   readonly nodes: Record<string, unknown>[] = []
   readonly inits: Record<string, unknown>[] = []
   private readonly names = new Set<string>()
