@@ -8,6 +8,8 @@ import { addGenesisAccount, initHome } from './init.ts'
 import { startBerylNode } from './node.ts'
 import { BerylClient } from '../sdk/client.ts'
 import { ensureBundledModels } from '../worker/models/store.ts'
+import { SMOLLM2_MODEL_ID, installSmolLM2 } from '../worker/models/gguf-install.ts'
+import { smollm2Available } from '../worker/models/smollm2.ts'
 import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
 import { type DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
 
@@ -70,10 +72,15 @@ export async function createDevnetWorkers(home: string, n: number): Promise<stri
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
+export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner']; smollm2?: boolean }): Promise<WorkerDaemon[]> {
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
+  // The chat model, when setup fetched it (the workers share one model folder and load it on first use).
+  if (o.smollm2 !== false && dirs.length) {
+    if (smollm2Available()) await installSmolLM2(modelDir, { log: o.log })
+    else o.log('SmolLM2 is not fetched (`npm run setup` fetches it): the workers serve the bundled models only')
+  }
   // Started together: each joins with its own account, so their transactions do not wait for one another.
   const daemons = await Promise.all(dirs.map(async (d) => {
     const wh = path.join(home, 'workers', d)
@@ -98,6 +105,8 @@ export interface DevnetOptions {
   chainId: string
   /** Every task is cross-validated (the task module's min_sampling_rate = 1). */
   sampleAll?: boolean
+  /** Give the workers SmolLM2 (default true when it is fetched). */
+  smollm2?: boolean
   /** Run a demo image task once the workers are up, writing the PNG into <home>/demo/. */
   demo?: boolean
   /** Stop after the demo (for tests and scripts). */
@@ -140,7 +149,8 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     await waitForHeight(cfg.cometbft.rpc, 1n, node.done)
     const gateway = node.gateway ? node.gateway.gateway.multiaddrs.find((a) => a.includes('/tcp/')) ?? '' : ''
     say('Starting the workers…')
-    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log }))
+    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log, smollm2: o.smollm2 }))
+    const chat = workers.some((w) => w.models.some((m) => m.id === SMOLLM2_MODEL_ID))
     const kr = new Keyring(home, 'test')
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
@@ -155,14 +165,14 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
   gateway       ${gateway}
-  workers       ${workers.length} (bundled models, ${workers.map((w) => w.address).join(', ')})
+  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})
 
 Funded accounts (test keyring in the home; 1 000 000 BERYL each):`)
       for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
       say(`
 Try:
   ./bin/beryld task run image --prompt "a lighthouse at dusk" --out ./out --from account1 --home ${home} --keyring-backend test
-  ./bin/beryld task run text --prompt "Hello" --from account1 --home ${home} --keyring-backend test
+  ./bin/beryld task run text --prompt "Write a haiku about rain" --from account1 --home ${home} --keyring-backend test
   ./bin/beryld task list --creator ${info.accounts[0]?.address ?? ''} --home ${home}
   ./bin/beryld worker status --home ${workerHome(home, 1)}
   ./bin/beryld status --home ${home}
@@ -170,7 +180,8 @@ Try:
     }
     if (o.demo) {
       const r = await runDemo(home, cfg.cometbft.rpc, gateway, o.output)
-      if (o.exitAfterDemo) await shutdown('stopped after the demo', r ? 0 : 1)
+      const t = chat ? await runChatDemo(home, cfg.cometbft.rpc, gateway, o.output) : true
+      if (o.exitAfterDemo) await shutdown('stopped after the demo', r && t ? 0 : 1)
     }
   } catch (err) {
     console.error(`Error: ${(err as Error).message}`)
@@ -210,6 +221,35 @@ Demo done: wrote ${file}
     return true
   } catch (err) {
     console.error(`Demo failed: ${(err as Error).message}`)
+    return false
+  } finally {
+    client.disconnect()
+  }
+}
+
+/** The chat demo: SmolLM2 answers a question through the same verified flow. */
+async function runChatDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
+  const wallet = await new Keyring(home, 'test').wallet('account1')
+  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
+  const question = 'What is the capital of France?'
+  if (output !== 'json') console.log(`Demo: asking SmolLM2 "${question}", verified end to end…`)
+  try {
+    const r = await client.runTask({
+      type: 'text', args: { prompt: question, max_new_tokens: 48, model: SMOLLM2_MODEL_ID }, requirements: { modelIds: [SMOLLM2_MODEL_ID] },
+      onProgress: (p) => { if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`) },
+    })
+    const answer = (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content
+    const out = { question, answer, task: r.commitments[0], task_id: r.taskId, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), node: r.task.selectedNode }
+    if (output === 'json') console.log(JSON.stringify({ chat_demo: out }))
+    else {
+      console.log(`
+SmolLM2 answered: ${answer}
+  task ${out.task}, run by ${out.node}${r.sampled ? ', cross-validated by a group of three (exact sha256 match)' : ''}; fee paid ${out.fee_paid} uberyl
+`)
+    }
+    return true
+  } catch (err) {
+    console.error(`Chat demo failed: ${(err as Error).message}`)
     return false
   } finally {
     client.disconnect()

@@ -223,7 +223,8 @@ program.command('devnet')
   .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
   .option('--validators <n>', 'validators (only 1 until the multi-validator work lands)', intIn(1, 1, '--validators'), 1)
   .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
-  .option('--demo', 'run a demo image task once the workers are up and write its PNG into <home>/demo/')
+  .option('--no-smollm2', 'do not give the workers the SmolLM2 chat model (they serve it by default once `npm run setup` fetched it)')
+  .option('--demo', 'run a demo image task and ask SmolLM2 a question once the workers are up (the PNG goes into <home>/demo/)')
   .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
   .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
   .option('--random-ports', 'use free random ports instead of the standard ones')
@@ -231,7 +232,7 @@ program.command('devnet')
   .addOption(outputOpt())
   .action(async (o) => {
     await runDevnet({
-      home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll,
+      home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll, smollm2: o.smollm2,
       demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
     })
   })

@@ -55,8 +55,12 @@ function encodeAttr(name: string, a: Attr): Record<string, unknown> {
   }
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 // Little-endian regardless of the host, so the bytes are the same everywhere.
 function rawBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
+  // The common case, and the fast one for large converted weights: the memory already is little-endian.
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
   const out = new Uint8Array(data.length * (data instanceof BigInt64Array ? 8 : 4))
   const dv = new DataView(out.buffer)
   if (data instanceof Float32Array) data.forEach((v, i) => dv.setFloat32(i * 4, v, true))
