@@ -10,6 +10,7 @@ import { registerTaskCommands } from './task.ts'
 import { registerTaskViewCommands } from './task-view.ts'
 import { registerTaskRunCommands } from './task-run.ts'
 import { registerWorkerCommands } from './worker.ts'
+import { registerApiCommand } from './api.ts'
 import { runDevnet } from './devnet.ts'
 import { addGenesisAccount, initHome, parseCoins } from './init.ts'
 import { Keyring, readStdin } from './keyring.ts'
@@ -208,6 +209,7 @@ qBank.command('balances').description('an address\'s balances').argument('<addre
 registerStakingCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerTaskCommands(tx, query, { txFlags, homeOpt, nodeOpt, outputOpt })
 registerWorkerCommands(program, { outputOpt })
+registerApiCommand(program, { homeOpt, outputOpt })
 
 const taskCmd = program.command('task').description('run tasks and follow them: run, show, list, cancel')
 registerTaskViewCommands(taskCmd, { txFlags, homeOpt, nodeOpt, outputOpt })
