@@ -170,10 +170,11 @@ export function registerWorkerCommands(program: Command, o: { outputOpt: () => O
     .argument('<source>', '"smollm2", a .gguf file, or a folder holding the model files')
     .option('--spec <file.json>', 'for a folder that is not a diffusers export: the model spec (kind, name, files, components, io, config)')
     .option('--name <name>', 'a label for the model (default: from the source)')
+    .addOption(new Option('--scheduler <type>', 'a diffusers export whose scheduler is not DDIM: sample its noise schedule with DDIM').choices(['ddim']))
     .addOption(homeOpt()).addOption(o.outputOpt())
     .action(async (source: string, f) => {
       const spec = f.spec ? JSON.parse(fs.readFileSync(f.spec, 'utf8')) as ModelSpec : undefined
-      const m = await addModelFrom(loadWorkerConfig(f.home).modelDir, source, { spec, name: f.name, log: (l) => { if (f.output !== 'json') console.error(l) } })
+      const m = await addModelFrom(loadWorkerConfig(f.home).modelDir, source, { spec, name: f.name, scheduler: f.scheduler, log: (l) => { if (f.output !== 'json') console.error(l) } })
       print(f, { id: m.id, kind: m.kind, name: m.name }, `added ${m.name} (${m.kind}): ${m.id}\nRestart the worker to report it (it sends MsgUpdateModels).`)
     })
 
