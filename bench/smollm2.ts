@@ -53,7 +53,8 @@ try {
   }
   const ours = { prompt_tps: prompt.length / (best.prompt / 1000), gen_tps: NEW_TOKENS / (best.gen / 1000) }
 
-  const py = resolve(import.meta.dirname, '..', '.venv-ref', 'bin', 'python')
+  // The reference interpreter: .venv-ref/ (npm run vectors:smollm2 builds it), or BERYL_REF_PYTHON.
+  const py = process.env.BERYL_REF_PYTHON ?? resolve(import.meta.dirname, '..', '.venv-ref', 'bin', 'python')
   const anchors: { threads: number; prompt_tps: number; gen_tps: number }[] = []
   if (existsSync(py)) {
     for (const threads of [1, 2]) {

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -107,6 +108,8 @@ export interface DevnetOptions {
   sampleAll?: boolean
   /** Give the workers SmolLM2 (default true when it is fetched). */
   smollm2?: boolean
+  /** Also serve the OpenAI-compatible API on this port (0: a free one), with a key for account1. */
+  api?: number
   /** Run a demo image task once the workers are up, writing the PNG into <home>/demo/. */
   demo?: boolean
   /** Stop after the demo (for tests and scripts). */
@@ -140,7 +143,9 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   const log = (m: string) => { if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m) }
   const node = await startBerylNode(home, { log })
   const workers: WorkerDaemon[] = []
+  let api: { close(): Promise<void> } | undefined
   const shutdown = async (why: string, code: number): Promise<never> => {
+    await api?.close().catch(() => {})
     for (const w of workers) await w.stop().catch(() => {})
     await node.stop(why)
     process.exit(code)
@@ -151,10 +156,22 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     say('Starting the workers…')
     workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log, smollm2: o.smollm2 }))
     const chat = workers.some((w) => w.models.some((m) => m.id === SMOLLM2_MODEL_ID))
+    let apiInfo: { url: string; key: string; config: string } | undefined
+    if (o.api !== undefined) {
+      const file = path.join(home, 'config', 'api.toml')
+      if (!fs.existsSync(file)) {
+        const key = `sk-beryl-devnet-${crypto.randomBytes(12).toString('hex')}`
+        fs.writeFileSync(file, `# beryld api for this devnet (api/README.md)\nlisten = "127.0.0.1:${o.api}"\nnode = "${cfg.cometbft.rpc}"\ngateways = ["${gateway}"]\n\n[[keys]]\nname = "devnet"\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`)
+      }
+      const { startApi } = await import('./api.ts')
+      const started = await startApi({ config: file, home, keyringBackend: 'test', log })
+      api = started.server
+      apiInfo = { url: `${started.url}/v1`, key: /key = "([^"]+)"/.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? '', config: file }
+    }
     const kr = new Keyring(home, 'test')
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
-      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address),
+      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address), ...(apiInfo ? { openai_api: apiInfo } : {}),
       accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
@@ -165,7 +182,8 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
   gateway       ${gateway}
-  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})
+  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})${apiInfo ? `
+  OpenAI API    ${apiInfo.url}  (key ${apiInfo.key}; config ${apiInfo.config})` : ''}
 
 Funded accounts (test keyring in the home; 1 000 000 BERYL each):`)
       for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)

@@ -226,6 +226,7 @@ program.command('devnet')
   .option('--validators <n>', 'validators (only 1 until the multi-validator work lands)', intIn(1, 1, '--validators'), 1)
   .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
   .option('--no-smollm2', 'do not give the workers the SmolLM2 chat model (they serve it by default once `npm run setup` fetched it)')
+  .option('--api [port]', 'also serve the OpenAI-compatible API (beryld api) on this port (default 8080; 0 picks a free one), with a key for account1')
   .option('--demo', 'run a demo image task and ask SmolLM2 a question once the workers are up (the PNG goes into <home>/demo/)')
   .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
   .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
@@ -235,6 +236,7 @@ program.command('devnet')
   .action(async (o) => {
     await runDevnet({
       home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll, smollm2: o.smollm2,
+      api: o.api === undefined ? undefined : o.api === true ? 8080 : intIn(0, 65535, '--api')(o.api),
       demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
     })
   })

@@ -96,13 +96,49 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
     assert.equal(model.id, SMOLLM2_MODEL_ID)
   })
 
-  it('for 5 prompts, the first 32 greedy tokens are llama.cpp\'s', async () => {
-    const ref = load<{ eog: number[]; cases: { messages: ChatMessage[]; greedy: number[]; top2_gap: number[] }[] }>('greedy.json')
-    for (const c of ref.cases) {
+  type Run = { greedy: number[]; top2_gap: number[] }
+  const greedyRef = () => load<{ eog: number[]; cases: { messages: ChatMessage[]; prompt_ids: number[]; q4_1: Run; f32: Run }[] }>('greedy.json')
+  const ours = new Map<number, number[]>()
+  const oursFor = async (i: number) => {
+    if (!ours.has(i)) {
+      const c = greedyRef().cases[i]!
       const g = await generateKv(validateTextArgs({ messages: c.messages, max_new_tokens: 32, model: model.id }), dir, model)
-      const expected = c.greedy.filter((t) => !ref.eog.includes(t))
-      assert.deepEqual(g.tokens, expected, `${JSON.stringify(c.messages.at(-1)!.content)}: ours ${JSON.stringify(tok.decode(g.tokens))}, llama.cpp ${JSON.stringify(tok.decode(expected))}`)
-      assert.equal(g.finish, c.greedy.length < 32 || ref.eog.includes(c.greedy.at(-1)!) ? 'stop' : 'length')
+      // Ours stops at a control token without emitting it; the reference lists it.
+      ours.set(i, g.finish === 'stop' && g.tokens.length < 32 ? [...g.tokens, -1] : g.tokens)
+    }
+    return ours.get(i)!
+  }
+  const sameAs = (mine: number[], ref: number[], eog: number[]) => mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
+
+  it('for 5 prompts, the first 32 greedy tokens are llama.cpp\'s on the same weights in float32 (an F32 GGUF of them), up to a near-tie', async () => {
+    // Both compute in float32, but MLAS and ggml sum the 576–1536 products of a dot product in different orders, so
+    // logits differ in the last bits: where llama.cpp's two best logits are within 0.01, either token is right and
+    // the continuations may part. Every other step must agree, and with it the whole answer when no such tie occurs.
+    const ref = greedyRef()
+    let identical = 0
+    for (let i = 0; i < ref.cases.length; i++) {
+      const mine = await oursFor(i)
+      const f = ref.cases[i]!.f32
+      if (sameAs(mine, f.greedy, ref.eog)) { identical++; continue }
+      let k = 0
+      while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
+      assert.ok(f.top2_gap[k]! < 0.01, `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`)
+    }
+    assert.ok(sameAs(await oursFor(0), ref.cases[0]!.f32.greedy, ref.eog), 'the France answer is token for token llama.cpp\'s')
+    assert.ok(identical >= 3, `only ${identical} of 5 answers identical`)
+  })
+
+  it('against llama.cpp on the Q4_1 file as shipped (8-bit activations), the tokens agree up to the first step where its top-2 logits are within 0.5', async () => {
+    // llama.cpp multiplies Q4_1 weights with Q8_1-quantized activations, so its logits are not ours; a step whose two
+    // best logits are close can go either way, and the continuations then differ.
+    const ref = greedyRef()
+    for (let i = 0; i < ref.cases.length; i++) {
+      const mine = await oursFor(i)
+      const q = ref.cases[i]!.q4_1
+      let k = 0
+      while (k < q.greedy.length && k < mine.length && (mine[k] === q.greedy[k] || (mine[k] === -1 && ref.eog.includes(q.greedy[k]!)))) k++
+      if (k === q.greedy.length) continue
+      assert.ok(q.top2_gap.slice(0, k + 1).some((gap) => gap < 0.5), `prompt ${i}: diverged at token ${k} though every gap up to it was ≥ 0.5 (${q.top2_gap.slice(0, k + 1)})`)
     }
   })
 

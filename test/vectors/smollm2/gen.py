@@ -7,20 +7,26 @@ loading the same GGUF file.
                   package (llama.cpp's own Python reader) — one per ggml type in the file
   greedy.json     5 chat prompts: the ChatML prompt ids (special tokens parsed) and the first 32
                   greedy tokens (argmax of llama.cpp's logits, stopping at end of turn), with the
-                  gap between the two best logits at each step
+                  gap between the two best logits at each step, twice: `q4_1` loads the GGUF as
+                  shipped (llama.cpp multiplies Q4_1 weights with 8-bit-quantized activations), `f32`
+                  loads the same weights dequantized by the gguf package into an F32 GGUF with the
+                  same metadata (float32 matrix products, the arithmetic Beryl's ONNX graph does)
 
-usage: python gen.py <gguf> <out-dir>   (regenerate.sh sets up the environment)
+usage: python gen.py <gguf> <out-dir> [dequant,tokenizer,greedy]   (regenerate.sh sets up the environment)
 """
 import hashlib
 import json
+import os
 import random
 import sys
+import tempfile
 
 import gguf
 import llama_cpp
 import numpy as np
 
 GGUF, OUT = sys.argv[1], sys.argv[2]
+PARTS = (sys.argv[3] if len(sys.argv) > 3 else "dequant,tokenizer,greedy").split(",")
 
 WORDS = ("the rain falls softly on a quiet town while children run to school and teachers open "
          "windows to hear birds sing about spring summer autumn winter river mountain cloud light "
@@ -95,8 +101,64 @@ def dequant_vectors() -> None:
         f.write("\n")
 
 
+def f32_copy(src: str, dst: str) -> None:
+    """The same file with every tensor dequantized to F32 (metadata copied, file type ALL_F32)."""
+    r = gguf.GGUFReader(src)
+    w = gguf.GGUFWriter(dst, arch=str(r.fields["general.architecture"].contents()))
+    for f in r.fields.values():
+        if f.name == "general.architecture" or f.name.startswith("GGUF."):
+            continue
+        if f.name == "general.file_type":
+            w.add_key_value(f.name, 0, gguf.GGUFValueType.UINT32)
+            continue
+        vtype = f.types[0]
+        w.add_key_value(f.name, f.contents(), vtype, sub_type=f.types[-1] if vtype == gguf.GGUFValueType.ARRAY else None)
+    for t in r.tensors:
+        w.add_tensor(t.name, np.ascontiguousarray(gguf.quants.dequantize(t.data, t.tensor_type).astype(np.float32)))
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+
+
+def greedy(path: str, prompts: list) -> tuple:
+    llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+    eog = {llm.token_eos()} | {i for i in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llama_cpp.llama_model_get_vocab(llm.model), i)}
+    out_cases = []
+    for messages in prompts:
+        msgs = messages if messages[0]["role"] == "system" else [{"role": "system", "content": DEFAULT_SYSTEM}] + messages
+        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in msgs) + "<|im_start|>assistant\n"
+        prompt = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
+        llm.reset()
+        llm.eval(prompt)
+        out, gaps = [], []
+        for _ in range(32):
+            row = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
+            nxt = int(np.argmax(row))
+            top2 = np.sort(row)[-2:]
+            gaps.append(round(float(top2[1] - top2[0]), 4))
+            out.append(nxt)
+            if nxt in eog:
+                break
+            llm.eval([nxt])
+        out_cases.append({"prompt_ids": prompt, "greedy": out, "top2_gap": gaps,
+                          "text": llm.detokenize([t for t in out if t not in eog]).decode("utf-8", errors="replace")})
+    return sorted(eog), out_cases
+
+
+DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+
+
 def main() -> None:
-    dequant_vectors()
+    if "dequant" in PARTS:
+        dequant_vectors()
+    if "tokenizer" in PARTS:
+        tokenizer_vectors()
+    if "greedy" in PARTS:
+        greedy_vectors()
+
+
+def tokenizer_vectors() -> None:
     llm = llama_cpp.Llama(model_path=GGUF, n_ctx=512, n_threads=2, logits_all=True, verbose=False)
     rng = random.Random(20261130)
     fixed = ["", " ", "Hello", "Hello world", " Hello", "hello  world", "What is the capital of France?", "12345", " 1 2 3 ",
@@ -117,7 +179,10 @@ def main() -> None:
         json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1], "cases": tok_cases}, f, ensure_ascii=False, indent=0)
         f.write("\n")
 
-    default_system = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+    print(f"wrote {len(tok_cases)} tokenizer cases into {OUT}")
+
+
+def greedy_vectors() -> None:
     prompts = [
         [{"role": "user", "content": "What is the capital of France?"}],
         [{"role": "user", "content": "Write a haiku about rain"}],
@@ -125,30 +190,20 @@ def main() -> None:
         [{"role": "user", "content": "List three uses of a paperclip."}],
         [{"role": "system", "content": "You are a pirate. Answer like one."}, {"role": "user", "content": "Tell me about the sea."}],
     ]
-    eog = {llm.token_eos()} | {i for i in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llama_cpp.llama_model_get_vocab(llm.model), i)}
+    eog, q4 = greedy(GGUF, prompts)
+    with tempfile.TemporaryDirectory() as tmp:
+        f32 = os.path.join(tmp, "f32.gguf")
+        f32_copy(GGUF, f32)
+        _, f32_cases = greedy(f32, prompts)
     cases = []
-    for messages in prompts:
-        msgs = messages if messages[0]["role"] == "system" else [{"role": "system", "content": default_system}] + messages
-        text = "".join(f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in msgs) + "<|im_start|>assistant\n"
-        prompt = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
-        llm.reset()
-        llm.eval(prompt)
-        out, gaps = [], []
-        for _ in range(32):
-            row = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
-            nxt = int(np.argmax(row))
-            top2 = np.sort(row)[-2:]
-            gaps.append(round(float(top2[1] - top2[0]), 4))
-            out.append(nxt)
-            if nxt in eog:
-                break
-            llm.eval([nxt])
-        cases.append({"messages": messages, "prompt_ids": prompt, "greedy": out, "top2_gap": gaps,
-                      "text": llm.detokenize([t for t in out if t not in eog]).decode("utf-8", errors="replace")})
+    for m, a, b in zip(prompts, q4, f32_cases):
+        assert a["prompt_ids"] == b["prompt_ids"]
+        cases.append({"messages": m, "prompt_ids": a["prompt_ids"], "q4_1": {k: a[k] for k in ("greedy", "top2_gap", "text")}, "f32": {k: b[k] for k in ("greedy", "top2_gap", "text")}})
     with open(f"{OUT}/greedy.json", "w", encoding="utf-8") as f:
-        json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1], "eog": sorted(eog), "cases": cases}, f, ensure_ascii=False, indent=1)
+        json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1], "eog": eog, "cases": cases}, f, ensure_ascii=False, indent=1)
         f.write("\n")
-    print(f"wrote {len(tok_cases)} tokenizer cases and {len(cases)} greedy cases into {OUT}")
+    print(f"wrote {len(cases)} greedy cases into {OUT}")
+
 
 
 main()

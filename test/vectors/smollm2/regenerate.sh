@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Regenerates the SmolLM2 reference vectors (tokenizer.json, greedy.json) with llama.cpp, through the
+# Regenerates the SmolLM2 reference vectors (dequant.json, tokenizer.json, greedy.json) with llama.cpp, through the
 # pinned llama-cpp-python, loading the same GGUF the worker converts. Needs python3 with pip and a C++
 # compiler (pip builds llama.cpp from source: several minutes on 2 cores). The virtualenv is the
 # git-ignored .venv-ref/ at the repo root; the GGUF comes from scripts/setup.sh (.models/).
