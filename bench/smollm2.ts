@@ -4,7 +4,7 @@
 // Run: npm run bench:smollm2  (needs `npm run setup` and `npm run vectors:smollm2` once, for .venv-ref/)
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import { installSmolLM2 } from '../worker/models/gguf-install.ts'
@@ -67,7 +67,7 @@ try {
   }
 
   const f = (x: number) => x.toFixed(1).padStart(8)
-  console.log(`SmolLM2-135M-Instruct, prompt ${prompt.length} tokens, ${NEW_TOKENS} greedy tokens, best of ${REPS}`)
+  console.log(`SmolLM2-135M-Instruct, prompt ${prompt.length} tokens, ${NEW_TOKENS} greedy tokens, best of ${REPS}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
   console.log('                                   prompt tok/s   gen tok/s')
   console.log(`Beryl ONNX (ORT CPU, 1 thread)       ${f(ours.prompt_tps)}    ${f(ours.gen_tps)}`)
   for (const a of anchors) {
