@@ -1,3 +1,4 @@
+import crypto from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -10,6 +11,8 @@ import { addGenesisAccount, initHome } from './init.ts'
 import { startBerylNode } from './node.ts'
 import { BerylClient } from '../sdk/client.ts'
 import { ensureBundledModels } from '../worker/models/store.ts'
+import { SMOLLM2_MODEL_ID, installSmolLM2 } from '../worker/models/gguf-install.ts'
+import { smollm2Available } from '../worker/models/smollm2.ts'
 import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
 import { type DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
 
@@ -73,10 +76,15 @@ export async function createDevnetWorkers(home: string, n: number): Promise<stri
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; gateways?: string[]; rpcs?: string[]; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner'] }): Promise<WorkerDaemon[]> {
+export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; gateways?: string[]; rpcs?: string[]; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner']; smollm2?: boolean }): Promise<WorkerDaemon[]> {
   const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
+  // The chat model, when setup fetched it (the workers share one model folder and load it on first use).
+  if (o.smollm2 !== false && dirs.length) {
+    if (smollm2Available()) await installSmolLM2(modelDir, { log: o.log })
+    else o.log('SmolLM2 is not fetched (`npm run setup` fetches it): the workers serve the bundled models only')
+  }
   // Started together: each joins with its own account, so their transactions do not wait for one another.
   const daemons = await Promise.all(dirs.map(async (d, i) => {
     const wh = path.join(home, 'workers', d)
@@ -105,6 +113,10 @@ export interface DevnetOptions {
   chainId: string
   /** Every task is cross-validated (the vss module's min_sampling_rate = 1). */
   sampleAll?: boolean
+  /** Give the workers SmolLM2 (default true when it is fetched). */
+  smollm2?: boolean
+  /** Also serve the OpenAI-compatible API on this port (0: a free one), with a key for account1. */
+  api?: number
   /** Run a demo image task once the workers are up, writing the PNG into <home>/demo/. */
   demo?: boolean
   /** Stop after the demo (for tests and scripts). */
@@ -138,7 +150,9 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   const log = (m: string) => { if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m) }
   const node = await startBerylNode(home, { log })
   const workers: WorkerDaemon[] = []
+  let api: { close(): Promise<void> } | undefined
   const shutdown = async (why: string, code: number): Promise<never> => {
+    await api?.close().catch(() => {})
     for (const w of workers) await w.stop().catch(() => {})
     await node.stop(why)
     process.exit(code)
@@ -147,11 +161,24 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     await waitForHeight(cfg.cometbft.rpc, 1n, node.done)
     const gateway = node.gateway ? node.gateway.gateway.multiaddrs.find((a) => a.includes('/tcp/')) ?? '' : ''
     say('Starting the workers…')
-    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log }))
+    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log, smollm2: o.smollm2 }))
+    const chat = workers.some((w) => w.models.some((m) => m.id === SMOLLM2_MODEL_ID))
+    let apiInfo: { url: string; key: string; config: string } | undefined
+    if (o.api !== undefined) {
+      const file = path.join(home, 'config', 'api.toml')
+      if (!fs.existsSync(file)) {
+        const key = `sk-beryl-devnet-${crypto.randomBytes(12).toString('hex')}`
+        fs.writeFileSync(file, `# beryld api for this devnet (api/README.md)\nlisten = "127.0.0.1:${o.api}"\nnode = "${cfg.cometbft.rpc}"\ngateways = ["${gateway}"]\n\n[[keys]]\nname = "devnet"\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`)
+      }
+      const { startApi } = await import('./api.ts')
+      const started = await startApi({ config: file, home, keyringBackend: 'test', log })
+      api = started.server
+      apiInfo = { url: `${started.url}/v1`, key: /key = "([^"]+)"/.exec(fs.readFileSync(file, 'utf8'))?.[1] ?? '', config: file }
+    }
     const kr = new Keyring(home, 'test')
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
-      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address),
+      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address), ...(apiInfo ? { openai_api: apiInfo } : {}),
       accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
@@ -162,14 +189,15 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
   gateway       ${gateway}
-  workers       ${workers.length} (bundled models, ${workers.map((w) => w.address).join(', ')})
+  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})${apiInfo ? `
+  OpenAI API    ${apiInfo.url}  (key ${apiInfo.key}; config ${apiInfo.config})` : ''}
 
 Funded accounts (test keyring in the home; 1 000 000 BERYL each):`)
       for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
       say(`
 Try:
   ./bin/beryld task run image --prompt "a lighthouse at dusk" --out ./out --from account1 --home ${home} --keyring-backend test
-  ./bin/beryld task run text --prompt "Hello" --from account1 --home ${home} --keyring-backend test
+  ./bin/beryld task run text --prompt "Write a haiku about rain" --from account1 --home ${home} --keyring-backend test
   ./bin/beryld task list --creator ${info.accounts[0]?.address ?? ''} --home ${home}
   ./bin/beryld worker status --home ${workerHome(home, 1)}
   ./bin/beryld status --home ${home}
@@ -177,7 +205,8 @@ Try:
     }
     if (o.demo) {
       const r = await runDemo(home, cfg.cometbft.rpc, gateway, o.output)
-      if (o.exitAfterDemo) await shutdown('stopped after the demo', r ? 0 : 1)
+      const t = chat ? await runChatDemo(home, cfg.cometbft.rpc, gateway, o.output) : true
+      if (o.exitAfterDemo) await shutdown('stopped after the demo', r && t ? 0 : 1)
     }
   } catch (err) {
     console.error(`Error: ${(err as Error).message}`)
@@ -223,6 +252,35 @@ Demo done: wrote ${file}
   }
 }
 
+/** The chat demo: SmolLM2 answers a question through the same verified flow. */
+async function runChatDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
+  const wallet = await new Keyring(home, 'test').wallet('account1')
+  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
+  const question = 'What is the capital of France?'
+  if (output !== 'json') console.log(`Demo: asking SmolLM2 "${question}", verified end to end…`)
+  try {
+    const r = await client.runTask({
+      type: 'text', args: { prompt: question, max_new_tokens: 48, model: SMOLLM2_MODEL_ID }, requirements: { modelIds: [SMOLLM2_MODEL_ID] },
+      onProgress: (p) => { if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`) },
+    })
+    const answer = (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content
+    const out = { question, answer, task: r.commitments[0], task_id: r.taskId, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), node: r.task.selectedNode }
+    if (output === 'json') console.log(JSON.stringify({ chat_demo: out }))
+    else {
+      console.log(`
+SmolLM2 answered: ${answer}
+  task ${out.task}, run by ${out.node}${r.sampled ? ', cross-validated by a group of three (exact sha256 match)' : ''}; fee paid ${out.fee_paid} uberyl
+`)
+    }
+    return true
+  } catch (err) {
+    console.error(`Chat demo failed: ${(err as Error).message}`)
+    return false
+  } finally {
+    client.disconnect()
+  }
+}
+
 /** Polls CometBFT's /status until the chain reaches `height` (or the node stops). */
 export async function waitForHeight(rpc: string, height: bigint, stopped?: Promise<string>): Promise<void> {
   let failed: string | undefined
@@ -248,7 +306,9 @@ export function registerDevnetCommands(program: Command): void {
     .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
     .option('--validators <n>', 'validators: 1 runs in this process; 2..7 run as separate `beryld start` processes in <home>/validator-<i>', intIn(1, 7, '--validators'), 1)
     .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
-    .option('--demo', 'run a demo image task once the workers are up and write its PNG into <home>/demo/')
+    .option('--no-smollm2', 'do not give the workers the SmolLM2 chat model (they serve it by default once `npm run setup` fetched it)')
+    .option('--api [port]', 'also serve the OpenAI-compatible API (beryld api) on this port (default 8080; 0 picks a free one), with a key for account1')
+    .option('--demo', 'run a demo image task and ask SmolLM2 a question once the workers are up (the PNG goes into <home>/demo/)')
     .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
     .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
     .option('--random-ports', 'use free random ports instead of the standard ones')
@@ -256,7 +316,8 @@ export function registerDevnetCommands(program: Command): void {
     .addOption(outputOpt())
     .action(async (o) => {
       await runDevnet({
-        home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll,
+        home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll, smollm2: o.smollm2,
+        api: o.api === undefined ? undefined : o.api === true ? 8080 : intIn(0, 65535, '--api')(o.api),
         demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
       })
     })

@@ -3,6 +3,7 @@ import { pathToFileURL } from 'node:url'
 import { Command } from 'commander'
 import { COMETBFT_VERSION } from '../chain/node/cometbft.ts'
 import { SOFTWARE_VERSION } from '../chain/app.ts'
+import { registerApiCommand } from './api.ts'
 import { registerBankCommands } from './bank.ts'
 import { registerDevnetCommands } from './devnet.ts'
 import { registerExportCommand } from './export.ts'
@@ -38,6 +39,7 @@ registerTaskCommands(program, tx, query)
 registerQosCommands(query)
 registerVssCommands(query)
 registerWorkerCommands(program)
+registerApiCommand(program, { homeOpt, outputOpt })
 registerGatewayCommands(program)
 registerDevnetCommands(program)
 

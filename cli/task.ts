@@ -13,6 +13,7 @@ import {
 } from '../proto/gen/beryl/task/v1/query.ts'
 import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
 import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
+import { SMOLLM2_MODEL_ID } from '../worker/models/gguf-install.ts'
 import { keyring, moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { percent } from './format.ts'
 import { parseCoins } from './init.ts'
@@ -124,6 +125,21 @@ function uberylOf(fee: string): bigint {
   return BigInt(c[0]!.amount)
 }
 
+/**
+ * The model a text task asks for when --models is not given: SmolLM2 when at least three nodes serve
+ * it (a task needs three, docs/decisions/0011), else the bundled test model.
+ */
+async function defaultTextModels(client: BerylClient): Promise<string[] | undefined> {
+  let serving = 0
+  let key: Uint8Array = new Uint8Array(0)
+  do {
+    const page = await client.query.staking.nodes({ key, limit: 200 })
+    serving += page.nodes.filter((n) => (n.status === 1 || n.status === 2) && n.modelIds.includes(SMOLLM2_MODEL_ID)).length // available or busy
+    key = page.nextKey
+  } while (key.length && serving < 3)
+  return serving >= 3 ? [SMOLLM2_MODEL_ID] : undefined
+}
+
 /** A progress line: rewritten in place on a terminal, one line per stage otherwise. */
 function progressPrinter(json: boolean): { update(p: Progress): void; done(): void } {
   const tty = process.stderr.isTTY && !json
@@ -148,9 +164,10 @@ async function runAndReport(f: RunFlags, type: 'image' | 'text', args: object): 
   process.once('SIGINT', () => abort.abort())
   let r: TaskResult
   try {
+    const modelIds = f.models ? f.models.split(',') : type === 'text' ? await defaultTextModels(client) : undefined
     r = await client.runTask({
       type, args, fee: uberylOf(f.fee), signal: abort.signal, timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p),
-      requirements: { ...(f.models ? { modelIds: f.models.split(',') } : {}), minVramGb: Number(f.minVram) },
+      requirements: { ...(modelIds ? { modelIds } : {}), minVramGb: Number(f.minVram) },
     })
   } finally {
     bar.done()
@@ -192,7 +209,7 @@ const runFlags = (c: Command) => c
   .requiredOption('--from <key>', 'the creator\'s key (pays the fee)')
   .option('--fee <amount>', 'task fee (a sampled task\'s two validation tasks escrow it too and get it back)', '1beryl')
   .option('--gateway <multiaddr...>', 'gateway(s) to download from (default: $BERYL_GATEWAY, else the gateway of the node in --home)')
-  .option('--models <ids>', 'comma-separated model ids (default: the bundled model)')
+  .option('--models <ids>', 'comma-separated model ids (default: the bundled model; for text, SmolLM2 when three nodes serve it)')
   .option('--min-vram <gb>', 'least GPU memory', '0')
   .option('--timeout <s>', 'give up waiting after this many seconds (the task goes on; `beryld task resume` continues)', '900')
   .addOption(homeOpt()).addOption(nodeOpt()).addOption(outputOpt())

@@ -8,7 +8,8 @@ import { ChainClient } from '../worker/daemon/chain.ts'
 import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
 import { type DaemonStatus, WorkerDaemon } from '../worker/daemon/daemon.ts'
 import { TaskStateStore } from '../worker/daemon/state.ts'
-import { addModel, ensureBundledModels, listModels } from '../worker/models/store.ts'
+import { ensureBundledModels, listModels } from '../worker/models/store.ts'
+import { type ModelSpec, addModelFrom } from '../worker/models/add.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
 import { print } from './client.ts'
 import { fixed4 } from './format.ts'
@@ -163,13 +164,15 @@ export function registerWorkerCommands(program: Command): void {
         [`${dir}:`, ...list.map((m) => `  ${m.id}  ${m.kind.padEnd(5)}  ${m.name}`), ...problems.map((p) => `  skipped ${p}`)].join('\n'))
     })
   models.command('add')
-    .description('add a model (e.g. a Stable Diffusion ONNX export) from a folder and a JSON spec {kind, name, files, components, io, config}; prints its id (see worker/models/README.md)')
-    .argument('<source-dir>', 'folder holding the model files')
-    .requiredOption('--spec <file.json>', 'the model spec: kind, name, files (relative paths), components, io, config')
+    .description('add a model: "smollm2" (the chat model setup fetched), a Llama .gguf file, a diffusers ONNX export folder, or a folder with --spec {kind, name, files, components, io, config}; prints its id (see worker/models/README.md)')
+    .argument('<source>', '"smollm2", a .gguf file, or a folder holding the model files')
+    .option('--spec <file.json>', 'for a folder that is not a diffusers export: the model spec (kind, name, files, components, io, config)')
+    .option('--name <name>', 'a label for the model (default: from the source)')
+    .addOption(new Option('--scheduler <type>', 'a diffusers export whose scheduler is not DDIM: sample its noise schedule with DDIM').choices(['ddim']))
     .addOption(homeOpt()).addOption(outputOpt())
-    .action(async (sourceDir: string, f) => {
-      const spec = JSON.parse(fs.readFileSync(f.spec, 'utf8')) as Omit<Parameters<typeof addModel>[1], 'sourceDir'>
-      const m = await addModel(loadWorkerConfig(f.home).modelDir, { ...spec, sourceDir })
+    .action(async (source: string, f) => {
+      const spec = f.spec ? JSON.parse(fs.readFileSync(f.spec, 'utf8')) as ModelSpec : undefined
+      const m = await addModelFrom(loadWorkerConfig(f.home).modelDir, source, { spec, name: f.name, scheduler: f.scheduler, log: (l) => { if (f.output !== 'json') console.error(l) } })
       print(f, { id: m.id, kind: m.kind, name: m.name }, `added ${m.name} (${m.kind}): ${m.id}\nRestart the worker to report it (it sends MsgUpdateModels).`)
     })
 

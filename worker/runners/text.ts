@@ -10,6 +10,7 @@ import { type ModelManifest, canonicalJson, componentPath } from '../models/stor
 import { resolveModel } from './resolve.ts'
 import { type ChatMessage, type TextArgs, validateTextArgs } from '../../modules/task/schema.ts'
 import { type RunnerOptions, getSession, outputTensor } from './session.ts'
+import { generateKv } from './llama.ts'
 
 export interface ChatCompletion {
   id: string
@@ -99,9 +100,33 @@ function completionId(m: ModelManifest, a: TextArgs): string {
   return `chatcmpl-${createHash('sha256').update(canonicalJson({ model: m.id, args: a })).digest('hex').slice(0, 24)}`
 }
 
-export async function runTextTask(args: unknown, modelDir: string, opts: RunnerOptions & { model?: string } = {}): Promise<TextTaskResult> {
+function completionOf(m: ModelManifest, a: TextArgs, content: string, finish: 'stop' | 'length', promptTokens: number, completionTokens: number): ChatCompletion {
+  return {
+    id: completionId(m, a),
+    object: 'chat.completion',
+    created: 0,
+    model: m.id,
+    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }],
+    usage: { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens },
+  }
+}
+
+export interface TextRunOptions extends RunnerOptions {
+  model?: string
+  /** Called with each piece of content as it is generated (UTF-8 bytes; a character may span pieces). */
+  onToken?: (bytes: Uint8Array) => void
+}
+
+export async function runTextTask(args: unknown, modelDir: string, opts: TextRunOptions = {}): Promise<TextTaskResult> {
   const a = validateTextArgs(args)
   const m = await resolveModel(modelDir, opts.model ?? a.model, 'text')
+  // A KV-cache decoder with a BPE tokenizer (a converted GGUF such as SmolLM2), or the byte-level model.
+  if ((m.config.tokenizer as { type?: string } | undefined)?.type === 'gpt2-bpe') {
+    const g = await generateKv(a, modelDir, m, opts)
+    // completion_tokens counts the generated tokens, without the end-of-turn token.
+    const completion = completionOf(m, a, new TextDecoder('utf-8', { fatal: false }).decode(g.bytes), g.finish, g.promptTokens, g.tokens.length)
+    return { json: utf8.encode(JSON.stringify(completion)), completion, model: m.id, provider: g.provider, args: a }
+  }
   const tok = parseTokenizer(m.config.tokenizer)
   const ctx = m.config.context_length
   if (!Number.isInteger(ctx)) throw new Error(`model ${m.id}: config.context_length missing`)
@@ -114,6 +139,7 @@ export async function runTextTask(args: unknown, modelDir: string, opts: RunnerO
   }
   const ids = [...prompt]
   const out: number[] = []
+  const stops = (a.stop ?? []).map(x => utf8.encode(x))
   const rng = new HashStream('beryl/text-task/sampling/v1', a.seed)
   let finish: 'stop' | 'length' = 'length'
   for (let step = 0; step < a.max_new_tokens; step++) {
@@ -128,16 +154,11 @@ export async function runTextTask(args: unknown, modelDir: string, opts: RunnerO
     if (next >= 256) { finish = 'stop'; break }
     out.push(next)
     ids.push(next)
+    const hit = stops.find(s => s.length <= out.length && s.every((b, i) => out[out.length - s.length + i] === b))
+    if (hit) { out.length -= hit.length; finish = 'stop'; break }
   }
   const content = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(out))
-  const completion: ChatCompletion = {
-    id: completionId(m, a),
-    object: 'chat.completion',
-    created: 0,
-    model: m.id,
-    choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: finish }],
-    // completion_tokens counts the tokens that became content; the stop token is not counted.
-    usage: { prompt_tokens: prompt.length, completion_tokens: out.length, total_tokens: prompt.length + out.length },
-  }
+  // completion_tokens counts the tokens that became content; the stop token is not counted.
+  const completion = completionOf(m, a, content, finish, prompt.length, out.length)
   return { json: utf8.encode(JSON.stringify(completion)), completion, model: m.id, provider, args: a }
 }

