@@ -2,6 +2,8 @@ import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.t
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { startBerylGateway, type RunningGateway } from './gateway.ts'
+import { berylNodeMetrics } from './metrics.ts'
+import { berylProtoFiles } from './proto-files.ts'
 import { Keyring, type KeyringBackend } from './keyring.ts'
 
 export interface BerylNode extends RunningNode {
@@ -13,8 +15,11 @@ export interface BerylNode extends RunningNode {
 export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
   const { modules, ante, keepers } = berylModules()
   let gateway: RunningGateway | undefined
+  let running: RunningNode | undefined
+  const metrics = await berylNodeMetrics(() => running?.app)
   const node = await startNode({
     home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
+    proto: berylProtoFiles(), metrics,
     services: async ({ app, log }): Promise<NodeService[]> => {
       const cfg = readAppConfig(home)
       const g = cfg.gateway
@@ -47,6 +52,7 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
       return [gateway]
     },
   })
+  running = node
   return Object.assign(node, { gateway })
 }
 
