@@ -106,6 +106,11 @@ const NEWER_FIELDS: Array<[type: string, name: string, id: number, fieldType: st
   ['cosmos.tx.v1beta1.GetTxsEventResponse', 'total', 4, 'uint64'],
 ]
 
+/** Fields the SDK renamed since (same number and wire type; JSON uses the current name). */
+const RENAMED_FIELDS: Array<[type: string, from: string, to: string]> = [
+  ['cosmos.base.tendermint.v1beta1.GetNodeInfoResponse', 'node_info', 'default_node_info'],
+]
+
 let cached: { key: string; schema: ApiSchema } | undefined
 
 /**
@@ -132,6 +137,13 @@ export function loadApiSchema(opts: { chainProtoDir: string; chainFiles: string[
   for (const [type, name, id, fieldType] of NEWER_FIELDS) {
     const t = root.lookupType(type)
     if (!t.fields[name]) t.add(new protobuf.Field(name, id, fieldType))
+  }
+  for (const [type, from, to] of RENAMED_FIELDS) {
+    const t = root.lookupType(type)
+    const f = t.fields[from]
+    if (!f) continue
+    t.remove(f)
+    t.add(new protobuf.Field(to, f.id, f.type, f.rule, f.extend, f.options))
   }
   root.resolveAll()
   const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(protobuf.descriptor.FileDescriptorSet.encode(root.toDescriptor('proto3')).finish()), loaderOptions)
