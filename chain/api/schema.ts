@@ -111,6 +111,13 @@ const RENAMED_FIELDS: Array<[type: string, from: string, to: string]> = [
   ['cosmos.base.tendermint.v1beta1.GetNodeInfoResponse', 'node_info', 'default_node_info'],
 ]
 
+/** Fields whose type changed since (same number and wire type, bytes → string: JSON shows text, not base64). */
+const RETYPED_FIELDS: Array<[type: string, name: string, fieldType: string]> = [
+  // CometBFT 0.38 event attributes are strings; the tendermint protos shipped are 0.34's (bytes).
+  ['tendermint.abci.EventAttribute', 'key', 'string'],
+  ['tendermint.abci.EventAttribute', 'value', 'string'],
+]
+
 let cached: { key: string; schema: ApiSchema } | undefined
 
 /**
@@ -137,6 +144,13 @@ export function loadApiSchema(opts: { chainProtoDir: string; chainFiles: string[
   for (const [type, name, id, fieldType] of NEWER_FIELDS) {
     const t = root.lookupType(type)
     if (!t.fields[name]) t.add(new protobuf.Field(name, id, fieldType))
+  }
+  for (const [type, name, fieldType] of RETYPED_FIELDS) {
+    const t = root.lookupType(type)
+    const f = t.fields[name]
+    if (!f || f.type === fieldType) continue
+    t.remove(f)
+    t.add(new protobuf.Field(name, f.id, fieldType, f.rule, f.extend, f.options))
   }
   for (const [type, from, to] of RENAMED_FIELDS) {
     const t = root.lookupType(type)

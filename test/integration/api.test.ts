@@ -190,6 +190,8 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.equal(tx.body.tx.body.messages[0]['@type'], '/cosmos.bank.v1beta1.MsgSend')
       assert.equal(tx.body.tx.body.messages[0].to_address, bob)
       assert.match(tx.body.tx_response.timestamp, /^\d{4}-/)
+      const transfer = tx.body.tx_response.events.find((e: { type: string }) => e.type === 'transfer')
+      assert.ok(transfer.attributes.some((a: { key: string; value: string }) => a.key === 'recipient' && a.value === bob), 'event attributes are text')
     })
     it('txs by query (the Cosmos SDK ≥ 0.50 form explorers use), with page and limit', async () => {
       const r = await get(`/cosmos/tx/v1beta1/txs?query=${encodeURIComponent(`message.sender='${alice}'`)}&limit=10&page=1`)
