@@ -77,7 +77,8 @@ export async function startDevnetWorkers(home: string, o: { chainId: string; rpc
   // Started together: each joins with its own account, so their transactions do not wait for one another.
   const daemons = await Promise.all(dirs.map(async (d) => {
     const wh = path.join(home, 'workers', d)
-    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
+    const metricsAddress = `127.0.0.1:${await freePort()}`
+    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: o.rpc, gateways: [o.gateway], key: 'worker', keyringBackend: 'test', modelDir, metricsAddress }, { overwrite: true })
     const config = loadWorkerConfig(wh)
     const signer = await new Keyring(wh, 'test').wallet('worker')
     const [acc] = await signer.getAccounts()
@@ -145,6 +146,7 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
       home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address),
+      grpc: cfg.grpc?.address ?? '', api: cfg.api?.address ? cfg.api.address.replace(/^tcp:\/\//, 'http://') : '',
       accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
@@ -154,6 +156,8 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
 
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
+  gRPC          ${info.grpc || 'off'}
+  REST          ${info.api || 'off'}${info.api ? `  (explorer ${info.api}/, ${info.api}/openapi.json, ${info.api}/metrics)` : ''}
   gateway       ${gateway}
   workers       ${workers.length} (bundled models, ${workers.map((w) => w.address).join(', ')})
 

@@ -9,7 +9,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import type { BerylApp } from '../chain/app.ts'
-import { Gateway, type GatewayBackend } from '../chain/gateway/gateway.ts'
+import { Gateway, type GatewayBackend, type GatewayMetrics } from '../chain/gateway/gateway.ts'
 import type { StoredResult } from '../chain/gateway/results.ts'
 import { type BroadcastResult, TxSender } from '../sdk/sender.ts'
 import { berylRegistry } from '../sdk/registry.ts'
@@ -113,6 +113,7 @@ export interface BerylGatewayOptions {
   resultTtlMs?: number
   connectionsPerHostPerSecond?: number
   log: (m: string) => void
+  metrics?: GatewayMetrics
 }
 
 export interface RunningGateway {
@@ -135,7 +136,7 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
   }
   const gateway = new Gateway({
     chainId: o.chainId, bech32Prefix: BECH32_PREFIX, listen: o.listen, privateKey: await loadGatewayKey(o.keyFile),
-    backend, resultDir: o.resultDir, log: o.log,
+    backend, resultDir: o.resultDir, log: o.log, metrics: o.metrics,
     limits: { ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}), ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}) },
   })
   await gateway.start()

@@ -1,4 +1,5 @@
 import type { BerylApp } from '../chain/app.ts'
+import type { GatewayMetrics } from '../chain/gateway/gateway.ts'
 import { createPromMetrics, type NodeMetrics } from '../chain/api/index.ts'
 import { QueryQueueRequest, QueryQueueResponse, QueryTasksRequest, QueryTasksResponse } from '../proto/gen/beryl/task/v1/query.ts'
 import { TaskStatus, taskStatusToJSON } from '../proto/gen/beryl/task/v1/types.ts'
@@ -43,4 +44,19 @@ export async function berylNodeMetrics(getApp: () => BerylApp | undefined): Prom
     return r.rate ? [{ value: Number((BigInt(r.rate) * 1_000_000n) / FIXED_ONE) / 1e6 }] : []
   })
   return metrics
+}
+
+/** The gateway's counters and its open-sessions gauge, on the node's registry. */
+export function gatewayMetrics(metrics: NodeMetrics, sessions: () => number): GatewayMetrics {
+  metrics.gauge('gateway_sessions', 'Worker sessions open on this gateway', [], async () => [{ value: sessions() }])
+  const opened = metrics.counter('gateway_sessions_opened_total', 'Worker sessions authenticated')
+  const uploads = metrics.counter('gateway_uploads_total', 'Outputs accepted (checked against the score) and stored')
+  const downloads = metrics.counter('gateway_downloads_total', 'Outputs served to their creators')
+  const rejected = metrics.counter('gateway_rejections_total', 'Refused sessions and result requests, by reason', ['reason'])
+  return {
+    sessionOpened: () => opened(),
+    uploaded: () => uploads(),
+    downloaded: () => downloads(),
+    rejected: (reason) => rejected({ reason }),
+  }
 }

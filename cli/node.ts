@@ -2,7 +2,7 @@ import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.t
 import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { startBerylGateway, type RunningGateway } from './gateway.ts'
-import { berylNodeMetrics } from './metrics.ts'
+import { berylNodeMetrics, gatewayMetrics } from './metrics.ts'
 import { berylProtoFiles } from './proto-files.ts'
 import { Keyring, type KeyringBackend } from './keyring.ts'
 
@@ -41,6 +41,7 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
         gateway = await startBerylGateway({
           app, keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
           attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
+          metrics: metrics && gatewayMetrics(metrics, () => gateway?.gateway.sessionCount ?? 0),
         })
       } catch (err) {
         const m = (err as Error).message

@@ -3,7 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 import puppeteer, { type Browser, type Page } from 'puppeteer-core'
+import parsePrometheusTextFormat from 'parse-prometheus-text-format'
 import { readAppConfig } from '../../chain/node/config.ts'
+import { workerHome } from '../../cli/devnet.ts'
+import { loadWorkerConfig } from '../../worker/daemon/config.ts'
 import { BerylClient, TaskStatus, type TaskResult } from '../../sdk/index.ts'
 import { startTestDevnet, type TestDevnet } from '../helpers/devnet.ts'
 import { ROOT } from '../helpers/node.ts'
@@ -138,5 +141,27 @@ describe('web explorer in headless Chromium, against a devnet that runs a cross-
     assert.equal(sample(after, 'beryl_tasks', { status: 'TASK_STATUS_END_GROUP_REFUND' }), 2)
     assert.ok(sample(after, 'beryl_txs_total')! > sample(metricsBefore, 'beryl_txs_total')!)
     assert.ok(sample(after, 'beryl_gas_used_total')! > sample(metricsBefore, 'beryl_gas_used_total')!)
+    assert.equal(sample(after, 'beryl_gateway_sessions'), 3, 'the three workers hold sessions')
+    assert.equal(sample(after, 'beryl_gateway_uploads_total'), 1, 'the representative uploaded its output')
+    assert.ok(sample(after, 'beryl_gateway_downloads_total')! >= 1, 'the creator downloaded it')
+  })
+
+  it("each worker's /metrics ([metrics] address): its run, its inference time, its score, its earnings", async () => {
+    let uploads = 0
+    for (let i = 1; i <= 3; i++) {
+      const cfg = loadWorkerConfig(workerHome(net.home, i))
+      assert.ok(cfg.metricsAddress, 'the devnet gives each worker a metrics address')
+      const text = await (await fetch(`http://${cfg.metricsAddress}/metrics`)).text()
+      parsePrometheusTextFormat(text)
+      const model = result.task.modelIds[0]!
+      assert.equal(sample(text, 'beryl_worker_tasks_run_total', { model, kind: 'image', outcome: 'ok' }), 1, `worker ${i} ran its member of the group`)
+      assert.equal(sample(text, 'beryl_worker_inference_seconds_count', { model, kind: 'image' }), 1)
+      assert.ok(sample(text, 'beryl_worker_inference_seconds_sum', { model, kind: 'image' })! > 0)
+      assert.equal(sample(text, 'beryl_worker_score_submissions_total', { what: 'score', accepted: 'true' }), 1)
+      assert.ok(sample(text, 'beryl_worker_earned_beryl')! > 0, 'every matching member of the group is paid')
+      assert.equal(sample(text, 'beryl_worker_slashes'), 0)
+      uploads += sample(text, 'beryl_worker_uploads_total', { accepted: 'true' }) ?? 0
+    }
+    assert.equal(uploads, 1, 'one upload, by the representative')
   })
 })
