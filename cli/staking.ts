@@ -5,6 +5,7 @@ import {
 import { Node, NodeRecord, NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
+import { readable } from './format.ts'
 
 interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
 
@@ -83,13 +84,13 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
     .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeResponse.decode(await moduleQuery(f, svc, 'Node', QueryNodeRequest.encode({ address }).finish()))
-      print(f, Node.toJSON(r.node!), describeNode(r.node!))
+      print(f, readable(Node.toJSON(r.node!)), describeNode(r.node!))
     })
   q.command('record').description('an operator\'s node record: earnings, slashes and kick-out, kept after the node is removed').argument('<address>')
     .addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeRecordResponse.decode(await moduleQuery(f, svc, 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish()))
-      print(f, NodeRecord.toJSON(r.record!), describeRecord(r.record!))
+      print(f, readable(NodeRecord.toJSON(r.record!)), describeRecord(r.record!))
     })
   q.command('nodes').description('nodes, in address order')
     .option('--status <status>', `only this status: ${STATUS_NAMES.join(', ')}`)
@@ -101,7 +102,7 @@ export function registerStakingCommands(tx: Command, query: Command, o: Opts): v
       const req = QueryNodesRequest.fromPartial({ status: f.status ? statusOf(f.status) : 0, gpuName: f.gpu ?? '', limit: Number(f.limit), key: f.pageKey ? Buffer.from(f.pageKey, 'hex') : new Uint8Array() })
       const r = QueryNodesResponse.decode(await moduleQuery(f, svc, 'Nodes', QueryNodesRequest.encode(req).finish()))
       const next = Buffer.from(r.nextKey).toString('hex')
-      print(f, { nodes: r.nodes.map((n) => Node.toJSON(n)), next_key: next },
+      print(f, { nodes: r.nodes.map((n) => readable(Node.toJSON(n))), next_key: next },
         (r.nodes.length ? r.nodes.map(describeNode).join('\n\n') : 'no nodes') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
   q.command('params').description('staking parameters').addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())

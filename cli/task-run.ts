@@ -6,6 +6,7 @@ import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
 import { gatewayAddress } from './gateway.ts'
 import { keyring, nodeUrl, print, type ClientFlags } from './client.ts'
 import { parseCoins } from './init.ts'
+import { taskStatusToJSON } from '../proto/gen/beryl/task/v1/types.ts'
 
 interface RunFlags extends ClientFlags {
   from: string
@@ -81,7 +82,7 @@ function report(f: ClientFlags, r: TaskResult, type: 'image' | 'text', out: stri
   const text = type === 'text' ? (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content : undefined
   const json = {
     files, task_id: r.taskId, tasks: r.commitments, node: r.task.selectedNode, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), tx_fees: r.txFees.toString(),
-    score: Buffer.from(r.task.score).toString('hex'), status: r.task.status, heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
+    score: Buffer.from(r.task.score).toString('hex'), status: taskStatusToJSON(r.task.status), heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
   }
   print(f, json, [
     ...(text !== undefined ? [text, ''] : []),

@@ -3,6 +3,8 @@ import { QueryTaskRequest, QueryTaskResponse } from '../proto/gen/beryl/task/v1/
 import { Task, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
 import { moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { STATUSES, describeTask, hexArg, queryTasks, statusName, type TaskListFilters } from './task.ts'
+import { readable } from './format.ts'
+import { commitmentFor } from './task-ids.ts'
 
 interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
 
@@ -186,12 +188,12 @@ export function registerTaskViewCommands(task: Command, o: Opts): void {
   const qOpts = (c: Command) => c.addOption(o.homeOpt()).addOption(o.nodeOpt()).addOption(o.outputOpt())
 
   qOpts(task.command('show').description('a task\'s record and its timeline: every state change and payment, with block heights and times')
-    .argument('<task>', 'task id commitment (64 hex digits)'))
+    .argument('<task>', 'a task\'s commitment, or the task id `task run` printed (64 hex digits)'))
     .action(async (arg: string, f: ClientFlags) => {
-      const c = commitmentArg(arg)
+      const c = commitmentArg(commitmentFor(f.home, arg))
       const t = await getTask(f, c)
       const { timeline, payments } = await taskTimeline(f, c.hex)
-      print(f, { task: Task.toJSON(t), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
+      print(f, { task: readable(Task.toJSON(t)), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
     })
 
   qOpts(task.command('list').description('tasks of a creator, a GPU node or in a status, newest first, one line each')
@@ -213,7 +215,7 @@ export function registerTaskViewCommands(task: Command, o: Opts): void {
       const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
       const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
       const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
+      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
 
   o.txFlags(task.command('cancel').description('cancel a queued task, refunding its fee in full (signed by its creator)')

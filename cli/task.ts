@@ -12,6 +12,7 @@ import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/t
 import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
+import { fixedToDecimal, readable } from './format.ts'
 
 interface Opts { txFlags: (c: Command) => Command; homeOpt: () => Option; nodeOpt: () => Option; outputOpt: () => Option }
 
@@ -131,31 +132,31 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
   qOpts(q.command('show').description('one task').argument('<task>', 'task id commitment (hex)'))
     .action(async (c: string, f: ClientFlags) => {
       const r = QueryTaskResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: hexArg(c, 'task') }).finish()))
-      print(f, Task.toJSON(r.task!), describeTask(r.task!))
+      print(f, readable(Task.toJSON(r.task!)), describeTask(r.task!))
     })
   qOpts(q.command('list').description('tasks of a creator, a node or in a status, newest first')
     .option('--creator <address>', 'tasks created by this account').option('--gpu-node <address>', 'tasks assigned to this GPU node').option('--status <status>', STATUSES.join(', ')).option('--limit <n>', 'page size', '50').option('--page-key <hex>', 'continue from a previous page\'s next key'))
     .action(async (f: ClientFlags & TaskListFilters) => {
       const r = await queryTasks(f, f)
       const next = Buffer.from(r.nextKey).toString('hex')
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, (r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'no tasks') + (next ? `\n\nmore: --page-key ${next}` : ''))
+      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))), next_key: next }, (r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'no tasks') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
   qOpts(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
     .action(async (f: ClientFlags & { limit: string }) => {
       const r = QueryQueueResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: Number(f.limit) }).finish()))
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
+      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
     })
   qOpts(q.command('params').description('task parameters'))
     .action(async (f: ClientFlags) => {
       const r = QueryParamsResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Params', QueryParamsRequest.encode({}).finish()))
-      print(f, Params.toJSON(r.params!), JSON.stringify(Params.toJSON(r.params!), null, 2))
+      print(f, readable(Params.toJSON(r.params!)), JSON.stringify(readable(Params.toJSON(r.params!)), null, 2))
     })
 
   qOpts(query.command('qos').description('quality of service of GPU nodes').command('node').description('a node\'s scores, health and exclusion').argument('<address>'))
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeQosResponse.decode(await moduleQuery(f, 'beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest.encode({ node: address }).finish()))
       const fx = (v: string) => (Number(BigInt(v) * 10_000n / E18) / 10_000).toFixed(4)
-      print(f, { ...(NodeQos.toJSON(r.qos!) as object), q_long: r.qLong, health: r.health, qos: r.qosValue },
+      print(f, { ...(readable(NodeQos.toJSON(r.qos!)) as object), q_long: fixedToDecimal(r.qLong), health: fixedToDecimal(r.health), qos: fixedToDecimal(r.qosValue) },
         `node        ${address}\nsamples     ${r.qos!.scores.length} (last: ${r.qos!.scores.slice(-10).join(' ') || '-'})\nQ_long      ${fx(r.qLong)}\nhealth      ${fx(r.health)}${r.qos!.excluded ? `  (excluded until ${new Date(Number(r.qos!.excludedUntil) * 1000).toISOString()})` : ''}\nQoS         ${fx(r.qosValue)}`)
     })
 
@@ -168,7 +169,7 @@ export function registerTaskCommands(tx: Command, query: Command, o: Opts): void
       const text = r.error
         ? `cannot secure this fee: ${r.error}${r.maxSecurableFee ? `\nlargest securable fee: ${r.maxSecurableFee} uberyl` : ''}`
         : `eligible nodes    ${r.eligibleNodes} (assumed dishonest: ${r.dishonestNodes})\np (attacker holds ≥ 2 of 3)  ${percent(r.attackerMajorityProbability)}\nsampling rate r   ${percent(r.rate)}\nattacker E        ${(Number(BigInt(r.expectedProfit) / 10n ** 30n) / 1e6).toFixed(6)} uberyl (≤ 0)${r.maxSecurableFee ? `\nlargest securable fee  ${r.maxSecurableFee} uberyl` : ''}`
-      print(f, r, text)
+      print(f, readable(r), text)
       if (r.error) process.exitCode = 1
     })
 }
