@@ -2,6 +2,8 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import cors from '@fastify/cors'
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
 import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify'
 import { SdkErrors } from '../errors.ts'
 import { GrpcCode, apiError, httpStatus, parseHeight, type QueryBackend } from './backend.ts'
@@ -30,7 +32,7 @@ const STATIC_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-
 
 /**
  * The REST server of `[api] address`: the gRPC-gateway paths of every served method (proto3 JSON),
- * the OpenAPI document of exactly those paths at `/openapi.json`, Prometheus `/metrics`, and the web
+ * the OpenAPI document of exactly those paths at `/openapi.json` (Swagger UI at `/swagger`), Prometheus `/metrics`, and the web
  * explorer (static files that read this same API) at `/`. Errors have grpc-gateway's shape
  * `{"code": <gRPC status>, "message": …, "details": []}` with its HTTP status; the chain's codespace and
  * code are in the `x-cosmos-codespace` and `x-cosmos-code` headers.
@@ -41,6 +43,14 @@ export async function startRestServer(opts: {
 }): Promise<RestServer> {
   const app = Fastify({ bodyLimit: REST_LIMITS.bodyBytes, routerOptions: { maxParamLength: REST_LIMITS.pathParamChars }, logger: false })
   if (opts.cors) await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'OPTIONS'] })
+  const routes = restRoutes(opts.schema, opts.backend.paths())
+  const openapi = openApiDocument(routes, opts.schema, {
+    title: opts.info?.title ?? 'Beryl REST API', version: opts.info?.version ?? '0',
+    description: 'The gRPC-gateway paths of the Cosmos services this node serves, and Beryl\'s own queries. Errors: {"code": gRPC status, "message", "details"}.',
+  })
+  // Swagger UI at /swagger, showing the document generated from the route table (not fastify's own).
+  await app.register(swagger, { openapi: { info: { title: 'Beryl REST API', version: '0' } }, transformObject: () => openapi as never })
+  await app.register(swaggerUi, { routePrefix: '/swagger' })
 
   const sendError = (reply: FastifyReply, grpcCode: number, message: string, extra?: { codespace: string; code: number }, status?: number) => {
     if (extra) reply.header('x-cosmos-codespace', extra.codespace).header('x-cosmos-code', String(extra.code))
@@ -57,11 +67,6 @@ export async function startRestServer(opts: {
     return sendError(reply, grpcCode, status < 500 ? err.message : 'internal error', undefined, status)
   })
 
-  const routes = restRoutes(opts.schema, opts.backend.paths())
-  const openapi = openApiDocument(routes, opts.schema, {
-    title: opts.info?.title ?? 'Beryl REST API', version: opts.info?.version ?? '0',
-    description: 'The gRPC-gateway paths of the Cosmos services this node serves, and Beryl\'s own queries. Errors: {"code": gRPC status, "message", "details"}.',
-  })
 
   for (const r of routes) {
     const url = r.template.replace(/\{([^}]+)\}/g, ':$1')

@@ -18,6 +18,8 @@ export const COSMOS_PROTO_FILES = [
   'cosmos/bank/v1beta1/query.proto', 'cosmos/bank/v1beta1/tx.proto',
   'cosmos/tx/v1beta1/service.proto', 'cosmos/tx/v1beta1/tx.proto',
   'cosmos/base/tendermint/v1beta1/query.proto',
+  // Served only once a module answers them (the validator module will): then their REST paths and reflection appear.
+  'cosmos/staking/v1beta1/query.proto',
   'cosmos/crypto/secp256k1/keys.proto', 'cosmos/crypto/ed25519/keys.proto', 'cosmos/crypto/multisig/keys.proto',
 ]
 
