@@ -136,6 +136,12 @@ export class BerylApp implements AbciApplication {
 
   get messageTypes(): string[] { return [...this.routes.keys()].sort() }
 
+  /** Every query path `Query` answers (the gRPC server serves exactly these). */
+  queryPaths(): string[] { return [...this.queryRoutes.keys()].sort() }
+
+  /** The last committed height. */
+  latestHeight(): bigint { return this.committed.info.height }
+
   // ---- state helpers -------------------------------------------------------------------------
 
   private base(): CacheStore {

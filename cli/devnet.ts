@@ -92,7 +92,8 @@ export async function startDevnetWorkers(home: string, o: { chainId: string; rpc
     const all = o.gateways?.length ? o.gateways : [o.gateway]
     const gateways = [...all.slice(i % all.length), ...all.slice(0, i % all.length)]
     const rpc = o.rpcs?.length ? o.rpcs[i % o.rpcs.length]! : o.rpc
-    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir }, { overwrite: true })
+    const metricsAddress = `127.0.0.1:${await freePort()}`
+    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir, metricsAddress }, { overwrite: true })
     const config = loadWorkerConfig(wh)
     const signer = await new Keyring(wh, 'test').wallet('worker')
     const [acc] = await signer.getAccounts()
@@ -179,6 +180,7 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
       home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address), ...(apiInfo ? { openai_api: apiInfo } : {}),
+      grpc: cfg.grpc?.address ?? '', api: cfg.api?.address ? cfg.api.address.replace(/^tcp:\/\//, 'http://') : '',
       accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
@@ -188,6 +190,8 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
 
   home          ${home}
   CometBFT RPC  ${cfg.cometbft.rpc}
+  gRPC          ${info.grpc || 'off'}
+  REST          ${info.api || 'off'}${info.api ? `  (explorer ${info.api}/, ${info.api}/openapi.json, ${info.api}/metrics)` : ''}
   gateway       ${gateway}
   workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})${apiInfo ? `
   OpenAI API    ${apiInfo.url}  (key ${apiInfo.key}; config ${apiInfo.config})` : ''}

@@ -6,6 +6,7 @@ import { type Command, Option } from 'commander'
 import type { BerylApp } from '../chain/app.ts'
 import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.ts'
 import { gatewayAddress } from '../gateway/key.ts'
+import type { GatewayMetrics } from '../gateway/gateway.ts'
 import { type RunningGateway, startBerylGateway } from '../gateway/service.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { print } from './client.ts'
@@ -13,7 +14,7 @@ import { Keyring, type KeyringBackend } from './keyring.ts'
 import { outputOpt } from './options.ts'
 
 /** Starts the node's gateway as app.toml configures it; undefined when [gateway] address is empty. */
-export async function startGatewayService(home: string, o: { app: BerylApp; keepers: BerylModules['keepers']; log: (m: string) => void }): Promise<RunningGateway | undefined> {
+export async function startGatewayService(home: string, o: { app: BerylApp; keepers: BerylModules['keepers']; log: (m: string) => void; metrics?: GatewayMetrics }): Promise<RunningGateway | undefined> {
   const { log } = o
   const cfg = readAppConfig(home)
   const g = cfg.gateway
@@ -35,7 +36,7 @@ export async function startGatewayService(home: string, o: { app: BerylApp; keep
   try {
     gateway = await startBerylGateway({
       app: o.app, keepers: o.keepers, chainId, listen: [g.address], keyFile: paths.gatewayKey, resultDir: paths.results, cometRpc: cfg.cometbft.rpc,
-      attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log,
+      attester, resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000, connectionsPerHostPerSecond: g['connections-per-host-per-second'], log, metrics: o.metrics,
     })
   } catch (err) {
     const m = (err as Error).message

@@ -5,6 +5,8 @@ import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { nodeUrl, print } from './client.ts'
 import { startGatewayService } from './gateway.ts'
 import { initHome } from './init.ts'
+import { berylNodeMetrics, gatewayMetrics } from './metrics.ts'
+import { berylProtoFiles } from './proto-files.ts'
 import { homeOpt, nodeOpt, outputOpt } from './options.ts'
 
 export interface BerylNode extends RunningNode {
@@ -16,13 +18,17 @@ export interface BerylNode extends RunningNode {
 export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
   const { modules, ante, keepers } = berylModules()
   let gateway: RunningGateway | undefined
+  let running: RunningNode | undefined
+  const metrics = await berylNodeMetrics(() => running?.app)
   const node = await startNode({
     home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
+    proto: berylProtoFiles(), metrics,
     services: async ({ app, log }): Promise<NodeService[]> => {
-      gateway = await startGatewayService(home, { app, keepers, log })
+      gateway = await startGatewayService(home, { app, keepers, log, metrics: metrics && gatewayMetrics(metrics, () => gateway?.gateway.sessionCount ?? 0) })
       return gateway ? [gateway] : []
     },
   })
+  running = node
   return Object.assign(node, { gateway })
 }
 

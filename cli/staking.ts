@@ -7,6 +7,7 @@ import { Node, NodeRecord, NodeStatus, SlashRecord } from '../proto/gen/beryl/st
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { parseCoins } from './init.ts'
 import { queryFlags, txFlags } from './options.ts'
+import { readable } from './format.ts'
 
 const STATUS_NAMES = ['available', 'busy', 'pending-pause', 'paused', 'pending-quit', 'unbonding']
 const statusOf = (s: string): NodeStatus => {
@@ -82,12 +83,12 @@ export function registerStakingCommands(tx: Command, query: Command): void {
   queryFlags(q.command('node').description('one node by its account address').argument('<address>'))
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeResponse.decode(await moduleQuery(f, svc, 'Node', QueryNodeRequest.encode({ address }).finish()))
-      print(f, Node.toJSON(r.node!), describeNode(r.node!))
+      print(f, readable(Node.toJSON(r.node!)), describeNode(r.node!))
     })
   queryFlags(q.command('record').description('an operator\'s node record: earnings, slashes and kick-out, kept after the node is removed').argument('<address>'))
     .action(async (address: string, f: ClientFlags) => {
       const r = QueryNodeRecordResponse.decode(await moduleQuery(f, svc, 'NodeRecord', QueryNodeRecordRequest.encode({ address }).finish()))
-      print(f, NodeRecord.toJSON(r.record!), describeRecord(r.record!))
+      print(f, readable(NodeRecord.toJSON(r.record!)), describeRecord(r.record!))
     })
   queryFlags(q.command('slashes').description('slashes with their evidence (the validation group\'s tasks, scores and result hashes), newest first')
     .option('--gpu-node <address>', 'only this GPU node\'s slashes')
@@ -102,7 +103,7 @@ export function registerStakingCommands(tx: Command, query: Command): void {
         `  task ${x.task}`,
         ...x.groupTasks.map((id, i) => `  group ${id}  score ${x.groupScores[i] ?? ''}  result ${x.resultHashes[i] || '-'}`),
       ].join('\n')
-      print(f, { slashes: r.slashes.map((x) => SlashRecord.toJSON(x)), next_key: next },
+      print(f, { slashes: r.slashes.map((x) => readable(SlashRecord.toJSON(x))), next_key: next },
         (r.slashes.length ? r.slashes.map(text).join('\n\n') : 'no slashes') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
   queryFlags(q.command('nodes').description('nodes, in address order')
@@ -114,7 +115,7 @@ export function registerStakingCommands(tx: Command, query: Command): void {
       const req = QueryNodesRequest.fromPartial({ status: f.status ? statusOf(f.status) : 0, gpuName: f.gpu ?? '', limit: Number(f.limit), key: f.pageKey ? Buffer.from(f.pageKey, 'hex') : new Uint8Array() })
       const r = QueryNodesResponse.decode(await moduleQuery(f, svc, 'Nodes', QueryNodesRequest.encode(req).finish()))
       const next = Buffer.from(r.nextKey).toString('hex')
-      print(f, { nodes: r.nodes.map((n) => Node.toJSON(n)), next_key: next },
+      print(f, { nodes: r.nodes.map((n) => readable(Node.toJSON(n))), next_key: next },
         (r.nodes.length ? r.nodes.map(describeNode).join('\n\n') : 'no nodes') + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
   queryFlags(q.command('params').description('staking parameters'))

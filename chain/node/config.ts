@@ -13,8 +13,10 @@ export interface AppConfig {
   'minimum-gas-prices': string
   abci: { address: string }
   cometbft: { rpc: string }
+  /** The gRPC server (`host:port`; "" turns it off). */
   grpc: { address: string }
-  api: { address: string }
+  /** The REST server, web explorer and /metrics (`tcp://host:port`; "" turns it off). */
+  api: { address: string; 'enabled-unsafe-cors'?: boolean }
   gateway: GatewayConfig
 }
 
@@ -52,7 +54,7 @@ export function defaultAppConfig(ports: Ports, host = '127.0.0.1', publicHost = 
     abci: { address: `tcp://${host}:${ports.abci}` },
     cometbft: { rpc: `http://${host}:${ports.rpc}` },
     grpc: { address: `${host}:${ports.grpc}` },
-    api: { address: `tcp://${host}:${ports.api}` },
+    api: { address: `tcp://${host}:${ports.api}`, 'enabled-unsafe-cors': false },
     gateway: { address: `/ip4/${publicHost}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24, 'connections-per-host-per-second': 5 },
   }
 }

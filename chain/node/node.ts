@@ -1,9 +1,10 @@
 import fs from 'node:fs'
 import { AbciServer } from '../abci/server.ts'
-import { BerylApp, type AppOptions } from '../app.ts'
+import { BerylApp, SOFTWARE_VERSION, type AppOptions } from '../app.ts'
 import { CommittedStore } from '../store/leveldb.ts'
 import { parseGasPrice } from '../tx/ante.ts'
 import { txServiceQueries } from '../txservice.ts'
+import { cometServiceRoutes, instrumentApp, startApi, type NodeMetrics, type RunningApi } from '../api/index.ts'
 import { homePaths, parseHostPort, readAppConfig } from './config.ts'
 import { startCometbft, tail, type CometProcess } from './cometbft.ts'
 
@@ -15,6 +16,10 @@ export interface NodeOptions {
   abciOnly?: boolean
   /** Services that run beside the application (e.g. the gateway), started once ABCI listens. */
   services?: (env: { app: BerylApp; home: string; log: (msg: string) => void }) => Promise<NodeService[]>
+  /** The chain's own .proto files, for the gRPC/REST servers (reflection, JSON, OpenAPI); no servers without. */
+  proto?: { dir: string; files: string[] }
+  /** Prometheus metrics (optional: the node runs the same without). */
+  metrics?: NodeMetrics
   log?: (msg: string) => void
 }
 
@@ -59,7 +64,7 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       if (stage === 'after-write') for (const s of services) s.onCommitted?.(height)
     },
   })
-  const abci = new AbciServer(app, { log })
+  const abci = new AbciServer(opts.metrics ? instrumentApp(app, opts.metrics) : app, { log })
   const { host, port } = parseHostPort(cfg.abci.address)
   try {
     await abci.listen(port, host)
@@ -68,9 +73,21 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
     throw new Error(`cannot listen for ABCI on ${host}:${port}: ${(err as Error).message}`)
   }
   log(`beryld: application at height ${store.info.height}, ABCI listening on ${host}:${port}`)
+  let api: RunningApi | undefined
   try {
+    if (opts.proto) {
+      const nodeRoutes = cfg.cometbft?.rpc
+        ? cometServiceRoutes({ cometRpcUrl: cfg.cometbft.rpc, bech32Prefix: opts.wiring.bech32Prefix, appName: 'beryld', appVersion: SOFTWARE_VERSION })
+        : []
+      api = await startApi(app, {
+        grpcAddress: cfg.grpc?.address ?? '', restAddress: cfg.api?.address ?? '', cors: !!cfg.api?.['enabled-unsafe-cors'],
+        chainProtoDir: opts.proto.dir, chainFiles: opts.proto.files, nodeRoutes, metrics: opts.metrics, version: SOFTWARE_VERSION,
+      }, log)
+    }
     services = (await opts.services?.({ app, home: opts.home, log })) ?? []
+    if (api) services.push(api)
   } catch (err) {
+    await api?.stop()
     await abci.close()
     await store.close()
     throw err

@@ -28,6 +28,8 @@ export interface WorkerConfig {
   gpu?: DeclaredProfile
   /** Reported when there is no GPU. */
   cpuProfile: DeclaredProfile
+  /** `host:port` of the Prometheus `/metrics` endpoint (`[metrics] address`); absent = off. */
+  metricsAddress?: string
 }
 
 type Defaulted = 'key' | 'keyringBackend' | 'executionProvider' | 'gasPrice' | 'cpuProfile'
@@ -57,10 +59,11 @@ export function workerConfigPath(home: string): string {
 const TOML_KEYS = {
   chainId: 'chain_id', nodeRpc: 'node_rpc', gateways: 'gateways', key: 'key', keyringBackend: 'keyring_backend',
   modelDir: 'model_dir', executionProvider: 'execution_provider', gasPrice: 'gas_price', stake: 'stake',
-  gpu: 'gpu', cpuProfile: 'cpu_profile',
+  gpu: 'gpu', cpuProfile: 'cpu_profile', metricsAddress: 'metrics',
 } as const
 const KNOWN_KEYS = new Set<string>(Object.values(TOML_KEYS))
 const PROFILE_KEYS = new Set(['name', 'vram_gb'])
+const HOST_PORT = /^[A-Za-z0-9.:[\]-]{1,253}:\d{1,5}$/
 
 const KEY_NAME = /^[A-Za-z0-9._-]{1,64}$/
 const GAS_PRICE = /^\d+(\.\d+)?[a-z][a-z0-9/]{1,127}$/
@@ -126,6 +129,11 @@ export function renderWorkerConfig(c: WorkerConfigInput): string {
   }
   lines.push(
     '',
+    '# Prometheus metrics: tasks run, inference time by model, scores, uploads, earnings, slashes.',
+    '[metrics]',
+    '# host:port serving http://<address>/metrics (e.g. "127.0.0.1:9464"); "" turns them off.',
+    kv('address', c.metricsAddress ?? ''),
+    '',
     '# Profile reported to the chain when no GPU is detected or configured.',
     '[cpu_profile]',
     '# Name reported in place of a card name.',
@@ -171,7 +179,7 @@ export function loadWorkerConfig(home: string, overrides: WorkerConfigOverrides 
     const key = (TOML_KEYS as Record<string, string>)[field]
     if (!key) throw new Error(`unknown worker configuration override ${JSON.stringify(field)}`)
     const profile = value as DeclaredProfile
-    raw[key] = key === 'gpu' || key === 'cpu_profile' ? { name: profile.name, vram_gb: profile.vramGb } : value
+    raw[key] = key === 'gpu' || key === 'cpu_profile' ? { name: profile.name, vram_gb: profile.vramGb } : key === 'metrics' ? { address: value } : value
     overridden.add(key)
   }
   return validate(raw, file, home, overridden)
@@ -235,6 +243,11 @@ function validate(raw: Record<string, unknown>, file: string, home: string, over
     (s) => s === '' || (STAKE.test(s) && BigInt(s) > 0n))
   const gpu = raw.gpu === undefined ? undefined : profile('gpu', raw.gpu)
   const cpuProfile = profile('cpu_profile', raw.cpu_profile ?? {}, d.cpuProfile)
+  const metricsTable = raw.metrics ?? {}
+  if (!isTable(metricsTable)) fail('metrics', 'a table with address', metricsTable)
+  for (const k of Object.keys(metricsTable as Record<string, unknown>)) if (k !== 'address') unknownKey(`metrics.${k}`, ['address'])
+  const metricsAddress = str('metrics.address', (metricsTable as Record<string, unknown>).address ?? '', '"" (off) or host:port such as "127.0.0.1:9464"',
+    (s) => s === '' || (HOST_PORT.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) < 65536))
 
   return {
     home, chainId, nodeRpc, gateways, key, keyringBackend,
@@ -243,6 +256,7 @@ function validate(raw: Record<string, unknown>, file: string, home: string, over
     ...(stake ? { stake } : {}),
     ...(gpu ? { gpu } : {}),
     cpuProfile,
+    ...(metricsAddress ? { metricsAddress } : {}),
   }
 }
 

@@ -18,6 +18,7 @@ import { runImageTask, runTextTask } from '../runners/index.ts'
 import { ChainClient } from './chain.ts'
 import type { WorkerConfig } from './config.ts'
 import { chooseGpuProfile, detectGpu, type GpuProfile } from './gpu.ts'
+import { startWorkerMetrics, type WorkerMetrics } from './metrics.ts'
 import { type TaskRecord, TaskStateStore } from './state.ts'
 
 /** The runner version this worker reports when it joins (tasks may require a least version). */
@@ -82,6 +83,7 @@ export class WorkerDaemon {
   private wake?: () => void
   private loop?: Promise<void>
   private readonly log: (line: string) => void
+  private metrics?: WorkerMetrics
   gpu!: GpuProfile
   models: ModelManifest[] = []
   /** Resolves when the daemon stops on its own (e.g. the node was removed); the reason. */
@@ -118,6 +120,10 @@ export class WorkerDaemon {
       broadcast: (tx) => this.broadcast(tx),
     })
 
+    if (c.metricsAddress) {
+      this.metrics = await startWorkerMetrics(c.metricsAddress, () => this.chain.nodeRecord(this.address))
+      this.log(this.metrics ? `metrics: http://${c.metricsAddress}/metrics` : 'metrics: prom-client is not installed; [metrics] ignored')
+    }
     await this.ensureJoined()
     await this.reconcile()
     this.state.pruneOutputs(24 * 3600_000)
@@ -131,6 +137,7 @@ export class WorkerDaemon {
     await this.session?.close()
     await this.loop
     await this.working
+    await this.metrics?.close()
     this.chain?.disconnect()
     fs.rmSync(this.statusFile, { force: true })
   }
@@ -290,17 +297,20 @@ export class WorkerDaemon {
         const files = this.state.saveOutputs(id, out.files, image ? 'png' : 'json')
         rec = this.state.put({ ...rec, phase: 'computed', score: hex(out.score), files })
         this.log(`task ${short(id)}: computed ${out.files.length} output(s) in ${Date.now() - t0} ms; score ${hex(out.score)}`)
+        this.metrics?.taskRun(a.modelIds[0] ?? '', image ? 'image' : 'text', (Date.now() - t0) / 1000, 'ok')
         if (this.o.fault === 'crash-after-compute') process.kill(process.pid, 'SIGKILL')
       } catch (err) {
         if (!(err instanceof ArgsError) && !(err instanceof SyntaxError)) {
           // Only invalid arguments are reported: a wrong error report is slashed, and a local
           // failure (out of memory, a missing model) is not the creator's fault. The task times out.
           this.log(`task ${short(id)}: failed locally (${(err as Error).message}); not reported, the task will time out`)
+          this.metrics?.taskRun(a.modelIds[0] ?? '', image ? 'image' : 'text', (Date.now() - t0) / 1000, 'failed')
           this.state.put({ ...rec, phase: 'ended', endStatus: 'LOCAL_FAILURE' })
           return
         }
         rec = this.state.put({ ...rec, phase: 'computed', argsError: (err as Error).message })
         this.log(`task ${short(id)}: invalid arguments (${(err as Error).message}); reporting PARAMETERS_INVALID`)
+        this.metrics?.taskRun(a.modelIds[0] ?? '', image ? 'image' : 'text', (Date.now() - t0) / 1000, 'invalid_args')
       }
     }
     await this.submit(rec, a.taskIdCommitment)
@@ -325,6 +335,7 @@ export class WorkerDaemon {
       : { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: MsgSubmitScore.fromPartial({ node: this.address, taskIdCommitment: commitment, score: Buffer.from(rec.score!, 'hex') }) }
     const what = rec.argsError ? 'error report' : 'score'
     const r = await this.sender.send([msg], TX_GAS)
+    this.metrics?.submitted(rec.argsError ? 'error_report' : 'score', r.code === 0)
     if (r.code !== 0) {
       const t = await this.chain.task(commitment)
       if (t?.status !== TaskStatus.TASK_STATUS_STARTED) {
@@ -357,10 +368,12 @@ export class WorkerDaemon {
       try {
         const hash = await this.session.uploadResult(u.taskIdCommitment, files)
         this.state.put({ ...rec, phase: 'uploaded' })
+        this.metrics?.uploaded(true)
         this.log(`task ${short(id)}: output uploaded (${files.length} file(s), result hash ${short(hex(hash))}…)`)
         return
       } catch (err) {
         this.log(`task ${short(id)}: upload attempt ${attempt} failed: ${(err as Error).message}`)
+        this.metrics?.uploaded(false)
         await sleep(1000 * attempt)
       }
     }

@@ -65,7 +65,7 @@ describe('worker config: worker.toml', () => {
     const text = renderWorkerConfig(MINIMAL)
     assert.deepEqual(JSON.parse(JSON.stringify(parseToml(text))), {
       chain_id: 'beryl-devnet-1', node_rpc: 'http://127.0.0.1:26657', gateways: [GATEWAY], key: 'worker', keyring_backend: 'file',
-      model_dir: 'models', execution_provider: 'cpu', gas_price: '0.025uberyl', stake: '', cpu_profile: { name: 'CPU', vram_gb: 8 },
+      model_dir: 'models', execution_provider: 'cpu', gas_price: '0.025uberyl', stake: '', metrics: { address: '' }, cpu_profile: { name: 'CPU', vram_gb: 8 },
     })
     // A file holding only the required keys gets the same defaults.
     fs.writeFileSync(workerConfigPath(home), `chain_id = "c"\nnode_rpc = "http://n:1"\ngateways = ["${GATEWAY}"]\n`)
@@ -117,6 +117,15 @@ describe('worker config: worker.toml', () => {
     writeWorkerConfig(home, MINIMAL, { overwrite: true })
     fs.appendFileSync(workerConfigPath(home), 'vram = 4\n')
     loadFails(/unknown key cpu_profile\.vram\b/)
+  })
+
+  it('[metrics] address: "" is off, host:port serves /metrics, anything else is refused', () => {
+    const file = writeWorkerConfig(home, { ...MINIMAL, metricsAddress: '127.0.0.1:9464' })
+    assert.equal(loadWorkerConfig(home).metricsAddress, '127.0.0.1:9464')
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('address = "127.0.0.1:9464"', 'address = "no port"'))
+    loadFails(/metrics\.address must be "" \(off\) or host:port/)
+    writeWorkerConfig(home, MINIMAL, { overwrite: true })
+    assert.equal(loadWorkerConfig(home).metricsAddress, undefined)
   })
 
   it('rejects a missing required key', () => {
