@@ -22,8 +22,17 @@
 import { createHash } from 'node:crypto'
 import { parse } from 'smol-toml'
 
-export interface ApiKey { name: string; sha256: string; account: string; dailyLimit: bigint }
-export interface ApiModel { name: string; id: string; kind: 'text' | 'image' }
+export interface ApiKey {
+  name: string
+  sha256: string
+  account: string
+  dailyLimit: bigint
+}
+export interface ApiModel {
+  name: string
+  id: string
+  kind: 'text' | 'image'
+}
 
 export interface ApiConfig {
   listen: { host: string; port: number }
@@ -47,12 +56,18 @@ export function parseApiConfig(text: string, defaults: { models?: ApiModel[] } =
   const problems: string[] = []
   const str = (k: string, d?: string): string => {
     const v = o[k] ?? d
-    if (typeof v !== 'string') { problems.push(`${k} must be a string`); return '' }
+    if (typeof v !== 'string') {
+      problems.push(`${k} must be a string`)
+      return ''
+    }
     return v
   }
   const int = (k: string, d: number, min: number, max: number): number => {
     const v = o[k] ?? d
-    if (typeof v !== 'number' && typeof v !== 'bigint') { problems.push(`${k} must be a number`); return d }
+    if (typeof v !== 'number' && typeof v !== 'bigint') {
+      problems.push(`${k} must be a number`)
+      return d
+    }
     const n = Number(v)
     if (!Number.isInteger(n) || n < min || n > max) problems.push(`${k} must be an integer from ${min} to ${max}`)
     return n
@@ -67,15 +82,24 @@ export function parseApiConfig(text: string, defaults: { models?: ApiModel[] } =
     if (typeof k.account !== 'string' || !k.account) problems.push(`keys[${i}]: account is required`)
     const limit = String(k.daily_limit_uberyl ?? '')
     if (!/^\d+$/.test(limit)) problems.push(`keys[${i}]: daily_limit_uberyl must be an integer string`)
-    return { name: typeof k.name === 'string' ? k.name : `key${i + 1}`, sha256: sha, account: String(k.account ?? ''), dailyLimit: /^\d+$/.test(limit) ? BigInt(limit) : 0n }
+    return {
+      name: typeof k.name === 'string' ? k.name : `key${i + 1}`,
+      sha256: sha,
+      account: String(k.account ?? ''),
+      dailyLimit: /^\d+$/.test(limit) ? BigInt(limit) : 0n,
+    }
   })
-  const models = o.models === undefined ? defaults.models ?? [] : ((o.models as Record<string, unknown>[]).map((x, i): ApiModel => {
-    if (typeof x.id !== 'string' || !HEX64.test(x.id)) problems.push(`models[${i}]: id must be a model id (64 hex)`)
-    if (x.kind !== 'text' && x.kind !== 'image') problems.push(`models[${i}]: kind must be "text" or "image"`)
-    return { name: String(x.name ?? x.id), id: String(x.id), kind: x.kind as 'text' | 'image' }
-  }))
+  const models =
+    o.models === undefined
+      ? (defaults.models ?? [])
+      : (o.models as Record<string, unknown>[]).map((x, i): ApiModel => {
+          if (typeof x.id !== 'string' || !HEX64.test(x.id)) problems.push(`models[${i}]: id must be a model id (64 hex)`)
+          if (x.kind !== 'text' && x.kind !== 'image') problems.push(`models[${i}]: kind must be "text" or "image"`)
+          return { name: String(x.name ?? x.id), id: String(x.id), kind: x.kind as 'text' | 'image' }
+        })
   const gateways = o.gateways
-  if (!Array.isArray(gateways) || !gateways.length || gateways.some((g) => typeof g !== 'string')) problems.push('gateways must be a non-empty list of multiaddrs')
+  if (!Array.isArray(gateways) || !gateways.length || gateways.some((g) => typeof g !== 'string'))
+    problems.push('gateways must be a non-empty list of multiaddrs')
   const fee = str('fee', '1000000')
   if (!/^\d+$/.test(fee)) problems.push('fee must be an integer string (uberyl)')
   const cfg: ApiConfig = {

@@ -31,16 +31,30 @@ const REUSE_MS = 3_600_000
 const REUSE_CACHE = 1024
 
 export class ApiError extends Error {
-  constructor(readonly status: number, message: string, readonly type: string, readonly code: string | null = null, readonly param: string | null = null, readonly headers: Record<string, string> = {}) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly type: string,
+    readonly code: string | null = null,
+    readonly param: string | null = null,
+    readonly headers: Record<string, string> = {},
+  ) {
     super(message)
   }
 
-  body() { return { error: { message: this.message, type: this.type, param: this.param, code: this.code } } }
+  body() {
+    return { error: { message: this.message, type: this.type, param: this.param, code: this.code } }
+  }
 }
 
 const invalid = (message: string, param: string | null = null, code: string | null = null) => new ApiError(400, message, 'invalid_request_error', code, param)
 
-interface Spend { day: string; spent: bigint; reserved: bigint; inFlight: number }
+interface Spend {
+  day: string
+  spent: bigint
+  reserved: bigint
+  inFlight: number
+}
 
 export interface ApiServerOptions {
   config: ApiConfig
@@ -123,13 +137,26 @@ export class ApiServer {
   private async admitted<T>(key: ApiKey, f: (client: BerylClient) => Promise<T>): Promise<T> {
     const s = this.spendOf(key)
     if (s.inFlight >= this.o.config.maxConcurrentPerKey) {
-      throw new ApiError(429, `Too many concurrent requests for this key (at most ${this.o.config.maxConcurrentPerKey}).`, 'rate_limit_exceeded', 'rate_limit_exceeded', null, { 'retry-after': '1' })
+      throw new ApiError(
+        429,
+        `Too many concurrent requests for this key (at most ${this.o.config.maxConcurrentPerKey}).`,
+        'rate_limit_exceeded',
+        'rate_limit_exceeded',
+        null,
+        { 'retry-after': '1' },
+      )
     }
     const cost = this.o.config.fee + 100_000n
     if (s.spent + s.reserved + cost > key.dailyLimit) {
       const { resetsAt } = this.day()
-      throw new ApiError(429, `This key's daily budget of ${key.dailyLimit} uberyl is spent (${s.spent} uberyl today, a request may cost ${cost}); it resets at ${resetsAt.toISOString()}.`,
-        'insufficient_quota', 'insufficient_quota', null, { 'retry-after': String(Math.ceil((resetsAt.getTime() - this.now()) / 1000)), 'x-beryl-budget-reset': resetsAt.toISOString() })
+      throw new ApiError(
+        429,
+        `This key's daily budget of ${key.dailyLimit} uberyl is spent (${s.spent} uberyl today, a request may cost ${cost}); it resets at ${resetsAt.toISOString()}.`,
+        'insufficient_quota',
+        'insufficient_quota',
+        null,
+        { 'retry-after': String(Math.ceil((resetsAt.getTime() - this.now()) / 1000)), 'x-beryl-budget-reset': resetsAt.toISOString() },
+      )
     }
     s.inFlight++
     s.reserved += cost
@@ -161,14 +188,23 @@ export class ApiServer {
     const s = this.spendOf(key)
     if (s.spent >= key.dailyLimit) {
       const { resetsAt } = this.day()
-      throw new ApiError(429, `This key's daily budget of ${key.dailyLimit} uberyl is spent; it resets at ${resetsAt.toISOString()}.`, 'insufficient_quota', 'insufficient_quota', null,
-        { 'retry-after': String(Math.ceil((resetsAt.getTime() - this.now()) / 1000)), 'x-beryl-budget-reset': resetsAt.toISOString() })
+      throw new ApiError(
+        429,
+        `This key's daily budget of ${key.dailyLimit} uberyl is spent; it resets at ${resetsAt.toISOString()}.`,
+        'insufficient_quota',
+        'insufficient_quota',
+        null,
+        { 'retry-after': String(Math.ceil((resetsAt.getTime() - this.now()) / 1000)), 'x-beryl-budget-reset': resetsAt.toISOString() },
+      )
     }
   }
 
   private serialFor(account: string): Serial {
     let s = this.serial.get(account)
-    if (!s) { s = new Serial(); this.serial.set(account, s) }
+    if (!s) {
+      s = new Serial()
+      this.serial.set(account, s)
+    }
     return s
   }
 
@@ -176,7 +212,9 @@ export class ApiServer {
     let c = this.clients.get(account)
     if (!c) {
       c = BerylClient.connect(this.o.config.node, this.o.signers.get(account)!, {
-        gateways: this.o.config.gateways, keyStoreDir: `${this.o.keyStoreDir}/${account}`, jitterMs: [200, 1000],
+        gateways: this.o.config.gateways,
+        keyStoreDir: `${this.o.keyStoreDir}/${account}`,
+        jitterMs: [200, 1000],
       })
       this.clients.set(account, c)
       c.catch(() => this.clients.delete(account))
@@ -209,9 +247,15 @@ export class ApiServer {
     if (typeof wanted !== 'string' || !wanted) throw invalid('you must provide a model parameter', 'model')
     const known = this.o.config.models.find((m) => m.name === wanted || m.id === wanted)
     const model: ApiModel | undefined = known ?? (/^[0-9a-f]{64}$/.test(wanted) ? { name: wanted, id: wanted, kind } : undefined)
-    const serving = model ? (await this.servingCounts()).get(model.id) ?? 0 : 0
+    const serving = model ? ((await this.servingCounts()).get(model.id) ?? 0) : 0
     if (!model || serving < MIN_SERVING_NODES) {
-      throw new ApiError(404, `The model \`${wanted}\` does not exist or is not served by at least ${MIN_SERVING_NODES} nodes.`, 'invalid_request_error', 'model_not_found', 'model')
+      throw new ApiError(
+        404,
+        `The model \`${wanted}\` does not exist or is not served by at least ${MIN_SERVING_NODES} nodes.`,
+        'invalid_request_error',
+        'model_not_found',
+        'model',
+      )
     }
     if (model.kind !== kind) throw invalid(`The model \`${wanted}\` is a ${model.kind} model; this endpoint needs a ${kind} model.`, 'model')
     return model
@@ -223,7 +267,12 @@ export class ApiServer {
     const app = this.app
     app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
       if (err instanceof ApiError) return void reply.code(err.status).headers(err.headers).send(err.body())
-      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return void reply.code(413).send(new ApiError(413, `The request body is larger than ${this.o.config.bodyLimitBytes} bytes.`, 'invalid_request_error', 'request_too_large').body())
+      if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+        return void reply
+          .code(413)
+          .send(
+            new ApiError(413, `The request body is larger than ${this.o.config.bodyLimitBytes} bytes.`, 'invalid_request_error', 'request_too_large').body(),
+          )
       if (err.statusCode && err.statusCode < 500) return void reply.code(err.statusCode).send(invalid(`Malformed request: ${err.message}`).body())
       this.o.log?.(`api: ${err.stack ?? err.message}`)
       return void reply.code(500).send(new ApiError(500, err.message, 'server_error', 'task_failed').body())
@@ -236,10 +285,16 @@ export class ApiServer {
       this.authenticate(req)
       const counts = await this.servingCounts()
       const named = new Map(this.o.config.models.map((m) => [m.id, m]))
-      const data = [...counts].filter(([, n]) => n >= MIN_SERVING_NODES).sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, n]) => ({
-        id: named.get(id)?.name ?? id, object: 'model', created: 0, owned_by: 'beryl',
-        beryl: { model_id: id, kind: named.get(id)?.kind ?? null, serving_nodes: n },
-      }))
+      const data = [...counts]
+        .filter(([, n]) => n >= MIN_SERVING_NODES)
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([id, n]) => ({
+          id: named.get(id)?.name ?? id,
+          object: 'model',
+          created: 0,
+          owned_by: 'beryl',
+          beryl: { model_id: id, kind: named.get(id)?.kind ?? null, serving_nodes: n },
+        }))
       return { object: 'list', data }
     })
 
@@ -272,8 +327,12 @@ export class ApiServer {
       const defaultImage = this.o.config.models.find((m) => m.kind === 'image')?.name
       const model = await this.resolveModel(b.model, 'image', defaultImage)
       const args = {
-        prompt: b.prompt, width: Number(size[1]), height: Number(size[2]), num_images: n,
-        steps: optionalInt(b.steps, 'steps') ?? 20, seed: optionalInt(b.seed, 'seed') ?? randomInt(0, 2 ** 47),
+        prompt: b.prompt,
+        width: Number(size[1]),
+        height: Number(size[2]),
+        num_images: n,
+        steps: optionalInt(b.steps, 'steps') ?? 20,
+        seed: optionalInt(b.seed, 'seed') ?? randomInt(0, 2 ** 47),
         model: model.id,
       }
       const { r, reused } = await this.execute(key, 'image', args, model)
@@ -327,7 +386,8 @@ export class ApiServer {
     const seed = optionalInt(b.seed, 'seed') ?? randomInt(0, 2 ** 47)
     if (seed < 0 || seed > Number.MAX_SAFE_INTEGER) throw invalid('seed must be from 0 to 2^53 − 1', 'seed')
     const stop = b.stop === undefined || b.stop === null ? [] : typeof b.stop === 'string' ? [b.stop] : b.stop
-    if (!Array.isArray(stop) || stop.length > 4 || stop.some((s) => typeof s !== 'string' || !s || s.length > 64)) throw invalid('stop must be a string or up to 4 strings of 1 to 64 characters', 'stop')
+    if (!Array.isArray(stop) || stop.length > 4 || stop.some((s) => typeof s !== 'string' || !s || s.length > 64))
+      throw invalid('stop must be a string or up to 4 strings of 1 to 64 characters', 'stop')
     const args = { messages, max_new_tokens: maxTokens, temperature, top_p: topP, seed, ...(stop.length ? { stop } : {}), model: model.id }
 
     const stream = b.stream === true
@@ -338,11 +398,23 @@ export class ApiServer {
       const beryl = berylField(r, model, seed, reused)
       if (shape === 'completion') {
         return {
-          id: out.id.replace(/^chatcmpl-/, 'cmpl-'), object: 'text_completion', created, model: model.name,
-          choices: [{ text: out.choices[0]!.message.content, index: 0, logprobs: null, finish_reason: out.choices[0]!.finish_reason }], usage: out.usage, beryl,
+          id: out.id.replace(/^chatcmpl-/, 'cmpl-'),
+          object: 'text_completion',
+          created,
+          model: model.name,
+          choices: [{ text: out.choices[0]!.message.content, index: 0, logprobs: null, finish_reason: out.choices[0]!.finish_reason }],
+          usage: out.usage,
+          beryl,
         }
       }
-      return { ...out, created, model: model.name, choices: out.choices.map((c) => ({ ...c, logprobs: null })), system_fingerprint: `beryl-${model.id.slice(0, 12)}`, beryl }
+      return {
+        ...out,
+        created,
+        model: model.name,
+        choices: out.choices.map((c) => ({ ...c, logprobs: null })),
+        system_fingerprint: `beryl-${model.id.slice(0, 12)}`,
+        beryl,
+      }
     }
 
     // Streaming: admission errors are still plain JSON errors; after that, server-sent events.
@@ -360,12 +432,22 @@ export class ApiServer {
     try {
       const { r, reused } = await run
       const out = completionOf(r)
-      const base = { id: out.id, object: 'chat.completion.chunk', created: Math.floor(this.now() / 1000), model: model.name, system_fingerprint: `beryl-${model.id.slice(0, 12)}` }
+      const base = {
+        id: out.id,
+        object: 'chat.completion.chunk',
+        created: Math.floor(this.now() / 1000),
+        model: model.name,
+        system_fingerprint: `beryl-${model.id.slice(0, 12)}`,
+      }
       send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '' }, logprobs: null, finish_reason: null }] })
       for (const piece of out.choices[0]!.message.content.match(/\s*\S+|\s+/g) ?? []) {
         send({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }] })
       }
-      send({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: out.choices[0]!.finish_reason }], beryl: berylField(r, model, seed, reused) })
+      send({
+        ...base,
+        choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: out.choices[0]!.finish_reason }],
+        beryl: berylField(r, model, seed, reused),
+      })
       if (includeUsage) send({ ...base, choices: [], usage: out.usage })
       res.write('data: [DONE]\n\n')
     } catch (err) {
@@ -394,10 +476,12 @@ function chatMessages(v: unknown): Msg[] {
   return v.map((m, i) => {
     const o = m as { role?: unknown; content?: unknown }
     const role = o?.role === 'developer' ? 'system' : o?.role
-    if (role !== 'system' && role !== 'user' && role !== 'assistant') throw invalid(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`)
+    if (role !== 'system' && role !== 'user' && role !== 'assistant')
+      throw invalid(`messages[${i}].role must be system, developer, user or assistant`, `messages[${i}].role`)
     let content: string
     if (typeof o.content === 'string') content = o.content
-    else if (Array.isArray(o.content) && o.content.every((p) => p?.type === 'text' && typeof p.text === 'string')) content = o.content.map((p) => p.text).join('')
+    else if (Array.isArray(o.content) && o.content.every((p) => p?.type === 'text' && typeof p.text === 'string'))
+      content = o.content.map((p) => p.text).join('')
     else throw invalid(`messages[${i}].content must be a string or text parts`, `messages[${i}].content`)
     if (content.length > 8000) throw invalid(`messages[${i}].content is longer than 8000 characters`, `messages[${i}].content`)
     return { role, content }

@@ -29,12 +29,21 @@ const infer = async (seed: number) => {
 const net = await startTestDevnet(['--quiet'])
 const key = 'sk-beryl-bench'
 const cfg = path.join(net.home, 'api.toml')
-fs.writeFileSync(cfg, `listen = "127.0.0.1:0"\nnode = "${net.info.rpc}"\ngateways = ["${net.info.gateway}"]\n[[keys]]\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`)
-const api = spawn(BERYLD, ['api', '--config', cfg, '--home', net.home, '--keyring-backend', 'test', '--output', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] })
+fs.writeFileSync(
+  cfg,
+  `listen = "127.0.0.1:0"\nnode = "${net.info.rpc}"\ngateways = ["${net.info.gateway}"]\n[[keys]]\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`,
+)
+const api = spawn(BERYLD, ['api', '--config', cfg, '--home', net.home, '--keyring-backend', 'test', '--output', 'json'], {
+  stdio: ['ignore', 'pipe', 'inherit'],
+})
 try {
   const url = await new Promise<string>((resolve, reject) => {
     let out = ''
-    api.stdout!.on('data', (d) => { out += d; const l = out.split('\n').find((x) => x.startsWith('{"listening":')); if (l) resolve(JSON.parse(l).listening) })
+    api.stdout!.on('data', (d) => {
+      out += d
+      const l = out.split('\n').find((x) => x.startsWith('{"listening":'))
+      if (l) resolve(JSON.parse(l).listening)
+    })
     api.once('exit', (c) => reject(new Error(`beryld api exited ${c}`)))
   })
   const openai = new OpenAI({ apiKey: key, baseURL: `${url}/v1`, maxRetries: 0, timeout: 600_000 })
@@ -53,18 +62,34 @@ try {
   // so both see the same machine load.
   await infer(1000)
   await viaApi(1000)
-  const inference: number[] = [], ttft: number[] = [], total: number[] = [], sampled: boolean[] = [], blocks: number[] = []
+  const inference: number[] = [],
+    ttft: number[] = [],
+    total: number[] = [],
+    sampled: boolean[] = [],
+    blocks: number[] = []
   for (let i = 0; i < RUNS; i++) {
     inference.push(await infer(i))
     const r = await viaApi(i)
-    ttft.push(r.ttft); total.push(r.total); sampled.push(r.sampled); blocks.push(r.blocks)
+    ttft.push(r.ttft)
+    total.push(r.total)
+    sampled.push(r.sampled)
+    blocks.push(r.blocks)
   }
   const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
-  console.log(`64-token chat completion (SmolLM2, greedy), median of ${RUNS} after a warm-up; load average ${os.loadavg().map((x) => x.toFixed(1)).join(' ')} on ${os.cpus().length} cores`)
+  console.log(
+    `64-token chat completion (SmolLM2, greedy), median of ${RUNS} after a warm-up; load average ${os
+      .loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${os.cpus().length} cores`,
+  )
   console.log(`  inference alone (runner in-process, 1 thread)   ${s(median(inference))}`)
   console.log(`  through beryld api on a devnet: first token      ${s(median(ttft))}`)
-  console.log(`                                  total            ${s(median(total))}   (${median(blocks)} blocks from creation to delivery; cross-validated: ${sampled.filter(Boolean).length}/${RUNS})`)
-  console.log(`  chain overhead (total − inference)               ${s(median(total) - median(inference))}   (total = ×${(median(total) / median(inference)).toFixed(1)} the inference)`)
+  console.log(
+    `                                  total            ${s(median(total))}   (${median(blocks)} blocks from creation to delivery; cross-validated: ${sampled.filter(Boolean).length}/${RUNS})`,
+  )
+  console.log(
+    `  chain overhead (total − inference)               ${s(median(total) - median(inference))}   (total = ×${(median(total) / median(inference)).toFixed(1)} the inference)`,
+  )
 } finally {
   api.kill('SIGTERM')
   await new Promise((r) => api.once('exit', r))

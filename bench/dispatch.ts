@@ -46,14 +46,34 @@ function medianUs<T>(items: readonly T[], fn: (x: T) => void): number {
 class CountingStore implements KVStore {
   reads = 0
   constructor(private readonly inner: KVStore) {}
-  get(key: Key): Value | undefined { this.reads++; return this.inner.get(key) }
-  has(key: Key): boolean { this.reads++; return this.inner.has(key) }
-  set(key: Key, value: Value): void { this.inner.set(key, value) }
-  delete(key: Key): void { this.inner.delete(key) }
-  iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> { return this.inner.iterate(opts) }
+  get(key: Key): Value | undefined {
+    this.reads++
+    return this.inner.get(key)
+  }
+  has(key: Key): boolean {
+    this.reads++
+    return this.inner.has(key)
+  }
+  set(key: Key, value: Value): void {
+    this.inner.set(key, value)
+  }
+  delete(key: Key): void {
+    this.inner.delete(key)
+  }
+  iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
+    return this.inner.iterate(opts)
+  }
 }
 
-const block = { chainId: 'bench', height: 1n, timeSeconds: 0n, timeNanos: 0, proposer: new Uint8Array(20), hash: new Uint8Array(32), lastAppHash: new Uint8Array(32) }
+const block = {
+  chainId: 'bench',
+  height: 1n,
+  timeSeconds: 0n,
+  timeNanos: 0,
+  proposer: new Uint8Array(20),
+  hash: new Uint8Array(32),
+  lastAppHash: new Uint8Array(32),
+}
 /** The set as the task module's handler would hold it, over `base`, with a fresh gas meter. */
 function moduleView(base: KVStore) {
   const counting = new CountingStore(base)
@@ -62,7 +82,18 @@ function moduleView(base: KVStore) {
   return { set: new WeightedSet(new PrefixStore(ctx.kv('task'), SET_PREFIX)), counting, meter }
 }
 
-interface Row { n: number; setupS: number; rawUs: number; pickUs: number; reads: number; maxReads: number; gas: number; exUs: number; exReads: number; exGas: number }
+interface Row {
+  n: number
+  setupS: number
+  rawUs: number
+  pickUs: number
+  reads: number
+  maxReads: number
+  gas: number
+  exUs: number
+  exReads: number
+  exGas: number
+}
 
 async function measure(n: number): Promise<Row> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-bench-dispatch-'))
@@ -77,7 +108,7 @@ async function measure(n: number): Promise<Row> {
       const set = new WeightedSet(new PrefixStore(new PrefixStore(overlay, new Uint8Array(Buffer.from('task/'))), SET_PREFIX))
       for (let i = from; i < Math.min(n, from + COMMIT_EVERY); i++) {
         // Weights of the size S·Q/(S+Q) takes with 18-decimal stakes and scores.
-        set.set(addr(i), (BigInt(i % 997 + 1) * 10n ** 18n) / 7n + BigInt(i))
+        set.set(addr(i), (BigInt((i % 997) + 1) * 10n ** 18n) / 7n + BigInt(i))
       }
       await committed.commit(overlay.changes(), ++height, sha(`apphash-${height}`), committed.ltHash)
     }
@@ -93,9 +124,11 @@ async function measure(n: number): Promise<Row> {
 
     // Anchor: one raw CommittedStore.get of a random stored key (tree nodes of this set).
     const tree = (i: number) => new Uint8Array([...Buffer.from('task/'), ...SET_PREFIX, 0x03, (i >>> 24) & 255, (i >>> 16) & 255, (i >>> 8) & 255, i & 255])
-    const rawKeys = Array.from({ length: PICKS }, (_, i) => tree(1 + (Number(rs[i]! % BigInt(n)))))
+    const rawKeys = Array.from({ length: PICKS }, (_, i) => tree(1 + Number(rs[i]! % BigInt(n))))
     for (const k of rawKeys.slice(0, 2000)) committed.get(k)
-    const rawUs = medianUs(rawKeys, (k) => { if (committed.get(k) === undefined) throw new Error('raw anchor key missing') })
+    const rawUs = medianUs(rawKeys, (k) => {
+      if (committed.get(k) === undefined) throw new Error('raw anchor key missing')
+    })
 
     // pick(r): warm up, then time; reads and gas from the same calls.
     for (const r of rs.slice(0, 2000)) set.pick(r)
@@ -142,9 +175,14 @@ console.log(`\nWeightedSet on LevelDB (CommittedStore + CacheStore + gas-metered
 console.log('| members | setup s | raw get µs (anchor) | µs/pick | reads/pick (max) | gas/pick | µs/pickExcluding k=3 | reads | gas |')
 console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|')
 for (const r of rows) {
-  console.log(`| ${r.n} | ${f(r.setupS)} | ${f(r.rawUs, 2)} | ${f(r.pickUs, 2)} | ${f(r.reads)} (${r.maxReads}) | ${f(r.gas, 0)} | ${f(r.exUs, 2)} | ${f(r.exReads)} | ${f(r.exGas, 0)} |`)
+  console.log(
+    `| ${r.n} | ${f(r.setupS)} | ${f(r.rawUs, 2)} | ${f(r.pickUs, 2)} | ${f(r.reads)} (${r.maxReads}) | ${f(r.gas, 0)} | ${f(r.exUs, 2)} | ${f(r.exReads)} | ${f(r.exGas, 0)} |`,
+  )
 }
-const a = rows[0]!, b = rows[rows.length - 1]!
-console.log(`\nratio ${b.n}/${a.n} members: time ${f(b.pickUs / a.pickUs, 2)}×, reads ${f(b.reads / a.reads, 2)}×, gas ${f(b.gas / a.gas, 2)}×` +
-  ` (log2 ratio ${f(Math.log2(b.n) / Math.log2(a.n), 2)}×; a scan would be ${b.n / a.n}×)`)
+const a = rows[0]!,
+  b = rows[rows.length - 1]!
+console.log(
+  `\nratio ${b.n}/${a.n} members: time ${f(b.pickUs / a.pickUs, 2)}×, reads ${f(b.reads / a.reads, 2)}×, gas ${f(b.gas / a.gas, 2)}×` +
+    ` (log2 ratio ${f(Math.log2(b.n) / Math.log2(a.n), 2)}×; a scan would be ${b.n / a.n}×)`,
+)
 console.log(`uniformBelow (sha256 rejection sampling, n-independent): ${f(uniformUs, 2)} µs`)

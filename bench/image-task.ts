@@ -30,7 +30,7 @@ async function time(fn: () => Promise<unknown>, reps: number): Promise<number> {
 }
 
 const own = process.argv[2] === undefined
-const dir = process.argv[2] ?? await mkdtemp(join(tmpdir(), 'beryl-bench-'))
+const dir = process.argv[2] ?? (await mkdtemp(join(tmpdir(), 'beryl-bench-')))
 try {
   const m = await bundledModel(dir, 'image')
   const { session: unet } = await getSession(componentPath(dir, m, 'unet'))
@@ -48,15 +48,19 @@ try {
     const wall = new Map<number, number>()
     for (const steps of STEPS) wall.set(steps, await time(() => runImageTask(args(steps), dir), REPS))
     // Least-squares line wall = fixed + steps × perStep over the measured points.
-    const xs = STEPS, ys = STEPS.map(s => wall.get(s)!)
-    const mx = xs.reduce((a, b) => a + b) / xs.length, my = ys.reduce((a, b) => a + b) / ys.length
+    const xs = STEPS,
+      ys = STEPS.map((s) => wall.get(s)!)
+    const mx = xs.reduce((a, b) => a + b) / xs.length,
+      my = ys.reduce((a, b) => a + b) / ys.length
     const perStep = xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / xs.reduce((a, x) => a + (x - mx) ** 2, 0)
     const fixed = my - perStep * mx
     for (const steps of STEPS) {
       const w = wall.get(steps)!
       rows.push(`| ${size}×${size} | ${steps} | ${w.toFixed(1)} | ${(w / anchor).toFixed(1)} | ${(w / steps).toFixed(2)} |`)
     }
-    rows.push(`| ${size}×${size} | fit | fixed ${fixed.toFixed(1)} ms + ${perStep.toFixed(2)} ms/step | per step = ${(perStep / anchor).toFixed(2)} × anchor | |`)
+    rows.push(
+      `| ${size}×${size} | fit | fixed ${fixed.toFixed(1)} ms + ${perStep.toFixed(2)} ms/step | per step = ${(perStep / anchor).toFixed(2)} × anchor | |`,
+    )
   }
   console.log(`image task, bundled model ${m.id.slice(0, 12)}…, CPU EP, intraOpNumThreads 1, median of ${REPS}`)
   console.log(`anchor: one UNet call at 256×256 (batch 2) = ${anchor.toFixed(2)} ms\n`)

@@ -31,11 +31,13 @@ const SIZE = 512
 // Smooth low-frequency colour fields plus grain: compresses and filters like
 // a photo rather than like flat synthetic art. Deterministic per index.
 function photoLike(seed: number): Buffer {
-  let s = seed * 0x9e3779b1 >>> 0
+  let s = (seed * 0x9e3779b1) >>> 0
   const rnd = (): number => {
-    s ^= s << 13; s >>>= 0
+    s ^= s << 13
+    s >>>= 0
     s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
+    s ^= s << 5
+    s >>>= 0
     return s / 2 ** 32
   }
   const waves = Array.from({ length: 6 }, () => ({ fx: rnd() * 0.03, fy: rnd() * 0.03, ph: rnd() * 6.28, c: [rnd(), rnd(), rnd()] }))
@@ -58,7 +60,9 @@ async function main(): Promise<void> {
     console.log(`writing ${nImages} ${SIZE}x${SIZE} PNGs to ${dir} ...`)
     const files: Uint8Array[] = []
     for (let i = 0; i < nImages; i++) {
-      const png = await sharp(photoLike(i + 1), { raw: { width: SIZE, height: SIZE, channels: 3 } }).png().toBuffer()
+      const png = await sharp(photoLike(i + 1), { raw: { width: SIZE, height: SIZE, channels: 3 } })
+        .png()
+        .toBuffer()
       const name = join(dir, `${String(i).padStart(3, '0')}.png`)
       writeFileSync(name, png)
       files.push(png)
@@ -83,7 +87,8 @@ async function main(): Promise<void> {
 
     // TS: one warm-up pass, then timed rounds (decode and hash timed apart).
     for (const f of files) await phashPng(f)
-    let decodeNs = 0n, hashNs = 0n
+    let decodeNs = 0n,
+      hashNs = 0n
     for (let r = 0; r < rounds; r++) {
       for (const f of files) {
         const t0 = process.hrtime.bigint()
@@ -98,8 +103,10 @@ async function main(): Promise<void> {
     const n = rounds * nImages
     const tsSeconds = Number(decodeNs + hashNs) / 1e9
     const tsRate = n / tsSeconds
-    console.log(`TS port:      ${n} images in ${tsSeconds.toFixed(3)}s = ${tsRate.toFixed(1)} images/s ` +
-      `(decode ${(100 * Number(decodeNs) / Number(decodeNs + hashNs)).toFixed(0)}%)`)
+    console.log(
+      `TS port:      ${n} images in ${tsSeconds.toFixed(3)}s = ${tsRate.toFixed(1)} images/s ` +
+        `(decode ${((100 * Number(decodeNs)) / Number(decodeNs + hashNs)).toFixed(0)}%)`,
+    )
 
     const goRun = (env: NodeJS.ProcessEnv): number => {
       const out = execFileSync(bin, ['-dir', dir, '-bench', String(rounds)], { env: { ...process.env, ...env }, encoding: 'utf8' })

@@ -15,7 +15,8 @@ import { getSession } from '../worker/runners/session.ts'
 
 const NEW_TOKENS = 64
 const REPS = 3
-const PROMPT = 'Summarise the following notes for a colleague who missed the meeting. ' +
+const PROMPT =
+  'Summarise the following notes for a colleague who missed the meeting. ' +
   'We agreed to move the release to the second week of March because the validator upgrade needs another round of testing on the public devnet. ' +
   'The GPU operators asked for clearer documentation of slashing, and for a dashboard showing their earnings per day. ' +
   'Marketing wants a demo of the OpenAI-compatible endpoint with a real chat model, and the security review of the gateway is booked for next Tuesday.'
@@ -44,7 +45,10 @@ try {
     const t1 = performance.now()
     for (let i = 0; i < NEW_TOKENS; i++) {
       const next = argmax(res.logits!.data as Float32Array)
-      for (let l = 0; l < cfg.kv_cache.layers; l++) { feeds[`past_key_${l}`] = res[`present_key_${l}`]!; feeds[`past_value_${l}`] = res[`present_value_${l}`]! }
+      for (let l = 0; l < cfg.kv_cache.layers; l++) {
+        feeds[`past_key_${l}`] = res[`present_key_${l}`]!
+        feeds[`past_value_${l}`] = res[`present_value_${l}`]!
+      }
       feeds.input_ids = new ort.Tensor('int64', BigInt64Array.of(BigInt(next)), [1, 1])
       res = await session.run(feeds)
     }
@@ -58,7 +62,11 @@ try {
   const anchors: { threads: number; prompt_tps: number; gen_tps: number }[] = []
   if (existsSync(py)) {
     for (const threads of [1, 2]) {
-      const out = execFileSync(py, [join(import.meta.dirname, 'smollm2_llama.py'), SMOLLM2.defaultPath, String(threads), prompt.join(','), String(NEW_TOKENS)], { encoding: 'utf8' })
+      const out = execFileSync(
+        py,
+        [join(import.meta.dirname, 'smollm2_llama.py'), SMOLLM2.defaultPath, String(threads), prompt.join(','), String(NEW_TOKENS)],
+        { encoding: 'utf8' },
+      )
       const j = JSON.parse(out.trim().split('\n').at(-1)!) as { prompt_ms: number; gen_ms: number }
       anchors.push({ threads, prompt_tps: prompt.length / (j.prompt_ms / 1000), gen_tps: NEW_TOKENS / (j.gen_ms / 1000) })
     }
@@ -67,11 +75,17 @@ try {
   }
 
   const f = (x: number) => x.toFixed(1).padStart(8)
-  console.log(`SmolLM2-135M-Instruct, prompt ${prompt.length} tokens, ${NEW_TOKENS} greedy tokens, best of ${REPS}; load average ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`)
+  console.log(
+    `SmolLM2-135M-Instruct, prompt ${prompt.length} tokens, ${NEW_TOKENS} greedy tokens, best of ${REPS}; load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')} on ${cpus().length} cores`,
+  )
   console.log('                                   prompt tok/s   gen tok/s')
   console.log(`Beryl ONNX (ORT CPU, 1 thread)       ${f(ours.prompt_tps)}    ${f(ours.gen_tps)}`)
   for (const a of anchors) {
-    console.log(`llama.cpp Q4_1 (${a.threads} thread${a.threads > 1 ? 's' : ' '})           ${f(a.prompt_tps)}    ${f(a.gen_tps)}    (Beryl/llama.cpp: prompt ${(ours.prompt_tps / a.prompt_tps).toFixed(2)}, gen ${(ours.gen_tps / a.gen_tps).toFixed(2)})`)
+    console.log(
+      `llama.cpp Q4_1 (${a.threads} thread${a.threads > 1 ? 's' : ' '})           ${f(a.prompt_tps)}    ${f(a.gen_tps)}    (Beryl/llama.cpp: prompt ${(ours.prompt_tps / a.prompt_tps).toFixed(2)}, gen ${(ours.gen_tps / a.gen_tps).toFixed(2)})`,
+    )
   }
 } finally {
   rmSync(dir, { recursive: true, force: true })

@@ -33,7 +33,9 @@ const { values } = parseArgs({
     'min-sampling-rate': { type: 'string' },
   },
 })
-const TASKS = Number(values.tasks), CONCURRENCY = Number(values.concurrency), WORKERS = Number(values.workers)
+const TASKS = Number(values.tasks),
+  CONCURRENCY = Number(values.concurrency),
+  WORKERS = Number(values.workers)
 if (!(TASKS > 0 && CONCURRENCY > 0 && WORKERS >= 3)) throw new Error('--tasks and --concurrency must be > 0, --workers >= 3')
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BERYLD = path.join(ROOT, 'bin', 'beryld')
@@ -42,18 +44,22 @@ const ANCHOR_SENDS = 4
 
 const log = (m: string) => process.stderr.write(m + '\n')
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms))
-const pct = (xs: number[], p: number) => { if (!xs.length) return NaN; const s = [...xs].sort((a, b) => a - b); return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]! }
+const pct = (xs: number[], p: number) => {
+  if (!xs.length) return NaN
+  const s = [...xs].sort((a, b) => a - b)
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!
+}
 const median = (xs: number[]) => pct(xs, 0.5)
-const mean = (xs: number[]) => xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN
-const f1 = (x: number) => Number.isFinite(x) ? x.toFixed(1) : '–'
-const f2 = (x: number) => Number.isFinite(x) ? x.toFixed(2) : '–'
-const round = (x: number, d = 3) => Number.isFinite(x) ? Number(x.toFixed(d)) : null
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN)
+const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : '–')
+const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : '–')
+const round = (x: number, d = 3) => (Number.isFinite(x) ? Number(x.toFixed(d)) : null)
 
 // ---- CometBFT RPC ------------------------------------------------------------------------------
 
 async function rpcGet(rpc: string, route: string): Promise<any> {
   const res = await fetch(`${rpc}/${route}`, { signal: AbortSignal.timeout(15_000) })
-  const j = await res.json() as { result?: unknown; error?: unknown }
+  const j = (await res.json()) as { result?: unknown; error?: unknown }
   if (!j.result) throw new Error(`${route}: ${JSON.stringify(j.error)}`)
   return j.result
 }
@@ -66,11 +72,21 @@ type Step = 'create' | 'score' | 'validate' | 'attest'
  * height at which each task commitment's create, score (or error report), validation and
  * attestation were included (successful txs only).
  */
-async function txsInBlocks(rpc: string, from: number, to: number): Promise<{ byType: Record<string, number>; failed: number; total: number; at: Map<string, Partial<Record<Step, number>>> }> {
+async function txsInBlocks(
+  rpc: string,
+  from: number,
+  to: number,
+): Promise<{ byType: Record<string, number>; failed: number; total: number; at: Map<string, Partial<Record<Step, number>>> }> {
   const byType: Record<string, number> = {}
   const at = new Map<string, Partial<Record<Step, number>>>()
-  const mark = (c: Uint8Array, step: Step, h: number) => { const k = Buffer.from(c).toString('hex'); const e = at.get(k) ?? {}; e[step] ??= h; at.set(k, e) }
-  let failed = 0, total = 0
+  const mark = (c: Uint8Array, step: Step, h: number) => {
+    const k = Buffer.from(c).toString('hex')
+    const e = at.get(k) ?? {}
+    e[step] ??= h
+    at.set(k, e)
+  }
+  let failed = 0,
+    total = 0
   for (let h = from + 1; h <= to; h++) {
     const txs: string[] = (await rpcGet(rpc, `block?height=${h}`)).block.data.txs ?? []
     if (!txs.length) continue
@@ -102,9 +118,14 @@ function procCpuSeconds(pid: number): number {
     const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8')
     const f = s.slice(s.lastIndexOf(')') + 2).split(' ')
     return (Number(f[11]) + Number(f[12])) / CLK_TCK // utime + stime
-  } catch { return NaN }
+  } catch {
+    return NaN
+  }
 }
-const benchCpuSeconds = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6 }
+const benchCpuSeconds = () => {
+  const u = process.cpuUsage()
+  return (u.user + u.system) / 1e6
+}
 
 // ---- the run ------------------------------------------------------------------------------------
 
@@ -140,24 +161,42 @@ let cleaning: Promise<void> | undefined
 function cleanup(): Promise<void> {
   cleaning ??= (async () => {
     abort.abort()
-    for (const c of clients) { try { c.disconnect() } catch { /* closed */ } }
+    for (const c of clients) {
+      try {
+        c.disconnect()
+      } catch {
+        /* closed */
+      }
+    }
     await Promise.allSettled(workers.map((w) => Promise.race([w.stop(), sleep(15_000)])))
     const p = node
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise<void>((r) => p.once('exit', () => r()))
       p.kill('SIGTERM')
       await Promise.race([exited, sleep(20_000)])
-      if (p.exitCode === null && p.signalCode === null) { p.kill('SIGKILL'); await exited }
+      if (p.exitCode === null && p.signalCode === null) {
+        p.kill('SIGKILL')
+        await exited
+      }
     }
     // CometBFT exits by itself once its app is gone; reap it if it does not.
     for (let i = 0; i < 150 && cometPids(home).length; i++) await sleep(100)
-    for (const pid of cometPids(home)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+    for (const pid of cometPids(home)) {
+      try {
+        process.kill(pid, 'SIGKILL')
+      } catch {
+        /* gone */
+      }
+    }
     fs.rmSync(home, { recursive: true, force: true })
   })()
   return cleaning
 }
 for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.once(sig, () => { log(`${sig}: stopping…`); void cleanup().finally(() => process.exit(130)) })
+  process.once(sig, () => {
+    log(`${sig}: stopping…`)
+    void cleanup().finally(() => process.exit(130))
+  })
 }
 
 async function main(): Promise<void> {
@@ -179,15 +218,25 @@ async function main(): Promise<void> {
   // 2. The node: a real `beryld start` (ABCI app, CometBFT child, gateway with the attester).
   log('devnet: starting beryld…')
   node = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
-  const keep = (d: Buffer) => { nodeOut = (nodeOut + d.toString()).slice(-32_768) }
+  const keep = (d: Buffer) => {
+    nodeOut = (nodeOut + d.toString()).slice(-32_768)
+  }
   node.stdout!.on('data', keep)
   node.stderr!.on('data', keep)
   const nodeExited = new Promise<string>((resolve) => node!.once('exit', (c, s) => resolve(`beryld exited (${s ?? c})`)))
-  void nodeExited.then((why) => { if (!cleaning) { log(`${why}:\n${nodeOut}`); abort.abort() } })
+  void nodeExited.then((why) => {
+    if (!cleaning) {
+      log(`${why}:\n${nodeOut}`)
+      abort.abort()
+    }
+  })
   await waitForHeight(rpc, 1n, nodeExited)
-  const gateway = await new Promise<string>((resolve, reject) => execFile(BERYLD, ['gateway', 'address', '--home', home, '--output', 'json'], (err, stdout) => {
-    if (err) reject(err); else resolve((JSON.parse(stdout) as { address: string }).address)
-  }))
+  const gateway = await new Promise<string>((resolve, reject) =>
+    execFile(BERYLD, ['gateway', 'address', '--home', home, '--output', 'json'], (err, stdout) => {
+      if (err) reject(err)
+      else resolve((JSON.parse(stdout) as { address: string }).address)
+    }),
+  )
   log(`devnet: height 1; gateway ${gateway}`)
 
   // 3. One real output, rendered once with the bundled model; every worker returns it.
@@ -202,11 +251,15 @@ async function main(): Promise<void> {
   // 4. The workers, in this process (each joins with a tx, then opens a gateway session).
   log(`workers: starting ${WORKERS} daemons (each joins the network with a tx)…`)
   t = performance.now()
-  workers.push(...await startDevnetWorkers(home, { chainId: CHAIN_ID, rpc, gateway, log: () => {}, runner }))
+  workers.push(...(await startDevnetWorkers(home, { chainId: CHAIN_ID, rpc, gateway, log: () => {}, runner })))
   const deadline = Date.now() + 120_000
   for (;;) {
     const open = workers.filter((_, k) => {
-      try { return !!JSON.parse(fs.readFileSync(path.join(workerHome(home, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway } catch { return false }
+      try {
+        return !!JSON.parse(fs.readFileSync(path.join(workerHome(home, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway
+      } catch {
+        return false
+      }
     }).length
     if (open === WORKERS) break
     if (Date.now() > deadline) throw new Error(`only ${open} of ${WORKERS} workers opened a gateway session`)
@@ -218,10 +271,18 @@ async function main(): Promise<void> {
   // 5. Anchor: bank-send round trips through cosmjs with its defaults (BerylClient's creator txs
   // go through the same SigningStargateClient.signAndBroadcast), on the idle chain.
   const spare = accounts[CONCURRENCY]!
-  const anchorClient = await SigningStargateClient.connectWithSigner(rpc, await new Keyring(home, 'test').wallet(spare.name), { gasPrice: GasPrice.fromString('0.025uberyl') })
+  const anchorClient = await SigningStargateClient.connectWithSigner(rpc, await new Keyring(home, 'test').wallet(spare.name), {
+    gasPrice: GasPrice.fromString('0.025uberyl'),
+  })
   // The same send, but polled for inclusion every 100 ms: how far the chain itself is from the client.
-  const bankSend = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: spare.address, toAddress: accounts[0]!.address, amount: [{ denom: 'uberyl', amount: '1' }] } }
-  const sendMs: number[] = [], sendBlocks: number[] = [], fastMs: number[] = [], fastBlocks: number[] = []
+  const bankSend = {
+    typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+    value: { fromAddress: spare.address, toAddress: accounts[0]!.address, amount: [{ denom: 'uberyl', amount: '1' }] },
+  }
+  const sendMs: number[] = [],
+    sendBlocks: number[] = [],
+    fastMs: number[] = [],
+    fastBlocks: number[] = []
   for (let k = 0; k < ANCHOR_SENDS; k++) {
     let h = await chainHeight(rpc)
     let t0 = performance.now()
@@ -238,7 +299,9 @@ async function main(): Promise<void> {
     fastBlocks.push(r2.height - h)
   }
   anchorClient.disconnect()
-  log(`anchor: bank send round trip ${median(sendMs).toFixed(0)} ms / ${median(sendBlocks)} blocks (cosmjs defaults), ${median(fastMs).toFixed(0)} ms / ${median(fastBlocks)} blocks (100 ms polling)`)
+  log(
+    `anchor: bank send round trip ${median(sendMs).toFixed(0)} ms / ${median(sendBlocks)} blocks (cosmjs defaults), ${median(fastMs).toFixed(0)} ms / ${median(fastBlocks)} blocks (100 ms polling)`,
+  )
 
   // 6. The tasks: CONCURRENCY creators, each running tasks one after another.
   for (let k = 0; k < CONCURRENCY; k++) {
@@ -252,33 +315,45 @@ async function main(): Promise<void> {
   log(`tasks: running ${TASKS} image tasks, ${CONCURRENCY} creators at a time, from height ${h0}…`)
   const tStart = performance.now()
   let tLastDelivery = tStart
-  await Promise.all(clients.map(async (client) => {
-    while (next < TASKS && !abort.signal.aborted) {
-      const i = next++
-      const rec: TaskRecord = { i, ok: false }
-      records.push(rec)
-      const t0 = performance.now()
-      try {
-        const r = await client.runTask({
-          type: 'image', args: { prompt: `bench task ${i}`, width: 64, height: 64, steps: 1, seed: i },
-          signal: abort.signal, timeoutMs: 300_000,
-          onProgress: (p) => { if (p.stage === 'attested') rec.sawAttested = p.height },
-        })
-        tLastDelivery = performance.now()
-        Object.assign(rec, {
-          ok: true, ms: tLastDelivery - t0, sampled: r.sampled, members: r.group.length,
-          scores: r.group.filter((m) => m.score.length > 0).length,
-          errorReports: r.group.filter((m) => m.taskError !== 0).length,
-          attested: r.task.status === TaskStatus.TASK_STATUS_END_SUCCESS || r.task.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
-          created: r.heights.created, delivered: r.heights.delivered, commitments: r.commitments, samplingRate: Number(BigInt(r.task.samplingRate) * 1_000_000n / 10n ** 18n) / 1e6,
-        })
-        if ((i + 1) % 10 === 0 || i === TASKS - 1) log(`  ${records.filter((x) => x.ok).length} delivered…`)
-      } catch (err) {
-        rec.error = `${(err as Error).name}: ${(err as Error).message}`
-        log(`  task ${i} failed: ${rec.error}`)
+  await Promise.all(
+    clients.map(async (client) => {
+      while (next < TASKS && !abort.signal.aborted) {
+        const i = next++
+        const rec: TaskRecord = { i, ok: false }
+        records.push(rec)
+        const t0 = performance.now()
+        try {
+          const r = await client.runTask({
+            type: 'image',
+            args: { prompt: `bench task ${i}`, width: 64, height: 64, steps: 1, seed: i },
+            signal: abort.signal,
+            timeoutMs: 300_000,
+            onProgress: (p) => {
+              if (p.stage === 'attested') rec.sawAttested = p.height
+            },
+          })
+          tLastDelivery = performance.now()
+          Object.assign(rec, {
+            ok: true,
+            ms: tLastDelivery - t0,
+            sampled: r.sampled,
+            members: r.group.length,
+            scores: r.group.filter((m) => m.score.length > 0).length,
+            errorReports: r.group.filter((m) => m.taskError !== 0).length,
+            attested: r.task.status === TaskStatus.TASK_STATUS_END_SUCCESS || r.task.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+            created: r.heights.created,
+            delivered: r.heights.delivered,
+            commitments: r.commitments,
+            samplingRate: Number((BigInt(r.task.samplingRate) * 1_000_000n) / 10n ** 18n) / 1e6,
+          })
+          if ((i + 1) % 10 === 0 || i === TASKS - 1) log(`  ${records.filter((x) => x.ok).length} delivered…`)
+        } catch (err) {
+          rec.error = `${(err as Error).name}: ${(err as Error).message}`
+          log(`  task ${i} failed: ${rec.error}`)
+        }
       }
-    }
-  }))
+    }),
+  )
   const wallS = (tLastDelivery - tStart) / 1000
   const h1 = await chainHeight(rpc)
   const cpu1 = { bench: benchCpuSeconds(), beryld: procCpuSeconds(node.pid!), comet: cometPids(home).reduce((a, p) => a + procCpuSeconds(p), 0) }
@@ -287,7 +362,7 @@ async function main(): Promise<void> {
   // 7. What the blocks of the run hold (h0, h1]: every tx, by message type.
   log(`tasks: done; reading blocks ${h0 + 1}..${h1}…`)
   const onChain = await txsInBlocks(rpc, h0, h1)
-  const blockIntervalS = (await blockTime(rpc, h1) - await blockTime(rpc, h0)) / 1000 / Math.max(1, h1 - h0)
+  const blockIntervalS = ((await blockTime(rpc, h1)) - (await blockTime(rpc, h0))) / 1000 / Math.max(1, h1 - h0)
 
   // ---- figures ----------------------------------------------------------------------------------
   const ok = records.filter((r) => r.ok)
@@ -298,17 +373,33 @@ async function main(): Promise<void> {
   // .created is read after cosmjs's signAndBroadcast returns, which polls for inclusion every 3 s).
   for (const r of ok) {
     const ms = r.commitments!.map((c) => onChain.at.get(c) ?? {})
-    const first = (k: Step) => { const v = ms.map((m) => m[k]).filter((x) => x !== undefined) as number[]; return v.length ? Math.min(...v) : undefined }
-    const last = (k: Step) => { const v = ms.map((m) => m[k]); return v.every((x) => x !== undefined) ? Math.max(...(v as number[])) : undefined }
+    const first = (k: Step) => {
+      const v = ms.map((m) => m[k]).filter((x) => x !== undefined) as number[]
+      return v.length ? Math.min(...v) : undefined
+    }
+    const last = (k: Step) => {
+      const v = ms.map((m) => m[k])
+      return v.every((x) => x !== undefined) ? Math.max(...(v as number[])) : undefined
+    }
     r.chain = { create: first('create'), score: last('score'), validate: first('validate'), attest: ms[0]!.attest }
   }
   const seen = ok.filter((r) => r.chain!.create !== undefined)
   const fromTx = seen.map((r) => r.delivered! - r.chain!.create!)
-  const q50 = pct(fromTx, 0.5), q95 = pct(fromTx, 0.95), qmax = Math.max(...fromTx)
-  const span = (a: Step, b: Step | 'delivered') => median(seen.filter((r) => r.chain![a] !== undefined && (b === 'delivered' || r.chain![b] !== undefined)).map((r) => (b === 'delivered' ? r.delivered! : r.chain![b]!) - r.chain![a]!))
-  const stagesOf = (r: TaskRecord) => `create ${r.chain!.create}, last score ${r.chain!.score}, validate ${r.chain!.validate}, attest ${r.chain!.attest}, seen by the client ${r.sawAttested}, delivered ${r.delivered}`
+  const q50 = pct(fromTx, 0.5),
+    q95 = pct(fromTx, 0.95),
+    qmax = Math.max(...fromTx)
+  const span = (a: Step, b: Step | 'delivered') =>
+    median(
+      seen
+        .filter((r) => r.chain![a] !== undefined && (b === 'delivered' || r.chain![b] !== undefined))
+        .map((r) => (b === 'delivered' ? r.delivered! : r.chain![b]!) - r.chain![a]!),
+    )
+  const stagesOf = (r: TaskRecord) =>
+    `create ${r.chain!.create}, last score ${r.chain!.score}, validate ${r.chain!.validate}, attest ${r.chain!.attest}, seen by the client ${r.sawAttested}, delivered ${r.delivered}`
   const slowest = seen.reduce((a, r) => (r.delivered! - r.chain!.create! > a.delivered! - a.chain!.create! ? r : a), seen[0]!)
-  const p50 = pct(blocks, 0.5), p95 = pct(blocks, 0.95), max = Math.max(...blocks)
+  const p50 = pct(blocks, 0.5),
+    p95 = pct(blocks, 0.95),
+    max = Math.max(...blocks)
   // Ours, from what happened: creator creates (1 or 3) + validate (1); node scores / error reports
   // (one per member); the attester's MsgAttestResult (1 per attested task).
   const flow = {
@@ -319,7 +410,8 @@ async function main(): Promise<void> {
     attest: ok.filter((r) => r.attested).length,
   }
   const flowTotal = flow.create + flow.validate + flow.score + flow.reportError + flow.attest
-  const perTask = (rs: TaskRecord[]) => rs.length ? rs.reduce((a, r) => a + r.members! + 1 + r.scores! + r.errorReports! + (r.attested ? 1 : 0), 0) / rs.length : NaN
+  const perTask = (rs: TaskRecord[]) =>
+    rs.length ? rs.reduce((a, r) => a + r.members! + 1 + r.scores! + r.errorReports! + (r.attested ? 1 : 0), 0) / rs.length : NaN
   const oursPerTask = flowTotal / ok.length
   const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgReportError', 'MsgAttestResult']
   const onChainTask = taskTypes.reduce((a, k) => a + (onChain.byType[k] ?? 0), 0)
@@ -334,7 +426,9 @@ async function main(): Promise<void> {
   // upload too, §3.3 step 5) = 10; sampled at 1% (§3.2).
   const crynuxVss = (s: number) => 5 + 6 * s
   const crynuxRelayCalls = (s: number) => 4 + 6 * s
-  const cpuBench = (cpu1.bench - cpu0.bench) / runS, cpuBeryld = (cpu1.beryld - cpu0.beryld) / runS, cpuComet = (cpu1.comet - cpu0.comet) / runS
+  const cpuBench = (cpu1.bench - cpu0.bench) / runS,
+    cpuBeryld = (cpu1.beryld - cpu0.beryld) / runS,
+    cpuComet = (cpu1.comet - cpu0.comet) / runS
   const sr = [...new Set(ok.map((r) => r.samplingRate))].sort()
 
   console.log(`
@@ -350,7 +444,10 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}
   txs per task, ours   ${f2(oursPerTask)}  (unsampled ${f2(perTask(ok.filter((r) => !r.sampled)))}, sampled ${f2(perTask(sampled))})
     from the flow      create ${flow.create}, validate ${flow.validate} (creator); score ${flow.score}${flow.reportError ? `, error report ${flow.reportError}` : ''} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
-    in the blocks      ${Object.entries(onChain.byType).sort().map(([k, v]) => `${k} ${v}`).join(', ')}; ${onChain.total} txs, ${onChain.failed} failed; task txs ${onChainTask} = ${f2(onChainTask / ok.length)} per delivered task
+    in the blocks      ${Object.entries(onChain.byType)
+      .sort()
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}; ${onChain.total} txs, ${onChain.failed} failed; task txs ${onChainTask} = ${f2(onChainTask / ok.length)} per delivered task
   txs per task, Crynux VSS on chain (crynux.md §1.2, §3.2–3.3): 5 unsampled, 11 sampled
                        → ${f2(crynuxVss(sampledShare))} at this run's sampled share, ${f2(crynuxVss(0.1))} at their contract's 10 %
   txs per task, Crynux relay era (§0 era 4, §7.1): 0 on chain; signed relay calls 4 unsampled, 10 sampled → ${f2(crynuxRelayCalls(0.01))} at their 1 %
@@ -359,22 +456,56 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
                        → p50 task = ${f1(p50 / median(sendBlocks))} default bank-send round trips
   cpu during the run   bench process (${WORKERS} workers + ${CONCURRENCY} clients) ${f2(cpuBench)} cores, beryld ${f2(cpuBeryld)}, cometbft ${f2(cpuComet)}; workers up in ${workersUpS.toFixed(1)} s
 `)
-  console.log(JSON.stringify({
-    bench: 'tasks', workers: WORKERS, concurrency: CONCURRENCY, tasks: TASKS, delivered: ok.length, failed: failed.length,
-    wall_s: round(wallS, 2), blocks_run: h1 - h0, tasks_per_s: round(ok.length / wallS),
-    sampled: sampled.length, sampled_share: round(sampledShare), sampling_rates: sr,
-    blocks_create_to_delivered: { p50, p95, max, mean: round(mean(blocks), 2) },
-    blocks_create_tx_to_delivered: { p50: q50, p95: q95, max: qmax, mean: round(mean(fromTx), 2) },
-    blocks_by_step_p50: { create_to_last_score: span('create', 'score'), score_to_validate: span('score', 'validate'), validate_to_attest: span('validate', 'attest'), attest_to_delivered: span('attest', 'delivered') },
-    txs_per_task: {
-      ours: round(oursPerTask), ours_unsampled: round(perTask(ok.filter((r) => !r.sampled))), ours_sampled: round(perTask(sampled)), ours_in_blocks: round(onChainTask / ok.length),
-      crynux_vss_onchain_unsampled: 5, crynux_vss_onchain_sampled: 11, crynux_vss_onchain_at_run_share: round(crynuxVss(sampledShare)), crynux_vss_onchain_at_10pct: round(crynuxVss(0.1)),
-      crynux_relay_onchain: 0, crynux_relay_api_calls_at_1pct: round(crynuxRelayCalls(0.01)),
-    },
-    flow_txs: flow, block_txs: { byType: onChain.byType, total: onChain.total, failed: onChain.failed },
-    anchor: { block_interval_ms: round(blockIntervalS * 1000, 1), blocks_per_s: round(1 / blockIntervalS), bank_send_ms: round(median(sendMs), 0), bank_send_blocks: median(sendBlocks), bank_send_fast_poll_ms: round(median(fastMs), 0), bank_send_fast_poll_blocks: median(fastBlocks), p50_in_bank_sends: round(p50 / median(sendBlocks), 2) },
-    cpu_cores: { bench: round(cpuBench, 2), beryld: round(cpuBeryld, 2), cometbft: round(cpuComet, 2) }, workers_up_s: round(workersUpS, 1), render_ms: round(renderMs, 0),
-  }))
+  console.log(
+    JSON.stringify({
+      bench: 'tasks',
+      workers: WORKERS,
+      concurrency: CONCURRENCY,
+      tasks: TASKS,
+      delivered: ok.length,
+      failed: failed.length,
+      wall_s: round(wallS, 2),
+      blocks_run: h1 - h0,
+      tasks_per_s: round(ok.length / wallS),
+      sampled: sampled.length,
+      sampled_share: round(sampledShare),
+      sampling_rates: sr,
+      blocks_create_to_delivered: { p50, p95, max, mean: round(mean(blocks), 2) },
+      blocks_create_tx_to_delivered: { p50: q50, p95: q95, max: qmax, mean: round(mean(fromTx), 2) },
+      blocks_by_step_p50: {
+        create_to_last_score: span('create', 'score'),
+        score_to_validate: span('score', 'validate'),
+        validate_to_attest: span('validate', 'attest'),
+        attest_to_delivered: span('attest', 'delivered'),
+      },
+      txs_per_task: {
+        ours: round(oursPerTask),
+        ours_unsampled: round(perTask(ok.filter((r) => !r.sampled))),
+        ours_sampled: round(perTask(sampled)),
+        ours_in_blocks: round(onChainTask / ok.length),
+        crynux_vss_onchain_unsampled: 5,
+        crynux_vss_onchain_sampled: 11,
+        crynux_vss_onchain_at_run_share: round(crynuxVss(sampledShare)),
+        crynux_vss_onchain_at_10pct: round(crynuxVss(0.1)),
+        crynux_relay_onchain: 0,
+        crynux_relay_api_calls_at_1pct: round(crynuxRelayCalls(0.01)),
+      },
+      flow_txs: flow,
+      block_txs: { byType: onChain.byType, total: onChain.total, failed: onChain.failed },
+      anchor: {
+        block_interval_ms: round(blockIntervalS * 1000, 1),
+        blocks_per_s: round(1 / blockIntervalS),
+        bank_send_ms: round(median(sendMs), 0),
+        bank_send_blocks: median(sendBlocks),
+        bank_send_fast_poll_ms: round(median(fastMs), 0),
+        bank_send_fast_poll_blocks: median(fastBlocks),
+        p50_in_bank_sends: round(p50 / median(sendBlocks), 2),
+      },
+      cpu_cores: { bench: round(cpuBench, 2), beryld: round(cpuBeryld, 2), cometbft: round(cpuComet, 2) },
+      workers_up_s: round(workersUpS, 1),
+      render_ms: round(renderMs, 0),
+    }),
+  )
 }
 
 let code = 0

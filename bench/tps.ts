@@ -16,8 +16,12 @@ import { patchCometConfig } from '../chain/node/config.ts'
 import { pickPorts, waitForHeight } from '../cli/devnet.ts'
 import { startTestNode } from '../test/helpers/node.ts'
 
-const { values } = parseArgs({ options: { txs: { type: 'string', default: '8000' }, accounts: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '200' } } })
-const N = Number(values.txs), ACCOUNTS = Number(values.accounts), CONCURRENCY = Number(values.concurrency)
+const { values } = parseArgs({
+  options: { txs: { type: 'string', default: '8000' }, accounts: { type: 'string', default: '200' }, concurrency: { type: 'string', default: '200' } },
+})
+const N = Number(values.txs),
+  ACCOUNTS = Number(values.accounts),
+  CONCURRENCY = Number(values.concurrency)
 const BLOCK_TIME = '500ms'
 
 const log = (m: string) => process.stderr.write(m + '\n')
@@ -28,11 +32,21 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1024 })
 function rpc(url: string, method: string, params: Record<string, unknown>): Promise<any> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))) } catch (err) { reject(err) } })
-    })
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c) => chunks.push(c))
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+          } catch (err) {
+            reject(err)
+          }
+        })
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
@@ -76,7 +90,8 @@ async function committedRate(url: string, fromHeight: number, expected: number):
     const total = metas.reduce((a, m) => a + Number(m.num_txs), 0)
     if (total >= expected) {
       const withTxs = metas.filter((m) => Number(m.num_txs) > 0)
-      const first = withTxs[0]!, last = withTxs[withTxs.length - 1]!
+      const first = withTxs[0]!,
+        last = withTxs[withTxs.length - 1]!
       const prev = metas.find((m) => Number(m.header.height) === Number(first.header.height) - 1) ?? first
       const seconds = (Date.parse(last.header.time) - Date.parse(prev.header.time)) / 1000
       return { tps: total / seconds, blocks: withTxs.length, seconds }
@@ -105,8 +120,15 @@ async function benchBeryl(): Promise<{ tps: number; blocks: number; seconds: num
       const signer = await SigningStargateClient.offline(wallet)
       const { accountNumber } = await reader.getSequence(acc.address)
       for (let i = 0; i < per && txs.length < N; i++) {
-        const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: acc.address, toAddress: recipient, amount: [{ denom: 'uberyl', amount: '1' }] } }
-        const tx = await signer.sign(acc.address, [msg], { amount: [{ denom: 'uberyl', amount: '2000' }], gas: '80000' }, '', { accountNumber, sequence: i, chainId: node.chainId })
+        const msg = {
+          typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+          value: { fromAddress: acc.address, toAddress: recipient, amount: [{ denom: 'uberyl', amount: '1' }] },
+        }
+        const tx = await signer.sign(acc.address, [msg], { amount: [{ denom: 'uberyl', amount: '2000' }], gas: '80000' }, '', {
+          accountNumber,
+          sequence: i,
+          chainId: node.chainId,
+        })
         txs.push(TxRaw.encode(tx).finish())
       }
     }
@@ -146,7 +168,11 @@ async function benchKvstore(txBytes: number): Promise<{ tps: number; blocks: num
     for (let i = 0; i < N; i++) {
       // key=value, padded to the size of a Beryl send.
       const key = `k${i}`
-      const value = createHash('sha256').update(key).digest('hex').repeat(Math.ceil(txBytes / 64)).slice(0, Math.max(1, txBytes - key.length - 1))
+      const value = createHash('sha256')
+        .update(key)
+        .digest('hex')
+        .repeat(Math.ceil(txBytes / 64))
+        .slice(0, Math.max(1, txBytes - key.length - 1))
       txs.push(Buffer.from(`${key}=${value}`))
     }
     const h0 = Number((await rpc(url, 'status', {})).result.sync_info.latest_block_height)

@@ -10,32 +10,71 @@ const PER = Number(process.argv[2] ?? 300)
 const w = await wallets()
 process.stderr.write(`signing ${PER * 3} txs…\n`)
 const txs: Uint8Array[] = []
-for (let i = 0; i < PER; i++) for (let a = 0; a < 3; a++) txs.push(await w[a]!.sign([send(w[a]!.address, w[(a + 1) % 3]!.address, '1')], i, { gas: '80000', fee: '2000' }))
+for (let i = 0; i < PER; i++)
+  for (let a = 0; a < 3; a++) txs.push(await w[a]!.sign([send(w[a]!.address, w[(a + 1) % 3]!.address, '1')], i, { gas: '80000', fee: '2000' }))
 
 const { app, close } = await openApp()
-await initChain(app, w.map((x) => x.address))
-await app.finalizeBlock(blockRequest(1n, [])); await app.commit()
+await initChain(
+  app,
+  w.map((x) => x.address),
+)
+await app.finalizeBlock(blockRequest(1n, []))
+await app.commit()
 
-const time = async (fn: () => Promise<unknown>) => { const t = performance.now(); await fn(); return performance.now() - t }
-const check = await time(async () => { for (const tx of txs) { const r = await app.checkTx({ tx, type: 0 }); if (r.code) throw new Error(r.log) } })
+const time = async (fn: () => Promise<unknown>) => {
+  const t = performance.now()
+  await fn()
+  return performance.now() - t
+}
+const check = await time(async () => {
+  for (const tx of txs) {
+    const r = await app.checkTx({ tx, type: 0 })
+    if (r.code) throw new Error(r.log)
+  }
+})
 let kept: Uint8Array[] = []
 const prep = await time(async () => {
-  kept = (await app.prepareProposal({ maxTxBytes: 50_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 2n, time: blockRequest(2n, []).time, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20).fill(7) })).txs!
+  kept = (
+    await app.prepareProposal({
+      maxTxBytes: 50_000_000n,
+      txs,
+      localLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      height: 2n,
+      time: blockRequest(2n, []).time,
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20).fill(7),
+    })
+  ).txs!
 })
 const req = blockRequest(2n, kept)
-const fin = await time(async () => { await app.processProposal(req); await app.finalizeBlock(req) })
+const fin = await time(async () => {
+  await app.processProposal(req)
+  await app.finalizeBlock(req)
+})
 const com = await time(() => app.commit())
 const rest = txs.slice(kept.length)
-const re = await time(async () => { for (const tx of rest) await app.checkTx({ tx, type: 1 }) })
+const re = await time(async () => {
+  for (const tx of rest) await app.checkTx({ tx, type: 1 })
+})
 await close()
 
 // Anchor: one signature verification of a fresh (uncached) signature with the same backend.
 const { createRequire } = await import('node:module')
-const sec = createRequire(import.meta.url)('secp256k1') as { ecdsaSign(m: Uint8Array, k: Uint8Array): { signature: Uint8Array }; publicKeyCreate(k: Uint8Array, c: boolean): Uint8Array }
+const sec = createRequire(import.meta.url)('secp256k1') as {
+  ecdsaSign(m: Uint8Array, k: Uint8Array): { signature: Uint8Array }
+  publicKeyCreate(k: Uint8Array, c: boolean): Uint8Array
+}
 const sk = createHash('sha256').update('anchor').digest()
 const pk = sec.publicKeyCreate(sk, true)
-const sigs = Array.from({ length: 2000 }, (_, i) => { const m = Buffer.from(`m${i}`); return { m, s: sec.ecdsaSign(createHash('sha256').update(m).digest(), sk).signature } })
-const verify = await time(async () => { for (const { m, s } of sigs) verifySecp256k1(pk, m, s) }) / sigs.length
+const sigs = Array.from({ length: 2000 }, (_, i) => {
+  const m = Buffer.from(`m${i}`)
+  return { m, s: sec.ecdsaSign(createHash('sha256').update(m).digest(), sk).signature }
+})
+const verify =
+  (await time(async () => {
+    for (const { m, s } of sigs) verifySecp256k1(pk, m, s)
+  })) / sigs.length
 
 const us = (ms: number, n: number) => ((ms / Math.max(n, 1)) * 1000).toFixed(0).padStart(5)
 console.log(`

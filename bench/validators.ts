@@ -15,8 +15,18 @@ import { homePaths, patchCometConfig } from '../chain/node/config.ts'
 import { waitForHeight } from '../cli/devnet.ts'
 import { NodeProcess, createFullNode, createValidatorNetwork, type ValidatorNetwork } from '../cli/network.ts'
 
-const { values } = parseArgs({ options: { txs: { type: 'string', default: '2000' }, accounts: { type: 'string', default: '20' }, concurrency: { type: 'string', default: '20' }, 'sync-blocks': { type: 'string', default: '1000' } } })
-const N = Number(values.txs), ACCOUNTS = Number(values.accounts), CONCURRENCY = Number(values.concurrency), SYNC_BLOCKS = Number(values['sync-blocks'])
+const { values } = parseArgs({
+  options: {
+    txs: { type: 'string', default: '2000' },
+    accounts: { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '20' },
+    'sync-blocks': { type: 'string', default: '1000' },
+  },
+})
+const N = Number(values.txs),
+  ACCOUNTS = Number(values.accounts),
+  CONCURRENCY = Number(values.concurrency),
+  SYNC_BLOCKS = Number(values['sync-blocks'])
 const BLOCK_TIME = '500ms'
 const log = (m: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${m}\n`)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -25,18 +35,32 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 256 })
 function rpc(url: string, method: string, params: Record<string, unknown>): Promise<any> {
   const body = JSON.stringify({ jsonrpc: '2.0', id: 1, method, params })
   return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      const chunks: Buffer[] = []
-      res.on('data', (c) => chunks.push(c))
-      res.on('end', () => { try { resolve(JSON.parse(Buffer.concat(chunks).toString('utf8'))) } catch (err) { reject(err) } })
-    })
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c) => chunks.push(c))
+        res.on('end', () => {
+          try {
+            resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')))
+          } catch (err) {
+            reject(err)
+          }
+        })
+      },
+    )
     req.on('error', reject)
     req.end(body)
   })
 }
 const height = async (url: string) => Number((await rpc(url, 'status', {})).result.sync_info.latest_block_height)
 
-interface Metas { height: number; time: number; txs: number }
+interface Metas {
+  height: number
+  time: number
+  txs: number
+}
 async function blockMetas(url: string, from: number, to: number): Promise<Metas[]> {
   const out: Metas[] = []
   for (let lo = from; lo <= to; lo += 20) {
@@ -52,7 +76,13 @@ async function blockInterval(url: string, from: number, to: number): Promise<num
   return (m[m.length - 1]!.time - m[0]!.time) / 1000 / (m.length - 1)
 }
 
-interface LoadResult { tps: number; seconds: number; blocks: number; idleInterval: number; loadInterval: number }
+interface LoadResult {
+  tps: number
+  seconds: number
+  blocks: number
+  idleInterval: number
+  loadInterval: number
+}
 
 /** Idle block interval, then N pre-signed sends broadcast to validator 0, committed tx/s from block times. */
 async function load(net: ValidatorNetwork): Promise<LoadResult> {
@@ -69,8 +99,19 @@ async function load(net: ValidatorNetwork): Promise<LoadResult> {
     const { accountNumber, sequence } = await reader.getSequence(acc.address)
     const g: Uint8Array[] = []
     for (let i = 0; i < per; i++) {
-      const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: acc.address, toAddress: net.accounts[0]!.address, amount: [{ denom: 'uberyl', amount: '1' }] } }
-      g.push(TxRaw.encode(await signer.sign(acc.address, [msg], { amount: [{ denom: 'uberyl', amount: '2000' }], gas: '80000' }, '', { accountNumber, sequence: sequence + i, chainId: net.chainId })).finish())
+      const msg = {
+        typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+        value: { fromAddress: acc.address, toAddress: net.accounts[0]!.address, amount: [{ denom: 'uberyl', amount: '1' }] },
+      }
+      g.push(
+        TxRaw.encode(
+          await signer.sign(acc.address, [msg], { amount: [{ denom: 'uberyl', amount: '2000' }], gas: '80000' }, '', {
+            accountNumber,
+            sequence: sequence + i,
+            chainId: net.chainId,
+          }),
+        ).finish(),
+      )
     }
     groups.push(g)
   }
@@ -78,14 +119,16 @@ async function load(net: ValidatorNetwork): Promise<LoadResult> {
   const total = groups.reduce((a, g) => a + g.length, 0)
   const start = await height(url)
   let accepted = 0
-  await Promise.all(Array.from({ length: CONCURRENCY }, async (_, k) => {
-    for (const g of groups.filter((_, i) => i % CONCURRENCY === k)) {
-      for (const tx of g) {
-        const r = await rpc(url, 'broadcast_tx_sync', { tx: Buffer.from(tx).toString('base64') })
-        if (r.result?.code === 0) accepted++
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async (_, k) => {
+      for (const g of groups.filter((_, i) => i % CONCURRENCY === k)) {
+        for (const tx of g) {
+          const r = await rpc(url, 'broadcast_tx_sync', { tx: Buffer.from(tx).toString('base64') })
+          if (r.result?.code === 0) accepted++
+        }
       }
-    }
-  }))
+    }),
+  )
   if (accepted !== total) throw new Error(`CheckTx accepted ${accepted} of ${total}`)
   const deadline = Date.now() + 600_000
   for (;;) {
@@ -105,7 +148,13 @@ async function load(net: ValidatorNetwork): Promise<LoadResult> {
 
 async function network(validators: number, root: string): Promise<{ net: ValidatorNetwork; procs: NodeProcess[] }> {
   log(`${validators} validator(s): gentx ceremony with ${ACCOUNTS} funded accounts…`)
-  const net = await createValidatorNetwork(path.join(root, `v${validators}`), { validators, accounts: ACCOUNTS, chainId: `beryl-bench-${validators}`, randomPorts: true, timeoutCommit: BLOCK_TIME })
+  const net = await createValidatorNetwork(path.join(root, `v${validators}`), {
+    validators,
+    accounts: ACCOUNTS,
+    chainId: `beryl-bench-${validators}`,
+    randomPorts: true,
+    timeoutCommit: BLOCK_TIME,
+  })
   const procs = net.validators.map((v) => new NodeProcess(v.home))
   for (const p of procs) p.start()
   await Promise.all(net.validators.map((v, i) => waitForHeight(v.rpc, 2n, procs[i]!.exited())))
@@ -130,7 +179,11 @@ async function main(): Promise<void> {
     log(`4 validators: ${r4.tps.toFixed(0)} tx/s, block interval ${r4.idleInterval.toFixed(2)} s idle, ${r4.loadInterval.toFixed(2)} s under load`)
 
     // Sync: the chain runs on (faster blocks) to SYNC_BLOCKS, then a fresh node syncs it from the validators.
-    for (const [i, p] of four.procs.entries()) { await p.stop(); patchCometConfig(homePaths(four.net.validators[i]!.home).configToml, [['consensus', 'timeout_commit', '50ms']]); p.start() }
+    for (const [i, p] of four.procs.entries()) {
+      await p.stop()
+      patchCometConfig(homePaths(four.net.validators[i]!.home).configToml, [['consensus', 'timeout_commit', '50ms']])
+      p.start()
+    }
     log(`4 validators: producing blocks up to ${SYNC_BLOCKS}…`)
     await waitForHeight(four.net.validators[0]!.rpc, BigInt(SYNC_BLOCKS))
     const node = await createFullNode(root, 'syncing-node', four.net)
@@ -153,9 +206,18 @@ validators on ${os.cpus().length} cores, same run, same load (${N} pre-signed ba
 
 a new node (\`init\`, the chain's genesis, validators as peers) synced ${SYNC_BLOCKS} blocks of the 4-validator chain in ${syncS.toFixed(1)} s (${(SYNC_BLOCKS / syncS).toFixed(0)} blocks/s, process start included); the 4 validators' own block interval while producing them was set to 50 ms.`)
   } finally {
-    for (const p of running) { p.resume(); await p.stop().catch(() => p.kill()) }
+    for (const p of running) {
+      p.resume()
+      await p.stop().catch(() => p.kill())
+    }
     fs.rmSync(root, { recursive: true, force: true })
   }
 }
 
-main().then(() => process.exit(0), (err) => { console.error(err); process.exit(1) })
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err)
+    process.exit(1)
+  },
+)

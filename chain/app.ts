@@ -1,8 +1,20 @@
 import { createHash } from 'node:crypto'
 import type {
-  RequestCheckTx, RequestFinalizeBlock, RequestInfo, RequestInitChain, RequestPrepareProposal,
-  RequestProcessProposal, RequestQuery, ResponseCheckTx, ResponseCommit, ResponseFinalizeBlock,
-  ResponseInfo, ResponseInitChain, ResponsePrepareProposal, ResponseProcessProposal, ResponseQuery,
+  RequestCheckTx,
+  RequestFinalizeBlock,
+  RequestInfo,
+  RequestInitChain,
+  RequestPrepareProposal,
+  RequestProcessProposal,
+  RequestQuery,
+  ResponseCheckTx,
+  ResponseCommit,
+  ResponseFinalizeBlock,
+  ResponseInfo,
+  ResponseInitChain,
+  ResponsePrepareProposal,
+  ResponseProcessProposal,
+  ResponseQuery,
 } from 'cosmjs-types/tendermint/abci/types'
 import { AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import type { AbciApplication } from './abci/types.ts'
@@ -87,12 +99,22 @@ function consensusInfo(
   votes: Array<{ validator?: { address: Uint8Array; power: bigint }; blockIdFlag: number }> | undefined,
   misbehavior: Array<{ type: number; validator?: { address: Uint8Array; power: bigint }; height: bigint; time?: { seconds: bigint } }> | undefined,
 ): ConsensusInfo {
-  const lastCommit: CommitVote[] = (votes ?? []).filter((v) => v.validator).map((v) => ({
-    address: v.validator!.address, power: v.validator!.power, signed: v.blockIdFlag !== BLOCK_ID_FLAG_ABSENT && v.blockIdFlag !== 0,
-  }))
-  const mis: Misbehavior[] = (misbehavior ?? []).filter((m) => m.validator && MISBEHAVIOR_KINDS[m.type]).map((m) => ({
-    kind: MISBEHAVIOR_KINDS[m.type]!, address: m.validator!.address, power: m.validator!.power, height: m.height, timeSeconds: m.time?.seconds ?? 0n,
-  }))
+  const lastCommit: CommitVote[] = (votes ?? [])
+    .filter((v) => v.validator)
+    .map((v) => ({
+      address: v.validator!.address,
+      power: v.validator!.power,
+      signed: v.blockIdFlag !== BLOCK_ID_FLAG_ABSENT && v.blockIdFlag !== 0,
+    }))
+  const mis: Misbehavior[] = (misbehavior ?? [])
+    .filter((m) => m.validator && MISBEHAVIOR_KINDS[m.type])
+    .map((m) => ({
+      kind: MISBEHAVIOR_KINDS[m.type]!,
+      address: m.validator!.address,
+      power: m.validator!.power,
+      height: m.height,
+      timeSeconds: m.time?.seconds ?? 0n,
+    }))
   return { lastCommit, misbehavior: mis }
 }
 
@@ -115,7 +137,10 @@ export class BerylApp implements AbciApplication {
   private finalized?: Candidate
   private readonly log: (msg: string) => void
 
-  constructor(readonly committed: CommittedStore, private readonly opts: AppOptions) {
+  constructor(
+    readonly committed: CommittedStore,
+    private readonly opts: AppOptions,
+  ) {
     for (const m of opts.modules) {
       for (const r of m.msgs ?? []) {
         if (this.routes.has(r.typeUrl)) throw new Error(`message ${r.typeUrl} registered twice`)
@@ -134,13 +159,19 @@ export class BerylApp implements AbciApplication {
     this.queryRoutes.set(q.path, q)
   }
 
-  get messageTypes(): string[] { return [...this.routes.keys()].sort() }
+  get messageTypes(): string[] {
+    return [...this.routes.keys()].sort()
+  }
 
   /** Every query path `Query` answers (the gRPC server serves exactly these). */
-  queryPaths(): string[] { return [...this.queryRoutes.keys()].sort() }
+  queryPaths(): string[] {
+    return [...this.queryRoutes.keys()].sort()
+  }
 
   /** The last committed height. */
-  latestHeight(): bigint { return this.committed.info.height }
+  latestHeight(): bigint {
+    return this.committed.info.height
+  }
 
   // ---- state helpers -------------------------------------------------------------------------
 
@@ -176,7 +207,10 @@ export class BerylApp implements AbciApplication {
     } as BlockInfo
     Object.defineProperty(info, 'hash', {
       enumerable: true,
-      get: () => { if (track) track.usedHash = true; return h.hash },
+      get: () => {
+        if (track) track.usedHash = true
+        return h.hash
+      },
     })
     return info
   }
@@ -203,8 +237,13 @@ export class BerylApp implements AbciApplication {
       }
     }
     const block: BlockInfo = {
-      chainId: req.chainId, height: req.initialHeight, timeSeconds: req.time?.seconds ?? 0n, timeNanos: req.time?.nanos ?? 0,
-      proposer: new Uint8Array(), hash: new Uint8Array(), lastAppHash: new Uint8Array(),
+      chainId: req.chainId,
+      height: req.initialHeight,
+      timeSeconds: req.time?.seconds ?? 0n,
+      timeNanos: req.time?.nanos ?? 0,
+      proposer: new Uint8Array(),
+      hash: new Uint8Array(),
+      lastAppHash: new Uint8Array(),
     }
     const validators: ValidatorUpdate[] = []
     for (const m of this.opts.modules) {
@@ -228,7 +267,11 @@ export class BerylApp implements AbciApplication {
 
   async checkTx(req: RequestCheckTx): Promise<Partial<ResponseCheckTx>> {
     const block = this.blockInfo({
-      height: this.committed.info.height + 1n, proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [], consensus: NO_CONSENSUS,
+      height: this.committed.info.height + 1n,
+      proposerAddress: new Uint8Array(),
+      hash: new Uint8Array(),
+      txs: [],
+      consensus: NO_CONSENSUS,
     })
     const r = await runTx(this.env, this.checkState, block, req.type === 1 ? 'recheck' : 'check', req.tx)
     // No events: CometBFT neither indexes nor forwards CheckTx events, and encoding them costs.
@@ -244,7 +287,11 @@ export class BerylApp implements AbciApplication {
     // Execute as we go, so a tx made invalid by an earlier one in this block (a spent balance,
     // a moved sequence) is left out: our proposal must pass everyone's ProcessProposal.
     const header: BlockHeader = {
-      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: new Uint8Array(), txs: kept,
+      height: req.height,
+      time: req.time,
+      proposerAddress: req.proposerAddress,
+      hash: new Uint8Array(),
+      txs: kept,
       consensus: consensusInfo(req.localLastCommit?.votes, req.misbehavior),
     }
     const track = { usedHash: false }
@@ -272,10 +319,15 @@ export class BerylApp implements AbciApplication {
 
   async processProposal(req: RequestProcessProposal): Promise<Partial<ResponseProcessProposal>> {
     const header: BlockHeader = {
-      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs,
+      height: req.height,
+      time: req.time,
+      proposerAddress: req.proposerAddress,
+      hash: req.hash,
+      txs: req.txs,
       consensus: consensusInfo(req.proposedLastCommit?.votes, req.misbehavior),
     }
-    const ACCEPT = 1, REJECT = 2
+    const ACCEPT = 1,
+      REJECT = 2
     let c = this.lookup(header)
     if (!c) {
       c = await this.execute(header)
@@ -294,7 +346,11 @@ export class BerylApp implements AbciApplication {
 
   async finalizeBlock(req: RequestFinalizeBlock): Promise<Partial<ResponseFinalizeBlock>> {
     const header: BlockHeader = {
-      height: req.height, time: req.time, proposerAddress: req.proposerAddress, hash: req.hash, txs: req.txs,
+      height: req.height,
+      time: req.time,
+      proposerAddress: req.proposerAddress,
+      hash: req.hash,
+      txs: req.txs,
       consensus: consensusInfo(req.decidedLastCommit?.votes, req.misbehavior),
     }
     const c = this.lookup(header) ?? (await this.execute(header))
@@ -303,7 +359,14 @@ export class BerylApp implements AbciApplication {
     return {
       events: c.events,
       txResults: c.txResults.map((r) => ({
-        code: r.code, codespace: r.codespace, log: r.log, data: r.data, info: '', gasWanted: r.gasWanted, gasUsed: r.gasUsed, events: r.events,
+        code: r.code,
+        codespace: r.codespace,
+        log: r.log,
+        data: r.data,
+        info: '',
+        gasWanted: r.gasWanted,
+        gasUsed: r.gasUsed,
+        events: r.events,
       })),
       validatorUpdates: c.validatorUpdates.map(abciValidatorUpdate),
       appHash: c.appHash,
@@ -343,7 +406,9 @@ export class BerylApp implements AbciApplication {
     const fail = (e: ChainError) => ({ code: e.code, codespace: e.codespace, log: e.message, height: height > 0n ? height : 0n })
     if (height === 0n) return fail(SdkErrors.InvalidHeight.with('the chain is not ready; please wait for the first block'))
     if (req.height !== 0n && req.height !== height) {
-      return fail(SdkErrors.InvalidHeight.with(`this node keeps only the latest state (height ${height}); historical queries at ${req.height} are not supported`))
+      return fail(
+        SdkErrors.InvalidHeight.with(`this node keeps only the latest state (height ${height}); historical queries at ${req.height} are not supported`),
+      )
     }
     const route = this.queryRoutes.get(req.path)
     if (!route) return fail(SdkErrors.UnknownRequest.with(`unknown query path ${JSON.stringify(req.path)}`))
@@ -366,13 +431,22 @@ export class BerylApp implements AbciApplication {
   async simulate(txBytes: Uint8Array): Promise<TxResult> {
     const store = new CacheStore(this.committed)
     const block = this.blockInfo({
-      height: this.committed.info.height + 1n, time: { seconds: this.committed.info.timeSeconds, nanos: 0 },
-      proposerAddress: new Uint8Array(), hash: new Uint8Array(), txs: [], consensus: NO_CONSENSUS,
+      height: this.committed.info.height + 1n,
+      time: { seconds: this.committed.info.timeSeconds, nanos: 0 },
+      proposerAddress: new Uint8Array(),
+      hash: new Uint8Array(),
+      txs: [],
+      consensus: NO_CONSENSUS,
     })
     return runTx(this.env, store, block, 'simulate', txBytes)
   }
 
-  private async runHooks(hook: 'beginBlock' | 'endBlock', store: CacheStore, block: BlockInfo, consensus: ConsensusInfo): Promise<{ events: Event[]; validatorUpdates: ValidatorUpdate[] }> {
+  private async runHooks(
+    hook: 'beginBlock' | 'endBlock',
+    store: CacheStore,
+    block: BlockInfo,
+    consensus: ConsensusInfo,
+  ): Promise<{ events: Event[]; validatorUpdates: ValidatorUpdate[] }> {
     const events: Event[] = []
     const validatorUpdates: ValidatorUpdate[] = []
     for (const m of this.opts.modules) {
@@ -385,7 +459,12 @@ export class BerylApp implements AbciApplication {
         const updates = await m.endBlock(ctx)
         if (updates) validatorUpdates.push(...updates)
       }
-      events.push(...ctx.events.map((e) => ({ ...e, attributes: [...e.attributes, { key: 'mode', value: hook === 'beginBlock' ? 'BeginBlock' : 'EndBlock', index: true }] })))
+      events.push(
+        ...ctx.events.map((e) => ({
+          ...e,
+          attributes: [...e.attributes, { key: 'mode', value: hook === 'beginBlock' ? 'BeginBlock' : 'EndBlock', index: true }],
+        })),
+      )
     }
     return { events, validatorUpdates }
   }
@@ -414,10 +493,28 @@ export class BerylApp implements AbciApplication {
     return hash.digest('hex')
   }
 
-  private remember(h: BlockHeader, store: CacheStore, txResults: TxResult[], events: Event[], usedHash: boolean, validatorUpdates: ValidatorUpdate[]): Candidate {
+  private remember(
+    h: BlockHeader,
+    store: CacheStore,
+    txResults: TxResult[],
+    events: Event[],
+    usedHash: boolean,
+    validatorUpdates: ValidatorUpdate[],
+  ): Candidate {
     const ltHash = nextLtHash(this.committed.ltHash, this.committed, store.changes())
     const key = this.candidateKey(h, usedHash)
-    const c: Candidate = { key, store, txResults, events, ltHash, appHash: ltHash.digest(), height: h.height, timeSeconds: h.time?.seconds ?? 0n, usedHash, validatorUpdates }
+    const c: Candidate = {
+      key,
+      store,
+      txResults,
+      events,
+      ltHash,
+      appHash: ltHash.digest(),
+      height: h.height,
+      timeSeconds: h.time?.seconds ?? 0n,
+      usedHash,
+      validatorUpdates,
+    }
     // Bounded: a handful of rounds at one height at most.
     if (this.candidates.size >= 16) this.candidates.delete(this.candidates.keys().next().value!)
     this.candidates.set(key, c)

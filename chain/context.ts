@@ -6,7 +6,10 @@ import type { KVStore } from './store/types.ts'
 const prefixes = new Map<string, Uint8Array>()
 const storePrefix = (name: string): Uint8Array => {
   let p = prefixes.get(name)
-  if (!p) { p = new Uint8Array(Buffer.from(`${name}/`, 'ascii')); prefixes.set(name, p) }
+  if (!p) {
+    p = new Uint8Array(Buffer.from(`${name}/`, 'ascii'))
+    prefixes.set(name, p)
+  }
   return p
 }
 
@@ -43,12 +46,20 @@ export class Context {
     return new PrefixStore(new GasStore(this.store, this.gas), storePrefix(name))
   }
 
-  emit(...events: Event[]): void { this.events.push(...events) }
-
+  emit(...events: Event[]): void {
+    this.events.push(...events)
+  }
 }
 
 /** Queries read committed state; no gas is charged, results are bounded by their own limits. */
 export class QueryContext {
-  constructor(readonly store: KVStore, readonly height: bigint, readonly chainId: string, readonly blockTime: bigint = 0n) {}
-  kv(name: string): KVStore { return new PrefixStore(this.store, storePrefix(name)) }
+  constructor(
+    readonly store: KVStore,
+    readonly height: bigint,
+    readonly chainId: string,
+    readonly blockTime: bigint = 0n,
+  ) {}
+  kv(name: string): KVStore {
+    return new PrefixStore(this.store, storePrefix(name))
+  }
 }

@@ -3,7 +3,11 @@
  * act on. Modules register their own errors with their module name as codespace, codes from 2.
  */
 export class ChainError extends Error {
-  constructor(readonly codespace: string, readonly code: number, message: string) {
+  constructor(
+    readonly codespace: string,
+    readonly code: number,
+    message: string,
+  ) {
     super(message)
   }
   /** A copy with context in front of the message, like the SDK's `errors.Wrap`. */
@@ -13,7 +17,11 @@ export class ChainError extends Error {
 }
 
 export class ErrorKind {
-  constructor(readonly codespace: string, readonly code: number, readonly description: string) {}
+  constructor(
+    readonly codespace: string,
+    readonly code: number,
+    readonly description: string,
+  ) {}
   /** `new ChainError` whose log reads "<detail>: <description>", as the SDK prints it. */
   with(detail?: string): ChainError {
     return new ChainError(this.codespace, this.code, detail ? `${detail}: ${this.description}` : this.description)
@@ -71,7 +79,10 @@ export const SdkErrors = {
  * turns a RuleError into one of its registered chain errors.
  */
 export class RuleError<Code extends string = string> extends Error {
-  constructor(readonly code: Code, message: string) {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
     super(message)
     this.name = 'RuleError'
   }

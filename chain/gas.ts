@@ -18,7 +18,9 @@ export class OutOfGasError extends Error {}
 export class GasMeter {
   private used = 0n
   constructor(readonly limit: bigint | undefined) {}
-  get consumed(): bigint { return this.used }
+  get consumed(): bigint {
+    return this.used
+  }
   consume(amount: bigint, descriptor: string): void {
     this.used += amount
     if (this.limit !== undefined && this.used > this.limit) {
@@ -29,7 +31,10 @@ export class GasMeter {
 
 /** A store that charges every operation to a gas meter before doing it. */
 export class GasStore implements KVStore {
-  constructor(private readonly inner: KVStore, private readonly meter: GasMeter) {}
+  constructor(
+    private readonly inner: KVStore,
+    private readonly meter: GasMeter,
+  ) {}
   get(key: Key): Value | undefined {
     this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
     const v = this.inner.get(key)

@@ -10,7 +10,9 @@ export const MAX_PAGE_LIMIT = 1000n
  * page ended. Offsets are supported but bounded, since skipping is linear.
  */
 export async function paginate<T>(
-  store: KVStore, prefix: Uint8Array, page: PageRequest | undefined,
+  store: KVStore,
+  prefix: Uint8Array,
+  page: PageRequest | undefined,
   decode: (key: Uint8Array, value: Uint8Array) => T,
 ): Promise<{ items: T[]; pagination: PageResponse }> {
   const limit = page?.limit && page.limit > 0n ? page.limit : DEFAULT_PAGE_LIMIT
@@ -28,7 +30,11 @@ export async function paginate<T>(
   let nextKey: Uint8Array = new Uint8Array()
   let total = 0n
   for await (const [k, v] of store.iterate(range)) {
-    if (skip > 0n) { skip--; total++; continue }
+    if (skip > 0n) {
+      skip--
+      total++
+      continue
+    }
     if (BigInt(items.length) === limit) {
       nextKey = k.subarray(prefix.length)
       if (!page?.countTotal) break

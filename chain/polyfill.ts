@@ -9,7 +9,10 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
   ;(Promise as unknown as { withResolvers: unknown }).withResolvers = function <T>() {
     let resolve!: (v: T | PromiseLike<T>) => void
     let reject!: (r?: unknown) => void
-    const promise = new Promise<T>((res, rej) => { resolve = res; reject = rej })
+    const promise = new Promise<T>((res, rej) => {
+      resolve = res
+      reject = rej
+    })
     return { promise, resolve, reject }
   }
 }

@@ -26,7 +26,11 @@ export function txServiceQueries(deps: TxServiceDeps): QueryRoute[] {
       path: path('Simulate'),
       async handle(_ctx, data) {
         let req: SimulateRequest
-        try { req = SimulateRequest.decode(data) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
+        try {
+          req = SimulateRequest.decode(data)
+        } catch (err) {
+          throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`)
+        }
         let bytes = req.txBytes
         if (bytes.length === 0 && req.tx) {
           bytes = TxRaw.encode({
@@ -48,9 +52,13 @@ export function txServiceQueries(deps: TxServiceDeps): QueryRoute[] {
       path: path('GetTx'),
       async handle(_ctx, data) {
         let req: GetTxRequest
-        try { req = GetTxRequest.decode(data) } catch (err) { throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`) }
+        try {
+          req = GetTxRequest.decode(data)
+        } catch (err) {
+          throw SdkErrors.InvalidRequest.with(`undecodable request: ${(err as Error).message}`)
+        }
         if (!/^[0-9a-fA-F]{64}$/.test(req.hash)) throw SdkErrors.InvalidRequest.with('tx hash must be 64 hex digits')
-        if (!deps.cometRpcUrl) throw SdkErrors.NotSupported.with('GetTx needs the node\'s CometBFT RPC address')
+        if (!deps.cometRpcUrl) throw SdkErrors.NotSupported.with("GetTx needs the node's CometBFT RPC address")
         const res = await cometRpc(deps.cometRpcUrl, 'tx', { hash: '0x' + req.hash.toUpperCase() })
         if (!res) throw SdkErrors.NotFound.with(`rpc error: code = NotFound desc = tx not found: ${req.hash}`)
         const block = await cometRpc(deps.cometRpcUrl, 'header', { height: String(res.height) })
@@ -74,18 +82,25 @@ export function txResponseFromRpc(res: any, timestamp: string): { tx: Tx; txResp
   return {
     tx,
     txResponse: {
-      height: BigInt(res.height), txhash: String(res.hash).toUpperCase(), codespace: r.codespace ?? '', code: r.code ?? 0,
-      data: r.data ? Buffer.from(r.data, 'base64').toString('hex').toUpperCase() : '', rawLog: r.log ?? '', logs: [], info: r.info ?? '',
-      gasWanted: BigInt(r.gas_wanted ?? 0), gasUsed: BigInt(r.gas_used ?? 0),
+      height: BigInt(res.height),
+      txhash: String(res.hash).toUpperCase(),
+      codespace: r.codespace ?? '',
+      code: r.code ?? 0,
+      data: r.data ? Buffer.from(r.data, 'base64').toString('hex').toUpperCase() : '',
+      rawLog: r.log ?? '',
+      logs: [],
+      info: r.info ?? '',
+      gasWanted: BigInt(r.gas_wanted ?? 0),
+      gasUsed: BigInt(r.gas_used ?? 0),
       tx: { typeUrl: '/cosmos.tx.v1beta1.Tx', value: Tx.encode(tx).finish() },
       timestamp,
       events: (r.events ?? []).map((e: { type: string; attributes?: Array<{ key: string; value: string; index?: boolean }> }): Event => ({
-        type: e.type, attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value ?? '', index: !!a.index })),
+        type: e.type,
+        attributes: (e.attributes ?? []).map((a) => ({ key: a.key, value: a.value ?? '', index: !!a.index })),
       })),
     },
   }
 }
-
 
 /** A CometBFT JSON-RPC GET; undefined when CometBFT says "not found". */
 export async function cometRpc(url: string, method: string, params: Record<string, string>): Promise<any> {

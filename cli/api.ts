@@ -18,7 +18,12 @@ export const DEFAULT_API_MODELS: ApiModel[] = [
   { name: 'beryl-tiny-lm', id: BUNDLED_MODEL_IDS.text, kind: 'text' },
 ]
 
-export async function startApi(o: { config: string; home: string; keyringBackend: 'file' | 'test'; log?: (m: string) => void }): Promise<{ server: ApiServer; url: string }> {
+export async function startApi(o: {
+  config: string
+  home: string
+  keyringBackend: 'file' | 'test'
+  log?: (m: string) => void
+}): Promise<{ server: ApiServer; url: string }> {
   const config = parseApiConfig(fs.readFileSync(o.config, 'utf8'), { models: DEFAULT_API_MODELS })
   const kr = keyring({ home: o.home, keyringBackend: o.keyringBackend })
   const signers = new Map<string, OfflineDirectSigner>()
@@ -29,8 +34,11 @@ export async function startApi(o: { config: string; home: string; keyringBackend
 }
 
 export function registerApiCommand(program: Command, o: { homeOpt: () => Option; outputOpt: () => Option }): void {
-  program.command('api')
-    .description('serve an OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/completions, /v1/images/generations) whose every answer is a verified task (see api/README.md)')
+  program
+    .command('api')
+    .description(
+      'serve an OpenAI-compatible HTTP API (/v1/models, /v1/chat/completions, /v1/completions, /v1/images/generations) whose every answer is a verified task (see api/README.md)',
+    )
     .requiredOption('--config <file>', 'the API config (TOML): listen, node, gateways, fee, keys → keyring accounts with daily limits, model names')
     .addOption(o.homeOpt())
     .addOption(new Option('--keyring-backend <backend>', '"file" or "test"').choices(['file', 'test']).default('file'))
@@ -39,7 +47,9 @@ export function registerApiCommand(program: Command, o: { homeOpt: () => Option;
       const { server, url } = await startApi({ ...f, log: (m) => console.error(m) })
       console.log(f.output === 'json' ? JSON.stringify({ listening: url }) : `beryld api: listening on ${url} (OpenAI base URL ${url}/v1)`)
       await new Promise<void>((resolve) => {
-        const stop = () => { void server.close().finally(resolve) }
+        const stop = () => {
+          void server.close().finally(resolve)
+        }
         process.once('SIGINT', stop)
         process.once('SIGTERM', stop)
       })

@@ -29,7 +29,11 @@ export async function sendMsg(f: TxFlags, from: string, build: (address: string)
   try {
     const res = await client.signAndBroadcast(address, [build(address)], feeArg(f), f.memo)
     const out = { txhash: res.transactionHash, height: res.height, code: res.code, gas_wanted: res.gasWanted, gas_used: res.gasUsed, raw_log: res.rawLog ?? '' }
-    print(f, out, `txhash: ${out.txhash}\nheight: ${out.height}\ncode: ${out.code}${out.code ? `\nlog: ${out.raw_log}` : ''}\ngas: ${out.gas_used} used of ${out.gas_wanted}`)
+    print(
+      f,
+      out,
+      `txhash: ${out.txhash}\nheight: ${out.height}\ncode: ${out.code}${out.code ? `\nlog: ${out.raw_log}` : ''}\ngas: ${out.gas_used} used of ${out.gas_wanted}`,
+    )
     if (res.code !== 0) process.exitCode = 1
   } finally {
     client.disconnect()
@@ -101,6 +105,7 @@ export function feeArg(f: TxFlags): StdFee | number | 'auto' {
 }
 
 export function print(f: Pick<ClientFlags, 'output'>, json: unknown, text: string): void {
-  if (f.output === 'json') console.log(JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2))
+  if (f.output === 'json')
+    console.log(JSON.stringify(json, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString('base64') : v), 2))
   else console.log(text)
 }

@@ -22,7 +22,10 @@ async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = net.createServer()
     s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => { const p = (s.address() as net.AddressInfo).port; s.close(() => resolve(p)) })
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port
+      s.close(() => resolve(p))
+    })
   })
 }
 
@@ -31,7 +34,11 @@ export async function pickPorts(random: boolean): Promise<Ports> {
   return { p2p: await freePort(), rpc: await freePort(), abci: await freePort(), grpc: await freePort(), api: await freePort(), gateway: await freePort() }
 }
 
-export interface DevnetAccount { name: string; address: string; mnemonic: string }
+export interface DevnetAccount {
+  name: string
+  address: string
+  mnemonic: string
+}
 
 /**
  * Creates a single-validator devnet home with funded test-keyring accounts, and an `attester` key
@@ -76,8 +83,26 @@ export async function createDevnetWorkers(home: string, n: number): Promise<stri
 }
 
 /** Starts the devnet's workers in this process (each a full daemon with its own libp2p session). */
-export async function startDevnetWorkers(home: string, o: { chainId: string; rpc: string; gateway: string; gateways?: string[]; rpcs?: string[]; log: (m: string) => void; fault?: DaemonOptions['fault']; runner?: DaemonOptions['runner']; smollm2?: boolean }): Promise<WorkerDaemon[]> {
-  const dirs = fs.existsSync(path.join(home, 'workers')) ? fs.readdirSync(path.join(home, 'workers')).filter((d) => /^worker-\d+$/.test(d)).sort((a, b) => Number(a.slice(7)) - Number(b.slice(7))) : []
+export async function startDevnetWorkers(
+  home: string,
+  o: {
+    chainId: string
+    rpc: string
+    gateway: string
+    gateways?: string[]
+    rpcs?: string[]
+    log: (m: string) => void
+    fault?: DaemonOptions['fault']
+    runner?: DaemonOptions['runner']
+    smollm2?: boolean
+  },
+): Promise<WorkerDaemon[]> {
+  const dirs = fs.existsSync(path.join(home, 'workers'))
+    ? fs
+        .readdirSync(path.join(home, 'workers'))
+        .filter((d) => /^worker-\d+$/.test(d))
+        .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
+    : []
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
   // The chat model, when setup fetched it (the workers share one model folder and load it on first use).
@@ -86,21 +111,27 @@ export async function startDevnetWorkers(home: string, o: { chainId: string; rpc
     else o.log('SmolLM2 is not fetched (`npm run setup` fetches it): the workers serve the bundled models only')
   }
   // Started together: each joins with its own account, so their transactions do not wait for one another.
-  const daemons = await Promise.all(dirs.map(async (d, i) => {
-    const wh = path.join(home, 'workers', d)
-    // With several gateways (validators), worker i prefers gateway i mod n and fails over down the list.
-    const all = o.gateways?.length ? o.gateways : [o.gateway]
-    const gateways = [...all.slice(i % all.length), ...all.slice(0, i % all.length)]
-    const rpc = o.rpcs?.length ? o.rpcs[i % o.rpcs.length]! : o.rpc
-    const metricsAddress = `127.0.0.1:${await freePort()}`
-    writeWorkerConfig(wh, { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir, metricsAddress }, { overwrite: true })
-    const config = loadWorkerConfig(wh)
-    const signer = await new Keyring(wh, 'test').wallet('worker')
-    const [acc] = await signer.getAccounts()
-    const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault, runner: o.runner })
-    await daemon.start()
-    return daemon
-  }))
+  const daemons = await Promise.all(
+    dirs.map(async (d, i) => {
+      const wh = path.join(home, 'workers', d)
+      // With several gateways (validators), worker i prefers gateway i mod n and fails over down the list.
+      const all = o.gateways?.length ? o.gateways : [o.gateway]
+      const gateways = [...all.slice(i % all.length), ...all.slice(0, i % all.length)]
+      const rpc = o.rpcs?.length ? o.rpcs[i % o.rpcs.length]! : o.rpc
+      const metricsAddress = `127.0.0.1:${await freePort()}`
+      writeWorkerConfig(
+        wh,
+        { chainId: o.chainId, nodeRpc: rpc, gateways, key: 'worker', keyringBackend: 'test', modelDir, metricsAddress },
+        { overwrite: true },
+      )
+      const config = loadWorkerConfig(wh)
+      const signer = await new Keyring(wh, 'test').wallet('worker')
+      const [acc] = await signer.getAccounts()
+      const daemon = new WorkerDaemon({ config, signer, address: acc!.address, log: (l) => o.log(`[${d}] ${l}`), fault: o.fault, runner: o.runner })
+      await daemon.start()
+      return daemon
+    }),
+  )
   return daemons
 }
 
@@ -131,7 +162,9 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   const home = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
   if (o.reset && fs.existsSync(home)) fs.rmSync(home, { recursive: true, force: true })
   const fresh = !fs.existsSync(homePaths(home).genesis)
-  const say = (m: string) => { if (o.output !== 'json') console.log(m) }
+  const say = (m: string) => {
+    if (o.output !== 'json') console.log(m)
+  }
   let accounts: DevnetAccount[] = []
   if (fresh) {
     const ports = await pickPorts(!!o.randomPorts)
@@ -148,7 +181,9 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   }
   const chainId = genesisChainId(home)
   const cfg = readAppConfig(home)
-  const log = (m: string) => { if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m) }
+  const log = (m: string) => {
+    if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m)
+  }
   const node = await startBerylNode(home, { log })
   const workers: WorkerDaemon[] = []
   let api: { close(): Promise<void> } | undefined
@@ -160,16 +195,19 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   }
   try {
     await waitForHeight(cfg.cometbft.rpc, 1n, node.done)
-    const gateway = node.gateway ? node.gateway.gateway.multiaddrs.find((a) => a.includes('/tcp/')) ?? '' : ''
+    const gateway = node.gateway ? (node.gateway.gateway.multiaddrs.find((a) => a.includes('/tcp/')) ?? '') : ''
     say('Starting the workers…')
-    workers.push(...await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log, smollm2: o.smollm2 }))
+    workers.push(...(await startDevnetWorkers(home, { chainId, rpc: cfg.cometbft.rpc, gateway, log, smollm2: o.smollm2 })))
     const chat = workers.some((w) => w.models.some((m) => m.id === SMOLLM2_MODEL_ID))
     let apiInfo: { url: string; key: string; config: string } | undefined
     if (o.api !== undefined) {
       const file = path.join(home, 'config', 'api.toml')
       if (!fs.existsSync(file)) {
         const key = `sk-beryl-devnet-${crypto.randomBytes(12).toString('hex')}`
-        fs.writeFileSync(file, `# beryld api for this devnet (api/README.md)\nlisten = "127.0.0.1:${o.api}"\nnode = "${cfg.cometbft.rpc}"\ngateways = ["${gateway}"]\n\n[[keys]]\nname = "devnet"\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`)
+        fs.writeFileSync(
+          file,
+          `# beryld api for this devnet (api/README.md)\nlisten = "127.0.0.1:${o.api}"\nnode = "${cfg.cometbft.rpc}"\ngateways = ["${gateway}"]\n\n[[keys]]\nname = "devnet"\nkey = "${key}"\naccount = "account1"\ndaily_limit_uberyl = "1000000000000"\n`,
+        )
       }
       const { startApi } = await import('./api.ts')
       const started = await startApi({ config: file, home, keyringBackend: 'test', log })
@@ -179,8 +217,14 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
     const kr = new Keyring(home, 'test')
     const keys = kr.list().filter((k) => k.name.startsWith('account'))
     const info = {
-      home, chain_id: chainId, rpc: cfg.cometbft.rpc, gateway, workers: workers.map((w) => w.address), ...(apiInfo ? { openai_api: apiInfo } : {}),
-      grpc: cfg.grpc?.address ?? '', api: cfg.api?.address ? cfg.api.address.replace(/^tcp:\/\//, 'http://') : '',
+      home,
+      chain_id: chainId,
+      rpc: cfg.cometbft.rpc,
+      gateway,
+      workers: workers.map((w) => w.address),
+      ...(apiInfo ? { openai_api: apiInfo } : {}),
+      grpc: cfg.grpc?.address ?? '',
+      api: cfg.api?.address ? cfg.api.address.replace(/^tcp:\/\//, 'http://') : '',
       accounts: fresh ? accounts : keys.map((k) => ({ name: k.name, address: k.address })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
@@ -193,11 +237,16 @@ Beryl devnet is running (chain ${chainId}). Press Ctrl-C to stop.
   gRPC          ${info.grpc || 'off'}
   REST          ${info.api || 'off'}${info.api ? `  (explorer ${info.api}/, ${info.api}/openapi.json, ${info.api}/metrics)` : ''}
   gateway       ${gateway}
-  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})${apiInfo ? `
-  OpenAI API    ${apiInfo.url}  (key ${apiInfo.key}; config ${apiInfo.config})` : ''}
+  workers       ${workers.length} (bundled models${chat ? ' and SmolLM2-135M-Instruct' : ''}, ${workers.map((w) => w.address).join(', ')})${
+    apiInfo
+      ? `
+  OpenAI API    ${apiInfo.url}  (key ${apiInfo.key}; config ${apiInfo.config})`
+      : ''
+  }
 
 Funded accounts (test keyring in the home; 1 000 000 BERYL each):`)
-      for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' }))) say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
+      for (const a of fresh ? accounts : keys.map((k) => ({ ...k, mnemonic: '(stored in the keyring)' })))
+        say(`  ${a.name}  ${a.address}\n    mnemonic: ${a.mnemonic}`)
       say(`
 Try:
   ./bin/beryld task run image --prompt "a lighthouse at dusk" --out ./out --from account1 --home ${home} --keyring-backend test
@@ -231,14 +280,25 @@ export async function runDemo(home: string, rpc: string, gateway: string, output
   if (output !== 'json') console.log(`Demo: an image task ("${prompt}", 256x256, 20 steps), verified end to end…`)
   try {
     const r = await client.runTask({
-      type: 'image', args: { prompt, width: 256, height: 256, steps: 20, seed: 42 },
-      onProgress: (p) => { if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`) },
+      type: 'image',
+      args: { prompt, width: 256, height: 256, steps: 20, seed: 42 },
+      onProgress: (p) => {
+        if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`)
+      },
     })
     const dir = path.join(home, 'demo')
     fs.mkdirSync(dir, { recursive: true })
     const file = path.join(dir, `${r.commitments[0]}.png`)
     fs.writeFileSync(file, r.outputs[0]!)
-    const out = { png: file, task: r.commitments[0], task_id: r.taskId, score: Buffer.from(r.task.score).toString('hex'), cross_validated: r.sampled, fee_paid: r.feePaid.toString(), node: r.task.selectedNode }
+    const out = {
+      png: file,
+      task: r.commitments[0],
+      task_id: r.taskId,
+      score: Buffer.from(r.task.score).toString('hex'),
+      cross_validated: r.sampled,
+      fee_paid: r.feePaid.toString(),
+      node: r.task.selectedNode,
+    }
     if (output === 'json') console.log(JSON.stringify({ demo: out }))
     else {
       console.log(`
@@ -264,11 +324,23 @@ async function runChatDemo(home: string, rpc: string, gateway: string, output: '
   if (output !== 'json') console.log(`Demo: asking SmolLM2 "${question}", verified end to end…`)
   try {
     const r = await client.runTask({
-      type: 'text', args: { prompt: question, max_new_tokens: 48, model: SMOLLM2_MODEL_ID }, requirements: { modelIds: [SMOLLM2_MODEL_ID] },
-      onProgress: (p) => { if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`) },
+      type: 'text',
+      args: { prompt: question, max_new_tokens: 48, model: SMOLLM2_MODEL_ID },
+      requirements: { modelIds: [SMOLLM2_MODEL_ID] },
+      onProgress: (p) => {
+        if (output !== 'json') console.log(`  ${p.stage.padEnd(10)} h${p.height}  ${p.message}`)
+      },
     })
     const answer = (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content
-    const out = { question, answer, task: r.commitments[0], task_id: r.taskId, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), node: r.task.selectedNode }
+    const out = {
+      question,
+      answer,
+      task: r.commitments[0],
+      task_id: r.taskId,
+      cross_validated: r.sampled,
+      fee_paid: r.feePaid.toString(),
+      node: r.task.selectedNode,
+    }
     if (output === 'json') console.log(JSON.stringify({ chat_demo: out }))
     else {
       console.log(`
@@ -288,41 +360,64 @@ SmolLM2 answered: ${answer}
 /** Polls CometBFT's /status until the chain reaches `height` (or the node stops). */
 export async function waitForHeight(rpc: string, height: bigint, stopped?: Promise<string>): Promise<void> {
   let failed: string | undefined
-  void stopped?.then((r) => { failed = r })
+  void stopped?.then((r) => {
+    failed = r
+  })
   for (;;) {
     if (failed) throw new Error(`the node stopped before producing blocks: ${failed}`)
     try {
       const res = await fetch(`${rpc}/status`, { signal: AbortSignal.timeout(2000) })
       const body = (await res.json()) as { result: { sync_info: { latest_block_height: string } } }
       if (BigInt(body.result.sync_info.latest_block_height) >= height) return
-    } catch { /* not up yet */ }
+    } catch {
+      /* not up yet */
+    }
     await new Promise((r) => setTimeout(r, 200))
   }
 }
 
 /** `beryld devnet`: a local network in one command. */
 export function registerDevnetCommands(program: Command): void {
-  program.command('devnet')
-    .description('run a local network: validators (each its own process, home, ports, gateway and CometBFT, from a gentx ceremony when more than one), funded accounts and GPU workers on the bundled models (Ctrl-C stops it)')
+  program
+    .command('devnet')
+    .description(
+      'run a local network: validators (each its own process, home, ports, gateway and CometBFT, from a gentx ceremony when more than one), funded accounts and GPU workers on the bundled models (Ctrl-C stops it)',
+    )
     .option('--home <dir>', 'devnet home (default: a fresh temporary folder); reused if it already holds a devnet')
     .option('--reset', 'delete the home first and start a new chain')
     .option('--accounts <n>', 'funded accounts to create', intIn(1, 100, '--accounts'), 3)
     .option('--workers <n>', 'GPU workers to run (in this process, on the bundled models)', intIn(0, 200, '--workers'), 3)
-    .option('--validators <n>', 'validators: 1 runs in this process; 2..7 run as separate `beryld start` processes in <home>/validator-<i>', intIn(1, 7, '--validators'), 1)
+    .option(
+      '--validators <n>',
+      'validators: 1 runs in this process; 2..7 run as separate `beryld start` processes in <home>/validator-<i>',
+      intIn(1, 7, '--validators'),
+      1,
+    )
     .option('--sample-all', 'cross-validate every task (min_sampling_rate = 1), for demos and tests')
     .option('--no-smollm2', 'do not give the workers the SmolLM2 chat model (they serve it by default once `npm run setup` fetched it)')
     .option('--api [port]', 'also serve the OpenAI-compatible API (beryld api) on this port (default 8080; 0 picks a free one), with a key for account1')
     .option('--demo', 'run a demo image task and ask SmolLM2 a question once the workers are up (the PNG goes into <home>/demo/)')
     .option('--exit-after-demo', 'stop after the demo (exit code 1 if it failed)')
-    .option('--quiet', 'print only the summary and the demo, not the node\'s and workers\' logs')
+    .option('--quiet', "print only the summary and the demo, not the node's and workers' logs")
     .option('--random-ports', 'use free random ports instead of the standard ones')
     .option('--chain-id <id>', 'chain id', 'beryl-devnet-1')
     .addOption(outputOpt())
     .action(async (o) => {
       await runDevnet({
-        home: o.home, reset: o.reset, accounts: o.accounts, workers: o.workers, validators: o.validators, sampleAll: o.sampleAll, smollm2: o.smollm2,
+        home: o.home,
+        reset: o.reset,
+        accounts: o.accounts,
+        workers: o.workers,
+        validators: o.validators,
+        sampleAll: o.sampleAll,
+        smollm2: o.smollm2,
         api: o.api === undefined ? undefined : o.api === true ? 8080 : intIn(0, 65535, '--api')(o.api),
-        demo: o.demo || o.exitAfterDemo, exitAfterDemo: o.exitAfterDemo, quiet: o.quiet, randomPorts: o.randomPorts, chainId: o.chainId, output: o.output,
+        demo: o.demo || o.exitAfterDemo,
+        exitAfterDemo: o.exitAfterDemo,
+        quiet: o.quiet,
+        randomPorts: o.randomPorts,
+        chainId: o.chainId,
+        output: o.output,
       })
     })
 }

@@ -25,9 +25,16 @@ export const BYTES_FIELDS: ReadonlySet<string> = (() => {
 
 /** Fixed-point string fields and their decimals (the protos document each: "18-decimal fixed point"). */
 export const FIXED_POINT_FIELDS: Readonly<Record<string, number>> = {
-  samplingRate: 18, minSamplingRate: 18, assumedDishonestShare: 18, protocolFeeShare: 18,
-  healthBase: 18, qLong: 18, health: 18, qosValue: 18,
-  rate: 18, attackerSeatProbability: 18,
+  samplingRate: 18,
+  minSamplingRate: 18,
+  assumedDishonestShare: 18,
+  protocolFeeShare: 18,
+  healthBase: 18,
+  qLong: 18,
+  health: 18,
+  qosValue: 18,
+  rate: 18,
+  attackerSeatProbability: 18,
   expectedProfit: 36, // uberyl, 36 decimals
 }
 
@@ -75,4 +82,4 @@ const E18 = 10n ** 18n
 export const fixed4 = (v: string) => (Number((BigInt(v || '0') * 10_000n) / E18) / 10_000).toFixed(4)
 
 /** An 18-decimal fixed-point fraction as a percentage with 4 decimals, e.g. "1.0000%" (text output). */
-export const percent = (v: string) => `${(Number(BigInt(v) * 1_000_000n / E18) / 10_000).toFixed(4)}%`
+export const percent = (v: string) => `${(Number((BigInt(v) * 1_000_000n) / E18) / 10_000).toFixed(4)}%`

@@ -16,7 +16,11 @@ import { berylRegistry } from '../sdk/index.ts'
 import { keyring, print, type ClientFlags } from './client.ts'
 import { parseCoins, type Genesis } from './init.ts'
 
-interface Opts { homeOpt: () => Option; backendOpt: () => Option; outputOpt: () => Option }
+interface Opts {
+  homeOpt: () => Option
+  backendOpt: () => Option
+  outputOpt: () => Option
+}
 
 /** A gentx file (`<home>/config/gentx/gentx-<node id>.json`). */
 export interface GenTxFile {
@@ -46,29 +50,63 @@ const readGenesis = (file: string): Genesis => {
 }
 
 /** Signs a MsgCreateValidator as a genesis transaction: account number 0, sequence 0, no fee. */
-export async function signGenTx(signer: OfflineDirectSigner, m: { account: string; moniker: string; details?: string; consensusPubkey: Uint8Array; selfBond: bigint; commissionPpm?: number }, chainId: string, memo = ''): Promise<string> {
+export async function signGenTx(
+  signer: OfflineDirectSigner,
+  m: { account: string; moniker: string; details?: string; consensusPubkey: Uint8Array; selfBond: bigint; commissionPpm?: number },
+  chainId: string,
+  memo = '',
+): Promise<string> {
   const client = await SigningStargateClient.offline(signer, { registry: berylRegistry() })
-  const msg = { typeUrl: CREATE_VALIDATOR_URL, value: { account: m.account, moniker: m.moniker, details: m.details ?? '', consensusPubkey: m.consensusPubkey, selfBond: m.selfBond.toString(), commissionPpm: m.commissionPpm ?? 0 } }
+  const msg = {
+    typeUrl: CREATE_VALIDATOR_URL,
+    value: {
+      account: m.account,
+      moniker: m.moniker,
+      details: m.details ?? '',
+      consensusPubkey: m.consensusPubkey,
+      selfBond: m.selfBond.toString(),
+      commissionPpm: m.commissionPpm ?? 0,
+    },
+  }
   const tx = await client.sign(m.account, [msg], { amount: [], gas: '200000' }, memo, { accountNumber: 0n, sequence: 0, chainId })
   return Buffer.from(TxRaw.encode(tx).finish()).toString('base64')
 }
 
 /** Writes `<home>/config/gentx/gentx-<node id>.json` for the key `from` (funded in this home's genesis). */
-export async function writeGenTx(home: string, signer: OfflineDirectSigner, o: { moniker: string; amount: bigint; details?: string; commissionPpm?: number; host?: string; p2pPort?: number }): Promise<{ file: string; gentx: GenTxFile }> {
+export async function writeGenTx(
+  home: string,
+  signer: OfflineDirectSigner,
+  o: { moniker: string; amount: bigint; details?: string; commissionPpm?: number; host?: string; p2pPort?: number },
+): Promise<{ file: string; gentx: GenTxFile }> {
   const g = readGenesis(homePaths(home).genesis)
   const [acc] = await signer.getAccounts()
   const account = acc!.address
   const funded = g.app_state.bank.balances.find((b) => b.address === account)?.coins.find((c) => c.denom === DENOM)
   if (!funded || BigInt(funded.amount) < o.amount) {
-    throw new Error(`${account} has ${funded?.amount ?? 0}${DENOM} in this genesis, less than the self-bond ${o.amount}${DENOM}; run \`beryld genesis add-account\` first`)
+    throw new Error(
+      `${account} has ${funded?.amount ?? 0}${DENOM} in this genesis, less than the self-bond ${o.amount}${DENOM}; run \`beryld genesis add-account\` first`,
+    )
   }
   const nodeId = cometbftShowNodeId(home)
   const laddr = /tcp:\/\/([^:]+):(\d+)/.exec(fs.readFileSync(homePaths(home).configToml, 'utf8').match(/^\[p2p\][\s\S]*?^laddr = "([^"]+)"/m)?.[1] ?? '')
   const host = o.host ?? (laddr && laddr[1] !== '0.0.0.0' ? laddr[1]! : '127.0.0.1')
   const peer = `${nodeId}@${host}:${o.p2pPort ?? (laddr ? Number(laddr[2]) : 26656)}`
   const pubkey = consensusPubkey(home)
-  const tx = await signGenTx(signer, { account, moniker: o.moniker, details: o.details, consensusPubkey: pubkey, selfBond: o.amount, commissionPpm: o.commissionPpm }, g.chain_id, peer)
-  const gentx: GenTxFile = { chain_id: g.chain_id, account, moniker: o.moniker, self_bond: o.amount.toString(), consensus_pubkey: Buffer.from(pubkey).toString('base64'), peer, tx }
+  const tx = await signGenTx(
+    signer,
+    { account, moniker: o.moniker, details: o.details, consensusPubkey: pubkey, selfBond: o.amount, commissionPpm: o.commissionPpm },
+    g.chain_id,
+    peer,
+  )
+  const gentx: GenTxFile = {
+    chain_id: g.chain_id,
+    account,
+    moniker: o.moniker,
+    self_bond: o.amount.toString(),
+    consensus_pubkey: Buffer.from(pubkey).toString('base64'),
+    peer,
+    tx,
+  }
   const dir = path.join(homePaths(home).config, 'gentx')
   fs.mkdirSync(dir, { recursive: true })
   const file = path.join(dir, `gentx-${nodeId}.json`)
@@ -85,7 +123,10 @@ export function collectGenTxs(home: string, dir = path.join(homePaths(home).conf
   const file = homePaths(home).genesis
   const g = readGenesis(file)
   if (!fs.existsSync(dir)) throw new Error(`no gentx folder ${dir}`)
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).sort()
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
   const gentxs = files.map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as GenTxFile)
   if (gentxs.length === 0) throw new Error(`no gentx in ${dir}`)
   const seenKeys = new Set<string>()
@@ -122,12 +163,15 @@ export async function validateGenesis(file: string): Promise<{ chainId: string; 
     const app = new BerylApp(store, { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM })
     const time = Date.parse(g.genesis_time)
     const res = await app.initChain({
-      time: { seconds: BigInt(Math.floor((Number.isNaN(time) ? 0 : time) / 1000)), nanos: 0 }, chainId: g.chain_id,
+      time: { seconds: BigInt(Math.floor((Number.isNaN(time) ? 0 : time) / 1000)), nanos: 0 },
+      chainId: g.chain_id,
       consensusParams: { block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) } } as never,
-      validators: [], appStateBytes: Buffer.from(JSON.stringify(g.app_state ?? {})), initialHeight: BigInt(g.initial_height || '1'),
+      validators: [],
+      appStateBytes: Buffer.from(JSON.stringify(g.app_state ?? {})),
+      initialHeight: BigInt(g.initial_height || '1'),
     })
     const validators = res.validators?.length || (g.validators ?? []).length
-    if (validators === 0) throw new Error('no validator: add gentxs (`beryld genesis gentx`, then `collect-gentxs`) or keep genesis.json\'s validator')
+    if (validators === 0) throw new Error("no validator: add gentxs (`beryld genesis gentx`, then `collect-gentxs`) or keep genesis.json's validator")
     return { chainId: g.chain_id, validators, accounts: g.app_state.auth.accounts.length }
   } finally {
     await store.close()
@@ -137,34 +181,54 @@ export async function validateGenesis(file: string): Promise<{ chainId: string; 
 
 /** `beryld genesis gentx | collect-gentxs | validate`: the genesis ceremony, as Cosmos operators know it. */
 export function registerGenesisCeremonyCommands(genesis: Command, o: Opts): void {
-  genesis.command('gentx')
-    .description('sign a genesis MsgCreateValidator for this node\'s consensus key, bonding <amount> from <key> (funded in this genesis); writes <home>/config/gentx/gentx-<node id>.json')
-    .argument('<key>', 'key name or address in the keyring (the validator\'s operator account)')
+  genesis
+    .command('gentx')
+    .description(
+      "sign a genesis MsgCreateValidator for this node's consensus key, bonding <amount> from <key> (funded in this genesis); writes <home>/config/gentx/gentx-<node id>.json",
+    )
+    .argument('<key>', "key name or address in the keyring (the validator's operator account)")
     .argument('<amount>', 'self-bond, e.g. 1000beryl (at least the min_self_bond param)')
     .option('--moniker <name>', 'validator name (default: the key name)')
     .option('--details <text>', 'free description')
     .option('--commission-ppm <n>', 'commission in millionths (50000 = 5%)', '0')
-    .option('--ip <host>', 'address other validators reach this node\'s P2P port at (default: from config.toml, else 127.0.0.1)')
-    .addOption(o.homeOpt()).addOption(o.backendOpt()).addOption(o.outputOpt())
+    .option('--ip <host>', "address other validators reach this node's P2P port at (default: from config.toml, else 127.0.0.1)")
+    .addOption(o.homeOpt())
+    .addOption(o.backendOpt())
+    .addOption(o.outputOpt())
     .action(async (key: string, amount: string, f: ClientFlags & { moniker?: string; details?: string; commissionPpm: string; ip?: string }) => {
       const coins = parseCoins(amount)
       if (coins.length !== 1 || coins[0]!.denom !== DENOM) throw new Error(`${amount}: give one amount in uberyl or beryl`)
       const signer = await keyring(f).wallet(key)
       const { file, gentx } = await writeGenTx(f.home, signer, {
-        moniker: f.moniker ?? key, amount: BigInt(coins[0]!.amount), details: f.details, commissionPpm: Number(f.commissionPpm), host: f.ip,
+        moniker: f.moniker ?? key,
+        amount: BigInt(coins[0]!.amount),
+        details: f.details,
+        commissionPpm: Number(f.commissionPpm),
+        host: f.ip,
       })
-      print(f, { file, ...gentx }, `wrote ${file}\nvalidator ${gentx.moniker} (${gentx.account}) bonds ${gentx.self_bond}${DENOM}; peer ${gentx.peer}\nSend this file to the coordinator, who runs \`beryld genesis collect-gentxs\`.`)
+      print(
+        f,
+        { file, ...gentx },
+        `wrote ${file}\nvalidator ${gentx.moniker} (${gentx.account}) bonds ${gentx.self_bond}${DENOM}; peer ${gentx.peer}\nSend this file to the coordinator, who runs \`beryld genesis collect-gentxs\`.`,
+      )
     })
-  genesis.command('collect-gentxs')
+  genesis
+    .command('collect-gentxs')
     .description('put every gentx of <home>/config/gentx (or --gentx-dir) into the genesis, and make their nodes persistent peers')
     .option('--gentx-dir <dir>', 'folder of gentx-*.json files')
-    .addOption(o.homeOpt()).addOption(o.outputOpt())
+    .addOption(o.homeOpt())
+    .addOption(o.outputOpt())
     .action((f: ClientFlags & { gentxDir?: string }) => {
       const r = collectGenTxs(f.home, f.gentxDir)
-      print(f, r, `collected ${r.count} gentx(s) into ${homePaths(f.home).genesis}; persistent peers: ${r.peers.join(', ') || '(none)'}\nCopy this genesis.json to every validator, then \`beryld genesis validate\` and \`beryld start\`.`)
+      print(
+        f,
+        r,
+        `collected ${r.count} gentx(s) into ${homePaths(f.home).genesis}; persistent peers: ${r.peers.join(', ') || '(none)'}\nCopy this genesis.json to every validator, then \`beryld genesis validate\` and \`beryld start\`.`,
+      )
     })
-  genesis.command('add-attester')
-    .description('list an account in the task module\'s attesters (a validator gateway\'s attester key), in this genesis')
+  genesis
+    .command('add-attester')
+    .description("list an account in the task module's attesters (a validator gateway's attester key), in this genesis")
     .argument('<address>', 'beryl1… address')
     .addOption(o.homeOpt())
     .action((address: string, f: ClientFlags) => {
@@ -177,10 +241,12 @@ export function registerGenesisCeremonyCommands(genesis: Command, o: Opts): void
       fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
       console.log(`attesters in ${file}: ${attesters.join(', ')}`)
     })
-  genesis.command('validate')
-    .description('check a genesis file as the chain will read it (every module\'s genesis, gentx signatures, at least one validator)')
+  genesis
+    .command('validate')
+    .description("check a genesis file as the chain will read it (every module's genesis, gentx signatures, at least one validator)")
     .argument('[file]', 'genesis file (default: <home>/config/genesis.json)')
-    .addOption(o.homeOpt()).addOption(o.outputOpt())
+    .addOption(o.homeOpt())
+    .addOption(o.outputOpt())
     .action(async (file: string | undefined, f: ClientFlags) => {
       const target = file ?? homePaths(f.home).genesis
       const r = await validateGenesis(target)

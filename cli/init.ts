@@ -78,21 +78,25 @@ const COIN_RE = /^(\d+(?:\.\d+)?)([a-zA-Z][a-zA-Z0-9/:._-]{2,127})$/
 
 /** "10beryl" → 10000000uberyl; "500uberyl,3foo" → two coins. */
 export function parseCoins(s: string): Array<{ denom: string; amount: string }> {
-  return s.split(',').map((part) => part.trim()).filter(Boolean).map((part) => {
-    const m = COIN_RE.exec(part)
-    if (!m) throw new Error(`invalid coin ${JSON.stringify(part)}: expected <amount><denom>, e.g. 1000uberyl or 2.5beryl`)
-    let [, amount, denom] = m as unknown as [string, string, string]
-    if (denom.toLowerCase() === 'beryl') {
-      const [w, f = ''] = amount.split('.')
-      if (f.length > 6) throw new Error(`${part}: BERYL has 6 decimals`)
-      amount = (BigInt(w!) * 1_000_000n + BigInt(f.padEnd(6, '0') || '0')).toString()
-      denom = DENOM
-    } else if (amount.includes('.')) {
-      throw new Error(`${part}: amounts of ${denom} must be whole numbers`)
-    }
-    if (BigInt(amount) <= 0n) throw new Error(`${part}: amount must be positive`)
-    return { denom, amount }
-  })
+  return s
+    .split(',')
+    .map((part) => part.trim())
+    .filter(Boolean)
+    .map((part) => {
+      const m = COIN_RE.exec(part)
+      if (!m) throw new Error(`invalid coin ${JSON.stringify(part)}: expected <amount><denom>, e.g. 1000uberyl or 2.5beryl`)
+      let [, amount, denom] = m as unknown as [string, string, string]
+      if (denom.toLowerCase() === 'beryl') {
+        const [w, f = ''] = amount.split('.')
+        if (f.length > 6) throw new Error(`${part}: BERYL has 6 decimals`)
+        amount = (BigInt(w!) * 1_000_000n + BigInt(f.padEnd(6, '0') || '0')).toString()
+        denom = DENOM
+      } else if (amount.includes('.')) {
+        throw new Error(`${part}: amounts of ${denom} must be whole numbers`)
+      }
+      if (BigInt(amount) <= 0n) throw new Error(`${part}: amount must be positive`)
+      return { denom, amount }
+    })
 }
 
 /** Adds a funded account to the genesis file (merging coins if the account is already there). */
@@ -105,7 +109,10 @@ export function addGenesisAccount(home: string, address: string, coins: Array<{ 
   g.app_state.bank ??= { balances: [] }
   if (!g.app_state.auth.accounts.some((a) => a.address === address)) g.app_state.auth.accounts.push({ address })
   let entry = g.app_state.bank.balances.find((b) => b.address === address)
-  if (!entry) { entry = { address, coins: [] }; g.app_state.bank.balances.push(entry) }
+  if (!entry) {
+    entry = { address, coins: [] }
+    g.app_state.bank.balances.push(entry)
+  }
   for (const c of coins) {
     const have = entry.coins.find((x) => x.denom === c.denom)
     if (have) have.amount = (BigInt(have.amount) + BigInt(c.amount)).toString()

@@ -17,7 +17,11 @@ interface KeyFile {
   crypto?: { kdf: 'scrypt'; n: number; r: number; p: number; salt: string; iv: string; tag: string; ciphertext: string }
 }
 
-export interface KeyInfo { name: string; address: string; pubkey: string }
+export interface KeyInfo {
+  name: string
+  address: string
+  pubkey: string
+}
 
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/
 const SCRYPT = { n: 1 << 15, r: 8, p: 1 }
@@ -29,7 +33,11 @@ const SCRYPT = { n: 1 << 15, r: 8, p: 1 }
  */
 export class Keyring {
   readonly dir: string
-  constructor(home: string, readonly backend: KeyringBackend, private readonly passphrase?: () => Promise<string>) {
+  constructor(
+    home: string,
+    readonly backend: KeyringBackend,
+    private readonly passphrase?: () => Promise<string>,
+  ) {
     if (backend !== 'file' && backend !== 'test') throw new Error(`unknown keyring backend ${JSON.stringify(backend)}; use "file" or "test"`)
     this.dir = path.join(home, `keyring-${backend}`)
   }
@@ -65,11 +73,19 @@ export class Keyring {
       rec.mnemonic = mnemonic.trim()
     } else {
       const pass = await this.getPassphrase()
-      const salt = randomBytes(16), iv = randomBytes(12)
+      const salt = randomBytes(16),
+        iv = randomBytes(12)
       const key = scryptSync(pass, salt, 32, { N: SCRYPT.n, r: SCRYPT.r, p: SCRYPT.p, maxmem: 256 * 1024 * 1024 })
       const c = createCipheriv('aes-256-gcm', key, iv)
       const ciphertext = Buffer.concat([c.update(mnemonic.trim(), 'utf8'), c.final()])
-      rec.crypto = { kdf: 'scrypt', ...SCRYPT, salt: salt.toString('hex'), iv: iv.toString('hex'), tag: c.getAuthTag().toString('hex'), ciphertext: ciphertext.toString('hex') }
+      rec.crypto = {
+        kdf: 'scrypt',
+        ...SCRYPT,
+        salt: salt.toString('hex'),
+        iv: iv.toString('hex'),
+        tag: c.getAuthTag().toString('hex'),
+        ciphertext: ciphertext.toString('hex'),
+      }
     }
     fs.mkdirSync(this.dir, { recursive: true, mode: 0o700 })
     fs.writeFileSync(f, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 })
@@ -78,10 +94,14 @@ export class Keyring {
 
   list(): KeyInfo[] {
     if (!fs.existsSync(this.dir)) return []
-    return fs.readdirSync(this.dir).filter((f) => f.endsWith('.json')).sort().map((f) => {
-      const r = JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as KeyFile
-      return { name: r.name, address: r.address, pubkey: r.pubkey }
-    })
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => f.endsWith('.json'))
+      .sort()
+      .map((f) => {
+        const r = JSON.parse(fs.readFileSync(path.join(this.dir, f), 'utf8')) as KeyFile
+        return { name: r.name, address: r.address, pubkey: r.pubkey }
+      })
   }
 
   private read(nameOrAddress: string): KeyFile {
@@ -139,13 +159,26 @@ export async function promptHidden(question: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const onData = (buf: Buffer) => {
       for (const ch of buf.toString('utf8')) {
-        if (ch === '\r' || ch === '\n') { done(); resolve(s); return }
-        if (ch === '\u0003') { done(); reject(new Error('cancelled')); return }
+        if (ch === '\r' || ch === '\n') {
+          done()
+          resolve(s)
+          return
+        }
+        if (ch === '\u0003') {
+          done()
+          reject(new Error('cancelled'))
+          return
+        }
         if (ch === '\u007f') s = s.slice(0, -1)
         else s += ch
       }
     }
-    const done = () => { stdin.off('data', onData); stdin.setRawMode(false); stdin.pause(); process.stderr.write('\n') }
+    const done = () => {
+      stdin.off('data', onData)
+      stdin.setRawMode(false)
+      stdin.pause()
+      process.stderr.write('\n')
+    }
     stdin.on('data', onData)
   })
 }

@@ -22,7 +22,9 @@ import { registerWorkerCommands } from './worker.ts'
 const program = new Command()
 program
   .name('beryld')
-  .description('Beryl: an app-chain for verifiable, decentralized AI compute.\nRun a validator (init, start), manage keys, send transactions and query the chain.')
+  .description(
+    'Beryl: an app-chain for verifiable, decentralized AI compute.\nRun a validator (init, start), manage keys, send transactions and query the chain.',
+  )
   .version(`${SOFTWARE_VERSION} (CometBFT ${COMETBFT_VERSION})`)
   .showHelpAfterError('(run with --help for usage)')
 

@@ -28,7 +28,10 @@ export async function berylNodeMetrics(getApp: () => BerylApp | undefined): Prom
   metrics.gauge('tasks', `Tasks on chain by status (counted up to ${COUNT_CAP})`, ['status'], async () => {
     const out: Array<{ labels: Record<string, string>; value: number }> = []
     for (const status of Object.values(TaskStatus).filter((v): v is TaskStatus => typeof v === 'number' && v >= 0)) {
-      const v = await query('/beryl.task.v1.Query/Tasks', QueryTasksRequest.encode({ creator: '', node: '', hasStatus: true, status, key: new Uint8Array(), limit: COUNT_CAP }).finish())
+      const v = await query(
+        '/beryl.task.v1.Query/Tasks',
+        QueryTasksRequest.encode({ creator: '', node: '', hasStatus: true, status, key: new Uint8Array(), limit: COUNT_CAP }).finish(),
+      )
       out.push({ labels: { status: taskStatusToJSON(status) }, value: v ? QueryTasksResponse.decode(v).tasks.length : 0 })
     }
     return out

@@ -7,7 +7,15 @@ import { cometPids, cometbftShowNodeId } from '../chain/node/cometbft.ts'
 import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, type Ports } from '../chain/node/config.ts'
 import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
 import {
-  DEVNET_FUNDS, createDevnetHome, createDevnetWorkers, pickPorts, runDemo, startDevnetWorkers, waitForHeight, type DevnetAccount, type DevnetOptions,
+  DEVNET_FUNDS,
+  createDevnetHome,
+  createDevnetWorkers,
+  pickPorts,
+  runDemo,
+  startDevnetWorkers,
+  waitForHeight,
+  type DevnetAccount,
+  type DevnetOptions,
 } from './devnet.ts'
 import { gatewayAddress } from '../gateway/key.ts'
 import { collectGenTxs, validateGenesis, writeGenTx } from './gentx.ts'
@@ -83,7 +91,15 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
     const kr = new Keyring(home, 'test')
     const op = await kr.add('validator', Keyring.generateMnemonic())
     attesters.push(kr.show('attester').address)
-    validators.push({ index: i, moniker: `validator-${i}`, home, ports, rpc: readAppConfig(home).cometbft.rpc, account: op.address, gateway: (await gatewayAddress(home))! })
+    validators.push({
+      index: i,
+      moniker: `validator-${i}`,
+      home,
+      ports,
+      rpc: readAppConfig(home).cometbft.rpc,
+      account: op.address,
+      gateway: (await gatewayAddress(home))!,
+    })
   }
   const coordinator = validators[0]!.home
   for (const v of validators) {
@@ -116,7 +132,12 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
 }
 
 /** A full node for an existing network: `init`, the network's genesis, its validators as peers. */
-export async function createFullNode(root: string, name: string, net: ValidatorNetwork, o: { timeoutCommit?: string } = {}): Promise<{ home: string; ports: Ports; rpc: string }> {
+export async function createFullNode(
+  root: string,
+  name: string,
+  net: ValidatorNetwork,
+  o: { timeoutCommit?: string } = {},
+): Promise<{ home: string; ports: Ports; rpc: string }> {
   const home = path.join(root, name)
   const ports = await pickPorts(true)
   initHome({ home, moniker: name, chainId: net.chainId, ports, p2pHost: '127.0.0.1', timeoutCommit: o.timeoutCommit ?? '500ms' })
@@ -135,7 +156,9 @@ export class NodeProcess {
   child?: ChildProcess
   constructor(readonly home: string) {}
 
-  get running(): boolean { return !!this.child && this.child.exitCode === null && this.child.signalCode === null }
+  get running(): boolean {
+    return !!this.child && this.child.exitCode === null && this.child.signalCode === null
+  }
 
   /** Resolves when the current process exits, with how it ended. */
   exited(): Promise<string> {
@@ -171,11 +194,21 @@ export class NodeProcess {
   }
 
   /** SIGSTOP / SIGCONT of beryld and its CometBFT: the node freezes as a whole. */
-  pause(): void { this.signalAll('SIGSTOP') }
-  resume(): void { this.signalAll('SIGCONT') }
+  pause(): void {
+    this.signalAll('SIGSTOP')
+  }
+  resume(): void {
+    this.signalAll('SIGCONT')
+  }
   private signalAll(sig: NodeJS.Signals): void {
     if (!this.running) return
-    for (const pid of [this.child!.pid!, ...cometPids(this.home)]) { try { process.kill(pid, sig) } catch { /* gone */ } }
+    for (const pid of [this.child!.pid!, ...cometPids(this.home)]) {
+      try {
+        process.kill(pid, sig)
+      } catch {
+        /* gone */
+      }
+    }
   }
 }
 
@@ -184,7 +217,13 @@ export async function waitForCometExit(home: string): Promise<void> {
     if (!cometPids(home).length) return
     await new Promise((r) => setTimeout(r, 100))
   }
-  for (const pid of cometPids(home)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+  for (const pid of cometPids(home)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }
 }
 
 /** Every funded devnet account's key lives in validator 0's home. */
@@ -198,15 +237,25 @@ export const networkKeyHome = (net: ValidatorNetwork) => net.validators[0]!.home
 export async function runNetworkDevnet(o: DevnetOptions): Promise<never> {
   const root = path.resolve(o.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-')))
   if (o.reset && fs.existsSync(root)) fs.rmSync(root, { recursive: true, force: true })
-  const say = (m: string) => { if (o.output !== 'json') console.log(m) }
+  const say = (m: string) => {
+    if (o.output !== 'json') console.log(m)
+  }
   const coordinator = validatorHome(root, 0)
   let net: ValidatorNetwork
   const fresh = !fs.existsSync(homePaths(coordinator).genesis)
   if (fresh) {
     net = await createValidatorNetwork(root, {
-      validators: o.validators, accounts: o.accounts, chainId: o.chainId, randomPorts: o.randomPorts, timeoutCommit: '500ms',
-      beforeCeremony: async (home) => { await createDevnetWorkers(home, o.workers) },
-      genesis: (s) => { if (o.sampleAll) s.vss = { params: { ...s.vss?.params, min_sampling_rate: '1000000000000000000' } } },
+      validators: o.validators,
+      accounts: o.accounts,
+      chainId: o.chainId,
+      randomPorts: o.randomPorts,
+      timeoutCommit: '500ms',
+      beforeCeremony: async (home) => {
+        await createDevnetWorkers(home, o.workers)
+      },
+      genesis: (s) => {
+        if (o.sampleAll) s.vss = { params: { ...s.vss?.params, min_sampling_rate: '1000000000000000000' } }
+      },
     })
   } else {
     say(`Reusing the devnet in ${root} (--reset starts a new one).`)
@@ -226,22 +275,45 @@ export async function runNetworkDevnet(o: DevnetOptions): Promise<never> {
     say(`Starting ${procs.length} validators…`)
     for (const p of procs) p.start()
     await Promise.all(net.validators.map((v, i) => waitForHeight(v.rpc, 1n, procs[i]!.exited())))
-    const log = (m: string) => { if (!o.quiet && o.output !== 'json') console.log(m) }
-    workers.push(...await startDevnetWorkers(coordinator, {
-      chainId: net.chainId, rpc: net.validators[0]!.rpc, rpcs: net.validators.map((v) => v.rpc), gateway: net.validators[0]!.gateway, gateways: net.validators.map((v) => v.gateway), log,
-    }))
+    const log = (m: string) => {
+      if (!o.quiet && o.output !== 'json') console.log(m)
+    }
+    workers.push(
+      ...(await startDevnetWorkers(coordinator, {
+        chainId: net.chainId,
+        rpc: net.validators[0]!.rpc,
+        rpcs: net.validators.map((v) => v.rpc),
+        gateway: net.validators[0]!.gateway,
+        gateways: net.validators.map((v) => v.gateway),
+        log,
+      })),
+    )
     const info = {
-      home: root, chain_id: net.chainId,
-      validators: net.validators.map((v) => ({ moniker: v.moniker, home: v.home, rpc: v.rpc, p2p: `127.0.0.1:${v.ports.p2p}`, gateway: v.gateway, operator: v.account, log: path.join(homePaths(v.home).logs, 'beryld.log') })),
-      workers: workers.map((w) => w.address), accounts: net.accounts.map((a) => ({ name: a.name, address: a.address, mnemonic: a.mnemonic })),
+      home: root,
+      chain_id: net.chainId,
+      validators: net.validators.map((v) => ({
+        moniker: v.moniker,
+        home: v.home,
+        rpc: v.rpc,
+        p2p: `127.0.0.1:${v.ports.p2p}`,
+        gateway: v.gateway,
+        operator: v.account,
+        log: path.join(homePaths(v.home).logs, 'beryld.log'),
+      })),
+      workers: workers.map((w) => w.address),
+      accounts: net.accounts.map((a) => ({ name: a.name, address: a.address, mnemonic: a.mnemonic })),
     }
     if (o.output === 'json') console.log(JSON.stringify({ ready: info }))
     else {
       say(`\nBeryl devnet is running: ${procs.length} validators (chain ${net.chainId}). Press Ctrl-C to stop.\n`)
       for (const v of info.validators) say(`  ${v.moniker}  RPC ${v.rpc}  P2P ${v.p2p}\n    gateway ${v.gateway}\n    home ${v.home}  (log ${v.log})`)
-      say(`\n  workers  ${workers.length}, spread over the gateways (${info.workers.join(', ')})\n\nFunded accounts (test keyring in ${coordinator}; 1 000 000 BERYL each):`)
+      say(
+        `\n  workers  ${workers.length}, spread over the gateways (${info.workers.join(', ')})\n\nFunded accounts (test keyring in ${coordinator}; 1 000 000 BERYL each):`,
+      )
       for (const a of info.accounts) say(`  ${a.name}  ${a.address}${a.mnemonic ? `\n    mnemonic: ${a.mnemonic}` : ''}`)
-      say(`\nTry:\n  ./bin/beryld query validator list --home ${coordinator}\n  ./bin/beryld task run image --prompt "a red fox" --out ./out --from account1 --home ${coordinator} --keyring-backend test\n`)
+      say(
+        `\nTry:\n  ./bin/beryld query validator list --home ${coordinator}\n  ./bin/beryld task run image --prompt "a red fox" --out ./out --from account1 --home ${coordinator} --keyring-backend test\n`,
+      )
     }
     if (o.demo) {
       const ok = await runDemo(coordinator, net.validators[0]!.rpc, net.validators[0]!.gateway, o.output)
@@ -263,10 +335,23 @@ export async function openValidatorNetwork(root: string): Promise<ValidatorNetwo
     const cfg = readAppConfig(home)
     const p2p = /laddr = "tcp:\/\/[^:]+:(\d+)"/.exec(fs.readFileSync(homePaths(home).configToml, 'utf8').split('[p2p]')[1] ?? '')
     validators.push({
-      index: i, moniker: `validator-${i}`, home, rpc: cfg.cometbft.rpc, account: new Keyring(home, 'test').show('validator').address, gateway: (await gatewayAddress(home))!,
+      index: i,
+      moniker: `validator-${i}`,
+      home,
+      rpc: cfg.cometbft.rpc,
+      account: new Keyring(home, 'test').show('validator').address,
+      gateway: (await gatewayAddress(home))!,
       ports: { ...DEFAULT_PORTS, p2p: Number(p2p?.[1] ?? 0) },
     })
   }
   const kr = new Keyring(validators[0]!.home, 'test')
-  return { root, chainId: genesisChainId(validators[0]!.home), validators, accounts: kr.list().filter((k) => k.name.startsWith('account')).map((k) => ({ name: k.name, address: k.address, mnemonic: '' })) }
+  return {
+    root,
+    chainId: genesisChainId(validators[0]!.home),
+    validators,
+    accounts: kr
+      .list()
+      .filter((k) => k.name.startsWith('account'))
+      .map((k) => ({ name: k.name, address: k.address, mnemonic: '' })),
+  }
 }

@@ -21,8 +21,12 @@ export async function startBerylNode(home: string, opts: { abciOnly?: boolean; l
   let running: RunningNode | undefined
   const metrics = await berylNodeMetrics(() => running?.app)
   const node = await startNode({
-    home, abciOnly: opts.abciOnly, log: opts.log, wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
-    proto: berylProtoFiles(), metrics,
+    home,
+    abciOnly: opts.abciOnly,
+    log: opts.log,
+    wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
+    proto: berylProtoFiles(),
+    metrics,
     services: async ({ app, log }): Promise<NodeService[]> => {
       gateway = await startGatewayService(home, { app, keepers, log, metrics: metrics && gatewayMetrics(metrics, () => gateway?.gateway.sessionCount ?? 0) })
       return gateway ? [gateway] : []
@@ -37,7 +41,10 @@ export async function runUntilSignal(node: RunningNode, log: (m: string) => void
   let signals = 0
   const onSignal = (sig: string) => {
     signals++
-    if (signals > 1) { log('beryld: second signal, exiting now'); process.exit(130) }
+    if (signals > 1) {
+      log('beryld: second signal, exiting now')
+      process.exit(130)
+    }
     log(`beryld: ${sig} received, stopping CometBFT and the application…`)
     void node.stop(`stopped by ${sig}`)
   }
@@ -49,39 +56,57 @@ export async function runUntilSignal(node: RunningNode, log: (m: string) => void
   process.exit(clean ? 0 : 1)
 }
 
-const portOpt = (name: string, def: number) => new Option(`--${name}-port <port>`, `${name} port`).default(def).argParser((v) => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name}-port must be a port number`)
-  return n
-})
+const portOpt = (name: string, def: number) =>
+  new Option(`--${name}-port <port>`, `${name} port`).default(def).argParser((v) => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`--${name}-port must be a port number`)
+    return n
+  })
 
 /** `beryld init`, `beryld start` and `beryld status`: a validator's node. */
 export function registerNodeCommands(program: Command): void {
-  program.command('init')
+  program
+    .command('init')
     .description('create a node home: CometBFT keys and config, genesis, app.toml')
     .argument('<moniker>', 'a human-readable name for this node')
     .option('--chain-id <id>', 'chain id written to the genesis', 'beryl-devnet-1')
     .option('--overwrite', 'replace an existing configuration (keys and data are kept)')
     .addOption(homeOpt())
-    .addOption(portOpt('p2p', 26656)).addOption(portOpt('rpc', 26657)).addOption(portOpt('abci', 26658))
-    .addOption(portOpt('grpc', 9090)).addOption(portOpt('api', 1317)).addOption(portOpt('gateway', 4001))
+    .addOption(portOpt('p2p', 26656))
+    .addOption(portOpt('rpc', 26657))
+    .addOption(portOpt('abci', 26658))
+    .addOption(portOpt('grpc', 9090))
+    .addOption(portOpt('api', 1317))
+    .addOption(portOpt('gateway', 4001))
     .option('--minimum-gas-prices <price>', 'lowest gas price this node admits into its mempool', `0.025${DENOM}`)
     .option('--listen-host <ip>', 'interface the P2P port and the gateway listen on (RPC and ABCI stay on 127.0.0.1)', '0.0.0.0')
-    .option('--rpc-host <ip>', 'interface CometBFT\'s RPC listens on (0.0.0.0 in a container that workers reach)', '127.0.0.1')
-    .option('--attester-key <name>', 'key (in this home\'s keyring) the gateway attests checked outputs with ([gateway] attester-key)')
+    .option('--rpc-host <ip>', "interface CometBFT's RPC listens on (0.0.0.0 in a container that workers reach)", '127.0.0.1')
+    .option('--attester-key <name>', "key (in this home's keyring) the gateway attests checked outputs with ([gateway] attester-key)")
     .addOption(new Option('--gateway-keyring-backend <backend>', 'keyring backend of the attester key').choices(['file', 'test']))
     .addOption(outputOpt())
     .action((moniker: string, o) => {
       initHome({
-        attesterKey: o.attesterKey, gatewayKeyringBackend: o.gatewayKeyringBackend, rpcHost: o.rpcHost,
-        home: o.home, moniker, chainId: o.chainId, overwrite: o.overwrite, minGasPrice: o.minimumGasPrices, p2pHost: o.listenHost,
+        attesterKey: o.attesterKey,
+        gatewayKeyringBackend: o.gatewayKeyringBackend,
+        rpcHost: o.rpcHost,
+        home: o.home,
+        moniker,
+        chainId: o.chainId,
+        overwrite: o.overwrite,
+        minGasPrice: o.minimumGasPrices,
+        p2pHost: o.listenHost,
         ports: { p2p: o.p2pPort, rpc: o.rpcPort, abci: o.abciPort, grpc: o.grpcPort, api: o.apiPort, gateway: o.gatewayPort },
       })
-      print(o, { home: o.home, chain_id: o.chainId, moniker }, `Initialized node ${moniker} for chain ${o.chainId} in ${o.home}.
-Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --home ${o.home}\`.`)
+      print(
+        o,
+        { home: o.home, chain_id: o.chainId, moniker },
+        `Initialized node ${moniker} for chain ${o.chainId} in ${o.home}.
+Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --home ${o.home}\`.`,
+      )
     })
 
-  program.command('start')
+  program
+    .command('start')
     .description('run the node: the ABCI application and CometBFT as a supervised child (Ctrl-C stops both)')
     .addOption(homeOpt())
     .option('--abci-only', 'run only the application; CometBFT is started separately with proxy_app pointing here')
@@ -90,9 +115,12 @@ Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --h
       await runUntilSignal(node, console.log)
     })
 
-  program.command('status')
-    .description('show the node\'s chain id, height, latest block and sync state')
-    .addOption(homeOpt()).addOption(nodeOpt()).addOption(outputOpt())
+  program
+    .command('status')
+    .description("show the node's chain id, height, latest block and sync state")
+    .addOption(homeOpt())
+    .addOption(nodeOpt())
+    .addOption(outputOpt())
     .action(async (o) => {
       const url = nodeUrl(o)
       let body: any
@@ -102,15 +130,19 @@ Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --h
         throw new Error(`cannot reach a node at ${url} (${(err as Error).message}); is it running?`)
       }
       const r = body.result
-      print(o, r, [
-        `chain id        ${r.node_info.network}`,
-        `moniker         ${r.node_info.moniker}`,
-        `node id         ${r.node_info.id}`,
-        `latest height   ${r.sync_info.latest_block_height}`,
-        `latest time     ${r.sync_info.latest_block_time}`,
-        `app hash        ${r.sync_info.latest_app_hash}`,
-        `catching up     ${r.sync_info.catching_up}`,
-        `CometBFT        ${r.node_info.version}`,
-      ].join('\n'))
+      print(
+        o,
+        r,
+        [
+          `chain id        ${r.node_info.network}`,
+          `moniker         ${r.node_info.moniker}`,
+          `node id         ${r.node_info.id}`,
+          `latest height   ${r.sync_info.latest_block_height}`,
+          `latest time     ${r.sync_info.latest_block_time}`,
+          `app hash        ${r.sync_info.latest_app_hash}`,
+          `catching up     ${r.sync_info.catching_up}`,
+          `CometBFT        ${r.node_info.version}`,
+        ].join('\n'),
+      )
     })
 }

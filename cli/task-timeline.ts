@@ -28,20 +28,36 @@ export interface PaymentEntry {
   txhash?: string
 }
 
-interface RpcEvent { type: string; attributes?: Array<{ key: string; value: string }> }
-interface RpcTx { hash: string; height: string; index: number; tx_result: { code: number; events?: RpcEvent[] } }
-interface RpcBlock { block_id: unknown; block: { header: { height: string; time: string } } }
+interface RpcEvent {
+  type: string
+  attributes?: Array<{ key: string; value: string }>
+}
+interface RpcTx {
+  hash: string
+  height: string
+  index: number
+  tx_result: { code: number; events?: RpcEvent[] }
+}
+interface RpcBlock {
+  block_id: unknown
+  block: { header: { height: string; time: string } }
+}
 
 /** The RPC base URL: CometBFT's `tcp://` laddr form is reached over http. */
-const rpcBase = (f: Pick<ClientFlags, 'home' | 'node'>) => nodeUrl(f).replace(/^tcp:\/\//, 'http://').replace(/\/+$/, '')
+const rpcBase = (f: Pick<ClientFlags, 'home' | 'node'>) =>
+  nodeUrl(f)
+    .replace(/^tcp:\/\//, 'http://')
+    .replace(/\/+$/, '')
 
 /** A CometBFT JSON-RPC call over GET (string parameters must already carry their JSON quotes). */
 async function rpcGet<T>(base: string, method: string, params: Record<string, string | number>): Promise<T> {
-  const qs = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`).join('&')
+  const qs = Object.entries(params)
+    .map(([k, v]) => `${k}=${encodeURIComponent(String(v))}`)
+    .join('&')
   let body: { result?: T; error?: { message: string; data?: string } }
   try {
     const res = await fetch(`${base}/${method}${qs ? `?${qs}` : ''}`, { signal: AbortSignal.timeout(20_000) })
-    body = await res.json() as typeof body
+    body = (await res.json()) as typeof body
   } catch (err) {
     throw new Error(`cannot reach a Beryl node at ${base} (${(err as Error).message}); is it running? (--node sets the address)`)
   }
@@ -53,7 +69,12 @@ async function rpcGet<T>(base: string, method: string, params: Record<string, st
 async function searchAll<T>(base: string, method: 'tx_search' | 'block_search', query: string, field: 'txs' | 'blocks'): Promise<T[]> {
   const out: T[] = []
   for (let page = 1; page <= 100; page++) {
-    const r = await rpcGet<Record<string, unknown> & { total_count: string }>(base, method, { query: JSON.stringify(query), page, per_page: 100, order_by: '"asc"' })
+    const r = await rpcGet<Record<string, unknown> & { total_count: string }>(base, method, {
+      query: JSON.stringify(query),
+      page,
+      per_page: 100,
+      order_by: '"asc"',
+    })
     const items = (r[field] as T[] | undefined) ?? []
     out.push(...items)
     if (items.length === 0 || out.length >= Number(r.total_count)) break
@@ -85,22 +106,26 @@ export async function taskTimeline(f: Pick<ClientFlags, 'home' | 'node'>, hex: s
   const times = new Map<number, string>()
   for (const b of blocks) times.set(Number(b.block.header.height), isoTime(b.block.header.time))
   const missing = [...new Set([...txs.values()].map((t) => Number(t.height)))].filter((h) => !times.has(h))
-  await Promise.all(missing.map(async (h) => {
-    const r = await rpcGet<{ header: { time: string } }>(base, 'header', { height: h })
-    times.set(h, isoTime(r.header.time))
-  }))
+  await Promise.all(
+    missing.map(async (h) => {
+      const r = await rpcGet<{ header: { time: string } }>(base, 'header', { height: h })
+      times.set(h, isoTime(r.header.time))
+    }),
+  )
 
   // Order within a height: BeginBlock events, then the transactions in block order, then EndBlock events.
   type Found = { height: number; phase: number; tx: number; i: number; e: RpcEvent; source: 'tx' | 'block'; txhash?: string }
   const found: Found[] = []
   for (const t of txs.values()) {
-    (t.tx_result.events ?? []).forEach((e, i) => found.push({ height: Number(t.height), phase: 1, tx: t.index, i, e, source: 'tx', txhash: t.hash }))
+    ;(t.tx_result.events ?? []).forEach((e, i) => found.push({ height: Number(t.height), phase: 1, tx: t.index, i, e, source: 'tx', txhash: t.hash }))
   }
-  await Promise.all(blocks.map(async (b) => {
-    const height = Number(b.block.header.height)
-    const r = await rpcGet<{ finalize_block_events?: RpcEvent[] }>(base, 'block_results', { height })
-    ;(r.finalize_block_events ?? []).forEach((e, i) => found.push({ height, phase: attrs(e).mode === 'BeginBlock' ? 0 : 2, tx: 0, i, e, source: 'block' }))
-  }))
+  await Promise.all(
+    blocks.map(async (b) => {
+      const height = Number(b.block.header.height)
+      const r = await rpcGet<{ finalize_block_events?: RpcEvent[] }>(base, 'block_results', { height })
+      ;(r.finalize_block_events ?? []).forEach((e, i) => found.push({ height, phase: attrs(e).mode === 'BeginBlock' ? 0 : 2, tx: 0, i, e, source: 'block' }))
+    }),
+  )
   found.sort((a, b) => a.height - b.height || a.phase - b.phase || a.tx - b.tx || a.i - b.i)
 
   const timeline: TimelineEntry[] = []
@@ -111,7 +136,15 @@ export async function taskTimeline(f: Pick<ClientFlags, 'home' | 'node'>, hex: s
     const where = { source: x.source, ...(x.txhash ? { txhash: x.txhash } : {}) }
     const time = times.get(x.height) ?? ''
     if (x.e.type === 'task_status') {
-      timeline.push({ height: x.height, time, from: a.from ?? null, to: a.to ?? '', ...(a.reason ? { reason: a.reason } : {}), ...(a.node ? { node: a.node } : {}), ...where })
+      timeline.push({
+        height: x.height,
+        time,
+        from: a.from ?? null,
+        to: a.to ?? '',
+        ...(a.reason ? { reason: a.reason } : {}),
+        ...(a.node ? { node: a.node } : {}),
+        ...where,
+      })
     } else if (x.e.type === 'task_created') {
       timeline.push({ height: x.height, time, from: null, to: 'TASK_STATUS_QUEUED', ...where })
     } else if (x.e.type === 'task_payment') {
@@ -133,7 +166,9 @@ export function timelineText(timeline: TimelineEntry[], payments: PaymentEntry[]
   const via = (e: { source: string; txhash?: string }) => (e.txhash ? `(tx ${shortHash(e.txhash)})` : '(block)')
   const lines = ['timeline']
   if (!timeline.length) lines.push('  (no events found: the node may not index events, or has pruned them)')
-  const changes = timeline.map((e) => `${e.from ? short(e.from) : 'created'} → ${short(e.to)}${e.reason ? ` (${e.reason.replace('ABORT_REASON_', '').toLowerCase()})` : ''}`)
+  const changes = timeline.map(
+    (e) => `${e.from ? short(e.from) : 'created'} → ${short(e.to)}${e.reason ? ` (${e.reason.replace('ABORT_REASON_', '').toLowerCase()})` : ''}`,
+  )
   const cw = Math.max(0, ...changes.map((c) => c.length))
   const nodes = timeline.map((e, i) => (e.node && (i === 0 || timeline[i - 1]!.node !== e.node) ? `node ${e.node}` : ''))
   const nw = Math.max(0, ...nodes.map((n) => n.length))

@@ -9,7 +9,14 @@ import { homePaths } from '../chain/node/config.ts'
 import { gatewayAddress } from '../gateway/key.ts'
 import { ecvrfProve, ecvrfPublicKey } from '../modules/vss/index.ts'
 import {
-  QueryParamsRequest, QueryParamsResponse, QueryQueueRequest, QueryQueueResponse, QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse,
+  QueryParamsRequest,
+  QueryParamsResponse,
+  QueryQueueRequest,
+  QueryQueueResponse,
+  QueryTaskRequest,
+  QueryTaskResponse,
+  QueryTasksRequest,
+  QueryTasksResponse,
 } from '../proto/gen/beryl/task/v1/query.ts'
 import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
 import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
@@ -28,7 +35,9 @@ export const hexArg = (s: string, what: string, bytes = 32): Uint8Array => {
   return Buffer.from(h, 'hex')
 }
 export const statusName = (s: TaskStatus) => TaskStatus[s]?.replace('TASK_STATUS_', '').toLowerCase() ?? String(s)
-export const STATUSES = Object.keys(TaskStatus).filter((k) => k.startsWith('TASK_STATUS_')).map((k) => k.replace('TASK_STATUS_', '').toLowerCase())
+export const STATUSES = Object.keys(TaskStatus)
+  .filter((k) => k.startsWith('TASK_STATUS_'))
+  .map((k) => k.replace('TASK_STATUS_', '').toLowerCase())
 
 export function describeTask(t: Task): string {
   const lines = [
@@ -50,14 +59,27 @@ export function describeTask(t: Task): string {
 // ---- reading tasks ---------------------------------------------------------------------------
 
 /** The filters of `task list`: a creator, a GPU node, a status (at least one), a page. */
-export interface TaskListFilters { creator?: string; gpuNode?: string; status?: string; limit: string; pageKey?: string }
+export interface TaskListFilters {
+  creator?: string
+  gpuNode?: string
+  status?: string
+  limit: string
+  pageKey?: string
+}
 
 /** The Tasks query (newest first) for these filters; an unknown status name is an error. */
 export async function queryTasks(f: ClientFlags, o: TaskListFilters): Promise<QueryTasksResponse> {
   const status = o.status === undefined ? undefined : STATUSES.indexOf(o.status)
   if (status === -1) throw new Error(`unknown status ${o.status}; one of ${STATUSES.join(', ')}`)
   const statusValue = status === undefined ? undefined : TaskStatus[`TASK_STATUS_${o.status!.toUpperCase()}` as keyof typeof TaskStatus]
-  const req = QueryTasksRequest.fromPartial({ creator: o.creator ?? '', node: o.gpuNode ?? '', hasStatus: statusValue !== undefined, status: statusValue ?? 0, limit: Number(o.limit), key: o.pageKey ? Buffer.from(o.pageKey, 'hex') : new Uint8Array() })
+  const req = QueryTasksRequest.fromPartial({
+    creator: o.creator ?? '',
+    node: o.gpuNode ?? '',
+    hasStatus: statusValue !== undefined,
+    status: statusValue ?? 0,
+    limit: Number(o.limit),
+    key: o.pageKey ? Buffer.from(o.pageKey, 'hex') : new Uint8Array(),
+  })
   return QueryTasksResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(req).finish()))
 }
 
@@ -66,7 +88,8 @@ async function reaching<T>(f: Pick<ClientFlags, 'home' | 'node'>, p: Promise<T>)
   try {
     return await p
   } catch (err) {
-    if ((err as Error).message === 'fetch failed') throw new Error(`cannot reach a Beryl node at ${nodeUrl(f)} (fetch failed); is it running? (--node sets the address)`)
+    if ((err as Error).message === 'fetch failed')
+      throw new Error(`cannot reach a Beryl node at ${nodeUrl(f)} (fetch failed); is it running? (--node sets the address)`)
     throw err
   }
 }
@@ -118,7 +141,9 @@ async function gatewaysFor(f: RunFlags): Promise<string[]> {
   const p = homePaths(f.home)
   const addr = fs.existsSync(p.appToml) && fs.existsSync(p.gatewayKey) ? await gatewayAddress(f.home) : undefined
   if (addr) return [addr]
-  throw new Error('no gateway to download the output from: pass --gateway <multiaddr> (a validator prints it with `beryld gateway address`) or set BERYL_GATEWAY')
+  throw new Error(
+    'no gateway to download the output from: pass --gateway <multiaddr> (a validator prints it with `beryld gateway address`) or set BERYL_GATEWAY',
+  )
 }
 
 function uberylOf(fee: string): bigint {
@@ -149,12 +174,17 @@ function progressPrinter(json: boolean): { update(p: Progress): void; done(): vo
   return {
     update(p) {
       if (json) return
-      const trail = order.slice(0, order.indexOf(p.stage) + 1).filter((s) => s !== 'sampled' || p.stage === 'sampled' || p.commitments.length === 3).join(' → ')
+      const trail = order
+        .slice(0, order.indexOf(p.stage) + 1)
+        .filter((s) => s !== 'sampled' || p.stage === 'sampled' || p.commitments.length === 3)
+        .join(' → ')
       const line = `[h${p.height}] ${trail}: ${p.message}`
       if (tty) process.stderr.write(`\r\x1b[2K${line.length > 160 ? line.slice(0, 157) + '...' : line}`)
       else process.stderr.write(line + '\n')
     },
-    done() { if (tty) process.stderr.write('\n') },
+    done() {
+      if (tty) process.stderr.write('\n')
+    },
   }
 }
 
@@ -168,7 +198,12 @@ async function runAndReport(f: RunFlags, type: 'image' | 'text', args: object): 
   try {
     const modelIds = f.models ? f.models.split(',') : type === 'text' ? await defaultTextModels(client) : undefined
     r = await client.runTask({
-      type, args, fee: uberylOf(f.fee), signal: abort.signal, timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p),
+      type,
+      args,
+      fee: uberylOf(f.fee),
+      signal: abort.signal,
+      timeoutMs: Number(f.timeout) * 1000,
+      onProgress: (p) => bar.update(p),
       requirements: { ...(modelIds ? { modelIds } : {}), minVramGb: Number(f.minVram) },
     })
   } finally {
@@ -189,33 +224,53 @@ function report(f: RunFlags, r: TaskResult, type: 'image' | 'text'): void {
     fs.writeFileSync(file, b)
     return file
   })
-  const text = type === 'text' ? (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content : undefined
+  const text =
+    type === 'text'
+      ? (JSON.parse(Buffer.from(r.outputs[0]!).toString()) as { choices: { message: { content: string } }[] }).choices[0]?.message.content
+      : undefined
   const json = {
-    files, task_id: r.taskId, tasks: r.commitments, node: r.task.selectedNode, cross_validated: r.sampled, fee_paid: r.feePaid.toString(), tx_fees: r.txFees.toString(),
-    score: Buffer.from(r.task.score).toString('hex'), status: taskStatusToJSON(r.task.status), heights: r.heights, gateway: r.gateway, ...(text !== undefined ? { text } : {}),
+    files,
+    task_id: r.taskId,
+    tasks: r.commitments,
+    node: r.task.selectedNode,
+    cross_validated: r.sampled,
+    fee_paid: r.feePaid.toString(),
+    tx_fees: r.txFees.toString(),
+    score: Buffer.from(r.task.score).toString('hex'),
+    status: taskStatusToJSON(r.task.status),
+    heights: r.heights,
+    gateway: r.gateway,
+    ...(text !== undefined ? { text } : {}),
   }
-  print(f, json, [
-    ...(text !== undefined ? [text, ''] : []),
-    `output        ${files.join(', ')}`,
-    `task id       ${r.taskId}`,
-    `tasks         ${r.commitments.join(', ')}`,
-    `node          ${r.task.selectedNode}`,
-    `verified      ${r.sampled ? 'cross-validated by a group of three nodes' : 'validated (not sampled for cross-validation)'}; output matches the score ${json.score}`,
-    `fee paid      ${r.feePaid} uberyl (+ ${r.txFees} uberyl in transaction fees)`,
-    `blocks        created at ${r.heights.created}, delivered at ${r.heights.delivered}`,
-  ].join('\n'))
+  print(
+    f,
+    json,
+    [
+      ...(text !== undefined ? [text, ''] : []),
+      `output        ${files.join(', ')}`,
+      `task id       ${r.taskId}`,
+      `tasks         ${r.commitments.join(', ')}`,
+      `node          ${r.task.selectedNode}`,
+      `verified      ${r.sampled ? 'cross-validated by a group of three nodes' : 'validated (not sampled for cross-validation)'}; output matches the score ${json.score}`,
+      `fee paid      ${r.feePaid} uberyl (+ ${r.txFees} uberyl in transaction fees)`,
+      `blocks        created at ${r.heights.created}, delivered at ${r.heights.delivered}`,
+    ].join('\n'),
+  )
 }
 
 /** The options of `task run image|text` and `task resume`. */
-const runFlags = (c: Command) => c
-  .requiredOption('--from <key>', 'the creator\'s key (pays the fee)')
-  .option('--fee <amount>', 'task fee (a sampled task\'s two validation tasks escrow it too and get it back)', '1beryl')
-  .option('--gateway <multiaddr...>', 'gateway(s) to download from (default: $BERYL_GATEWAY, else the gateway of the node in --home)')
-  .option('--models <ids>', 'comma-separated model ids (default: the bundled model; for text, SmolLM2 when three nodes serve it)')
-  .option('--min-vram <gb>', 'least GPU memory', '0')
-  .option('--timeout <s>', 'give up waiting after this many seconds (the task goes on; `beryld task resume` continues)', '900')
-  .addOption(homeOpt()).addOption(nodeOpt()).addOption(outputOpt())
-  .addOption(new Option('--keyring-backend <backend>', '"file" or "test"').choices(['file', 'test']).default('file'))
+const runFlags = (c: Command) =>
+  c
+    .requiredOption('--from <key>', "the creator's key (pays the fee)")
+    .option('--fee <amount>', "task fee (a sampled task's two validation tasks escrow it too and get it back)", '1beryl')
+    .option('--gateway <multiaddr...>', 'gateway(s) to download from (default: $BERYL_GATEWAY, else the gateway of the node in --home)')
+    .option('--models <ids>', 'comma-separated model ids (default: the bundled model; for text, SmolLM2 when three nodes serve it)')
+    .option('--min-vram <gb>', 'least GPU memory', '0')
+    .option('--timeout <s>', 'give up waiting after this many seconds (the task goes on; `beryld task resume` continues)', '900')
+    .addOption(homeOpt())
+    .addOption(nodeOpt())
+    .addOption(outputOpt())
+    .addOption(new Option('--keyring-backend <backend>', '"file" or "test"').choices(['file', 'test']).default('file'))
 
 /**
  * A creator's secrets for the tasks `tx task create` makes, in `<home>/tasks/<commitment>.json`: the
@@ -231,113 +286,167 @@ function secretsPath(home: string, commitment: Uint8Array): string {
 /** `beryld task …`, `beryld tx task …` and `beryld query task …`. */
 export function registerTaskCommands(program: Command, tx: Command, query: Command): void {
   registerTaskFlow(program.command('task').description('run tasks and follow them: run, show, list, cancel, resume'))
-  registerTaskTxs(tx.command('task').description('raw task transactions (a worker\'s or a test\'s): create, validate, the node\'s score and error report, attestation; to cancel, `beryld task cancel`'))
+  registerTaskTxs(
+    tx
+      .command('task')
+      .description(
+        "raw task transactions (a worker's or a test's): create, validate, the node's score and error report, attestation; to cancel, `beryld task cancel`",
+      ),
+  )
   registerTaskQueries(query.command('task').description('the task queue and parameters; a task itself: `beryld task show|list`'))
 }
 
 function registerTaskFlow(task: Command): void {
   const run = task.command('run').description('run a task end to end: create, cross-validate if sampled, validate, download and check the output')
 
-  runFlags(run.command('image').description('generate images; writes PNGs into --out')
-    .requiredOption('--prompt <text>', 'what to draw')
-    .option('--negative-prompt <text>', 'what not to draw', '')
-    .option('--size <WxH>', 'width x height, multiples of 8 from 64 to 1024', '256x256')
-    .option('--steps <n>', 'denoising steps', '20')
-    .option('--seed <n>', 'random seed (same seed, same image)', '0')
-    .option('--images <n>', 'number of images (1..4)', '1')
-    .option('--guidance <scale>', 'classifier-free guidance scale', '7.5')
-    .option('--out <dir>', 'where to write the images (default: <home>/outputs; the paths are printed)'))
-    .action(async (f: RunFlags & { prompt: string; negativePrompt: string; size: string; steps: string; seed: string; images: string; guidance: string }) => {
-      const m = /^(\d+)x(\d+)$/.exec(f.size)
-      if (!m) throw new Error('--size must be WIDTHxHEIGHT, e.g. 256x256')
-      const args = { prompt: f.prompt, negative_prompt: f.negativePrompt, width: Number(m[1]), height: Number(m[2]), steps: Number(f.steps), seed: Number(f.seed), num_images: Number(f.images), guidance_scale: Number(f.guidance) }
-      await runAndReport(f, 'image', args)
-    })
+  runFlags(
+    run
+      .command('image')
+      .description('generate images; writes PNGs into --out')
+      .requiredOption('--prompt <text>', 'what to draw')
+      .option('--negative-prompt <text>', 'what not to draw', '')
+      .option('--size <WxH>', 'width x height, multiples of 8 from 64 to 1024', '256x256')
+      .option('--steps <n>', 'denoising steps', '20')
+      .option('--seed <n>', 'random seed (same seed, same image)', '0')
+      .option('--images <n>', 'number of images (1..4)', '1')
+      .option('--guidance <scale>', 'classifier-free guidance scale', '7.5')
+      .option('--out <dir>', 'where to write the images (default: <home>/outputs; the paths are printed)'),
+  ).action(async (f: RunFlags & { prompt: string; negativePrompt: string; size: string; steps: string; seed: string; images: string; guidance: string }) => {
+    const m = /^(\d+)x(\d+)$/.exec(f.size)
+    if (!m) throw new Error('--size must be WIDTHxHEIGHT, e.g. 256x256')
+    const args = {
+      prompt: f.prompt,
+      negative_prompt: f.negativePrompt,
+      width: Number(m[1]),
+      height: Number(m[2]),
+      steps: Number(f.steps),
+      seed: Number(f.seed),
+      num_images: Number(f.images),
+      guidance_scale: Number(f.guidance),
+    }
+    await runAndReport(f, 'image', args)
+  })
 
-  runFlags(run.command('text').description('generate text with the chat model; prints the reply and writes the completion JSON into --out')
-    .requiredOption('--prompt <text>', 'the user message')
-    .option('--system <text>', 'a system message')
-    .option('--max-tokens <n>', 'most new tokens', '64')
-    .option('--temperature <t>', '0 is greedy', '0')
-    .option('--seed <n>', 'sampling seed', '0')
-    .option('--out <dir>', 'where to write the completion JSON (default: <home>/outputs; the path is printed)'))
-    .action(async (f: RunFlags & { prompt: string; system?: string; maxTokens: string; temperature: string; seed: string }) => {
-      const messages = [...(f.system ? [{ role: 'system', content: f.system }] : []), { role: 'user', content: f.prompt }]
-      await runAndReport(f, 'text', { messages, max_new_tokens: Number(f.maxTokens), temperature: Number(f.temperature), seed: Number(f.seed) })
-    })
+  runFlags(
+    run
+      .command('text')
+      .description('generate text with the chat model; prints the reply and writes the completion JSON into --out')
+      .requiredOption('--prompt <text>', 'the user message')
+      .option('--system <text>', 'a system message')
+      .option('--max-tokens <n>', 'most new tokens', '64')
+      .option('--temperature <t>', '0 is greedy', '0')
+      .option('--seed <n>', 'sampling seed', '0')
+      .option('--out <dir>', 'where to write the completion JSON (default: <home>/outputs; the path is printed)'),
+  ).action(async (f: RunFlags & { prompt: string; system?: string; maxTokens: string; temperature: string; seed: string }) => {
+    const messages = [...(f.system ? [{ role: 'system', content: f.system }] : []), { role: 'user', content: f.prompt }]
+    await runAndReport(f, 'text', { messages, max_new_tokens: Number(f.maxTokens), temperature: Number(f.temperature), seed: Number(f.seed) })
+  })
 
-  queryFlags(task.command('show').description('a task\'s record and its timeline: every state change and payment, with block heights and times')
-    .argument('<task>', 'a task\'s commitment, or the task id `task run` printed (64 hex digits)'))
-    .action(async (arg: string, f: ClientFlags) => {
-      const c = commitmentArg(commitmentFor(f.home, arg))
-      const t = await getTask(f, c)
-      const { timeline, payments } = await taskTimeline(f, c.hex)
-      print(f, { task: readable(Task.toJSON(t)), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
-    })
+  queryFlags(
+    task
+      .command('show')
+      .description("a task's record and its timeline: every state change and payment, with block heights and times")
+      .argument('<task>', "a task's commitment, or the task id `task run` printed (64 hex digits)"),
+  ).action(async (arg: string, f: ClientFlags) => {
+    const c = commitmentArg(commitmentFor(f.home, arg))
+    const t = await getTask(f, c)
+    const { timeline, payments } = await taskTimeline(f, c.hex)
+    print(f, { task: readable(Task.toJSON(t)), timeline, payments }, `${describeTask(t)}\n\n${timelineText(timeline, payments)}`)
+  })
 
-  queryFlags(task.command('list').description('tasks of a creator, a GPU node or in a status, newest first, one line each')
-    .option('--creator <address>', 'tasks created by this account')
-    .option('--gpu-node <address>', 'tasks assigned to this GPU node (--node is the RPC address)')
-    .option('--status <status>', STATUSES.join(', '))
-    .option('--limit <n>', 'how many', '50')
-    .option('--page-key <hex>', 'continue after a previous page'))
-    .action(async (f: ClientFlags & TaskListFilters) => {
-      if (!f.creator && !f.gpuNode && f.status === undefined) throw new Error('give at least one filter: --creator, --gpu-node or --status')
-      if (!/^[1-9]\d*$/.test(f.limit)) throw new Error('--limit must be a positive integer')
-      const r = await reaching(f, queryTasks(f, f))
-      const next = Buffer.from(r.nextKey).toString('hex')
-      const rows = r.tasks.map((t) => [
-        `${Buffer.from(t.taskIdCommitment).toString('hex').slice(0, 16)}…`, statusName(t.status), TaskType[t.taskType]?.replace('TASK_TYPE_', '').toLowerCase() ?? String(t.taskType),
-        `${t.fee}uberyl`, t.selectedNode || '-', t.createTime ? secs(new Date(Number(t.createTime) * 1000).toISOString()) : '-',
-      ])
-      const head = ['TASK', 'STATUS', 'TYPE', 'FEE', 'NODE', 'CREATED']
-      const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
-      const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
-      const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
-      print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
-    })
+  queryFlags(
+    task
+      .command('list')
+      .description('tasks of a creator, a GPU node or in a status, newest first, one line each')
+      .option('--creator <address>', 'tasks created by this account')
+      .option('--gpu-node <address>', 'tasks assigned to this GPU node (--node is the RPC address)')
+      .option('--status <status>', STATUSES.join(', '))
+      .option('--limit <n>', 'how many', '50')
+      .option('--page-key <hex>', 'continue after a previous page'),
+  ).action(async (f: ClientFlags & TaskListFilters) => {
+    if (!f.creator && !f.gpuNode && f.status === undefined) throw new Error('give at least one filter: --creator, --gpu-node or --status')
+    if (!/^[1-9]\d*$/.test(f.limit)) throw new Error('--limit must be a positive integer')
+    const r = await reaching(f, queryTasks(f, f))
+    const next = Buffer.from(r.nextKey).toString('hex')
+    const rows = r.tasks.map((t) => [
+      `${Buffer.from(t.taskIdCommitment).toString('hex').slice(0, 16)}…`,
+      statusName(t.status),
+      TaskType[t.taskType]?.replace('TASK_TYPE_', '').toLowerCase() ?? String(t.taskType),
+      `${t.fee}uberyl`,
+      t.selectedNode || '-',
+      t.createTime ? secs(new Date(Number(t.createTime) * 1000).toISOString()) : '-',
+    ])
+    const head = ['TASK', 'STATUS', 'TYPE', 'FEE', 'NODE', 'CREATED']
+    const w = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)))
+    const fmt = (row: string[]) => row.map((x, i) => (i === row.length - 1 ? x : x.padEnd(w[i]!))).join('  ')
+    const text = r.tasks.length ? [fmt(head), ...rows.map(fmt)].join('\n') : 'no tasks'
+    print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))), next_key: next }, text + (next ? `\n\nmore: --page-key ${next}` : ''))
+  })
 
-  txFlags(task.command('cancel').description('cancel a queued task, refunding its fee in full (signed by its creator)')
-    .argument('<task>', 'task id commitment (64 hex digits)')
-    .requiredOption('--from <key>', 'the creator\'s key (name or address in the keyring)'))
-    .action(async (arg: string, f: TxFlags & { from: string }) => {
-      const c = commitmentArg(arg)
-      await sendMsg(f, f.from, (creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator, taskIdCommitment: c.bytes } }))
-    })
+  txFlags(
+    task
+      .command('cancel')
+      .description('cancel a queued task, refunding its fee in full (signed by its creator)')
+      .argument('<task>', 'task id commitment (64 hex digits)')
+      .requiredOption('--from <key>', "the creator's key (name or address in the keyring)"),
+  ).action(async (arg: string, f: TxFlags & { from: string }) => {
+    const c = commitmentArg(arg)
+    await sendMsg(f, f.from, (creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator, taskIdCommitment: c.bytes } }))
+  })
 
-  runFlags(task.command('resume').description('finish a task this home started (after a crash or a timeout), by its task id or a commitment')
-    .argument('<id>', 'task id or commitment (hex)')
-    .option('--out <dir>', 'where to write the output (default: <home>/outputs; the paths are printed)'))
-    .action(async (id: string, f: RunFlags) => {
-      const signer = await keyring(f).wallet(f.from)
-      const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
-      const bar = progressPrinter(f.output === 'json')
-      try {
-        const stored = client.keys.load(id) ?? client.keys.findByCommitment(id)
-        const r = await client.resumeTask(id, { timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p) })
-        bar.done()
-        report(f, r, stored?.type ?? 'image')
-      } finally {
-        client.disconnect()
-      }
-    })
+  runFlags(
+    task
+      .command('resume')
+      .description('finish a task this home started (after a crash or a timeout), by its task id or a commitment')
+      .argument('<id>', 'task id or commitment (hex)')
+      .option('--out <dir>', 'where to write the output (default: <home>/outputs; the paths are printed)'),
+  ).action(async (id: string, f: RunFlags) => {
+    const signer = await keyring(f).wallet(f.from)
+    const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+    const bar = progressPrinter(f.output === 'json')
+    try {
+      const stored = client.keys.load(id) ?? client.keys.findByCommitment(id)
+      const r = await client.resumeTask(id, { timeoutMs: Number(f.timeout) * 1000, onProgress: (p) => bar.update(p) })
+      bar.done()
+      report(f, r, stored?.type ?? 'image')
+    } finally {
+      client.disconnect()
+    }
+  })
 }
 
 function registerTaskTxs(t: Command): void {
   const url = (n: string) => `/beryl.task.v1.${n}`
 
-  txFlags(t.command('create').description('create a task, escrowing its fee (keeps its secrets under <home>/tasks/ for validation)')
-    .argument('<from>', 'creator key')
-    .requiredOption('--type <type>', 'image or text')
-    .requiredOption('--args <json>', 'task arguments as JSON (or @file)')
-    .requiredOption('--models <ids>', 'comma-separated model ids')
-    .option('--fee <amount>', 'fee to escrow', '1beryl')
-    .option('--min-vram <gb>', 'least GPU memory', '8')
-    .option('--required-gpu <name>', 'an exact GPU model instead of --min-vram')
-    .option('--required-gpu-vram <gb>', 'with --required-gpu', '0')
-    .option('--task-version <v>', 'least runner version', '0.1.0')
-    .option('--task-id <hex>', 'reuse a task id (the validation tasks of a group share it)'))
-    .action((from: string, f: TxFlags & { type: string; args: string; models: string; fee: string; minVram: string; requiredGpu?: string; requiredGpuVram: string; taskVersion: string; taskId?: string }) => {
+  txFlags(
+    t
+      .command('create')
+      .description('create a task, escrowing its fee (keeps its secrets under <home>/tasks/ for validation)')
+      .argument('<from>', 'creator key')
+      .requiredOption('--type <type>', 'image or text')
+      .requiredOption('--args <json>', 'task arguments as JSON (or @file)')
+      .requiredOption('--models <ids>', 'comma-separated model ids')
+      .option('--fee <amount>', 'fee to escrow', '1beryl')
+      .option('--min-vram <gb>', 'least GPU memory', '8')
+      .option('--required-gpu <name>', 'an exact GPU model instead of --min-vram')
+      .option('--required-gpu-vram <gb>', 'with --required-gpu', '0')
+      .option('--task-version <v>', 'least runner version', '0.1.0')
+      .option('--task-id <hex>', 'reuse a task id (the validation tasks of a group share it)'),
+  ).action(
+    (
+      from: string,
+      f: TxFlags & {
+        type: string
+        args: string
+        models: string
+        fee: string
+        minVram: string
+        requiredGpu?: string
+        requiredGpuVram: string
+        taskVersion: string
+        taskId?: string
+      },
+    ) => {
       const type = f.type === 'image' ? TaskType.TASK_TYPE_IMAGE : f.type === 'text' ? TaskType.TASK_TYPE_TEXT : undefined
       if (type === undefined) throw new Error('--type must be image or text')
       const args = f.args.startsWith('@') ? fs.readFileSync(f.args.slice(1), 'utf8') : f.args
@@ -349,50 +458,100 @@ function registerTaskTxs(t: Command): void {
       const commitment = createHash('sha256').update(taskId).update(nonce).digest()
       const file = secretsPath(f.home, commitment)
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 })
-      fs.writeFileSync(file, JSON.stringify({ task_id: taskId.toString('hex'), nonce: nonce.toString('hex'), vrf_secret_key: vrfKey.toString('hex') }, null, 2) + '\n', { mode: 0o600 })
+      fs.writeFileSync(
+        file,
+        JSON.stringify({ task_id: taskId.toString('hex'), nonce: nonce.toString('hex'), vrf_secret_key: vrfKey.toString('hex') }, null, 2) + '\n',
+        { mode: 0o600 },
+      )
       if (f.output !== 'json') console.error(`task ${commitment.toString('hex')} (secrets in ${file})`)
       return sendMsg(f, from, (creator) => ({
         typeUrl: url('MsgCreateTask'),
         value: {
-          creator, taskIdCommitment: commitment, nonce, taskType: type, args, modelIds: f.models.split(',').map((x) => x.trim()),
-          minVramGb: Number(f.minVram), requiredGpu: f.requiredGpu ?? '', requiredGpuVramGb: Number(f.requiredGpuVram), taskVersion: f.taskVersion,
-          fee: fee[0]!.amount, vrfPublicKey: ecvrfPublicKey(vrfKey),
+          creator,
+          taskIdCommitment: commitment,
+          nonce,
+          taskType: type,
+          args,
+          modelIds: f.models.split(',').map((x) => x.trim()),
+          minVramGb: Number(f.minVram),
+          requiredGpu: f.requiredGpu ?? '',
+          requiredGpuVramGb: Number(f.requiredGpuVram),
+          taskVersion: f.taskVersion,
+          fee: fee[0]!.amount,
+          vrfPublicKey: ecvrfPublicKey(vrfKey),
         },
       }))
-    })
+    },
+  )
 
-  txFlags(t.command('validate').description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
-    .argument('<from>', 'the signing key (name or address)').argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'))
-    .action(async (from: string, tasks: string[], f: TxFlags) => {
-      const commitments = tasks.map((c) => hexArg(c, 'task'))
-      const file = secretsPath(f.home, commitments[0]!)
-      if (!fs.existsSync(file)) throw new Error(`no secrets for task ${tasks[0]} in ${path.dirname(file)}; validate from the home that created it`)
-      const secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as { task_id: string; vrf_secret_key: string }
-      const first = QueryTaskResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: commitments[0]! }).finish())).task!
-      const proof = ecvrfProve(Buffer.from(secrets.vrf_secret_key, 'hex'), first.samplingSeed)
-      return sendMsg(f, from, (creator) => ({ typeUrl: url('MsgValidateTask'), value: { creator, taskIdCommitments: commitments, taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof } }))
-    })
+  txFlags(
+    t
+      .command('validate')
+      .description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
+      .argument('<from>', 'the signing key (name or address)')
+      .argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'),
+  ).action(async (from: string, tasks: string[], f: TxFlags) => {
+    const commitments = tasks.map((c) => hexArg(c, 'task'))
+    const file = secretsPath(f.home, commitments[0]!)
+    if (!fs.existsSync(file)) throw new Error(`no secrets for task ${tasks[0]} in ${path.dirname(file)}; validate from the home that created it`)
+    const secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as { task_id: string; vrf_secret_key: string }
+    const first = QueryTaskResponse.decode(
+      await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: commitments[0]! }).finish()),
+    ).task!
+    const proof = ecvrfProve(Buffer.from(secrets.vrf_secret_key, 'hex'), first.samplingSeed)
+    return sendMsg(f, from, (creator) => ({
+      typeUrl: url('MsgValidateTask'),
+      value: { creator, taskIdCommitments: commitments, taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof },
+    }))
+  })
 
-  txFlags(t.command('submit-score').description('(node) submit the result fingerprint of a started task').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<score>', 'hex: 8 bytes per image, 32 per text output'))
-    .action((from: string, c: string, score: string, f: TxFlags) => {
-      if (!/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex')
-      return sendMsg(f, from, (node) => ({ typeUrl: url('MsgSubmitScore'), value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(score, 'hex') } }))
-    })
-  txFlags(t.command('report-error').description('(node) report that the task\'s arguments are invalid (slashed if its group disagrees)').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)'))
-    .action((from: string, c: string, f: TxFlags) => sendMsg(f, from, (node) => ({ typeUrl: url('MsgReportError'), value: { node, taskIdCommitment: hexArg(c, 'task'), error: 1 } })))
-  txFlags(t.command('attest').description('(attester) confirm a validated task\'s uploaded result').argument('<from>', 'the signing key (name or address)').argument('<task>', 'task id commitment (hex)').argument('<result-hash>', '32 bytes hex'))
-    .action((from: string, c: string, h: string, f: TxFlags) => sendMsg(f, from, (attester) => ({ typeUrl: url('MsgAttestResult'), value: { attester, taskIdCommitment: hexArg(c, 'task'), resultHash: hexArg(h, 'result hash') } })))
+  txFlags(
+    t
+      .command('submit-score')
+      .description('(node) submit the result fingerprint of a started task')
+      .argument('<from>', 'the signing key (name or address)')
+      .argument('<task>', 'task id commitment (hex)')
+      .argument('<score>', 'hex: 8 bytes per image, 32 per text output'),
+  ).action((from: string, c: string, score: string, f: TxFlags) => {
+    if (!/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex')
+    return sendMsg(f, from, (node) => ({
+      typeUrl: url('MsgSubmitScore'),
+      value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(score, 'hex') },
+    }))
+  })
+  txFlags(
+    t
+      .command('report-error')
+      .description("(node) report that the task's arguments are invalid (slashed if its group disagrees)")
+      .argument('<from>', 'the signing key (name or address)')
+      .argument('<task>', 'task id commitment (hex)'),
+  ).action((from: string, c: string, f: TxFlags) =>
+    sendMsg(f, from, (node) => ({ typeUrl: url('MsgReportError'), value: { node, taskIdCommitment: hexArg(c, 'task'), error: 1 } })),
+  )
+  txFlags(
+    t
+      .command('attest')
+      .description("(attester) confirm a validated task's uploaded result")
+      .argument('<from>', 'the signing key (name or address)')
+      .argument('<task>', 'task id commitment (hex)')
+      .argument('<result-hash>', '32 bytes hex'),
+  ).action((from: string, c: string, h: string, f: TxFlags) =>
+    sendMsg(f, from, (attester) => ({
+      typeUrl: url('MsgAttestResult'),
+      value: { attester, taskIdCommitment: hexArg(c, 'task'), resultHash: hexArg(h, 'result hash') },
+    })),
+  )
 }
 
 function registerTaskQueries(q: Command): void {
-  queryFlags(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50'))
-    .action(async (f: ClientFlags & { limit: string }) => {
+  queryFlags(q.command('queue').description('queued tasks in dispatch order').option('--limit <n>', 'most tasks to show', '50')).action(
+    async (f: ClientFlags & { limit: string }) => {
       const r = QueryQueueResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: Number(f.limit) }).finish()))
       print(f, { tasks: r.tasks.map((x) => readable(Task.toJSON(x))) }, r.tasks.length ? r.tasks.map(describeTask).join('\n\n') : 'the queue is empty')
-    })
-  queryFlags(q.command('params').description('task parameters'))
-    .action(async (f: ClientFlags) => {
-      const r = QueryParamsResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Params', QueryParamsRequest.encode({}).finish()))
-      print(f, readable(Params.toJSON(r.params!)), JSON.stringify(readable(Params.toJSON(r.params!)), null, 2))
-    })
+    },
+  )
+  queryFlags(q.command('params').description('task parameters')).action(async (f: ClientFlags) => {
+    const r = QueryParamsResponse.decode(await moduleQuery(f, 'beryl.task.v1.Query', 'Params', QueryParamsRequest.encode({}).finish()))
+    print(f, readable(Params.toJSON(r.params!)), JSON.stringify(readable(Params.toJSON(r.params!)), null, 2))
+  })
 }

@@ -36,7 +36,12 @@ export class Attester {
 
   constructor(private readonly o: AttesterOptions) {
     this.sender = new TxSender({
-      signer: o.signer, address: o.address, chainId: o.chainId, registry: berylRegistry(), gasPrice: o.gasPrice, broadcast: o.broadcast,
+      signer: o.signer,
+      address: o.address,
+      chainId: o.chainId,
+      registry: berylRegistry(),
+      gasPrice: o.gasPrice,
+      broadcast: o.broadcast,
       account: async () => {
         const a = o.keepers.auth.getAccount(o.app.queryContext(), o.address)
         return a && { accountNumber: a.accountNumber, sequence: a.sequence }
@@ -57,11 +62,17 @@ export class Attester {
     }
     for (const [id, p] of this.pending) {
       const t = this.o.keepers.task.getTask(ctx, p.task)
-      if (!t || (t.status !== TaskStatus.TASK_STATUS_VALIDATED && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)) { this.pending.delete(id); continue }
+      if (!t || (t.status !== TaskStatus.TASK_STATUS_VALIDATED && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)) {
+        this.pending.delete(id)
+        continue
+      }
       if (p.sentAt !== undefined && height - p.sentAt < ATTEST_RETRY_BLOCKS) continue
       if (p.sentAt !== undefined) this.sender.resync()
       p.sentAt = height
-      const msg = { typeUrl: '/beryl.task.v1.MsgAttestResult', value: MsgAttestResult.fromPartial({ attester: this.o.address, taskIdCommitment: p.task, resultHash: p.resultHash }) }
+      const msg = {
+        typeUrl: '/beryl.task.v1.MsgAttestResult',
+        value: MsgAttestResult.fromPartial({ attester: this.o.address, taskIdCommitment: p.task, resultHash: p.resultHash }),
+      }
       const res = await this.sender.send([msg], ATTEST_GAS).catch((err: Error) => ({ code: 1, log: err.message, txhash: '' }))
       this.o.log(res.code === 0 ? `gateway: attested task ${id} (tx ${res.txhash})` : `gateway: attesting task ${id} failed: ${res.log}`)
     }

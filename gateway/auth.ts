@@ -37,7 +37,11 @@ export async function signAuth(signer: OfflineDirectSigner, address: string, doc
 export function verifyAuth(a: Auth, doc: Uint8Array, chainId: string, prefix: string): { address: string } | { error: string } {
   if (a.pubKey.length !== 33) return { error: 'pub_key must be a 33-byte compressed secp256k1 key' }
   let derived: string
-  try { derived = addressFromPubKey(a.pubKey, prefix) } catch { return { error: 'invalid pub_key' } }
+  try {
+    derived = addressFromPubKey(a.pubKey, prefix)
+  } catch {
+    return { error: 'invalid pub_key' }
+  }
   if (derived !== a.address) return { error: `pub_key belongs to ${derived}, not ${a.address}` }
   // verifySecp256k1 hashes its message with sha256, as SIGN_MODE_DIRECT does.
   if (!verifySecp256k1(a.pubKey, authSignBytes(doc, chainId), a.signature)) return { error: 'signature does not verify for this challenge' }

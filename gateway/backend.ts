@@ -12,11 +12,12 @@ import type { GatewayBackend } from './gateway.ts'
 export async function broadcastViaRpc(rpc: string, tx: Uint8Array): Promise<BroadcastResult> {
   try {
     const res = await fetch(rpc, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'broadcast_tx_sync', params: { tx: Buffer.from(tx).toString('base64') } }),
       signal: AbortSignal.timeout(15_000),
     })
-    const j = await res.json() as { result?: { code: number; codespace?: string; log?: string; hash: string }; error?: { message: string; data?: string } }
+    const j = (await res.json()) as { result?: { code: number; codespace?: string; log?: string; hash: string }; error?: { message: string; data?: string } }
     if (j.error) return { code: 1, codespace: 'gateway', log: `${j.error.message}${j.error.data ? ': ' + j.error.data : ''}`, txhash: '' }
     return { code: j.result!.code, codespace: j.result!.codespace ?? '', log: j.result!.log ?? '', txhash: j.result!.hash }
   } catch (err) {

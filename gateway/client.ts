@@ -25,7 +25,13 @@ export function createClientHost(): Promise<Libp2p> {
 }
 
 /** Reads the gateway's challenge on a fresh stream and answers it; returns the Auth sent. */
-export async function answerChallenge(lp: LengthPrefixedStream<Stream>, protocol: string, host: Libp2p, id: GatewayIdentity, wrap: (auth: Auth) => Uint8Array): Promise<Auth> {
+export async function answerChallenge(
+  lp: LengthPrefixedStream<Stream>,
+  protocol: string,
+  host: Libp2p,
+  id: GatewayIdentity,
+  wrap: (auth: Auth) => Uint8Array,
+): Promise<Auth> {
   const challenge = Envelope.decode((await lp.read({ signal: AbortSignal.timeout(30_000) })).subarray()).challenge
   if (!challenge) throw new Error('the gateway did not send a challenge')
   if (challenge.chainId !== id.chainId) throw new Error(`the gateway serves chain ${challenge.chainId}, not ${id.chainId}`)
@@ -58,8 +64,13 @@ export async function uploadResult(host: Libp2p, gateway: string, id: GatewayIde
 }
 
 /** The task's creator downloads its output. Without a host, a temporary one is made and stopped. */
-export async function downloadResult(gateway: string, id: GatewayIdentity, taskIdCommitment: Uint8Array, host?: Libp2p): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
-  const h = host ?? await createClientHost()
+export async function downloadResult(
+  gateway: string,
+  id: GatewayIdentity,
+  taskIdCommitment: Uint8Array,
+  host?: Libp2p,
+): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
+  const h = host ?? (await createClientHost())
   try {
     const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true })
     return { files: res.files, resultHash: res.resultHash }

@@ -72,8 +72,14 @@ export interface GatewayLimits extends ResultLimits {
 
 const DEFAULT_LIMITS: GatewayLimits = {
   ...DEFAULT_RESULT_LIMITS,
-  maxMessageBytes: 1024 * 1024, maxResultMessageBytes: 40 * 1024 * 1024, maxStreamsPerPeer: 4, maxTxPerMinute: 120,
-  maxResultsPerMinute: 30, authTimeoutMs: 10_000, connectionsPerHostPerSecond: 5, maxQueuedPushes: 256,
+  maxMessageBytes: 1024 * 1024,
+  maxResultMessageBytes: 40 * 1024 * 1024,
+  maxStreamsPerPeer: 4,
+  maxTxPerMinute: 120,
+  maxResultsPerMinute: 30,
+  authTimeoutMs: 10_000,
+  connectionsPerHostPerSecond: 5,
+  maxQueuedPushes: 256,
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -86,7 +92,12 @@ class WorkerSession {
   private writing: Promise<void> = Promise.resolve()
   private queued = 0
 
-  constructor(readonly address: string, private readonly lp: LengthPrefixedStream<Stream>, private readonly stream: Stream, private readonly maxQueued: number) {}
+  constructor(
+    readonly address: string,
+    private readonly lp: LengthPrefixedStream<Stream>,
+    private readonly stream: Stream,
+    private readonly maxQueued: number,
+  ) {}
 
   /** Sends in order; a worker that stops reading is dropped instead of holding memory. */
   send(e: Envelope): Promise<void> {
@@ -95,7 +106,12 @@ class WorkerSession {
       return Promise.resolve()
     }
     const bytes = Envelope.encode(e).finish()
-    this.writing = this.writing.then(() => this.lp.write(bytes)).catch(() => {}).finally(() => { this.queued-- })
+    this.writing = this.writing
+      .then(() => this.lp.write(bytes))
+      .catch(() => {})
+      .finally(() => {
+        this.queued--
+      })
     return this.writing
   }
 
@@ -165,16 +181,32 @@ export class Gateway {
           else this.streams.delete(peer)
         })
     }
-    await this.node.handle(WORKER_PROTOCOL, handler((s, c) => this.serveWorker(s, c)), { maxInboundStreams: 256 })
-    await this.node.handle(RESULT_PROTOCOL, handler((s, c) => this.serveResult(s, c)), { maxInboundStreams: 256 })
+    await this.node.handle(
+      WORKER_PROTOCOL,
+      handler((s, c) => this.serveWorker(s, c)),
+      { maxInboundStreams: 256 },
+    )
+    await this.node.handle(
+      RESULT_PROTOCOL,
+      handler((s, c) => this.serveResult(s, c)),
+      { maxInboundStreams: 256 },
+    )
     // Expired outputs go every ten minutes (and whenever the store is full).
     this.purgeTimer = setInterval(() => {
-      try { this.results.purgeExpired() } catch (err) { this.log(`gateway: purging expired outputs: ${(err as Error).message}`) }
+      try {
+        this.results.purgeExpired()
+      } catch (err) {
+        this.log(`gateway: purging expired outputs: ${(err as Error).message}`)
+      }
     }, 600_000).unref()
   }
 
-  get multiaddrs(): string[] { return this.node?.getMultiaddrs().map((m) => m.toString()) ?? [] }
-  get peerId(): string { return this.node!.peerId.toString() }
+  get multiaddrs(): string[] {
+    return this.node?.getMultiaddrs().map((m) => m.toString()) ?? []
+  }
+  get peerId(): string {
+    return this.node!.peerId.toString()
+  }
 
   async stop(): Promise<void> {
     clearInterval(this.purgeTimer)
@@ -186,13 +218,20 @@ export class Gateway {
    * commit during a pass schedules one more.
    */
   notifyCommitted(height: bigint): void {
-    if (this.pushing) { this.pushAgain = true; return }
+    if (this.pushing) {
+      this.pushAgain = true
+      return
+    }
     this.pushing = (async () => {
       do {
         this.pushAgain = false
-        await Promise.all([...this.sessions].map((s) => this.pushTo(s, height).catch((err) => this.log(`gateway: push to ${s.address} failed: ${(err as Error).message}`))))
+        await Promise.all(
+          [...this.sessions].map((s) => this.pushTo(s, height).catch((err) => this.log(`gateway: push to ${s.address} failed: ${(err as Error).message}`))),
+        )
       } while (this.pushAgain)
-    })().finally(() => { this.pushing = undefined })
+    })().finally(() => {
+      this.pushing = undefined
+    })
   }
 
   private async pushTo(s: WorkerSession, height: bigint): Promise<void> {
@@ -203,7 +242,9 @@ export class Gateway {
       if (t.status === TaskStatus.TASK_STATUS_STARTED) {
         if (s.assigned.has(id)) continue
         s.assigned.add(id)
-        void s.send({ assignment: { taskIdCommitment: t.taskIdCommitment, taskType: t.taskType, args: t.args, modelIds: t.modelIds, deadline: t.deadline, height } })
+        void s.send({
+          assignment: { taskIdCommitment: t.taskIdCommitment, taskType: t.taskType, args: t.args, modelIds: t.modelIds, deadline: t.deadline, height },
+        })
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         if (s.uploadAsked.has(id) || this.results.get(id)) continue
         s.uploadAsked.add(id)
@@ -222,7 +263,12 @@ export class Gateway {
   }
 
   /** The challenge on a fresh stream and the proof in reply; the proven address or a reason. */
-  private async authenticate(protocol: string, peer: string, send: (e: Envelope) => Promise<void>, readAuth: (signal: AbortSignal) => Promise<{ auth?: ResultRequest['auth'] }>): Promise<{ address: string } | { error: string }> {
+  private async authenticate(
+    protocol: string,
+    peer: string,
+    send: (e: Envelope) => Promise<void>,
+    readAuth: (signal: AbortSignal) => Promise<{ auth?: ResultRequest['auth'] }>,
+  ): Promise<{ address: string } | { error: string }> {
     const nonce = randomBytes(32)
     await send({ challenge: { chainId: this.opts.chainId, nonce, workerPeerId: peer } })
     const reply = await readAuth(AbortSignal.timeout(this.limits.authTimeoutMs))
@@ -272,7 +318,9 @@ export class Gateway {
         const now = Date.now()
         while (sent.length && sent[0]! < now - 60_000) sent.shift()
         if (sent.length >= this.limits.maxTxPerMinute) {
-          void session.send({ txResult: { requestId: msg.submitTx.requestId, code: 1, codespace: 'gateway', log: 'rate limit: too many transactions this minute', txhash: '' } })
+          void session.send({
+            txResult: { requestId: msg.submitTx.requestId, code: 1, codespace: 'gateway', log: 'rate limit: too many transactions this minute', txhash: '' },
+          })
           continue
         }
         sent.push(now)
@@ -293,34 +341,51 @@ export class Gateway {
       await stream.close()
     }
     let request: ResultRequest | undefined
-    const r = await this.authenticate(RESULT_PROTOCOL, peer, (e) => lp.write(Envelope.encode(e).finish()), async (signal) => {
-      const bytes = await lp.read({ signal })
-      try {
-        request = ResultRequest.decode(bytes.subarray())
-      } catch {
-        throw new Error('undecodable message')
-      }
-      return request
-    })
+    const r = await this.authenticate(
+      RESULT_PROTOCOL,
+      peer,
+      (e) => lp.write(Envelope.encode(e).finish()),
+      async (signal) => {
+        const bytes = await lp.read({ signal })
+        try {
+          request = ResultRequest.decode(bytes.subarray())
+        } catch {
+          throw new Error('undecodable message')
+        }
+        return request
+      },
+    )
     const m = this.opts.metrics
-    if ('error' in r) { m?.rejected('auth'); return answer({ error: r.error }) }
+    if ('error' in r) {
+      m?.rejected('auth')
+      return answer({ error: r.error })
+    }
 
     const now = Date.now()
     const times = (this.resultRate.get(peer) ?? []).filter((t) => t > now - 60_000)
-    if (times.length >= this.limits.maxResultsPerMinute) { m?.rejected('rate_limit'); return answer({ error: 'rate limit: too many result requests this minute' }) }
+    if (times.length >= this.limits.maxResultsPerMinute) {
+      m?.rejected('rate_limit')
+      return answer({ error: 'rate limit: too many result requests this minute' })
+    }
     times.push(now)
     this.resultRate.set(peer, times)
 
     const req = request!
     const id = hex(req.taskIdCommitment)
     const task = req.taskIdCommitment.length === 32 ? this.opts.backend.task(req.taskIdCommitment) : undefined
-    if (!task) { m?.rejected('other'); return answer({ error: `no task ${id} on chain` }) }
+    if (!task) {
+      m?.rejected('other')
+      return answer({ error: `no task ${id} on chain` })
+    }
 
     if (req.download) {
       if (task.creator !== r.address) return answer({ error: `only the task's creator (${task.creator}) may download its output` })
       const stored = this.results.get(id)
       const files = stored && this.results.read(id)
-      if (!stored || !files) return answer({ error: this.uploadPending(task) ? 'the output has not been uploaded yet; try again shortly' : 'this gateway holds no output for the task' })
+      if (!stored || !files)
+        return answer({
+          error: this.uploadPending(task) ? 'the output has not been uploaded yet; try again shortly' : 'this gateway holds no output for the task',
+        })
       m?.downloaded()
       return answer({ ok: true, files, resultHash: Buffer.from(stored.resultHash, 'hex') })
     }
@@ -349,7 +414,9 @@ export class Gateway {
   }
 
   /** Workers with an open session now. */
-  get sessionCount(): number { return this.sessions.size }
+  get sessionCount(): number {
+    return this.sessions.size
+  }
 
   private uploadPending(t: Task): boolean {
     return t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED

@@ -48,7 +48,11 @@ export class ResultStore {
   private readonly tasks: string
   private total = 0
 
-  constructor(dir: string, readonly limits: ResultLimits = DEFAULT_RESULT_LIMITS, private readonly now: () => number = Date.now) {
+  constructor(
+    dir: string,
+    readonly limits: ResultLimits = DEFAULT_RESULT_LIMITS,
+    private readonly now: () => number = Date.now,
+  ) {
     this.objects = path.join(dir, 'objects')
     this.tasks = path.join(dir, 'tasks')
     fs.mkdirSync(this.objects, { recursive: true })
@@ -59,7 +63,9 @@ export class ResultStore {
     }
   }
 
-  get totalBytes(): number { return this.total }
+  get totalBytes(): number {
+    return this.total
+  }
 
   get(task: string): StoredResult | undefined {
     const p = this.entryPath(task)
@@ -78,7 +84,7 @@ export class ResultStore {
     if (bytes > this.limits.maxTaskBytes) throw new Error(`the output is ${bytes} bytes; this gateway accepts at most ${this.limits.maxTaskBytes} per task`)
     if (this.total + bytes > this.limits.maxTotalBytes) {
       this.purgeExpired()
-      if (this.total + bytes > this.limits.maxTotalBytes) throw new Error('the gateway\'s result store is full; try another gateway or later')
+      if (this.total + bytes > this.limits.maxTotalBytes) throw new Error("the gateway's result store is full; try another gateway or later")
     }
     const digests = files.map((f) => sha256(f).toString('hex'))
     files.forEach((f, i) => {
@@ -90,7 +96,12 @@ export class ResultStore {
     })
     const now = this.now()
     const entry: StoredResult = {
-      ...meta, files: digests, bytes, resultHash: Buffer.from(resultHash(files)).toString('hex'), storedAt: now, expiresAt: now + this.limits.ttlMs,
+      ...meta,
+      files: digests,
+      bytes,
+      resultHash: Buffer.from(resultHash(files)).toString('hex'),
+      storedAt: now,
+      expiresAt: now + this.limits.ttlMs,
     }
     const p = this.entryPath(meta.task)
     fs.writeFileSync(p + '.tmp', JSON.stringify(entry))
@@ -121,8 +132,16 @@ export class ResultStore {
     for (const f of fs.readdirSync(this.tasks)) {
       const p = path.join(this.tasks, f)
       let e: StoredResult | undefined
-      try { e = JSON.parse(fs.readFileSync(p, 'utf8')) as StoredResult } catch { e = undefined }
-      if (!e || e.expiresAt <= now) { fs.rmSync(p, { force: true }); removed++; continue }
+      try {
+        e = JSON.parse(fs.readFileSync(p, 'utf8')) as StoredResult
+      } catch {
+        e = undefined
+      }
+      if (!e || e.expiresAt <= now) {
+        fs.rmSync(p, { force: true })
+        removed++
+        continue
+      }
       for (const d of e.files) keep.add(d)
     }
     for (const f of fs.readdirSync(this.objects)) {

@@ -41,13 +41,24 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
   const broadcast = (tx: Uint8Array) => broadcastViaRpc(o.cometRpc, tx)
   const attester = o.attester && new Attester({ app, keepers, chainId: o.chainId, ...o.attester, broadcast, log: o.log })
   const backend = berylBackend({
-    app, keepers, broadcast,
+    app,
+    keepers,
+    broadcast,
     onResultStored: (t: Task, s: StoredResult) => attester?.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex')),
   })
   const gateway = new Gateway({
-    chainId: o.chainId, bech32Prefix: BECH32_PREFIX, listen: o.listen, privateKey: await loadGatewayKey(o.keyFile),
-    backend, resultDir: o.resultDir, log: o.log, metrics: o.metrics,
-    limits: { ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}), ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}) },
+    chainId: o.chainId,
+    bech32Prefix: BECH32_PREFIX,
+    listen: o.listen,
+    privateKey: await loadGatewayKey(o.keyFile),
+    backend,
+    resultDir: o.resultDir,
+    log: o.log,
+    metrics: o.metrics,
+    limits: {
+      ...(o.resultTtlMs ? { ttlMs: o.resultTtlMs } : {}),
+      ...(o.connectionsPerHostPerSecond ? { connectionsPerHostPerSecond: o.connectionsPerHostPerSecond } : {}),
+    },
   })
   await gateway.start()
   // Outputs stored before a restart whose attestation may not have landed.
@@ -64,7 +75,13 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
     gateway,
     onCommitted(height) {
       gateway.notifyCommitted(height)
-      if (attester && !attesting) attesting = attester.onCommitted(height).catch((err) => o.log(`gateway: attester: ${(err as Error).message}`)).finally(() => { attesting = undefined })
+      if (attester && !attesting)
+        attesting = attester
+          .onCommitted(height)
+          .catch((err) => o.log(`gateway: attester: ${(err as Error).message}`))
+          .finally(() => {
+            attesting = undefined
+          })
     },
     stop: () => gateway.stop(),
   }

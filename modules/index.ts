@@ -37,7 +37,9 @@ export function berylModules(): BerylModules {
   const task = new TaskKeeper(bank, staking, qos, vss)
 
   // staking → qos: a node that leaves (unbonded, slashed, kicked out) takes its QoS record with it.
-  staking.onNodeChange((ctx, before, after) => { if (before && !after) qos.forget(ctx, before.address) })
+  staking.onNodeChange((ctx, before, after) => {
+    if (before && !after) qos.forget(ctx, before.address)
+  })
   // staking → task: every node change moves the dispatch index.
   staking.onNodeChange((ctx, before, after) => task.onNodeChange(ctx, before, after))
   // qos → task: a node's QoS or exclusion sets its dispatch weight.
@@ -49,7 +51,15 @@ export function berylModules(): BerylModules {
     // Genesis and block hooks run in this order: gentxs bond genesis balances (after bank); the
     // fees of the last block are paid out before this block's; unbonded stakes return and
     // recovered nodes come back before dispatch; nodes exist before their QoS records and tasks.
-    modules: [authModule(auth), bankModule(bank, auth), validatorModule(validator), stakingModule(staking), qosModule(qos), vssModule(vss, staking), taskModule(task)],
+    modules: [
+      authModule(auth),
+      bankModule(bank, auth),
+      validatorModule(validator),
+      stakingModule(staking),
+      qosModule(qos),
+      vssModule(vss, staking),
+      taskModule(task),
+    ],
     ante,
     keepers: { auth, bank, validator, staking, qos, vss, task },
   }

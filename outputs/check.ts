@@ -31,7 +31,11 @@ export async function checkOutputs(kind: OutputKind, score: Uint8Array, files: U
   for (let i = 0; i < files.length; i++) {
     let fp: Uint8Array
     if (image) {
-      try { fp = await phashPng(files[i]!) } catch (err) { return `file ${i} is not a readable PNG: ${(err as Error).message}` }
+      try {
+        fp = await phashPng(files[i]!)
+      } catch (err) {
+        return `file ${i} is not a readable PNG: ${(err as Error).message}`
+      }
     } else {
       fp = sha256(files[i]!)
     }

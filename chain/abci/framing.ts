@@ -40,7 +40,9 @@ export class FrameReader {
     return frames
   }
 
-  get buffered(): number { return this.buf.length }
+  get buffered(): number {
+    return this.buf.length
+  }
 
   private readLength(): [number, number] | undefined {
     let value = 0

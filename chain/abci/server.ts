@@ -25,7 +25,10 @@ export class AbciServer {
   private readonly maxFrameBytes: number
   private readonly log: (msg: string) => void
 
-  constructor(private readonly app: AbciApplication, opts: AbciServerOptions = {}) {
+  constructor(
+    private readonly app: AbciApplication,
+    opts: AbciServerOptions = {},
+  ) {
     this.maxFrameBytes = opts.maxFrameBytes ?? 128 * 1024 * 1024
     this.log = opts.log ?? (() => {})
     this.server = net.createServer((socket) => this.onConnection(socket))
@@ -34,11 +37,16 @@ export class AbciServer {
   listen(port: number, host = '127.0.0.1'): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject)
-      this.server.listen(port, host, () => { this.server.off('error', reject); resolve() })
+      this.server.listen(port, host, () => {
+        this.server.off('error', reject)
+        resolve()
+      })
     })
   }
 
-  get port(): number { return (this.server.address() as net.AddressInfo).port }
+  get port(): number {
+    return (this.server.address() as net.AddressInfo).port
+  }
 
   async close(): Promise<void> {
     for (const s of this.sockets) s.destroy()
@@ -63,7 +71,11 @@ export class AbciServer {
       if (closed) return
       closed = true
       this.log(`abci: closing connection from ${socket.remoteAddress}:${socket.remotePort}: ${reason}`)
-      try { socket.end(frame(Response.encode(Response.fromPartial({ exception: { error: reason } })).finish())) } catch { socket.destroy() }
+      try {
+        socket.end(frame(Response.encode(Response.fromPartial({ exception: { error: reason } })).finish()))
+      } catch {
+        socket.destroy()
+      }
       setTimeout(() => socket.destroy(), 1000).unref()
     }
     socket.on('data', (chunk) => {
@@ -77,21 +89,31 @@ export class AbciServer {
       }
       if (frames.length === 0) return
       // Answers to one chunk's requests leave in one write (CometBFT pipelines CheckTx in batches).
-      pending = pending.then(() => { if (!socket.destroyed) socket.cork() })
+      pending = pending.then(() => {
+        if (!socket.destroyed) socket.cork()
+      })
       for (const body of frames) {
         // Copy: the reader's buffer is reused, and handling is asynchronous.
         const bytes = Uint8Array.from(body)
         pending = pending.then(async () => {
           if (closed) return
           const response = await this.handleFrame(bytes)
-          if ('error' in response) { fail(response.error); return }
+          if ('error' in response) {
+            fail(response.error)
+            return
+          }
           if (!socket.destroyed) socket.write(frame(response.bytes))
         })
       }
-      pending = pending.then(() => { if (!socket.destroyed) socket.uncork() })
+      pending = pending.then(() => {
+        if (!socket.destroyed) socket.uncork()
+      })
     })
     socket.on('error', () => {})
-    socket.on('close', () => { closed = true; this.sockets.delete(socket) })
+    socket.on('close', () => {
+      closed = true
+      this.sockets.delete(socket)
+    })
   }
 
   private async handleFrame(bytes: Uint8Array): Promise<{ bytes: Uint8Array } | { error: string }> {

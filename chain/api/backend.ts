@@ -15,7 +15,12 @@ export interface QueryBackend {
 /** The part of the application the backend uses (BerylApp implements it). */
 export interface QueryableApp {
   queryPaths(): string[]
-  query(req: { path: string; data: Uint8Array; height: bigint; prove: boolean }): Promise<{ code?: number; codespace?: string; log?: string; value?: Uint8Array; height?: bigint }>
+  query(req: {
+    path: string
+    data: Uint8Array
+    height: bigint
+    prove: boolean
+  }): Promise<{ code?: number; codespace?: string; log?: string; value?: Uint8Array; height?: bigint }>
   latestHeight(): bigint
 }
 
@@ -52,26 +57,78 @@ export function queryBackend(app: QueryableApp, nodeRoutes: QueryRoute[] = []): 
 
 /** gRPC status codes (the numbers every gRPC and grpc-gateway client knows). */
 export const GrpcCode = {
-  OK: 0, CANCELLED: 1, UNKNOWN: 2, INVALID_ARGUMENT: 3, DEADLINE_EXCEEDED: 4, NOT_FOUND: 5, ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7, RESOURCE_EXHAUSTED: 8, FAILED_PRECONDITION: 9, ABORTED: 10, OUT_OF_RANGE: 11,
-  UNIMPLEMENTED: 12, INTERNAL: 13, UNAVAILABLE: 14, DATA_LOSS: 15, UNAUTHENTICATED: 16,
+  OK: 0,
+  CANCELLED: 1,
+  UNKNOWN: 2,
+  INVALID_ARGUMENT: 3,
+  DEADLINE_EXCEEDED: 4,
+  NOT_FOUND: 5,
+  ALREADY_EXISTS: 6,
+  PERMISSION_DENIED: 7,
+  RESOURCE_EXHAUSTED: 8,
+  FAILED_PRECONDITION: 9,
+  ABORTED: 10,
+  OUT_OF_RANGE: 11,
+  UNIMPLEMENTED: 12,
+  INTERNAL: 13,
+  UNAVAILABLE: 14,
+  DATA_LOSS: 15,
+  UNAUTHENTICATED: 16,
 } as const
 
 const byName: Record<string, number> = {
   ...GrpcCode,
   // As Go's codes.Code String() prints them in "rpc error: code = NotFound desc = …".
-  Canceled: 1, Unknown: 2, InvalidArgument: 3, DeadlineExceeded: 4, NotFound: 5, AlreadyExists: 6, PermissionDenied: 7,
-  ResourceExhausted: 8, FailedPrecondition: 9, Aborted: 10, OutOfRange: 11, Unimplemented: 12, Internal: 13,
-  Unavailable: 14, DataLoss: 15, Unauthenticated: 16,
+  Canceled: 1,
+  Unknown: 2,
+  InvalidArgument: 3,
+  DeadlineExceeded: 4,
+  NotFound: 5,
+  AlreadyExists: 6,
+  PermissionDenied: 7,
+  ResourceExhausted: 8,
+  FailedPrecondition: 9,
+  Aborted: 10,
+  OutOfRange: 11,
+  Unimplemented: 12,
+  Internal: 13,
+  Unavailable: 14,
+  DataLoss: 15,
+  Unauthenticated: 16,
 }
 
 /** The SDK's root error codes that map to a gRPC status other than UNKNOWN. */
 const sdkToGrpc: Record<number, number> = {
-  2: 3, 3: 3, 4: 16, 5: 9, 6: 12, 7: 3, 8: 3, 9: 5, 10: 3, 12: 3, 14: 3, 18: 3, 21: 3, 22: 5, 26: 3, 28: 3, 29: 3, 32: 9, 37: 12, 38: 5, 41: 3,
+  2: 3,
+  3: 3,
+  4: 16,
+  5: 9,
+  6: 12,
+  7: 3,
+  8: 3,
+  9: 5,
+  10: 3,
+  12: 3,
+  14: 3,
+  18: 3,
+  21: 3,
+  22: 5,
+  26: 3,
+  28: 3,
+  29: 3,
+  32: 9,
+  37: 12,
+  38: 5,
+  41: 3,
 }
 
 /** A query error as gRPC and REST report it: a gRPC status, a message, and the Cosmos codespace and code. */
-export interface ApiError { grpcCode: number; message: string; codespace: string; code: number }
+export interface ApiError {
+  grpcCode: number
+  message: string
+  codespace: string
+  code: number
+}
 
 /**
  * Maps a coded chain error to its gRPC status. Query handlers that follow the SDK write
@@ -88,7 +145,29 @@ export function apiError(err: unknown): ApiError {
 
 /** The HTTP status grpc-gateway gives each gRPC status. */
 export function httpStatus(grpcCode: number): number {
-  return ({ 0: 200, 1: 499, 2: 500, 3: 400, 4: 504, 5: 404, 6: 409, 7: 403, 8: 429, 9: 400, 10: 409, 11: 400, 12: 501, 13: 500, 14: 503, 15: 500, 16: 401 } as Record<number, number>)[grpcCode] ?? 500
+  return (
+    (
+      {
+        0: 200,
+        1: 499,
+        2: 500,
+        3: 400,
+        4: 504,
+        5: 404,
+        6: 409,
+        7: 403,
+        8: 429,
+        9: 400,
+        10: 409,
+        11: 400,
+        12: 501,
+        13: 500,
+        14: 503,
+        15: 500,
+        16: 401,
+      } as Record<number, number>
+    )[grpcCode] ?? 500
+  )
 }
 
 /** Parses a block height given by a client (header or query string); garbage is coded error 26. */

@@ -1,14 +1,27 @@
 import { toBech32 } from '@cosmjs/encoding'
 import {
-  GetBlockByHeightRequest, GetBlockByHeightResponse, GetLatestBlockResponse, GetLatestValidatorSetRequest,
-  GetLatestValidatorSetResponse, GetNodeInfoResponse, GetSyncingResponse, GetValidatorSetByHeightRequest,
-  GetValidatorSetByHeightResponse, type Validator,
+  GetBlockByHeightRequest,
+  GetBlockByHeightResponse,
+  GetLatestBlockResponse,
+  GetLatestValidatorSetRequest,
+  GetLatestValidatorSetResponse,
+  GetNodeInfoResponse,
+  GetSyncingResponse,
+  GetValidatorSetByHeightRequest,
+  GetValidatorSetByHeightResponse,
+  type Validator,
 } from 'cosmjs-types/cosmos/base/tendermint/v1beta1/query'
 import { PubKey as Ed25519PubKey } from 'cosmjs-types/cosmos/crypto/ed25519/keys'
 import { PubKey as Secp256k1PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
 import {
-  BroadcastMode, BroadcastTxRequest, BroadcastTxResponse, GetBlockWithTxsRequest, GetBlockWithTxsResponse,
-  GetTxsEventRequest, GetTxsEventResponse, OrderBy,
+  BroadcastMode,
+  BroadcastTxRequest,
+  BroadcastTxResponse,
+  GetBlockWithTxsRequest,
+  GetBlockWithTxsResponse,
+  GetTxsEventRequest,
+  GetTxsEventResponse,
+  OrderBy,
 } from 'cosmjs-types/cosmos/tx/v1beta1/service'
 import { AuthInfo, Tx, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import type { Block } from 'cosmjs-types/tendermint/types/block'
@@ -40,7 +53,8 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
   const txs = (m: string) => `/cosmos.tx.v1beta1.Service/${m}`
 
   const blockAt = async (height?: bigint) => {
-    if (height !== undefined && height <= 0n) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = requested block height must be greater than 0')
+    if (height !== undefined && height <= 0n)
+      throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = requested block height must be greater than 0')
     const r = await rpc('block', height === undefined ? {} : { height: String(height) })
     if (!r) throw SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = requested block height ${height} is bigger than the chain length`)
     return { blockId: blockIdFromRpc(r.block_id), block: blockFromRpc(r.block) }
@@ -73,13 +87,23 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
         return GetNodeInfoResponse.encode({
           defaultNodeInfo: {
             protocolVersion: { p2p: BigInt(n.protocol_version.p2p), block: BigInt(n.protocol_version.block), app: BigInt(n.protocol_version.app) },
-            defaultNodeId: n.id, listenAddr: n.listen_addr, network: n.network, version: n.version,
-            channels: Buffer.from(n.channels ?? '', 'hex'), moniker: n.moniker,
+            defaultNodeId: n.id,
+            listenAddr: n.listen_addr,
+            network: n.network,
+            version: n.version,
+            channels: Buffer.from(n.channels ?? '', 'hex'),
+            moniker: n.moniker,
             other: { txIndex: n.other?.tx_index ?? '', rpcAddress: n.other?.rpc_address ?? '' },
           },
           applicationVersion: {
-            name: deps.appName, appName: deps.appName, version: deps.appVersion, gitCommit: '', buildTags: '',
-            goVersion: `node ${process.versions.node}`, buildDeps: [], cosmosSdkVersion: '',
+            name: deps.appName,
+            appName: deps.appName,
+            version: deps.appVersion,
+            gitCommit: '',
+            buildTags: '',
+            goVersion: `node ${process.versions.node}`,
+            buildDeps: [],
+            cosmosSdkVersion: '',
           },
         }).finish()
       },
@@ -93,7 +117,9 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
     },
     {
       path: tm('GetLatestBlock'),
-      async handle() { return GetLatestBlockResponse.encode(await blockAt()).finish() },
+      async handle() {
+        return GetLatestBlockResponse.encode(await blockAt()).finish()
+      },
     },
     {
       path: tm('GetBlockByHeight'),
@@ -127,13 +153,23 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
         const limit = req.limit > 0n ? req.limit : req.pagination?.limit && req.pagination.limit > 0n ? req.pagination.limit : 100n
         if (limit > MAX_TXS_PER_PAGE) throw SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = limit ${limit} exceeds ${MAX_TXS_PER_PAGE}`)
         const page = req.page > 0n ? req.page : (req.pagination?.offset ?? 0n) / limit + 1n
-        const r = await rpcPost(deps.cometRpcUrl, 'tx_search', { query, page: String(page), per_page: String(limit), order_by: req.orderBy === OrderBy.ORDER_BY_DESC ? 'desc' : 'asc' })
+        const r = await rpcPost(deps.cometRpcUrl, 'tx_search', {
+          query,
+          page: String(page),
+          per_page: String(limit),
+          order_by: req.orderBy === OrderBy.ORDER_BY_DESC ? 'desc' : 'asc',
+        })
         const found: any[] = r?.txs ?? []
-        const times = await blockTimes(rpc, found.map((t) => String(t.height)))
+        const times = await blockTimes(
+          rpc,
+          found.map((t) => String(t.height)),
+        )
         const responses = found.map((t) => txResponseFromRpc(t, times.get(String(t.height)) ?? ''))
         return GetTxsEventResponse.encode({
-          txs: responses.map((x) => x.tx), txResponses: responses.map((x) => x.txResponse),
-          pagination: { nextKey: new Uint8Array(), total: BigInt(r?.total_count ?? 0) }, total: BigInt(r?.total_count ?? 0),
+          txs: responses.map((x) => x.tx),
+          txResponses: responses.map((x) => x.txResponse),
+          pagination: { nextKey: new Uint8Array(), total: BigInt(r?.total_count ?? 0) },
+          total: BigInt(r?.total_count ?? 0),
         }).finish()
       },
     },
@@ -142,14 +178,24 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
       async handle(_ctx, data) {
         const req = decodeQueryRequest(BroadcastTxRequest.decode, data)
         if (req.txBytes.length === 0) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = invalid empty tx')
-        if (req.mode === BroadcastMode.BROADCAST_MODE_UNSPECIFIED) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = supported types: sync, async')
+        if (req.mode === BroadcastMode.BROADCAST_MODE_UNSPECIFIED)
+          throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = supported types: sync, async')
         const method = req.mode === BroadcastMode.BROADCAST_MODE_ASYNC ? 'broadcast_tx_async' : 'broadcast_tx_sync'
         const r = await rpcPost(deps.cometRpcUrl, method, { tx: Buffer.from(req.txBytes).toString('base64') })
         return BroadcastTxResponse.encode({
           txResponse: {
-            height: 0n, txhash: String(r.hash ?? '').toUpperCase(), codespace: r.codespace ?? '', code: r.code ?? 0,
-            data: r.data ? Buffer.from(r.data, 'base64').toString('hex').toUpperCase() : '', rawLog: r.log ?? '', logs: [], info: '',
-            gasWanted: 0n, gasUsed: 0n, timestamp: '', events: [],
+            height: 0n,
+            txhash: String(r.hash ?? '').toUpperCase(),
+            codespace: r.codespace ?? '',
+            code: r.code ?? 0,
+            data: r.data ? Buffer.from(r.data, 'base64').toString('hex').toUpperCase() : '',
+            rawLog: r.log ?? '',
+            logs: [],
+            info: '',
+            gasWanted: 0n,
+            gasUsed: 0n,
+            timestamp: '',
+            events: [],
           },
         }).finish()
       },
@@ -166,7 +212,9 @@ export function cometServiceRoutes(deps: CometServiceDeps): QueryRoute[] {
         if (offset > BigInt(all.length)) throw SdkErrors.InvalidRequest.with(`out of range: cannot paginate ${all.length} txs with offset ${offset}`)
         const page = all.slice(Number(offset), Number(offset + limit))
         return GetBlockWithTxsResponse.encode({
-          txs: page.map(decodeTx), blockId, block,
+          txs: page.map(decodeTx),
+          blockId,
+          block,
           pagination: { nextKey: new Uint8Array(), total: BigInt(all.length) },
         }).finish()
       },
@@ -197,8 +245,10 @@ async function rpcPost(url: string, method: string, params: Record<string, strin
   let res: Response
   try {
     res = await fetch(url, {
-      method: 'POST', headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }), signal: AbortSignal.timeout(30_000),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+      signal: AbortSignal.timeout(30_000),
     })
   } catch (err) {
     throw SdkErrors.Logic.with(`rpc error: code = Unavailable desc = CometBFT RPC at ${url} is unreachable (${(err as Error).message})`)
@@ -228,21 +278,35 @@ export function blockFromRpc(b: any): Block {
   return {
     header: {
       version: { block: BigInt(h.version?.block ?? 0), app: BigInt(h.version?.app ?? 0) },
-      chainId: h.chain_id, height: BigInt(h.height), time: timestampFromRfc3339(h.time),
+      chainId: h.chain_id,
+      height: BigInt(h.height),
+      time: timestampFromRfc3339(h.time),
       lastBlockId: blockIdFromRpc(h.last_block_id),
-      lastCommitHash: hex(h.last_commit_hash), dataHash: hex(h.data_hash), validatorsHash: hex(h.validators_hash),
-      nextValidatorsHash: hex(h.next_validators_hash), consensusHash: hex(h.consensus_hash), appHash: hex(h.app_hash),
-      lastResultsHash: hex(h.last_results_hash), evidenceHash: hex(h.evidence_hash), proposerAddress: hex(h.proposer_address),
+      lastCommitHash: hex(h.last_commit_hash),
+      dataHash: hex(h.data_hash),
+      validatorsHash: hex(h.validators_hash),
+      nextValidatorsHash: hex(h.next_validators_hash),
+      consensusHash: hex(h.consensus_hash),
+      appHash: hex(h.app_hash),
+      lastResultsHash: hex(h.last_results_hash),
+      evidenceHash: hex(h.evidence_hash),
+      proposerAddress: hex(h.proposer_address),
     },
     data: { txs: (b.data?.txs ?? []).map((t: string) => Buffer.from(t, 'base64')) },
     evidence: { evidence: [] },
-    lastCommit: b.last_commit ? {
-      height: BigInt(b.last_commit.height), round: Number(b.last_commit.round), blockId: blockIdFromRpc(b.last_commit.block_id),
-      signatures: (b.last_commit.signatures ?? []).map((s: any) => ({
-        blockIdFlag: Number(s.block_id_flag), validatorAddress: hex(s.validator_address),
-        timestamp: timestampFromRfc3339(s.timestamp ?? ''), signature: Buffer.from(s.signature ?? '', 'base64'),
-      })),
-    } : undefined,
+    lastCommit: b.last_commit
+      ? {
+          height: BigInt(b.last_commit.height),
+          round: Number(b.last_commit.round),
+          blockId: blockIdFromRpc(b.last_commit.block_id),
+          signatures: (b.last_commit.signatures ?? []).map((s: any) => ({
+            blockIdFlag: Number(s.block_id_flag),
+            validatorAddress: hex(s.validator_address),
+            timestamp: timestampFromRfc3339(s.timestamp ?? ''),
+            signature: Buffer.from(s.signature ?? '', 'base64'),
+          })),
+        }
+      : undefined,
   }
 }
 

@@ -30,7 +30,14 @@ const identity = (b: Buffer) => b
  * Heights: the `x-cosmos-block-height` request header selects the height (0 or absent: the latest);
  * the reply carries the height it was answered at in the same header, as Cosmos nodes do.
  */
-export async function startGrpcServer(opts: { backend: QueryBackend; schema: ApiSchema; host: string; port: number; metrics?: ApiMetrics; log?: (m: string) => void }): Promise<GrpcServer> {
+export async function startGrpcServer(opts: {
+  backend: QueryBackend
+  schema: ApiSchema
+  host: string
+  port: number
+  metrics?: ApiMetrics
+  log?: (m: string) => void
+}): Promise<GrpcServer> {
   const server = new grpc.Server({
     'grpc.max_receive_message_length': GRPC_LIMITS.maxReceiveMessageBytes,
     'grpc.max_send_message_length': GRPC_LIMITS.maxSendMessageBytes,
@@ -49,8 +56,14 @@ export async function startGrpcServer(opts: { backend: QueryBackend; schema: Api
     for (const method of methods) {
       const path = `/${service}/${method}`
       definition[method] = {
-        path, requestStream: false, responseStream: false, originalName: method,
-        requestSerialize: identity, requestDeserialize: identity, responseSerialize: identity, responseDeserialize: identity,
+        path,
+        requestStream: false,
+        responseStream: false,
+        originalName: method,
+        requestSerialize: identity,
+        requestDeserialize: identity,
+        responseSerialize: identity,
+        responseDeserialize: identity,
       }
       impl[method] = (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
         void unary(opts.backend, path, call, callback, opts.metrics)
@@ -65,14 +78,27 @@ export async function startGrpcServer(opts: { backend: QueryBackend; schema: Api
   })
   return {
     port,
-    close: () => new Promise<void>((resolve) => {
-      const timer = setTimeout(() => { server.forceShutdown(); resolve() }, 2000)
-      server.tryShutdown(() => { clearTimeout(timer); resolve() })
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown()
+          resolve()
+        }, 2000)
+        server.tryShutdown(() => {
+          clearTimeout(timer)
+          resolve()
+        })
+      }),
   }
 }
 
-async function unary(backend: QueryBackend, path: string, call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>, metrics?: ApiMetrics) {
+async function unary(
+  backend: QueryBackend,
+  path: string,
+  call: grpc.ServerUnaryCall<Buffer, Buffer>,
+  callback: grpc.sendUnaryData<Buffer>,
+  metrics?: ApiMetrics,
+) {
   const end = metrics?.apiRequest('grpc', path)
   try {
     const header = call.metadata.get(HEIGHT_HEADER)[0]

@@ -27,7 +27,12 @@ export interface ApiOptions {
   version: string
 }
 
-export interface RunningApi { grpc?: GrpcServer; rest?: RestServer; backend: QueryBackend; stop(): Promise<void> }
+export interface RunningApi {
+  grpc?: GrpcServer
+  rest?: RestServer
+  backend: QueryBackend
+  stop(): Promise<void>
+}
 
 /** Starts the gRPC and REST servers over one backend (the app's queries plus the node routes). */
 export async function startApi(app: BerylApp, o: ApiOptions, log: (m: string) => void): Promise<RunningApi> {
@@ -39,14 +44,27 @@ export async function startApi(app: BerylApp, o: ApiOptions, log: (m: string) =>
     if (o.grpcAddress) {
       const { host, port } = hostPort(o.grpcAddress)
       grpc = await startGrpcServer({ backend, schema, host, port, metrics: o.metrics, log }).catch((err) => {
-        throw new Error(`cannot start the gRPC server on ${o.grpcAddress}: ${(err as Error).message} (change [grpc] address in app.toml, or set it to "" to turn it off)`)
+        throw new Error(
+          `cannot start the gRPC server on ${o.grpcAddress}: ${(err as Error).message} (change [grpc] address in app.toml, or set it to "" to turn it off)`,
+        )
       })
       log(`beryld: gRPC listening on ${host}:${grpc.port} (reflection on)`)
     }
     if (o.restAddress) {
       const { host, port } = hostPort(o.restAddress)
-      rest = await startRestServer({ backend, schema, host, port, cors: o.cors, metrics: o.metrics, info: { title: 'Beryl REST API', version: o.version }, log }).catch((err) => {
-        throw new Error(`cannot start the REST server on ${o.restAddress}: ${(err as Error).message} (change [api] address in app.toml, or set it to "" to turn it off)`)
+      rest = await startRestServer({
+        backend,
+        schema,
+        host,
+        port,
+        cors: o.cors,
+        metrics: o.metrics,
+        info: { title: 'Beryl REST API', version: o.version },
+        log,
+      }).catch((err) => {
+        throw new Error(
+          `cannot start the REST server on ${o.restAddress}: ${(err as Error).message} (change [api] address in app.toml, or set it to "" to turn it off)`,
+        )
       })
       log(`beryld: REST, explorer and /metrics on http://${host}:${rest.port}/ (${rest.routes.length} routes)`)
     }
@@ -56,8 +74,13 @@ export async function startApi(app: BerylApp, o: ApiOptions, log: (m: string) =>
     throw err
   }
   return {
-    grpc, rest, backend,
-    async stop() { await grpc?.close(); await rest?.close() },
+    grpc,
+    rest,
+    backend,
+    async stop() {
+      await grpc?.close()
+      await rest?.close()
+    },
   }
 }
 
@@ -74,7 +97,11 @@ function hostPort(addr: string): { host: string; port: number } {
 export function instrumentApp(app: AbciApplication, metrics: NodeMetrics): AbciApplication {
   const timed = async <T>(method: 'check_tx' | 'finalize_block' | 'commit' | 'query', fn: () => T | Promise<T>): Promise<T> => {
     const t0 = process.hrtime.bigint()
-    try { return await fn() } finally { metrics.abciLatency(method, Number(process.hrtime.bigint() - t0) / 1e9) }
+    try {
+      return await fn()
+    } finally {
+      metrics.abciLatency(method, Number(process.hrtime.bigint() - t0) / 1e9)
+    }
   }
   return {
     info: (r) => app.info(r),

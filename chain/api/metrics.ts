@@ -38,15 +38,42 @@ export async function createPromMetrics(prefix = 'beryl_'): Promise<NodeMetrics 
   }
   const registry = new prom.Registry()
   prom.collectDefaultMetrics({ register: registry, prefix: `${prefix}process_` })
-  const abci = new prom.Histogram({ name: `${prefix}abci_duration_seconds`, help: 'ABCI call duration (CheckTx, FinalizeBlock, Commit, Query)', labelNames: ['method'], buckets: LATENCY_BUCKETS, registers: [registry] })
-  const rejected = new prom.Counter({ name: `${prefix}mempool_rejected_txs_total`, help: 'Transactions refused by CheckTx, by codespace and code', labelNames: ['codespace', 'code'], registers: [registry] })
+  const abci = new prom.Histogram({
+    name: `${prefix}abci_duration_seconds`,
+    help: 'ABCI call duration (CheckTx, FinalizeBlock, Commit, Query)',
+    labelNames: ['method'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  })
+  const rejected = new prom.Counter({
+    name: `${prefix}mempool_rejected_txs_total`,
+    help: 'Transactions refused by CheckTx, by codespace and code',
+    labelNames: ['codespace', 'code'],
+    registers: [registry],
+  })
   const height = new prom.Gauge({ name: `${prefix}block_height`, help: 'Height of the last finalized block', registers: [registry] })
   const time = new prom.Gauge({ name: `${prefix}block_time_seconds`, help: 'Time of the last finalized block (unix seconds)', registers: [registry] })
-  const blockTxs = new prom.Histogram({ name: `${prefix}block_txs`, help: 'Transactions per block', buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000], registers: [registry] })
-  const blockGas = new prom.Histogram({ name: `${prefix}block_gas_used`, help: 'Gas used per block', buckets: [0, 1e5, 1e6, 5e6, 1e7, 5e7, 1e8, 1e9], registers: [registry] })
+  const blockTxs = new prom.Histogram({
+    name: `${prefix}block_txs`,
+    help: 'Transactions per block',
+    buckets: [0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000],
+    registers: [registry],
+  })
+  const blockGas = new prom.Histogram({
+    name: `${prefix}block_gas_used`,
+    help: 'Gas used per block',
+    buckets: [0, 1e5, 1e6, 5e6, 1e7, 5e7, 1e8, 1e9],
+    registers: [registry],
+  })
   const txsTotal = new prom.Counter({ name: `${prefix}txs_total`, help: 'Transactions in finalized blocks', registers: [registry] })
   const gasTotal = new prom.Counter({ name: `${prefix}gas_used_total`, help: 'Gas used in finalized blocks', registers: [registry] })
-  const api = new prom.Histogram({ name: `${prefix}api_request_duration_seconds`, help: 'gRPC and REST query duration, by API and gRPC status code', labelNames: ['api', 'code'], buckets: LATENCY_BUCKETS, registers: [registry] })
+  const api = new prom.Histogram({
+    name: `${prefix}api_request_duration_seconds`,
+    help: 'gRPC and REST query duration, by API and gRPC status code',
+    labelNames: ['api', 'code'],
+    buckets: LATENCY_BUCKETS,
+    registers: [registry],
+  })
   const names = new Set<string>()
   const unique = (name: string) => {
     if (names.has(name)) throw new Error(`metric ${name} registered twice`)
@@ -56,10 +83,16 @@ export async function createPromMetrics(prefix = 'beryl_'): Promise<NodeMetrics 
   return {
     apiRequest(kind) {
       const end = api.startTimer({ api: kind })
-      return (code) => { end({ code: String(code) }) }
+      return (code) => {
+        end({ code: String(code) })
+      }
     },
-    abciLatency(method, seconds) { abci.observe({ method }, seconds) },
-    mempoolRejected(codespace, code) { rejected.inc({ codespace, code: String(code) }) },
+    abciLatency(method, seconds) {
+      abci.observe({ method }, seconds)
+    },
+    mempoolRejected(codespace, code) {
+      rejected.inc({ codespace, code: String(code) })
+    },
     block(h, t, txs, gas) {
       height.set(Number(h))
       time.set(t)
@@ -70,7 +103,10 @@ export async function createPromMetrics(prefix = 'beryl_'): Promise<NodeMetrics 
     },
     gauge(name, help, labelNames, collect) {
       new prom.Gauge({
-        name: unique(name), help, labelNames, registers: [registry],
+        name: unique(name),
+        help,
+        labelNames,
+        registers: [registry],
         async collect() {
           this.reset()
           for (const { labels, value } of await collect().catch(() => [])) labels ? this.set(labels, value) : this.set(value)
@@ -79,12 +115,18 @@ export async function createPromMetrics(prefix = 'beryl_'): Promise<NodeMetrics 
     },
     counter(name, help, labelNames = []) {
       const c = new prom.Counter({ name: unique(name), help, labelNames, registers: [registry] })
-      return (labels, by = 1) => { labels ? c.inc(labels, by) : c.inc(by) }
+      return (labels, by = 1) => {
+        labels ? c.inc(labels, by) : c.inc(by)
+      }
     },
     histogram(name, help, labelNames, buckets) {
       const h = new prom.Histogram({ name: unique(name), help, labelNames, buckets, registers: [registry] })
-      return (labels, value) => { h.observe(labels, value) }
+      return (labels, value) => {
+        h.observe(labels, value)
+      }
     },
-    async render() { return { contentType: registry.contentType, text: await registry.metrics() } },
+    async render() {
+      return { contentType: registry.contentType, text: await registry.metrics() }
+    },
   }
 }

@@ -9,11 +9,20 @@ const INTEGER32 = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32'])
  * schema, so it lists exactly the paths that answer. Message schemas follow the proto3 JSON mapping
  * the server emits: 64-bit integers and bytes are strings, enums their names.
  */
-export function openApiDocument(routes: RestRoute[], schema: ApiSchema, info: { title: string; version: string; description?: string }): Record<string, unknown> {
+export function openApiDocument(
+  routes: RestRoute[],
+  schema: ApiSchema,
+  info: { title: string; version: string; description?: string },
+): Record<string, unknown> {
   const components: Record<string, unknown> = {
     Status: {
-      type: 'object', description: 'A gRPC status, as grpc-gateway reports errors',
-      properties: { code: { type: 'integer', description: 'gRPC status code' }, message: { type: 'string' }, details: { type: 'array', items: { type: 'object' } } },
+      type: 'object',
+      description: 'A gRPC status, as grpc-gateway reports errors',
+      properties: {
+        code: { type: 'integer', description: 'gRPC status code' },
+        message: { type: 'string' },
+        details: { type: 'array', items: { type: 'object' } },
+      },
       required: ['code', 'message', 'details'],
     },
   }
@@ -32,7 +41,13 @@ export function openApiDocument(routes: RestRoute[], schema: ApiSchema, info: { 
     if (r.method === 'GET') {
       for (const [name, s] of queryParameters(type, '', r.pathParams, 0)) parameters.push({ name, in: 'query', required: false, schema: s })
     }
-    parameters.push({ name: 'x-cosmos-block-height', in: 'header', required: false, schema: { type: 'string' }, description: 'Block height to query at (0 or absent: the latest; this node serves only the latest)' })
+    parameters.push({
+      name: 'x-cosmos-block-height',
+      in: 'header',
+      required: false,
+      schema: { type: 'string' },
+      description: 'Block height to query at (0 or absent: the latest; this node serves only the latest)',
+    })
     const op: Record<string, unknown> = {
       operationId: `${r.rpc.service}.${r.rpc.name}`.replace(/\./g, '_'),
       summary: `${r.rpc.service}/${r.rpc.name}`,
@@ -73,7 +88,12 @@ function queryParameters(type: any, prefix: string, skip: string[], depth: numbe
 
 function messageSchema(type: any, ref: (t: string) => Record<string, unknown>): Record<string, unknown> {
   if (type.fullName === '.google.protobuf.Any') {
-    return { type: 'object', description: 'Any: "@type" names the message, its fields follow', properties: { '@type': { type: 'string' } }, additionalProperties: true }
+    return {
+      type: 'object',
+      description: 'Any: "@type" names the message, its fields follow',
+      properties: { '@type': { type: 'string' } },
+      additionalProperties: true,
+    }
   }
   if (type.fullName === '.google.protobuf.Timestamp') return { type: 'string', format: 'date-time' }
   if (type.fullName === '.google.protobuf.Duration') return { type: 'string', example: '1.5s' }
@@ -91,11 +111,21 @@ function fieldSchema(f: any, ref: (t: string) => Record<string, unknown>): Recor
   if (f.resolvedType?.values) return { type: 'string', enum: Object.keys(f.resolvedType.values) }
   if (f.resolvedType) return ref(f.resolvedType.fullName)
   if (INTEGER64.has(f.type)) return { type: 'string', format: f.type.startsWith('u') || f.type.startsWith('fixed') ? 'uint64' : 'int64' }
-  if (INTEGER32.has(f.type)) return { type: 'integer', format: f.type.includes('u') || f.type.startsWith('fixed') ? 'int64' : 'int32', ...(f.type.includes('u') || f.type.startsWith('fixed') ? { minimum: 0 } : {}) }
+  if (INTEGER32.has(f.type))
+    return {
+      type: 'integer',
+      format: f.type.includes('u') || f.type.startsWith('fixed') ? 'int64' : 'int32',
+      ...(f.type.includes('u') || f.type.startsWith('fixed') ? { minimum: 0 } : {}),
+    }
   switch (f.type) {
-    case 'bool': return { type: 'boolean' }
-    case 'bytes': return { type: 'string', format: 'byte' }
-    case 'double': case 'float': return { type: 'number' }
-    default: return { type: 'string' }
+    case 'bool':
+      return { type: 'boolean' }
+    case 'bytes':
+      return { type: 'string', format: 'byte' }
+    case 'double':
+    case 'float':
+      return { type: 'number' }
+    default:
+      return { type: 'string' }
   }
 }

@@ -28,7 +28,12 @@ export interface RestServer {
 }
 
 const EXPLORER_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'explorer')
-const STATIC_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.css': 'text/css; charset=utf-8', '.svg': 'image/svg+xml' }
+const STATIC_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+}
 
 /**
  * The REST server of `[api] address`: the gRPC-gateway paths of every served method (proto3 JSON),
@@ -38,15 +43,23 @@ const STATIC_TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-
  * code are in the `x-cosmos-codespace` and `x-cosmos-code` headers.
  */
 export async function startRestServer(opts: {
-  backend: QueryBackend; schema: ApiSchema; host: string; port: number; cors?: boolean
-  metrics?: NodeMetrics; info?: { title: string; version: string }; log?: (m: string) => void
+  backend: QueryBackend
+  schema: ApiSchema
+  host: string
+  port: number
+  cors?: boolean
+  metrics?: NodeMetrics
+  info?: { title: string; version: string }
+  log?: (m: string) => void
 }): Promise<RestServer> {
   const app = Fastify({ bodyLimit: REST_LIMITS.bodyBytes, routerOptions: { maxParamLength: REST_LIMITS.pathParamChars }, logger: false })
   if (opts.cors) await app.register(cors, { origin: '*', methods: ['GET', 'POST', 'OPTIONS'] })
   const routes = restRoutes(opts.schema, opts.backend.paths())
   const openapi = openApiDocument(routes, opts.schema, {
-    title: opts.info?.title ?? 'Beryl REST API', version: opts.info?.version ?? '0',
-    description: 'The gRPC-gateway paths of the Cosmos services this node serves, and Beryl\'s own queries. Errors: {"code": gRPC status, "message", "details"}.',
+    title: opts.info?.title ?? 'Beryl REST API',
+    version: opts.info?.version ?? '0',
+    description:
+      'The gRPC-gateway paths of the Cosmos services this node serves, and Beryl\'s own queries. Errors: {"code": gRPC status, "message", "details"}.',
   })
   // Swagger UI at /swagger, showing the document generated from the route table (not fastify's own).
   await app.register(swagger, { openapi: { info: { title: 'Beryl REST API', version: '0' } }, transformObject: () => openapi as never })
@@ -54,24 +67,29 @@ export async function startRestServer(opts: {
 
   const sendError = (reply: FastifyReply, grpcCode: number, message: string, extra?: { codespace: string; code: number }, status?: number) => {
     if (extra) reply.header('x-cosmos-codespace', extra.codespace).header('x-cosmos-code', String(extra.code))
-    return reply.code(status ?? httpStatus(grpcCode)).type('application/json').send({ code: grpcCode, message, details: [] })
+    return reply
+      .code(status ?? httpStatus(grpcCode))
+      .type('application/json')
+      .send({ code: grpcCode, message, details: [] })
   }
 
   app.addHook('onRequest', async (req, reply) => {
-    if (req.url.length > REST_LIMITS.urlChars) return sendError(reply, GrpcCode.INVALID_ARGUMENT, `request URI longer than ${REST_LIMITS.urlChars} characters`, undefined, 414)
+    if (req.url.length > REST_LIMITS.urlChars)
+      return sendError(reply, GrpcCode.INVALID_ARGUMENT, `request URI longer than ${REST_LIMITS.urlChars} characters`, undefined, 414)
   })
   app.setNotFoundHandler((_req, reply) => sendError(reply, GrpcCode.NOT_FOUND, 'Not Found'))
   app.setErrorHandler((err: { statusCode?: number; message: string; code?: string }, _req, reply) => {
     const status = err.statusCode ?? 500
-    const grpcCode = status === 413 ? GrpcCode.RESOURCE_EXHAUSTED : status === 415 ? GrpcCode.INVALID_ARGUMENT : status < 500 ? GrpcCode.INVALID_ARGUMENT : GrpcCode.INTERNAL
+    const grpcCode =
+      status === 413 ? GrpcCode.RESOURCE_EXHAUSTED : status === 415 ? GrpcCode.INVALID_ARGUMENT : status < 500 ? GrpcCode.INVALID_ARGUMENT : GrpcCode.INTERNAL
     return sendError(reply, grpcCode, status < 500 ? err.message : 'internal error', undefined, status)
   })
-
 
   for (const r of routes) {
     const url = r.template.replace(/\{([^}]+)\}/g, ':$1')
     app.route({
-      method: r.method, url,
+      method: r.method,
+      url,
       handler: async (req: FastifyRequest, reply: FastifyReply) => {
         const end = opts.metrics?.apiRequest('rest', r.rpc.path)
         try {
@@ -80,7 +98,8 @@ export async function startRestServer(opts: {
           const height = parseHeight(Array.isArray(heightParam) ? heightParam[0] : heightParam)
           let obj: Record<string, unknown>
           if (r.method === 'POST') {
-            if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body)) throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = the body must be a JSON object')
+            if (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))
+              throw SdkErrors.InvalidRequest.with('rpc error: code = InvalidArgument desc = the body must be a JSON object')
             obj = req.body as Record<string, unknown>
           } else {
             obj = requestFromParams(opts.schema, r.rpc.requestType, params)
@@ -132,7 +151,8 @@ export async function startRestServer(opts: {
   const addr = app.server.address()
   return {
     port: typeof addr === 'object' && addr ? addr.port : opts.port,
-    routes, openapi,
+    routes,
+    openapi,
     close: () => app.close(),
   }
 }

@@ -61,7 +61,8 @@ export function requestFromParams(schema: ApiSchema, typeName: string, params: R
       if (!field) throw SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = unknown query parameter ${JSON.stringify(key.slice(0, 80))}`)
       field.resolve()
       if (i < parts.length - 1) {
-        if (!field.resolvedType?.fields || field.repeated) throw SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = ${JSON.stringify(key.slice(0, 80))} is not a message field`)
+        if (!field.resolvedType?.fields || field.repeated)
+          throw SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = ${JSON.stringify(key.slice(0, 80))} is not a message field`)
         target = (target[field.name] ??= {}) as Record<string, unknown>
         type = field.resolvedType
         continue
@@ -81,7 +82,8 @@ export function requestFromParams(schema: ApiSchema, typeName: string, params: R
 
 function scalar(field: any, v: string, key: string): unknown {
   const bad = (what: string) => SdkErrors.InvalidRequest.with(`rpc error: code = InvalidArgument desc = ${key}: ${what}, got ${JSON.stringify(v.slice(0, 80))}`)
-  if (field.resolvedType && field.resolvedType.values) { // an enum
+  if (field.resolvedType && field.resolvedType.values) {
+    // an enum
     const values = field.resolvedType.values as Record<string, number>
     if (v in values) return v
     if (/^\d+$/.test(v) && Object.values(values).includes(Number(v))) return Number(v)
@@ -100,7 +102,8 @@ function scalar(field: any, v: string, key: string): unknown {
       if (v.length % 2 === 0 && /^[0-9a-fA-F]+$/.test(v) && v.length >= 40) return Buffer.from(v, 'hex').toString('base64')
       if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) throw bad('expected base64 or hex')
       return Buffer.from(v, 'base64url').toString('base64')
-    case 'double': case 'float':
+    case 'double':
+    case 'float':
       if (Number.isNaN(Number(v))) throw bad('expected a number')
       return Number(v)
     default:

@@ -14,13 +14,18 @@ import * as protoLoader from '@grpc/proto-loader'
 
 /** The Cosmos files whose services and types Beryl serves or shows (paths as imported by the SDK). */
 export const COSMOS_PROTO_FILES = [
-  'cosmos/auth/v1beta1/query.proto', 'cosmos/auth/v1beta1/auth.proto',
-  'cosmos/bank/v1beta1/query.proto', 'cosmos/bank/v1beta1/tx.proto',
-  'cosmos/tx/v1beta1/service.proto', 'cosmos/tx/v1beta1/tx.proto',
+  'cosmos/auth/v1beta1/query.proto',
+  'cosmos/auth/v1beta1/auth.proto',
+  'cosmos/bank/v1beta1/query.proto',
+  'cosmos/bank/v1beta1/tx.proto',
+  'cosmos/tx/v1beta1/service.proto',
+  'cosmos/tx/v1beta1/tx.proto',
   'cosmos/base/tendermint/v1beta1/query.proto',
   // Served only once a module answers them (the validator module will): then their REST paths and reflection appear.
   'cosmos/staking/v1beta1/query.proto',
-  'cosmos/crypto/secp256k1/keys.proto', 'cosmos/crypto/ed25519/keys.proto', 'cosmos/crypto/multisig/keys.proto',
+  'cosmos/crypto/secp256k1/keys.proto',
+  'cosmos/crypto/ed25519/keys.proto',
+  'cosmos/crypto/multisig/keys.proto',
 ]
 
 export interface ApiMethod {
@@ -41,7 +46,12 @@ export interface ApiMethod {
   responseJson(bytes: Uint8Array): unknown
 }
 
-export interface FieldInfo { name: string; type: string; repeated: boolean; message: boolean }
+export interface FieldInfo {
+  name: string
+  type: string
+  repeated: boolean
+  message: boolean
+}
 
 export interface ApiSchema {
   packageDefinition: protoLoader.PackageDefinition
@@ -60,7 +70,7 @@ const loaderOptions: protoLoader.Options = { keepCase: true, longs: String, enum
  * any type is loaded.
  */
 function registerWellKnownWrappers(protobuf: { wrappers: Record<string, { fromObject(o: any): any; toObject(m: any, o?: any): any }> }): void {
-  const num = (v: unknown) => Number(typeof v === 'object' && v !== null ? String(v) : v ?? 0)
+  const num = (v: unknown) => Number(typeof v === 'object' && v !== null ? String(v) : (v ?? 0))
   protobuf.wrappers['.google.protobuf.Timestamp'] = {
     fromObject(this: any, o: any) {
       if (typeof o === 'string') {
@@ -162,15 +172,21 @@ export function loadApiSchema(opts: { chainProtoDir: string; chainFiles: string[
     t.add(new protobuf.Field(to, f.id, f.type, f.rule, f.extend, f.options))
   }
   root.resolveAll()
-  const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(Buffer.from(protobuf.descriptor.FileDescriptorSet.encode(root.toDescriptor('proto3')).finish()), loaderOptions)
+  const packageDefinition = protoLoader.loadFileDescriptorSetFromBuffer(
+    Buffer.from(protobuf.descriptor.FileDescriptorSet.encode(root.toDescriptor('proto3')).finish()),
+    loaderOptions,
+  )
   // proto-loader re-derives the file descriptors (unresolvable by clients, see fullyQualified): replace them.
-  const files = fullyQualified(root, root.toDescriptor('proto3')).file.map((f: unknown) => Buffer.from(protobuf.descriptor.FileDescriptorProto.encode(f).finish()))
+  const files = fullyQualified(root, root.toDescriptor('proto3')).file.map((f: unknown) =>
+    Buffer.from(protobuf.descriptor.FileDescriptorProto.encode(f).finish()),
+  )
   for (const def of Object.values(packageDefinition)) {
     if ('format' in def) (def as { fileDescriptorProtos: Buffer[] }).fileDescriptorProtos = files
-    else for (const m of Object.values(def as protoLoader.ServiceDefinition)) {
-      m.requestType.fileDescriptorProtos = files
-      m.responseType.fileDescriptorProtos = files
-    }
+    else
+      for (const m of Object.values(def as protoLoader.ServiceDefinition)) {
+        m.requestType.fileDescriptorProtos = files
+        m.responseType.fileDescriptorProtos = files
+      }
   }
   const methods = new Map<string, ApiMethod>()
   const services: string[] = []
@@ -182,13 +198,23 @@ export function loadApiSchema(opts: { chainProtoDir: string; chainFiles: string[
     const svc = root.lookupService(name)
     for (const [mName, m] of Object.entries(def as protoLoader.ServiceDefinition)) {
       const rpc = svc.methods[mName]!
-      const http = rpc.parsedOptions?.find((o: Record<string, any>) => o['(google.api.http)'])?.['(google.api.http)'] as { get?: string; post?: string; body?: string } | undefined
+      const http = rpc.parsedOptions?.find((o: Record<string, any>) => o['(google.api.http)'])?.['(google.api.http)'] as
+        { get?: string; post?: string; body?: string } | undefined
       const reqType = rpc.resolvedRequestType!
       methods.set(m.path, {
-        path: m.path, service: name, name: mName,
-        requestType: reqType.fullName.slice(1), responseType: rpc.resolvedResponseType!.fullName.slice(1),
-        httpGet: http?.get, httpPost: http?.post,
-        requestFields: reqType.fieldsArray.map((f: any) => ({ name: f.name, type: f.resolvedType ? f.resolvedType.fullName.slice(1) : f.type, repeated: f.repeated, message: f.resolvedType instanceof protobuf.Type })),
+        path: m.path,
+        service: name,
+        name: mName,
+        requestType: reqType.fullName.slice(1),
+        responseType: rpc.resolvedResponseType!.fullName.slice(1),
+        httpGet: http?.get,
+        httpPost: http?.post,
+        requestFields: reqType.fieldsArray.map((f: any) => ({
+          name: f.name,
+          type: f.resolvedType ? f.resolvedType.fullName.slice(1) : f.type,
+          repeated: f.repeated,
+          message: f.resolvedType instanceof protobuf.Type,
+        })),
         encodeRequest: (obj) => m.requestSerialize(obj),
         responseJson: (bytes) => m.responseDeserialize(Buffer.from(bytes)),
       })
@@ -230,7 +256,10 @@ function fullyQualified(root: any, set: { file: any[] }): { file: any[] } {
   }
   for (const f of set.file) {
     const deps = new Set<string>()
-    const use = (full: string) => { const d = fileOf.get(full); if (d && d !== f.name) deps.add(d) }
+    const use = (full: string) => {
+      const d = fileOf.get(full)
+      if (d && d !== f.name) deps.add(d)
+    }
     const fixMessages = (prefix: string, msgs: any[]) => {
       for (const m of msgs ?? []) {
         const full = `${prefix}.${m.name}`
@@ -242,7 +271,10 @@ function fullyQualified(root: any, set: { file: any[] }): { file: any[] } {
           const field = type?.fields?.[fd.name]
           field?.resolve()
           const target = field?.resolvedType?.fullName
-          if (target) { fd.typeName = target; use(target) }
+          if (target) {
+            fd.typeName = target
+            use(target)
+          }
         }
         m.extension = []
         fixMessages(full, m.nestedType)
@@ -266,7 +298,12 @@ function fullyQualified(root: any, set: { file: any[] }): { file: any[] } {
   // descriptor.proto's own types (FileOptions…) are proto2 and only there for the extensions
   // dropped above: keep the well-known types something refers to (Any, Timestamp, Duration).
   const byName = new Map<string, any>()
-  const index = (prefix: string, msgs: any[]) => { for (const m of msgs ?? []) { byName.set(`${prefix}.${m.name}`, m); index(`${prefix}.${m.name}`, m.nestedType) } }
+  const index = (prefix: string, msgs: any[]) => {
+    for (const m of msgs ?? []) {
+      byName.set(`${prefix}.${m.name}`, m)
+      index(`${prefix}.${m.name}`, m.nestedType)
+    }
+  }
   for (const f of set.file) index(f.package ? `.${f.package}` : '', f.messageType)
   const referenced = new Set<string>()
   const reach = (name: string) => {
@@ -278,9 +315,18 @@ function fullyQualified(root: any, set: { file: any[] }): { file: any[] } {
   }
   for (const f of set.file) {
     if (f.package === 'google.protobuf') continue
-    const walk = (msgs: any[]) => { for (const m of msgs ?? []) { for (const fd of m.field ?? []) if (fd.typeName) reach(fd.typeName); walk(m.nestedType) } }
+    const walk = (msgs: any[]) => {
+      for (const m of msgs ?? []) {
+        for (const fd of m.field ?? []) if (fd.typeName) reach(fd.typeName)
+        walk(m.nestedType)
+      }
+    }
     walk(f.messageType)
-    for (const svc of f.service ?? []) for (const md of svc.method ?? []) { reach(md.inputType); reach(md.outputType) }
+    for (const svc of f.service ?? [])
+      for (const md of svc.method ?? []) {
+        reach(md.inputType)
+        reach(md.outputType)
+      }
   }
   for (const f of set.file) {
     if (f.package !== 'google.protobuf') continue

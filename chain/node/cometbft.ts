@@ -83,7 +83,9 @@ export function cometPids(home: string): number[] {
     try {
       const cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').split('\0')
       if (cmd[0]?.endsWith('cometbft') && cmd.includes(home)) pids.push(Number(d))
-    } catch { /* raced */ }
+    } catch {
+      /* raced */
+    }
   }
   return pids
 }

@@ -55,7 +55,13 @@ export function defaultAppConfig(ports: Ports, host = '127.0.0.1', publicHost = 
     cometbft: { rpc: `http://${host}:${ports.rpc}` },
     grpc: { address: `${host}:${ports.grpc}` },
     api: { address: `tcp://${host}:${ports.api}`, 'enabled-unsafe-cors': false },
-    gateway: { address: `/ip4/${publicHost}/tcp/${ports.gateway}`, 'attester-key': '', 'keyring-backend': 'file', 'result-ttl-hours': 24, 'connections-per-host-per-second': 5 },
+    gateway: {
+      address: `/ip4/${publicHost}/tcp/${ports.gateway}`,
+      'attester-key': '',
+      'keyring-backend': 'file',
+      'result-ttl-hours': 24,
+      'connections-per-host-per-second': 5,
+    },
   }
 }
 
@@ -72,7 +78,7 @@ export function readAppConfig(home: string): AppConfig {
 }
 
 export function writeAppConfig(home: string, cfg: AppConfig): void {
-  const header = '# Beryl node configuration (CometBFT\'s own settings are in config.toml).\n\n'
+  const header = "# Beryl node configuration (CometBFT's own settings are in config.toml).\n\n"
   fs.writeFileSync(homePaths(home).appToml, header + stringifyToml(cfg) + '\n')
 }
 
@@ -93,7 +99,10 @@ export function setTomlValue(text: string, section: string, key: string, value: 
   const rendered = typeof value === 'string' ? JSON.stringify(value) : String(value)
   for (let i = 0; i < lines.length; i++) {
     const sec = /^\s*\[([^\]]+)\]\s*$/.exec(lines[i]!)
-    if (sec) { current = sec[1]!; continue }
+    if (sec) {
+      current = sec[1]!
+      continue
+    }
     if (current === section && new RegExp(`^\\s*${key.replace(/[.]/g, '\\.')}\\s*=`).test(lines[i]!)) {
       lines[i] = `${key} = ${rendered}`
       return lines.join('\n')

@@ -9,7 +9,11 @@ import { homePaths } from './config.ts'
  * every module's export, `genesis_time` the last block's time and `initial_height` the next height,
  * so a chain started from it goes on where this one stopped.
  */
-export async function exportGenesisFile(home: string, wiring: Pick<AppOptions, 'modules' | 'ante' | 'bech32Prefix' | 'feeDenom'>, opts: { height?: bigint } = {}): Promise<Record<string, unknown>> {
+export async function exportGenesisFile(
+  home: string,
+  wiring: Pick<AppOptions, 'modules' | 'ante' | 'bech32Prefix' | 'feeDenom'>,
+  opts: { height?: bigint } = {},
+): Promise<Record<string, unknown>> {
   const paths = homePaths(home)
   if (!fs.existsSync(paths.genesis)) throw new Error(`no genesis at ${paths.genesis}; is ${home} a node home?`)
   if (!fs.existsSync(paths.appDb)) throw new Error(`no application state at ${paths.appDb}: the node has not run yet`)

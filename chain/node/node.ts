@@ -79,10 +79,20 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
       const nodeRoutes = cfg.cometbft?.rpc
         ? cometServiceRoutes({ cometRpcUrl: cfg.cometbft.rpc, bech32Prefix: opts.wiring.bech32Prefix, appName: 'beryld', appVersion: SOFTWARE_VERSION })
         : []
-      api = await startApi(app, {
-        grpcAddress: cfg.grpc?.address ?? '', restAddress: cfg.api?.address ?? '', cors: !!cfg.api?.['enabled-unsafe-cors'],
-        chainProtoDir: opts.proto.dir, chainFiles: opts.proto.files, nodeRoutes, metrics: opts.metrics, version: SOFTWARE_VERSION,
-      }, log)
+      api = await startApi(
+        app,
+        {
+          grpcAddress: cfg.grpc?.address ?? '',
+          restAddress: cfg.api?.address ?? '',
+          cors: !!cfg.api?.['enabled-unsafe-cors'],
+          chainProtoDir: opts.proto.dir,
+          chainFiles: opts.proto.files,
+          nodeRoutes,
+          metrics: opts.metrics,
+          version: SOFTWARE_VERSION,
+        },
+        log,
+      )
     }
     services = (await opts.services?.({ app, home: opts.home, log })) ?? []
     if (api) services.push(api)
@@ -95,7 +105,9 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
 
   let stopping: Promise<void> | undefined
   let resolveDone!: (reason: string) => void
-  const done = new Promise<string>((r) => { resolveDone = r })
+  const done = new Promise<string>((r) => {
+    resolveDone = r
+  })
   let comet: CometProcess | undefined
 
   const stop = (reason = 'stopped') => {

@@ -25,11 +25,17 @@ export class CacheStore implements KVStore {
     return p instanceof CacheStore ? p.lookup(mk, key) : p.get(key)
   }
 
-  has(key: Key): boolean { return this.get(key) !== undefined }
+  has(key: Key): boolean {
+    return this.get(key) !== undefined
+  }
 
-  set(key: Key, value: Value): void { this.writes.set(toMapKey(key), Uint8Array.from(value)) }
+  set(key: Key, value: Value): void {
+    this.writes.set(toMapKey(key), Uint8Array.from(value))
+  }
 
-  delete(key: Key): void { this.writes.set(toMapKey(key), DELETED) }
+  delete(key: Key): void {
+    this.writes.set(toMapKey(key), DELETED)
+  }
 
   /** Moves every write to the parent, in key order, and empties this overlay. */
   writeTo(target: KVStore = this.parent as KVStore): void {
@@ -49,7 +55,9 @@ export class CacheStore implements KVStore {
     })
   }
 
-  get size(): number { return this.writes.size }
+  get size(): number {
+    return this.writes.size
+  }
 
   /** A copy of this overlay with the same parent. */
   clone(): CacheStore {
@@ -62,9 +70,7 @@ export class CacheStore implements KVStore {
     const startS = opts.start ? toMapKey(opts.start) : undefined
     const endS = opts.end ? toMapKey(opts.end) : undefined
     const reverse = opts.reverse ?? false
-    const local = [...this.writes.keys()]
-      .filter((k) => (startS === undefined || k >= startS) && (endS === undefined || k < endS))
-      .sort()
+    const local = [...this.writes.keys()].filter((k) => (startS === undefined || k >= startS) && (endS === undefined || k < endS)).sort()
     if (reverse) local.reverse()
     const limit = opts.limit ?? Infinity
     let emitted = 0

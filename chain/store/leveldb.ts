@@ -12,12 +12,17 @@ const META_TIME = Uint8Array.of(META, 4)
 
 const stateKey = (k: Key): Uint8Array => {
   const out = new Uint8Array(k.length + 1)
-  out[0] = STATE; out.set(k, 1)
+  out[0] = STATE
+  out.set(k, 1)
   return out
 }
 
 /** What the last Commit wrote; `timeSeconds` is that block's time (queries report time-dependent values as of it). */
-export interface CommitInfo { height: bigint; appHash: Uint8Array; timeSeconds: bigint }
+export interface CommitInfo {
+  height: bigint
+  appHash: Uint8Array
+  timeSeconds: bigint
+}
 
 /**
  * Committed state in LevelDB. Reads see only what the last Commit wrote; a block's writes arrive
@@ -51,11 +56,19 @@ export class CommittedStore implements ReadStore {
     return new CommittedStore(db, { height, appHash, timeSeconds }, lt ? new LtHash(lt) : new LtHash())
   }
 
-  get info(): CommitInfo { return this.info_ }
-  get ltHash(): LtHash { return this.ltHash_ }
+  get info(): CommitInfo {
+    return this.info_
+  }
+  get ltHash(): LtHash {
+    return this.ltHash_
+  }
 
-  get(key: Key): Value | undefined { return this.db.getSync(stateKey(key)) }
-  has(key: Key): boolean { return this.get(key) !== undefined }
+  get(key: Key): Value | undefined {
+    return this.db.getSync(stateKey(key))
+  }
+  has(key: Key): boolean {
+    return this.get(key) !== undefined
+  }
 
   async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
     const it = this.db.iterator({
@@ -88,7 +101,9 @@ export class CommittedStore implements ReadStore {
     this.ltHash_ = ltHash.clone()
   }
 
-  async close(): Promise<void> { await this.db.close() }
+  async close(): Promise<void> {
+    await this.db.close()
+  }
 }
 
 /** The app hash after applying `changes` (in any order) to a state whose LtHash is `base`. */

@@ -28,8 +28,12 @@ export class LtHash {
     }
   }
 
-  add(key: Uint8Array, value: Uint8Array): void { this.combine(entryDigest(key, value), 1) }
-  remove(key: Uint8Array, value: Uint8Array): void { this.combine(entryDigest(key, value), -1) }
+  add(key: Uint8Array, value: Uint8Array): void {
+    this.combine(entryDigest(key, value), 1)
+  }
+  remove(key: Uint8Array, value: Uint8Array): void {
+    this.combine(entryDigest(key, value), -1)
+  }
 
   private combine(d: Uint8Array, sign: 1 | -1): void {
     const l = this.lanes
@@ -39,11 +43,16 @@ export class LtHash {
   /** Little-endian lane bytes: the same on every machine whatever its native byte order. */
   toBytes(): Uint8Array {
     const out = new Uint8Array(LTHASH_BYTES)
-    for (let i = 0; i < LANES; i++) { out[2 * i] = this.lanes[i]! & 0xff; out[2 * i + 1] = this.lanes[i]! >> 8 }
+    for (let i = 0; i < LANES; i++) {
+      out[2 * i] = this.lanes[i]! & 0xff
+      out[2 * i + 1] = this.lanes[i]! >> 8
+    }
     return out
   }
 
-  clone(): LtHash { return new LtHash(this.toBytes()) }
+  clone(): LtHash {
+    return new LtHash(this.toBytes())
+  }
 
   /** The 32-byte app hash CometBFT records: sha256 over a domain tag and the lanes. */
   digest(): Uint8Array {

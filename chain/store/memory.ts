@@ -4,10 +4,18 @@ import type { Key, KVStore, RangeOptions, Value } from './types.ts'
 /** An in-memory store with the same interface: for unit tests where the logic is the point. */
 export class MemoryStore implements KVStore {
   private readonly data = new Map<string, Value>()
-  get(key: Key): Value | undefined { return this.data.get(toMapKey(key)) }
-  has(key: Key): boolean { return this.data.has(toMapKey(key)) }
-  set(key: Key, value: Value): void { this.data.set(toMapKey(key), Uint8Array.from(value)) }
-  delete(key: Key): void { this.data.delete(toMapKey(key)) }
+  get(key: Key): Value | undefined {
+    return this.data.get(toMapKey(key))
+  }
+  has(key: Key): boolean {
+    return this.data.has(toMapKey(key))
+  }
+  set(key: Key, value: Value): void {
+    this.data.set(toMapKey(key), Uint8Array.from(value))
+  }
+  delete(key: Key): void {
+    this.data.delete(toMapKey(key))
+  }
   async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
     const s = opts.start ? toMapKey(opts.start) : undefined
     const e = opts.end ? toMapKey(opts.end) : undefined

@@ -30,7 +30,11 @@ export interface AnteKeepers {
 }
 
 /** A minimum gas price as an exact fraction: fee >= ceil(gas * num / den). */
-export interface GasPrice { num: bigint; den: bigint; denom: string }
+export interface GasPrice {
+  num: bigint
+  den: bigint
+  denom: string
+}
 
 export function parseGasPrice(s: string): GasPrice {
   const m = /^(\d+)(?:\.(\d{1,18}))?([a-z][a-z0-9/]{1,127})$/.exec(s.trim())
@@ -102,7 +106,8 @@ export function runAnte(ctx: Context, tx: DecodedTx, opts: AnteOptions): void {
       }
       key = given
     }
-    if (!key && !simulate) throw SdkErrors.InvalidPubKey.with(`pubkey on account ${address} is not set; the first transaction of an account must carry its public key`)
+    if (!key && !simulate)
+      throw SdkErrors.InvalidPubKey.with(`pubkey on account ${address} is not set; the first transaction of an account must carry its public key`)
     const seq = tx.authInfo.signerInfos[i]!.sequence
     if (seq !== acc.sequence) {
       throw SdkErrors.WrongSequence.with(`account sequence mismatch, expected ${acc.sequence}, got ${seq}`)
@@ -116,7 +121,9 @@ export function runAnte(ctx: Context, tx: DecodedTx, opts: AnteOptions): void {
         accountNumber: acc.accountNumber,
       }).finish()
       if (!verifySecp256k1(key!, signBytes, tx.raw.signatures[i]!)) {
-        throw SdkErrors.Unauthorized.with(`signature verification failed; please verify account number (${acc.accountNumber}), sequence (${acc.sequence}) and chain-id (${ctx.block.chainId})`)
+        throw SdkErrors.Unauthorized.with(
+          `signature verification failed; please verify account number (${acc.accountNumber}), sequence (${acc.sequence}) and chain-id (${ctx.block.chainId})`,
+        )
       }
     }
     accounts.push({ ...acc, pubKey: key })
@@ -128,7 +135,11 @@ export function runAnte(ctx: Context, tx: DecodedTx, opts: AnteOptions): void {
     keepers.deductFee(ctx, payer, positive)
   } else if (simulate && opts.feeDenom) {
     // Charge the gas of the fee transfer the real tx will make (on a throwaway state).
-    try { keepers.deductFee(ctx, payer, [{ denom: opts.feeDenom, amount: '1' }]) } catch (err) { if (!SdkErrors.InsufficientFunds.is(err)) throw err }
+    try {
+      keepers.deductFee(ctx, payer, [{ denom: opts.feeDenom, amount: '1' }])
+    } catch (err) {
+      if (!SdkErrors.InsufficientFunds.is(err)) throw err
+    }
   }
   ctx.emit(event('tx', { fee: positive.map((c) => `${c.amount}${c.denom}`).join(','), fee_payer: payer }))
 

@@ -35,7 +35,13 @@ export function addressFromPubKey(pubKey: Uint8Array, prefix: string): string {
 const decoded = memo<{ prefix: string; data: Uint8Array } | Error>(100_000)
 /** bech32 decoding (memoized; the returned bytes must not be modified). Throws on invalid input. */
 export function decodeBech32(address: string): { prefix: string; data: Uint8Array } {
-  const r = decoded(address, () => { try { return fromBech32(address) } catch (err) { return err as Error } })
+  const r = decoded(address, () => {
+    try {
+      return fromBech32(address)
+    } catch (err) {
+      return err as Error
+    }
+  })
   if (r instanceof Error) throw r
   return r
 }
@@ -44,7 +50,9 @@ export function decodeBech32(address: string): { prefix: string; data: Uint8Arra
 // the `secp256k1` package) verifies about 6× faster than OpenSSL's generic curve code; where no
 // prebuilt binary loads, node:crypto does the same check. Both implement the same ECDSA
 // verification, so validators agree whichever they use.
-interface LibSecp256k1 { ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pubkey: Uint8Array): boolean }
+interface LibSecp256k1 {
+  ecdsaVerify(sig: Uint8Array, msg32: Uint8Array, pubkey: Uint8Array): boolean
+}
 const libsecp256k1: LibSecp256k1 | undefined = (() => {
   if (process.env.BERYL_NO_LIBSECP256K1) return undefined
   try {

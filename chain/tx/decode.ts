@@ -11,7 +11,11 @@ export const TX_LIMITS = {
   maxSigners: 7,
 }
 
-export interface DecodedMsg { typeUrl: string; msg: unknown; route: MsgRoute }
+export interface DecodedMsg {
+  typeUrl: string
+  msg: unknown
+  route: MsgRoute
+}
 
 export interface DecodedTx {
   bytes: Uint8Array
@@ -69,7 +73,9 @@ export function decodeTx(bytes: Uint8Array, routes: Map<string, MsgRoute>, opts:
   if (signers.length > TX_LIMITS.maxSigners) throw SdkErrors.TooManySignatures.with(`${signers.length} signers, the limit is ${TX_LIMITS.maxSigners}`)
   if (raw.signatures.length === 0) throw SdkErrors.NoSignatures.with('the transaction carries no signature')
   if (raw.signatures.length !== signers.length || authInfo.signerInfos.length !== signers.length) {
-    throw SdkErrors.Unauthorized.with(`wrong number of signers; expected ${signers.length}, got ${authInfo.signerInfos.length} signer infos and ${raw.signatures.length} signatures`)
+    throw SdkErrors.Unauthorized.with(
+      `wrong number of signers; expected ${signers.length}, got ${authInfo.signerInfos.length} signer infos and ${raw.signatures.length} signatures`,
+    )
   }
   const pubKeys: Array<Uint8Array | undefined> = []
   for (const info of authInfo.signerInfos) {
@@ -78,7 +84,11 @@ export function decodeTx(bytes: Uint8Array, routes: Map<string, MsgRoute>, opts:
     if (info.publicKey) {
       if (info.publicKey.typeUrl !== SECP256K1_PUBKEY_TYPE) throw SdkErrors.InvalidPubKey.with(`unsupported key type ${info.publicKey.typeUrl}`)
       let key: Uint8Array
-      try { key = PubKey.decode(info.publicKey.value).key } catch { throw SdkErrors.InvalidPubKey.with('undecodable secp256k1 public key') }
+      try {
+        key = PubKey.decode(info.publicKey.value).key
+      } catch {
+        throw SdkErrors.InvalidPubKey.with('undecodable secp256k1 public key')
+      }
       if (key.length !== 33) throw SdkErrors.InvalidPubKey.with(`secp256k1 public key must be 33 bytes, got ${key.length}`)
       pubKeys.push(key)
     } else {
@@ -102,7 +112,7 @@ export function decodeTx(bytes: Uint8Array, routes: Map<string, MsgRoute>, opts:
 export function checkAddress(address: string, prefix: string): Uint8Array {
   let data: Uint8Array, p: string
   try {
-    ({ prefix: p, data } = decodeBech32(address))
+    ;({ prefix: p, data } = decodeBech32(address))
   } catch (err) {
     throw SdkErrors.InvalidAddress.with(`invalid address ${JSON.stringify(address)}`)
   }

@@ -57,9 +57,8 @@ function failure(err: unknown, gasWanted: bigint, gasUsed: bigint, events: Event
 export async function runTx(env: TxEnv, store: KVStore, block: BlockInfo, mode: ExecMode, bytes: Uint8Array): Promise<TxResult> {
   let tx: DecodedTx
   try {
-    tx = mode === 'simulate'
-      ? decodeTx(bytes, env.routes, { simulate: true, feeDenom: env.feeDenom, bech32Prefix: env.bech32Prefix })
-      : decodeCached(env, bytes)
+    tx =
+      mode === 'simulate' ? decodeTx(bytes, env.routes, { simulate: true, feeDenom: env.feeDenom, bech32Prefix: env.bech32Prefix }) : decodeCached(env, bytes)
   } catch (err) {
     return failure(err, 0n, 0n, [], true)
   }

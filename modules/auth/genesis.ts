@@ -21,10 +21,14 @@ export function initAuthGenesis(keeper: AuthKeeper, ctx: Context, state: unknown
   for (const a of accounts) checkAddress(a.address, BECH32_PREFIX)
   // Exported accounts first (their numbers are fixed), then the new ones in address order.
   for (const a of accounts.filter((x) => x.account_number !== undefined)) {
-    if (!/^\d+$/.test(a.account_number!) || !/^\d+$/.test(a.sequence ?? '0')) throw new Error(`auth genesis: account ${a.address}: account_number and sequence are unsigned integer strings`)
+    if (!/^\d+$/.test(a.account_number!) || !/^\d+$/.test(a.sequence ?? '0'))
+      throw new Error(`auth genesis: account ${a.address}: account_number and sequence are unsigned integer strings`)
     const stored: StoredAccount = { address: a.address, accountNumber: BigInt(a.account_number!), sequence: BigInt(a.sequence ?? '0') }
     if (a.pub_key) stored.pubKey = new Uint8Array(Buffer.from(a.pub_key, 'base64'))
-    if (a.module_name !== undefined) { stored.moduleName = a.module_name; stored.permissions = a.permissions ?? [] }
+    if (a.module_name !== undefined) {
+      stored.moduleName = a.module_name
+      stored.permissions = a.permissions ?? []
+    }
     keeper.importAccount(ctx, stored)
   }
   const fresh = [...new Set(accounts.filter((x) => x.account_number === undefined).map((a) => a.address))].sort()
@@ -33,7 +37,9 @@ export function initAuthGenesis(keeper: AuthKeeper, ctx: Context, state: unknown
 
 export async function exportAuthGenesis(keeper: AuthKeeper, ctx: QueryContext): Promise<AuthGenesis> {
   const accounts = (await keeper.allAccounts(ctx)).map((a) => ({
-    address: a.address, account_number: a.accountNumber.toString(), sequence: a.sequence.toString(),
+    address: a.address,
+    account_number: a.accountNumber.toString(),
+    sequence: a.sequence.toString(),
     ...(a.pubKey ? { pub_key: Buffer.from(a.pubKey).toString('base64') } : {}),
     ...(a.moduleName !== undefined ? { module_name: a.moduleName, permissions: a.permissions ?? [] } : {}),
   }))

@@ -33,7 +33,10 @@ export function encodeAccount(a: StoredAccount): Any {
     sequence: a.sequence,
   }
   if (a.moduleName !== undefined) {
-    return { typeUrl: '/cosmos.auth.v1beta1.ModuleAccount', value: ModuleAccount.encode({ baseAccount: base, name: a.moduleName, permissions: a.permissions ?? [] }).finish() }
+    return {
+      typeUrl: '/cosmos.auth.v1beta1.ModuleAccount',
+      value: ModuleAccount.encode({ baseAccount: base, name: a.moduleName, permissions: a.permissions ?? [] }).finish(),
+    }
   }
   return { typeUrl: '/cosmos.auth.v1beta1.BaseAccount', value: BaseAccount.encode(base).finish() }
 }
@@ -46,7 +49,9 @@ export function decodeAccount(any: Any): StoredAccount {
   }
   const b = BaseAccount.decode(any.value)
   return {
-    address: b.address, accountNumber: b.accountNumber, sequence: b.sequence,
+    address: b.address,
+    accountNumber: b.accountNumber,
+    sequence: b.sequence,
     pubKey: b.pubKey ? PubKey.decode(b.pubKey.value).key : undefined,
   }
 }
@@ -71,7 +76,9 @@ function decodeStored(v: Uint8Array): StoredAccount {
 export class AuthKeeper {
   readonly prefix = BECH32_PREFIX
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   private lastParams?: { raw: Uint8Array; params: Params }
 
@@ -84,13 +91,21 @@ export class AuthKeeper {
     return this.lastParams.params
   }
 
-  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+  setParams(ctx: Context, p: Params): void {
+    this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
+  }
 
-  authParams(ctx: Context): AuthParams { return this.params(ctx) }
+  authParams(ctx: Context): AuthParams {
+    return this.params(ctx)
+  }
 
   getAccount(ctx: Context | QueryContext, address: string): StoredAccount | undefined {
     let data: Uint8Array
-    try { data = decodeBech32(address).data } catch { return undefined }
+    try {
+      data = decodeBech32(address).data
+    } catch {
+      return undefined
+    }
     const v = this.kv(ctx).get(accountKey(data))
     return v ? decodeStored(v) : undefined
   }
@@ -142,7 +157,8 @@ export class AuthKeeper {
     if (this.getAccount(ctx, a.address)) throw new Error(`auth genesis: account ${a.address} is listed twice`)
     this.setAccount(ctx, a)
     const next = this.kv(ctx).get(NEXT_NUMBER_KEY)
-    if (!next || BigInt(Buffer.from(next).toString('ascii')) <= a.accountNumber) this.kv(ctx).set(NEXT_NUMBER_KEY, Buffer.from(String(a.accountNumber + 1n), 'ascii'))
+    if (!next || BigInt(Buffer.from(next).toString('ascii')) <= a.accountNumber)
+      this.kv(ctx).set(NEXT_NUMBER_KEY, Buffer.from(String(a.accountNumber + 1n), 'ascii'))
   }
 
   /** A page of accounts as stored (protobuf Any), for the Accounts query. */

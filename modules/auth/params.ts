@@ -11,7 +11,12 @@ export const DEFAULT_PARAMS: Params = {
 }
 
 /** The genesis names of the parameters (Cosmos' snake_case), unsigned integer strings. */
-export interface GenesisParams { max_memo_characters?: string; tx_sig_limit?: string; tx_size_cost_per_byte?: string; sig_verify_cost_secp256k1?: string }
+export interface GenesisParams {
+  max_memo_characters?: string
+  tx_sig_limit?: string
+  tx_size_cost_per_byte?: string
+  sig_verify_cost_secp256k1?: string
+}
 
 export function paramsFromGenesis(p: GenesisParams = {}): Params {
   const known = new Set(['max_memo_characters', 'tx_sig_limit', 'tx_size_cost_per_byte', 'sig_verify_cost_secp256k1', 'sig_verify_cost_ed25519'])
@@ -32,7 +37,9 @@ export function paramsFromGenesis(p: GenesisParams = {}): Params {
 
 export function paramsToGenesis(p: Params): GenesisParams {
   return {
-    max_memo_characters: p.maxMemoCharacters.toString(), tx_sig_limit: p.txSigLimit.toString(),
-    tx_size_cost_per_byte: p.txSizeCostPerByte.toString(), sig_verify_cost_secp256k1: p.sigVerifyCostSecp256k1.toString(),
+    max_memo_characters: p.maxMemoCharacters.toString(),
+    tx_sig_limit: p.txSigLimit.toString(),
+    tx_size_cost_per_byte: p.txSizeCostPerByte.toString(),
+    sig_verify_cost_secp256k1: p.sigVerifyCostSecp256k1.toString(),
   }
 }

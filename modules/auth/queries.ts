@@ -1,6 +1,12 @@
 import {
-  Bech32PrefixResponse, QueryAccountRequest, QueryAccountResponse, QueryAccountsRequest, QueryAccountsResponse,
-  QueryModuleAccountByNameRequest, QueryModuleAccountByNameResponse, QueryParamsResponse,
+  Bech32PrefixResponse,
+  QueryAccountRequest,
+  QueryAccountResponse,
+  QueryAccountsRequest,
+  QueryAccountsResponse,
+  QueryModuleAccountByNameRequest,
+  QueryModuleAccountByNameResponse,
+  QueryParamsResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query'
 import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
@@ -33,7 +39,12 @@ export function authQueries(keeper: AuthKeeper): QueryRoute[] {
         return QueryAccountsResponse.encode({ accounts: items, pagination }).finish()
       },
     },
-    { path: path('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+    {
+      path: path('Params'),
+      handle(ctx) {
+        return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish()
+      },
+    },
     {
       path: path('ModuleAccountByName'),
       handle(ctx, data) {
@@ -43,6 +54,11 @@ export function authQueries(keeper: AuthKeeper): QueryRoute[] {
         return QueryModuleAccountByNameResponse.encode({ account: encodeAccount(acc) }).finish()
       },
     },
-    { path: path('Bech32Prefix'), handle() { return Bech32PrefixResponse.encode({ bech32Prefix: BECH32_PREFIX }).finish() } },
+    {
+      path: path('Bech32Prefix'),
+      handle() {
+        return Bech32PrefixResponse.encode({ bech32Prefix: BECH32_PREFIX }).finish()
+      },
+    },
   ]
 }

@@ -33,20 +33,23 @@ export function validateCoins(coins: Coin[], what = 'amount'): Array<{ denom: st
   })
 }
 
-export const formatCoins = (coins: Array<{ denom: string; amount: bigint | string }>) =>
-  coins.map((c) => `${c.amount}${c.denom}`).join(',')
+export const formatCoins = (coins: Array<{ denom: string; amount: bigint | string }>) => coins.map((c) => `${c.amount}${c.denom}`).join(',')
 
 /** Balances and supply. Every movement of funds goes through `send`, which keeps supply intact. */
 export class BankKeeper {
   constructor(private readonly auth: AuthKeeper) {}
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   balance(ctx: Context | QueryContext, address: string, denom: string): bigint {
     return decodeAmount(this.kv(ctx).get(balanceKey(decodeBech32(address).data, denom)))
   }
 
-  supply(ctx: Context | QueryContext, denom: string): bigint { return decodeAmount(this.kv(ctx).get(supplyKey(denom))) }
+  supply(ctx: Context | QueryContext, denom: string): bigint {
+    return decodeAmount(this.kv(ctx).get(supplyKey(denom)))
+  }
 
   /** A page of one account's balances (the AllBalances and SpendableBalances queries). */
   pageBalances(ctx: Context | QueryContext, addr: Uint8Array, page: PageRequest | undefined) {
@@ -75,7 +78,8 @@ export class BankKeeper {
   /** The supply of every denom (genesis export). */
   async allSupply(ctx: Context | QueryContext): Promise<Coin[]> {
     const out: Coin[] = []
-    for await (const [k, v] of this.kv(ctx).iterate({ start: SUPPLY_PREFIX, end: prefixEnd(SUPPLY_PREFIX) })) out.push({ denom: Buffer.from(k).subarray(1).toString('utf8'), amount: decodeAmount(v).toString() })
+    for await (const [k, v] of this.kv(ctx).iterate({ start: SUPPLY_PREFIX, end: prefixEnd(SUPPLY_PREFIX) }))
+      out.push({ denom: Buffer.from(k).subarray(1).toString('utf8'), amount: decodeAmount(v).toString() })
     return out
   }
 
@@ -150,7 +154,12 @@ export class BankKeeper {
   /** Used by the ante: the fee goes to the fee collector module account. */
   deductFee(ctx: Context, payer: string, fee: Coin[]): void {
     try {
-      this.sendFromAccountToModule(ctx, payer, FEE_COLLECTOR, fee.map((c) => ({ denom: c.denom, amount: BigInt(c.amount) })))
+      this.sendFromAccountToModule(
+        ctx,
+        payer,
+        FEE_COLLECTOR,
+        fee.map((c) => ({ denom: c.denom, amount: BigInt(c.amount) })),
+      )
     } catch (err) {
       if (err instanceof ChainError && SdkErrors.InsufficientFunds.is(err)) {
         throw SdkErrors.InsufficientFunds.with(`${err.message.replace(/: insufficient funds$/, '')}: insufficient funds to pay the fee`)

@@ -1,7 +1,15 @@
 import {
-  QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse, QueryParamsResponse,
-  QuerySpendableBalancesRequest, QuerySpendableBalancesResponse, QuerySupplyOfRequest, QuerySupplyOfResponse,
-  QueryTotalSupplyRequest, QueryTotalSupplyResponse,
+  QueryAllBalancesRequest,
+  QueryAllBalancesResponse,
+  QueryBalanceRequest,
+  QueryBalanceResponse,
+  QueryParamsResponse,
+  QuerySpendableBalancesRequest,
+  QuerySpendableBalancesResponse,
+  QuerySupplyOfRequest,
+  QuerySupplyOfResponse,
+  QueryTotalSupplyRequest,
+  QueryTotalSupplyResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query'
 import type { PageRequest } from 'cosmjs-types/cosmos/base/query/v1beta1/pagination'
 import type { QueryContext } from '../../chain/context.ts'
@@ -64,6 +72,11 @@ export function bankQueries(keeper: BankKeeper): QueryRoute[] {
         return QuerySupplyOfResponse.encode({ amount: { denom: req.denom, amount: keeper.supply(ctx, req.denom).toString() } }).finish()
       },
     },
-    { path: path('Params'), handle() { return QueryParamsResponse.encode({ params: PARAMS }).finish() } },
+    {
+      path: path('Params'),
+      handle() {
+        return QueryParamsResponse.encode({ params: PARAMS }).finish()
+      },
+    },
   ]
 }

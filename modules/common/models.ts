@@ -21,7 +21,8 @@ export function checkVersion(v: string, what: string, kind: ErrorKind): void {
 
 /** A node's runner can run a task of version `task`: same major, and at least the task's minor.patch. */
 export function versionCompatible(node: string, task: string): boolean {
-  const n = node.split('.').map(Number), t = task.split('.').map(Number)
+  const n = node.split('.').map(Number),
+    t = task.split('.').map(Number)
   if (n[0] !== t[0]) return false
   return n[1]! > t[1]! || (n[1] === t[1] && n[2]! >= t[2]!)
 }

@@ -9,7 +9,10 @@ import type { QosKeeper } from './keeper.ts'
 /** `app_state.qos`: every node's QoS record (beryl.qos.v1.GenesisState); nodes must be in the staking genesis. */
 export function initQosGenesis(keeper: QosKeeper, ctx: Context, state: unknown): void {
   const g = GenesisState.fromJSON(genesisObject(GenesisState, state, MODULE))
-  for (const q of g.nodes) { checkAddress(q.node, BECH32_PREFIX); keeper.importNodeQos(ctx, q) }
+  for (const q of g.nodes) {
+    checkAddress(q.node, BECH32_PREFIX)
+    keeper.importNodeQos(ctx, q)
+  }
 }
 
 export async function exportQosGenesis(keeper: QosKeeper, ctx: QueryContext): Promise<unknown> {

@@ -5,8 +5,17 @@ import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { NodeQos } from '../../proto/gen/beryl/qos/v1/types.ts'
 import { NodeStatus, type StakingKeeper } from '../staking/index.ts'
 import {
-  EXCLUDE_EXIT, QOS_SCALE, effectiveHealth, exclusionAfter, onSuccess, onTimeout, pushScore, qLong, qosValue,
-  secondsUntilHealth, shouldKickOut,
+  EXCLUDE_EXIT,
+  QOS_SCALE,
+  effectiveHealth,
+  exclusionAfter,
+  onSuccess,
+  onTimeout,
+  pushScore,
+  qLong,
+  qosValue,
+  secondsUntilHealth,
+  shouldKickOut,
 } from './math.ts'
 
 import { MODULE } from './errors.ts'
@@ -24,9 +33,13 @@ export class QosKeeper {
   private readonly hooks: QosHook[] = []
   constructor(private readonly staking: StakingKeeper) {}
 
-  onQosChange(h: QosHook): void { this.hooks.push(h) }
+  onQosChange(h: QosHook): void {
+    this.hooks.push(h)
+  }
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   get(ctx: Context | QueryContext, node: string): NodeQos {
     const v = this.kv(ctx).get(nodeKey(decodeBech32(node).data))
@@ -38,8 +51,12 @@ export class QosKeeper {
     for (const h of this.hooks) h(ctx, q.node)
   }
 
-  health(q: NodeQos, now: bigint): bigint { return effectiveHealth(BigInt(q.healthBase), q.healthBaseTime, now) }
-  qLong(q: NodeQos): bigint { return qLong(q.scores.map(BigInt)) }
+  health(q: NodeQos, now: bigint): bigint {
+    return effectiveHealth(BigInt(q.healthBase), q.healthBaseTime, now)
+  }
+  qLong(q: NodeQos): bigint {
+    return qLong(q.scores.map(BigInt))
+  }
 
   /** QoS = (Q_long / 10) · H at block time `now`. */
   value(ctx: Context | QueryContext, node: string, now: bigint): bigint {
@@ -47,7 +64,9 @@ export class QosKeeper {
     return qosValue(this.qLong(q), this.health(q, now))
   }
 
-  isExcluded(ctx: Context | QueryContext, node: string): boolean { return this.get(ctx, node).excluded }
+  isExcluded(ctx: Context | QueryContext, node: string): boolean {
+    return this.get(ctx, node).excluded
+  }
 
   /** A validation-group task score (10/5/2 by speed, or 0). Kicks the node out if its record is poor enough. */
   recordScore(ctx: Context, node: string, score: bigint): void {
@@ -77,7 +96,9 @@ export class QosKeeper {
       this.kv(ctx).set(reincludeKey(next.excludedUntil, decodeBech32(node).data), new Uint8Array())
     }
     this.put(ctx, next)
-    ctx.emit(event('qos_health', { node, health: h.toString(), excluded: String(excluded), ...(excluded ? { excluded_until: next.excludedUntil.toString() } : {}) }))
+    ctx.emit(
+      event('qos_health', { node, health: h.toString(), excluded: String(excluded), ...(excluded ? { excluded_until: next.excludedUntil.toString() } : {}) }),
+    )
   }
 
   /** A delivered result or a group match: health +0.15 (at most 1). */
@@ -96,7 +117,8 @@ export class QosKeeper {
   async reinclude(ctx: Context): Promise<void> {
     const kv = this.kv(ctx)
     const due: Uint8Array[] = []
-    for await (const [k] of kv.iterate({ start: Uint8Array.of(REINCLUDE), end: reincludeKey(ctx.block.timeSeconds + 1n, new Uint8Array()), limit: 1000 })) due.push(k)
+    for await (const [k] of kv.iterate({ start: Uint8Array.of(REINCLUDE), end: reincludeKey(ctx.block.timeSeconds + 1n, new Uint8Array()), limit: 1000 }))
+      due.push(k)
     for (const k of due) {
       kv.delete(k)
       const n = this.staking.getNodeByBytes(ctx, k.subarray(9))
@@ -127,4 +149,3 @@ export class QosKeeper {
     this.kv(ctx).delete(nodeKey(decodeBech32(node).data))
   }
 }
-

@@ -255,9 +255,7 @@ function expNegRationalFixed(num: bigint, den: bigint): bigint {
 }
 
 /** EXP_TABLE[i] ≈ 2^128 · e^(−2^i/τ). */
-const EXP_TABLE: readonly bigint[] = Object.freeze(
-  Array.from({ length: EXP_TABLE_SIZE }, (_, i) => expNegRationalFixed(1n << BigInt(i), TAU_SECONDS)),
-)
+const EXP_TABLE: readonly bigint[] = Object.freeze(Array.from({ length: EXP_TABLE_SIZE }, (_, i) => expNegRationalFixed(1n << BigInt(i), TAU_SECONDS)))
 
 /**
  * e^(−Δt/τ) in QOS_SCALE fixed point, for Δt whole seconds of block time,

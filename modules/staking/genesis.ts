@@ -15,8 +15,14 @@ export function initStakingGenesis(keeper: StakingKeeper, ctx: Context, state: u
   validateParams(params)
   keeper.setParams(ctx, params)
   const g = GenesisState.fromJSON({ ...raw, params: undefined })
-  for (const r of g.records) { checkAddress(r.address, BECH32_PREFIX); keeper.importRecord(ctx, r) }
-  for (const n of g.nodes) { checkAddress(n.address, BECH32_PREFIX); keeper.importNode(ctx, n) }
+  for (const r of g.records) {
+    checkAddress(r.address, BECH32_PREFIX)
+    keeper.importRecord(ctx, r)
+  }
+  for (const n of g.nodes) {
+    checkAddress(n.address, BECH32_PREFIX)
+    keeper.importNode(ctx, n)
+  }
 }
 
 export async function exportStakingGenesis(keeper: StakingKeeper, ctx: QueryContext): Promise<unknown> {

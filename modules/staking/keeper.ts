@@ -8,18 +8,38 @@ import type { BankKeeper } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import { MODULE, StakingErrors } from './errors.ts'
 import {
-  AVAILABLE_COUNT_KEY, NODE_PREFIX, PARAMS_KEY, RECORD_PREFIX, SLASH_BY_NODE_PREFIX, SLASH_PREFIX, SLASH_SEQUENCE_KEY, UNBONDING_PREFIX, nodeKey, recordKey,
-  slashByNodeKey, slashKey, unbondingKey,
+  AVAILABLE_COUNT_KEY,
+  NODE_PREFIX,
+  PARAMS_KEY,
+  RECORD_PREFIX,
+  SLASH_BY_NODE_PREFIX,
+  SLASH_PREFIX,
+  SLASH_SEQUENCE_KEY,
+  UNBONDING_PREFIX,
+  nodeKey,
+  recordKey,
+  slashByNodeKey,
+  slashKey,
+  unbondingKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS, gpuClass } from './params.ts'
 
-/** The module account that receives slashed stake and the protocol's fee share. */
+/** The module account that receives slashed stake (spendable only by a later governance issue). */
 export const COMMUNITY_POOL = 'community_pool'
 const u64 = u64be
 
 const emptyRecord = (address: string): NodeRecord => ({
-  address, earned: '0', tasksPaid: 0n, slashCount: 0, slashedAmount: '0', lastSlashTime: 0n, lastSlashReason: '',
-  lastSlashTask: '', kickedOutTime: 0n, kickedOutReason: '', firstJoinedAt: 0n,
+  address,
+  earned: '0',
+  tasksPaid: 0n,
+  slashCount: 0,
+  slashedAmount: '0',
+  lastSlashTime: 0n,
+  lastSlashReason: '',
+  lastSlashTask: '',
+  kickedOutTime: 0n,
+  kickedOutReason: '',
+  firstJoinedAt: 0n,
 })
 
 /** What a slash records as evidence (kept in state as a SlashRecord). */
@@ -44,19 +64,29 @@ export class StakingKeeper {
   private readonly hooks: NodeHook[] = []
   constructor(private readonly bank: BankKeeper) {}
 
-  onNodeChange(h: NodeHook): void { this.hooks.push(h) }
+  onNodeChange(h: NodeHook): void {
+    this.hooks.push(h)
+  }
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
     return v ? Params.decode(v) : DEFAULT_PARAMS
   }
-  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+  setParams(ctx: Context, p: Params): void {
+    this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
+  }
 
   getNode(ctx: Context | QueryContext, address: string): Node | undefined {
     let addr: Uint8Array
-    try { addr = decodeBech32(address).data } catch { return undefined }
+    try {
+      addr = decodeBech32(address).data
+    } catch {
+      return undefined
+    }
     const v = this.kv(ctx).get(nodeKey(addr))
     return v ? Node.decode(v) : undefined
   }
@@ -69,7 +99,11 @@ export class StakingKeeper {
   /** An operator's node record (earnings, slashes, kick-out); undefined if the address never joined. */
   getRecord(ctx: Context | QueryContext, address: string): NodeRecord | undefined {
     let addr: Uint8Array
-    try { addr = decodeBech32(address).data } catch { return undefined }
+    try {
+      addr = decodeBech32(address).data
+    } catch {
+      return undefined
+    }
     const v = this.kv(ctx).get(recordKey(addr))
     return v ? NodeRecord.decode(v) : undefined
   }
@@ -120,7 +154,9 @@ export class StakingKeeper {
     const params = this.params(ctx)
     const record = this.getRecord(ctx, n.address)
     if (record?.slashCount && ctx.block.timeSeconds < record.lastSlashTime + params.rejoinCooldown) {
-      throw StakingErrors.RejoinCooldown.with(`${n.address} was slashed at ${record.lastSlashTime}; it may join from ${record.lastSlashTime + params.rejoinCooldown}`)
+      throw StakingErrors.RejoinCooldown.with(
+        `${n.address} was slashed at ${record.lastSlashTime}; it may join from ${record.lastSlashTime + params.rejoinCooldown}`,
+      )
     }
     const stake = BigInt(n.stake)
     const min = BigInt(params.minStake)
@@ -181,7 +217,8 @@ export class StakingKeeper {
   quit(ctx: Context, address: string): void {
     const n = this.mustGet(ctx, address)
     if (n.status === NodeStatus.NODE_STATUS_AVAILABLE || n.status === NodeStatus.NODE_STATUS_PAUSED) this.startUnbonding(ctx, n)
-    else if (n.status === NodeStatus.NODE_STATUS_BUSY || n.status === NodeStatus.NODE_STATUS_PENDING_PAUSE) this.transition(ctx, n, NodeStatus.NODE_STATUS_PENDING_QUIT)
+    else if (n.status === NodeStatus.NODE_STATUS_BUSY || n.status === NodeStatus.NODE_STATUS_PENDING_PAUSE)
+      this.transition(ctx, n, NodeStatus.NODE_STATUS_PENDING_QUIT)
     else throw StakingErrors.WrongStatus.with(`node ${address} is already leaving`)
   }
 
@@ -232,15 +269,30 @@ export class StakingKeeper {
     const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
     this.kv(ctx).set(SLASH_SEQUENCE_KEY, u64(sequence + 1n))
     const rec: SlashRecord = {
-      node: address, height: ctx.block.height, time: ctx.block.timeSeconds, reason: evidence.reason, amount: taken.toString(), task: evidence.task,
-      groupTasks: evidence.groupTasks, groupScores: evidence.groupScores, resultHashes: evidence.resultHashes, sequence,
+      node: address,
+      height: ctx.block.height,
+      time: ctx.block.timeSeconds,
+      reason: evidence.reason,
+      amount: taken.toString(),
+      task: evidence.task,
+      groupTasks: evidence.groupTasks,
+      groupScores: evidence.groupScores,
+      resultHashes: evidence.resultHashes,
+      sequence,
     }
     this.kv(ctx).set(slashKey(sequence), SlashRecord.encode(rec).finish())
     this.kv(ctx).set(slashByNodeKey(decodeBech32(address).data, sequence), new Uint8Array())
-    ctx.emit(event('node_slashed', {
-      node: address, amount: `${taken}${DENOM}`, reason: evidence.reason, task: evidence.task, score: evidence.score,
-      group_tasks: evidence.groupTasks.join(','), group_scores: evidence.groupScores.join(','),
-    }))
+    ctx.emit(
+      event('node_slashed', {
+        node: address,
+        amount: `${taken}${DENOM}`,
+        reason: evidence.reason,
+        task: evidence.task,
+        score: evidence.score,
+        group_tasks: evidence.groupTasks.join(','),
+        group_scores: evidence.groupScores.join(','),
+      }),
+    )
     return taken
   }
 
@@ -252,7 +304,10 @@ export class StakingKeeper {
     let nextKey: Uint8Array = new Uint8Array()
     for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end, reverse: true })) {
       const seq = k.subarray(k.length - 8)
-      if (out.length === f.limit) { nextKey = Buffer.concat([seq, Uint8Array.of(0)]); break }
+      if (out.length === f.limit) {
+        nextKey = Buffer.concat([seq, Uint8Array.of(0)])
+        break
+      }
       const raw = f.node ? this.kv(ctx).get(Buffer.concat([SLASH_PREFIX, seq])) : v
       if (raw) out.push(SlashRecord.decode(raw))
     }
@@ -270,13 +325,19 @@ export class StakingKeeper {
   }
 
   /** A page of nodes in address order, optionally of one status and GPU name (the Nodes query). */
-  async pageNodes(ctx: Context | QueryContext, f: { status: NodeStatus; gpuName: string; key: Uint8Array; limit: number }): Promise<{ nodes: Node[]; nextKey: Uint8Array }> {
+  async pageNodes(
+    ctx: Context | QueryContext,
+    f: { status: NodeStatus; gpuName: string; key: Uint8Array; limit: number },
+  ): Promise<{ nodes: Node[]; nextKey: Uint8Array }> {
     const start = f.key.length ? Buffer.concat([NODE_PREFIX, f.key]) : NODE_PREFIX
     const nodes: Node[] = []
     let nextKey: Uint8Array = new Uint8Array()
     let scanned = 0
     for await (const [k, v] of this.kv(ctx).iterate({ start, end: prefixEnd(NODE_PREFIX) })) {
-      if (nodes.length === f.limit || ++scanned > 10_000) { nextKey = k.subarray(1); break }
+      if (nodes.length === f.limit || ++scanned > 10_000) {
+        nextKey = k.subarray(1)
+        break
+      }
       const n = Node.decode(v)
       if (f.status !== NodeStatus.NODE_STATUS_UNSPECIFIED && n.status !== f.status) continue
       if (f.gpuName && n.gpuName !== f.gpuName) continue
@@ -287,7 +348,8 @@ export class StakingKeeper {
 
   /** Every node and every record, in address order (genesis export). */
   async exportState(ctx: Context | QueryContext): Promise<{ nodes: Node[]; records: NodeRecord[] }> {
-    const nodes: Node[] = [], records: NodeRecord[] = []
+    const nodes: Node[] = [],
+      records: NodeRecord[] = []
     for await (const [, v] of this.kv(ctx).iterate({ start: NODE_PREFIX, end: prefixEnd(NODE_PREFIX) })) nodes.push(Node.decode(v))
     for await (const [, v] of this.kv(ctx).iterate({ start: RECORD_PREFIX, end: prefixEnd(RECORD_PREFIX) })) records.push(NodeRecord.decode(v))
     return { nodes, records }

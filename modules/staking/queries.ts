@@ -2,8 +2,15 @@ import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import {
-  QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodeRequest, QueryNodeResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsResponse,
-  QuerySlashesRequest, QuerySlashesResponse,
+  QueryNodeRecordRequest,
+  QueryNodeRecordResponse,
+  QueryNodeRequest,
+  QueryNodeResponse,
+  QueryNodesRequest,
+  QueryNodesResponse,
+  QueryParamsResponse,
+  QuerySlashesRequest,
+  QuerySlashesResponse,
 } from '../../proto/gen/beryl/staking/v1/query.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
 import type { StakingKeeper } from './keeper.ts'
@@ -53,6 +60,11 @@ export function stakingQueries(keeper: StakingKeeper): QueryRoute[] {
         return QuerySlashesResponse.encode(await keeper.slashes(ctx, { node: req.node || undefined, key: req.key, limit })).finish()
       },
     },
-    { path: q('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+    {
+      path: q('Params'),
+      handle(ctx) {
+        return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish()
+      },
+    },
   ]
 }

@@ -12,13 +12,26 @@ import { CLASS, COUNTED, SERVING, key } from './keys.ts'
 import { WeightedSet, uniformBelow } from './selection.ts'
 
 /** What a task asks of a node besides being Available and healthy (taskVersion '' accepts any runner). */
-export interface Requirements { modelIds: string[]; minVramGb: number; requiredGpu: string; taskVersion: string }
+export interface Requirements {
+  modelIds: string[]
+  minVramGb: number
+  requiredGpu: string
+  taskVersion: string
+}
 
-export const requirementsOf = (t: Pick<Task, 'modelIds' | 'minVramGb' | 'requiredGpu' | 'taskVersion'>): Requirements =>
-  ({ modelIds: t.modelIds, minVramGb: t.minVramGb, requiredGpu: t.requiredGpu, taskVersion: t.taskVersion })
+export const requirementsOf = (t: Pick<Task, 'modelIds' | 'minVramGb' | 'requiredGpu' | 'taskVersion'>): Requirements => ({
+  modelIds: t.modelIds,
+  minVramGb: t.minVramGb,
+  requiredGpu: t.requiredGpu,
+  taskVersion: t.taskVersion,
+})
 
 /** A node class: the nodes holding one model, of one registry GPU class, at one runner version. */
-interface NodeClass { gpuName: string; vramGb: number; version: string }
+interface NodeClass {
+  gpuName: string
+  vramGb: number
+  version: string
+}
 
 /** Whether nodes of a class meet a task's filters (the model is the index's own prefix). */
 function classMeets(c: NodeClass, r: Requirements): boolean {
@@ -33,7 +46,8 @@ export function nodeMeets(node: Node, r: Requirements): boolean {
 
 // A class key: u32be(vram) | u8(len) | GPU name | u8(len) | runner version. The model id comes before it.
 function classKey(c: NodeClass): Uint8Array {
-  const name = Buffer.from(c.gpuName, 'utf8'), ver = Buffer.from(c.version, 'ascii')
+  const name = Buffer.from(c.gpuName, 'utf8'),
+    ver = Buffer.from(c.version, 'ascii')
   const vram = Buffer.alloc(4)
   vram.writeUInt32BE(c.vramGb)
   return Buffer.concat([vram, Uint8Array.of(name.length), name, Uint8Array.of(ver.length), ver])
@@ -57,9 +71,14 @@ const modelBytes = (m: string) => Buffer.from(m, 'hex')
  * by the hooks wired in modules/index.ts.
  */
 export class DispatchIndex {
-  constructor(private readonly staking: StakingKeeper, private readonly qos: QosKeeper) {}
+  constructor(
+    private readonly staking: StakingKeeper,
+    private readonly qos: QosKeeper,
+  ) {}
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   private classSet(ctx: Context | QueryContext, model: string, ck: Uint8Array): WeightedSet {
     return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, modelBytes(model), Uint8Array.of(ck.length), ck)))
@@ -87,8 +106,13 @@ export class DispatchIndex {
     const id = decodeBech32((after ?? before)!.address).data
     // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
     // so that a change of status, models, class or exclusion moves exactly its own counts.
-    const serving = after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
-    const next = serving ? this.nodeClasses(after).map((c) => `${c.model}:${Buffer.from(c.ck).toString('hex')}`).join(',') : ''
+    const serving =
+      after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
+    const next = serving
+      ? this.nodeClasses(after)
+          .map((c) => `${c.model}:${Buffer.from(c.ck).toString('hex')}`)
+          .join(',')
+      : ''
     const counted = key(COUNTED, id)
     const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
     if (prev !== next) {
@@ -148,11 +172,18 @@ export class DispatchIndex {
     for (const c of await this.eligibleClasses(ctx, requirementsOf(t))) {
       const set = this.classSet(ctx, model, c.ck)
       const weight = set.totalExcluding(excluded)
-      if (weight > 0n) { classes.push({ set, weight }); total += weight }
+      if (weight > 0n) {
+        classes.push({ set, weight })
+        total += weight
+      }
     }
     if (total === 0n) return undefined
     let r = uniformBelow(seed('class'), total)
-    const chosen = classes.find((c) => { if (r < c.weight) return true; r -= c.weight; return false })!
+    const chosen = classes.find((c) => {
+      if (r < c.weight) return true
+      r -= c.weight
+      return false
+    })!
     const id = chosen.set.draw(seed('node'), excluded)
     return id ? this.staking.getNodeByBytes(ctx, id) : undefined
   }

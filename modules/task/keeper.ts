@@ -5,16 +5,32 @@ import { u64be } from '../../chain/store/encoding.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
-import type { BankKeeper } from '../bank/index.ts'
+import { type BankKeeper, FEE_COLLECTOR } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
-import { COMMUNITY_POOL, type Node, type StakingKeeper } from '../staking/index.ts'
+import { type Node, type StakingKeeper } from '../staking/index.ts'
 import { SamplingError, type VssKeeper } from '../vss/index.ts'
 import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
-  BY_CREATOR, BY_NODE, BY_STATUS, DEADLINE, HEADS, OPEN_BY_NODE, PARAMS_KEY, QUEUE, QUEUED_COUNT_KEY, RECEIVED, SEQUENCE_KEY, SIGNATURE_QUEUE, U128_MAX,
-  UNSEEDED, deadlineKey, key, queueOrder, taskKey,
+  BY_CREATOR,
+  BY_NODE,
+  BY_STATUS,
+  DEADLINE,
+  HEADS,
+  OPEN_BY_NODE,
+  PARAMS_KEY,
+  QUEUE,
+  QUEUED_COUNT_KEY,
+  RECEIVED,
+  SEQUENCE_KEY,
+  SIGNATURE_QUEUE,
+  U128_MAX,
+  UNSEEDED,
+  deadlineKey,
+  key,
+  queueOrder,
+  taskKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
@@ -27,8 +43,16 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const scoreText = (t: Task) => (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED ? 'error' : hex(t.score))
 
 /** A validation group's evidence, recorded with each slash it causes. */
-interface GroupEvidence { groupTasks: string[]; groupScores: string[]; resultHashes: string[] }
-const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
+interface GroupEvidence {
+  groupTasks: string[]
+  groupScores: string[]
+  resultHashes: string[]
+}
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
 
 /** Bounded work per block: tasks started, dispatch signatures looked at, timeouts processed. */
 const MAX_DISPATCH_PER_BLOCK = 200
@@ -58,7 +82,12 @@ export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint
 export class TaskKeeper {
   readonly dispatchIndex: DispatchIndex
 
-  constructor(private readonly bank: BankKeeper, private readonly staking: StakingKeeper, private readonly qos: QosKeeper, private readonly vss: VssKeeper) {
+  constructor(
+    private readonly bank: BankKeeper,
+    private readonly staking: StakingKeeper,
+    private readonly qos: QosKeeper,
+    private readonly vss: VssKeeper,
+  ) {
     this.dispatchIndex = new DispatchIndex(staking, qos)
   }
 
@@ -78,13 +107,17 @@ export class TaskKeeper {
     return this.dispatchIndex.eligibleCount(ctx, r)
   }
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
     return v ? Params.decode(v) : DEFAULT_PARAMS
   }
-  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+  setParams(ctx: Context, p: Params): void {
+    this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
+  }
 
   getTask(ctx: Context | QueryContext, commitment: Uint8Array): Task | undefined {
     const v = this.kv(ctx).get(taskKey(commitment))
@@ -113,16 +146,24 @@ export class TaskKeeper {
    * Tasks by creator, node or status, newest first; other filters apply within the chosen index.
    * At most `limit` tasks and 10 000 index entries per page.
    */
-  async listTasks(ctx: QueryContext, f: { creator?: string; node?: string; status?: TaskStatus; key?: Uint8Array; limit: number }): Promise<{ tasks: Task[]; nextKey: Uint8Array }> {
-    const prefix = f.creator ? key(BY_CREATOR, decodeBech32(f.creator).data)
-      : f.node ? key(BY_NODE, decodeBech32(f.node).data)
+  async listTasks(
+    ctx: QueryContext,
+    f: { creator?: string; node?: string; status?: TaskStatus; key?: Uint8Array; limit: number },
+  ): Promise<{ tasks: Task[]; nextKey: Uint8Array }> {
+    const prefix = f.creator
+      ? key(BY_CREATOR, decodeBech32(f.creator).data)
+      : f.node
+        ? key(BY_NODE, decodeBech32(f.node).data)
         : key(BY_STATUS, Uint8Array.of(f.status!))
     const end = f.key?.length ? Buffer.concat([prefix, f.key]) : prefixEnd(prefix)
     const tasks: Task[] = []
     let nextKey: Uint8Array = new Uint8Array()
     let scanned = 0
     for await (const [k, c] of this.kv(ctx).iterate({ start: prefix, end, reverse: true })) {
-      if (tasks.length === f.limit || ++scanned > 10_000) { nextKey = Buffer.concat([k.subarray(prefix.length), Uint8Array.of(0)]); break }
+      if (tasks.length === f.limit || ++scanned > 10_000) {
+        nextKey = Buffer.concat([k.subarray(prefix.length), Uint8Array.of(0)])
+        break
+      }
       const t = this.getTask(ctx, c)
       if (!t) continue
       if (f.node && t.selectedNode !== f.node) continue
@@ -171,18 +212,37 @@ export class TaskKeeper {
     }
   }
 
-  setNextSequence(ctx: Context, next: bigint): void { this.kv(ctx).set(SEQUENCE_KEY, u64(next)) }
+  setNextSequence(ctx: Context, next: bigint): void {
+    this.kv(ctx).set(SEQUENCE_KEY, u64(next))
+  }
 
   // ---- creation and cancellation -----------------------------------------------------------
 
-  async create(ctx: Context, m: {
-    creator: string; taskIdCommitment: Uint8Array; nonce: Uint8Array; taskType: TaskType; args: string; modelIds: string[]
-    minVramGb: number; requiredGpu: string; requiredGpuVramGb: number; taskVersion: string; fee: bigint; vrfPublicKey: Uint8Array
-  }): Promise<Task> {
+  async create(
+    ctx: Context,
+    m: {
+      creator: string
+      taskIdCommitment: Uint8Array
+      nonce: Uint8Array
+      taskType: TaskType
+      args: string
+      modelIds: string[]
+      minVramGb: number
+      requiredGpu: string
+      requiredGpuVramGb: number
+      taskVersion: string
+      fee: bigint
+      vrfPublicKey: Uint8Array
+    },
+  ): Promise<Task> {
     const params = this.params(ctx)
     if (Buffer.byteLength(m.args, 'utf8') > params.maxArgsBytes) throw TaskErrors.InvalidTask.with(`args exceed ${params.maxArgsBytes} bytes`)
     let parsed: unknown
-    try { parsed = JSON.parse(m.args) } catch { throw TaskErrors.InvalidTask.with('args are not valid JSON') }
+    try {
+      parsed = JSON.parse(m.args)
+    } catch {
+      throw TaskErrors.InvalidTask.with('args are not valid JSON')
+    }
     let args: ImageArgs | TextArgs
     try {
       args = m.taskType === TaskType.TASK_TYPE_IMAGE ? validateImageArgs(parsed) : validateTextArgs(parsed)
@@ -195,7 +255,8 @@ export class TaskKeeper {
     if (m.requiredGpu) {
       const c = this.staking.params(ctx).gpuClasses.find((x) => x.name === m.requiredGpu)
       if (!c) throw TaskErrors.InvalidTask.with(`required_gpu ${JSON.stringify(m.requiredGpu)} is not a class of the GPU registry`)
-      if (m.requiredGpuVramGb && m.requiredGpuVramGb !== c.vramGb) throw TaskErrors.InvalidTask.with(`${c.name} has ${c.vramGb} GB in the registry, not ${m.requiredGpuVramGb}`)
+      if (m.requiredGpuVramGb && m.requiredGpuVramGb !== c.vramGb)
+        throw TaskErrors.InvalidTask.with(`${c.name} has ${c.vramGb} GB in the registry, not ${m.requiredGpuVramGb}`)
       requiredGpuVramGb = c.vramGb
     }
 
@@ -203,7 +264,9 @@ export class TaskKeeper {
     const req: Requirements = { modelIds: m.modelIds, minVramGb: m.minVramGb, requiredGpu: m.requiredGpu, taskVersion: m.taskVersion }
     const eligible = await this.eligibleCount(ctx, req)
     if (eligible < BigInt(params.minEligibleNodes)) {
-      throw TaskErrors.TooFewNodes.with(`${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible); min_eligible_nodes is ${params.minEligibleNodes}`)
+      throw TaskErrors.TooFewNodes.with(
+        `${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible); min_eligible_nodes is ${params.minEligibleNodes}`,
+      )
     }
     let rate: bigint
     try {
@@ -223,22 +286,52 @@ export class TaskKeeper {
     this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
     const now = ctx.block.timeSeconds
     const t: Task = {
-      taskIdCommitment: m.taskIdCommitment, creator: m.creator, nonce: m.nonce, taskType: m.taskType, args: m.args,
-      argsHash: sha256(Buffer.from(m.args, 'utf8')), modelIds: [...m.modelIds].sort(), minVramGb: m.minVramGb, requiredGpu: m.requiredGpu,
-      requiredGpuVramGb, taskVersion: m.taskVersion, fee: m.fee.toString(), vrfPublicKey: m.vrfPublicKey,
-      samplingRate: rate.toString(), samplingSeed: new Uint8Array(), status: TaskStatus.TASK_STATUS_QUEUED, abortReason: AbortReason.ABORT_REASON_NONE,
-      taskError: 0, selectedNode: '', score: new Uint8Array(), estimatedSeconds: est, createTime: now, startTime: 0n, scoreReadyTime: 0n,
-      validatedTime: 0n, endTime: 0n, deadline: now + params.queueTimeout, sequence, resultHash: new Uint8Array(), groupPayees: [],
+      taskIdCommitment: m.taskIdCommitment,
+      creator: m.creator,
+      nonce: m.nonce,
+      taskType: m.taskType,
+      args: m.args,
+      argsHash: sha256(Buffer.from(m.args, 'utf8')),
+      modelIds: [...m.modelIds].sort(),
+      minVramGb: m.minVramGb,
+      requiredGpu: m.requiredGpu,
+      requiredGpuVramGb,
+      taskVersion: m.taskVersion,
+      fee: m.fee.toString(),
+      vrfPublicKey: m.vrfPublicKey,
+      samplingRate: rate.toString(),
+      samplingSeed: new Uint8Array(),
+      status: TaskStatus.TASK_STATUS_QUEUED,
+      abortReason: AbortReason.ABORT_REASON_NONE,
+      taskError: 0,
+      selectedNode: '',
+      score: new Uint8Array(),
+      estimatedSeconds: est,
+      createTime: now,
+      startTime: 0n,
+      scoreReadyTime: 0n,
+      validatedTime: 0n,
+      endTime: 0n,
+      deadline: now + params.queueTimeout,
+      sequence,
+      resultHash: new Uint8Array(),
+      groupPayees: [],
     }
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
     await this.enqueue(ctx, t)
     kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
     kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
-    ctx.emit(event('task_created', {
-      task: hex(t.taskIdCommitment), creator: t.creator, fee: `${t.fee}${DENOM}`, sampling_rate: t.samplingRate,
-      eligible_nodes: eligible.toString(), estimated_seconds: est.toString(),
-    }))
+    ctx.emit(
+      event('task_created', {
+        task: hex(t.taskIdCommitment),
+        creator: t.creator,
+        fee: `${t.fee}${DENOM}`,
+        sampling_rate: t.samplingRate,
+        eligible_nodes: eligible.toString(),
+        estimated_seconds: est.toString(),
+      }),
+    )
     return t
   }
 
@@ -257,13 +350,22 @@ export class TaskKeeper {
   private signature(t: Task): Uint8Array {
     const vram = Buffer.alloc(4)
     vram.writeUInt32BE(t.minVramGb)
-    return sha256(Buffer.from('beryl/dispatch-signature'), Buffer.from(t.modelIds.join(','), 'ascii'), Uint8Array.of(0), Buffer.from(t.requiredGpu, 'utf8'), Uint8Array.of(0), vram, Buffer.from(t.taskVersion, 'ascii'))
+    return sha256(
+      Buffer.from('beryl/dispatch-signature'),
+      Buffer.from(t.modelIds.join(','), 'ascii'),
+      Uint8Array.of(0),
+      Buffer.from(t.requiredGpu, 'utf8'),
+      Uint8Array.of(0),
+      vram,
+      Buffer.from(t.taskVersion, 'ascii'),
+    )
   }
 
   /** The first (highest priority, oldest) entry of a signature's queue: its order bytes and commitment. */
   private async signatureHead(ctx: Context, sig: Uint8Array): Promise<{ order: Uint8Array; commitment: Uint8Array } | undefined> {
     const prefix = key(SIGNATURE_QUEUE, sig)
-    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), limit: 1 })) return { order: Uint8Array.from(k.subarray(prefix.length)), commitment: v }
+    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), limit: 1 }))
+      return { order: Uint8Array.from(k.subarray(prefix.length)), commitment: v }
     return undefined
   }
 
@@ -311,7 +413,9 @@ export class TaskKeeper {
     for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 1 })) lowest = c
     const victim = lowest && this.getTask(ctx, lowest)
     if (!victim || prio <= this.priorityOf(victim)) {
-      throw TaskErrors.QueueFull.with(`${params.maxQueuedTasks} tasks are queued; raise the fee above priority ${victim ? this.priorityOf(victim) : 0n} to displace the lowest`)
+      throw TaskErrors.QueueFull.with(
+        `${params.maxQueuedTasks} tasks are queued; raise the fee above priority ${victim ? this.priorityOf(victim) : 0n} to displace the lowest`,
+      )
     }
     await this.dequeue(ctx, victim)
     this.endAborted(ctx, victim, AbortReason.ABORT_REASON_EVICTED)
@@ -320,7 +424,8 @@ export class TaskKeeper {
   async cancel(ctx: Context, creator: string, commitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(commitment)} was created by ${t.creator}`)
-    if (t.status !== TaskStatus.TASK_STATUS_QUEUED) throw TaskErrors.WrongStatus.with(`only a queued task can be cancelled; this one is ${TaskStatus[t.status]}`)
+    if (t.status !== TaskStatus.TASK_STATUS_QUEUED)
+      throw TaskErrors.WrongStatus.with(`only a queued task can be cancelled; this one is ${TaskStatus[t.status]}`)
     await this.dequeue(ctx, t)
     this.endAborted(ctx, t, AbortReason.ABORT_REASON_CREATOR_CANCELLED)
   }
@@ -379,10 +484,16 @@ export class TaskKeeper {
   }
 
   private emitTransition(ctx: Context, from: Task, to: Task, extra: Record<string, string> = {}): void {
-    ctx.emit(event('task_status', {
-      task: hex(to.taskIdCommitment), node: to.selectedNode, from: TaskStatus[from.status], to: TaskStatus[to.status],
-      ...(to.abortReason ? { reason: AbortReason[to.abortReason] } : {}), ...extra,
-    }))
+    ctx.emit(
+      event('task_status', {
+        task: hex(to.taskIdCommitment),
+        node: to.selectedNode,
+        from: TaskStatus[from.status],
+        to: TaskStatus[to.status],
+        ...(to.abortReason ? { reason: AbortReason[to.abortReason] } : {}),
+        ...extra,
+      }),
+    )
   }
 
   // ---- validation (verifiable secret sampling) ------------------------------------------------
@@ -393,7 +504,8 @@ export class TaskKeeper {
    * validation group (same creator, task id and arguments), compared by Crynux's group-validation table.
    */
   async validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): Promise<void> {
-    if (commitments.length !== 1 && commitments.length !== 3) throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
+    if (commitments.length !== 1 && commitments.length !== 3)
+      throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
     if (new Set(commitments.map(hex)).size !== commitments.length) throw TaskErrors.InvalidValidation.with('a task is listed twice')
     const tasks = commitments.map((c) => this.mustGet(ctx, c))
     for (const t of tasks) {
@@ -405,8 +517,9 @@ export class TaskKeeper {
     const first = [...tasks].sort((a, b) => (a.sequence < b.sequence ? -1 : 1))[0]!
     if (first.samplingSeed.length === 0) throw TaskErrors.InvalidValidation.with('the task has no sampling seed yet; validate after its creation block')
     const selected = this.vss.selected(first.vrfPublicKey, proof, first.samplingSeed, BigInt(first.samplingRate))
-    if (selected === undefined) throw TaskErrors.InvalidValidation.with('the VRF proof does not verify with the task\'s vrf_public_key over its sampling seed')
-    if (tasks.length === 1 && selected) throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
+    if (selected === undefined) throw TaskErrors.InvalidValidation.with("the VRF proof does not verify with the task's vrf_public_key over its sampling seed")
+    if (tasks.length === 1 && selected)
+      throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
     if (tasks.length === 3 && !selected) throw TaskErrors.InvalidValidation.with('the VRF did not select this task: validate it alone')
     if (tasks.length === 1) this.validateSingle(ctx, first)
     else for (const node of this.validateGroup(ctx, tasks)) await this.abortTasksOfSlashedNode(ctx, node)
@@ -436,7 +549,11 @@ export class TaskKeeper {
    * doing the work. (In a validation group a report the others disagree with is slashed.)
    */
   private endErrorReport(ctx: Context, t: Task): void {
-    this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }])
+    this.end(
+      ctx,
+      [t],
+      [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }],
+    )
     this.qos.penalizeTimeout(ctx, t.selectedNode)
   }
 
@@ -445,8 +562,15 @@ export class TaskKeeper {
     const argsHash = hex(tasks[0]!.argsHash)
     if (tasks.some((t) => hex(t.argsHash) !== argsHash)) throw TaskErrors.InvalidValidation.with('the tasks of a validation group must have the same arguments')
     const members: GroupMember[] = tasks.map((t) => ({
-      id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, type: t.taskType, status: t.status,
-      abortReason: t.abortReason, score: t.score, startTime: t.startTime, scoreReadyTime: t.scoreReadyTime, sequence: t.sequence,
+      id: hex(t.taskIdCommitment),
+      node: t.selectedNode || undefined,
+      type: t.taskType,
+      status: t.status,
+      abortReason: t.abortReason,
+      score: t.score,
+      startTime: t.startTime,
+      scoreReadyTime: t.scoreReadyTime,
+      sequence: t.sequence,
     }))
     let outcome
     try {
@@ -465,7 +589,13 @@ export class TaskKeeper {
       const t = byId.get(m.id)!
       if (m.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         const payees = outcome.matching.map((p) => ({ taskIdCommitment: byId.get(p.id)!.taskIdCommitment, node: p.node, qosScore: p.qosScore }))
-        const v: Task = { ...t, status: TaskStatus.TASK_STATUS_GROUP_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout, groupPayees: payees }
+        const v: Task = {
+          ...t,
+          status: TaskStatus.TASK_STATUS_GROUP_VALIDATED,
+          validatedTime: now,
+          deadline: now + this.params(ctx).resultUploadTimeout,
+          groupPayees: payees,
+        }
         this.moveDeadline(ctx, t, v)
         this.putTask(ctx, v)
         this.emitTransition(ctx, t, v)
@@ -477,7 +607,12 @@ export class TaskKeeper {
       groupScores: outcome.ranked.map((id) => scoreText(byId.get(id)!)),
       resultHashes: outcome.ranked.map((id) => hex(byId.get(id)!.resultHash)),
     }
-    const slashed = this.end(ctx, ending.map((o) => byId.get(o.id)!), ending, evidence)
+    const slashed = this.end(
+      ctx,
+      ending.map((o) => byId.get(o.id)!),
+      ending,
+      evidence,
+    )
     // QoS: speed ranks (or 0) feed Q_long; a group match is a success for health.
     for (const m of outcome.members) {
       if (!m.node) continue
@@ -532,7 +667,8 @@ export class TaskKeeper {
     for (const tr of s.transfers) {
       const coins = [{ denom: DENOM, amount: tr.amount }]
       if (tr.to.kind === 'creator') this.bank.sendFromModuleToAccount(ctx, MODULE, byId.get(tr.taskId)!.creator, coins)
-      else if (tr.to.kind === 'community_pool') this.bank.sendFromModuleToModule(ctx, MODULE, COMMUNITY_POOL, coins)
+      // The protocol's share joins the transaction fees the validator module pays to the active validators.
+      else if (tr.to.kind === 'protocol') this.bank.sendFromModuleToModule(ctx, MODULE, FEE_COLLECTOR, coins)
       else {
         this.bank.sendFromModuleToAccount(ctx, MODULE, tr.to.node, coins)
         this.staking.recordEarning(ctx, tr.to.node, tr.amount)
@@ -587,7 +723,10 @@ export class TaskKeeper {
     for await (const [k] of kv.iterate({ start: Uint8Array.of(DEADLINE), end, limit: MAX_TIMEOUTS_PER_BLOCK })) due.push(k)
     for (const k of due) {
       const t = this.getTask(ctx, k.subarray(9))
-      if (!t) { kv.delete(k); continue }
+      if (!t) {
+        kv.delete(k)
+        continue
+      }
       if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
         await this.dequeue(ctx, t)
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
@@ -596,13 +735,35 @@ export class TaskKeeper {
         this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY) {
         // The creator never validated: the node is paid for its work (Crynux's rule).
-        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }])
+        this.end(
+          ctx,
+          [t],
+          [
+            {
+              id: hex(t.taskIdCommitment),
+              node: t.selectedNode,
+              status: TaskStatus.TASK_STATUS_END_ABORTED,
+              abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT,
+            },
+          ],
+        )
       } else if (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
         // An error report is never paid, validated or not: it would be a free exit from any task.
         this.endErrorReport(ctx, t)
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.
-        this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }])
+        this.end(
+          ctx,
+          [t],
+          [
+            {
+              id: hex(t.taskIdCommitment),
+              node: t.selectedNode,
+              status: TaskStatus.TASK_STATUS_END_ABORTED,
+              abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT,
+            },
+          ],
+        )
         this.qos.penalizeTimeout(ctx, t.selectedNode)
       } else {
         kv.delete(k)
@@ -631,7 +792,8 @@ export class TaskKeeper {
    */
   private async dispatch(ctx: Context, randomness: () => Uint8Array): Promise<void> {
     const sigs: Uint8Array[] = []
-    for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK })) sigs.push(Uint8Array.from(k.subarray(1 + 24)))
+    for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK }))
+      sigs.push(Uint8Array.from(k.subarray(1 + 24)))
     let started = 0
     for (const sig of sigs) {
       while (started < MAX_DISPATCH_PER_BLOCK && this.staking.availableCount(ctx) > 0n) {
@@ -673,7 +835,15 @@ export class TaskKeeper {
     const started: Task = { ...t, status: TaskStatus.TASK_STATUS_STARTED, selectedNode: node.address, startTime: now, deadline: now + timeout }
     kv.set(deadlineKey(started.deadline, t.taskIdCommitment), new Uint8Array())
     this.putTask(ctx, started)
-    ctx.emit(event('task_status', { task: hex(t.taskIdCommitment), node: node.address, from: 'TASK_STATUS_QUEUED', to: 'TASK_STATUS_STARTED', deadline: started.deadline.toString() }))
+    ctx.emit(
+      event('task_status', {
+        task: hex(t.taskIdCommitment),
+        node: node.address,
+        from: 'TASK_STATUS_QUEUED',
+        to: 'TASK_STATUS_STARTED',
+        deadline: started.deadline.toString(),
+      }),
+    )
   }
 }
 

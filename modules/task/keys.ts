@@ -36,7 +36,12 @@ export const QUEUED_COUNT_KEY = Uint8Array.of(0x16)
 export const OPEN_BY_NODE = 0x17
 
 export const U128_MAX = (1n << 128n) - 1n
-export const u128be = (n: bigint) => { const b = Buffer.alloc(16); b.writeBigUInt64BE(n >> 64n); b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8); return b }
+export const u128be = (n: bigint) => {
+  const b = Buffer.alloc(16)
+  b.writeBigUInt64BE(n >> 64n)
+  b.writeBigUInt64BE(n & ((1n << 64n) - 1n), 8)
+  return b
+}
 
 export const key = prefixedKey
 export const taskKey = (commitment: Uint8Array) => prefixedKey(TASK, commitment)

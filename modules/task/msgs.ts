@@ -2,8 +2,18 @@ import type { Context } from '../../chain/context.ts'
 import type { MsgRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
 import {
-  MsgAttestResult, MsgAttestResultResponse, MsgCancelTask, MsgCancelTaskResponse, MsgCreateTask, MsgCreateTaskResponse,
-  MsgReportError, MsgReportErrorResponse, MsgSubmitScore, MsgSubmitScoreResponse, MsgValidateTask, MsgValidateTaskResponse,
+  MsgAttestResult,
+  MsgAttestResultResponse,
+  MsgCancelTask,
+  MsgCancelTaskResponse,
+  MsgCreateTask,
+  MsgCreateTaskResponse,
+  MsgReportError,
+  MsgReportErrorResponse,
+  MsgSubmitScore,
+  MsgSubmitScoreResponse,
+  MsgValidateTask,
+  MsgValidateTaskResponse,
 } from '../../proto/gen/beryl/task/v1/tx.ts'
 import { TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
@@ -41,24 +51,35 @@ const url = (n: string) => `/beryl.task.v1.${n}`
 export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
   return [
     {
-      typeUrl: url('MsgCreateTask'), type: MsgCreateTask, signers: (m: MsgCreateTask) => [m.creator], validate: validateCreate,
+      typeUrl: url('MsgCreateTask'),
+      type: MsgCreateTask,
+      signers: (m: MsgCreateTask) => [m.creator],
+      validate: validateCreate,
       async handle(ctx: Context, m: MsgCreateTask) {
         const t = await keeper.create(ctx, { ...m, modelIds: modelIds(m.modelIds), fee: BigInt(m.fee) })
         return { typeUrl: url('MsgCreateTaskResponse'), value: MsgCreateTaskResponse.encode({ samplingRate: t.samplingRate }).finish() }
       },
     } satisfies MsgRoute<MsgCreateTask>,
     {
-      typeUrl: url('MsgCancelTask'), type: MsgCancelTask, signers: (m: MsgCancelTask) => [m.creator],
-      validate(m: MsgCancelTask) { checkAddress(m.creator, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      typeUrl: url('MsgCancelTask'),
+      type: MsgCancelTask,
+      signers: (m: MsgCancelTask) => [m.creator],
+      validate(m: MsgCancelTask) {
+        checkAddress(m.creator, BECH32_PREFIX)
+        bytes32(m.taskIdCommitment, 'task_id_commitment')
+      },
       async handle(ctx: Context, m: MsgCancelTask) {
         await keeper.cancel(ctx, m.creator, m.taskIdCommitment)
         return { typeUrl: url('MsgCancelTaskResponse'), value: MsgCancelTaskResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgCancelTask>,
     {
-      typeUrl: url('MsgSubmitScore'), type: MsgSubmitScore, signers: (m: MsgSubmitScore) => [m.node],
+      typeUrl: url('MsgSubmitScore'),
+      type: MsgSubmitScore,
+      signers: (m: MsgSubmitScore) => [m.node],
       validate(m: MsgSubmitScore) {
-        checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment')
+        checkAddress(m.node, BECH32_PREFIX)
+        bytes32(m.taskIdCommitment, 'task_id_commitment')
         if (m.score.length === 0 || m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be 1..4096 bytes')
       },
       handle(ctx: Context, m: MsgSubmitScore) {
@@ -67,15 +88,22 @@ export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
       },
     } satisfies MsgRoute<MsgSubmitScore>,
     {
-      typeUrl: url('MsgReportError'), type: MsgReportError, signers: (m: MsgReportError) => [m.node],
-      validate(m: MsgReportError) { checkAddress(m.node, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      typeUrl: url('MsgReportError'),
+      type: MsgReportError,
+      signers: (m: MsgReportError) => [m.node],
+      validate(m: MsgReportError) {
+        checkAddress(m.node, BECH32_PREFIX)
+        bytes32(m.taskIdCommitment, 'task_id_commitment')
+      },
       handle(ctx: Context, m: MsgReportError) {
         keeper.reportError(ctx, m.node, m.taskIdCommitment, m.error)
         return { typeUrl: url('MsgReportErrorResponse'), value: MsgReportErrorResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgReportError>,
     {
-      typeUrl: url('MsgValidateTask'), type: MsgValidateTask, signers: (m: MsgValidateTask) => [m.creator],
+      typeUrl: url('MsgValidateTask'),
+      type: MsgValidateTask,
+      signers: (m: MsgValidateTask) => [m.creator],
       validate(m: MsgValidateTask) {
         checkAddress(m.creator, BECH32_PREFIX)
         m.taskIdCommitments.forEach((c, i) => bytes32(c, `task_id_commitments[${i}]`))
@@ -88,8 +116,13 @@ export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
       },
     } satisfies MsgRoute<MsgValidateTask>,
     {
-      typeUrl: url('MsgAttestResult'), type: MsgAttestResult, signers: (m: MsgAttestResult) => [m.attester],
-      validate(m: MsgAttestResult) { checkAddress(m.attester, BECH32_PREFIX); bytes32(m.taskIdCommitment, 'task_id_commitment') },
+      typeUrl: url('MsgAttestResult'),
+      type: MsgAttestResult,
+      signers: (m: MsgAttestResult) => [m.attester],
+      validate(m: MsgAttestResult) {
+        checkAddress(m.attester, BECH32_PREFIX)
+        bytes32(m.taskIdCommitment, 'task_id_commitment')
+      },
       handle(ctx: Context, m: MsgAttestResult) {
         keeper.attest(ctx, m.attester, m.taskIdCommitment, m.resultHash)
         return { typeUrl: url('MsgAttestResultResponse'), value: MsgAttestResultResponse.encode({}).finish() }

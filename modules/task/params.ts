@@ -20,7 +20,8 @@ export const DEFAULT_PARAMS: Params = {
 /** Genesis checks of the task parameters. */
 export function validateParams(p: Params): void {
   for (const a of p.attesters) checkAddress(a, BECH32_PREFIX)
-  if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout) throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
+  if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout)
+    throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
   if (p.minEligibleNodes < 3) throw new Error('task params: min_eligible_nodes must be at least 3 (a validation group needs three distinct nodes)')
   if (p.maxQueuedTasks < 1) throw new Error('task params: max_queued_tasks must be at least 1')
 }

@@ -1,7 +1,15 @@
 import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
 import { checkAddress } from '../../chain/tx/decode.ts'
-import { QueryParamsResponse, QueryQueueRequest, QueryQueueResponse, QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse } from '../../proto/gen/beryl/task/v1/query.ts'
+import {
+  QueryParamsResponse,
+  QueryQueueRequest,
+  QueryQueueResponse,
+  QueryTaskRequest,
+  QueryTaskResponse,
+  QueryTasksRequest,
+  QueryTasksResponse,
+} from '../../proto/gen/beryl/task/v1/query.ts'
 import { BECH32_PREFIX } from '../auth/index.ts'
 import type { TaskKeeper } from './keeper.ts'
 
@@ -27,7 +35,13 @@ export function taskQueries(keeper: TaskKeeper): QueryRoute[] {
         if (req.node) checkAddress(req.node, BECH32_PREFIX)
         const limit = req.limit === 0 ? 100 : req.limit
         if (limit > 1000) throw SdkErrors.InvalidRequest.with('limit above 1000')
-        const r = await keeper.listTasks(ctx, { creator: req.creator || undefined, node: req.node || undefined, status: req.hasStatus ? req.status : undefined, key: req.key, limit })
+        const r = await keeper.listTasks(ctx, {
+          creator: req.creator || undefined,
+          node: req.node || undefined,
+          status: req.hasStatus ? req.status : undefined,
+          key: req.key,
+          limit,
+        })
         return QueryTasksResponse.encode(r).finish()
       },
     },
@@ -39,6 +53,11 @@ export function taskQueries(keeper: TaskKeeper): QueryRoute[] {
         return QueryQueueResponse.encode({ tasks: await keeper.queue(ctx, limit) }).finish()
       },
     },
-    { path: q('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+    {
+      path: q('Params'),
+      handle(ctx) {
+        return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish()
+      },
+    },
   ]
 }

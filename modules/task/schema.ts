@@ -28,7 +28,10 @@ export interface JsonSchema {
 }
 
 export class ArgsError extends Error {
-  constructor(readonly task: 'image' | 'text', readonly problems: string[]) {
+  constructor(
+    readonly task: 'image' | 'text',
+    readonly problems: string[],
+  ) {
     super(`invalid ${task} task args: ${problems.join('; ')}`)
     this.name = 'ArgsError'
   }
@@ -104,36 +107,55 @@ export function checkSchema(schema: JsonSchema, value: unknown, path: string, ou
   const at = path || 'args'
   const t = schema.type
   if (t === 'object') {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) { out.push(`${at} must be an object (got ${describe(value)})`); return }
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+      out.push(`${at} must be an object (got ${describe(value)})`)
+      return
+    }
     const o = value as Record<string, unknown>
     for (const k of schema.required ?? []) if (o[k] === undefined) out.push(`${path ? `${path}.` : ''}${k} is required`)
     for (const k of Object.keys(o)) {
       const sub = schema.properties?.[k]
       const p = path ? `${path}.${k}` : k
-      if (!sub) { if (schema.additionalProperties === false) out.push(`${p} is not a known field`); continue }
+      if (!sub) {
+        if (schema.additionalProperties === false) out.push(`${p} is not a known field`)
+        continue
+      }
       if (o[k] !== undefined) checkSchema(sub, o[k], p, out)
     }
     return
   }
   if (t === 'array') {
-    if (!Array.isArray(value)) { out.push(`${at} must be an array (got ${describe(value)})`); return }
+    if (!Array.isArray(value)) {
+      out.push(`${at} must be an array (got ${describe(value)})`)
+      return
+    }
     if (schema.minItems !== undefined && value.length < schema.minItems) out.push(`${at} must have at least ${schema.minItems} item(s) (got ${value.length})`)
     if (schema.maxItems !== undefined && value.length > schema.maxItems) out.push(`${at} must have at most ${schema.maxItems} items (got ${value.length})`)
     if (schema.items) value.forEach((v, i) => checkSchema(schema.items!, v, `${at}[${i}]`, out))
     return
   }
   if (t === 'string') {
-    if (typeof value !== 'string') { out.push(`${at} must be a string (got ${describe(value)})`); return }
+    if (typeof value !== 'string') {
+      out.push(`${at} must be a string (got ${describe(value)})`)
+      return
+    }
     const len = [...value].length // code points, as JSON Schema counts
     if (schema.minLength !== undefined && len < schema.minLength) out.push(`${at} must be at least ${schema.minLength} characters (got ${len})`)
     if (schema.maxLength !== undefined && len > schema.maxLength) out.push(`${at} must be at most ${schema.maxLength} characters (got ${len})`)
     if (schema.pattern !== undefined && !new RegExp(schema.pattern).test(value)) out.push(`${at} must match ${schema.pattern} (got ${describe(value)})`)
-    if (schema.enum && !schema.enum.includes(value)) out.push(`${at} must be one of ${schema.enum.map(e => JSON.stringify(e)).join(', ')} (got ${describe(value)})`)
+    if (schema.enum && !schema.enum.includes(value))
+      out.push(`${at} must be one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')} (got ${describe(value)})`)
     return
   }
   if (t === 'integer' || t === 'number') {
-    if (typeof value !== 'number' || !Number.isFinite(value)) { out.push(`${at} must be a finite number (got ${describe(value)})`); return }
-    if (t === 'integer' && !Number.isInteger(value)) { out.push(`${at} must be an integer (got ${value})`); return }
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      out.push(`${at} must be a finite number (got ${describe(value)})`)
+      return
+    }
+    if (t === 'integer' && !Number.isInteger(value)) {
+      out.push(`${at} must be an integer (got ${value})`)
+      return
+    }
     if (schema.minimum !== undefined && value < schema.minimum) out.push(`${at} must be ≥ ${schema.minimum} (got ${value})`)
     if (schema.exclusiveMinimum !== undefined && value <= schema.exclusiveMinimum) out.push(`${at} must be > ${schema.exclusiveMinimum} (got ${value})`)
     if (schema.maximum !== undefined && value > schema.maximum) out.push(`${at} must be ≤ ${schema.maximum} (got ${value})`)
@@ -164,7 +186,10 @@ export interface ImageArgs {
   model?: string
 }
 
-export interface ChatMessage { role: 'system' | 'user' | 'assistant'; content: string }
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant'
+  content: string
+}
 
 export interface TextArgs {
   messages: ChatMessage[]
@@ -200,7 +225,9 @@ export function validateTextArgs(args: unknown): TextArgs {
   }
   if (problems.length) throw new ArgsError('text', problems)
   const o = withDefaults(textArgsSchema, args as Record<string, unknown>)
-  const messages = (o.messages as ChatMessage[] | undefined)?.map(m => ({ role: m.role, content: m.content })) ?? [{ role: 'user' as const, content: o.prompt as string }]
+  const messages = (o.messages as ChatMessage[] | undefined)?.map((m) => ({ role: m.role, content: m.content })) ?? [
+    { role: 'user' as const, content: o.prompt as string },
+  ]
   delete o.prompt
   return { ...o, messages } as unknown as TextArgs
 }

@@ -83,7 +83,10 @@ function bytesToBigint(b: Uint8Array): bigint {
 
 // Big-endian u32 by hand: a DataView per key costs more than the rest of a tree step.
 const putU32 = (out: Uint8Array, at: number, n: number): void => {
-  out[at] = n >>> 24; out[at + 1] = (n >>> 16) & 0xff; out[at + 2] = (n >>> 8) & 0xff; out[at + 3] = n & 0xff
+  out[at] = n >>> 24
+  out[at + 1] = (n >>> 16) & 0xff
+  out[at + 2] = (n >>> 8) & 0xff
+  out[at + 3] = n & 0xff
 }
 const u32 = (n: number): Uint8Array => {
   const out = new Uint8Array(4)
@@ -95,17 +98,20 @@ const readU32 = (b: Uint8Array, at: number): number => ((b[at]! << 24) >>> 0) + 
 const metaKey = Uint8Array.of(META)
 const indexKey = (id: Uint8Array): Uint8Array => {
   const k = new Uint8Array(1 + id.length)
-  k[0] = INDEX; k.set(id, 1)
+  k[0] = INDEX
+  k.set(id, 1)
   return k
 }
 const slotKey = (slot: number): Uint8Array => {
   const k = new Uint8Array(5)
-  k[0] = SLOT; putU32(k, 1, slot)
+  k[0] = SLOT
+  putU32(k, 1, slot)
   return k
 }
 const treeKey = (i: number): Uint8Array => {
   const k = new Uint8Array(5)
-  k[0] = TREE; putU32(k, 1, i)
+  k[0] = TREE
+  putU32(k, 1, i)
   return k
 }
 
@@ -124,11 +130,23 @@ function checkId(id: Uint8Array): void {
   if (id.length === 0 || id.length > MAX_ID_LENGTH) throw new RangeError(`weighted set: id length ${id.length} is outside [1, ${MAX_ID_LENGTH}]`)
 }
 
-interface Meta { size: number; total: bigint }
-interface SlotRecord { id: Uint8Array; weight: bigint }
-interface Excluded { slot: number; weight: bigint }
+interface Meta {
+  size: number
+  total: bigint
+}
+interface SlotRecord {
+  id: Uint8Array
+  weight: bigint
+}
+interface Excluded {
+  slot: number
+  weight: bigint
+}
 
-export interface Member { id: Uint8Array; weight: bigint }
+export interface Member {
+  id: Uint8Array
+  weight: bigint
+}
 
 /**
  * A set of members (byte-string ids) with positive integer weights, stored in a KVStore, that can
@@ -159,7 +177,8 @@ export class WeightedSet {
     }
     const t = encodeUint(m.total)
     const v = new Uint8Array(4 + t.length)
-    v.set(u32(m.size)); v.set(t, 4)
+    v.set(u32(m.size))
+    v.set(t, 4)
     this.store.set(metaKey, v)
   }
 
@@ -188,7 +207,9 @@ export class WeightedSet {
   private writeSlot(slot: number, id: Uint8Array, weight: bigint): void {
     const w = encodeUint(weight)
     const v = new Uint8Array(1 + id.length + w.length)
-    v[0] = id.length; v.set(id, 1); v.set(w, 1 + id.length)
+    v[0] = id.length
+    v.set(id, 1)
+    v.set(w, 1 + id.length)
     this.store.set(slotKey(slot), v)
   }
 
@@ -231,17 +252,24 @@ export class WeightedSet {
       const next = pos + step
       if (next > size) continue
       const t = this.node(next)
-      if (t <= rem) { pos = next; rem -= t }
+      if (t <= rem) {
+        pos = next
+        rem -= t
+      }
     }
     if (pos >= size) throw new CorruptStateError(`the tree sums to at most ${r} although the recorded total is larger`)
     return pos + 1
   }
 
   /** Number of members. One read. */
-  size(): number { return this.meta().size }
+  size(): number {
+    return this.meta().size
+  }
 
   /** Sum of all weights. One read. */
-  total(): bigint { return this.meta().total }
+  total(): bigint {
+    return this.meta().total
+  }
 
   /** The member's weight, 0 if it is not a member. Three reads. */
   weight(id: Uint8Array): bigint {
@@ -251,7 +279,9 @@ export class WeightedSet {
     return slot === undefined ? 0n : this.slotFor(id, slot).weight
   }
 
-  has(id: Uint8Array): boolean { return this.weight(id) > 0n }
+  has(id: Uint8Array): boolean {
+    return this.weight(id) > 0n
+  }
 
   /**
    * The member whose cumulative range contains r, for 0 <= r < total(). Slot order defines the
@@ -340,7 +370,10 @@ export class WeightedSet {
   set(id: Uint8Array, weight: bigint): void {
     checkId(id)
     if (typeof weight !== 'bigint' || weight < 0n) throw new RangeError(`weighted set: weight must be a non-negative bigint, got ${String(weight)}`)
-    if (weight === 0n) { this.remove(id); return }
+    if (weight === 0n) {
+      this.remove(id)
+      return
+    }
     const m = this.meta()
     const slot = this.slotOf(id, m.size)
     if (slot === undefined) {
@@ -414,7 +447,8 @@ export class WeightedSet {
     const prefix: bigint[] = [0n]
     for (let i = 1; i <= size; i++) prefix.push(prefix[i - 1]! + weights[i]!)
     if (prefix[size] !== total) throw new CorruptStateError(`weights sum to ${prefix[size]}, meta says ${total}`)
-    let index = 0, nodes = 0
+    let index = 0,
+      nodes = 0
     for await (const [k, v] of this.store.iterate()) {
       switch (k[0]) {
         case META:
@@ -427,7 +461,8 @@ export class WeightedSet {
           index++
           break
         }
-        case SLOT: break
+        case SLOT:
+          break
         case TREE: {
           const i = k.length === 5 ? readU32(k, 1) : 0
           if (i < 1 || i > size) throw new CorruptStateError(`stray tree node key ${hex(k)}`)
@@ -469,7 +504,8 @@ export function uniformBelow(seed: Uint8Array, total: bigint): bigint {
       view.setUint32(seed.length, counter++)
       const block = oneShotHash('sha256', input, 'buffer')
       const next = new Uint8Array(buf.length + block.length)
-      next.set(buf); next.set(block, buf.length)
+      next.set(buf)
+      next.set(block, buf.length)
       buf = next
     }
     const candidate = bytesToBigint(buf.subarray(0, bytes)) & mask

@@ -9,7 +9,7 @@
 //
 // | terminal                            | the task's escrow goes to |
 // |-------------------------------------|---------------------------|
-// | EndSuccess                          | its node, less the protocol fee share (to the community pool) |
+// | EndSuccess                          | its node, less the protocol fee share (to the validators, through the fee collector) |
 // | EndAborted(CreatorValidationTimeout)| the same as EndSuccess: the node held its GPU for the task and is paid even unvalidated |
 // | EndGroupSuccess (the representative)| split 10:5:2 by QoS rank among the group's matching members, each share less the protocol fee share |
 // | EndGroupRefund                      | the creator (the member's node is paid from the representative's fee instead) |
@@ -40,11 +40,11 @@ export interface SettlementParams {
 
 export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = { protocolFeeShare: 0n }
 
-/** Who receives a transfer: the task's creator, the community pool, or a node's account. */
-export type Recipient = { kind: 'creator' } | { kind: 'community_pool' } | { kind: 'node'; node: string }
+/** Who receives a transfer: the task's creator, the protocol (its share, paid to the validators), or a node's account. */
+export type Recipient = { kind: 'creator' } | { kind: 'protocol' } | { kind: 'node'; node: string }
 
 const CREATOR: Recipient = { kind: 'creator' }
-const COMMUNITY_POOL: Recipient = { kind: 'community_pool' }
+const PROTOCOL: Recipient = { kind: 'protocol' }
 
 /** Named after the relay's ledger events: TaskIncome, DaoTaskShare, TaskRefund. */
 export type TransferReason = 'task_income' | 'protocol_fee' | 'task_refund'
@@ -127,7 +127,7 @@ function push(out: Transfer[], taskId: string, to: Recipient, amount: bigint, re
 function payNode(out: Transfer[], taskId: string, node: string, amount: bigint, share: bigint): void {
   const cut = (amount * share) / SHARE_SCALE
   push(out, taskId, { kind: 'node', node }, amount - cut, 'task_income')
-  push(out, taskId, COMMUNITY_POOL, cut, 'protocol_fee')
+  push(out, taskId, PROTOCOL, cut, 'protocol_fee')
 }
 
 function requireNode(o: TaskOutcome): string {
@@ -194,7 +194,10 @@ export function settle(
         break
       case TaskStatus.TASK_STATUS_END_GROUP_SUCCESS: {
         const matching = checkMatching(o)
-        const shares = splitGroupFee(fee, matching.map((x) => x.qosScore))
+        const shares = splitGroupFee(
+          fee,
+          matching.map((x) => x.qosScore),
+        )
         matching.forEach((x, i) => payNode(transfers, o.id, x.node, shares[i]!, share))
         break
       }
@@ -221,7 +224,5 @@ export function settle(
  * already EndAborted settled when they aborted.
  */
 export function settledAtGroupValidation(group: GroupOutcome): TaskOutcome[] {
-  return group.members
-    .filter((m) => m.changed && isTerminal(m.status))
-    .map((m) => ({ id: m.id, node: m.node, status: m.status, abortReason: m.abortReason }))
+  return group.members.filter((m) => m.changed && isTerminal(m.status)).map((m) => ({ id: m.id, node: m.node, status: m.status, abortReason: m.abortReason }))
 }

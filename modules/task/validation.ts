@@ -42,8 +42,11 @@ export function typeName(t: TaskType): string {
 }
 
 const TERMINAL: ReadonlySet<TaskStatus> = new Set([
-  TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_SUCCESS, TaskStatus.TASK_STATUS_END_ABORTED,
-  TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+  TaskStatus.TASK_STATUS_END_INVALIDATED,
+  TaskStatus.TASK_STATUS_END_SUCCESS,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
+  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
 ])
 
 /** A terminal task never changes again and has had its escrow settled. */
@@ -215,7 +218,8 @@ export interface Transition {
  */
 export function singleOutcome(task: { status: TaskStatus; abortReason?: AbortReason }): Transition {
   if (task.status === TaskStatus.TASK_STATUS_SCORE_READY) return { status: TaskStatus.TASK_STATUS_VALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }
-  if (task.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) return { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }
+  if (task.status === TaskStatus.TASK_STATUS_ERROR_REPORTED)
+    return { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }
   throw new TaskRuleError(
     'INVALID_STATE',
     `a task is validated alone only from ScoreReady or ErrorReported; it is ${describeStatus(task.status, task.abortReason)}`,
@@ -280,7 +284,11 @@ export interface GroupOutcome {
   matching: MatchingMember[]
 }
 
-const GROUP_STATUSES: ReadonlySet<TaskStatus> = new Set([TaskStatus.TASK_STATUS_SCORE_READY, TaskStatus.TASK_STATUS_ERROR_REPORTED, TaskStatus.TASK_STATUS_END_ABORTED])
+const GROUP_STATUSES: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.TASK_STATUS_SCORE_READY,
+  TaskStatus.TASK_STATUS_ERROR_REPORTED,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+])
 
 function isFinished(m: GroupMember): boolean {
   return m.status === TaskStatus.TASK_STATUS_SCORE_READY || m.status === TaskStatus.TASK_STATUS_ERROR_REPORTED

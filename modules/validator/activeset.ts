@@ -16,7 +16,11 @@ export function powerOf(bonded: bigint): bigint {
   return bonded / POWER_REDUCTION
 }
 
-export interface SetUpdate { consensusPubkey: Uint8Array; power: bigint; account: string }
+export interface SetUpdate {
+  consensusPubkey: Uint8Array
+  power: bigint
+  account: string
+}
 
 /** The updates that turn `before` into `after`, in account order (deterministic). */
 export function setUpdates(before: ActiveValidator[], after: ActiveValidator[]): SetUpdate[] {
@@ -29,5 +33,7 @@ export function setUpdates(before: ActiveValidator[], after: ActiveValidator[]):
     if (!o || o.power !== v.power) out.push({ consensusPubkey: v.consensusPubkey, power: v.power, account: v.account })
   }
   for (const v of before) if (!next.has(key(v))) out.push({ consensusPubkey: v.consensusPubkey, power: 0n, account: v.account })
-  return out.sort((a, b) => (a.account < b.account ? -1 : a.account > b.account ? 1 : Buffer.compare(Buffer.from(a.consensusPubkey), Buffer.from(b.consensusPubkey))))
+  return out.sort((a, b) =>
+    a.account < b.account ? -1 : a.account > b.account ? 1 : Buffer.compare(Buffer.from(a.consensusPubkey), Buffer.from(b.consensusPubkey)),
+  )
 }

@@ -25,7 +25,9 @@ export function verifyGenTx(txBytes: Uint8Array, chainId: string): MsgCreateVali
   const bad = (why: string) => ValidatorErrors.InvalidGenTx.with(why)
   let raw: TxRaw, body: TxBody, auth: AuthInfo
   try {
-    raw = TxRaw.decode(txBytes); body = TxBody.decode(raw.bodyBytes); auth = AuthInfo.decode(raw.authInfoBytes)
+    raw = TxRaw.decode(txBytes)
+    body = TxBody.decode(raw.bodyBytes)
+    auth = AuthInfo.decode(raw.authInfoBytes)
   } catch (err) {
     throw bad(`undecodable: ${(err as Error).message}`)
   }
@@ -49,14 +51,25 @@ export function verifyGenTx(txBytes: Uint8Array, chainId: string): MsgCreateVali
  * entries, signing infos, the last active set, and the ceremony's gen_txs (applied last, moving
  * each self-bond out of its account's genesis balance). Returns the validator set for InitChain.
  */
-export async function initValidatorGenesis(keeper: ValidatorKeeper, ctx: Context, state: unknown, apply: (ctx: Context, m: MsgCreateValidator) => void): Promise<ValidatorUpdate[]> {
+export async function initValidatorGenesis(
+  keeper: ValidatorKeeper,
+  ctx: Context,
+  state: unknown,
+  apply: (ctx: Context, m: MsgCreateValidator) => void,
+): Promise<ValidatorUpdate[]> {
   const raw = genesisObject(GenesisState, state, MODULE)
   const params = mergeParams(Params, DEFAULT_PARAMS, raw.params as Record<string, unknown> | undefined, MODULE)
   validateParams(params)
   keeper.setParams(ctx, params)
   const g = GenesisState.fromJSON({ ...raw, params: undefined })
-  for (const v of g.validators) { checkAddress(v.account, BECH32_PREFIX); keeper.importValidator(ctx, v) }
-  for (const e of g.unbonding) { checkAddress(e.account, BECH32_PREFIX); keeper.importUnbonding(ctx, e) }
+  for (const v of g.validators) {
+    checkAddress(v.account, BECH32_PREFIX)
+    keeper.importValidator(ctx, v)
+  }
+  for (const e of g.unbonding) {
+    checkAddress(e.account, BECH32_PREFIX)
+    keeper.importUnbonding(ctx, e)
+  }
   for (const s of g.signingInfos) {
     const v = keeper.getValidator(ctx, s.account)
     if (!v) throw new Error(`validator genesis: signing info for unknown validator ${s.account}`)

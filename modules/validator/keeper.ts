@@ -13,8 +13,22 @@ import { COMMUNITY_POOL } from '../staking/index.ts'
 import { powerOf, setUpdates } from './activeset.ts'
 import { MODULE, ValidatorErrors } from './errors.ts'
 import {
-  ACTIVE_SET_KEY, PARAMS_KEY, POWER_PREFIX, SIGNING_INFO_PREFIX, UNBONDING_PREFIX, UNBONDING_QUEUE_PREFIX, VALIDATOR_PREFIX,
-  consKey, missedKey, missedPrefix, powerKey, queueKey, signingInfoKey, unbondingKey, unbondingPrefix, validatorKey,
+  ACTIVE_SET_KEY,
+  PARAMS_KEY,
+  POWER_PREFIX,
+  SIGNING_INFO_PREFIX,
+  UNBONDING_PREFIX,
+  UNBONDING_QUEUE_PREFIX,
+  VALIDATOR_PREFIX,
+  consKey,
+  missedKey,
+  missedPrefix,
+  powerKey,
+  queueKey,
+  signingInfoKey,
+  unbondingKey,
+  unbondingPrefix,
+  validatorKey,
 } from './keys.ts'
 import { isDown } from './liveness.ts'
 import { BONDED_POOL, DEFAULT_PARAMS, DISTRIBUTION_POOL, PPM } from './params.ts'
@@ -50,20 +64,28 @@ export interface NewValidator {
 export class ValidatorKeeper {
   constructor(private readonly bank: BankKeeper) {}
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
     return v ? Params.decode(v) : DEFAULT_PARAMS
   }
-  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+  setParams(ctx: Context, p: Params): void {
+    this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
+  }
 
   // ---- reading ---------------------------------------------------------------------------------
 
   /** A validator by its account (beryl1…) or operator address (berylvaloper1…). */
   getValidator(ctx: Context | QueryContext, address: string): Validator | undefined {
     let d: { prefix: string; data: Uint8Array }
-    try { d = decodeBech32(address) } catch { return undefined }
+    try {
+      d = decodeBech32(address)
+    } catch {
+      return undefined
+    }
     if (d.prefix !== BECH32_PREFIX && d.prefix !== VALOPER_PREFIX) return undefined
     return this.getByBytes(ctx, d.data)
   }
@@ -101,7 +123,10 @@ export class ValidatorKeeper {
     const validators: Validator[] = []
     let nextKey: Uint8Array = new Uint8Array()
     for await (const [k, v] of this.kv(ctx).iterate({ start, end: prefixEnd(VALIDATOR_PREFIX), limit: limit + 1 })) {
-      if (validators.length === limit) { nextKey = Uint8Array.from(k.subarray(1)); break }
+      if (validators.length === limit) {
+        nextKey = Uint8Array.from(k.subarray(1))
+        break
+      }
       validators.push(Validator.decode(v))
     }
     return { validators, nextKey }
@@ -142,9 +167,19 @@ export class ValidatorKeeper {
     this.bank.sendFromAccountToModule(ctx, n.account, BONDED_POOL, coins(n.selfBond))
     const acct = decodeBech32(n.account).data
     const v: Validator = {
-      account: n.account, operatorAddress: toBech32(VALOPER_PREFIX, acct), moniker: n.moniker, details: n.details,
-      consensusPubkey: n.consensusPubkey, bonded: n.selfBond.toString(), commissionPpm: n.commissionPpm, jailed: false, jailedUntil: 0n,
-      tombstoned: false, rewards: '0', slashed: '0', createdHeight: ctx.block.height,
+      account: n.account,
+      operatorAddress: toBech32(VALOPER_PREFIX, acct),
+      moniker: n.moniker,
+      details: n.details,
+      consensusPubkey: n.consensusPubkey,
+      bonded: n.selfBond.toString(),
+      commissionPpm: n.commissionPpm,
+      jailed: false,
+      jailedUntil: 0n,
+      tombstoned: false,
+      rewards: '0',
+      slashed: '0',
+      createdHeight: ctx.block.height,
     }
     this.kv(ctx).set(consKey(cons), acct)
     this.setSigningInfo(ctx, cons, { account: n.account, startHeight: ctx.block.height, indexOffset: 0n, missedBlocks: 0n })
@@ -186,7 +221,12 @@ export class ValidatorKeeper {
     const completion = ctx.block.timeSeconds + p.unbondingPeriod
     // Two unbondings in one block share an entry (same creation height, same completion).
     const prev = existing ? UnbondingEntry.decode(existing) : undefined
-    const entry: UnbondingEntry = { account, creationHeight: ctx.block.height, completionTime: completion, amount: ((prev ? BigInt(prev.amount) : 0n) + amount).toString() }
+    const entry: UnbondingEntry = {
+      account,
+      creationHeight: ctx.block.height,
+      completionTime: completion,
+      amount: ((prev ? BigInt(prev.amount) : 0n) + amount).toString(),
+    }
     this.kv(ctx).set(unbondingKey(acct, ctx.block.height), UnbondingEntry.encode(entry).finish())
     this.kv(ctx).set(queueKey(completion, acct, ctx.block.height), new Uint8Array())
     this.put(ctx, v, { ...v, bonded: (bonded - amount).toString() })
@@ -229,7 +269,8 @@ export class ValidatorKeeper {
     let taken = (BigInt(v.bonded) * fraction) / PPM
     const entries: Array<[Uint8Array, UnbondingEntry]> = []
     const p = unbondingPrefix(acct)
-    for await (const [k, val] of this.kv(ctx).iterate({ start: p, end: prefixEnd(p), limit: 100 })) entries.push([Uint8Array.from(k), UnbondingEntry.decode(val)])
+    for await (const [k, val] of this.kv(ctx).iterate({ start: p, end: prefixEnd(p), limit: 100 }))
+      entries.push([Uint8Array.from(k), UnbondingEntry.decode(val)])
     for (const [k, e] of entries) {
       if (e.creationHeight <= infractionHeight) continue
       const cut = (BigInt(e.amount) * fraction) / PPM
@@ -268,8 +309,13 @@ export class ValidatorKeeper {
     const wasMissed = this.kv(ctx).get(k) !== undefined
     const missed = !vote.signed
     let missedBlocks = info.missedBlocks
-    if (missed && !wasMissed) { this.kv(ctx).set(k, Uint8Array.of(1)); missedBlocks++ }
-    else if (!missed && wasMissed) { this.kv(ctx).delete(k); missedBlocks-- }
+    if (missed && !wasMissed) {
+      this.kv(ctx).set(k, Uint8Array.of(1))
+      missedBlocks++
+    } else if (!missed && wasMissed) {
+      this.kv(ctx).delete(k)
+      missedBlocks--
+    }
     const counted = info.indexOffset + 1n
     if (missed) ctx.emit(event('liveness', { validator: v.operatorAddress, missed_blocks: String(missedBlocks), height: String(ctx.block.height) }))
     if (isDown(counted, missedBlocks, window, p.maxMissedPpm)) {
@@ -311,7 +357,10 @@ export class ValidatorKeeper {
     if (set.length === 0) return
     const fees = this.bank.balance(ctx, moduleAddress(FEE_COLLECTOR), DENOM)
     if (fees === 0n) return
-    const { shares, remainder } = splitByPower(fees, set.map((v) => v.power))
+    const { shares, remainder } = splitByPower(
+      fees,
+      set.map((v) => v.power),
+    )
     const paid = fees - remainder
     if (paid === 0n) return
     this.bank.sendFromModuleToModule(ctx, FEE_COLLECTOR, DISTRIBUTION_POOL, coins(paid))
@@ -404,10 +453,13 @@ export class ValidatorKeeper {
   }
 
   async exportState(ctx: QueryContext): Promise<{ validators: Validator[]; unbonding: UnbondingEntry[]; signingInfos: SigningInfo[]; activeSet: ActiveSet }> {
-    const validators: Validator[] = [], unbonding: UnbondingEntry[] = [], signingInfos: SigningInfo[] = []
+    const validators: Validator[] = [],
+      unbonding: UnbondingEntry[] = [],
+      signingInfos: SigningInfo[] = []
     for await (const [, v] of this.kv(ctx).iterate({ start: VALIDATOR_PREFIX, end: prefixEnd(VALIDATOR_PREFIX) })) validators.push(Validator.decode(v))
     for await (const [, v] of this.kv(ctx).iterate({ start: UNBONDING_PREFIX, end: prefixEnd(UNBONDING_PREFIX) })) unbonding.push(UnbondingEntry.decode(v))
-    for await (const [, v] of this.kv(ctx).iterate({ start: SIGNING_INFO_PREFIX, end: prefixEnd(SIGNING_INFO_PREFIX) })) signingInfos.push(SigningInfo.decode(v))
+    for await (const [, v] of this.kv(ctx).iterate({ start: SIGNING_INFO_PREFIX, end: prefixEnd(SIGNING_INFO_PREFIX) }))
+      signingInfos.push(SigningInfo.decode(v))
     return { validators, unbonding, signingInfos, activeSet: { validators: this.activeSet(ctx) } }
   }
 

@@ -1,19 +1,33 @@
 import { PubKey as Ed25519PubKey } from 'cosmjs-types/cosmos/crypto/ed25519/keys'
 import {
-  QueryCommunityPoolResponse, QueryDelegationRewardsRequest, QueryDelegationRewardsResponse, QueryDelegationTotalRewardsRequest,
-  QueryDelegationTotalRewardsResponse, QueryValidatorOutstandingRewardsRequest, QueryValidatorOutstandingRewardsResponse,
+  QueryCommunityPoolResponse,
+  QueryDelegationRewardsRequest,
+  QueryDelegationRewardsResponse,
+  QueryDelegationTotalRewardsRequest,
+  QueryDelegationTotalRewardsResponse,
+  QueryValidatorOutstandingRewardsRequest,
+  QueryValidatorOutstandingRewardsResponse,
 } from 'cosmjs-types/cosmos/distribution/v1beta1/query'
 import {
-  QueryValidatorRequest as CosmosValidatorRequest, QueryValidatorResponse as CosmosValidatorResponse,
-  QueryValidatorsRequest as CosmosValidatorsRequest, QueryValidatorsResponse as CosmosValidatorsResponse,
+  QueryValidatorRequest as CosmosValidatorRequest,
+  QueryValidatorResponse as CosmosValidatorResponse,
+  QueryValidatorsRequest as CosmosValidatorsRequest,
+  QueryValidatorsResponse as CosmosValidatorsResponse,
 } from 'cosmjs-types/cosmos/staking/v1beta1/query'
 import { BondStatus, bondStatusToJSON, type Validator as CosmosValidator } from 'cosmjs-types/cosmos/staking/v1beta1/staking'
 import type { QueryContext } from '../../chain/context.ts'
 import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
 import {
-  QueryActiveSetResponse, QueryParamsResponse, QueryPoolsResponse, QueryRewardsRequest, QueryRewardsResponse,
-  QueryValidatorRequest, QueryValidatorResponse, QueryValidatorsRequest, QueryValidatorsResponse,
+  QueryActiveSetResponse,
+  QueryParamsResponse,
+  QueryPoolsResponse,
+  QueryRewardsRequest,
+  QueryRewardsResponse,
+  QueryValidatorRequest,
+  QueryValidatorResponse,
+  QueryValidatorsRequest,
+  QueryValidatorsResponse,
 } from '../../proto/gen/beryl/validator/v1/query.ts'
 import type { Validator } from '../../proto/gen/beryl/validator/v1/types.ts'
 import { DENOM } from '../common/amounts.ts'
@@ -37,11 +51,17 @@ function toCosmos(keeper: ValidatorKeeper, ctx: QueryContext, v: Validator, acti
   return {
     operatorAddress: v.operatorAddress,
     consensusPubkey: { typeUrl: '/cosmos.crypto.ed25519.PubKey', value: Ed25519PubKey.encode({ key: v.consensusPubkey }).finish() },
-    jailed: v.jailed, status, tokens: v.bonded, delegatorShares: dec(BigInt(v.bonded)),
+    jailed: v.jailed,
+    status,
+    tokens: v.bonded,
+    delegatorShares: dec(BigInt(v.bonded)),
     description: { moniker: v.moniker, identity: '', website: '', securityContact: '', details: v.details },
-    unbondingHeight: 0n, unbondingTime: { seconds: v.jailedUntil, nanos: 0 },
+    unbondingHeight: 0n,
+    unbondingTime: { seconds: v.jailedUntil, nanos: 0 },
     commission: { commissionRates: { rate: decPpm(v.commissionPpm), maxRate: dec(1n), maxChangeRate: dec(1n) }, updateTime: { seconds: 0n, nanos: 0 } },
-    minSelfDelegation: keeper.params(ctx).minSelfBond, unbondingOnHoldRefCount: 0n, unbondingIds: [],
+    minSelfDelegation: keeper.params(ctx).minSelfBond,
+    unbondingOnHoldRefCount: 0n,
+    unbondingIds: [],
   }
 }
 
@@ -57,8 +77,11 @@ export function validatorQueries(keeper: ValidatorKeeper): QueryRoute[] {
         const req = decodeQueryRequest(QueryValidatorRequest.decode, data)
         const v = mustFind(keeper, ctx, req.address)
         return QueryValidatorResponse.encode({
-          validator: v, power: powerOf(BigInt(v.bonded)), active: activeAccounts(keeper, ctx).has(v.account),
-          signingInfo: keeper.signingInfo(ctx, v.consensusPubkey), unbonding: await keeper.unbondingEntries(ctx, v.account),
+          validator: v,
+          power: powerOf(BigInt(v.bonded)),
+          active: activeAccounts(keeper, ctx).has(v.account),
+          signingInfo: keeper.signingInfo(ctx, v.consensusPubkey),
+          unbonding: await keeper.unbondingEntries(ctx, v.account),
         }).finish()
       },
     },
@@ -90,11 +113,19 @@ export function validatorQueries(keeper: ValidatorKeeper): QueryRoute[] {
       handle(ctx) {
         const p = keeper.pools(ctx)
         return QueryPoolsResponse.encode({
-          communityPool: p.communityPool.toString(), feeCollector: p.feeCollector.toString(), outstandingRewards: p.outstandingRewards.toString(), bonded: p.bonded.toString(),
+          communityPool: p.communityPool.toString(),
+          feeCollector: p.feeCollector.toString(),
+          outstandingRewards: p.outstandingRewards.toString(),
+          bonded: p.bonded.toString(),
         }).finish()
       },
     },
-    { path: q('Params'), handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+    {
+      path: q('Params'),
+      handle(ctx) {
+        return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish()
+      },
+    },
 
     // ---- cosmos.staking.v1beta1 (what @cosmjs/stargate's setupStakingExtension and explorers read) ----
     {
@@ -114,7 +145,9 @@ export function validatorQueries(keeper: ValidatorKeeper): QueryRoute[] {
       path: '/cosmos.staking.v1beta1.Query/Validator',
       handle(ctx, data) {
         const req = decodeQueryRequest(CosmosValidatorRequest.decode, data)
-        return CosmosValidatorResponse.encode({ validator: toCosmos(keeper, ctx, mustFind(keeper, ctx, req.validatorAddr), activeAccounts(keeper, ctx)) }).finish()
+        return CosmosValidatorResponse.encode({
+          validator: toCosmos(keeper, ctx, mustFind(keeper, ctx, req.validatorAddr), activeAccounts(keeper, ctx)),
+        }).finish()
       },
     },
 

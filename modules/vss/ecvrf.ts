@@ -138,13 +138,7 @@ function challenge(...points: Uint8Array[]): bigint {
 
 /** beta = SHA-512(suite || 0x03 || point_to_string(cofactor * Gamma) || 0x00), §5.2. */
 function gammaToHash(gamma: EdPoint): Uint8Array {
-  return sha512(
-    concat(
-      Uint8Array.of(SUITE, PROOF_TO_HASH_FRONT),
-      gamma.clearCofactor().toBytes(),
-      Uint8Array.of(PROOF_TO_HASH_BACK),
-    ),
-  )
+  return sha512(concat(Uint8Array.of(SUITE, PROOF_TO_HASH_FRONT), gamma.clearCofactor().toBytes(), Uint8Array.of(PROOF_TO_HASH_BACK)))
 }
 
 /**

@@ -10,7 +10,11 @@ import { PARAMS_KEY } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { isSelectedForValidation, samplingRate, type SamplingRateResult } from './sampling.ts'
 
-const sha256 = (...parts: Uint8Array[]) => { const h = createHash('sha256'); for (const p of parts) h.update(p); return new Uint8Array(h.digest()) }
+const sha256 = (...parts: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const p of parts) h.update(p)
+  return new Uint8Array(h.digest())
+}
 
 /** How many serving nodes hold a model (the task module's count, wired in modules/index.ts). */
 export type EligibleCounter = (ctx: Context | QueryContext, modelId: string) => Promise<bigint>
@@ -25,20 +29,27 @@ export class VssKeeper {
 
   constructor(private readonly staking: StakingKeeper) {}
 
-  private kv(ctx: Context | QueryContext): KVStore { return ctx.kv(MODULE) }
+  private kv(ctx: Context | QueryContext): KVStore {
+    return ctx.kv(MODULE)
+  }
 
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
     return v ? Params.decode(v) : DEFAULT_PARAMS
   }
-  setParams(ctx: Context, p: Params): void { this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish()) }
+  setParams(ctx: Context, p: Params): void {
+    this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
+  }
 
   /** The rate for a task of this fee among `eligibleNodes` nodes; throws SamplingError when none is safe. */
   rate(ctx: Context | QueryContext, fee: bigint, eligibleNodes: bigint): SamplingRateResult {
     const p = this.params(ctx)
     return samplingRate({
-      fee, minStake: BigInt(this.staking.params(ctx).minStake), eligibleNodes,
-      dishonestShare: BigInt(p.assumedDishonestShare), minRate: BigInt(p.minSamplingRate),
+      fee,
+      minStake: BigInt(this.staking.params(ctx).minStake),
+      eligibleNodes,
+      dishonestShare: BigInt(p.assumedDishonestShare),
+      minRate: BigInt(p.minSamplingRate),
     })
   }
 

@@ -9,7 +9,11 @@ export const DEFAULT_PARAMS: Params = {
 
 /** Both are 18-decimal fixed-point fractions in [0, 1]. */
 export function validateParams(p: Params): void {
-  for (const [name, v] of [['min_sampling_rate', p.minSamplingRate], ['assumed_dishonest_share', p.assumedDishonestShare]] as const) {
-    if (!/^\d{1,19}$/.test(v) || BigInt(v) > SCALE) throw new Error(`vss.params.${name} must be an 18-decimal fixed-point fraction in [0, ${SCALE}], got ${JSON.stringify(v)}`)
+  for (const [name, v] of [
+    ['min_sampling_rate', p.minSamplingRate],
+    ['assumed_dishonest_share', p.assumedDishonestShare],
+  ] as const) {
+    if (!/^\d{1,19}$/.test(v) || BigInt(v) > SCALE)
+      throw new Error(`vss.params.${name} must be an 18-decimal fixed-point fraction in [0, ${SCALE}], got ${JSON.stringify(v)}`)
   }
 }

@@ -19,12 +19,17 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
         try {
           const r = keeper.rate(ctx, BigInt(req.fee), eligible)
           return QuerySamplingRateResponse.encode({
-            ...base, rate: r.rate.toString(), attackerSeatProbability: r.q.toString(), expectedProfit: r.expectedProfit.toString(),
-            dishonestNodes: r.dishonestNodes, maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
+            ...base,
+            rate: r.rate.toString(),
+            attackerSeatProbability: r.q.toString(),
+            expectedProfit: r.expectedProfit.toString(),
+            dishonestNodes: r.dishonestNodes,
+            maxSecurableFee: r.maxSecurableFee === null ? '' : r.maxSecurableFee.toString(),
           }).finish()
         } catch (err) {
           if (!(err instanceof SamplingError)) throw err
-          let q = '', max = ''
+          let q = '',
+            max = ''
           if (eligible >= 3n) {
             const d = dishonestNodeCount(eligible, BigInt(keeper.params(ctx).assumedDishonestShare))
             q = attackerSeatProbability(eligible, d).toString()
@@ -34,6 +39,11 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
         }
       },
     },
-    { path: '/beryl.vss.v1.Query/Params', handle(ctx) { return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish() } },
+    {
+      path: '/beryl.vss.v1.Query/Params',
+      handle(ctx) {
+        return QueryParamsResponse.encode({ params: keeper.params(ctx) }).finish()
+      },
+    },
   ]
 }

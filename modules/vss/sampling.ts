@@ -50,7 +50,6 @@
 // the attack less profitable. No step depends on platform floating point,
 // clocks or locale.
 
-
 import { RuleError } from '../../chain/errors.ts'
 import { SCALE, UBERYL_PER_BERYL } from '../common/amounts.ts'
 
@@ -107,10 +106,7 @@ export interface ExactProbability {
 function requireBigint(name: string, v: unknown, min: bigint, max?: bigint): bigint {
   if (typeof v !== 'bigint') throw new SamplingError('INVALID_ARGUMENT', `${name} must be a bigint`)
   if (v < min || (max !== undefined && v > max)) {
-    throw new SamplingError(
-      'INVALID_ARGUMENT',
-      max === undefined ? `${name} must be >= ${min}, got ${v}` : `${name} must be in [${min}, ${max}], got ${v}`,
-    )
+    throw new SamplingError('INVALID_ARGUMENT', max === undefined ? `${name} must be >= ${min}, got ${v}` : `${name} must be in [${min}, ${max}], got ${v}`)
   }
   return v
 }
@@ -286,10 +282,7 @@ export function samplingRate(params: SamplingRateParams): SamplingRateResult {
   const minRate = requireBigint('minRate', params.minRate ?? DEFAULT_MIN_RATE, 0n, S)
 
   if (n < VALIDATION_GROUP_SIZE) {
-    throw new SamplingError(
-      'TOO_FEW_ELIGIBLE_NODES',
-      `only ${n} eligible node(s) for this task; a validation group needs ${VALIDATION_GROUP_SIZE}`,
-    )
+    throw new SamplingError('TOO_FEW_ELIGIBLE_NODES', `only ${n} eligible node(s) for this task; a validation group needs ${VALIDATION_GROUP_SIZE}`)
   }
 
   const d = dishonestNodeCount(n, share)

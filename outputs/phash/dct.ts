@@ -45,13 +45,16 @@ const s16 = new Float64Array(16)
 const s8 = new Float64Array(8)
 
 function dct4(a: Float64Array, o: number): void {
-  const x0 = a[o]!, y0 = a[o + 3]!
-  const x1 = a[o + 1]!, y1 = a[o + 2]!
+  const x0 = a[o]!,
+    y0 = a[o + 3]!
+  const x1 = a[o + 1]!,
+    y1 = a[o + 2]!
   let t0 = x0 + y0
   let t1 = x1 + y1
   let t2 = (x0 - y0) / DCT4[0]!
   let t3 = (x1 - y1) / DCT4[1]!
-  let x = t0, y = t1
+  let x = t0,
+    y = t1
   t0 += t1
   t1 = (x - y) / DCT2_0
   x = t2
@@ -66,10 +69,14 @@ function dct4(a: Float64Array, o: number): void {
 
 function dct8(a: Float64Array, o: number): void {
   const t = s8
-  const x0 = a[o]!, y0 = a[o + 7]!
-  const x1 = a[o + 1]!, y1 = a[o + 6]!
-  const x2 = a[o + 2]!, y2 = a[o + 5]!
-  const x3 = a[o + 3]!, y3 = a[o + 4]!
+  const x0 = a[o]!,
+    y0 = a[o + 7]!
+  const x1 = a[o + 1]!,
+    y1 = a[o + 6]!
+  const x2 = a[o + 2]!,
+    y2 = a[o + 5]!
+  const x3 = a[o + 3]!,
+    y3 = a[o + 4]!
   t[0] = x0 + y0
   t[1] = x1 + y1
   t[2] = x2 + y2
@@ -95,7 +102,8 @@ function dct8(a: Float64Array, o: number): void {
 function dct16(a: Float64Array, o: number): void {
   const t = s16
   for (let i = 0; i < 8; i++) {
-    const x = a[o + i]!, y = a[o + 15 - i]!
+    const x = a[o + i]!,
+      y = a[o + 15 - i]!
     t[i] = x + y
     t[i + 8] = (x - y) / DCT16[i]!
   }
@@ -112,7 +120,8 @@ function dct16(a: Float64Array, o: number): void {
 function dct32(a: Float64Array, o: number): void {
   const t = s32
   for (let i = 0; i < 16; i++) {
-    const x = a[o + i]!, y = a[o + 31 - i]!
+    const x = a[o + i]!,
+      y = a[o + 31 - i]!
     t[i] = x + y
     t[i + 16] = (x - y) / DCT32[i]!
   }
@@ -130,7 +139,8 @@ function dct32(a: Float64Array, o: number): void {
 export function dct64(a: Float64Array, o: number): void {
   const t = s64
   for (let i = 0; i < 32; i++) {
-    const x = a[o + i]!, y = a[o + 63 - i]!
+    const x = a[o + i]!,
+      y = a[o + 63 - i]!
     t[i] = x + y
     t[i + 32] = (x - y) / DCT64[i]!
   }

@@ -30,7 +30,13 @@ export interface DecodedImage {
 }
 
 export const BYTES_PER_PIXEL: Record<GoImageKind, number> = {
-  Gray: 1, Gray16: 2, RGBA: 4, RGBA64: 8, NRGBA: 4, NRGBA64: 8, Paletted: 1,
+  Gray: 1,
+  Gray16: 2,
+  RGBA: 4,
+  RGBA64: 8,
+  NRGBA: 4,
+  NRGBA64: 8,
+  Paletted: 1,
 }
 
 export function newImage(kind: GoImageKind, width: number, height: number): DecodedImage {

@@ -38,7 +38,14 @@ export const MAX_PIXELS = 0x3fff * 0x3fff
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]
 
 // Go's decoder stages: the order in which critical chunks may appear.
-const enum Stage { Start, SeenIHDR, SeenPLTE, SeentRNS, SeenIDAT, SeenIEND }
+const enum Stage {
+  Start,
+  SeenIHDR,
+  SeenPLTE,
+  SeentRNS,
+  SeenIDAT,
+  SeenIEND,
+}
 
 interface Header {
   width: number
@@ -76,11 +83,15 @@ function isPaletted(h: Header): boolean {
 
 function goKindOf(h: Header, hasColourKey: boolean): GoImageKind {
   switch (h.colorType) {
-    case 0: return h.depth === 16 ? (hasColourKey ? 'NRGBA64' : 'Gray16') : (hasColourKey ? 'NRGBA' : 'Gray')
-    case 2: return h.depth === 16 ? (hasColourKey ? 'NRGBA64' : 'RGBA64') : (hasColourKey ? 'NRGBA' : 'RGBA')
-    case 3: return 'Paletted'
+    case 0:
+      return h.depth === 16 ? (hasColourKey ? 'NRGBA64' : 'Gray16') : hasColourKey ? 'NRGBA' : 'Gray'
+    case 2:
+      return h.depth === 16 ? (hasColourKey ? 'NRGBA64' : 'RGBA64') : hasColourKey ? 'NRGBA' : 'RGBA'
+    case 3:
+      return 'Paletted'
     case 4:
-    case 6: return h.depth === 16 ? 'NRGBA64' : 'NRGBA'
+    case 6:
+      return h.depth === 16 ? 'NRGBA64' : 'NRGBA'
   }
   throw new PngError('unreachable colour type')
 }
@@ -88,9 +99,14 @@ function goKindOf(h: Header, hasColourKey: boolean): GoImageKind {
 // Bit depths Go accepts per colour type (same as the PNG spec).
 function validCombination(depth: number, ct: number): boolean {
   switch (depth) {
-    case 1: case 2: case 4: return ct === 0 || ct === 3
-    case 8: return ct === 0 || ct === 2 || ct === 3 || ct === 4 || ct === 6
-    case 16: return ct === 0 || ct === 2 || ct === 4 || ct === 6
+    case 1:
+    case 2:
+    case 4:
+      return ct === 0 || ct === 3
+    case 8:
+      return ct === 0 || ct === 2 || ct === 3 || ct === 4 || ct === 6
+    case 16:
+      return ct === 0 || ct === 2 || ct === 4 || ct === 6
   }
   return false
 }
@@ -123,7 +139,7 @@ export function parsePngChunks(bytes: Uint8Array): PngInfo {
     const checkCrc = (): void => {
       if (next > bytes.length) throw new PngError('unexpected EOF')
       const want = readU32(bytes, c.start + length)
-      if ((crc32(bytes.subarray(pos + 4, c.start + length)) >>> 0) !== want) {
+      if (crc32(bytes.subarray(pos + 4, c.start + length)) >>> 0 !== want) {
         throw new PngError('invalid checksum')
       }
     }
@@ -142,7 +158,8 @@ export function parsePngChunks(bytes: Uint8Array): PngInfo {
         const w = readU32(bytes, d) | 0
         const h = readU32(bytes, d + 4) | 0
         if (w <= 0 || h <= 0) throw new PngError('non-positive dimension')
-        const depth = bytes[d + 8]!, colorType = bytes[d + 9]!
+        const depth = bytes[d + 8]!,
+          colorType = bytes[d + 9]!
         if (!validCombination(depth, colorType)) {
           throw new PngError(`unsupported feature: bit depth ${depth}, color type ${colorType}`)
         }
@@ -230,10 +247,24 @@ export function parsePngChunks(bytes: Uint8Array): PngInfo {
 // ------------------------------------------------------------------ inflate
 
 const ADAM7: readonly (readonly [number, number, number, number])[] = [
-  [0, 0, 8, 8], [4, 0, 8, 8], [0, 4, 4, 8], [2, 0, 4, 4], [0, 2, 2, 4], [1, 0, 2, 2], [0, 1, 1, 2],
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
 ]
 
-interface Pass { xOff: number; yOff: number; xStep: number; yStep: number; w: number; h: number; rowBytes: number }
+interface Pass {
+  xOff: number
+  yOff: number
+  xStep: number
+  yStep: number
+  w: number
+  h: number
+  rowBytes: number
+}
 
 function passesOf(info: PngInfo): Pass[] {
   const bitsPerPixel = info.depth * [1, 0, 3, 1, 2, 0, 4][info.colorType]!
@@ -250,7 +281,8 @@ function passesOf(info: PngInfo): Pass[] {
 }
 
 function adler32(data: Uint8Array): number {
-  let a = 1, b = 0
+  let a = 1,
+    b = 0
   const n = data.length
   let i = 0
   while (i < n) {
@@ -281,7 +313,8 @@ function zlibPayload(bytes: Uint8Array, info: PngInfo): { stream: Uint8Array; he
     o += c.length
   }
   if (total < 2) throw new PngError('not enough pixel data')
-  const cmf = stream[0]!, flg = stream[1]!
+  const cmf = stream[0]!,
+    flg = stream[1]!
   if ((cmf & 0x0f) !== 8 || cmf >> 4 > 7 || ((cmf << 8) | flg) % 31 !== 0) throw new PngError('zlib: invalid header')
   let headerLen = 2
   if (flg & 0x20) {
@@ -323,7 +356,10 @@ function inflatedSize(passes: Pass[]): number {
   return n
 }
 
-interface Inflated { data: Uint8Array; consumed: number }
+interface Inflated {
+  data: Uint8Array
+  consumed: number
+}
 
 // One byte of headroom so that any surplus output is seen (and rejected); it
 // also caps the memory a decompression bomb can claim. Z_SYNC_FLUSH makes a
@@ -365,8 +401,12 @@ function unfilterRow(ft: number, cur: Uint8Array, prev: Uint8Array, bpp: number)
       // Paeth with a = c = 0 reduces to "up".
       for (let i = 0; i < lead; i++) cur[i] = (cur[i]! + prev[i]!) & 0xff
       for (let i = bpp; i < n; i++) {
-        const a = cur[i - bpp]!, b = prev[i]!, c = prev[i - bpp]!
-        let pa = b - c, pb = a - c, pc = pa + pb
+        const a = cur[i - bpp]!,
+          b = prev[i]!,
+          c = prev[i - bpp]!
+        let pa = b - c,
+          pb = a - c,
+          pc = pa + pb
         if (pa < 0) pa = -pa
         if (pb < 0) pb = -pb
         if (pc < 0) pc = -pc
@@ -416,9 +456,10 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
   const k0 = colourKey ? (trns[1]! * scale) & 0xff : -1
   const k1 = colourKey && ct === 2 ? trns[3]! : -1
   const k2 = colourKey && ct === 2 ? trns[5]! : -1
-  const key16 = colourKey && depth === 16
-    ? [(trns[0]! << 8) | trns[1]!, ct === 2 ? (trns[2]! << 8) | trns[3]! : -1, ct === 2 ? (trns[4]! << 8) | trns[5]! : -1]
-    : [-1, -1, -1]
+  const key16 =
+    colourKey && depth === 16
+      ? [(trns[0]! << 8) | trns[1]!, ct === 2 ? (trns[2]! << 8) | trns[3]! : -1, ct === 2 ? (trns[4]! << 8) | trns[5]! : -1]
+      : [-1, -1, -1]
 
   if (depth < 8) {
     const mask = (1 << depth) - 1
@@ -458,11 +499,12 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
     case 16: // Gray16
       return (cur, rowBase, xOff, xStep, w) => {
         if (xStep === 1) pix.set(cur.subarray(0, 2 * w), rowBase + 2 * xOff)
-        else for (let px = 0; px < w; px++) {
-          const o = rowBase + 2 * (xOff + px * xStep)
-          pix[o] = cur[2 * px]!
-          pix[o + 1] = cur[2 * px + 1]!
-        }
+        else
+          for (let px = 0; px < w; px++) {
+            const o = rowBase + 2 * (xOff + px * xStep)
+            pix[o] = cur[2 * px]!
+            pix[o + 1] = cur[2 * px + 1]!
+          }
       }
     case 1008: // Gray + colour key → NRGBA
       return (cur, rowBase, xOff, xStep, w) => {
@@ -476,7 +518,8 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
     case 1016: // Gray16 + colour key → NRGBA64
       return (cur, rowBase, xOff, xStep, w) => {
         for (let px = 0; px < w; px++) {
-          const hi = cur[2 * px]!, lo = cur[2 * px + 1]!
+          const hi = cur[2 * px]!,
+            lo = cur[2 * px + 1]!
           const o = rowBase + 8 * (xOff + px * xStep)
           pix[o] = pix[o + 2] = pix[o + 4] = hi
           pix[o + 1] = pix[o + 3] = pix[o + 5] = lo
@@ -487,7 +530,9 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
     case 1208: // RGB + colour key → NRGBA
       return (cur, rowBase, xOff, xStep, w) => {
         for (let px = 0, s = 0; px < w; px++, s += 3) {
-          const r = cur[s]!, g = cur[s + 1]!, b = cur[s + 2]!
+          const r = cur[s]!,
+            g = cur[s + 1]!,
+            b = cur[s + 2]!
           const o = rowBase + 4 * (xOff + px * xStep)
           pix[o] = r
           pix[o + 1] = g
@@ -501,7 +546,8 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
         for (let px = 0, s = 0; px < w; px++, s += 6) {
           const o = rowBase + 8 * (xOff + px * xStep)
           for (let k = 0; k < 6; k++) pix[o + k] = cur[s + k]!
-          const transparent = colourKey &&
+          const transparent =
+            colourKey &&
             ((cur[s]! << 8) | cur[s + 1]!) === key16[0] &&
             ((cur[s + 2]! << 8) | cur[s + 3]!) === key16[1] &&
             ((cur[s + 4]! << 8) | cur[s + 5]!) === key16[2]
@@ -527,7 +573,8 @@ function rowWriter(info: PngInfo, pix: Uint8Array, onIndex: (maxIndexInRow: numb
         }
       }
     case 608: // RGBA → NRGBA, byte for byte
-    case 616: { // RGBA16 → NRGBA64
+    case 616: {
+      // RGBA16 → NRGBA64
       const n = depth === 8 ? 4 : 8
       return (cur, rowBase, xOff, xStep, w) => {
         if (xStep === 1) pix.set(cur.subarray(0, n * w), rowBase + n * xOff)
@@ -543,7 +590,9 @@ function decodePixels(info: PngInfo, data: Uint8Array): DecodedImage {
   const channels = [1, 0, 3, 1, 2, 0, 4][info.colorType]!
   const bpp = Math.max(1, (channels * info.depth) >> 3)
   let maxIndex = -1
-  const write = rowWriter(info, img.pix, (m) => { if (m > maxIndex) maxIndex = m })
+  const write = rowWriter(info, img.pix, (m) => {
+    if (m > maxIndex) maxIndex = m
+  })
 
   let pos = 0
   for (const p of passesOf(info)) {
@@ -561,7 +610,12 @@ function decodePixels(info: PngInfo, data: Uint8Array): DecodedImage {
   return img
 }
 
-interface Prepared { info: PngInfo; expected: number; stream: Uint8Array; headerLen: number }
+interface Prepared {
+  info: PngInfo
+  expected: number
+  stream: Uint8Array
+  headerLen: number
+}
 
 function prepare(bytes: Uint8Array): Prepared {
   const info = parsePngChunks(bytes)

@@ -98,7 +98,11 @@ function pass8x4(src: DecodedImage, out: DecodedImage, w: Weights, premultiply: 
   for (let x = 0; x < rows; x++) {
     const rowBase = x * ss
     for (let y = 0; y < outLen; y++) {
-      let r = 0, g = 0, b = 0, a = 0, sum = 0
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0,
+        sum = 0
       const ci = y * filterLength
       for (let i = ci; i < ci + filterLength; i++) {
         const coeff = coeffs[i]!
@@ -134,7 +138,8 @@ function passGray8(src: DecodedImage, out: DecodedImage, w: Weights): void {
   for (let x = 0; x < src.height; x++) {
     const rowBase = x * ss
     for (let y = 0; y < out.height; y++) {
-      let gray = 0, sum = 0
+      let gray = 0,
+        sum = 0
       const ci = y * filterLength
       for (let i = ci; i < ci + filterLength; i++) {
         const coeff = coeffs[i]!
@@ -165,7 +170,11 @@ function pass16x4(src: DecodedImage, out: DecodedImage, w: Weights, mode: 'rgba6
   for (let x = 0; x < src.height; x++) {
     const rowBase = x * ss
     for (let y = 0; y < out.height; y++) {
-      let r = 0, g = 0, b = 0, a = 0, sum = 0
+      let r = 0,
+        g = 0,
+        b = 0,
+        a = 0,
+        sum = 0
       const ci = y * filterLength
       for (let i = ci; i < ci + filterLength; i++) {
         const coeff = coeffs[i]!
@@ -213,7 +222,8 @@ function passGray16(src: DecodedImage, out: DecodedImage, w: Weights): void {
   for (let x = 0; x < src.height; x++) {
     const rowBase = x * ss
     for (let y = 0; y < out.height; y++) {
-      let gray = 0, sum = 0
+      let gray = 0,
+        sum = 0
       const ci = y * filterLength
       for (let i = ci; i < ci + filterLength; i++) {
         const coeff = coeffs[i]!

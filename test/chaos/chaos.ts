@@ -30,7 +30,12 @@ import type { WorkerDaemon } from '../../worker/daemon/daemon.ts'
 import { appHashes, heightOf, rpcGet } from '../helpers/network.ts'
 
 export type FaultKind = 'kill' | 'pause' | 'restart'
-export interface Fault { kind: FaultKind; validator: number; height: bigint; progressed: bigint }
+export interface Fault {
+  kind: FaultKind
+  validator: number
+  height: bigint
+  progressed: bigint
+}
 
 export interface ChaosReport {
   minutes: number
@@ -48,11 +53,24 @@ export interface ChaosReport {
 /** A small deterministic PRNG (xorshift32): the run's choices repeat for a seed. */
 function prng(seed: number) {
   let s = seed >>> 0 || 1
-  return () => { s ^= s << 13; s >>>= 0; s ^= s >>> 17; s ^= s << 5; s >>>= 0; return s / 2 ** 32 }
+  return () => {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    return s / 2 ** 32
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-const TERMINAL = new Set([TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_SUCCESS, TaskStatus.TASK_STATUS_END_ABORTED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS])
+const TERMINAL = new Set([
+  TaskStatus.TASK_STATUS_END_INVALIDATED,
+  TaskStatus.TASK_STATUS_END_SUCCESS,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
+  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+])
 
 export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed?: number; log?: (m: string) => void }): Promise<ChaosReport> {
   const log = o.log ?? (() => {})
@@ -65,26 +83,55 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
   try {
     log('chaos: genesis ceremony of 4 validators, 3 workers…')
     const net = await createValidatorNetwork(root, {
-      validators: 4, accounts: 2, chainId: 'beryl-chaos-1', randomPorts: true, timeoutCommit: '500ms',
-      beforeCeremony: async (home) => { await createDevnetWorkers(home, 3) },
+      validators: 4,
+      accounts: 2,
+      chainId: 'beryl-chaos-1',
+      randomPorts: true,
+      timeoutCommit: '500ms',
+      beforeCeremony: async (home) => {
+        await createDevnetWorkers(home, 3)
+      },
       // A long liveness window: short faults never jail (a jailed validator would leave 3 of 4 at the next fault).
-      genesis: (s) => { s.validator = { params: { signed_blocks_window: '2000' } } },
+      genesis: (s) => {
+        s.validator = { params: { signed_blocks_window: '2000' } }
+      },
     })
     const coordinator = net.validators[0]!.home
     const rpc = net.validators[0]!.rpc
-    for (const v of net.validators) { const p = new NodeProcess(v.home); procs.push(p); p.start() }
+    for (const v of net.validators) {
+      const p = new NodeProcess(v.home)
+      procs.push(p)
+      p.start()
+    }
     await Promise.all(net.validators.map((v, i) => waitForHeight(v.rpc, 2n, procs[i]!.exited())))
     comet = await Comet38Client.connect(rpc)
     const { bank, auth } = QueryClient.withExtensions(comet, setupBankExtension, setupAuthExtension)
     const supplyStart = BigInt((await bank.supplyOf('uberyl')).amount)
 
     // Workers return one fixed PNG (this measures the protocol under faults, not the model).
-    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 40, g: 90, b: 160 } } }).png().toBuffer()
-    workers.push(...await startDevnetWorkers(coordinator, {
-      chainId: net.chainId, rpc, gateway: net.validators[0]!.gateway, gateways: net.validators.map((v) => v.gateway), log: () => {}, runner: async () => [png],
-    }))
+    const png = await sharp({ create: { width: 64, height: 64, channels: 3, background: { r: 40, g: 90, b: 160 } } })
+      .png()
+      .toBuffer()
+    workers.push(
+      ...(await startDevnetWorkers(coordinator, {
+        chainId: net.chainId,
+        rpc,
+        gateway: net.validators[0]!.gateway,
+        gateways: net.validators.map((v) => v.gateway),
+        log: () => {},
+        runner: async () => [png],
+      })),
+    )
     const until = Date.now() + 120_000
-    while (workers.some((_, k) => { try { return !JSON.parse(fs.readFileSync(path.join(workerHome(coordinator, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway } catch { return true } })) {
+    while (
+      workers.some((_, k) => {
+        try {
+          return !JSON.parse(fs.readFileSync(path.join(workerHome(coordinator, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway
+        } catch {
+          return true
+        }
+      })
+    ) {
       if (Date.now() > until) throw new Error('the workers did not open their gateway sessions')
       await sleep(500)
     }
@@ -92,24 +139,33 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
 
     // The application: one creator per funded account, tasks one after another.
     const appErrors: string[] = []
-    let created = 0, finished = 0
+    let created = 0,
+      finished = 0
     let stop = false
     for (const a of net.accounts) {
       const wallet = await new Keyring(coordinator, 'test').wallet(a.name)
-      clients.push(await BerylClient.connect(rpc, wallet, { gateways: net.validators.map((v) => v.gateway), keyStoreDir: path.join(root, 'sdk-tasks'), jitterMs: [100, 400] }))
+      clients.push(
+        await BerylClient.connect(rpc, wallet, {
+          gateways: net.validators.map((v) => v.gateway),
+          keyStoreDir: path.join(root, 'sdk-tasks'),
+          jitterMs: [100, 400],
+        }),
+      )
     }
-    const app = Promise.all(clients.map(async (client, k) => {
-      for (let i = 0; !stop; i++) {
-        created++
-        try {
-          await client.runTask({ type: 'image', args: { prompt: `chaos ${k}-${i}`, width: 64, height: 64, steps: 1, seed: i }, timeoutMs: 240_000 })
-          finished++
-        } catch (err) {
-          appErrors.push(`${(err as Error).name}: ${(err as Error).message}`)
-          await sleep(1000)
+    const app = Promise.all(
+      clients.map(async (client, k) => {
+        for (let i = 0; !stop; i++) {
+          created++
+          try {
+            await client.runTask({ type: 'image', args: { prompt: `chaos ${k}-${i}`, width: 64, height: 64, steps: 1, seed: i }, timeoutMs: 240_000 })
+            finished++
+          } catch (err) {
+            appErrors.push(`${(err as Error).name}: ${(err as Error).message}`)
+            await sleep(1000)
+          }
         }
-      }
-    }))
+      }),
+    )
 
     // The faults.
     const faults: Fault[] = []
@@ -123,9 +179,18 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
       const t0 = Date.now()
       const p = procs[v]!
       log(`chaos: ${kind} validator-${v} at height ${h0}`)
-      if (kind === 'kill') { await p.kill(); await sleep(5000); p.start() }
-      else if (kind === 'pause') { p.pause(); await sleep(8000); p.resume() }
-      else { await p.stop(); p.start() }
+      if (kind === 'kill') {
+        await p.kill()
+        await sleep(5000)
+        p.start()
+      } else if (kind === 'pause') {
+        p.pause()
+        await sleep(8000)
+        p.resume()
+      } else {
+        await p.stop()
+        p.start()
+      }
       // Liveness is judged over the same 10 s from the fault's start, whatever its kind.
       await sleep(Math.max(0, 10_000 - (Date.now() - t0)))
       const h1 = await heightOf(rpc)
@@ -138,13 +203,15 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
 
     // Every validator back and caught up.
     const top = await heightOf(rpc)
-    await Promise.all(net.validators.map(async (v) => {
-      const deadline = Date.now() + 180_000
-      while ((await heightOf(v.rpc).catch(() => 0n)) < top) {
-        if (Date.now() > deadline) throw new Error(`${v.moniker} did not catch up to ${top}`)
-        await sleep(500)
-      }
-    }))
+    await Promise.all(
+      net.validators.map(async (v) => {
+        const deadline = Date.now() + 180_000
+        while ((await heightOf(v.rpc).catch(() => 0n)) < top) {
+          if (Date.now() > deadline) throw new Error(`${v.moniker} did not catch up to ${top}`)
+          await sleep(500)
+        }
+      }),
+    )
     log(`chaos: all validators at ${top}; checking…`)
 
     // 1. The same app hash on every node at every height.
@@ -157,7 +224,10 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
     let sumOfBalances = 0n
     let key: Uint8Array = new Uint8Array()
     do {
-      const r = await comet.abciQuery({ path: '/cosmos.auth.v1beta1.Query/Accounts', data: QueryAccountsRequest.encode({ pagination: { key, offset: 0n, limit: 100n, countTotal: false, reverse: false } }).finish() })
+      const r = await comet.abciQuery({
+        path: '/cosmos.auth.v1beta1.Query/Accounts',
+        data: QueryAccountsRequest.encode({ pagination: { key, offset: 0n, limit: 100n, countTotal: false, reverse: false } }).finish(),
+      })
       const page = QueryAccountsResponse.decode(r.value)
       for (const a of page.accounts) {
         const address = a.typeUrl.endsWith('ModuleAccount') ? ModuleAccount.decode(a.value).baseAccount!.address : BaseAccount.decode(a.value).address
@@ -167,7 +237,9 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
     } while (key.length > 0)
 
     // 3. Every sequence number of the application's accounts used by exactly one committed tx.
-    let txs = 0, missing = 0, duplicated = 0
+    let txs = 0,
+      missing = 0,
+      duplicated = 0
     for (const a of net.accounts) {
       const any = await auth.account(a.address)
       const seq = any ? Number(BaseAccount.decode(any.value).sequence) : 0
@@ -186,7 +258,10 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
     for (const a of net.accounts) {
       let k: Uint8Array = new Uint8Array()
       do {
-        const r = await comet.abciQuery({ path: '/beryl.task.v1.Query/Tasks', data: QueryTasksRequest.encode(QueryTasksRequest.fromPartial({ creator: a.address, key: k, limit: 500 })).finish() })
+        const r = await comet.abciQuery({
+          path: '/beryl.task.v1.Query/Tasks',
+          data: QueryTasksRequest.encode(QueryTasksRequest.fromPartial({ creator: a.address, key: k, limit: 500 })).finish(),
+        })
         const page = QueryTasksResponse.decode(r.value)
         tasks.push(...page.tasks)
         k = page.nextKey
@@ -198,16 +273,24 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
     const overdue = tasks.filter((t) => !TERMINAL.has(t.status) && t.deadline > 0n && t.deadline < now).length
 
     return {
-      minutes: o.minutes, heights: top, faults, stalls: faults.filter((f) => f.progressed <= 0n).length,
-      tasks: { created: tasks.length, finished, terminal, overdue, byStatus }, appErrors,
-      divergences, supply: { start: supplyStart, end: supplyEnd, sumOfBalances },
+      minutes: o.minutes,
+      heights: top,
+      faults,
+      stalls: faults.filter((f) => f.progressed <= 0n).length,
+      tasks: { created: tasks.length, finished, terminal, overdue, byStatus },
+      appErrors,
+      divergences,
+      supply: { start: supplyStart, end: supplyEnd, sumOfBalances },
       sequences: { accounts: net.accounts.length, txs, missing, duplicated },
     }
   } finally {
     for (const c of clients) c.disconnect()
     comet?.disconnect()
     for (const w of workers) await w.stop().catch(() => {})
-    for (const p of procs) { p.resume(); await p.stop().catch(() => p.kill()) }
+    for (const p of procs) {
+      p.resume()
+      await p.stop().catch(() => p.kill())
+    }
     fs.rmSync(root, { recursive: true, force: true })
   }
 }
@@ -228,8 +311,19 @@ export function formatReport(r: ChaosReport): string {
 
 if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
   const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, seed: { type: 'string', default: '12' } } })
-  const r = await runChaos({ minutes: Number(values.minutes), seed: Number(values.seed), log: (m) => console.log(`${new Date().toISOString().slice(11, 19)} ${m}`) })
+  const r = await runChaos({
+    minutes: Number(values.minutes),
+    seed: Number(values.seed),
+    log: (m) => console.log(`${new Date().toISOString().slice(11, 19)} ${m}`),
+  })
   console.log(formatReport(r))
-  const ok = r.divergences === 0 && r.stalls === 0 && r.supply.start === r.supply.end && r.supply.end === r.supply.sumOfBalances && r.sequences.missing === 0 && r.sequences.duplicated === 0 && r.tasks.overdue === 0
+  const ok =
+    r.divergences === 0 &&
+    r.stalls === 0 &&
+    r.supply.start === r.supply.end &&
+    r.supply.end === r.supply.sumOfBalances &&
+    r.sequences.missing === 0 &&
+    r.sequences.duplicated === 0 &&
+    r.tasks.overdue === 0
   process.exit(ok ? 0 : 1)
 }

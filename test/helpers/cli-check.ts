@@ -35,7 +35,11 @@ function resolve(words: string[]): { cmd: Command; rest: string[] } {
 
 function flagsOf(cmd: Command): Set<string> {
   const flags = new Set<string>(['--help', '-h'])
-  for (let c: Command | null = cmd; c; c = c.parent) for (const o of c.options) { if (o.long) flags.add(o.long); if (o.short) flags.add(o.short) }
+  for (let c: Command | null = cmd; c; c = c.parent)
+    for (const o of c.options) {
+      if (o.long) flags.add(o.long)
+      if (o.short) flags.add(o.short)
+    }
   return flags
 }
 

@@ -17,19 +17,33 @@ export async function startTestDevnet(args: string[] = []): Promise<TestDevnet> 
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-devnet-test-'))
   const child = spawn(BERYLD, ['devnet', '--home', home, '--random-ports', '--output', 'json', ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
-  child.stdout!.on('data', (d) => { out += d })
-  child.stderr!.on('data', (d) => { out += d })
+  child.stdout!.on('data', (d) => {
+    out += d
+  })
+  child.stderr!.on('data', (d) => {
+    out += d
+  })
   const info = await new Promise<TestDevnet['info']>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the devnet did not come up:\n${out}`)), 120_000)
     const check = () => {
       const line = out.split('\n').find((l) => l.startsWith('{"ready":'))
-      if (line) { clearTimeout(timer); child.stdout!.off('data', check); resolve(JSON.parse(line).ready) }
+      if (line) {
+        clearTimeout(timer)
+        child.stdout!.off('data', check)
+        resolve(JSON.parse(line).ready)
+      }
     }
     child.stdout!.on('data', check)
-    child.once('exit', (c) => { clearTimeout(timer); reject(new Error(`the devnet exited (${c}):\n${out}`)) })
+    child.once('exit', (c) => {
+      clearTimeout(timer)
+      reject(new Error(`the devnet exited (${c}):\n${out}`))
+    })
   })
   return {
-    home, info, output: () => out, process: child,
+    home,
+    info,
+    output: () => out,
+    process: child,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         const done = new Promise((r) => child.once('exit', r))

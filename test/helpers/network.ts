@@ -12,8 +12,14 @@ import { waitFor } from './node.ts'
 
 /** Validator params that make liveness, jail and unbonding observable within a test. */
 export const FAST_VALIDATOR_PARAMS = {
-  min_self_bond: '1000000000', unbonding_period: '8', signed_blocks_window: '20', max_missed_ppm: '500000',
-  downtime_jail_seconds: '8', downtime_slash_ppm: '10000', double_sign_slash_ppm: '50000', max_validators: 10,
+  min_self_bond: '1000000000',
+  unbonding_period: '8',
+  signed_blocks_window: '20',
+  max_missed_ppm: '500000',
+  downtime_jail_seconds: '8',
+  downtime_slash_ppm: '10000',
+  double_sign_slash_ppm: '50000',
+  max_validators: 10,
 }
 
 export interface TestNetwork extends ValidatorNetwork {
@@ -29,15 +35,24 @@ export interface TestNetwork extends ValidatorNetwork {
 export async function startTestNetwork(o: Partial<NetworkOptions> & { validators: number }): Promise<TestNetwork> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-net-'))
   const net = await createValidatorNetwork(root, {
-    accounts: 3, chainId: 'beryl-net-1', randomPorts: true, timeoutCommit: '400ms', ...o,
-    genesis: (s) => { s.validator = { params: FAST_VALIDATOR_PARAMS }; o.genesis?.(s) },
+    accounts: 3,
+    chainId: 'beryl-net-1',
+    randomPorts: true,
+    timeoutCommit: '400ms',
+    ...o,
+    genesis: (s) => {
+      s.validator = { params: FAST_VALIDATOR_PARAMS }
+      o.genesis?.(s)
+    },
   })
   const procs = net.validators.map((v) => new NodeProcess(v.home))
   for (const p of procs) p.start()
   const extra: NodeProcess[] = []
   const clients: SigningStargateClient[] = []
   const t: TestNetwork = {
-    ...net, procs, extra,
+    ...net,
+    procs,
+    extra,
     wallet: (home, key) => new Keyring(home, 'test').wallet(key),
     async client(home, key, rpc = net.validators[0]!.rpc) {
       const w = await t.wallet(home, key)
@@ -54,7 +69,13 @@ export async function startTestNetwork(o: Partial<NetworkOptions> & { validators
   try {
     await Promise.all(net.validators.map((v, i) => waitForHeight(v.rpc, 2n, procs[i]!.exited())))
   } catch (err) {
-    const logs = net.validators.map((v) => { try { return fs.readFileSync(path.join(homePaths(v.home).logs, 'beryld.log'), 'utf8').slice(-2000) } catch { return '' } })
+    const logs = net.validators.map((v) => {
+      try {
+        return fs.readFileSync(path.join(homePaths(v.home).logs, 'beryld.log'), 'utf8').slice(-2000)
+      } catch {
+        return ''
+      }
+    })
     await t.cleanup()
     throw new Error(`${(err as Error).message}\n${logs.join('\n----\n')}`)
   }

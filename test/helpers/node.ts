@@ -30,7 +30,9 @@ export interface TestNode {
 }
 
 /** A real single-validator node: `beryld start` (ABCI app + CometBFT child) in a temp home on free ports. */
-export async function startTestNode(opts: { accounts?: number; chainId?: string; genesis?: (appState: Record<string, any>, accounts: DevnetAccount[]) => void } = {}): Promise<TestNode> {
+export async function startTestNode(
+  opts: { accounts?: number; chainId?: string; genesis?: (appState: Record<string, any>, accounts: DevnetAccount[]) => void } = {},
+): Promise<TestNode> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-test-'))
   const chainId = opts.chainId ?? 'beryl-test-1'
   const ports = await pickPorts(true)
@@ -47,21 +49,33 @@ export async function startTestNode(opts: { accounts?: number; chainId?: string;
   const rpc = readAppConfig(home).cometbft.rpc
   let out = ''
   const node: TestNode = {
-    home, rpc, abciPort: ports.abci, chainId, accounts,
+    home,
+    rpc,
+    abciPort: ports.abci,
+    chainId,
+    accounts,
     process: undefined as unknown as ChildProcess,
     output: () => out,
     async start(env: Record<string, string> = {}) {
       const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-      child.stdout!.on('data', (d) => { out += d })
-      child.stderr!.on('data', (d) => { out += d })
+      child.stdout!.on('data', (d) => {
+        out += d
+      })
+      child.stderr!.on('data', (d) => {
+        out += d
+      })
       node.process = child
       const exited = new Promise<string>((resolve) => child.once('exit', (c, s) => resolve(`beryld exited (${s ?? c}):\n${out}`)))
       await waitForHeight(rpc, 1n, exited)
     },
     async startAndCrash(env) {
       const child = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-      child.stdout!.on('data', (d) => { out += d })
-      child.stderr!.on('data', (d) => { out += d })
+      child.stdout!.on('data', (d) => {
+        out += d
+      })
+      child.stderr!.on('data', (d) => {
+        out += d
+      })
       node.process = child
       await new Promise<void>((resolve) => child.once('exit', () => resolve()))
       await waitForCometExit(home)
@@ -102,12 +116,21 @@ async function waitForCometExit(home: string): Promise<void> {
     if (!cometPids(home).length) return
     await new Promise((r) => setTimeout(r, 100))
   }
-  for (const pid of cometPids(home)) { try { process.kill(pid, 'SIGKILL') } catch { /* gone */ } }
+  for (const pid of cometPids(home)) {
+    try {
+      process.kill(pid, 'SIGKILL')
+    } catch {
+      /* gone */
+    }
+  }
 }
 
-
 export async function rpcCall(rpc: string, method: string, params: Record<string, unknown>): Promise<any> {
-  const res = await fetch(rpc, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
+  const res = await fetch(rpc, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
   return res.json()
 }
 
@@ -122,7 +145,10 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>,
 }
 
 /** Runs the real `beryld` CLI; resolves with its exit code and output (never rejects). */
-export function runBeryld(args: string[], opts: { input?: string; env?: Record<string, string> } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runBeryld(
+  args: string[],
+  opts: { input?: string; env?: Record<string, string> } = {},
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = execFile(BERYLD, args, { env: { ...process.env, ...opts.env }, timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr })

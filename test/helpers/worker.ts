@@ -27,12 +27,18 @@ export async function createTestWorker(o: { chainId: string; rpc: string; gatewa
   const address = (await new Keyring(home, 'test').add('worker', o.mnemonic)).address
   let out = ''
   const w: TestWorker = {
-    home, address, output: () => out,
+    home,
+    address,
+    output: () => out,
     start(fault?: string) {
       const args = ['worker', 'start', '--home', home, ...(fault ? ['--fault', fault] : [])]
       const child = spawn(BERYLD, args, { stdio: ['ignore', 'pipe', 'pipe'] })
-      child.stdout!.on('data', (d) => { out += d })
-      child.stderr!.on('data', (d) => { out += d })
+      child.stdout!.on('data', (d) => {
+        out += d
+      })
+      child.stderr!.on('data', (d) => {
+        out += d
+      })
       w.process = child
     },
     async waitForLog(re, timeoutMs = 60_000) {
@@ -48,8 +54,14 @@ export async function createTestWorker(o: { chainId: string; rpc: string; gatewa
       if (!p || p.exitCode !== null || p.signalCode !== null) return Promise.resolve()
       return new Promise((r) => p.once('exit', () => r()))
     },
-    async kill9() { w.process?.kill('SIGKILL'); await w.exited() },
-    async stop() { w.process?.kill('SIGTERM'); await w.exited() },
+    async kill9() {
+      w.process?.kill('SIGKILL')
+      await w.exited()
+    },
+    async stop() {
+      w.process?.kill('SIGTERM')
+      await w.exited()
+    },
     async cleanup() {
       await w.kill9()
       fs.rmSync(home, { recursive: true, force: true })

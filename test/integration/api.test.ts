@@ -26,7 +26,9 @@ describe('beryld api: the openai client against a devnet (every task cross-valid
   before(async () => {
     net = await startTestDevnet(['--sample-all', '--quiet'])
     const cfg = path.join(net.home, 'api.toml')
-    fs.writeFileSync(cfg, `listen = "127.0.0.1:0"
+    fs.writeFileSync(
+      cfg,
+      `listen = "127.0.0.1:0"
 node = "${net.info.rpc}"
 gateways = ["${net.info.gateway}"]
 fee = "1000000"
@@ -43,10 +45,13 @@ name = "poor"
 key = "${POOR}"
 account = "account2"
 daily_limit_uberyl = "1000"
-`)
+`,
+    )
     api = spawn(BERYLD, ['api', '--config', cfg, '--home', net.home, '--keyring-backend', 'test', '--output', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    api.stderr!.on('data', (d) => { out += d })
+    api.stderr!.on('data', (d) => {
+      out += d
+    })
     url = await new Promise<string>((resolve, reject) => {
       api.stdout!.on('data', (d) => {
         out += d
@@ -60,7 +65,11 @@ daily_limit_uberyl = "1000"
   })
   after(async () => {
     chain?.disconnect()
-    if (api && api.exitCode === null) { const done = new Promise((r) => api.once('exit', r)); api.kill('SIGTERM'); await done }
+    if (api && api.exitCode === null) {
+      const done = new Promise((r) => api.once('exit', r))
+      api.kill('SIGTERM')
+      await done
+    }
     await net?.stop()
   })
 
@@ -75,13 +84,21 @@ daily_limit_uberyl = "1000"
 
   let plain = ''
   it('chat.completions.create: "What is the capital of France?" answered by a verified devnet task, with "Paris"', async () => {
-    const r = await openai().chat.completions.create({ model: 'smollm2-135m-instruct', messages: [{ role: 'user', content: 'What is the capital of France?' }], temperature: 0, max_tokens: 32, seed: 1 })
+    const r = await openai().chat.completions.create({
+      model: 'smollm2-135m-instruct',
+      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      temperature: 0,
+      max_tokens: 32,
+      seed: 1,
+    })
     plain = r.choices[0]!.message.content ?? ''
     assert.match(plain, /Paris/)
     assert.equal(r.object, 'chat.completion')
     assert.equal(r.choices[0]!.finish_reason, 'stop')
     assert.ok(r.usage!.prompt_tokens > 20 && r.usage!.completion_tokens > 0)
-    const b = (r as unknown as { beryl: { tasks: string[]; cross_validated: boolean; fee_paid_uberyl: string; heights: { created: number; delivered: number } } }).beryl
+    const b = (
+      r as unknown as { beryl: { tasks: string[]; cross_validated: boolean; fee_paid_uberyl: string; heights: { created: number; delivered: number } } }
+    ).beryl
     assert.equal(b.cross_validated, true)
     assert.equal(b.tasks.length, 3)
     assert.equal(await onChain(b.tasks[0]!), TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, 'the group agreed on the exact hash')
@@ -90,7 +107,15 @@ daily_limit_uberyl = "1000"
   })
 
   it('chat.completions.create with stream: true, repeating the request: OpenAI chunks with the earlier verified answer (no second task)', async () => {
-    const stream = await openai().chat.completions.create({ model: 'smollm2-135m-instruct', messages: [{ role: 'user', content: 'What is the capital of France?' }], temperature: 0, max_tokens: 32, seed: 1, stream: true, stream_options: { include_usage: true } })
+    const stream = await openai().chat.completions.create({
+      model: 'smollm2-135m-instruct',
+      messages: [{ role: 'user', content: 'What is the capital of France?' }],
+      temperature: 0,
+      max_tokens: 32,
+      seed: 1,
+      stream: true,
+      stream_options: { include_usage: true },
+    })
     let text = ''
     let finish: string | null = null
     let usage: unknown
@@ -101,7 +126,10 @@ daily_limit_uberyl = "1000"
       finish = chunk.choices[0]?.finish_reason ?? finish
       usage = chunk.usage ?? usage
       const b = (chunk as unknown as { beryl?: { tasks: string[]; reused: boolean } }).beryl
-      if (b) { tasks = b.tasks; reused = b.reused }
+      if (b) {
+        tasks = b.tasks
+        reused = b.reused
+      }
     }
     assert.equal(text, plain)
     assert.equal(reused, true, 'an identical request within the group window reuses the verified task')
@@ -111,7 +139,12 @@ daily_limit_uberyl = "1000"
   })
 
   it('images.generate with b64_json: a PNG whose pHash is the score on chain', async () => {
-    const r = await openai().images.generate({ model: 'beryl-tiny-sd', prompt: 'a lighthouse at dusk', size: '128x128' as '256x256', response_format: 'b64_json' })
+    const r = await openai().images.generate({
+      model: 'beryl-tiny-sd',
+      prompt: 'a lighthouse at dusk',
+      size: '128x128' as '256x256',
+      response_format: 'b64_json',
+    })
     const png = Buffer.from(r.data![0]!.b64_json!, 'base64')
     const b = (r as unknown as { beryl: { tasks: string[]; score: string } }).beryl
     assert.equal(Buffer.from(await phashPng(png)).toString('hex'), b.score)
@@ -123,22 +156,36 @@ daily_limit_uberyl = "1000"
   })
 
   it('an over-budget key gets 429 insufficient_quota with the reset time', async () => {
-    await assert.rejects(openai(POOR).chat.completions.create({ model: 'smollm2-135m-instruct', messages: [{ role: 'user', content: 'hi' }] }),
-      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 429 && e.code === 'insufficient_quota' && /resets at \d{4}-\d\d-\d\dT00:00:00/.test(e.message))
+    await assert.rejects(
+      openai(POOR).chat.completions.create({ model: 'smollm2-135m-instruct', messages: [{ role: 'user', content: 'hi' }] }),
+      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 429 && e.code === 'insufficient_quota' && /resets at \d{4}-\d\d-\d\dT00:00:00/.test(e.message),
+    )
   })
 
   it('a malformed body gets 400 invalid_request_error naming the field', async () => {
-    await assert.rejects(openai().chat.completions.create({ model: 'smollm2-135m-instruct', messages: 'hello' as unknown as [] }),
-      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 400 && e.type === 'invalid_request_error' && e.param === 'messages')
-    const res = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${GOOD}`, 'content-type': 'application/json' }, body: '{"model": ' })
+    await assert.rejects(
+      openai().chat.completions.create({ model: 'smollm2-135m-instruct', messages: 'hello' as unknown as [] }),
+      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 400 && e.type === 'invalid_request_error' && e.param === 'messages',
+    )
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GOOD}`, 'content-type': 'application/json' },
+      body: '{"model": ',
+    })
     assert.equal(res.status, 400)
     assert.equal(((await res.json()) as { error: { type: string } }).error.type, 'invalid_request_error')
-    const big = await fetch(`${url}/v1/chat/completions`, { method: 'POST', headers: { authorization: `Bearer ${GOOD}`, 'content-type': 'application/json' }, body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'a'.repeat(70_000) }] }) })
+    const big = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GOOD}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'x', messages: [{ role: 'user', content: 'a'.repeat(70_000) }] }),
+    })
     assert.equal(big.status, 413)
   })
 
   it('an unknown model gets 404 model_not_found', async () => {
-    await assert.rejects(openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
-      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 404 && e.code === 'model_not_found')
+    await assert.rejects(
+      openai().chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }),
+      (e: InstanceType<typeof OpenAI.APIError>) => e.status === 404 && e.code === 'model_not_found',
+    )
   })
 })

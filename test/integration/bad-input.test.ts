@@ -25,7 +25,9 @@ function abciExchange(port: number, payload: Uint8Array, opts: { endAfterWrite?:
       if (opts.endAfterWrite) s.end()
     })
     s.on('data', (d) => chunks.push(d))
-    s.on('end', () => { closedByServer = true })
+    s.on('end', () => {
+      closedByServer = true
+    })
     s.on('error', () => {})
     s.on('close', () => resolve({ data: Buffer.concat(chunks), closedByServer }))
     setTimeout(() => s.destroy(), 3000)
@@ -40,8 +42,12 @@ async function expectStillCommitting(node: TestNode): Promise<void> {
 describe('bad input never stops the node', function () {
   this.timeout(120_000)
   let node: TestNode
-  before(async () => { node = await startTestNode({ accounts: 1 }) })
-  after(async () => { await node?.cleanup() })
+  before(async () => {
+    node = await startTestNode({ accounts: 1 })
+  })
+  after(async () => {
+    await node?.cleanup()
+  })
 
   it('random bytes as transactions get a coded error (tx parse, code 2)', async () => {
     for (let i = 0; i < 40; i++) {
@@ -105,7 +111,9 @@ describe('bad input never stops the node', function () {
       // Request{echo{message:"hi"}} then Request{flush{}}
       const echo = Buffer.from([0x0a, 0x04, 0x0a, 0x02, 0x68, 0x69])
       const flush = Buffer.from([0x12, 0x00])
-      const r = await abciExchange(node.abciPort, Buffer.concat([Buffer.from([echo.length]), echo, Buffer.from([flush.length]), flush]), { endAfterWrite: true })
+      const r = await abciExchange(node.abciPort, Buffer.concat([Buffer.from([echo.length]), echo, Buffer.from([flush.length]), flush]), {
+        endAfterWrite: true,
+      })
       const first = Response.decode(r.data.subarray(1, 1 + r.data[0]!))
       assert.equal(first.echo?.message, 'hi')
       await expectStillCommitting(node)

@@ -18,8 +18,12 @@ const MNEMONIC = 'abandon abandon abandon abandon abandon abandon abandon abando
 describe('beryld CLI', function () {
   this.timeout(180_000)
   let home: string
-  before(() => { home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-cli-')) })
-  after(() => { fs.rmSync(home, { recursive: true, force: true }) })
+  before(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-cli-'))
+  })
+  after(() => {
+    fs.rmSync(home, { recursive: true, force: true })
+  })
 
   describe('keys', () => {
     const env = { BERYL_KEYRING_PASSPHRASE: 'correct horse battery staple' }
@@ -41,7 +45,10 @@ describe('beryld CLI', function () {
     })
     it('list and show', async () => {
       const l = JSON.parse((await beryld(['keys', 'list', '--home', home, '-o', 'json'])).stdout)
-      assert.deepEqual(l.map((k: { name: string }) => k.name), ['alice', 'bob'])
+      assert.deepEqual(
+        l.map((k: { name: string }) => k.name),
+        ['alice', 'bob'],
+      )
       const a = await beryld(['keys', 'show', 'bob', '-a', '--home', home])
       assert.match(a.stdout.trim(), /^beryl1[0-9a-z]{38}$/)
     })
@@ -76,13 +83,37 @@ describe('beryld CLI', function () {
     let addr: string, rpcPort: number
     const nodeHome = () => path.join(home, 'node')
     after(async () => {
-      if (node && node.exitCode === null) { node.kill('SIGTERM'); await new Promise((r) => node!.once('exit', r)) }
+      if (node && node.exitCode === null) {
+        node.kill('SIGTERM')
+        await new Promise((r) => node!.once('exit', r))
+      }
     })
 
     it('init writes config, genesis and app.toml under --home, and refuses to overwrite', async () => {
       const p = await pickPorts(true)
       rpcPort = p.rpc
-      const args = ['init', 'mynode', '--chain-id', 'beryl-cli-1', '--home', nodeHome(), '--rpc-port', String(p.rpc), '--p2p-port', String(p.p2p), '--abci-port', String(p.abci), '--grpc-port', String(p.grpc), '--api-port', String(p.api), '--gateway-port', String(p.gateway), '--listen-host', '127.0.0.1']
+      const args = [
+        'init',
+        'mynode',
+        '--chain-id',
+        'beryl-cli-1',
+        '--home',
+        nodeHome(),
+        '--rpc-port',
+        String(p.rpc),
+        '--p2p-port',
+        String(p.p2p),
+        '--abci-port',
+        String(p.abci),
+        '--grpc-port',
+        String(p.grpc),
+        '--api-port',
+        String(p.api),
+        '--gateway-port',
+        String(p.gateway),
+        '--listen-host',
+        '127.0.0.1',
+      ]
       const r = await beryld(args)
       assert.equal(r.code, 0, r.stderr)
       for (const f of ['config/config.toml', 'config/genesis.json', 'config/app.toml', 'config/priv_validator_key.json', 'config/node_key.json']) {
@@ -107,7 +138,12 @@ describe('beryld CLI', function () {
 
     it('start runs the node; status, query and tx work with --output json', async () => {
       node = spawn(BERYLD, ['start', '--home', nodeHome()], { stdio: ['ignore', 'pipe', 'pipe'] })
-      node.stdout!.on('data', (d) => { nodeOut += d }); node.stderr!.on('data', (d) => { nodeOut += d })
+      node.stdout!.on('data', (d) => {
+        nodeOut += d
+      })
+      node.stderr!.on('data', (d) => {
+        nodeOut += d
+      })
       await waitForHeight(`http://127.0.0.1:${rpcPort}`, 1n)
       const st = JSON.parse((await beryld(['status', '--home', nodeHome(), '-o', 'json'])).stdout)
       assert.equal(st.node_info.network, 'beryl-cli-1')
@@ -134,7 +170,22 @@ describe('beryld CLI', function () {
       assert.equal(sim.code, 1)
       assert.match(sim.stderr, /insufficient funds/)
       // With a fixed gas limit it is broadcast, fails in the block with code 5, and only the fee is taken.
-      const r = await beryld(['tx', 'bank', 'send', 'val', addr, '999999beryl', '--gas', '100000', '--keyring-backend', 'test', '--home', nodeHome(), '-o', 'json'])
+      const r = await beryld([
+        'tx',
+        'bank',
+        'send',
+        'val',
+        addr,
+        '999999beryl',
+        '--gas',
+        '100000',
+        '--keyring-backend',
+        'test',
+        '--home',
+        nodeHome(),
+        '-o',
+        'json',
+      ])
       assert.equal(r.code, 1, r.stderr)
       assert.equal(JSON.parse(r.stdout).code, 5)
     })
@@ -154,10 +205,33 @@ describe('beryld CLI', function () {
       const h = path.join(home, 'gw-taken')
       const p = await pickPorts(true)
       try {
-        assert.equal((await beryld(['init', 'gw', '--home', h, '--rpc-port', String(p.rpc), '--p2p-port', String(p.p2p), '--abci-port', String(p.abci), '--gateway-port', String(port), '--listen-host', '127.0.0.1'])).code, 0)
+        assert.equal(
+          (
+            await beryld([
+              'init',
+              'gw',
+              '--home',
+              h,
+              '--rpc-port',
+              String(p.rpc),
+              '--p2p-port',
+              String(p.p2p),
+              '--abci-port',
+              String(p.abci),
+              '--gateway-port',
+              String(port),
+              '--listen-host',
+              '127.0.0.1',
+            ])
+          ).code,
+          0,
+        )
         const r = await beryld(['start', '--home', h])
         assert.equal(r.code, 1)
-        assert.match(r.stderr, new RegExp(`cannot start the gateway on /ip4/127\\.0\\.0\\.1/tcp/${port}: listen EADDRINUSE.*set it to "" to turn the gateway off`))
+        assert.match(
+          r.stderr,
+          new RegExp(`cannot start the gateway on /ip4/127\\.0\\.0\\.1/tcp/${port}: listen EADDRINUSE.*set it to "" to turn the gateway off`),
+        )
       } finally {
         taken.close()
       }
@@ -174,7 +248,12 @@ describe('beryld CLI', function () {
     const dhome = path.join(home, 'devnet')
     const child = spawn(BERYLD, ['devnet', '--home', dhome, '--random-ports', '--accounts', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout!.on('data', (d) => { out += d }); child.stderr!.on('data', (d) => { out += d })
+    child.stdout!.on('data', (d) => {
+      out += d
+    })
+    child.stderr!.on('data', (d) => {
+      out += d
+    })
     await waitFor('the devnet banner', async () => (out.includes('Press Ctrl-C to stop') ? true : undefined), 60_000)
     assert.match(out, /CometBFT RPC {2}http:\/\/127\.0\.0\.1:\d+/)
     const m = /account1 {2}(beryl1\w+)\n {4}mnemonic: ([a-z ]+)\n/.exec(out)
@@ -206,7 +285,8 @@ describe('beryld CLI', function () {
 
   it('--help teaches every command', async () => {
     const { stdout: top } = await run(BERYLD, ['--help'])
-    for (const c of ['init', 'start', 'status', 'keys', 'genesis', 'tx', 'query', 'task', 'worker', 'gateway', 'devnet']) assert.match(top, new RegExp(`\\n\\s+${c}\\b`))
+    for (const c of ['init', 'start', 'status', 'keys', 'genesis', 'tx', 'query', 'task', 'worker', 'gateway', 'devnet'])
+      assert.match(top, new RegExp(`\\n\\s+${c}\\b`))
     const { stdout: sub } = await run(BERYLD, ['task', 'run', 'image', '--help'])
     assert.match(sub, /Usage: beryld task run image/)
     // Every command in the tree, in process: a description, and one for each of its options and arguments.

@@ -138,9 +138,14 @@ describe('cosmjs, unchanged, against a real node', function () {
   describe('errors surface with their codes', () => {
     async function signed(opts: { sequenceOffset?: number; fee?: ReturnType<typeof calculateFee>; amount?: string } = {}): Promise<Uint8Array> {
       const { accountNumber, sequence } = await reader.getSequence(alice)
-      const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: alice, toAddress: bob, amount: [{ denom: DENOM, amount: opts.amount ?? '1' }] } }
+      const msg = {
+        typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+        value: { fromAddress: alice, toAddress: bob, amount: [{ denom: DENOM, amount: opts.amount ?? '1' }] },
+      }
       const tx = await client.sign(alice, [msg], opts.fee ?? calculateFee(150_000, gasPrice), '', {
-        accountNumber, sequence: sequence + (opts.sequenceOffset ?? 0), chainId: node.chainId,
+        accountNumber,
+        sequence: sequence + (opts.sequenceOffset ?? 0),
+        chainId: node.chainId,
       })
       return TxRaw.encode(tx).finish()
     }

@@ -8,7 +8,13 @@ import { rpcCall, startTestNode, waitFor, type TestNode } from '../helpers/node.
 const DENOM = 'uberyl'
 const FEE = { amount: [{ denom: DENOM, amount: '5000' }], gas: '200000' }
 
-interface SignedSend { from: string; sequence: number; amount: bigint; bytes: Uint8Array; hash: string }
+interface SignedSend {
+  from: string
+  sequence: number
+  amount: bigint
+  bytes: Uint8Array
+  hash: string
+}
 
 async function presign(node: TestNode, recipient: string, perAccount: number): Promise<SignedSend[]> {
   const reader = await StargateClient.connect(node.rpc)
@@ -19,7 +25,10 @@ async function presign(node: TestNode, recipient: string, perAccount: number): P
     const { accountNumber, sequence } = await reader.getSequence(acc.address)
     for (let i = 0; i < perAccount; i++) {
       const amount = BigInt(1000 + out.length)
-      const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: acc.address, toAddress: recipient, amount: [{ denom: DENOM, amount: amount.toString() }] } }
+      const msg = {
+        typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+        value: { fromAddress: acc.address, toAddress: recipient, amount: [{ denom: DENOM, amount: amount.toString() }] },
+      }
       const tx = await signer.sign(acc.address, [msg], FEE, '', { accountNumber, sequence: sequence + i, chainId: node.chainId })
       const bytes = TxRaw.encode(tx).finish()
       out.push({ from: acc.address, sequence: sequence + i, amount, bytes, hash: createHash('sha256').update(bytes).digest('hex').toUpperCase() })
@@ -51,8 +60,12 @@ async function freshAddress(): Promise<string> {
 describe('crash safety (real CometBFT, real LevelDB)', function () {
   this.timeout(240_000)
   let node: TestNode
-  before(async () => { node = await startTestNode({ accounts: 3 }) })
-  after(async () => { await node?.cleanup() })
+  before(async () => {
+    node = await startTestNode({ accounts: 3 })
+  })
+  after(async () => {
+    await node?.cleanup()
+  })
 
   it('stop and start: height continues and balances are intact', async () => {
     const reader = await StargateClient.connect(node.rpc)
@@ -90,7 +103,13 @@ describe('crash safety (real CometBFT, real LevelDB)', function () {
       if (code === undefined) break
     }
     await killed
-    const crashHeight = await (async () => { try { return await node.height() } catch { return 0n } })()
+    const crashHeight = await (async () => {
+      try {
+        return await node.height()
+      } catch {
+        return 0n
+      }
+    })()
     assert.equal(crashHeight, 0n, 'the node is down after kill -9')
     assert.ok(accepted.length >= killAt, `at least the txs before the kill were accepted (${accepted.length})`)
 
@@ -107,10 +126,14 @@ describe('crash safety (real CometBFT, real LevelDB)', function () {
     for (const tx of order.filter((t) => !accepted.includes(t))) {
       if ((await broadcast(node, tx)) === 0) accepted.push(tx)
     }
-    await waitFor('every accepted tx on chain', async () => {
-      for (const tx of accepted) if (!(await findTx(node, tx.hash))) return undefined
-      return true
-    }, 60_000)
+    await waitFor(
+      'every accepted tx on chain',
+      async () => {
+        for (const tx of accepted) if (!(await findTx(node, tx.hash))) return undefined
+        return true
+      },
+      60_000,
+    )
 
     const hashes: string[] = []
     for (let page = 1; ; page++) {
@@ -134,7 +157,11 @@ describe('crash safety (real CometBFT, real LevelDB)', function () {
   for (const stage of ['before-write', 'after-write'] as const) {
     it(`a crash ${stage === 'before-write' ? 'before Commit writes' : 'after Commit wrote but before it answered'}: the handshake replays and the chain goes on`, async () => {
       await node.stop()
-      const h = (await (async () => { await node.start(); return node.height() })()) + 3n
+      const h =
+        (await (async () => {
+          await node.start()
+          return node.height()
+        })()) + 3n
       await node.stop()
       await node.startAndCrash({ BERYL_FAULT: `${stage}:${h}` })
       assert.match(node.output(), new RegExp(`BERYL_FAULT: killing the process ${stage} of height ${h}`))

@@ -52,15 +52,27 @@ describe('web explorer in headless Chromium, against a devnet that runs a cross-
     api = readAppConfig(net.home).api.address.replace(/^tcp:\/\//, 'http://')
     metricsBefore = await (await fetch(`${api}/metrics`)).text()
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(net.info.accounts[0]!.mnemonic, { prefix: 'beryl' })
-    const client = await BerylClient.connect(net.info.rpc, wallet, { gateways: [net.info.gateway], keyStoreDir: path.join(net.home, 'sdk-keys'), jitterMs: [100, 400] })
+    const client = await BerylClient.connect(net.info.rpc, wallet, {
+      gateways: [net.info.gateway],
+      keyStoreDir: path.join(net.home, 'sdk-keys'),
+      jitterMs: [100, 400],
+    })
     try {
-      result = await client.runTask({ type: 'image', args: { prompt: 'a lighthouse seen from an explorer', width: 128, height: 128, steps: 8, seed: 3 }, fee: 2_000_000n })
-    } finally { client.disconnect() }
+      result = await client.runTask({
+        type: 'image',
+        args: { prompt: 'a lighthouse seen from an explorer', width: 128, height: 128, steps: 8, seed: 3 },
+        fee: 2_000_000n,
+      })
+    } finally {
+      client.disconnect()
+    }
     assert.equal(result.task.status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
     browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] })
     page = await browser.newPage()
     await page.setViewport({ width: 1280, height: 900 })
-    page.on('pageerror', (err) => { throw err })
+    page.on('pageerror', (err) => {
+      throw err
+    })
   })
   after(async () => {
     await browser?.close()
@@ -73,10 +85,14 @@ describe('web explorer in headless Chromium, against a devnet that runs a cross-
     assert.match(await text('#chain'), /beryl-devnet-1 · height \d+/)
     const nodes = await page.$$eval('#nodes tbody tr', (rows: any[]) => rows.map((r) => r.innerText as string))
     assert.equal(nodes.length, 3)
-    for (const w of net.info.workers) assert.ok(nodes.some((n) => n.includes(w)), `node ${w} listed`)
+    for (const w of net.info.workers)
+      assert.ok(
+        nodes.some((n) => n.includes(w)),
+        `node ${w} listed`,
+      )
     assert.match(nodes[0]!, /BERYL/)
     assert.equal(await page.$$eval('#validators tbody tr', (r) => r.length), 1)
-    assert.ok(await page.$$eval('#txs tbody tr', (r) => r.length) >= 1, 'transactions listed')
+    assert.ok((await page.$$eval('#txs tbody tr', (r) => r.length)) >= 1, 'transactions listed')
     await shot('home')
   })
 
@@ -96,12 +112,20 @@ describe('web explorer in headless Chromium, against a devnet that runs a cross-
     assert.equal(await text('#task-id'), hex)
     assert.equal(await text('#task-status'), 'end group success')
     assert.equal(await text('#task-node'), result.task.selectedNode)
-    const steps = await page.$$eval('#timeline li', (lis: any[]) => lis.map((li) => ({ step: li.getAttribute('data-step') as string, done: li.classList.contains('done') as boolean, text: li.innerText as string })))
-    assert.deepEqual(steps.map((s) => s.step), ['created', 'dispatched', 'scored', 'validated', 'attested', 'paid'])
+    const steps = await page.$$eval('#timeline li', (lis: any[]) =>
+      lis.map((li) => ({ step: li.getAttribute('data-step') as string, done: li.classList.contains('done') as boolean, text: li.innerText as string })),
+    )
+    assert.deepEqual(
+      steps.map((s) => s.step),
+      ['created', 'dispatched', 'scored', 'validated', 'attested', 'paid'],
+    )
     for (const s of steps) assert.ok(s.done, `${s.step} is done: ${s.text}`)
     assert.ok(steps[1]!.text.includes(result.task.selectedNode), 'dispatched to its node')
     const payments = await page.$$eval('#payments-table tbody tr', (rows: any[]) => rows.map((r) => r.innerText as string))
-    assert.ok(payments.some((p) => p.includes(result.task.selectedNode) && /BERYL/.test(p)), `a payment to the node: ${payments.join(' | ')}`)
+    assert.ok(
+      payments.some((p) => p.includes(result.task.selectedNode) && /BERYL/.test(p)),
+      `a payment to the node: ${payments.join(' | ')}`,
+    )
     const group = await page.$$eval('#group tbody tr', (rows: any[]) => rows.map((r) => r.innerText as string))
     assert.equal(group.length, 3)
     await shot('task')

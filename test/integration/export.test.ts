@@ -4,13 +4,37 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
-import { GasPrice, QueryClient, SigningStargateClient, createProtobufRpcClient, setupAuthExtension, setupBankExtension, type DeliverTxResponse } from '@cosmjs/stargate'
+import {
+  GasPrice,
+  QueryClient,
+  SigningStargateClient,
+  createProtobufRpcClient,
+  setupAuthExtension,
+  setupBankExtension,
+  type DeliverTxResponse,
+} from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import { cometbftBinary } from '../../chain/node/cometbft.ts'
 import { ecvrfProve, ecvrfPublicKey } from '../../modules/vss/index.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../proto/gen/beryl/qos/v1/query.ts'
-import { QueryNodeRecordRequest, QueryNodeRecordResponse, QueryNodesRequest, QueryNodesResponse, QueryParamsRequest as StakingParamsRequest, QueryParamsResponse as StakingParamsResponse } from '../../proto/gen/beryl/staking/v1/query.ts'
-import { QueryParamsRequest as TaskParamsRequest, QueryParamsResponse as TaskParamsResponse, QueryQueueRequest, QueryQueueResponse, QueryTaskRequest, QueryTaskResponse, QueryTasksRequest, QueryTasksResponse } from '../../proto/gen/beryl/task/v1/query.ts'
+import {
+  QueryNodeRecordRequest,
+  QueryNodeRecordResponse,
+  QueryNodesRequest,
+  QueryNodesResponse,
+  QueryParamsRequest as StakingParamsRequest,
+  QueryParamsResponse as StakingParamsResponse,
+} from '../../proto/gen/beryl/staking/v1/query.ts'
+import {
+  QueryParamsRequest as TaskParamsRequest,
+  QueryParamsResponse as TaskParamsResponse,
+  QueryQueueRequest,
+  QueryQueueResponse,
+  QueryTaskRequest,
+  QueryTaskResponse,
+  QueryTasksRequest,
+  QueryTasksResponse,
+} from '../../proto/gen/beryl/task/v1/query.ts'
 import { TaskStatus, TaskType, type Task } from '../../proto/gen/beryl/task/v1/types.ts'
 import { QueryParamsRequest as VssParamsRequest, QueryParamsResponse as VssParamsResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
 import { berylRegistry } from '../../sdk/index.ts'
@@ -18,7 +42,11 @@ import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 
 const MODEL = '5a'.repeat(32)
 const HONEST = Buffer.from('0102030405060708', 'hex')
-const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const sha = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 
 /** Everything a client can ask every module, as comparable JSON-ish values. */
 async function snapshot(node: TestNode, creator: string) {
@@ -31,15 +59,34 @@ async function snapshot(node: TestNode, creator: string) {
     const acc = await qc.auth.account(a.address)
     accounts.push({ address: a.address, account: acc && Buffer.from(acc.value).toString('hex'), balances: await qc.bank.allBalances(a.address) })
   }
-  const nodes = (await ask('beryl.staking.v1.Query', 'Nodes', QueryNodesRequest.encode({ status: 0, gpuName: '', key: new Uint8Array(), limit: 100 }).finish(), QueryNodesResponse.decode)).nodes
+  const nodes = (
+    await ask(
+      'beryl.staking.v1.Query',
+      'Nodes',
+      QueryNodesRequest.encode({ status: 0, gpuName: '', key: new Uint8Array(), limit: 100 }).finish(),
+      QueryNodesResponse.decode,
+    )
+  ).nodes
   const records = []
   const qos = []
   for (const a of node.accounts.slice(0, 3)) {
-    records.push((await ask('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address: a.address }).finish(), QueryNodeRecordResponse.decode)).record)
+    records.push(
+      (await ask('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address: a.address }).finish(), QueryNodeRecordResponse.decode))
+        .record,
+    )
     qos.push((await ask('beryl.qos.v1.Query', 'NodeQos', QueryNodeQosRequest.encode({ node: a.address }).finish(), QueryNodeQosResponse.decode)).qos)
   }
-  const tasks = (await ask('beryl.task.v1.Query', 'Tasks', QueryTasksRequest.encode(QueryTasksRequest.fromPartial({ creator, limit: 100 })).finish(), QueryTasksResponse.decode)).tasks
-  const queue = (await ask('beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: 100 }).finish(), QueryQueueResponse.decode)).tasks.map((t) => Buffer.from(t.taskIdCommitment).toString('hex'))
+  const tasks = (
+    await ask(
+      'beryl.task.v1.Query',
+      'Tasks',
+      QueryTasksRequest.encode(QueryTasksRequest.fromPartial({ creator, limit: 100 })).finish(),
+      QueryTasksResponse.decode,
+    )
+  ).tasks
+  const queue = (await ask('beryl.task.v1.Query', 'Queue', QueryQueueRequest.encode({ limit: 100 }).finish(), QueryQueueResponse.decode)).tasks.map((t) =>
+    Buffer.from(t.taskIdCommitment).toString('hex'),
+  )
   const params = {
     staking: (await ask('beryl.staking.v1.Query', 'Params', StakingParamsRequest.encode({}).finish(), StakingParamsResponse.decode)).params,
     task: (await ask('beryl.task.v1.Query', 'Params', TaskParamsRequest.encode({}).finish(), TaskParamsResponse.decode)).params,
@@ -54,18 +101,27 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
   this.timeout(300_000)
   let node: TestNode
 
-  after(async () => { await node?.cleanup() })
+  after(async () => {
+    await node?.cleanup()
+  })
 
   it('tasks in several terminal and open states, nodes, QoS, records, balances and params survive export and restart', async () => {
     // accounts: 0..2 GPU nodes, 3 creator, 4 attester
     node = await startTestNode({
       accounts: 5,
-      genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } },
+      genesis: (s, accounts) => {
+        s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+        s.vss = { params: { min_sampling_rate: '0' } }
+      },
     })
     const clients: SigningStargateClient[] = []
     const actor = async (i: number) => {
       const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[i]!.mnemonic, { prefix: 'beryl' })
-      const c = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { registry: berylRegistry(), gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+      const c = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+        registry: berylRegistry(),
+        gasPrice: GasPrice.fromString('0.025uberyl'),
+        broadcastPollIntervalMs: 200,
+      })
       clients.push(c)
       return { address: node.accounts[i]!.address, c }
     }
@@ -74,14 +130,20 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
       assert.equal(r.code, 0, r.rawLog)
       return r
     }
-    const [n0, n1, n2, creator, attester] = await Promise.all([0, 1, 2, 3, 4].map(actor)) as Array<Awaited<ReturnType<typeof actor>>>
+    const [n0, n1, n2, creator, attester] = (await Promise.all([0, 1, 2, 3, 4].map(actor))) as Array<Awaited<ReturnType<typeof actor>>>
     const gpuNodes = [n0!, n1!, n2!]
     for (const n of gpuNodes) {
-      await send(n, [{ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: '400000000' } }])
+      await send(n, [
+        {
+          typeUrl: '/beryl.staking.v1.MsgJoin',
+          value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: '400000000' },
+        },
+      ])
     }
     const comet = await Comet38Client.connect(node.rpc)
     const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
-    const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+    const task = async (c: Uint8Array): Promise<Task> =>
+      QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
     const vrfKey = sha(Buffer.from('export vrf'))
     const create = (name: string) => {
       const taskId = sha(Buffer.from(name))
@@ -90,8 +152,18 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
       const msg = {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
-          creator: creator!.address, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify({ prompt: name }), modelIds: [MODEL],
-          minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: '1000', vrfPublicKey: ecvrfPublicKey(vrfKey),
+          creator: creator!.address,
+          taskIdCommitment: commitment,
+          nonce,
+          taskType: TaskType.TASK_TYPE_IMAGE,
+          args: JSON.stringify({ prompt: name }),
+          modelIds: [MODEL],
+          minVramGb: 8,
+          requiredGpu: '',
+          requiredGpuVramGb: 0,
+          taskVersion: '1.0.0',
+          fee: '1000',
+          vrfPublicKey: ecvrfPublicKey(vrfKey),
         },
       }
       return { taskId, commitment, msg }
@@ -104,8 +176,15 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     let ta = await task(a.commitment)
     await send(nodeOf(ta), [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: ta.selectedNode, taskIdCommitment: a.commitment, score: HONEST } }])
     ta = await task(a.commitment)
-    await send(creator!, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator!.address, taskIdCommitments: [a.commitment], taskId: a.taskId, vrfProof: ecvrfProve(vrfKey, ta.samplingSeed) } }])
-    await send(attester!, [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester!.address, taskIdCommitment: a.commitment, resultHash: sha(Buffer.from('a')) } }])
+    await send(creator!, [
+      {
+        typeUrl: '/beryl.task.v1.MsgValidateTask',
+        value: { creator: creator!.address, taskIdCommitments: [a.commitment], taskId: a.taskId, vrfProof: ecvrfProve(vrfKey, ta.samplingSeed) },
+      },
+    ])
+    await send(attester!, [
+      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester!.address, taskIdCommitment: a.commitment, resultHash: sha(Buffer.from('a')) } },
+    ])
     assert.equal((await task(a.commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
     // B: created and cancelled in one transaction, before any node could take it → EndAborted(CreatorCancelled).
     const b = create('task b')
@@ -120,7 +199,10 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     assert.equal(td.status, TaskStatus.TASK_STATUS_SCORE_READY)
     // E1..E3 keep every node busy (open, running); C then waits in the queue (open, with its deadline).
     const es = ['task e1', 'task e2', 'task e3'].map((n) => create(n))
-    await send(creator!, es.map((e) => e.msg))
+    await send(
+      creator!,
+      es.map((e) => e.msg),
+    )
     for (const e of es) assert.equal((await task(e.commitment)).status, TaskStatus.TASK_STATUS_STARTED)
     const c = create('task c')
     await send(creator!, [c.msg])
@@ -143,7 +225,7 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     assert.equal(ex.code, 0, ex.stderr)
     const exported = JSON.parse(fs.readFileSync(file, 'utf8'))
     assert.ok(Number(exported.initial_height) > 1, 'the new chain continues the heights')
-    assert.deepEqual(Object.keys(exported.app_state).sort(), ['auth', 'bank', 'qos', 'staking', 'task', 'vss'])
+    assert.deepEqual(Object.keys(exported.app_state).sort(), ['auth', 'bank', 'qos', 'staking', 'task', 'validator', 'vss'])
     const reset = spawnSync(cometbftBinary(), ['unsafe-reset-all', '--home', node.home], { encoding: 'utf8' })
     assert.equal(reset.status, 0, reset.stderr)
     assert.equal(fs.existsSync(path.join(node.home, 'data', 'application.db')), false, 'the old state is gone')
@@ -155,10 +237,17 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
 
     // The restarted chain goes on: the scored task is validated on it.
     const creator2 = await actor(3)
-    await send(creator2, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator2.address, taskIdCommitments: [d.commitment], taskId: d.taskId, vrfProof: ecvrfProve(vrfKey, td.samplingSeed) } }])
+    await send(creator2, [
+      {
+        typeUrl: '/beryl.task.v1.MsgValidateTask',
+        value: { creator: creator2.address, taskIdCommitments: [d.commitment], taskId: d.taskId, vrfProof: ecvrfProve(vrfKey, td.samplingSeed) },
+      },
+    ])
     const comet2 = await Comet38Client.connect(node.rpc)
     const rpc2 = createProtobufRpcClient(QueryClient.withExtensions(comet2))
-    const tdAfter = QueryTaskResponse.decode(await rpc2.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: d.commitment }).finish())).task!
+    const tdAfter = QueryTaskResponse.decode(
+      await rpc2.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: d.commitment }).finish()),
+    ).task!
     assert.equal(tdAfter.status, TaskStatus.TASK_STATUS_VALIDATED)
     comet2.disconnect()
     creator2.c.disconnect()

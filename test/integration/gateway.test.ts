@@ -23,7 +23,11 @@ import { phashPng } from '../../outputs/phash/phash.ts'
 
 const key = (seed: string) => createHash('sha256').update(seed).digest()
 const addressOf = (sk: Uint8Array) => addressFromPubKey(secp256k1.getPublicKey(sk, true), 'beryl')
-const identity = async (sk: Uint8Array, chainId = 'beryl-gw-1') => ({ chainId, signer: await DirectSecp256k1Wallet.fromKey(sk, 'beryl'), address: addressOf(sk) })
+const identity = async (sk: Uint8Array, chainId = 'beryl-gw-1') => ({
+  chainId,
+  signer: await DirectSecp256k1Wallet.fromKey(sk, 'beryl'),
+  address: addressOf(sk),
+})
 const PNG = fs.readFileSync(path.join(import.meta.dirname, '../vectors/phash/edge/ok_palette_reference.png'))
 
 /** Waits until `pred` holds (polling), or fails with `what`. */
@@ -53,7 +57,16 @@ describe('gateway over real libp2p on loopback', function () {
 
   const putTask = (id: number, change: Partial<Task>) => {
     const c = new Uint8Array(32).fill(id)
-    const t = Task.fromPartial({ taskIdCommitment: c, creator: addressOf(creator), selectedNode: addressOf(joined), taskType: TaskType.TASK_TYPE_IMAGE, args: '{"prompt":"x"}', deadline: 1000n, ...tasks.get(Buffer.from(c).toString('hex')), ...change })
+    const t = Task.fromPartial({
+      taskIdCommitment: c,
+      creator: addressOf(creator),
+      selectedNode: addressOf(joined),
+      taskType: TaskType.TASK_TYPE_IMAGE,
+      args: '{"prompt":"x"}',
+      deadline: 1000n,
+      ...tasks.get(Buffer.from(c).toString('hex')),
+      ...change,
+    })
     tasks.set(Buffer.from(c).toString('hex'), t)
     return t
   }
@@ -61,14 +74,22 @@ describe('gateway over real libp2p on loopback', function () {
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-gw-'))
     gw = new Gateway({
-      chainId: 'beryl-gw-1', bech32Prefix: 'beryl', listen: ['/ip4/127.0.0.1/tcp/0'], resultDir: dir,
+      chainId: 'beryl-gw-1',
+      bech32Prefix: 'beryl',
+      listen: ['/ip4/127.0.0.1/tcp/0'],
+      resultDir: dir,
       backend: {
         isNode: (a) => members.has(a),
         nodeTasks: async (a) => [...tasks.values()].filter((t) => t.selectedNode === a),
         task: (c) => tasks.get(Buffer.from(c).toString('hex')),
         verifyOutputs: checkOutputs,
-        broadcastTx: async (tx) => { broadcasts.push(tx); return { code: 0, codespace: '', log: '', txhash: createHash('sha256').update(tx).digest('hex').toUpperCase() } },
-        onResultStored: (t) => { stored.push(Buffer.from(t.taskIdCommitment).toString('hex')) },
+        broadcastTx: async (tx) => {
+          broadcasts.push(tx)
+          return { code: 0, codespace: '', log: '', txhash: createHash('sha256').update(tx).digest('hex').toUpperCase() }
+        },
+        onResultStored: (t) => {
+          stored.push(Buffer.from(t.taskIdCommitment).toString('hex'))
+        },
       },
       // Every test dials from 127.0.0.1: raise the per-host connection rate.
       limits: { maxTxPerMinute: 3, maxMessageBytes: 4096, connectionsPerHostPerSecond: 1000 },
@@ -83,41 +104,53 @@ describe('gateway over real libp2p on loopback', function () {
 
   describe('/beryl/worker/1 authentication and limits', () => {
     it('a joined node proves its account and hands over signed transactions', async () => {
-      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const s = await GatewaySession.connect({ gateway: addr, ...(await identity(joined)) })
       try {
         assert.equal(s.address, addressOf(joined))
         const r = await s.submitTx(Uint8Array.of(1, 2, 3))
         assert.equal(r.code, 0)
         assert.deepEqual([...broadcasts.at(-1)!], [1, 2, 3])
-      } finally { await s.close() }
+      } finally {
+        await s.close()
+      }
     })
 
     it('an account that is not a joined node is refused', async () => {
-      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(outsider) }), /is not a joined GPU node/)
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...(await identity(outsider)) }), /is not a joined GPU node/)
     })
 
-    it('the wrong key for a node\'s address is refused', async () => {
-      await assert.rejects(GatewaySession.connect({
-        gateway: addr, ...await identity(outsider), tamper: (a) => ({ ...a, address: addressOf(joined) }),
-      }), /pub_key belongs to/)
-      await assert.rejects(GatewaySession.connect({
-        gateway: addr, ...await identity(joined), tamper: (a) => ({ ...a, signature: secp256k1.sign(new Uint8Array(32).fill(7), outsider, { prehash: false }) }),
-      }), /signature does not verify/)
+    it("the wrong key for a node's address is refused", async () => {
+      await assert.rejects(
+        GatewaySession.connect({
+          gateway: addr,
+          ...(await identity(outsider)),
+          tamper: (a) => ({ ...a, address: addressOf(joined) }),
+        }),
+        /pub_key belongs to/,
+      )
+      await assert.rejects(
+        GatewaySession.connect({
+          gateway: addr,
+          ...(await identity(joined)),
+          tamper: (a) => ({ ...a, signature: secp256k1.sign(new Uint8Array(32).fill(7), outsider, { prehash: false }) }),
+        }),
+        /signature does not verify/,
+      )
     })
 
     it('a replayed proof is refused: every challenge has a fresh nonce', async () => {
-      const first = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const first = await GatewaySession.connect({ gateway: addr, ...(await identity(joined)) })
       const captured = first.lastAuth
       await first.close()
-      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(joined), tamper: () => captured }), /signature does not verify/)
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...(await identity(joined)), tamper: () => captured }), /signature does not verify/)
     })
 
     it('a wrong chain id is caught by the worker before it signs', async () => {
-      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(joined, 'other-chain') }), /serves chain beryl-gw-1/)
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...(await identity(joined, 'other-chain')) }), /serves chain beryl-gw-1/)
     })
 
     it('garbage and oversized messages close only that stream; another session goes on', async () => {
-      const good = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const good = await GatewaySession.connect({ gateway: addr, ...(await identity(joined)) })
       const raw = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [yamux()] })
       try {
         for (const payload of [Uint8Array.of(0x0f, 1, 2), new Uint8Array(8192).fill(1)]) {
@@ -135,25 +168,31 @@ describe('gateway over real libp2p on loopback', function () {
     })
 
     it('a session is rate-limited: past the per-minute budget the gateway answers with an error instead of broadcasting', async () => {
-      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined) })
+      const s = await GatewaySession.connect({ gateway: addr, ...(await identity(joined)) })
       try {
         const codes: number[] = []
         for (let i = 0; i < 4; i++) codes.push((await s.submitTx(Uint8Array.of(i))).code)
         assert.deepEqual(codes, [0, 0, 0, 1])
-      } finally { await s.close() }
+      } finally {
+        await s.close()
+      }
     })
   })
 
   describe('pushes as blocks commit', () => {
     it('pushes a started task, asks for the upload once validated, reports the end; a new session gets what is still open', async () => {
       const got = { assignments: [] as Assignment[], uploads: [] as UploadRequest[], ended: [] as TaskEnded[] }
-      const handlers = { onAssignment: (a: Assignment) => got.assignments.push(a), onUploadRequest: (u: UploadRequest) => got.uploads.push(u), onTaskEnded: (e: TaskEnded) => got.ended.push(e) }
+      const handlers = {
+        onAssignment: (a: Assignment) => got.assignments.push(a),
+        onUploadRequest: (u: UploadRequest) => got.uploads.push(u),
+        onTaskEnded: (e: TaskEnded) => got.ended.push(e),
+      }
       putTask(1, { status: TaskStatus.TASK_STATUS_STARTED })
       putTask(2, { status: TaskStatus.TASK_STATUS_STARTED, selectedNode: addressOf(other) })
-      const s = await GatewaySession.connect({ gateway: addr, ...await identity(joined), handlers })
+      const s = await GatewaySession.connect({ gateway: addr, ...(await identity(joined)), handlers })
       try {
         await until('the open assignment on connect', () => got.assignments.length === 1)
-        assert.equal(got.assignments[0]!.taskIdCommitment[0], 1, 'only this node\'s task')
+        assert.equal(got.assignments[0]!.taskIdCommitment[0], 1, "only this node's task")
         assert.equal(got.assignments[0]!.args, '{"prompt":"x"}')
 
         putTask(3, { status: TaskStatus.TASK_STATUS_STARTED })
@@ -173,24 +212,32 @@ describe('gateway over real libp2p on loopback', function () {
         assert.equal(got.uploads[0]!.taskIdCommitment[0], 1)
         assert.equal(got.ended[0]!.taskIdCommitment[0], 3)
         assert.equal(got.ended[0]!.status, TaskStatus.TASK_STATUS_END_ABORTED)
-      } finally { await s.close() }
+      } finally {
+        await s.close()
+      }
 
       // Reconnect: the validated task still waits for its output.
       const again = { uploads: [] as UploadRequest[], assignments: [] as Assignment[] }
-      const s2 = await GatewaySession.connect({ gateway: addr, ...await identity(joined), handlers: { onUploadRequest: (u) => again.uploads.push(u), onAssignment: (a) => again.assignments.push(a) } })
+      const s2 = await GatewaySession.connect({
+        gateway: addr,
+        ...(await identity(joined)),
+        handlers: { onUploadRequest: (u) => again.uploads.push(u), onAssignment: (a) => again.assignments.push(a) },
+      })
       try {
         await until('the upload request again', () => again.uploads.length === 1)
         putTask(4, { status: TaskStatus.TASK_STATUS_STARTED })
         gw.notifyCommitted(8n)
         await until('a started task on the new session', () => again.assignments.length === 1)
-      } finally { await s2.close() }
+      } finally {
+        await s2.close()
+      }
     })
   })
 
   it('a node that leaves the network loses its session at the next block', async () => {
     const late = key('a node about to be slashed')
     members.add(addressOf(late))
-    const s = await GatewaySession.connect({ gateway: addr, ...await identity(late) })
+    const s = await GatewaySession.connect({ gateway: addr, ...(await identity(late)) })
     try {
       gw.notifyCommitted(9n)
       await new Promise((r) => setTimeout(r, 200))
@@ -198,16 +245,22 @@ describe('gateway over real libp2p on loopback', function () {
       members.delete(addressOf(late))
       gw.notifyCommitted(10n)
       assert.match(await s.closed, /closed the session/)
-      await assert.rejects(GatewaySession.connect({ gateway: addr, ...await identity(late) }), /is not a joined GPU node/)
-    } finally { await s.close() }
+      await assert.rejects(GatewaySession.connect({ gateway: addr, ...(await identity(late)) }), /is not a joined GPU node/)
+    } finally {
+      await s.close()
+    }
   })
 
   describe('/beryl/result/1', () => {
     let host: Awaited<ReturnType<typeof createClientHost>>
-    before(async () => { host = await createClientHost() })
-    after(async () => { await host.stop() })
+    before(async () => {
+      host = await createClientHost()
+    })
+    after(async () => {
+      await host.stop()
+    })
 
-    it('accepts only the node\'s output that matches its score; the creator alone downloads it', async () => {
+    it("accepts only the node's output that matches its score; the creator alone downloads it", async () => {
       const score = await phashPng(PNG)
       const t = putTask(10, { status: TaskStatus.TASK_STATUS_STARTED, score })
       const up = (sk: Uint8Array, files: Uint8Array[]) => identity(sk).then((id) => uploadResult(host, addr, id, t.taskIdCommitment, files))
@@ -217,9 +270,13 @@ describe('gateway over real libp2p on loopback', function () {
       await assert.rejects(up(other, [PNG]), /the task ran on/)
       await assert.rejects(up(joined, [Buffer.from('not a png')]), /not a readable PNG/)
       await assert.rejects(up(joined, [PNG, PNG]), /covers 1 output\(s\); the upload has 2/)
-      const wrong = Buffer.from(score); wrong[0]! ^= 1
+      const wrong = Buffer.from(score)
+      wrong[0]! ^= 1
       putTask(11, { status: TaskStatus.TASK_STATUS_VALIDATED, score: wrong })
-      await assert.rejects(identity(joined).then((id) => uploadResult(host, addr, id, new Uint8Array(32).fill(11), [PNG])), /the score on chain is/)
+      await assert.rejects(
+        identity(joined).then((id) => uploadResult(host, addr, id, new Uint8Array(32).fill(11), [PNG])),
+        /the score on chain is/,
+      )
       assert.deepEqual(stored, [], 'nothing stored for refused uploads')
       await assert.rejects(downloadResult(addr, await identity(creator), t.taskIdCommitment, host), /not been uploaded yet/)
 
@@ -239,7 +296,11 @@ describe('gateway over real libp2p on loopback', function () {
 
     it('a text output is checked by sha256', async () => {
       const out = Buffer.from('{"choices":[]}')
-      const t = putTask(20, { status: TaskStatus.TASK_STATUS_GROUP_VALIDATED, taskType: TaskType.TASK_TYPE_TEXT, score: createHash('sha256').update(out).digest() })
+      const t = putTask(20, {
+        status: TaskStatus.TASK_STATUS_GROUP_VALIDATED,
+        taskType: TaskType.TASK_TYPE_TEXT,
+        score: createHash('sha256').update(out).digest(),
+      })
       await assert.rejects(uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [Buffer.from('{"choices":[1]}')]), /sha256/)
       await uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [out])
       const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment, host)

@@ -35,7 +35,14 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
   let grpcAddr: string
   let rest: string
   let comet: Comet38Client
-  let abci: ReturnType<typeof QueryClient.withExtensions<ReturnType<typeof setupAuthExtension>, ReturnType<typeof setupBankExtension>, ReturnType<typeof setupTxExtension>, ReturnType<typeof setupStakingExtension>>>
+  let abci: ReturnType<
+    typeof QueryClient.withExtensions<
+      ReturnType<typeof setupAuthExtension>,
+      ReturnType<typeof setupBankExtension>,
+      ReturnType<typeof setupTxExtension>,
+      ReturnType<typeof setupStakingExtension>
+    >
+  >
   let alice: string, bob: string
   let sentHash: string
   const grpcurl = async (...args: string[]) => {
@@ -51,7 +58,11 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
     const res = await fetch(rest + p, { headers })
     const text = await res.text()
     let body: any
-    try { body = JSON.parse(text) } catch { body = text }
+    try {
+      body = JSON.parse(text)
+    } catch {
+      body = text
+    }
     return { status: res.status, headers: res.headers, body }
   }
 
@@ -65,7 +76,10 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
     comet = await Comet38Client.connect(node.rpc)
     abci = QueryClient.withExtensions(comet, setupAuthExtension, setupBankExtension, setupTxExtension, setupStakingExtension)
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[0]!.mnemonic, { prefix: 'beryl' })
-    const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+    const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+      gasPrice: GasPrice.fromString('0.025uberyl'),
+      broadcastPollIntervalMs: 200,
+    })
     const r = await client.sendTokens(alice, bob, [{ denom: 'uberyl', amount: '1234' }], 'auto', 'explorer test')
     assert.equal(r.code, 0)
     sentHash = r.transactionHash
@@ -80,10 +94,19 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
     it('lists every service the node serves', async () => {
       const r = await grpcurl(grpcAddr, 'list')
       assert.equal(r.code, 0, r.stderr)
-      const services = r.stdout.trim().split('\n').filter((s) => !s.startsWith('grpc.reflection'))
+      const services = r.stdout
+        .trim()
+        .split('\n')
+        .filter((s) => !s.startsWith('grpc.reflection'))
       assert.deepEqual(services.sort(), [
-        'beryl.qos.v1.Query', 'beryl.staking.v1.Query', 'beryl.task.v1.Query', 'beryl.vss.v1.Query',
-        'cosmos.auth.v1beta1.Query', 'cosmos.bank.v1beta1.Query', 'cosmos.base.tendermint.v1beta1.Service', 'cosmos.tx.v1beta1.Service',
+        'beryl.qos.v1.Query',
+        'beryl.staking.v1.Query',
+        'beryl.task.v1.Query',
+        'beryl.vss.v1.Query',
+        'cosmos.auth.v1beta1.Query',
+        'cosmos.bank.v1beta1.Query',
+        'cosmos.base.tendermint.v1beta1.Service',
+        'cosmos.tx.v1beta1.Service',
       ])
     })
     it('describes a Beryl message with its fields and enum types', async () => {
@@ -117,11 +140,26 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.match(b.block.header.time, /^\d{4}-\d\d-\d\dT/)
     })
     it('x-cosmos-block-height: the latest height or 0 answers (and is echoed); another height is coded error 26', async () => {
-      const ok = await grpcurl('-v', '-H', 'x-cosmos-block-height: 0', '-d', JSON.stringify({ address: bob, denom: 'uberyl' }), grpcAddr, 'cosmos.bank.v1beta1.Query/Balance')
+      const ok = await grpcurl(
+        '-v',
+        '-H',
+        'x-cosmos-block-height: 0',
+        '-d',
+        JSON.stringify({ address: bob, denom: 'uberyl' }),
+        grpcAddr,
+        'cosmos.bank.v1beta1.Query/Balance',
+      )
       assert.equal(ok.code, 0, ok.stderr)
       const answered = /Response headers received:[\s\S]*?x-cosmos-block-height: (\d+)/.exec(ok.stdout)?.[1]
       assert.ok(answered && Number(answered) >= 1, ok.stdout)
-      const old = await grpcurl('-H', 'x-cosmos-block-height: 1', '-d', JSON.stringify({ address: bob, denom: 'uberyl' }), grpcAddr, 'cosmos.bank.v1beta1.Query/Balance')
+      const old = await grpcurl(
+        '-H',
+        'x-cosmos-block-height: 1',
+        '-d',
+        JSON.stringify({ address: bob, denom: 'uberyl' }),
+        grpcAddr,
+        'cosmos.bank.v1beta1.Query/Balance',
+      )
       assert.notEqual(old.code, 0)
       assert.match(old.stderr, /Code: InvalidArgument/)
       assert.match(old.stderr, /historical queries at 1 are not supported/)
@@ -136,9 +174,16 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
     })
     it('a malformed request body and an unknown method get coded errors, and the server keeps serving', async () => {
       const client = new grpc.Client(grpcAddr, grpc.credentials.createInsecure())
-      const raw = (method: string, body: Buffer) => new Promise<{ err?: grpc.ServiceError; value?: Buffer }>((resolve) => {
-        client.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, body, (err, value) => resolve({ err: err ?? undefined, value }))
-      })
+      const raw = (method: string, body: Buffer) =>
+        new Promise<{ err?: grpc.ServiceError; value?: Buffer }>((resolve) => {
+          client.makeUnaryRequest(
+            method,
+            (b: Buffer) => b,
+            (b: Buffer) => b,
+            body,
+            (err, value) => resolve({ err: err ?? undefined, value }),
+          )
+        })
       try {
         const garbage = await raw('/cosmos.bank.v1beta1.Query/Balance', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]))
         assert.equal(garbage.err?.code, grpc.status.INVALID_ARGUMENT, String(garbage.err))
@@ -149,12 +194,16 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
         // Not HTTP/2 at all: the connection is dropped, nothing else happens.
         await new Promise<void>((resolve) => {
           const s = net.connect(Number(grpcAddr.split(':')[1]), '127.0.0.1', () => s.end(Buffer.from('GET / HTTP/1.1\r\n\r\n\x00\x01garbage')))
-          s.on('close', () => resolve()).on('error', () => resolve()).resume()
+          s.on('close', () => resolve())
+            .on('error', () => resolve())
+            .resume()
         })
         const fine = await raw('/cosmos.bank.v1beta1.Query/Balance', Buffer.from(QueryBalanceRequest.encode({ address: bob, denom: 'uberyl' }).finish()))
         assert.equal(fine.err, undefined)
         assert.equal(QueryBalanceResponse.decode(fine.value!).balance?.amount, String(1_000_000_000_000n + 1234n))
-      } finally { client.close() }
+      } finally {
+        client.close()
+      }
     })
   })
 
@@ -174,7 +223,10 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
     it('bank balances, auth account and GetTx answer with the same data as the ABCI queries', async () => {
       const bal = await get(`/cosmos/bank/v1beta1/balances/${bob}`)
       assert.equal(bal.status, 200)
-      assert.deepEqual(bal.body.balances, (await abci.bank.allBalances(bob)).map((c) => ({ denom: c.denom, amount: c.amount })))
+      assert.deepEqual(
+        bal.body.balances,
+        (await abci.bank.allBalances(bob)).map((c) => ({ denom: c.denom, amount: c.amount })),
+      )
       assert.ok(Number(bal.headers.get('x-cosmos-block-height')) >= 1)
       const one = await get(`/cosmos/bank/v1beta1/balances/${bob}/by_denom?denom=uberyl`)
       assert.deepEqual(one.body, { balance: { denom: 'uberyl', amount: String(1_000_000_000_000n + 1234n) } })
@@ -191,8 +243,10 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.equal(tx.body.tx.body.messages[0].to_address, bob)
       assert.match(tx.body.tx_response.timestamp, /^\d{4}-/)
       const transfers = tx.body.tx_response.events.filter((e: { type: string }) => e.type === 'transfer')
-      assert.ok(transfers.some((e: { attributes: Array<{ key: string; value: string }> }) => e.attributes.some((a) => a.key === 'recipient' && a.value === bob)),
-        `event attributes are text: ${JSON.stringify(transfers)}`)
+      assert.ok(
+        transfers.some((e: { attributes: Array<{ key: string; value: string }> }) => e.attributes.some((a) => a.key === 'recipient' && a.value === bob)),
+        `event attributes are text: ${JSON.stringify(transfers)}`,
+      )
     })
     it('txs by query (the Cosmos SDK ≥ 0.50 form explorers use), with page and limit', async () => {
       const r = await get(`/cosmos/tx/v1beta1/txs?query=${encodeURIComponent(`message.sender='${alice}'`)}&limit=10&page=1`)
@@ -244,7 +298,9 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.equal(badAddr.body.code, 3)
       assert.deepEqual(badAddr.body.details, [])
       assert.equal(badAddr.headers.get('x-cosmos-code'), '7')
-      const unknownAccount = await get(`/cosmos/auth/v1beta1/accounts/${(await (await DirectSecp256k1HdWallet.generate(12, { prefix: 'beryl' })).getAccounts())[0]!.address}`)
+      const unknownAccount = await get(
+        `/cosmos/auth/v1beta1/accounts/${(await (await DirectSecp256k1HdWallet.generate(12, { prefix: 'beryl' })).getAccounts())[0]!.address}`,
+      )
       assert.equal(unknownAccount.status, 404)
       assert.equal(unknownAccount.body.code, 5)
       const oldHeight = await get(`/cosmos/bank/v1beta1/balances/${bob}`, { 'x-cosmos-block-height': '1' })
@@ -273,9 +329,13 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       }
     })
     it('oversized bodies and query strings are refused with a coded error; the server keeps serving', async () => {
-      const big = await fetch(`${rest}/cosmos/tx/v1beta1/txs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx_bytes: 'A'.repeat(2 * 1024 * 1024), mode: 'BROADCAST_MODE_SYNC' }) })
+      const big = await fetch(`${rest}/cosmos/tx/v1beta1/txs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tx_bytes: 'A'.repeat(2 * 1024 * 1024), mode: 'BROADCAST_MODE_SYNC' }),
+      })
       assert.equal(big.status, 413)
-      assert.equal((await big.json() as { code: number }).code, 8)
+      assert.equal(((await big.json()) as { code: number }).code, 8)
       const longUrl = await get(`/cosmos/bank/v1beta1/balances/${bob}?denom=${'x'.repeat(10_000)}`)
       assert.equal(longUrl.status, 414)
       assert.equal(longUrl.body.code, 3)
@@ -284,9 +344,13 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.equal((await get(`/cosmos/bank/v1beta1/balances/${bob}`)).status, 200)
     })
     it('broadcasts a signed tx (POST /cosmos/tx/v1beta1/txs) and refuses garbage with a chain code', async () => {
-      const r = await fetch(`${rest}/cosmos/tx/v1beta1/txs`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ tx_bytes: Buffer.from('not a tx').toString('base64'), mode: 'BROADCAST_MODE_SYNC' }) })
+      const r = await fetch(`${rest}/cosmos/tx/v1beta1/txs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ tx_bytes: Buffer.from('not a tx').toString('base64'), mode: 'BROADCAST_MODE_SYNC' }),
+      })
       assert.equal(r.status, 200)
-      const body = await r.json() as { tx_response: { code: number; codespace: string } }
+      const body = (await r.json()) as { tx_response: { code: number; codespace: string } }
       assert.equal(body.tx_response.code, 2)
       assert.equal(body.tx_response.codespace, 'sdk')
     })
@@ -297,8 +361,17 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       const doc = (await get('/openapi.json')).body
       await SwaggerParser.validate(structuredClone(doc))
       const paths = Object.keys(doc.paths)
-      for (const p of ['/cosmos/auth/v1beta1/accounts/{address}', '/cosmos/bank/v1beta1/balances/{address}', '/cosmos/base/tendermint/v1beta1/blocks/latest',
-        '/cosmos/tx/v1beta1/txs', '/cosmos/tx/v1beta1/txs/{hash}', '/beryl/task/v1/task', '/beryl/staking/v1/nodes', '/beryl/qos/v1/node_qos', '/beryl/vss/v1/sampling_rate']) {
+      for (const p of [
+        '/cosmos/auth/v1beta1/accounts/{address}',
+        '/cosmos/bank/v1beta1/balances/{address}',
+        '/cosmos/base/tendermint/v1beta1/blocks/latest',
+        '/cosmos/tx/v1beta1/txs',
+        '/cosmos/tx/v1beta1/txs/{hash}',
+        '/beryl/task/v1/task',
+        '/beryl/staking/v1/nodes',
+        '/beryl/qos/v1/node_qos',
+        '/beryl/vss/v1/sampling_rate',
+      ]) {
         assert.ok(paths.includes(p), `${p} is documented`)
       }
       assert.ok(doc.paths['/cosmos/tx/v1beta1/txs'].post, 'broadcast documented')
@@ -309,7 +382,11 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       // Every documented GET answers with something other than "no such route".
       for (const p of paths) {
         if (!doc.paths[p].get) continue
-        const url = p.replace('{address}', bob).replace('{hash}', sentHash).replace('{height}', '1').replace(/\{[^}]+\}/g, 'x')
+        const url = p
+          .replace('{address}', bob)
+          .replace('{hash}', sentHash)
+          .replace('{height}', '1')
+          .replace(/\{[^}]+\}/g, 'x')
         const r = await get(url)
         assert.ok(!(r.status === 404 && r.body.message === 'Not Found'), `${url} answers (${r.status})`)
         assert.ok(r.status < 500, `${url}: ${r.status} ${JSON.stringify(r.body)}`)

@@ -11,12 +11,30 @@ const beryld = runBeryld
 describe('staking on a real node: CLI and cosmjs with the Beryl registry', function () {
   this.timeout(120_000)
   let node: TestNode
-  before(async () => { node = await startTestNode({ accounts: 2 }) })
-  after(async () => { await node?.cleanup() })
+  before(async () => {
+    node = await startTestNode({ accounts: 2 })
+  })
+  after(async () => {
+    await node?.cleanup()
+  })
 
   it('beryld tx staking join, then query staking node/nodes/params', async () => {
     const common = ['--home', node.home, '--keyring-backend', 'test', '-o', 'json']
-    const j = await beryld(['tx', 'staking', 'join', 'account1', '--gpu-name', 'NVIDIA GeForce RTX 4090', '--gpu-vram', '24', '--models', MODEL, '--stake', '500beryl', ...common])
+    const j = await beryld([
+      'tx',
+      'staking',
+      'join',
+      'account1',
+      '--gpu-name',
+      'NVIDIA GeForce RTX 4090',
+      '--gpu-vram',
+      '24',
+      '--models',
+      MODEL,
+      '--stake',
+      '500beryl',
+      ...common,
+    ])
     assert.equal(j.code, 0, j.stderr + j.stdout)
     assert.equal(JSON.parse(j.stdout).code, 0)
     const n = JSON.parse((await beryld(['query', 'staking', 'node', node.accounts[0]!.address, '--home', node.home, '-o', 'json'])).stdout)
@@ -27,7 +45,23 @@ describe('staking on a real node: CLI and cosmjs with the Beryl registry', funct
     assert.equal(list.nodes.length, 1)
     const p = JSON.parse((await beryld(['query', 'staking', 'params', '--home', node.home, '-o', 'json'])).stdout)
     assert.equal(p.minStake, '400000000')
-    const low = await beryld(['tx', 'staking', 'join', 'account2', '--gpu-name', 'x', '--gpu-vram', '8', '--models', MODEL, '--stake', '1beryl', '--gas', '300000', ...common])
+    const low = await beryld([
+      'tx',
+      'staking',
+      'join',
+      'account2',
+      '--gpu-name',
+      'x',
+      '--gpu-vram',
+      '8',
+      '--models',
+      MODEL,
+      '--stake',
+      '1beryl',
+      '--gas',
+      '300000',
+      ...common,
+    ])
     assert.equal(low.code, 1)
     assert.equal(JSON.parse(low.stdout).code, 4)
   })

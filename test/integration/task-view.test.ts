@@ -12,13 +12,40 @@ import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 const MODEL = '5a'.repeat(32)
 const STAKE = 400_000_000n
 const SCORE = Buffer.from('0102030405060708', 'hex')
-const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const sha = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 
-interface Actor { name: string; address: string; client: SigningStargateClient }
-interface Entry { height: number; time: string; from: string | null; to: string; reason?: string; node?: string; source: 'tx' | 'block'; txhash?: string }
-interface Payment { height: number; to: string; amount: string; reason: string; source: 'tx' | 'block'; txhash?: string }
+interface Actor {
+  name: string
+  address: string
+  client: SigningStargateClient
+}
+interface Entry {
+  height: number
+  time: string
+  from: string | null
+  to: string
+  reason?: string
+  node?: string
+  source: 'tx' | 'block'
+  txhash?: string
+}
+interface Payment {
+  height: number
+  to: string
+  amount: string
+  reason: string
+  source: 'tx' | 'block'
+  txhash?: string
+}
 
-const joinMsg = (address: string) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } })
+const joinMsg = (address: string) => ({
+  typeUrl: '/beryl.staking.v1.MsgJoin',
+  value: { address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() },
+})
 function createMsg(creator: string, taskId: Uint8Array, tag: string, fee: bigint, vrfKey: Uint8Array, prompt: string, minVramGb = 8) {
   const nonce = sha(Buffer.from(tag))
   const commitment = sha(taskId, nonce)
@@ -28,8 +55,18 @@ function createMsg(creator: string, taskId: Uint8Array, tag: string, fee: bigint
     msg: {
       typeUrl: '/beryl.task.v1.MsgCreateTask',
       value: {
-        creator, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify({ prompt }), modelIds: [MODEL],
-        minVramGb, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: fee.toString(), vrfPublicKey: ecvrfPublicKey(vrfKey),
+        creator,
+        taskIdCommitment: commitment,
+        nonce,
+        taskType: TaskType.TASK_TYPE_IMAGE,
+        args: JSON.stringify({ prompt }),
+        modelIds: [MODEL],
+        minVramGb,
+        requiredGpu: '',
+        requiredGpuVramGb: 0,
+        taskVersion: '1.0.0',
+        fee: fee.toString(),
+        vrfPublicKey: ecvrfPublicKey(vrfKey),
       },
     },
   }
@@ -52,16 +89,27 @@ describe('beryld task show | list | cancel on a real chain', function () {
   // accounts: 0..2 GPU nodes, 3 creator, 4 attester. No sampling floor and a 1-uberyl fee: never sampled.
   let done: { hex: string; node: string; heights: Record<string, number> }
   before(async () => {
-    node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } } })
+    node = await startTestNode({
+      accounts: 5,
+      genesis: (s, accounts) => {
+        s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+        s.vss = { params: { min_sampling_rate: '0' } }
+      },
+    })
     actors = []
     for (const a of node.accounts) {
       const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })
-      const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { registry: berylRegistry(), gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+      const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+        registry: berylRegistry(),
+        gasPrice: GasPrice.fromString('0.025uberyl'),
+        broadcastPollIntervalMs: 200,
+      })
       actors.push({ name: a.name, address: a.address, client })
     }
     comet = await Comet38Client.connect(node.rpc)
     const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
-    getTask = async (c) => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+    getTask = async (c) =>
+      QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
     await Promise.all([0, 1, 2].map((i) => send(actors[i]!, [joinMsg(actors[i]!.address)])))
 
     // One task through its whole life: started (EndBlock), score, validation, attestation.
@@ -73,10 +121,19 @@ describe('beryld task show | list | cancel on a real chain', function () {
     const t = await getTask(commitment)
     assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
     const nodeActor = actors.find((a) => a.address === t.selectedNode)!
-    const score = await send(nodeActor, [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, score: SCORE } }])
+    const score = await send(nodeActor, [
+      { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, score: SCORE } },
+    ])
     const ready = await getTask(commitment)
-    const validated = await send(creator, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator.address, taskIdCommitments: [commitment], taskId, vrfProof: ecvrfProve(vrfKey, ready.samplingSeed) } }])
-    const attested = await send(attester, [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } }])
+    const validated = await send(creator, [
+      {
+        typeUrl: '/beryl.task.v1.MsgValidateTask',
+        value: { creator: creator.address, taskIdCommitments: [commitment], taskId, vrfProof: ecvrfProve(vrfKey, ready.samplingSeed) },
+      },
+    ])
+    const attested = await send(attester, [
+      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } },
+    ])
     assert.equal((await getTask(commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
     done = { hex, node: t.selectedNode, heights: { created: created.height, score: score.height, validated: validated.height, attested: attested.height } }
   })
@@ -107,7 +164,11 @@ describe('beryld task show | list | cancel on a real chain', function () {
     assert.equal(started.txhash, undefined)
     assert.equal(started.node, done.node)
     assert.equal(started.height, done.heights.created)
-    for (const [e, h] of [[ready, done.heights.score], [validated, done.heights.validated], [ended, done.heights.attested]] as const) {
+    for (const [e, h] of [
+      [ready, done.heights.score],
+      [validated, done.heights.validated],
+      [ended, done.heights.attested],
+    ] as const) {
       assert.equal(e.source, 'tx')
       assert.match(e.txhash ?? '', /^[0-9A-F]{64}$/)
       assert.equal(e.height, h)
@@ -118,7 +179,10 @@ describe('beryld task show | list | cancel on a real chain', function () {
     assert.equal(out.timeline[0]!.height, done.heights.created)
     assert.equal(out.timeline.length, 5)
     const heights = out.timeline.map((e) => e.height)
-    assert.deepEqual(heights, [...heights].sort((a, b) => a - b))
+    assert.deepEqual(
+      heights,
+      [...heights].sort((a, b) => a - b),
+    )
 
     const pay = out.payments.find((p) => p.to === `node:${done.node}`)
     assert.ok(pay, JSON.stringify(out.payments))
@@ -161,7 +225,10 @@ describe('beryld task show | list | cancel on a real chain', function () {
     assert.match(row, new RegExp(`end_success\\s+image\\s+1uberyl\\s+${done.node}\\s+\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ$`))
 
     const json = JSON.parse((await cli(['task', 'list', '--creator', creator, '-o', 'json'])).stdout)
-    assert.ok(json.tasks.some((t: { taskIdCommitment: string }) => t.taskIdCommitment === done.hex), 'ids in hex')
+    assert.ok(
+      json.tasks.some((t: { taskIdCommitment: string }) => t.taskIdCommitment === done.hex),
+      'ids in hex',
+    )
     const byNode = JSON.parse((await cli(['task', 'list', '--gpu-node', done.node, '--status', 'end_success', '-o', 'json'])).stdout)
     assert.equal(byNode.tasks.length, 1)
 
@@ -177,7 +244,10 @@ describe('beryld task show | list | cancel on a real chain', function () {
     const creator = actors[3]!
     // Every node is busy with a task of its own (no worker runs them), so this one waits in the queue.
     const busy = [1, 2, 3].map((i) => createMsg(creator.address, sha(Buffer.from(`busy ${i}`)), `busy/${i}`, 5000n, sha(Buffer.from('busy vrf')), `busy ${i}`))
-    await send(creator, busy.map((b) => b.msg))
+    await send(
+      creator,
+      busy.map((b) => b.msg),
+    )
     const q = createMsg(creator.address, sha(Buffer.from('queued')), 'queued/a', 5000n, sha(Buffer.from('queued vrf')), 'a big one')
     await send(creator, [q.msg])
     assert.equal((await getTask(q.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
@@ -190,11 +260,17 @@ describe('beryld task show | list | cancel on a real chain', function () {
 
     const shown = JSON.parse((await cli(['task', 'show', q.hex, '-o', 'json'])).stdout) as { timeline: Entry[]; payments: Payment[] }
     const last = shown.timeline.at(-1)!
-    assert.deepEqual([last.from, last.to, last.reason, last.source, last.txhash, last.height], ['TASK_STATUS_QUEUED', 'TASK_STATUS_END_ABORTED', 'ABORT_REASON_CREATOR_CANCELLED', 'tx', res.txhash, res.height])
-    assert.deepEqual(shown.payments.map((p) => [p.to, p.amount, p.reason]), [['creator', '5000uberyl', 'task_refund']])
+    assert.deepEqual(
+      [last.from, last.to, last.reason, last.source, last.txhash, last.height],
+      ['TASK_STATUS_QUEUED', 'TASK_STATUS_END_ABORTED', 'ABORT_REASON_CREATOR_CANCELLED', 'tx', res.txhash, res.height],
+    )
+    assert.deepEqual(
+      shown.payments.map((p) => [p.to, p.amount, p.reason]),
+      [['creator', '5000uberyl', 'task_refund']],
+    )
   })
 
-  it('task cancel: a finished task fails with the chain\'s error and exit code 1', async () => {
+  it("task cancel: a finished task fails with the chain's error and exit code 1", async () => {
     const r = await cli(['task', 'cancel', done.hex, '--from', actors[3]!.name, '--keyring-backend', 'test', '--home', node.home])
     assert.equal(r.code, 1, r.stdout)
     assert.match(r.stderr, /only a queued task can be cancelled; this one is TASK_STATUS_END_SUCCESS/)

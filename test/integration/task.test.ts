@@ -15,32 +15,54 @@ const beryld = runBeryld
 const MODEL = '5a'.repeat(32)
 const STAKE = 400_000_000n
 const HONEST = Buffer.from('0102030405060708', 'hex')
-const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const sha = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 
-interface Actor { address: string; client: SigningStargateClient }
+interface Actor {
+  address: string
+  client: SigningStargateClient
+}
 
 async function setup(node: TestNode) {
   const actors: Actor[] = []
   for (const a of node.accounts) {
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })
-    const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { registry: berylRegistry(), gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+    const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+      registry: berylRegistry(),
+      gasPrice: GasPrice.fromString('0.025uberyl'),
+      broadcastPollIntervalMs: 200,
+    })
     actors.push({ address: a.address, client })
   }
   const comet = await Comet38Client.connect(node.rpc)
   const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
-  const nodeExists = async (address: string) => rpc.request('beryl.staking.v1.Query', 'Node', QueryNodeRequest.encode({ address }).finish()).then(() => true, () => false)
+  const task = async (c: Uint8Array): Promise<Task> =>
+    QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const nodeExists = async (address: string) =>
+    rpc.request('beryl.staking.v1.Query', 'Node', QueryNodeRequest.encode({ address }).finish()).then(
+      () => true,
+      () => false,
+    )
   const send = async (who: Actor, msgs: Array<{ typeUrl: string; value: unknown }>): Promise<DeliverTxResponse> => {
     const r = await who.client.signAndBroadcast(who.address, msgs, 'auto')
     assert.equal(r.code, 0, r.rawLog)
     return r
   }
   const balance = async (address: string) => BigInt((await actors[0]!.client.getBalance(address, 'uberyl')).amount)
-  const close = () => { for (const a of actors) a.client.disconnect(); comet.disconnect() }
+  const close = () => {
+    for (const a of actors) a.client.disconnect()
+    comet.disconnect()
+  }
   return { actors, task, nodeExists, send, balance, close }
 }
 
-const joinMsg = (address: string) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } })
+const joinMsg = (address: string) => ({
+  typeUrl: '/beryl.staking.v1.MsgJoin',
+  value: { address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() },
+})
 const createMsg = (creator: string, taskId: Uint8Array, tag: string, fee: bigint, vrfKey: Uint8Array, prompt: string) => {
   const nonce = sha(Buffer.from(tag))
   return {
@@ -48,8 +70,18 @@ const createMsg = (creator: string, taskId: Uint8Array, tag: string, fee: bigint
     msg: {
       typeUrl: '/beryl.task.v1.MsgCreateTask',
       value: {
-        creator, taskIdCommitment: sha(taskId, nonce), nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify({ prompt }), modelIds: [MODEL],
-        minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: fee.toString(), vrfPublicKey: ecvrfPublicKey(vrfKey),
+        creator,
+        taskIdCommitment: sha(taskId, nonce),
+        nonce,
+        taskType: TaskType.TASK_TYPE_IMAGE,
+        args: JSON.stringify({ prompt }),
+        modelIds: [MODEL],
+        minVramGb: 8,
+        requiredGpu: '',
+        requiredGpuVramGb: 0,
+        taskVersion: '1.0.0',
+        fee: fee.toString(),
+        vrfPublicKey: ecvrfPublicKey(vrfKey),
       },
     },
   }
@@ -65,12 +97,18 @@ describe('tasks on a real chain, signed with cosmjs', function () {
     before(async () => {
       node = await startTestNode({
         accounts: 5,
-        genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '1000000000000000000' } } },
+        genesis: (s, accounts) => {
+          s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+          s.vss = { params: { min_sampling_rate: '1000000000000000000' } }
+        },
       })
       env = await setup(node)
       await Promise.all([0, 1, 2].map((i) => env.send(env.actors[i]!, [joinMsg(env.actors[i]!.address)])))
     })
-    after(async () => { env?.close(); await node?.cleanup() })
+    after(async () => {
+      env?.close()
+      await node?.cleanup()
+    })
 
     async function runGroup(prompt: string, scores: (i: number) => Buffer) {
       const [, , , creator, attester] = env.actors as [Actor, Actor, Actor, Actor, Actor]
@@ -78,33 +116,54 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       const vrfKey = sha(Buffer.from(`vrf ${prompt}`))
       const FEE = 1_700_003n
       const group = ['a', 'b', 'c'].map((tag) => createMsg(creator.address, taskId, `${prompt}/${tag}`, FEE, vrfKey, prompt))
-      await env.send(creator, group.map((g) => g.msg)) // one tx: the three start in the same block
+      await env.send(
+        creator,
+        group.map((g) => g.msg),
+      ) // one tx: the three start in the same block
       const tasks = await Promise.all(group.map((g) => env.task(g.commitment)))
-      assert.deepEqual(tasks.map((t) => t.status), [1, 1, 1])
+      assert.deepEqual(
+        tasks.map((t) => t.status),
+        [1, 1, 1],
+      )
       assert.equal(new Set(tasks.map((t) => t.selectedNode)).size, 3)
       const nodeActor = (t: Task) => env.actors.find((a) => a.address === t.selectedNode)!
       for (let i = 0; i < 3; i++) {
-        await env.send(nodeActor(tasks[i]!), [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: tasks[i]!.selectedNode, taskIdCommitment: group[i]!.commitment, score: scores(i) } }])
+        await env.send(nodeActor(tasks[i]!), [
+          { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: tasks[i]!.selectedNode, taskIdCommitment: group[i]!.commitment, score: scores(i) } },
+        ])
       }
       const first = await env.task(group[0]!.commitment)
       const proof = ecvrfProve(vrfKey, first.samplingSeed)
       const creatorBefore = await env.balance(creator.address)
-      const v = await env.send(creator, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator.address, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof } }])
+      const v = await env.send(creator, [
+        {
+          typeUrl: '/beryl.task.v1.MsgValidateTask',
+          value: { creator: creator.address, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof },
+        },
+      ])
       const after = await Promise.all(group.map((g) => env.task(g.commitment)))
       return { tasks, after, group, creator, attester, v, creatorBefore, FEE, nodes: tasks.map((t) => t.selectedNode) }
     }
 
     it('three honest nodes: EndGroupSuccess after attestation, the fee split 10:5:2 by speed', async () => {
       const g = await runGroup('a lighthouse at dusk', () => HONEST)
-      assert.deepEqual(g.after.map((t) => t.status), [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND])
+      assert.deepEqual(
+        g.after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
       const before = await Promise.all(g.nodes.map((n) => env.balance(n)))
-      await env.send(g.attester, [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: g.attester.address, taskIdCommitment: g.group[0]!.commitment, resultHash: sha(Buffer.from('result')) } }])
+      await env.send(g.attester, [
+        {
+          typeUrl: '/beryl.task.v1.MsgAttestResult',
+          value: { attester: g.attester.address, taskIdCommitment: g.group[0]!.commitment, resultHash: sha(Buffer.from('result')) },
+        },
+      ])
       assert.equal((await env.task(g.group[0]!.commitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
       const gained = await Promise.all(g.nodes.map(async (n, i) => (await env.balance(n)) - before[i]!))
       assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
     })
 
-    it('beryld task list|show and query task/qos/vss show the chain\'s records', async () => {
+    it("beryld task list|show and query task/qos/vss show the chain's records", async () => {
       const creator = env.actors[3]!.address
       const list = JSON.parse((await beryld(['task', 'list', '--creator', creator, '--home', node.home, '-o', 'json'])).stdout)
       assert.equal(list.tasks.length, 3)
@@ -125,9 +184,12 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       assert.deepEqual(queue.tasks, [])
     })
 
-    it('a cheating node\'s different score ends EndInvalidated and its stake is slashed', async () => {
+    it("a cheating node's different score ends EndInvalidated and its stake is slashed", async () => {
       const g = await runGroup('a red bicycle', (i) => (i === 1 ? Buffer.from('f0e1d2c3b4a59687', 'hex') : HONEST))
-      assert.deepEqual(g.after.map((t) => t.status), [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND])
+      assert.deepEqual(
+        g.after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
       assert.equal(await env.nodeExists(g.nodes[1]!), false, 'the cheater is no longer a node')
       const slash = g.v.events.find((e) => e.type === 'node_slashed')
       assert.ok(slash)
@@ -139,11 +201,20 @@ describe('tasks on a real chain, signed with cosmjs', function () {
     let node: TestNode
     let env: Awaited<ReturnType<typeof setup>>
     before(async () => {
-      node = await startTestNode({ accounts: 5, genesis: (s, accounts) => { s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }; s.vss = { params: { min_sampling_rate: '0' } } } })
+      node = await startTestNode({
+        accounts: 5,
+        genesis: (s, accounts) => {
+          s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+          s.vss = { params: { min_sampling_rate: '0' } }
+        },
+      })
       env = await setup(node)
       await Promise.all([0, 1, 2].map((i) => env.send(env.actors[i]!, [joinMsg(env.actors[i]!.address)])))
     })
-    after(async () => { env?.close(); await node?.cleanup() })
+    after(async () => {
+      env?.close()
+      await node?.cleanup()
+    })
 
     it('Validated → EndSuccess after an attestation; the node is paid', async () => {
       const [, , , creator, attester] = env.actors as [Actor, Actor, Actor, Actor, Actor]
@@ -156,10 +227,17 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       const nodeActor = env.actors.find((a) => a.address === t.selectedNode)!
       await env.send(nodeActor, [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, score: HONEST } }])
       const ready = await env.task(commitment)
-      await env.send(creator, [{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: creator.address, taskIdCommitments: [commitment], taskId, vrfProof: ecvrfProve(vrfKey, ready.samplingSeed) } }])
+      await env.send(creator, [
+        {
+          typeUrl: '/beryl.task.v1.MsgValidateTask',
+          value: { creator: creator.address, taskIdCommitments: [commitment], taskId, vrfProof: ecvrfProve(vrfKey, ready.samplingSeed) },
+        },
+      ])
       assert.equal((await env.task(commitment)).status, TaskStatus.TASK_STATUS_VALIDATED)
       const before = await env.balance(t.selectedNode)
-      await env.send(attester, [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } }])
+      await env.send(attester, [
+        { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } },
+      ])
       assert.equal((await env.task(commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
       assert.equal(await env.balance(t.selectedNode), before + 1n)
     })

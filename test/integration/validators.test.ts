@@ -12,7 +12,10 @@ import { waitFor } from '../helpers/node.ts'
 import { appHashes, cometValidators, fee, heightOf, rpcGet, startTestNetwork, waitForSetSize, type TestNetwork } from '../helpers/network.ts'
 
 const BOND = 10_000_000_000n // each genesis validator's self-bond: power 10 000
-const consAddr = (home: string) => Buffer.from(consensusAddress(consensusPubkey(home))).toString('hex').toUpperCase()
+const consAddr = (home: string) =>
+  Buffer.from(consensusAddress(consensusPubkey(home)))
+    .toString('hex')
+    .toUpperCase()
 
 /**
  * One real 4-validator network (gentx ceremony, four `beryld start` processes with their CometBFT)
@@ -29,7 +32,8 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     if (r.code !== 0) throw new Error(`${pathName}: ${r.log}`)
     return r.value
   }
-  const validator = async (address: string) => QueryValidatorResponse.decode(await query('/beryl.validator.v1.Query/Validator', QueryValidatorRequest.encode({ address }).finish()))
+  const validator = async (address: string) =>
+    QueryValidatorResponse.decode(await query('/beryl.validator.v1.Query/Validator', QueryValidatorRequest.encode({ address }).finish()))
   const pools = async () => QueryPoolsResponse.decode(await query('/beryl.validator.v1.Query/Pools', new Uint8Array()))
 
   before(async () => {
@@ -82,7 +86,11 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     const totalBefore = BigInt((await op.client.getBalance(op.address, 'uberyl')).amount)
     const bank = QueryClient.withExtensions(comet, setupBankExtension).bank
     const supplyBefore = (await bank.supplyOf('uberyl')).amount
-    const r = await op.client.signAndBroadcast(op.address, [{ typeUrl: '/beryl.validator.v1.MsgWithdrawRewards', value: { account: op.address } }], fee(20_000, 300_000))
+    const r = await op.client.signAndBroadcast(
+      op.address,
+      [{ typeUrl: '/beryl.validator.v1.MsgWithdrawRewards', value: { account: op.address } }],
+      fee(20_000, 300_000),
+    )
     assert.equal(r.code, 0, r.rawLog)
     assert.equal(BigInt((await op.client.getBalance(op.address, 'uberyl')).amount), totalBefore + rewards[1]! - 20_000n)
     assert.equal((await validator(op.address)).validator!.rewards, '0')
@@ -94,37 +102,74 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     const p = new NodeProcess(node.home)
     net.extra.push(p)
     p.start()
-    await waitFor('the new node to sync', async () => {
-      const s = await rpcGet(node.rpc, 'status')
-      return !s.sync_info.catching_up && BigInt(s.sync_info.latest_block_height) + 2n >= (await heightOf(rpc0())) ? true : undefined
-    }, 120_000)
+    await waitFor(
+      'the new node to sync',
+      async () => {
+        const s = await rpcGet(node.rpc, 'status')
+        return !s.sync_info.catching_up && BigInt(s.sync_info.latest_block_height) + 2n >= (await heightOf(rpc0())) ? true : undefined
+      },
+      120_000,
+    )
     const { client, address } = await net.client(net.validators[0]!.home, 'account2')
     const key = consensusPubkey(node.home)
-    const create = await client.signAndBroadcast(address, [{
-      typeUrl: '/beryl.validator.v1.MsgCreateValidator',
-      value: { account: address, moniker: 'validator-4', details: 'joined live', consensusPubkey: key, selfBond: String(5_000_000_000n), commissionPpm: 100_000 },
-    }], fee(20_000, 400_000))
+    const create = await client.signAndBroadcast(
+      address,
+      [
+        {
+          typeUrl: '/beryl.validator.v1.MsgCreateValidator',
+          value: {
+            account: address,
+            moniker: 'validator-4',
+            details: 'joined live',
+            consensusPubkey: key,
+            selfBond: String(5_000_000_000n),
+            commissionPpm: 100_000,
+          },
+        },
+      ],
+      fee(20_000, 400_000),
+    )
     assert.equal(create.code, 0, create.rawLog)
     await waitForSetSize(rpc0(), 5)
     assert.equal((await cometValidators(rpc0())).get(consAddr(node.home)), 5000n)
     // It signs: its vote is in a commit a few blocks later.
     const addr = consAddr(node.home)
-    await waitFor('a commit signed by the new validator', async () => {
-      const h = await heightOf(rpc0())
-      const c = await rpcGet(rpc0(), `commit?height=${h}`)
-      return (c.signed_header.commit.signatures as Array<{ validator_address: string; block_id_flag: number }>).some((s) => s.validator_address === addr && s.block_id_flag === 2) ? true : undefined
-    }, 60_000)
+    await waitFor(
+      'a commit signed by the new validator',
+      async () => {
+        const h = await heightOf(rpc0())
+        const c = await rpcGet(rpc0(), `commit?height=${h}`)
+        return (c.signed_header.commit.signatures as Array<{ validator_address: string; block_id_flag: number }>).some(
+          (s) => s.validator_address === addr && s.block_id_flag === 2,
+        )
+          ? true
+          : undefined
+      },
+      60_000,
+    )
     assert.equal((await validator(address)).active, true)
     // Bonding more raises its power; unbonding everything takes it out.
-    const bond = await client.signAndBroadcast(address, [{ typeUrl: '/beryl.validator.v1.MsgBond', value: { account: address, amount: String(1_000_000_000n) } }], fee(20_000, 300_000))
+    const bond = await client.signAndBroadcast(
+      address,
+      [{ typeUrl: '/beryl.validator.v1.MsgBond', value: { account: address, amount: String(1_000_000_000n) } }],
+      fee(20_000, 300_000),
+    )
     assert.equal(bond.code, 0, bond.rawLog)
     await waitFor('power 6000', async () => ((await cometValidators(rpc0())).get(addr) === 6000n ? true : undefined))
     const before = BigInt((await client.getBalance(address, 'uberyl')).amount)
-    const unbond = await client.signAndBroadcast(address, [{ typeUrl: '/beryl.validator.v1.MsgUnbond', value: { account: address, amount: String(6_000_000_000n) } }], fee(20_000, 300_000))
+    const unbond = await client.signAndBroadcast(
+      address,
+      [{ typeUrl: '/beryl.validator.v1.MsgUnbond', value: { account: address, amount: String(6_000_000_000n) } }],
+      fee(20_000, 300_000),
+    )
     assert.equal(unbond.code, 0, unbond.rawLog)
     await waitForSetSize(rpc0(), 4)
     assert.equal((await cometValidators(rpc0())).has(addr), false)
-    await waitFor('the unbonded stake returned', async () => (BigInt((await client.getBalance(address, 'uberyl')).amount) === before - 20_000n + 6_000_000_000n ? true : undefined), 60_000)
+    await waitFor(
+      'the unbonded stake returned',
+      async () => (BigInt((await client.getBalance(address, 'uberyl')).amount) === before - 20_000n + 6_000_000_000n ? true : undefined),
+      60_000,
+    )
     await p.stop()
   })
 
@@ -137,10 +182,14 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     assert.equal(BigInt(jailed.slashed), (BOND * 10_000n) / 1_000_000n)
     await waitForSetSize(rpc0(), 3)
     net.procs[3]!.start()
-    await waitFor('validator-3 back in sync', async () => {
-      const s = await rpcGet(v3.rpc, 'status')
-      return !s.sync_info.catching_up && BigInt(s.sync_info.latest_block_height) + 2n >= (await heightOf(rpc0())) ? true : undefined
-    }, 120_000)
+    await waitFor(
+      'validator-3 back in sync',
+      async () => {
+        const s = await rpcGet(v3.rpc, 'status')
+        return !s.sync_info.catching_up && BigInt(s.sync_info.latest_block_height) + 2n >= (await heightOf(rpc0())) ? true : undefined
+      },
+      120_000,
+    )
     const op = await net.client(v3.home, 'validator')
     await waitFor('the jail period over', async () => {
       const b = await rpcGet(rpc0(), 'block')
@@ -152,7 +201,7 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     assert.equal((await cometValidators(rpc0())).get(consAddr(v3.home)), (BOND - (BOND * 10_000n) / 1_000_000n) / 1_000_000n)
   })
 
-  it('double signing: a second process with validator-2\'s key produces evidence; validator-2 is slashed and tombstoned', async () => {
+  it("double signing: a second process with validator-2's key produces evidence; validator-2 is slashed and tombstoned", async () => {
     const v2 = net.validators[2]!
     const node = await createFullNode(net.root, 'double-signer', net)
     fs.copyFileSync(path.join(homePaths(v2.home).config, 'priv_validator_key.json'), path.join(homePaths(node.home).config, 'priv_validator_key.json'))
@@ -171,7 +220,7 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
     assert.equal(all.validators.find((x) => x.description.moniker === 'validator-2')?.jailed, true)
   })
 
-  it('every validator\'s application computed the same app hash at every height', async () => {
+  it("every validator's application computed the same app hash at every height", async () => {
     const top = await heightOf(rpc0())
     const running = net.validators.filter((_, i) => net.procs[i]!.running)
     await Promise.all(running.map((v) => waitFor(`${v.moniker} at ${top}`, async () => ((await heightOf(v.rpc)) >= top ? true : undefined))))

@@ -20,7 +20,11 @@ import { BERYLD, runBeryld, startTestNode, waitFor } from '../helpers/node.ts'
 import { pickPorts } from '../../cli/devnet.ts'
 import { createTestWorker, type TestWorker } from '../helpers/worker.ts'
 
-const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+const sha = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const IMAGE_MODEL = BUNDLED_MODEL_IDS.image
 const freePort = async () => (await pickPorts(true)).p2p
@@ -29,7 +33,9 @@ const freePort = async () => (await pickPorts(true)).p2p
 async function network(o: { sampleEverything: boolean; faults?: (string | undefined)[] }) {
   const node = await startTestNode({
     accounts: 4,
-    genesis: (s) => { if (o.sampleEverything) s.vss = { params: { min_sampling_rate: '1000000000000000000' } } },
+    genesis: (s) => {
+      if (o.sampleEverything) s.vss = { params: { min_sampling_rate: '1000000000000000000' } }
+    },
   })
   const modelDir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-models-'))
   await ensureBundledModels(modelDir)
@@ -41,19 +47,37 @@ async function network(o: { sampleEverything: boolean; faults?: (string | undefi
   // Worker 2 lists a gateway that is down first: it must fail over to the live one.
   const down = `/ip4/127.0.0.1/tcp/${await freePort()}/p2p/${gateway.split('/p2p/')[1]}`
   for (let i = 0; i < 3; i++) {
-    workers.push(await createTestWorker({ chainId: node.chainId, rpc: node.rpc, gateways: i === 2 ? [down, gateway] : [gateway], mnemonic: node.accounts[i]!.mnemonic, modelDir }))
+    workers.push(
+      await createTestWorker({
+        chainId: node.chainId,
+        rpc: node.rpc,
+        gateways: i === 2 ? [down, gateway] : [gateway],
+        mnemonic: node.accounts[i]!.mnemonic,
+        modelDir,
+      }),
+    )
   }
   workers.forEach((w, i) => w.start(o.faults?.[i]))
   await Promise.all(workers.map((w) => w.waitForLog(/gateway: session open/)))
-  assert.match(workers[2]!.output(), /cannot open a session with \/ip4\/127\.0\.0\.1\/tcp\/\d+[^\n]*\n[^\n]*session open with \/ip4/, 'fail-over to the next gateway')
+  assert.match(
+    workers[2]!.output(),
+    /cannot open a session with \/ip4\/127\.0\.0\.1\/tcp\/\d+[^\n]*\n[^\n]*session open with \/ip4/,
+    'fail-over to the next gateway',
+  )
 
   const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[3]!.mnemonic, { prefix: 'beryl' })
   const creator = node.accounts[3]!.address
-  const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, { registry: berylRegistry(), gasPrice: GasPrice.fromString('0.025uberyl'), broadcastPollIntervalMs: 200 })
+  const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
+    registry: berylRegistry(),
+    gasPrice: GasPrice.fromString('0.025uberyl'),
+    broadcastPollIntervalMs: 200,
+  })
   const comet = await Comet38Client.connect(node.rpc)
   const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
-  const record = async (a: string) => QueryNodeRecordResponse.decode(await rpc.request('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address: a }).finish())).record!
+  const task = async (c: Uint8Array): Promise<Task> =>
+    QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const record = async (a: string) =>
+    QueryNodeRecordResponse.decode(await rpc.request('beryl.staking.v1.Query', 'NodeRecord', QueryNodeRecordRequest.encode({ address: a }).finish())).record!
   const send = async (msgs: Array<{ typeUrl: string; value: unknown }>) => {
     const r = await client.signAndBroadcast(creator, msgs, 'auto')
     assert.equal(r.code, 0, r.rawLog)
@@ -67,13 +91,31 @@ async function network(o: { sampleEverything: boolean; faults?: (string | undefi
       msg: {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
-          creator, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args: JSON.stringify(args), modelIds: [IMAGE_MODEL],
-          minVramGb: 0, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '0.1.0', fee: fee.toString(), vrfPublicKey: ecvrfPublicKey(vrfKey),
+          creator,
+          taskIdCommitment: commitment,
+          nonce,
+          taskType: TaskType.TASK_TYPE_IMAGE,
+          args: JSON.stringify(args),
+          modelIds: [IMAGE_MODEL],
+          minVramGb: 0,
+          requiredGpu: '',
+          requiredGpuVramGb: 0,
+          taskVersion: '0.1.0',
+          fee: fee.toString(),
+          vrfPublicKey: ecvrfPublicKey(vrfKey),
         },
       },
     }
   }
-  const until = (c: Uint8Array, want: (t: Task) => boolean, what: string) => waitFor(what, async () => { const t = await task(c); return want(t) ? t : undefined }, 90_000)
+  const until = (c: Uint8Array, want: (t: Task) => boolean, what: string) =>
+    waitFor(
+      what,
+      async () => {
+        const t = await task(c)
+        return want(t) ? t : undefined
+      },
+      90_000,
+    )
   const close = async () => {
     client.disconnect()
     comet.disconnect()
@@ -89,8 +131,12 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
 
   describe('an unsampled task', () => {
     let net: Awaited<ReturnType<typeof network>>
-    before(async () => { net = await network({ sampleEverything: false }) })
-    after(async () => { await net?.close() })
+    before(async () => {
+      net = await network({ sampleEverything: false })
+    })
+    after(async () => {
+      await net?.close()
+    })
 
     it('is assigned, run by ONNX, scored, validated, uploaded, attested and paid; the creator downloads what the score says', async () => {
       const taskId = randomBytes(32)
@@ -104,17 +150,19 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const nodeBefore = await net.balance(scored.selectedNode)
 
       const proof = ecvrfProve(vrfKey, scored.samplingSeed)
-      await net.send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: [c.commitment], taskId, vrfProof: proof } }])
+      await net.send([
+        { typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: [c.commitment], taskId, vrfProof: proof } },
+      ])
       const ended = await net.until(c.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, 'the end of the task')
-      assert.equal(ended.status, TaskStatus.TASK_STATUS_END_SUCCESS, 'attested by the gateway\'s attester')
+      assert.equal(ended.status, TaskStatus.TASK_STATUS_END_SUCCESS, "attested by the gateway's attester")
       assert.equal(ended.resultHash.length, 32)
-      assert.ok(await net.balance(scored.selectedNode) > nodeBefore, 'the node is paid')
+      assert.ok((await net.balance(scored.selectedNode)) > nodeBefore, 'the node is paid')
       assert.equal((await net.record(scored.selectedNode)).tasksPaid, 1n)
       await w.waitForLog(/output uploaded/)
 
       const d = await downloadResult(net.gateway, { chainId: net.node.chainId, signer: net.wallet, address: net.creator }, c.commitment)
       assert.equal(d.files.length, 1)
-      assert.deepEqual(Buffer.from(await phashPng(d.files[0]!)), Buffer.from(ended.score), 'the downloaded image\'s pHash is the score on chain')
+      assert.deepEqual(Buffer.from(await phashPng(d.files[0]!)), Buffer.from(ended.score), "the downloaded image's pHash is the score on chain")
       assert.deepEqual(Buffer.from(d.resultHash), Buffer.from(ended.resultHash), 'and its hash is the one attested')
 
       const status = await runBeryld(['worker', 'status', '--home', w.home, '--output', 'json'])
@@ -128,8 +176,28 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-cwd-'))
       try {
         const r = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-          execFile(BERYLD, ['task', 'run', 'text', '--prompt', 'Write a haiku about rain', '--max-tokens', '8', '--from', net.node.accounts[3]!.name, '--home', net.node.home, '--keyring-backend', 'test', '-o', 'json'],
-            { cwd, timeout: 240_000 }, (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }))
+          execFile(
+            BERYLD,
+            [
+              'task',
+              'run',
+              'text',
+              '--prompt',
+              'Write a haiku about rain',
+              '--max-tokens',
+              '8',
+              '--from',
+              net.node.accounts[3]!.name,
+              '--home',
+              net.node.home,
+              '--keyring-backend',
+              'test',
+              '-o',
+              'json',
+            ],
+            { cwd, timeout: 240_000 },
+            (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+          )
         })
         assert.equal(r.code, 0, r.stderr)
         const out = JSON.parse(r.stdout) as { files: string[]; text: string }
@@ -145,7 +213,22 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
     it('beryld worker init writes a config and a key; worker status explains a key that has not joined', async () => {
       const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-winit-'))
       try {
-        const init = await runBeryld(['worker', 'init', '--home', home, '--chain-id', net.node.chainId, '--node', net.node.rpc, '--gateway', net.gateway, '--keyring-backend', 'test', '--output', 'json'])
+        const init = await runBeryld([
+          'worker',
+          'init',
+          '--home',
+          home,
+          '--chain-id',
+          net.node.chainId,
+          '--node',
+          net.node.rpc,
+          '--gateway',
+          net.gateway,
+          '--keyring-backend',
+          'test',
+          '--output',
+          'json',
+        ])
         assert.equal(init.code, 0, init.stderr)
         const out = JSON.parse(init.stdout)
         assert.match(out.address, /^beryl1/)
@@ -175,7 +258,11 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       await Promise.all(net.workers.map((w, i) => waitFor('a new session', async () => /gateway: session open/.test(w.output().slice(marks[i])) || undefined)))
       const c = net.create(randomBytes(32), randomBytes(32), { prompt, width: 128, height: 128, steps: 8, seed: 11 }, 1n)
       await net.send([c.msg])
-      const victim = await waitFor('a worker to crash', async () => net.workers.find((w) => w.process!.exitCode !== null || w.process!.signalCode !== null), 60_000)
+      const victim = await waitFor(
+        'a worker to crash',
+        async () => net.workers.find((w) => w.process!.exitCode !== null || w.process!.signalCode !== null),
+        60_000,
+      )
       const crashed = victim.output().slice(marks[net.workers.indexOf(victim)])
       const before = await net.task(c.commitment)
       assert.equal(before.status, TaskStatus.TASK_STATUS_STARTED, 'killed before the score was sent')
@@ -184,7 +271,14 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       victim.start()
       const t = await net.until(c.commitment, (x) => x.status === TaskStatus.TASK_STATUS_SCORE_READY, 'the resumed score')
       // The others restart without the fault for the next tests.
-      await Promise.all(net.workers.filter((w) => w !== victim).map(async (w) => { await w.kill9(); w.start() }))
+      await Promise.all(
+        net.workers
+          .filter((w) => w !== victim)
+          .map(async (w) => {
+            await w.kill9()
+            w.start()
+          }),
+      )
       return { crashed, resumed: victim.output().slice(mark), score: hex(t.score) }
     }
 
@@ -210,8 +304,12 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
   describe('a forced-sampled validation group with a lazy worker', () => {
     let net: Awaited<ReturnType<typeof network>>
     // Worker 0 returns random images instead of running the model.
-    before(async () => { net = await network({ sampleEverything: true, faults: ['random-output'] }) })
-    after(async () => { await net?.close() })
+    before(async () => {
+      net = await network({ sampleEverything: true, faults: ['random-output'] })
+    })
+    after(async () => {
+      await net?.close()
+    })
 
     it('slashes the lazy worker and pays the honest two', async () => {
       const taskId = randomBytes(32)
@@ -229,13 +327,21 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const before = await Promise.all(honest.map((a) => net.balance(a)))
 
       const proof = ecvrfProve(vrfKey, (await net.task(group[0]!.commitment)).samplingSeed)
-      await net.send([{ typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof } }])
-      const ended = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, 'the group\'s end')))
+      await net.send([
+        {
+          typeUrl: '/beryl.task.v1.MsgValidateTask',
+          value: { creator: net.creator, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof },
+        },
+      ])
+      const ended = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, "the group's end")))
       const byNode = new Map(ended.map((t) => [t.selectedNode, t]))
       assert.equal(byNode.get(lazy)!.status, TaskStatus.TASK_STATUS_END_INVALIDATED)
       const rec = await net.record(lazy)
       assert.equal(rec.slashCount, 1, 'the lazy worker is slashed')
-      assert.deepEqual(honest.map((a) => byNode.get(a)!.status).sort(), [TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS].sort())
+      assert.deepEqual(
+        honest.map((a) => byNode.get(a)!.status).sort(),
+        [TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS].sort(),
+      )
       const after = await Promise.all(honest.map((a) => net.balance(a)))
       after.forEach((b, i) => assert.ok(b > before[i]!, `honest node ${i} is paid`))
       await net.workers[0]!.waitForLog(/no longer a node: slashed/)

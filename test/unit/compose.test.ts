@@ -14,24 +14,48 @@ import { ROOT } from '../helpers/node.ts'
 // the CLI (every command and flag it and its ceremony script use exist) and the configs the
 // ceremony's `beryld init` / `worker init` write (ports, addresses, homes inside the volumes).
 
-interface Service { command?: string[]; volumes?: string[]; ports?: string[]; healthcheck?: { test: string[] }; networks?: Record<string, { ipv4_address: string }> | string[]; depends_on?: Record<string, unknown>; image?: string }
-const compose = load(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as { services: Record<string, Service & { '<<'?: Service }>; volumes: Record<string, unknown> }
+interface Service {
+  command?: string[]
+  volumes?: string[]
+  ports?: string[]
+  healthcheck?: { test: string[] }
+  networks?: Record<string, { ipv4_address: string }> | string[]
+  depends_on?: Record<string, unknown>
+  image?: string
+}
+const compose = load(fs.readFileSync(path.join(ROOT, 'docker-compose.yml'), 'utf8')) as {
+  services: Record<string, Service & { '<<'?: Service }>
+  volumes: Record<string, unknown>
+}
 // Resolve YAML merge keys (`<<: *beryl`) the way Docker Compose does.
 const services: Record<string, Service> = Object.fromEntries(Object.entries(compose.services).map(([k, v]) => [k, { ...v['<<'], ...v, '<<': undefined }]))
 const SCRIPT = fs.readFileSync(path.join(ROOT, 'scripts', 'docker-ceremony.sh'), 'utf8')
 
-const validators = Object.keys(services).filter((s) => /^validator-\d$/.test(s)).sort()
-const workers = Object.keys(services).filter((s) => /^worker-\d$/.test(s)).sort()
+const validators = Object.keys(services)
+  .filter((s) => /^validator-\d$/.test(s))
+  .sort()
+const workers = Object.keys(services)
+  .filter((s) => /^worker-\d$/.test(s))
+  .sort()
 const beryldArgs = (cmd: string[] | undefined) => (cmd?.[0] === './bin/beryld' ? cmd.slice(1) : undefined)
 const flag = (args: string[], name: string) => args[args.indexOf(name) + 1]
 const ipOf = (s: Service) => (s.networks as Record<string, { ipv4_address: string }>).beryl!.ipv4_address
-const mounts = (s: Service) => (s.volumes ?? []).map((v) => { const [name, target] = v.split(':'); return { name: name!, target: target! } })
+const mounts = (s: Service) =>
+  (s.volumes ?? []).map((v) => {
+    const [name, target] = v.split(':')
+    return { name: name!, target: target! }
+  })
 const portOf = (laddr: string) => Number(/:(\d+)$/.exec(laddr)![1])
 
 /** The `$BERYLD …` lines of the ceremony script with its variables replaced for one iteration. */
 function scriptLines(): string[][] {
-  const lines = SCRIPT.replace(/\\\n\s*/g, ' ').split('\n').map((l) => l.trim()).filter((l) => !l.startsWith('#') && /\$BERYLD /.test(l))
-  return lines.flatMap((l) => [...l.matchAll(/\$BERYLD ([^)>;]*)/g)].map((m) => [...m[1]!.matchAll(/"[^"]*"|'[^']*'|\S+/g)].map((w) => w[0].replace(/^"|"$/g, ''))))
+  const lines = SCRIPT.replace(/\\\n\s*/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => !l.startsWith('#') && /\$BERYLD /.test(l))
+  return lines.flatMap((l) =>
+    [...l.matchAll(/\$BERYLD ([^)>;]*)/g)].map((m) => [...m[1]!.matchAll(/"[^"]*"|'[^']*'|\S+/g)].map((w) => w[0].replace(/^"|"$/g, ''))),
+  )
 }
 
 describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', function () {
@@ -73,11 +97,12 @@ describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', 
     }
     const lines = scriptLines()
     assert.ok(lines.length >= 12, `only ${lines.length} beryld lines found in the ceremony script`)
-    for (const words of lines) for (const p of checkBeryldCommand(words.map((w) => (w.startsWith('$') ? 'X' : w)))) problems.push(`docker-ceremony.sh: ${words.join(' ')}: ${p}`)
+    for (const words of lines)
+      for (const p of checkBeryldCommand(words.map((w) => (w.startsWith('$') ? 'X' : w)))) problems.push(`docker-ceremony.sh: ${words.join(' ')}: ${p}`)
     assert.deepEqual(problems, [])
   })
 
-  it('each service\'s home is inside its own volume, and the ceremony mounts every volume at the same place', () => {
+  it("each service's home is inside its own volume, and the ceremony mounts every volume at the same place", () => {
     const ceremony = new Map(mounts(services.ceremony!).map((m) => [m.name, m.target]))
     for (const name of [...validators, ...workers]) {
       const home = flag(beryldArgs(services[name]!.command)!, '--home')!
@@ -86,10 +111,13 @@ describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', 
       assert.equal(ceremony.get(name), home, `the ceremony writes ${name}'s home where the service reads it`)
     }
     const demo = beryldArgs(services.demo!.command)!
-    assert.ok(mounts(services.demo!).some((m) => m.target === flag(demo, '--home')), 'the demo reads the home it names')
+    assert.ok(
+      mounts(services.demo!).some((m) => m.target === flag(demo, '--home')),
+      'the demo reads the home it names',
+    )
   })
 
-  it('the ports, addresses and peers the ceremony\'s init commands write are the ones the services publish and dial', async () => {
+  it("the ports, addresses and peers the ceremony's init commands write are the ones the services publish and dial", async () => {
     const data = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-compose-'))
     const print = console.log
     console.log = () => {} // the commands' own output (keys, next steps)
@@ -100,21 +128,28 @@ describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', 
         const i = Number(v.slice(-1))
         const ip = ipOf(services[v]!)
         // The script's own `init` line, with this validator's values, run through the real CLI.
-        const args = initLine.map((w) => w.replace('$ipaddr', ip).replace('$home', path.join(data, v)).replace('validator-$i', v).replace('$CHAIN_ID', 'beryl-docker-1'))
+        const args = initLine.map((w) =>
+          w.replace('$ipaddr', ip).replace('$home', path.join(data, v)).replace('validator-$i', v).replace('$CHAIN_ID', 'beryl-docker-1'),
+        )
         assert.equal(args[args.indexOf('--listen-host') + 1], ip, 'the ceremony listens on the compose address of validator-' + i)
         await program.parseAsync(['node', 'beryld', ...args])
         const home = path.join(data, v)
         const comet = parseToml(fs.readFileSync(homePaths(home).configToml, 'utf8')) as { p2p: { laddr: string }; rpc: { laddr: string } }
         const app = readAppConfig(home)
         const published = services[v]!.ports!.map((p) => Number(p.split(':')[1]))
-        const p2p = portOf(comet.p2p.laddr), rpc = portOf(comet.rpc.laddr), gw = Number(/\/tcp\/(\d+)/.exec(app.gateway.address)![1])
+        const p2p = portOf(comet.p2p.laddr),
+          rpc = portOf(comet.rpc.laddr),
+          gw = Number(/\/tcp\/(\d+)/.exec(app.gateway.address)![1])
         assert.deepEqual(published.sort(), [p2p, rpc, gw].sort(), `${v} publishes the ports it listens on`)
-        assert.equal(comet.rpc.laddr, `tcp://0.0.0.0:${rpc}`, 'RPC reachable from the workers\' containers')
+        assert.equal(comet.rpc.laddr, `tcp://0.0.0.0:${rpc}`, "RPC reachable from the workers' containers")
         assert.equal(app.cometbft.rpc, `http://127.0.0.1:${rpc}`, 'the healthcheck (`status --home`) reaches its own RPC')
         assert.equal(app.gateway['attester-key'], 'attester')
         assert.equal(comet.p2p.laddr, `tcp://${ip}:${p2p}`)
         const host = services[v]!.ports!.map((p) => p.split(':').map(Number))
-        assert.ok(host.every(([h, c]) => h === c! + 10 * i), `${v} is published on the standard ports + 10·${i}`)
+        assert.ok(
+          host.every(([h, c]) => h === c! + 10 * i),
+          `${v} is published on the standard ports + 10·${i}`,
+        )
         gateways.push((await gatewayAddress(home))!)
       }
       assert.ok(gateways.every((g, i) => g.startsWith(`/ip4/${ipOf(services[validators[i]!]!)}/tcp/4001/p2p/`)))
@@ -127,7 +162,9 @@ describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', 
         // The script's `node=` line says which validator's RPC worker w uses: http://<ip of validator (w-1) mod 4>:26657.
         assert.match(SCRIPT, /node="http:\/\/\$\(ip \$\(\(\(w - 1\) % VALIDATORS\)\)\):26657"/)
         const node = `http://${ipOf(services[validators[v]!]!)}:26657`
-        const args = workerLine.flatMap((x) => (x === '$gateways' ? gateways : [x.replace('$DATA/worker-$w', home).replace('$CHAIN_ID', 'beryl-docker-1').replace('$node', node)]))
+        const args = workerLine.flatMap((x) =>
+          x === '$gateways' ? gateways : [x.replace('$DATA/worker-$w', home).replace('$CHAIN_ID', 'beryl-docker-1').replace('$node', node)],
+        )
         await program.parseAsync(['node', 'beryld', ...args])
         const cfg = parseToml(fs.readFileSync(path.join(home, 'config', 'worker.toml'), 'utf8')) as { node_rpc: string; gateways: string[] }
         assert.equal(cfg.node_rpc, `http://${ipOf(services[validators[v]!]!)}:26657`)

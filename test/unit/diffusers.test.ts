@@ -13,14 +13,17 @@ import { ROOT } from '../helpers/node.ts'
 
 const VECTORS = path.join(ROOT, 'test/vectors/clip')
 
-describe('CLIP tokenizer against OpenAI\'s reference tokenizer', () => {
+describe("CLIP tokenizer against OpenAI's reference tokenizer", () => {
   const tok = new ClipBpe(JSON.parse(fs.readFileSync(path.join(VECTORS, 'vocab.json'), 'utf8')), fs.readFileSync(path.join(VECTORS, 'merges.txt'), 'utf8'))
   const ref = JSON.parse(fs.readFileSync(path.join(VECTORS, 'prompts.json'), 'utf8')) as { sot: number; eot: number; cases: { text: string; ids: number[] }[] }
 
   it('encodes 200 varied prompts (case, punctuation, Unicode, emoji, entities, long) to the reference ids', () => {
     assert.equal(ref.cases.length, 200)
     const wrong = ref.cases.filter((c) => JSON.stringify(tok.encode(c.text)) !== JSON.stringify(c.ids))
-    assert.deepEqual(wrong.map((c) => c.text), [])
+    assert.deepEqual(
+      wrong.map((c) => c.text),
+      [],
+    )
   })
 
   it('normalises as CLIP does: ligatures, curly quotes, full-width forms, entities, whitespace, case', () => {
@@ -45,12 +48,19 @@ describe('CLIP tokenizer against OpenAI\'s reference tokenizer', () => {
  * contract. It is written here, not by diffusers' exporters, which need torch (worker/models/README.md).
  */
 async function tinyExport(dir: string, scheduler: Record<string, unknown>): Promise<void> {
-  const V = 49408, D = 32, T = 77
+  const V = 49408,
+    D = 32,
+    T = 77
   const g = new Graph('test/diffusers-tiny/text_encoder')
   const emb = g.op('Gather', [g.rand('token_embedding', [V, D], 1), 'input_ids'], { axis: ai(0) })
   const x = g.op('Add', [emb, g.rand('position_embedding', [T, D], 0.5)])
   g.op('LayerNormalization', [x, g.f32('ln_w', [D], new Array(D).fill(1)), g.f32('ln_b', [D], new Array(D).fill(0))], { axis: ai(-1) }, 'last_hidden_state')
-  const te = g.encode('text_encoder', [{ name: 'input_ids', dtype: 'int32', shape: ['batch', 'sequence'] }], [{ name: 'last_hidden_state', dtype: 'float32', shape: ['batch', 'sequence', D] }], {})
+  const te = g.encode(
+    'text_encoder',
+    [{ name: 'input_ids', dtype: 'int32', shape: ['batch', 'sequence'] }],
+    [{ name: 'last_hidden_state', dtype: 'float32', shape: ['batch', 'sequence', D] }],
+    {},
+  )
   const bundled = path.join(dir, 'bundled')
   const m = await bundledModel(bundled, 'image')
   const src = path.join(dir, 'export')
@@ -61,24 +71,51 @@ async function tinyExport(dir: string, scheduler: Record<string, unknown>): Prom
   fs.writeFileSync(path.join(src, 'vae_decoder/config.json'), JSON.stringify({ scaling_factor: 0.18215, latent_channels: 4 }))
   fs.copyFileSync(path.join(VECTORS, 'vocab.json'), path.join(src, 'tokenizer/vocab.json'))
   fs.copyFileSync(path.join(VECTORS, 'merges.txt'), path.join(src, 'tokenizer/merges.txt'))
-  fs.writeFileSync(path.join(src, 'tokenizer/special_tokens_map.json'), JSON.stringify({ bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', pad_token: '<|endoftext|>' }))
+  fs.writeFileSync(
+    path.join(src, 'tokenizer/special_tokens_map.json'),
+    JSON.stringify({ bos_token: '<|startoftext|>', eos_token: '<|endoftext|>', pad_token: '<|endoftext|>' }),
+  )
   fs.writeFileSync(path.join(src, 'tokenizer/tokenizer_config.json'), JSON.stringify({ model_max_length: 77 }))
   fs.writeFileSync(path.join(src, 'scheduler/scheduler_config.json'), JSON.stringify(scheduler))
-  fs.writeFileSync(path.join(src, 'model_index.json'), JSON.stringify({ _class_name: 'OnnxStableDiffusionPipeline', text_encoder: ['diffusers', 'OnnxRuntimeModel'], unet: ['diffusers', 'OnnxRuntimeModel'] }))
+  fs.writeFileSync(
+    path.join(src, 'model_index.json'),
+    JSON.stringify({ _class_name: 'OnnxStableDiffusionPipeline', text_encoder: ['diffusers', 'OnnxRuntimeModel'], unet: ['diffusers', 'OnnxRuntimeModel'] }),
+  )
 }
 
-describe('Stable Diffusion exports in diffusers\' layout drop in', function () {
+describe("Stable Diffusion exports in diffusers' layout drop in", function () {
   this.timeout(120_000)
   let dir: string
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-diffusers-')) })
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-diffusers-'))
+  })
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
-  const ddim = { _class_name: 'DDIMScheduler', num_train_timesteps: 1000, beta_start: 0.00085, beta_end: 0.012, beta_schedule: 'scaled_linear', set_alpha_to_one: false, steps_offset: 1, prediction_type: 'epsilon', timestep_spacing: 'leading', clip_sample: false }
+  const ddim = {
+    _class_name: 'DDIMScheduler',
+    num_train_timesteps: 1000,
+    beta_start: 0.00085,
+    beta_end: 0.012,
+    beta_schedule: 'scaled_linear',
+    set_alpha_to_one: false,
+    steps_offset: 1,
+    prediction_type: 'epsilon',
+    timestep_spacing: 'leading',
+    clip_sample: false,
+  }
 
   it('models add <folder> writes the manifest (CLIP tokenizer, DDIM, scaling factor, declared I/O) and the image runner uses it', async () => {
     await tinyExport(dir, ddim)
     const m = await addModelFrom(path.join(dir, 'models'), path.join(dir, 'export'))
     assert.equal(m.kind, 'image')
-    assert.deepEqual(m.config.tokenizer, { type: 'clip-bpe', vocab: 'tokenizer/vocab.json', merges: 'tokenizer/merges.txt', max_length: 77, bos: 49406, eos: 49407, pad: 49407 })
+    assert.deepEqual(m.config.tokenizer, {
+      type: 'clip-bpe',
+      vocab: 'tokenizer/vocab.json',
+      merges: 'tokenizer/merges.txt',
+      max_length: 77,
+      bos: 49406,
+      eos: 49407,
+      pad: 49407,
+    })
     assert.equal((m.config.scheduler as { type: string }).type, 'ddim')
     assert.deepEqual(m.io.text_encoder!.inputs, [{ name: 'input_ids', dtype: 'int32', shape: ['batch', 'sequence'] }])
     assert.ok(m.files.some((f) => f.path === 'tokenizer/vocab.json') && m.files.some((f) => f.path === 'scheduler/scheduler_config.json'))

@@ -7,10 +7,16 @@ import { checkBeryldCommand } from '../helpers/cli-check.ts'
 // every --flag it uses is one that command takes. (What the commands do is exercised by the
 // integration tests: cli, staking, task, task-view, workers, sdk; the --help texts by cli.test.ts.)
 const ROOT = path.resolve(import.meta.dirname, '..', '..')
-const DOCS = ['README.md', ...['chain', 'modules', 'cli', 'worker', 'gateway', 'outputs', 'sdk', 'api', 'bench', 'test', 'worker/models', 'worker/runners'].map((d) => `${d}/README.md`)]
-  .filter((f) => fs.existsSync(path.join(ROOT, f)))
+const DOCS = [
+  'README.md',
+  ...['chain', 'modules', 'cli', 'worker', 'gateway', 'outputs', 'sdk', 'api', 'bench', 'test', 'worker/models', 'worker/runners'].map((d) => `${d}/README.md`),
+].filter((f) => fs.existsSync(path.join(ROOT, f)))
 
-interface DocCommand { file: string; line: string; words: string[] }
+interface DocCommand {
+  file: string
+  line: string
+  words: string[]
+}
 
 /** Shell lines of the ```bash blocks, comments cut, one command per line. */
 function documentedCommands(): DocCommand[] {

@@ -23,21 +23,33 @@ function tsFiles(dir: string): string[] {
 export function importSpecifiers(source: string): string[] {
   const text = source.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
   const found: string[] = []
-  for (const re of [
-    /^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/gm,
-    /^\s*import\s*['"]([^'"]+)['"]/gm,
-    /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g,
-  ]) for (const m of text.matchAll(re)) found.push(m[1]!)
+  for (const re of [/^\s*(?:import|export)\b[^'"`;]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\s*\(\s*['"]([^'"]+)['"]\s*\)/g])
+    for (const m of text.matchAll(re)) found.push(m[1]!)
   return found
 }
 
-interface Import { file: string; spec: string; target?: string }
+interface Import {
+  file: string
+  spec: string
+  target?: string
+}
 
 /** Imports of the files under `folder`; `target` is the imported file's repository path for a relative specifier, else undefined (a package). */
 function importsOf(folder: string): Import[] {
-  return tsFiles(folder).flatMap((file) => importSpecifiers(fs.readFileSync(path.join(ROOT, file), 'utf8')).map((spec) => ({
-    file, spec, ...(spec.startsWith('.') ? { target: path.relative(ROOT, path.resolve(ROOT, path.dirname(file), spec)).split(path.sep).join('/') } : {}),
-  })))
+  return tsFiles(folder).flatMap((file) =>
+    importSpecifiers(fs.readFileSync(path.join(ROOT, file), 'utf8')).map((spec) => ({
+      file,
+      spec,
+      ...(spec.startsWith('.')
+        ? {
+            target: path
+              .relative(ROOT, path.resolve(ROOT, path.dirname(file), spec))
+              .split(path.sep)
+              .join('/'),
+          }
+        : {}),
+    })),
+  )
 }
 
 const inFolder = (target: string | undefined, folders: string[]) => target !== undefined && folders.some((f) => target === f || target.startsWith(`${f}/`))
@@ -45,17 +57,22 @@ const show = (bad: Import[]) => bad.map((i) => `${i.file} imports ${i.spec}`)
 
 describe('import rules between top-level folders', () => {
   it('reads import specifiers of every form from source text', () => {
-    assert.deepEqual(importSpecifiers([
-      "import a from 'pkg-a'",
-      "import type { B } from '../b.ts'",
-      'import {\n  c,\n  d,\n} from "./c.ts"',
-      "export { e } from './e.ts'",
-      "export * from './f.ts'",
-      "import './polyfill.ts'",
-      "const g = await import('./g.ts')",
-      "// import h from './commented-out.ts'",
-      "/* import i from './commented-out-too.ts' */",
-    ].join('\n')).sort(), ['../b.ts', './c.ts', './e.ts', './f.ts', './g.ts', './polyfill.ts', 'pkg-a'].sort())
+    assert.deepEqual(
+      importSpecifiers(
+        [
+          "import a from 'pkg-a'",
+          "import type { B } from '../b.ts'",
+          'import {\n  c,\n  d,\n} from "./c.ts"',
+          "export { e } from './e.ts'",
+          "export * from './f.ts'",
+          "import './polyfill.ts'",
+          "const g = await import('./g.ts')",
+          "// import h from './commented-out.ts'",
+          "/* import i from './commented-out-too.ts' */",
+        ].join('\n'),
+      ).sort(),
+      ['../b.ts', './c.ts', './e.ts', './f.ts', './g.ts', './polyfill.ts', 'pkg-a'].sort(),
+    )
     // The real tree is read: a known import of each folder is found.
     assert.ok(importsOf('outputs').some((i) => i.file === 'outputs/check.ts' && i.target === 'outputs/phash/phash.ts'))
     assert.ok(importsOf('sdk').some((i) => i.file === 'sdk/client.ts' && i.target === 'gateway/client.ts'))
@@ -80,7 +97,8 @@ describe('import rules between top-level folders', () => {
 
   it('a module imports another module only through its index.ts (modules/common is shared, not a module)', () => {
     const bad = importsOf('modules').filter((i) => {
-      const from = moduleOf(i.file), to = moduleOf(i.target)
+      const from = moduleOf(i.file),
+        to = moduleOf(i.target)
       return isModule(from) && isModule(to) && from !== to && i.target !== `modules/${to}/index.ts`
     })
     assert.deepEqual(show(bad), [])
@@ -89,14 +107,18 @@ describe('import rules between top-level folders', () => {
   it('no two modules depend on each other, directly or through others (hooks are wired in modules/index.ts)', () => {
     const deps = new Map<string, Set<string>>()
     for (const i of importsOf('modules')) {
-      const from = moduleOf(i.file), to = moduleOf(i.target)
+      const from = moduleOf(i.file),
+        to = moduleOf(i.target)
       if (isModule(from) && isModule(to) && from !== to) deps.set(from!, (deps.get(from!) ?? new Set()).add(to!))
     }
     const cycle = (start: string): string[] | undefined => {
       const walk = (m: string, path: string[]): string[] | undefined => {
         for (const d of deps.get(m) ?? []) {
           if (d === start) return [...path, d]
-          if (!path.includes(d)) { const c = walk(d, [...path, d]); if (c) return c }
+          if (!path.includes(d)) {
+            const c = walk(d, [...path, d])
+            if (c) return c
+          }
         }
         return undefined
       }

@@ -6,7 +6,10 @@ import path from 'node:path'
 import { ROOT } from '../helpers/node.ts'
 
 function files(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => fs.statSync(path.join(dir, f)).isFile()).sort()
+  return fs
+    .readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => fs.statSync(path.join(dir, f)).isFile())
+    .sort()
 }
 
 describe('generated protobuf code', function () {

@@ -9,23 +9,8 @@ import { promisify } from 'node:util'
 import sharp from 'sharp'
 import { buildBundledModels } from '../../worker/models/build.ts'
 import { BUNDLED_MODEL_IDS } from '../../sdk/models.ts'
-import {
-  addModel,
-  computeModelId,
-  ensureBundledModels,
-  listModels,
-  manifestForBuilt,
-  verifyModel,
-} from '../../worker/models/store.ts'
-import {
-  ArgsError,
-  encodeChat,
-  releaseSessions,
-  runImageTask,
-  runTextTask,
-  validateImageArgs,
-  validateTextArgs,
-} from '../../worker/runners/index.ts'
+import { addModel, computeModelId, ensureBundledModels, listModels, manifestForBuilt, verifyModel } from '../../worker/models/store.ts'
+import { ArgsError, encodeChat, releaseSessions, runImageTask, runTextTask, validateImageArgs, validateTextArgs } from '../../worker/runners/index.ts'
 
 const run = promisify(execFile)
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex')
@@ -41,14 +26,15 @@ async function dctHash(png: Uint8Array): Promise<bigint> {
   for (let u = 0; u < 8; u++) {
     for (let v = 0; v < 8; v++) {
       let s = 0
-      for (let x = 0; x < N; x++) for (let y = 0; y < N; y++) s += data[x * N + y]! * Math.cos(((2 * x + 1) * u * Math.PI) / (2 * N)) * Math.cos(((2 * y + 1) * v * Math.PI) / (2 * N))
+      for (let x = 0; x < N; x++)
+        for (let y = 0; y < N; y++) s += data[x * N + y]! * Math.cos(((2 * x + 1) * u * Math.PI) / (2 * N)) * Math.cos(((2 * y + 1) * v * Math.PI) / (2 * N))
       coef.push(s)
     }
   }
   const med = [...coef].sort((a, b) => a - b)[32]!
   return coef.reduce((h, c, i) => (c > med ? h | (1n << BigInt(63 - i)) : h), 0n)
 }
-const hamming = (a: bigint, b: bigint) => [...(a ^ b).toString(2)].filter(c => c === '1').length
+const hamming = (a: bigint, b: bigint) => [...(a ^ b).toString(2)].filter((c) => c === '1').length
 
 function rejects(fn: () => unknown, ...patterns: RegExp[]): void {
   assert.throws(fn, (e: unknown) => {
@@ -78,25 +64,34 @@ describe('task runners', function () {
     it('build to the same bytes and ids every time, in a fresh folder too', async () => {
       const a = buildBundledModels()
       const b = buildBundledModels()
-      assert.deepEqual(a.map(m => m.files.map(f => sha(f.bytes))), b.map(m => m.files.map(f => sha(f.bytes))))
+      assert.deepEqual(
+        a.map((m) => m.files.map((f) => sha(f.bytes))),
+        b.map((m) => m.files.map((f) => sha(f.bytes))),
+      )
       const first = await listModels(models)
       const second = await ensureBundledModels(join(home, 'models-2'))
-      assert.deepEqual(second.map(m => m.id).sort(), first.map(m => m.id).sort())
-      assert.deepEqual(first.map(m => m.id).sort(), Object.values(BUNDLED_MODEL_IDS).sort())
-      const size = a.flatMap(m => m.files).reduce((n, f) => n + f.bytes.length, 0)
+      assert.deepEqual(second.map((m) => m.id).sort(), first.map((m) => m.id).sort())
+      assert.deepEqual(first.map((m) => m.id).sort(), Object.values(BUNDLED_MODEL_IDS).sort())
+      const size = a.flatMap((m) => m.files).reduce((n, f) => n + f.bytes.length, 0)
       assert.ok(size < 1_000_000, `bundled models are ${size} bytes`)
     })
 
     it('the builder produces exactly the ids the SDK uses as its defaults (sdk/models.ts)', async () => {
-      const built = Object.fromEntries(buildBundledModels().map(b => [b.kind, manifestForBuilt(b).id]))
+      const built = Object.fromEntries(buildBundledModels().map((b) => [b.kind, manifestForBuilt(b).id]))
       assert.deepEqual(built, { ...BUNDLED_MODEL_IDS })
       const { stdout } = await run(process.execPath, ['--import', 'tsx', join(REPO, 'scripts', 'models-build.ts'), join(home, 'models-cli')], { cwd: REPO })
-      assert.deepEqual(stdout.trim().split('\n').map(l => l.split(/\s+/).slice(0, 2).join(' ')), [`${BUNDLED_MODEL_IDS.image} image`, `${BUNDLED_MODEL_IDS.text} text`])
+      assert.deepEqual(
+        stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+        [`${BUNDLED_MODEL_IDS.image} image`, `${BUNDLED_MODEL_IDS.text} text`],
+      )
     })
 
     it('uses the sha256 of the canonical identity as the id and lists what the folder holds', async () => {
       const listed = await listModels(models)
-      assert.deepEqual(listed.map(m => m.kind).sort(), ['image', 'text'])
+      assert.deepEqual(listed.map((m) => m.kind).sort(), ['image', 'text'])
       for (const m of listed) {
         assert.equal(computeModelId(m), m.id)
         await verifyModel(models, m.id)
@@ -120,7 +115,10 @@ describe('task runners', function () {
       const skipped: string[] = []
       await writeFile(join(dir, BUNDLED_MODEL_IDS.image, 'unet', 'model.onnx'), 'short')
       const listed = await listModels(dir, { onInvalid: (e, why) => skipped.push(`${e}: ${why}`) })
-      assert.deepEqual(listed.map(m => m.kind), ['text'])
+      assert.deepEqual(
+        listed.map((m) => m.kind),
+        ['text'],
+      )
       assert.match(skipped.join('\n'), /unet\/model\.onnx has 5 bytes/)
     })
 
@@ -128,7 +126,7 @@ describe('task runners', function () {
       const src = join(home, 'operator-src')
       await mkdir(src, { recursive: true })
       await copyFile(join(models, BUNDLED_MODEL_IDS.text, 'model.onnx'), join(src, 'model.onnx'))
-      const bundled = (await listModels(models)).find(m => m.kind === 'text')!
+      const bundled = (await listModels(models)).find((m) => m.kind === 'text')!
       const m = await addModel(models, {
         sourceDir: src,
         kind: 'text',
@@ -139,7 +137,7 @@ describe('task runners', function () {
         config: { ...bundled.config, context_length: 128 },
       })
       assert.notEqual(m.id, bundled.id)
-      assert.ok((await listModels(models)).some(x => x.id === m.id))
+      assert.ok((await listModels(models)).some((x) => x.id === m.id))
       const r = await runTextTask({ prompt: 'hi', max_new_tokens: 4, model: m.id }, models)
       assert.equal(r.completion.model, m.id)
       await assert.rejects(runTextTask({ prompt: 'x'.repeat(200), max_new_tokens: 4, model: m.id }, models), /exceeds the model's context of 128 tokens/)
@@ -168,7 +166,8 @@ describe('task runners', function () {
     it('produces smooth structure, not noise or a flat fill', async () => {
       const r = await runImageTask({ prompt: 'a red fox in the snow', seed: 1, width: 128, height: 128, steps: 10 }, models)
       const { data } = await sharp(r.images[0]!).raw().toBuffer({ resolveWithObject: true })
-      let spread = 0, step = 0
+      let spread = 0,
+        step = 0
       const mean = data.reduce((a, b) => a + b, 0) / data.length
       for (let i = 0; i < data.length; i++) spread += Math.abs(data[i]! - mean)
       for (let i = 3; i < data.length; i++) step += Math.abs(data[i]! - data[i - 3]!)
@@ -191,7 +190,7 @@ describe('task runners', function () {
     it('falls back from CUDA to CPU with a log line when CUDA is not installed', async function () {
       const logs: string[] = []
       const args = { prompt: 'x', width: 64, height: 64, steps: 2 }
-      const r = await runImageTask(args, models, { executionProvider: 'cuda', log: m => logs.push(m) })
+      const r = await runImageTask(args, models, { executionProvider: 'cuda', log: (m) => logs.push(m) })
       if (r.provider === 'cuda') this.skip()
       assert.match(logs.join('\n'), /CUDA execution provider unavailable.*running on CPU/)
       assert.equal(sha(r.images[0]!), sha((await runImageTask(args, models)).images[0]!))
@@ -224,11 +223,21 @@ describe('task runners', function () {
       const a = await runTextTask({ prompt: 'Hi', max_new_tokens: 8 }, models)
       const b = await runTextTask({ messages: [{ role: 'user', content: 'Hi' }], max_new_tokens: 8 }, models)
       assert.equal(sha(a.json), sha(b.json))
-      assert.deepEqual(encodeChat([{ role: 'system', content: 'A' }], { type: 'byte-level-v1', vocab_size: 264, bos: 256, eos: 257, roles: { system: 258, user: 259, assistant: 260 } }), [256, 258, 65, 257, 260])
+      assert.deepEqual(
+        encodeChat([{ role: 'system', content: 'A' }], {
+          type: 'byte-level-v1',
+          vocab_size: 264,
+          bos: 256,
+          eos: 257,
+          roles: { system: 258, user: 259, assistant: 260 },
+        }),
+        [256, 258, 65, 257, 260],
+      )
     })
 
     it('is greedy at temperature 0 and seeded otherwise', async () => {
-      const text = async (a: object) => (await runTextTask({ prompt: 'Once upon a time', max_new_tokens: 24, ...a }, models)).completion.choices[0]!.message.content
+      const text = async (a: object) =>
+        (await runTextTask({ prompt: 'Once upon a time', max_new_tokens: 24, ...a }, models)).completion.choices[0]!.message.content
       assert.equal(await text({ seed: 1 }), await text({ seed: 2 }))
       const s1 = await text({ temperature: 1, seed: 1 })
       assert.equal(await text({ temperature: 1, seed: 1 }), s1)
@@ -240,10 +249,21 @@ describe('task runners', function () {
   describe('determinism across processes', () => {
     it('gives byte-identical PNGs and text JSON in two fresh processes', async () => {
       const IMG = { prompt: 'a quiet harbour at dawn', negative_prompt: 'people', width: 128, height: 96, steps: 8, seed: 42, num_images: 2, guidance_scale: 6 }
-      const TXT = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Name a colour.' }], max_new_tokens: 32, temperature: 0.9, top_p: 0.95, seed: 7 }
+      const TXT = {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'Name a colour.' },
+        ],
+        max_new_tokens: 32,
+        temperature: 0.9,
+        top_p: 0.95,
+        seed: 7,
+      }
       const script = join(home, 'child.mts') // .mts: /tmp has no package.json saying "type": "module"
       const runners = new URL('../../worker/runners/index.ts', import.meta.url).href
-      await writeFile(script, `
+      await writeFile(
+        script,
+        `
 import { createHash } from 'node:crypto'
 import { runImageTask, runTextTask } from ${JSON.stringify(runners)}
 const dir = process.argv[2]
@@ -251,10 +271,12 @@ const img = await runImageTask(${JSON.stringify(IMG)}, dir)
 const txt = await runTextTask(${JSON.stringify(TXT)}, dir)
 const h = (b) => createHash('sha256').update(b).digest('hex')
 process.stdout.write(JSON.stringify({ images: img.images.map(h), text: Buffer.from(txt.json).toString('base64') }))
-`)
+`,
+      )
       const child = () => run(process.execPath, ['--import', 'tsx', script, models], { cwd: REPO, maxBuffer: 1 << 20 })
       const [a, b] = await Promise.all([child(), child()])
-      const ra = JSON.parse(a.stdout), rb = JSON.parse(b.stdout)
+      const ra = JSON.parse(a.stdout),
+        rb = JSON.parse(b.stdout)
       assert.equal(ra.images.length, 2)
       assert.deepEqual(ra, rb)
       // And the same as this process, whose sessions were warmed by other tests.
@@ -266,7 +288,16 @@ process.stdout.write(JSON.stringify({ images: img.images.map(h), text: Buffer.fr
 
   describe('argument validation', () => {
     it('fills defaults for a minimal image request', () => {
-      assert.deepEqual(validateImageArgs({ prompt: 'x' }), { prompt: 'x', negative_prompt: '', width: 256, height: 256, steps: 20, seed: 0, num_images: 1, guidance_scale: 7.5 })
+      assert.deepEqual(validateImageArgs({ prompt: 'x' }), {
+        prompt: 'x',
+        negative_prompt: '',
+        width: 256,
+        height: 256,
+        steps: 20,
+        seed: 0,
+        num_images: 1,
+        guidance_scale: 7.5,
+      })
     })
 
     it('rejects bad image args naming the field and the rule', () => {
@@ -305,8 +336,14 @@ process.stdout.write(JSON.stringify({ images: img.images.map(h), text: Buffer.fr
     })
 
     it('rejects bad args at the runner entry points before touching a model', async () => {
-      await assert.rejects(runImageTask({ prompt: 'x', width: 65 }, join(home, 'nowhere')), (e: unknown) => e instanceof ArgsError && /width must be a multiple of 8/.test(e.message))
-      await assert.rejects(runTextTask({ prompt: 'x', seed: 1.5 }, join(home, 'nowhere')), (e: unknown) => e instanceof ArgsError && /seed must be an integer/.test(e.message))
+      await assert.rejects(
+        runImageTask({ prompt: 'x', width: 65 }, join(home, 'nowhere')),
+        (e: unknown) => e instanceof ArgsError && /width must be a multiple of 8/.test(e.message),
+      )
+      await assert.rejects(
+        runTextTask({ prompt: 'x', seed: 1.5 }, join(home, 'nowhere')),
+        (e: unknown) => e instanceof ArgsError && /seed must be an integer/.test(e.message),
+      )
     })
   })
 })

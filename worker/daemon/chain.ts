@@ -9,7 +9,12 @@ import { DENOM } from '../../modules/common/amounts.ts'
 
 /** What a worker reads from the chain, over a node's CometBFT RPC. */
 export class ChainClient {
-  private constructor(readonly url: string, private readonly comet: Comet38Client, private readonly stargate: StargateClient, private readonly q: BerylQueries) {}
+  private constructor(
+    readonly url: string,
+    private readonly comet: Comet38Client,
+    private readonly stargate: StargateClient,
+    private readonly q: BerylQueries,
+  ) {}
 
   static async connect(url: string): Promise<ChainClient> {
     let comet: Comet38Client
@@ -21,23 +26,41 @@ export class ChainClient {
     return new ChainClient(url, comet, StargateClient.create(comet), berylQueries(createProtobufRpcClient(QueryClient.withExtensions(comet))))
   }
 
-  disconnect(): void { this.comet.disconnect() }
+  disconnect(): void {
+    this.comet.disconnect()
+  }
 
-  async chainId(): Promise<string> { return this.stargate.getChainId() }
-  async height(): Promise<number> { return this.stargate.getHeight() }
+  async chainId(): Promise<string> {
+    return this.stargate.getChainId()
+  }
+  async height(): Promise<number> {
+    return this.stargate.getHeight()
+  }
 
   async account(address: string): Promise<{ accountNumber: bigint; sequence: bigint } | undefined> {
     const a = await this.stargate.getAccount(address)
     return a ? { accountNumber: BigInt(a.accountNumber), sequence: BigInt(a.sequence) } : undefined
   }
 
-  async balance(address: string): Promise<bigint> { return BigInt((await this.stargate.getBalance(address, DENOM)).amount) }
+  async balance(address: string): Promise<bigint> {
+    return BigInt((await this.stargate.getBalance(address, DENOM)).amount)
+  }
 
-  node(address: string): Promise<Node | undefined> { return orUndefined(this.q.staking.node(address)) }
-  nodeRecord(address: string): Promise<NodeRecord | undefined> { return orUndefined(this.q.staking.record(address)) }
-  qos(address: string): Promise<QueryNodeQosResponse | undefined> { return orUndefined(this.q.qos.node(address)) }
-  stakingParams(): Promise<StakingParams> { return this.q.staking.params() }
-  task(commitment: Uint8Array): Promise<Task | undefined> { return orUndefined(this.q.task.task(commitment)) }
+  node(address: string): Promise<Node | undefined> {
+    return orUndefined(this.q.staking.node(address))
+  }
+  nodeRecord(address: string): Promise<NodeRecord | undefined> {
+    return orUndefined(this.q.staking.record(address))
+  }
+  qos(address: string): Promise<QueryNodeQosResponse | undefined> {
+    return orUndefined(this.q.qos.node(address))
+  }
+  stakingParams(): Promise<StakingParams> {
+    return this.q.staking.params()
+  }
+  task(commitment: Uint8Array): Promise<Task | undefined> {
+    return orUndefined(this.q.task.task(commitment))
+  }
 
   async tasksOfNode(node: string, status?: TaskStatus, limit = 20): Promise<Task[]> {
     return (await this.q.task.tasks({ node, limit, ...(status !== undefined ? { hasStatus: true, status } : {}) })).tasks

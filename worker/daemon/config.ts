@@ -5,7 +5,10 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { parse as parseToml, stringify as stringifyToml } from 'smol-toml'
 
 /** A GPU (or CPU) profile as written in the config: a name and VRAM in GB. */
-export interface DeclaredProfile { name: string; vramGb: number }
+export interface DeclaredProfile {
+  name: string
+  vramGb: number
+}
 
 /** The worker daemon's settings, from `<home>/config/worker.toml`. */
 export interface WorkerConfig {
@@ -34,8 +37,7 @@ export interface WorkerConfig {
 
 type Defaulted = 'key' | 'keyringBackend' | 'executionProvider' | 'gasPrice' | 'cpuProfile'
 /** What `renderWorkerConfig` needs: keys with defaults may be left out; `modelDir` as written (may be relative). */
-export type WorkerConfigInput =
-  Omit<WorkerConfig, 'home' | 'modelDir' | Defaulted> & Partial<Pick<WorkerConfig, Defaulted>> & { modelDir?: string }
+export type WorkerConfigInput = Omit<WorkerConfig, 'home' | 'modelDir' | Defaulted> & Partial<Pick<WorkerConfig, Defaulted>> & { modelDir?: string }
 
 /** Values given on the command line (camelCase), applied over the file's and validated like them. */
 export type WorkerConfigOverrides = Partial<Omit<WorkerConfig, 'home'>>
@@ -57,9 +59,18 @@ export function workerConfigPath(home: string): string {
 
 /** TOML key of each WorkerConfig field, in file order. */
 const TOML_KEYS = {
-  chainId: 'chain_id', nodeRpc: 'node_rpc', gateways: 'gateways', key: 'key', keyringBackend: 'keyring_backend',
-  modelDir: 'model_dir', executionProvider: 'execution_provider', gasPrice: 'gas_price', stake: 'stake',
-  gpu: 'gpu', cpuProfile: 'cpu_profile', metricsAddress: 'metrics',
+  chainId: 'chain_id',
+  nodeRpc: 'node_rpc',
+  gateways: 'gateways',
+  key: 'key',
+  keyringBackend: 'keyring_backend',
+  modelDir: 'model_dir',
+  executionProvider: 'execution_provider',
+  gasPrice: 'gas_price',
+  stake: 'stake',
+  gpu: 'gpu',
+  cpuProfile: 'cpu_profile',
+  metricsAddress: 'metrics',
 } as const
 const KNOWN_KEYS = new Set<string>(Object.values(TOML_KEYS))
 const PROFILE_KEYS = new Set(['name', 'vram_gb'])
@@ -79,7 +90,7 @@ export function renderWorkerConfig(c: WorkerConfigInput): string {
   const cpu = c.cpuProfile ?? d.cpuProfile
   const lines = [
     '# Beryl worker daemon configuration (`beryld worker start`).',
-    '# Relative paths are resolved against the worker\'s home folder.',
+    "# Relative paths are resolved against the worker's home folder.",
     '',
     '# Chain id of the network the worker serves.',
     kv('chain_id', c.chainId),
@@ -90,7 +101,7 @@ export function renderWorkerConfig(c: WorkerConfigInput): string {
     '# Gateways that push tasks to the worker: libp2p multiaddrs ending in /p2p/<peer id>.',
     kv('gateways', c.gateways),
     '',
-    '# Name of the worker\'s key in its keyring (<home>/keyring-<backend>/).',
+    "# Name of the worker's key in its keyring (<home>/keyring-<backend>/).",
     kv('key', c.key ?? d.key),
     '',
     '# Keyring backend: "file" (encrypted; passphrase from BERYL_KEYRING_PASSPHRASE or a prompt) or "test" (plain, devnets only).',
@@ -102,7 +113,7 @@ export function renderWorkerConfig(c: WorkerConfigInput): string {
     '# ONNX Runtime execution provider: "cpu" or "cuda".',
     kv('execution_provider', c.executionProvider ?? d.executionProvider),
     '',
-    '# Gas price of the worker\'s transactions: an amount followed by a denom.',
+    "# Gas price of the worker's transactions: an amount followed by a denom.",
     kv('gas_price', c.gasPrice ?? d.gasPrice),
     '',
     '# uberyl staked when the worker joins the network by itself; "" stakes the chain\'s minimum.',
@@ -195,8 +206,7 @@ function show(v: unknown): string {
   return String(v)
 }
 
-const isTable = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
+const isTable = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Date)
 
 /** Checks the parsed file (snake_case keys) and builds the WorkerConfig; errors name `file` and the key. */
 function validate(raw: Record<string, unknown>, file: string, home: string, overridden: Set<string>): WorkerConfig {
@@ -209,15 +219,18 @@ function validate(raw: Record<string, unknown>, file: string, home: string, over
   }
   for (const k of Object.keys(raw)) if (!KNOWN_KEYS.has(k)) unknownKey(k, KNOWN_KEYS)
 
-  const str = (key: string, v: unknown, expected: string, ok: (s: string) => boolean): string =>
-    typeof v === 'string' && ok(v) ? v : fail(key, expected, v)
+  const str = (key: string, v: unknown, expected: string, ok: (s: string) => boolean): string => (typeof v === 'string' && ok(v) ? v : fail(key, expected, v))
   const oneOf = <T extends string>(key: string, v: unknown, values: readonly T[]): T =>
     values.includes(v as T) ? (v as T) : fail(key, values.map((x) => JSON.stringify(x)).join(' or '), v)
   const profile = (key: string, v: unknown, dflt?: DeclaredProfile): DeclaredProfile => {
     if (!isTable(v)) return fail(key, 'a table with name and vram_gb', v)
     for (const k of Object.keys(v)) if (!PROFILE_KEYS.has(k)) unknownKey(`${key}.${k}`, PROFILE_KEYS)
-    const name = str(`${key}.name`, v.name ?? dflt?.name, 'a name of 1..128 printable characters',
-      (s) => s.length <= 128 && s.trim() !== '' && !/\p{C}/u.test(s))
+    const name = str(
+      `${key}.name`,
+      v.name ?? dflt?.name,
+      'a name of 1..128 printable characters',
+      (s) => s.length <= 128 && s.trim() !== '' && !/\p{C}/u.test(s),
+    )
     const vramGb = v.vram_gb ?? dflt?.vramGb
     if (typeof vramGb !== 'number' || !Number.isInteger(vramGb) || vramGb < 1 || vramGb > 4096) {
       return fail(`${key}.vram_gb`, 'a whole number of GB from 1 to 4096', vramGb)
@@ -226,33 +239,49 @@ function validate(raw: Record<string, unknown>, file: string, home: string, over
   }
   const d = WORKER_CONFIG_DEFAULTS
 
-  const chainId = str('chain_id', raw.chain_id, `a non-empty chain id of at most ${MAX_CHAIN_ID} characters`,
-    (s) => s.length > 0 && s.length <= MAX_CHAIN_ID)
+  const chainId = str('chain_id', raw.chain_id, `a non-empty chain id of at most ${MAX_CHAIN_ID} characters`, (s) => s.length > 0 && s.length <= MAX_CHAIN_ID)
   const nodeRpc = str('node_rpc', raw.node_rpc, 'an http(s) URL such as "http://127.0.0.1:26657"', (s) => {
-    try { return ['http:', 'https:'].includes(new URL(s).protocol) } catch { return false }
+    try {
+      return ['http:', 'https:'].includes(new URL(s).protocol)
+    } catch {
+      return false
+    }
   })
   if (!Array.isArray(raw.gateways) || raw.gateways.length === 0) fail('gateways', 'a non-empty array of multiaddrs', raw.gateways)
-  const gateways = (raw.gateways as unknown[]).map((g, i) =>
-    str(`gateways[${i}]`, g, 'a multiaddr ending in /p2p/<peer id>', isGatewayAddr))
+  const gateways = (raw.gateways as unknown[]).map((g, i) => str(`gateways[${i}]`, g, 'a multiaddr ending in /p2p/<peer id>', isGatewayAddr))
   const key = str('key', raw.key ?? d.key, 'a key name of 1..64 letters, digits, ".", "_" or "-"', (s) => KEY_NAME.test(s))
   const keyringBackend = oneOf('keyring_backend', raw.keyring_backend ?? d.keyringBackend, ['file', 'test'] as const)
   const modelDir = str('model_dir', raw.model_dir ?? d.modelDir, 'a non-empty path', (s) => s.length > 0 && !s.includes('\0'))
   const executionProvider = oneOf('execution_provider', raw.execution_provider ?? d.executionProvider, ['cpu', 'cuda'] as const)
   const gasPrice = str('gas_price', raw.gas_price ?? d.gasPrice, 'an amount followed by a denom such as "0.025uberyl"', (s) => GAS_PRICE.test(s))
-  const stake = str('stake', raw.stake ?? d.stake, '"" (the chain\'s minimum) or a positive whole number of uberyl',
-    (s) => s === '' || (STAKE.test(s) && BigInt(s) > 0n))
+  const stake = str(
+    'stake',
+    raw.stake ?? d.stake,
+    '"" (the chain\'s minimum) or a positive whole number of uberyl',
+    (s) => s === '' || (STAKE.test(s) && BigInt(s) > 0n),
+  )
   const gpu = raw.gpu === undefined ? undefined : profile('gpu', raw.gpu)
   const cpuProfile = profile('cpu_profile', raw.cpu_profile ?? {}, d.cpuProfile)
   const metricsTable = raw.metrics ?? {}
   if (!isTable(metricsTable)) fail('metrics', 'a table with address', metricsTable)
   for (const k of Object.keys(metricsTable as Record<string, unknown>)) if (k !== 'address') unknownKey(`metrics.${k}`, ['address'])
-  const metricsAddress = str('metrics.address', (metricsTable as Record<string, unknown>).address ?? '', '"" (off) or host:port such as "127.0.0.1:9464"',
-    (s) => s === '' || (HOST_PORT.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) < 65536))
+  const metricsAddress = str(
+    'metrics.address',
+    (metricsTable as Record<string, unknown>).address ?? '',
+    '"" (off) or host:port such as "127.0.0.1:9464"',
+    (s) => s === '' || (HOST_PORT.test(s) && Number(s.slice(s.lastIndexOf(':') + 1)) < 65536),
+  )
 
   return {
-    home, chainId, nodeRpc, gateways, key, keyringBackend,
+    home,
+    chainId,
+    nodeRpc,
+    gateways,
+    key,
+    keyringBackend,
     modelDir: path.resolve(home, modelDir),
-    executionProvider, gasPrice,
+    executionProvider,
+    gasPrice,
     ...(stake ? { stake } : {}),
     ...(gpu ? { gpu } : {}),
     cpuProfile,

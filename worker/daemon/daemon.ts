@@ -93,10 +93,14 @@ export class WorkerDaemon {
   constructor(private readonly o: DaemonOptions) {
     this.state = new TaskStateStore(path.join(o.config.home, 'data', 'tasks'))
     this.log = o.log ?? ((l) => console.log(`${new Date().toISOString()} ${l}`))
-    this.ended = new Promise((r) => { this.endWith = r })
+    this.ended = new Promise((r) => {
+      this.endWith = r
+    })
   }
 
-  get address(): string { return this.o.address }
+  get address(): string {
+    return this.o.address
+  }
 
   async start(): Promise<void> {
     const c = this.o.config
@@ -115,7 +119,11 @@ export class WorkerDaemon {
     this.chainId = await this.chain.chainId()
     if (this.chainId !== c.chainId) throw new Error(`the node at ${c.nodeRpc} serves chain ${this.chainId}, but worker.toml says ${c.chainId}`)
     this.sender = new TxSender({
-      signer: this.o.signer, address: this.address, chainId: this.chainId, registry: berylRegistry(), gasPrice: c.gasPrice,
+      signer: this.o.signer,
+      address: this.address,
+      chainId: this.chainId,
+      registry: berylRegistry(),
+      gasPrice: c.gasPrice,
       account: () => this.chain.account(this.address),
       broadcast: (tx) => this.broadcast(tx),
     })
@@ -148,10 +156,15 @@ export class WorkerDaemon {
     const modelIds = [...new Set(this.models.map((m) => m.id))].sort()
     const node = await this.chain.node(this.address)
     if (node) {
-      this.log(`node: joined, ${node.status === 1 ? 'available' : `status ${node.status}`}, stake ${node.stake} uberyl, GPU ${node.gpuName} ${node.gpuVramGb} GB`)
+      this.log(
+        `node: joined, ${node.status === 1 ? 'available' : `status ${node.status}`}, stake ${node.stake} uberyl, GPU ${node.gpuName} ${node.gpuVramGb} GB`,
+      )
       if (node.modelIds.join() !== modelIds.join()) {
         this.log(`node: the models on chain differ from the folder; sending MsgUpdateModels with ${modelIds.length} model(s)`)
-        await this.sendAndWait({ typeUrl: '/beryl.staking.v1.MsgUpdateModels', value: MsgUpdateModels.fromPartial({ address: this.address, modelIds }) }, 'update models')
+        await this.sendAndWait(
+          { typeUrl: '/beryl.staking.v1.MsgUpdateModels', value: MsgUpdateModels.fromPartial({ address: this.address, modelIds }) },
+          'update models',
+        )
       }
       return
     }
@@ -162,10 +175,20 @@ export class WorkerDaemon {
       throw new Error(`${this.address} holds ${balance} uberyl but joining stakes ${stake} uberyl (plus fees); fund the account first`)
     }
     this.log(`node: joining with ${stake} uberyl staked, ${modelIds.length} model(s), GPU ${this.gpu.name} ${this.gpu.vramGb} GB`)
-    await this.sendAndWait({
-      typeUrl: '/beryl.staking.v1.MsgJoin',
-      value: MsgJoin.fromPartial({ address: this.address, gpuName: this.gpu.name, gpuVramGb: this.gpu.vramGb, runnerVersion: RUNNER_VERSION, modelIds, stake }),
-    }, 'join')
+    await this.sendAndWait(
+      {
+        typeUrl: '/beryl.staking.v1.MsgJoin',
+        value: MsgJoin.fromPartial({
+          address: this.address,
+          gpuName: this.gpu.name,
+          gpuVramGb: this.gpu.vramGb,
+          runnerVersion: RUNNER_VERSION,
+          modelIds,
+          stake,
+        }),
+      },
+      'join',
+    )
     this.log('node: joined')
   }
 
@@ -180,7 +203,11 @@ export class WorkerDaemon {
   private async broadcast(tx: Uint8Array): Promise<BroadcastResult> {
     const s = this.session
     if (s) {
-      try { return await s.submitTx(tx) } catch (err) { this.log(`gateway: handing over a tx failed (${(err as Error).message}); sending it to the node's RPC`) }
+      try {
+        return await s.submitTx(tx)
+      } catch (err) {
+        this.log(`gateway: handing over a tx failed (${(err as Error).message}); sending it to the node's RPC`)
+      }
     }
     return this.chain.broadcast(tx)
   }
@@ -208,7 +235,10 @@ export class WorkerDaemon {
       const gw = gateways[i % gateways.length]!
       try {
         this.session = await GatewaySession.connect({
-          gateway: gw, chainId: this.chainId, signer: this.o.signer, address: this.address,
+          gateway: gw,
+          chainId: this.chainId,
+          signer: this.o.signer,
+          address: this.address,
           handlers: {
             onAssignment: (a) => this.enqueue(a),
             onUploadRequest: (u) => void this.upload(u),
@@ -240,7 +270,10 @@ export class WorkerDaemon {
       // Exponential backoff with full jitter: workers that failed together do not retry together.
       const cap = Math.min(30_000, 500 * 2 ** Math.min(failures, 6))
       const delay = cap / 2 + Math.floor(Math.random() * (cap / 2))
-      await new Promise<void>((r) => { this.wake = r; setTimeout(r, delay) })
+      await new Promise<void>((r) => {
+        this.wake = r
+        setTimeout(r, delay)
+      })
     }
   }
 
@@ -252,7 +285,9 @@ export class WorkerDaemon {
     this.queued.add(id)
     this.queue.push(a)
     this.log(`task ${short(id)}: assigned (${TaskType[a.taskType]}, deadline ${new Date(Number(a.deadline) * 1000).toISOString()})`)
-    this.working ??= this.drain().finally(() => { this.working = undefined })
+    this.working ??= this.drain().finally(() => {
+      this.working = undefined
+    })
   }
 
   /** One assignment at a time, in arrival order. */
@@ -331,8 +366,14 @@ export class WorkerDaemon {
 
   private async submit(rec: TaskRecord, commitment: Uint8Array): Promise<void> {
     const msg = rec.argsError
-      ? { typeUrl: '/beryl.task.v1.MsgReportError', value: MsgReportError.fromPartial({ node: this.address, taskIdCommitment: commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID }) }
-      : { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: MsgSubmitScore.fromPartial({ node: this.address, taskIdCommitment: commitment, score: Buffer.from(rec.score!, 'hex') }) }
+      ? {
+          typeUrl: '/beryl.task.v1.MsgReportError',
+          value: MsgReportError.fromPartial({ node: this.address, taskIdCommitment: commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID }),
+        }
+      : {
+          typeUrl: '/beryl.task.v1.MsgSubmitScore',
+          value: MsgSubmitScore.fromPartial({ node: this.address, taskIdCommitment: commitment, score: Buffer.from(rec.score!, 'hex') }),
+        }
     const what = rec.argsError ? 'error report' : 'score'
     const r = await this.sender.send([msg], TX_GAS)
     this.metrics?.submitted(rec.argsError ? 'error_report' : 'score', r.code === 0)
@@ -388,12 +429,20 @@ export class WorkerDaemon {
 
   // ---- status file ---------------------------------------------------------------------------
 
-  private get statusFile(): string { return path.join(this.o.config.home, 'data', 'worker-status.json') }
+  private get statusFile(): string {
+    return path.join(this.o.config.home, 'data', 'worker-status.json')
+  }
 
   private writeStatus(): void {
     const s: DaemonStatus = {
-      pid: process.pid, address: this.address, startedAt: this.startedAt, gpu: this.gpu, models: this.models.map((m) => m.id),
-      gateway: this.session?.gateway, currentTask: this.current, updatedAt: Date.now(),
+      pid: process.pid,
+      address: this.address,
+      startedAt: this.startedAt,
+      gpu: this.gpu,
+      models: this.models.map((m) => m.id),
+      gateway: this.session?.gateway,
+      currentTask: this.current,
+      updatedAt: Date.now(),
     }
     fs.writeFileSync(this.statusFile + '.tmp', JSON.stringify(s, null, 2))
     fs.renameSync(this.statusFile + '.tmp', this.statusFile)
@@ -405,7 +454,11 @@ async function randomImages(args: unknown): Promise<Uint8Array[]> {
   const a = validateImageArgs(args)
   const out: Uint8Array[] = []
   for (let i = 0; i < a.num_images; i++) {
-    out.push(await sharp(randomBytes(a.width * a.height * 3), { raw: { width: a.width, height: a.height, channels: 3 } }).png().toBuffer())
+    out.push(
+      await sharp(randomBytes(a.width * a.height * 3), { raw: { width: a.width, height: a.height, channels: 3 } })
+        .png()
+        .toBuffer(),
+    )
   }
   return out
 }

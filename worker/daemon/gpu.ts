@@ -30,14 +30,14 @@ export function parseNvidiaSmi(csv: string): GpuProfile | undefined {
     // The last comma separates the memory, so a name containing a comma still parses.
     const m = /^(.*\S)\s*,\s*(\d+(?:\.\d+)?)$/.exec(line)
     if (!m) throw new Error(`unexpected nvidia-smi output line ${JSON.stringify(line)}; expected "<name>, <memory MiB>"`)
-    const name = m[1]!, mib = Number(m[2])
+    const name = m[1]!,
+      mib = Number(m[2])
     const key = `${name}\0${mib}`
     const g = groups.get(key) ?? { name, mib, count: 0 }
     g.count++
     groups.set(key, g)
   }
-  const best = [...groups.values()].sort((a, b) =>
-    b.count - a.count || b.mib - a.mib || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0]
+  const best = [...groups.values()].sort((a, b) => b.count - a.count || b.mib - a.mib || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))[0]
   if (!best) return undefined
   return {
     name: best.count === 1 ? best.name : `${best.count}x ${best.name}`,
@@ -48,19 +48,22 @@ export function parseNvidiaSmi(csv: string): GpuProfile | undefined {
 }
 
 /** Default runner: `execFile` with a 10 s timeout; a failure keeps the command's output for the message. */
-const execRunner: CommandRunner = (cmd, args) => new Promise((resolve, reject) => {
-  execFile(cmd, args, { timeout: TIMEOUT_MS, windowsHide: true }, (err, stdout, stderr) => {
-    if (err) reject(Object.assign(err, { stdout, stderr }))
-    else resolve(stdout)
+const execRunner: CommandRunner = (cmd, args) =>
+  new Promise((resolve, reject) => {
+    execFile(cmd, args, { timeout: TIMEOUT_MS, windowsHide: true }, (err, stdout, stderr) => {
+      if (err) reject(Object.assign(err, { stdout, stderr }))
+      else resolve(stdout)
+    })
   })
-})
 
 /** A one-line reason for a failed run: the command's own output when it printed any, else the error. */
 function failureReason(err: unknown): string {
   const e = err as { message?: unknown; stdout?: unknown; stderr?: unknown; killed?: boolean; signal?: unknown }
   if (e?.killed && e.signal) return `timed out after ${TIMEOUT_MS / 1000} s`
   const text = [e?.stderr, e?.stdout, e?.message, err].find((t) => typeof t === 'string' && t.trim())
-  return String(text ?? 'unknown error').trim().replace(/\s*\r?\n\s*/g, ' ')
+  return String(text ?? 'unknown error')
+    .trim()
+    .replace(/\s*\r?\n\s*/g, ' ')
 }
 
 /** Detects NVIDIA GPUs with nvidia-smi. Never throws: `note` says what was found or why not. */

@@ -28,25 +28,44 @@ export async function startWorkerMetrics(address: string, record: () => Promise<
   const submissions = m.counter('score_submissions_total', 'Scores and error reports sent, by what and whether the chain took them', ['what', 'accepted'])
   const uploads = m.counter('uploads_total', 'Output uploads to the gateway, by whether they were accepted', ['accepted'])
   let last: NodeRecord | undefined
-  const fresh = async () => { last = (await record().catch(() => undefined)) ?? last; return last }
+  const fresh = async () => {
+    last = (await record().catch(() => undefined)) ?? last
+    return last
+  }
   m.gauge('earned_beryl', 'BERYL earned by this node (net of the protocol share), from the chain', [], async () => {
     const r = await fresh()
     return r ? [{ value: Number(BigInt(r.earned || '0')) / UBERYL }] : []
   })
   m.gauge('tasks_paid', 'Task payments received by this node, from the chain', [], async () => (last ? [{ value: Number(last.tasksPaid) }] : []))
   m.gauge('slashes', 'Times this node was slashed, from the chain', [], async () => (last ? [{ value: last.slashCount }] : []))
-  m.gauge('slashed_beryl', 'BERYL taken from this node by slashes, from the chain', [], async () => (last ? [{ value: Number(BigInt(last.slashedAmount || '0')) / UBERYL }] : []))
+  m.gauge('slashed_beryl', 'BERYL taken from this node by slashes, from the chain', [], async () =>
+    last ? [{ value: Number(BigInt(last.slashedAmount || '0')) / UBERYL }] : [],
+  )
 
   const i = address.lastIndexOf(':')
-  const host = address.slice(0, i).replace(/^\[|\]$/g, ''), port = Number(address.slice(i + 1))
+  const host = address.slice(0, i).replace(/^\[|\]$/g, ''),
+    port = Number(address.slice(i + 1))
   const server = http.createServer((req, res) => {
-    if (req.method !== 'GET' || req.url !== '/metrics') { res.writeHead(404).end('not found\n'); return }
-    m.render().then(({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text), () => res.writeHead(500).end())
+    if (req.method !== 'GET' || req.url !== '/metrics') {
+      res.writeHead(404).end('not found\n')
+      return
+    }
+    m.render().then(
+      ({ contentType, text }) => res.writeHead(200, { 'content-type': contentType }).end(text),
+      () => res.writeHead(500).end(),
+    )
   })
-  await new Promise<void>((resolve, reject) => { server.once('error', reject); server.listen(port, host, () => resolve()) })
-    .catch((err) => { throw new Error(`cannot serve worker metrics on ${address}: ${(err as Error).message} (change [metrics] address in worker.toml, or set it to "")`) })
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, host, () => resolve())
+  }).catch((err) => {
+    throw new Error(`cannot serve worker metrics on ${address}: ${(err as Error).message} (change [metrics] address in worker.toml, or set it to "")`)
+  })
   return {
-    taskRun: (model, kind, seconds, outcome) => { runs({ model, kind, outcome }); if (outcome === 'ok') inference({ model, kind }, seconds) },
+    taskRun: (model, kind, seconds, outcome) => {
+      runs({ model, kind, outcome })
+      if (outcome === 'ok') inference({ model, kind }, seconds)
+    },
     submitted: (what, accepted) => submissions({ what, accepted: String(accepted) }),
     uploaded: (accepted) => uploads({ accepted: String(accepted) }),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

@@ -33,7 +33,9 @@ export interface TaskRecord {
 
 /** One folder per task under `<home>/data/tasks/<id>/`: `state.json` and the output files. */
 export class TaskStateStore {
-  constructor(readonly dir: string) { fs.mkdirSync(dir, { recursive: true }) }
+  constructor(readonly dir: string) {
+    fs.mkdirSync(dir, { recursive: true })
+  }
 
   private folder(task: string): string {
     if (!/^[0-9a-f]{64}$/.test(task)) throw new Error(`invalid task id ${JSON.stringify(task)}`)
@@ -43,7 +45,11 @@ export class TaskStateStore {
   get(task: string): TaskRecord | undefined {
     const p = path.join(this.folder(task), 'state.json')
     if (!fs.existsSync(p)) return undefined
-    try { return JSON.parse(fs.readFileSync(p, 'utf8')) as TaskRecord } catch { return undefined }
+    try {
+      return JSON.parse(fs.readFileSync(p, 'utf8')) as TaskRecord
+    } catch {
+      return undefined
+    }
   }
 
   /** Writes the record durably (temporary file, fsync, rename). */
@@ -73,7 +79,11 @@ export class TaskStateStore {
 
   readOutputs(r: TaskRecord): Uint8Array[] | undefined {
     if (!r.files?.length) return undefined
-    try { return r.files.map((f) => fs.readFileSync(path.join(this.folder(r.task), f))) } catch { return undefined }
+    try {
+      return r.files.map((f) => fs.readFileSync(path.join(this.folder(r.task), f)))
+    } catch {
+      return undefined
+    }
   }
 
   /** Every record, newest first. */

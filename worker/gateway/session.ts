@@ -32,14 +32,21 @@ export class GatewaySession {
   readonly closed: Promise<string>
 
   private constructor(
-    private readonly host: Libp2p, private readonly stream: Stream, private readonly lp: LengthPrefixedStream<Stream>,
-    private readonly o: SessionOptions, readonly lastAuth: Auth,
+    private readonly host: Libp2p,
+    private readonly stream: Stream,
+    private readonly lp: LengthPrefixedStream<Stream>,
+    private readonly o: SessionOptions,
+    readonly lastAuth: Auth,
   ) {
     this.closed = this.readLoop()
   }
 
-  get address(): string { return this.o.address }
-  get gateway(): string { return this.o.gateway }
+  get address(): string {
+    return this.o.address
+  }
+  get gateway(): string {
+    return this.o.gateway
+  }
 
   static async connect(o: SessionOptions): Promise<GatewaySession> {
     const host = await createClientHost()

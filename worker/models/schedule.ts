@@ -33,10 +33,10 @@ export function alphasCumprod(cfg: NoiseScheduleConfig): Float64Array {
     if (cfg.beta_schedule === 'scaled_linear') {
       const s0 = Math.sqrt(cfg.beta_start)
       const s1 = Math.sqrt(cfg.beta_end)
-      const s = s0 + (s1 - s0) * i / (n - 1)
+      const s = s0 + ((s1 - s0) * i) / (n - 1)
       beta = s * s
     } else {
-      beta = cfg.beta_start + (cfg.beta_end - cfg.beta_start) * i / (n - 1)
+      beta = cfg.beta_start + ((cfg.beta_end - cfg.beta_start) * i) / (n - 1)
     }
     acc *= 1 - beta
     out[i] = acc

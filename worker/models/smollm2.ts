@@ -34,7 +34,9 @@ export const SMOLLM2 = {
   defaultPath: resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '.models', 'SmolLM2-135M-Instruct.Q4_1.gguf'),
 } as const
 
-export function smollm2Available(): boolean { return existsSync(SMOLLM2.defaultPath) }
+export function smollm2Available(): boolean {
+  return existsSync(SMOLLM2.defaultPath)
+}
 
 export interface LlamaShape {
   layers: number
@@ -66,7 +68,8 @@ export function llamaShape(f: GgufFile): LlamaShape {
     contextLength: metaNumber(f, 'llama.context_length'),
     vocabSize: metaArray(f, 'tokenizer.ggml.tokens').length,
   }
-  if (!Number.isInteger(s.headDim) || s.heads % s.kvHeads) throw new Error(`${f.path}: ${heads} heads do not divide width ${hidden} or into ${s.kvHeads} KV heads`)
+  if (!Number.isInteger(s.headDim) || s.heads % s.kvHeads)
+    throw new Error(`${f.path}: ${heads} heads do not divide width ${hidden} or into ${s.kvHeads} KV heads`)
   const ropeDims = f.metadata['llama.rope.dimension_count']
   if (ropeDims !== undefined && Number(ropeDims) !== s.headDim) throw new Error(`${f.path}: partial RoPE (${ropeDims} of ${s.headDim} dims) is not supported`)
   if (f.tensors.has('output.weight')) throw new Error(`${f.path}: an untied output.weight is not supported yet (SmolLM2 ties it to token_embd)`)
@@ -133,7 +136,10 @@ function transposed(data: Float32Array, inDim: number, outDim: number): Float32A
 
 export async function buildLlamaOnnx(f: GgufFile, s: LlamaShape): Promise<Uint8Array> {
   const g = new Graph('llama-gguf')
-  const D = s.hidden, H = s.heads, KV = s.kvHeads, HD = s.headDim
+  const D = s.hidden,
+    H = s.heads,
+    KV = s.kvHeads,
+    HD = s.headDim
   const weight = async (name: string, inDim: number, outDim: number) => {
     const t = await readTensor(f, name)
     if (t.shape[0] !== inDim || t.shape[1] !== outDim) throw new Error(`${name}: shape [${t.shape}], expected [${inDim},${outDim}]`)
@@ -156,7 +162,8 @@ export async function buildLlamaOnnx(f: GgufFile, s: LlamaShape): Promise<Uint8A
 
   // RoPE tables [context, HD/2].
   const half = HD / 2
-  const cosT = new Float32Array(s.contextLength * half), sinT = new Float32Array(s.contextLength * half)
+  const cosT = new Float32Array(s.contextLength * half),
+    sinT = new Float32Array(s.contextLength * half)
   for (let p = 0; p < s.contextLength; p++) {
     for (let i = 0; i < half; i++) {
       const a = p * Math.pow(s.ropeBase, (-2 * i) / HD)
@@ -209,7 +216,10 @@ export async function buildLlamaOnnx(f: GgufFile, s: LlamaShape): Promise<Uint8A
     const v5 = g.op('Unsqueeze', [vAll, i64(`${b}.v5`, [2])])
     const scores = g.op('Add', [g.op('Mul', [g.op('MatMul', [q5, kT]), scale]), mask])
     const o5 = g.op('MatMul', [g.op('Softmax', [scores], { axis: ai(-1) }), v5])
-    const o = g.op('Reshape', [g.op('Transpose', [g.op('Reshape', [o5, i64(`${b}.o4`, [0, H, -1, HD])])], { perm: ais([0, 2, 1, 3]) }), i64(`${b}.merge`, [0, 0, D])])
+    const o = g.op('Reshape', [
+      g.op('Transpose', [g.op('Reshape', [o5, i64(`${b}.o4`, [0, H, -1, HD])])], { perm: ais([0, 2, 1, 3]) }),
+      i64(`${b}.merge`, [0, 0, D]),
+    ])
     x = g.op('Add', [x, g.op('MatMul', [o, await weight(`${b}.attn_output.weight`, D, D)])])
 
     const h2 = await rmsNorm(x, `${b}.ffn_norm.weight`)
@@ -252,9 +262,17 @@ export async function buildGgufTextModel(path: string, o: { name?: string } = {}
       chat_template: template,
       context_length: s.contextLength,
       kv_cache: { layers: s.layers, kv_heads: s.kvHeads, head_dim: s.headDim },
-      architecture: { type: 'llama', layers: s.layers, hidden: s.hidden, ffn: s.ffn, heads: s.heads, kv_heads: s.kvHeads, rope_base: s.ropeBase, rms_eps: s.rmsEps },
+      architecture: {
+        type: 'llama',
+        layers: s.layers,
+        hidden: s.hidden,
+        ffn: s.ffn,
+        heads: s.heads,
+        kv_heads: s.kvHeads,
+        rope_base: s.ropeBase,
+        rms_eps: s.rmsEps,
+      },
       builder: { graph: 'llama-kv', version: LLAMA_GRAPH_VERSION },
     },
   }
 }
-

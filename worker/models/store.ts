@@ -19,7 +19,11 @@ import { BUNDLED_MODEL_IDS } from '../../sdk/models.ts'
 export const MANIFEST_FORMAT = 'beryl-model/1'
 export type ModelKind = 'image' | 'text'
 
-export interface ModelFile { path: string; size: number; sha256: string }
+export interface ModelFile {
+  path: string
+  size: number
+  sha256: string
+}
 
 export interface ModelManifest {
   format: typeof MANIFEST_FORMAT
@@ -47,8 +51,10 @@ export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`
   if (typeof v === 'object') {
     const o = v as Record<string, unknown>
-    const keys = Object.keys(o).filter(k => o[k] !== undefined).sort()
-    return `{${keys.map(k => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`
+    const keys = Object.keys(o)
+      .filter((k) => o[k] !== undefined)
+      .sort()
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`
   }
   throw new TypeError(`canonicalJson: unsupported ${typeof v}`)
 }
@@ -64,7 +70,7 @@ function manifestText(m: ModelManifest): string {
 }
 
 function checkRelPath(p: string): void {
-  if (typeof p !== 'string' || p === '' || isAbsolute(p) || p.includes('\\') || p.split('/').some(s => s === '' || s === '.' || s === '..')) {
+  if (typeof p !== 'string' || p === '' || isAbsolute(p) || p.includes('\\') || p.split('/').some((s) => s === '' || s === '.' || s === '..')) {
     throw new Error(`bad file path in manifest: ${JSON.stringify(p)}`)
   }
 }
@@ -79,10 +85,11 @@ function checkManifestShape(m: unknown): asserts m is ModelManifest {
   if (!Array.isArray(o.files) || o.files.length === 0) throw new Error('manifest files must be a non-empty array')
   for (const f of o.files) {
     checkRelPath(f?.path)
-    if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !HEX64.test(f.sha256)) throw new Error(`bad file entry ${JSON.stringify(f.path)}`)
+    if (!Number.isSafeInteger(f.size) || f.size < 0 || typeof f.sha256 !== 'string' || !HEX64.test(f.sha256))
+      throw new Error(`bad file entry ${JSON.stringify(f.path)}`)
   }
   if (!o.components || typeof o.components !== 'object') throw new Error('manifest components must be an object')
-  const paths = new Set(o.files.map(f => f.path))
+  const paths = new Set(o.files.map((f) => f.path))
   for (const [role, p] of Object.entries(o.components)) {
     if (!paths.has(p)) throw new Error(`component ${role} names ${JSON.stringify(p)}, which is not in files`)
   }
@@ -127,7 +134,11 @@ export async function readManifest(dir: string, id: string, opts: { full?: boole
   for (const f of m.files) {
     const p = join(folder, f.path)
     let st
-    try { st = await stat(p) } catch { throw new Error(`model ${id}: missing file ${f.path}`) }
+    try {
+      st = await stat(p)
+    } catch {
+      throw new Error(`model ${id}: missing file ${f.path}`)
+    }
     if (st.size !== f.size) throw new Error(`model ${id}: ${f.path} has ${st.size} bytes, manifest says ${f.size}`)
     if (opts.full) {
       const h = await fileSha256(p)
@@ -200,16 +211,14 @@ async function installFiles(dir: string, m: ModelManifest, put: (folder: string,
 }
 
 export function manifestForBuilt(b: BuiltModel): ModelManifest {
-  const files = b.files
-    .map(f => ({ path: f.path, size: f.bytes.length, sha256: sha256Hex(f.bytes) }))
-    .sort((a, b) => (a.path < b.path ? -1 : 1))
+  const files = b.files.map((f) => ({ path: f.path, size: f.bytes.length, sha256: sha256Hex(f.bytes) })).sort((a, b) => (a.path < b.path ? -1 : 1))
   const core = { format: MANIFEST_FORMAT, kind: b.kind, files, components: b.components, io: b.io, config: b.config } as const
   return { ...core, id: computeModelId(core), name: b.name, description: b.description }
 }
 
 export async function writeBuiltModel(dir: string, b: BuiltModel): Promise<ModelManifest> {
   const m = manifestForBuilt(b)
-  const bytes = new Map(b.files.map(f => [f.path, f.bytes]))
+  const bytes = new Map(b.files.map((f) => [f.path, f.bytes]))
   await installFiles(dir, m, (folder, f) => writeFile(join(folder, f.path), bytes.get(f.path)!))
   return m
 }
@@ -219,16 +228,19 @@ export async function writeBuiltModel(dir: string, b: BuiltModel): Promise<Model
  * Files are copied from `sourceDir`, keeping their relative paths, because an
  * ONNX file with external data finds it relative to itself.
  */
-export async function addModel(dir: string, spec: {
-  sourceDir: string
-  kind: ModelKind
-  name: string
-  description?: string
-  files: string[]
-  components: Record<string, string>
-  io: Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }>
-  config: Record<string, unknown>
-}): Promise<ModelManifest> {
+export async function addModel(
+  dir: string,
+  spec: {
+    sourceDir: string
+    kind: ModelKind
+    name: string
+    description?: string
+    files: string[]
+    components: Record<string, string>
+    io: Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }>
+    config: Record<string, unknown>
+  },
+): Promise<ModelManifest> {
   const files: ModelFile[] = []
   for (const p of [...spec.files].sort()) {
     checkRelPath(p)
@@ -264,10 +276,15 @@ export function ensureBundledModels(dir: string, opts: { recheck?: boolean } = {
 async function doEnsure(dir: string): Promise<ModelManifest[]> {
   const kinds: ModelKind[] = ['image', 'text']
   const have: ModelManifest[] = []
-  let ok = kinds.every(k => BUNDLED_MODEL_IDS[k] !== '')
+  let ok = kinds.every((k) => BUNDLED_MODEL_IDS[k] !== '')
   if (ok) {
     for (const k of kinds) {
-      try { have.push(await verifyModel(dir, BUNDLED_MODEL_IDS[k])) } catch { ok = false; break }
+      try {
+        have.push(await verifyModel(dir, BUNDLED_MODEL_IDS[k]))
+      } catch {
+        ok = false
+        break
+      }
     }
   }
   if (ok) return have
@@ -286,7 +303,7 @@ async function doEnsure(dir: string): Promise<ModelManifest[]> {
 /** The bundled model of a kind (building the bundled set into `dir` if needed). */
 export async function bundledModel(dir: string, kind: ModelKind): Promise<ModelManifest> {
   const all = await ensureBundledModels(dir)
-  const m = all.find(x => x.kind === kind)
+  const m = all.find((x) => x.kind === kind)
   if (!m) throw new Error(`no bundled ${kind} model`)
   return m
 }

@@ -25,7 +25,14 @@ export interface ImageTaskResult {
   args: ImageArgs
 }
 
-interface WordHashTokenizerConfig { type: 'beryl-word-hash-v1'; vocab_size: number; max_length: number; bos: number; eos: number; pad: number }
+interface WordHashTokenizerConfig {
+  type: 'beryl-word-hash-v1'
+  vocab_size: number
+  max_length: number
+  bos: number
+  eos: number
+  pad: number
+}
 
 /**
  * A prompt tokenizer: text → the text encoder's input ids (already padded or
@@ -47,7 +54,9 @@ function tokenizerFor(c: unknown): { fn: ImageTokenizer; config: Record<string, 
   const config = (c ?? {}) as Record<string, unknown>
   const fn = tokenizers.get(String(config.type))
   if (!fn) {
-    throw new Error(`image tokenizer ${JSON.stringify(config.type)} is not available (registered: ${[...tokenizers.keys()].join(', ')}; a diffusers export added with "beryld worker models add <folder>" uses clip-bpe)`)
+    throw new Error(
+      `image tokenizer ${JSON.stringify(config.type)} is not available (registered: ${[...tokenizers.keys()].join(', ')}; a diffusers export added with "beryld worker models add <folder>" uses clip-bpe)`,
+    )
   }
   return { fn, config }
 }
@@ -69,13 +78,24 @@ export function splitWords(text: string): string[] {
   const out: string[] = []
   let cur = ''
   let curClass = 0 // 1 = ASCII alnum, 2 = non-ASCII
-  const flush = () => { if (cur) out.push(cur); cur = ''; curClass = 0 }
+  const flush = () => {
+    if (cur) out.push(cur)
+    cur = ''
+    curClass = 0
+  }
   for (const ch of text) {
     const c = ch.codePointAt(0)!
-    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) { flush(); continue }
+    if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x0c) {
+      flush()
+      continue
+    }
     const cls = c >= 0x80 ? 2 : (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) ? 1 : 0
     const lc = c >= 0x41 && c <= 0x5a ? String.fromCharCode(c + 32) : ch
-    if (cls === 0) { flush(); out.push(lc); continue }
+    if (cls === 0) {
+      flush()
+      out.push(lc)
+      continue
+    }
     if (cls !== curClass) flush()
     cur += lc
     curClass = cls
@@ -145,7 +165,7 @@ export async function runImageTask(args: unknown, modelDir: string, opts: Runner
   const te = await getSession(componentPath(modelDir, m, 'text_encoder'), opts)
   const unet = await getSession(componentPath(modelDir, m, 'unet'), opts)
   const vae = await getSession(componentPath(modelDir, m, 'vae_decoder'), opts)
-  const provider = [te, unet, vae].every(s => s.provider === 'cuda') ? 'cuda' : 'cpu'
+  const provider = [te, unet, vae].every((s) => s.provider === 'cuda') ? 'cuda' : 'cpu'
 
   const encode = async (text: string): Promise<ort.Tensor> => {
     const ids = tok.fn(text, tok.config, modelFolder(modelDir, m.id))
@@ -165,7 +185,8 @@ export async function runImageTask(args: unknown, modelDir: string, opts: Runner
   }
   const batch = cfgOn ? 2 : 1
 
-  const lh = a.height / down, lw = a.width / down
+  const lh = a.height / down,
+    lw = a.width / down
   const n = channels * lh * lw
   const scheduler = new DdimScheduler(sched, a.steps)
   // One noise stream per task; image i takes the i-th block of n values, so
@@ -188,7 +209,11 @@ export async function runImageTask(args: unknown, modelDir: string, opts: Runner
       let eps: Float32Array | Float64Array = pred
       if (cfgOn) {
         const g = new Float64Array(n)
-        for (let j = 0; j < n; j++) { const u = pred[j]!, c = pred[n + j]!; g[j] = u + a.guidance_scale * (c - u) }
+        for (let j = 0; j < n; j++) {
+          const u = pred[j]!,
+            c = pred[n + j]!
+          g[j] = u + a.guidance_scale * (c - u)
+        }
         eps = g
       }
       lat = scheduler.step(i, eps, lat)

@@ -39,7 +39,8 @@ export function loadTokenizer(modelDir: string, m: ModelManifest): ByteLevelBpe 
  * (a literal "<|im_end|>" in a message stays text).
  */
 export function encodeChatML(messages: ChatMessage[], tpl: ChatTemplate, tok: ByteLevelBpe): number[] {
-  const start = tok.controlId(tpl.start), end = tok.controlId(tpl.end)
+  const start = tok.controlId(tpl.start),
+    end = tok.controlId(tpl.end)
   const all = messages[0]?.role !== 'system' && tpl.default_system !== null ? [{ role: 'system' as const, content: tpl.default_system }, ...messages] : messages
   const nl = tok.encode('\n')
   const ids: number[] = []
@@ -63,7 +64,10 @@ export function sampleToken(row: Float32Array, temperature: number, topP: number
   for (const v of row) if (v > max) max = v
   const p = new Float64Array(row.length)
   let sum = 0
-  for (let i = 0; i < row.length; i++) { p[i] = Math.exp((row[i]! - max) / temperature); sum += p[i]! }
+  for (let i = 0; i < row.length; i++) {
+    p[i] = Math.exp((row[i]! - max) / temperature)
+    sum += p[i]!
+  }
   const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b)
   const keep: number[] = []
   let mass = 0
@@ -101,13 +105,18 @@ export interface KvGeneration {
 }
 
 export async function generateKv(
-  a: TextArgs, modelDir: string, m: ModelManifest, opts: RunnerOptions & { onToken?: (bytes: Uint8Array) => void } = {},
+  a: TextArgs,
+  modelDir: string,
+  m: ModelManifest,
+  opts: RunnerOptions & { onToken?: (bytes: Uint8Array) => void } = {},
 ): Promise<KvGeneration> {
   const cfg = m.config as unknown as KvDecoderConfig
   const tok = loadTokenizer(modelDir, m)
   const prompt = encodeChatML(a.messages, cfg.chat_template, tok)
   if (prompt.length + a.max_new_tokens > cfg.context_length) {
-    throw new Error(`prompt is ${prompt.length} tokens; with max_new_tokens ${a.max_new_tokens} that exceeds the model's context of ${cfg.context_length} tokens`)
+    throw new Error(
+      `prompt is ${prompt.length} tokens; with max_new_tokens ${a.max_new_tokens} that exceeds the model's context of ${cfg.context_length} tokens`,
+    )
   }
   const { session, provider } = await getSession(componentPath(modelDir, m, 'model'), opts)
   const { layers, kv_heads: kvh, head_dim: hd } = cfg.kv_cache
@@ -129,7 +138,10 @@ export async function generateKv(
     const row = outputTensor(res, session, 'logits').data as Float32Array
     const next = a.temperature === 0 ? argmax(row) : sampleToken(row, a.temperature, a.top_p, rng)
     // A control token (end of turn, end of text, another turn's start) ends the answer.
-    if (tok.isControl(next)) { finish = 'stop'; break }
+    if (tok.isControl(next)) {
+      finish = 'stop'
+      break
+    }
     out.push(next)
     const tb = tok.tokenBytes(next)
     const grown = new Uint8Array(bytes.length + tb.length)
@@ -141,10 +153,16 @@ export async function generateKv(
       const i = indexOfBytes(bytes, s, bytes.length - tb.length - s.length + 1)
       if (i >= 0 && (cut < 0 || i < cut)) cut = i
     }
-    if (cut >= 0) { bytes = bytes.slice(0, cut); finish = 'stop' }
+    if (cut >= 0) {
+      bytes = bytes.slice(0, cut)
+      finish = 'stop'
+    }
     // Stream only what no stop sequence can still claim.
     const hold = finish === 'stop' ? 0 : Math.max(0, ...stops.map((s) => s.length - 1))
-    if (opts.onToken && bytes.length - hold > emitted) { opts.onToken(bytes.slice(emitted, bytes.length - hold)); emitted = bytes.length - hold }
+    if (opts.onToken && bytes.length - hold > emitted) {
+      opts.onToken(bytes.slice(emitted, bytes.length - hold))
+      emitted = bytes.length - hold
+    }
     if (finish === 'stop') break
     for (let l = 0; l < layers; l++) {
       feeds[`past_key_${l}`] = res[`present_key_${l}`]!

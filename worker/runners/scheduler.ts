@@ -24,14 +24,14 @@ export function parseSchedulerConfig(c: unknown): DdimConfig {
   const num = (v: unknown) => typeof v === 'number' && Number.isFinite(v)
   return {
     type: 'ddim',
-    num_train_timesteps: need('num_train_timesteps', v => Number.isInteger(v) && (v as number) >= 2),
+    num_train_timesteps: need('num_train_timesteps', (v) => Number.isInteger(v) && (v as number) >= 2),
     beta_start: need('beta_start', num),
     beta_end: need('beta_end', num),
-    beta_schedule: need('beta_schedule', v => v === 'scaled_linear' || v === 'linear'),
-    timestep_spacing: need('timestep_spacing', v => v === 'leading' || v === 'trailing'),
-    steps_offset: need('steps_offset', v => Number.isInteger(v) && (v as number) >= 0),
-    set_alpha_to_one: need('set_alpha_to_one', v => typeof v === 'boolean'),
-    prediction_type: need('prediction_type', v => v === 'epsilon' || v === 'v_prediction'),
+    beta_schedule: need('beta_schedule', (v) => v === 'scaled_linear' || v === 'linear'),
+    timestep_spacing: need('timestep_spacing', (v) => v === 'leading' || v === 'trailing'),
+    steps_offset: need('steps_offset', (v) => Number.isInteger(v) && (v as number) >= 0),
+    set_alpha_to_one: need('set_alpha_to_one', (v) => typeof v === 'boolean'),
+    prediction_type: need('prediction_type', (v) => v === 'epsilon' || v === 'v_prediction'),
   }
 }
 
@@ -50,7 +50,10 @@ export class DdimScheduler {
   private readonly prev: number[]
   private readonly finalAlpha: number
 
-  constructor(readonly cfg: DdimConfig, steps: number) {
+  constructor(
+    readonly cfg: DdimConfig,
+    steps: number,
+  ) {
     const n = cfg.num_train_timesteps
     if (!Number.isInteger(steps) || steps < 1 || steps > n) throw new RangeError(`steps must be an integer in [1, ${n}]`)
     this.alphas = alphasCumprod(cfg)
@@ -60,11 +63,11 @@ export class DdimScheduler {
     if (cfg.timestep_spacing === 'leading') {
       for (let i = steps - 1; i >= 0; i--) ts.push(i * ratio + cfg.steps_offset)
     } else {
-      for (let i = steps; i >= 1; i--) ts.push(roundHalfEven(i * n / steps) - 1)
+      for (let i = steps; i >= 1; i--) ts.push(roundHalfEven((i * n) / steps) - 1)
     }
     // As diffusers' DDIM does for every spacing: the previous timestep is
     // t − ⌊N/steps⌋, not necessarily the next entry of the list.
-    this.prev = ts.map(t => t - ratio)
+    this.prev = ts.map((t) => t - ratio)
     for (const t of ts) if (t < 0 || t >= n) throw new RangeError(`timestep ${t} outside the training range; check steps_offset`)
     this.timesteps = ts
   }
@@ -75,12 +78,15 @@ export class DdimScheduler {
     const pt = this.prev[i]!
     const a = this.alphas[t]!
     const ap = pt >= 0 ? this.alphas[pt]! : this.finalAlpha
-    const sa = Math.sqrt(a), sb = Math.sqrt(1 - a)
-    const sap = Math.sqrt(ap), sbp = Math.sqrt(1 - ap)
+    const sa = Math.sqrt(a),
+      sb = Math.sqrt(1 - a)
+    const sap = Math.sqrt(ap),
+      sbp = Math.sqrt(1 - ap)
     const out = new Float32Array(sample.length)
     const v = this.cfg.prediction_type === 'v_prediction'
     for (let j = 0; j < sample.length; j++) {
-      const x = sample[j]!, m = modelOutput[j]!
+      const x = sample[j]!,
+        m = modelOutput[j]!
       const x0 = v ? sa * x - sb * m : (x - sb * m) / sa
       const eps = v ? sa * m + sb * x : m
       out[j] = sap * x0 + sbp * eps

@@ -12,7 +12,10 @@ export interface RunnerOptions {
   log?: (msg: string) => void
 }
 
-export interface LoadedSession { session: ort.InferenceSession; provider: ExecutionProvider }
+export interface LoadedSession {
+  session: ort.InferenceSession
+  provider: ExecutionProvider
+}
 
 const cache = new Map<string, Promise<LoadedSession>>()
 
@@ -52,7 +55,7 @@ export function getSession(path: string, opts: RunnerOptions = {}): Promise<Load
   const key = `${ep}\0${path}`
   let p = cache.get(key)
   if (!p) {
-    p = create(path, ep, opts.log ?? (m => console.warn(m)))
+    p = create(path, ep, opts.log ?? ((m) => console.warn(m)))
     cache.set(key, p)
     p.catch(() => cache.delete(key))
   }
@@ -64,12 +67,16 @@ export async function releaseSessions(): Promise<void> {
   const all = [...cache.values()]
   cache.clear()
   for (const p of all) {
-    try { await (await p).session.release() } catch { /* already failed or released */ }
+    try {
+      await (await p).session.release()
+    } catch {
+      /* already failed or released */
+    }
   }
 }
 
 export function inputType(s: ort.InferenceSession, name: string): ort.Tensor.Type {
-  const md = s.inputMetadata.find(m => m.name === name)
+  const md = s.inputMetadata.find((m) => m.name === name)
   if (!md) throw new Error(`model has no input named "${name}" (inputs: ${s.inputNames.join(', ')})`)
   if (!md.isTensor) throw new Error(`model input "${name}" is not a tensor`)
   return md.type
@@ -78,7 +85,7 @@ export function inputType(s: ort.InferenceSession, name: string): ort.Tensor.Typ
 /** An integer tensor in whatever integer type the model declares for `name`. */
 export function intTensor(s: ort.InferenceSession, name: string, values: ArrayLike<number>, dims: number[]): ort.Tensor {
   const t = inputType(s, name)
-  if (t === 'int64') return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, v => BigInt(v))), dims)
+  if (t === 'int64') return new ort.Tensor('int64', BigInt64Array.from(Array.from(values, (v) => BigInt(v))), dims)
   if (t === 'int32') return new ort.Tensor('int32', Int32Array.from(values), dims)
   if (t === 'float32') return new ort.Tensor('float32', Float32Array.from(values), dims)
   throw new Error(`model input "${name}" has type ${t}; this runner feeds int64, int32 or float32`)

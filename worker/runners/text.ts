@@ -77,7 +77,10 @@ function sample(row: Float32Array, temperature: number, topP: number, rng: HashS
   for (const v of row) if (v > max) max = v
   const p = new Float64Array(row.length)
   let sum = 0
-  for (let i = 0; i < row.length; i++) { p[i] = Math.exp((row[i]! - max) / temperature); sum += p[i]! }
+  for (let i = 0; i < row.length; i++) {
+    p[i] = Math.exp((row[i]! - max) / temperature)
+    sum += p[i]!
+  }
   const order = Array.from(p.keys()).sort((a, b) => p[b]! - p[a]! || a - b)
   const keep: number[] = []
   let mass = 0
@@ -97,10 +100,20 @@ function sample(row: Float32Array, temperature: number, topP: number, rng: HashS
 }
 
 function completionId(m: ModelManifest, a: TextArgs): string {
-  return `chatcmpl-${createHash('sha256').update(canonicalJson({ model: m.id, args: a })).digest('hex').slice(0, 24)}`
+  return `chatcmpl-${createHash('sha256')
+    .update(canonicalJson({ model: m.id, args: a }))
+    .digest('hex')
+    .slice(0, 24)}`
 }
 
-function completionOf(m: ModelManifest, a: TextArgs, content: string, finish: 'stop' | 'length', promptTokens: number, completionTokens: number): ChatCompletion {
+function completionOf(
+  m: ModelManifest,
+  a: TextArgs,
+  content: string,
+  finish: 'stop' | 'length',
+  promptTokens: number,
+  completionTokens: number,
+): ChatCompletion {
   return {
     id: completionId(m, a),
     object: 'chat.completion',
@@ -139,7 +152,7 @@ export async function runTextTask(args: unknown, modelDir: string, opts: TextRun
   }
   const ids = [...prompt]
   const out: number[] = []
-  const stops = (a.stop ?? []).map(x => utf8.encode(x))
+  const stops = (a.stop ?? []).map((x) => utf8.encode(x))
   const rng = new HashStream('beryl/text-task/sampling/v1', a.seed)
   let finish: 'stop' | 'length' = 'length'
   for (let step = 0; step < a.max_new_tokens; step++) {
@@ -151,11 +164,18 @@ export async function runTextTask(args: unknown, modelDir: string, opts: TextRun
     const next = a.temperature === 0 ? argmax(row) : sample(row, a.temperature, a.top_p, rng)
     // Any special token ends the turn: only EOS is meant to, but an untrained
     // or foreign model may emit a role or BOS token, which has no text form.
-    if (next >= 256) { finish = 'stop'; break }
+    if (next >= 256) {
+      finish = 'stop'
+      break
+    }
     out.push(next)
     ids.push(next)
-    const hit = stops.find(s => s.length <= out.length && s.every((b, i) => out[out.length - s.length + i] === b))
-    if (hit) { out.length -= hit.length; finish = 'stop'; break }
+    const hit = stops.find((s) => s.length <= out.length && s.every((b, i) => out[out.length - s.length + i] === b))
+    if (hit) {
+      out.length -= hit.length
+      finish = 'stop'
+      break
+    }
   }
   const content = new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(out))
   // completion_tokens counts the tokens that became content; the stop token is not counted.

@@ -23,7 +23,8 @@ describe('determinism: the app hash is a function of the blocks alone', function
       for (let h = 1n; h <= 8n; h++) {
         const txs: Uint8Array[] = []
         for (let i = 0; i < 3; i++) {
-          const from = w[i]!, to = w[(i + 1 + Number(h)) % 3]!
+          const from = w[i]!,
+            to = w[(i + 1 + Number(h)) % 3]!
           txs.push(await from.sign([send(from.address, to.address, String(100n * h + BigInt(i)))], seq[i]!++))
         }
         if (h === 4n) txs.push(new Uint8Array([1, 2, 3])) // a junk tx: rejected the same way everywhere
@@ -33,14 +34,19 @@ describe('determinism: the app hash is a function of the blocks alone', function
         const ra = await a.app.finalizeBlock(req)
         const rb = await b.app.finalizeBlock(req)
         assert.deepEqual(ra.appHash, rb.appHash, `app hash at height ${h}`)
-        assert.deepEqual(ra.txResults!.map((r) => [r.code, r.gasUsed]), rb.txResults!.map((r) => [r.code, r.gasUsed]))
-        await a.app.commit(); await b.app.commit()
+        assert.deepEqual(
+          ra.txResults!.map((r) => [r.code, r.gasUsed]),
+          rb.txResults!.map((r) => [r.code, r.gasUsed]),
+        )
+        await a.app.commit()
+        await b.app.commit()
         hashes.push(Buffer.from(ra.appHash!).toString('hex'))
         assert.deepEqual(a.app.info({} as never).lastBlockAppHash, ra.appHash)
       }
       assert.equal(new Set(hashes).size, hashes.length, 'every block changed the state, so every app hash differs')
     } finally {
-      await a.close(); await b.close()
+      await a.close()
+      await b.close()
     }
   })
 
@@ -48,7 +54,10 @@ describe('determinism: the app hash is a function of the blocks alone', function
     const w = await wallets()
     const a = await openApp()
     const dir = a.dir
-    await initChain(a.app, w.map((x) => x.address))
+    await initChain(
+      a.app,
+      w.map((x) => x.address),
+    )
     const r = await a.app.finalizeBlock(blockRequest(1n, [await w[0]!.sign([send(w[0]!.address, w[1]!.address, '5')], 0)]))
     await a.app.commit()
     await a.store.close()
@@ -66,7 +75,8 @@ describe('determinism: the app hash is a function of the blocks alone', function
   it('writing the same keys in another order inside a block gives the same app hash', () => {
     const base = new MemoryStore()
     const entries: Array<[string, string]> = Array.from({ length: 50 }, (_, i) => [`key/${(i * 7919) % 101}`, `value-${i}`])
-    const one = new CacheStore(base), two = new CacheStore(base)
+    const one = new CacheStore(base),
+      two = new CacheStore(base)
     for (const [k, v] of entries) one.set(Buffer.from(k), Buffer.from(v))
     for (const [k, v] of [...entries].reverse()) two.set(Buffer.from(k), Buffer.from(v))
     const h1 = nextLtHash(new LtHash(), base, one.changes()).digest()
@@ -75,23 +85,33 @@ describe('determinism: the app hash is a function of the blocks alone', function
   })
 
   it('the app hash commits to the whole state, not to the history that produced it', () => {
-    const lt1 = new LtHash(), lt2 = new LtHash()
-    lt1.add(Buffer.from('a'), Buffer.from('1')); lt1.add(Buffer.from('b'), Buffer.from('2'))
-    lt2.add(Buffer.from('b'), Buffer.from('9')); lt2.add(Buffer.from('a'), Buffer.from('1'))
-    lt2.remove(Buffer.from('b'), Buffer.from('9')); lt2.add(Buffer.from('b'), Buffer.from('2'))
+    const lt1 = new LtHash(),
+      lt2 = new LtHash()
+    lt1.add(Buffer.from('a'), Buffer.from('1'))
+    lt1.add(Buffer.from('b'), Buffer.from('2'))
+    lt2.add(Buffer.from('b'), Buffer.from('9'))
+    lt2.add(Buffer.from('a'), Buffer.from('1'))
+    lt2.remove(Buffer.from('b'), Buffer.from('9'))
+    lt2.add(Buffer.from('b'), Buffer.from('2'))
     assert.deepEqual(lt1.digest(), lt2.digest())
-    const lt3 = lt1.clone(); lt3.add(Buffer.from('c'), Buffer.from(''))
+    const lt3 = lt1.clone()
+    lt3.add(Buffer.from('c'), Buffer.from(''))
     assert.notDeepEqual(lt3.digest(), lt1.digest(), 'an added key changes the hash')
-    const lt4 = new LtHash(); lt4.add(Buffer.from('a'), Buffer.from('1')); lt4.add(Buffer.from('b'), Buffer.from('3'))
+    const lt4 = new LtHash()
+    lt4.add(Buffer.from('a'), Buffer.from('1'))
+    lt4.add(Buffer.from('b'), Buffer.from('3'))
     assert.notDeepEqual(lt4.digest(), lt1.digest(), 'a changed value changes the hash')
     // Key/value boundaries are part of the entry: ("ab","c") and ("a","bc") differ.
-    const x = new LtHash(); x.add(Buffer.from('ab'), Buffer.from('c'))
-    const y = new LtHash(); y.add(Buffer.from('a'), Buffer.from('bc'))
+    const x = new LtHash()
+    x.add(Buffer.from('ab'), Buffer.from('c'))
+    const y = new LtHash()
+    y.add(Buffer.from('a'), Buffer.from('bc'))
     assert.notDeepEqual(x.digest(), y.digest())
   })
 
   it('the LtHash state round-trips through its byte form', () => {
-    const lt = new LtHash(); for (let i = 0; i < 10; i++) lt.add(Buffer.from([i]), Buffer.from([i, i]))
+    const lt = new LtHash()
+    for (let i = 0; i < 10; i++) lt.add(Buffer.from([i]), Buffer.from([i, i]))
     assert.deepEqual(new LtHash(lt.toBytes()).digest(), lt.digest())
   })
 })

@@ -7,7 +7,11 @@ import { GasMeter, GasStore } from '../../../chain/gas.ts'
 
 const b = (s: string) => Buffer.from(s)
 const s = (u: Uint8Array) => Buffer.from(u).toString()
-async function collect(it: AsyncIterable<[Uint8Array, Uint8Array]>) { const out: string[] = []; for await (const [k, v] of it) out.push(`${s(k)}=${s(v)}`); return out }
+async function collect(it: AsyncIterable<[Uint8Array, Uint8Array]>) {
+  const out: string[] = []
+  for await (const [k, v] of it) out.push(`${s(k)}=${s(v)}`)
+  return out
+}
 
 describe('ABCI framing', () => {
   it('encodes unsigned varint lengths (300 → ac 02)', () => {
@@ -33,32 +37,49 @@ describe('ABCI framing', () => {
 
 describe('store layers', () => {
   it('a cache overlay reads through, shadows, deletes and writes back in one step', () => {
-    const base = new MemoryStore(); base.set(b('a'), b('1')); base.set(b('b'), b('2'))
+    const base = new MemoryStore()
+    base.set(b('a'), b('1'))
+    base.set(b('b'), b('2'))
     const c = new CacheStore(base)
-    c.set(b('a'), b('9')); c.delete(b('b')); c.set(b('c'), b('3'))
-    assert.equal(s(c.get(b('a'))!), '9'); assert.equal(c.get(b('b')), undefined); assert.equal(s(base.get(b('a'))!), '1')
+    c.set(b('a'), b('9'))
+    c.delete(b('b'))
+    c.set(b('c'), b('3'))
+    assert.equal(s(c.get(b('a'))!), '9')
+    assert.equal(c.get(b('b')), undefined)
+    assert.equal(s(base.get(b('a'))!), '1')
     c.writeTo()
-    assert.equal(s(base.get(b('a'))!), '9'); assert.equal(base.get(b('b')), undefined); assert.equal(s(base.get(b('c'))!), '3')
+    assert.equal(s(base.get(b('a'))!), '9')
+    assert.equal(base.get(b('b')), undefined)
+    assert.equal(s(base.get(b('c'))!), '3')
   })
   it('dropping an overlay leaves nothing behind', () => {
     const base = new MemoryStore()
-    const c = new CacheStore(base); c.set(b('x'), b('1'))
+    const c = new CacheStore(base)
+    c.set(b('x'), b('1'))
     assert.equal(base.get(b('x')), undefined)
   })
   it('iteration merges overlay and parent in key order, forward and reverse, with limits', async () => {
     const base = new MemoryStore()
     for (const k of ['a', 'c', 'e', 'g']) base.set(b(k), b('p'))
     const c = new CacheStore(base)
-    c.set(b('b'), b('o')); c.set(b('e'), b('o')); c.delete(b('c')); c.set(b('h'), b('o'))
+    c.set(b('b'), b('o'))
+    c.set(b('e'), b('o'))
+    c.delete(b('c'))
+    c.set(b('h'), b('o'))
     assert.deepEqual(await collect(c.iterate()), ['a=p', 'b=o', 'e=o', 'g=p', 'h=o'])
     assert.deepEqual(await collect(c.iterate({ reverse: true })), ['h=o', 'g=p', 'e=o', 'b=o', 'a=p'])
     assert.deepEqual(await collect(c.iterate({ start: b('b'), end: b('g') })), ['b=o', 'e=o'])
     assert.deepEqual(await collect(c.iterate({ limit: 2 })), ['a=p', 'b=o'])
-    const nested = new CacheStore(c); nested.delete(b('a')); nested.set(b('f'), b('n'))
+    const nested = new CacheStore(c)
+    nested.delete(b('a'))
+    nested.set(b('f'), b('n'))
     assert.deepEqual(await collect(nested.iterate()), ['b=o', 'e=o', 'f=n', 'g=p', 'h=o'])
   })
   it('a prefix store sees only its keys, without the prefix', async () => {
-    const base = new MemoryStore(); base.set(b('bank/x'), b('1')); base.set(b('bankz'), b('2')); base.set(b('auth/y'), b('3'))
+    const base = new MemoryStore()
+    base.set(b('bank/x'), b('1'))
+    base.set(b('bankz'), b('2'))
+    base.set(b('auth/y'), b('3'))
     const p = new PrefixStore(base, b('bank/'))
     assert.deepEqual(await collect(p.iterate()), ['x=1'])
     p.set(b('q'), b('4'))

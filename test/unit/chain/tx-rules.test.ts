@@ -14,7 +14,12 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
   let height = 0n
 
   const balance = async (address: string) => {
-    const r = await app.query({ path: '/cosmos.bank.v1beta1.Query/Balance', data: QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish(), height: 0n, prove: false })
+    const r = await app.query({
+      path: '/cosmos.bank.v1beta1.Query/Balance',
+      data: QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish(),
+      height: 0n,
+      prove: false,
+    })
     return BigInt(QueryBalanceResponse.decode(r.value!).balance!.amount)
   }
   const sequence = async (address: string) => {
@@ -31,16 +36,24 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
   beforeEach(async () => {
     w = await wallets()
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address))
+    await initChain(
+      app,
+      w.map((x) => x.address),
+    )
     height = 0n
     await block([])
   })
-  afterEach(async () => { await close() })
+  afterEach(async () => {
+    await close()
+  })
 
   it('CheckTx accepts a valid tx between InitChain and the first commit', async () => {
     const fresh = await openApp()
     try {
-      await initChain(fresh.app, w.map((x) => x.address))
+      await initChain(
+        fresh.app,
+        w.map((x) => x.address),
+      )
       const r = await fresh.app.checkTx({ tx: await w[0]!.sign([send(w[0]!.address, w[1]!.address, '1')], 0), type: 0 })
       assert.equal(r.code, 0, r.log)
     } finally {
@@ -86,7 +99,15 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
   })
 
   it('an unknown message type → 2 (tx parse)', async () => {
-    const tx = await w[0]!.sign([{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: w[0]!.address, validatorAddress: 'x', amount: { denom: 'uberyl', amount: '1' } } }], 0)
+    const tx = await w[0]!.sign(
+      [
+        {
+          typeUrl: '/cosmos.staking.v1beta1.MsgDelegate',
+          value: { delegatorAddress: w[0]!.address, validatorAddress: 'x', amount: { denom: 'uberyl', amount: '1' } },
+        },
+      ],
+      0,
+    )
     const r = await check(tx)
     assert.equal(r.code, 2)
     assert.match(r.log!, /unable to resolve type URL \/cosmos\.staking\.v1beta1\.MsgDelegate/)
@@ -109,11 +130,18 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
 
   it('out of gas while running messages → 11; only the fee and sequence are kept', async () => {
     // Find the smallest gas limit the ante accepts: CheckTx runs exactly the ante.
-    let lo = 1000n, hi = 200_000n
+    let lo = 1000n,
+      hi = 200_000n
     while (lo < hi) {
       const mid = (lo + hi) / 2n
       const r = await check(await w[0]!.sign([send(w[0]!.address, w[1]!.address, '77')], 0, { gas: String(mid), fee: '10000' }))
-      if (r.code === 0) { hi = mid; await block([]) /* resets the check state's sequence */ } else { assert.equal(r.code, 11); lo = mid + 1n }
+      if (r.code === 0) {
+        hi = mid
+        await block([]) /* resets the check state's sequence */
+      } else {
+        assert.equal(r.code, 11)
+        lo = mid + 1n
+      }
     }
     const tx = await w[0]!.sign([send(w[0]!.address, w[1]!.address, '77')], 0, { gas: String(lo), fee: '10000' })
     const [r] = await block([tx])
@@ -131,7 +159,10 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
       await w[2]!.sign([send(w[2]!.address, w[0]!.address, '999999999999')], 0), // fails: insufficient funds
     ]
     const rs = await block(txs)
-    assert.deepEqual(rs.map((r) => r.code), [0, 0, 5])
+    assert.deepEqual(
+      rs.map((r) => r.code),
+      [0, 0, 5],
+    )
     const q = await app.query({ path: '/cosmos.bank.v1beta1.Query/TotalSupply', data: new Uint8Array(), height: 0n, prove: false })
     assert.deepEqual(QueryTotalSupplyResponse.decode(q.value!).supply, [{ denom: 'uberyl', amount: '3000000000' }])
     const sum = (await Promise.all([...w.map((x) => x.address), moduleAddress('fee_collector')].map(balance))).reduce((a, b) => a + b, 0n)
@@ -142,14 +173,24 @@ describe('transaction rules (ante, gas, fees, sequences)', function () {
     // w0 spends almost everything, so its second tx cannot pay its fee any more.
     const t1 = await w[0]!.sign([send(w[0]!.address, w[1]!.address, String(1_000_000_000 - 10_000 - 5))], 0)
     const t2 = await w[0]!.sign([send(w[0]!.address, w[1]!.address, '1')], 1)
-    const res = await app.prepareProposal({ maxTxBytes: 1_000_000n, txs: [t1, t2], localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: height + 1n, time: blockRequest(height + 1n, []).time, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20).fill(7) })
+    const res = await app.prepareProposal({
+      maxTxBytes: 1_000_000n,
+      txs: [t1, t2],
+      localLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      height: height + 1n,
+      time: blockRequest(height + 1n, []).time,
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20).fill(7),
+    })
     assert.equal(res.txs!.length, 1)
     assert.deepEqual(res.txs![0], t1)
   })
 
   it('ProcessProposal rejects a block holding a tx with a bad signature, and accepts a good one', async () => {
     const good = await w[0]!.sign([send(w[0]!.address, w[1]!.address, '1')], 0)
-    const bad = TxRaw.decode(good); bad.signatures[0]![3] ^= 1
+    const bad = TxRaw.decode(good)
+    bad.signatures[0]![3] ^= 1
     assert.equal((await app.processProposal(blockRequest(height + 1n, [TxRaw.encode(bad).finish()]))).status, 2)
     assert.equal((await app.processProposal(blockRequest(height + 1n, [good]))).status, 1)
   })

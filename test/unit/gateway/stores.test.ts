@@ -7,23 +7,30 @@ import { TaskStateStore } from '../../../worker/daemon/state.ts'
 
 const id = (n: number) => n.toString(16).padStart(2, '0').repeat(32)
 
-describe('the gateway\'s result store', () => {
+describe("the gateway's result store", () => {
   let dir: string
   let now = 1_000_000
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-results-')); now = 1_000_000 })
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-results-'))
+    now = 1_000_000
+  })
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
   const open = (limits = { maxTaskBytes: 100, maxTotalBytes: 250, ttlMs: 1000 }) => new ResultStore(dir, limits, () => now)
   const meta = (n: number) => ({ task: id(n), node: 'beryl1node', creator: 'beryl1creator' })
 
   it('stores content-addressed, shares identical files between tasks, and reads them back', () => {
     const s = open()
-    const a = Buffer.alloc(40, 1), b = Buffer.alloc(30, 2)
+    const a = Buffer.alloc(40, 1),
+      b = Buffer.alloc(30, 2)
     const e = s.put(meta(1), [a, b])
     assert.equal(e.resultHash, Buffer.from(resultHash([a, b])).toString('hex'))
     assert.equal(s.totalBytes, 70)
     s.put(meta(2), [a])
     assert.equal(s.totalBytes, 70, 'the same bytes are kept once')
-    assert.deepEqual(s.read(id(1))!.map((f) => Buffer.from(f)), [a, b])
+    assert.deepEqual(
+      s.read(id(1))!.map((f) => Buffer.from(f)),
+      [a, b],
+    )
     assert.equal(fs.readdirSync(path.join(dir, 'objects')).length, 2)
   })
 
@@ -50,9 +57,11 @@ describe('the gateway\'s result store', () => {
   })
 })
 
-describe('the worker\'s task state', () => {
+describe("the worker's task state", () => {
   let dir: string
-  beforeEach(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-wstate-')) })
+  beforeEach(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-wstate-'))
+  })
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }))
 
   it('records survive a new store (a restart), with their outputs; no temporary files are left', () => {
@@ -63,14 +72,23 @@ describe('the worker\'s task state', () => {
     const again = new TaskStateStore(dir)
     const r = again.get(id(1))!
     assert.equal(r.phase, 'computed')
-    assert.deepEqual(again.readOutputs(r)!.map((b) => Buffer.from(b).toString()), ['png0', 'png1'])
-    assert.deepEqual(fs.readdirSync(path.join(dir, id(1))).filter((f) => f.endsWith('.tmp')), [])
+    assert.deepEqual(
+      again.readOutputs(r)!.map((b) => Buffer.from(b).toString()),
+      ['png0', 'png1'],
+    )
+    assert.deepEqual(
+      fs.readdirSync(path.join(dir, id(1))).filter((f) => f.endsWith('.tmp')),
+      [],
+    )
     assert.throws(() => again.get('../x'), /invalid task id/)
   })
 
   it('prunes outputs of ended tasks only, keeping the records', async () => {
     const s = new TaskStateStore(dir)
-    for (const [n, phase] of [[1, 'ended'], [2, 'submitted']] as const) {
+    for (const [n, phase] of [
+      [1, 'ended'],
+      [2, 'submitted'],
+    ] as const) {
       s.put({ task: id(n), taskType: 'text', phase, deadline: 0, files: s.saveOutputs(id(n), [Buffer.from('{}')], 'json') })
     }
     await new Promise((r) => setTimeout(r, 5))

@@ -7,8 +7,18 @@ import { deflateSync } from 'node:zlib'
 import { DCT_TABLES } from '../../../outputs/phash/dct.ts'
 import { BYTES_PER_PIXEL } from '../../../outputs/phash/image.ts'
 import {
-  type DecodedImage, PngError, compareImageScores, decodePng, decodePngSync, goimagehashMedian,
-  hammingDistance, perceptionHash, phashHex, phashPng, phashPngSync, resizeBilinear,
+  type DecodedImage,
+  PngError,
+  compareImageScores,
+  decodePng,
+  decodePngSync,
+  goimagehashMedian,
+  hammingDistance,
+  perceptionHash,
+  phashHex,
+  phashPng,
+  phashPngSync,
+  resizeBilinear,
 } from '../../../outputs/phash/phash.ts'
 
 const VECTORS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'vectors', 'phash')
@@ -64,7 +74,9 @@ function pngOf(width: number, height: number, depth: number, colorType: number, 
   const raw = Buffer.concat(rows.map((r) => Buffer.concat([Buffer.of(0), r])))
   return Buffer.concat([
     Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', new Uint8Array(0)),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', new Uint8Array(0)),
   ])
 }
 
@@ -117,10 +129,22 @@ describe('phash (goimagehash v1.1.0 PerceptionHash port)', function () {
       for (const t of ['Gray', 'Gray16', 'RGBA', 'RGBA64', 'NRGBA', 'NRGBA64', 'Paletted']) {
         assert.ok(types.has(`*image.${t}`), `no vector decodes to *image.${t}`)
       }
-      assert.ok(vectors.some(([, v]) => v.width === 64 && v.height === 64), 'no 64x64 (no-resize) vector')
-      assert.ok(vectors.some(([, v]) => v.interlaced), 'no interlaced vector')
-      assert.ok(vectors.some(([, v]) => v.width >= 1024 || v.height >= 1024), 'no large vector')
-      assert.ok(vectors.some(([, v]) => v.width === 1 && v.height === 1), 'no 1x1 vector')
+      assert.ok(
+        vectors.some(([, v]) => v.width === 64 && v.height === 64),
+        'no 64x64 (no-resize) vector',
+      )
+      assert.ok(
+        vectors.some(([, v]) => v.interlaced),
+        'no interlaced vector',
+      )
+      assert.ok(
+        vectors.some(([, v]) => v.width >= 1024 || v.height >= 1024),
+        'no large vector',
+      )
+      assert.ok(
+        vectors.some(([, v]) => v.width === 1 && v.height === 1),
+        'no 1x1 vector',
+      )
     })
   })
 
@@ -211,7 +235,14 @@ describe('phash (goimagehash v1.1.0 PerceptionHash port)', function () {
       }
       assert.equal(bits(DCT_TABLES.DCT64[0]!), '3ffffd886084cd0c')
       assert.equal(bits(DCT_TABLES.DCT8[3]!), '3fd8f8b83c69a60c')
-      for (const [n, t] of [[64, DCT_TABLES.DCT64], [32, DCT_TABLES.DCT32], [16, DCT_TABLES.DCT16], [8, DCT_TABLES.DCT8], [4, DCT_TABLES.DCT4], [2, DCT_TABLES.DCT2]] as const) {
+      for (const [n, t] of [
+        [64, DCT_TABLES.DCT64],
+        [32, DCT_TABLES.DCT32],
+        [16, DCT_TABLES.DCT16],
+        [8, DCT_TABLES.DCT8],
+        [4, DCT_TABLES.DCT4],
+        [2, DCT_TABLES.DCT2],
+      ] as const) {
         assert.equal(t.length, n / 2)
         t.forEach((v, i) => assert.ok(Math.abs(v - Math.cos(((i + 0.5) * Math.PI) / n) * 2) < 1e-15, `dct${n}[${i}]`))
       }

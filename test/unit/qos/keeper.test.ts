@@ -16,12 +16,33 @@ describe('qos keeper: scores, health, exclusion and kick-out, feeding dispatch',
   const store = new MemoryStore()
   const { keepers } = berylModules()
   let now = 1_700_000_000n
-  const ctx = (t = now) => new Context(store, new GasMeter(undefined), { chainId: 'x', height: 1n, timeSeconds: t, timeNanos: 0, proposer: new Uint8Array(), hash: new Uint8Array(32), lastAppHash: new Uint8Array() } as BlockInfo, 'deliver')
+  const ctx = (t = now) =>
+    new Context(
+      store,
+      new GasMeter(undefined),
+      {
+        chainId: 'x',
+        height: 1n,
+        timeSeconds: t,
+        timeNanos: 0,
+        proposer: new Uint8Array(),
+        hash: new Uint8Array(32),
+        lastAppHash: new Uint8Array(),
+      } as BlockInfo,
+      'deliver',
+    )
 
   before(() => {
     for (let i = 0; i < 4; i++) {
       keepers.bank.initBalance(ctx(), addr(i), [{ denom: 'uberyl', amount: 1_000_000_000n }])
-      keepers.staking.join(ctx(), { address: addr(i), gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: '400000000' })
+      keepers.staking.join(ctx(), {
+        address: addr(i),
+        gpuName: 'NVIDIA GeForce RTX 4090',
+        gpuVramGb: 24,
+        runnerVersion: '1.0.0',
+        modelIds: [MODEL],
+        stake: '400000000',
+      })
     }
   })
 
@@ -35,25 +56,25 @@ describe('qos keeper: scores, health, exclusion and kick-out, feeding dispatch',
     keepers.qos.recordScore(ctx(), addr(1), 5n)
     const q = keepers.qos.get(ctx(), addr(1))
     assert.deepEqual(q.scores, [10, 5])
-    assert.equal(keepers.qos.qLong(q), 75n * QOS_SCALE / 10n)
+    assert.equal(keepers.qos.qLong(q), (75n * QOS_SCALE) / 10n)
   })
 
   it('a first timeout costs ×0.95; the next ones ×0.3; below 0.2 the node leaves the dispatch index', async () => {
     keepers.qos.penalizeTimeout(ctx(), addr(2))
     let q = keepers.qos.get(ctx(), addr(2))
-    assert.equal(q.healthBase, (95n * QOS_SCALE / 100n).toString())
+    assert.equal(q.healthBase, ((95n * QOS_SCALE) / 100n).toString())
     assert.equal(q.excluded, false)
     now += 10n
     const h1 = effectiveHealth(BigInt(q.healthBase), q.healthBaseTime, now)
     keepers.qos.penalizeTimeout(ctx(), addr(2))
     q = keepers.qos.get(ctx(), addr(2))
-    assert.equal(q.healthBase, (h1 * 3n / 10n).toString(), 'H_eff × 0.3, floored')
+    assert.equal(q.healthBase, ((h1 * 3n) / 10n).toString(), 'H_eff × 0.3, floored')
     assert.equal(q.excluded, false, 'about 0.285: not yet below 0.2')
     now += 10n
     const h2 = effectiveHealth(BigInt(q.healthBase), q.healthBaseTime, now)
     keepers.qos.penalizeTimeout(ctx(), addr(2))
     q = keepers.qos.get(ctx(), addr(2))
-    assert.equal(q.healthBase, (h2 * 3n / 10n).toString())
+    assert.equal(q.healthBase, ((h2 * 3n) / 10n).toString())
     assert.equal(q.excluded, true)
     assert.equal(q.excludedUntil, now + secondsUntilHealth(BigInt(q.healthBase), EXCLUDE_EXIT))
     assert.equal(await keepers.task.eligibleCount(ctx(), ANY), 3n, 'out of the dispatch index')
@@ -75,7 +96,7 @@ describe('qos keeper: scores, health, exclusion and kick-out, feeding dispatch',
     const q = keepers.qos.get(ctx(), addr(2))
     const h = effectiveHealth(BigInt(q.healthBase), q.healthBaseTime, now)
     keepers.qos.reward(ctx(), addr(2))
-    assert.equal(keepers.qos.get(ctx(), addr(2)).healthBase, (h + 15n * QOS_SCALE / 100n).toString())
+    assert.equal(keepers.qos.get(ctx(), addr(2)).healthBase, (h + (15n * QOS_SCALE) / 100n).toString())
     keepers.qos.reward(ctx(), addr(0))
     assert.equal(keepers.qos.get(ctx(), addr(0)).healthBase, QOS_SCALE.toString())
   })

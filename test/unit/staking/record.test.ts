@@ -56,13 +56,14 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       const [v] = await c.run([await c.validateMsg([commitment], taskId)])
       assert.equal(v!.code, 0, v!.log)
       const before = await c.balance(node.address)
-      const poolBefore = await c.balance(moduleAddress('community_pool'))
+      const collectorBefore = await c.balance(moduleAddress('fee_collector'))
       const [a] = await c.run([c.attest(commitment)])
       assert.equal(a!.code, 0, a!.log)
       assert.equal((await c.task(commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
-      // 2.5 % of 1001 = 25.025 → 25 to the community pool, 976 to the node.
+      // 2.5 % of 1001 = 25.025 → 25 to the protocol (the fee collector, which pays the validators; this chain has
+      // none, so it stays there beside the attestation's own 100 000 uberyl tx fee), 976 to the node.
       assert.equal(await c.balance(node.address), before + 976n)
-      assert.equal(await c.balance(moduleAddress('community_pool')), poolBefore + 25n)
+      assert.equal(await c.balance(moduleAddress('fee_collector')), collectorBefore + 25n + 100_000n)
       const r = await record(node.address)
       assert.equal(r?.earned, '976')
       assert.equal(r?.tasksPaid, 1n)
@@ -92,7 +93,12 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       await c.run([c.score(tasks[2]!, HONEST)])
       const cheater = c.nodeOf(tasks[1]!)
       const joinedAt = (await record(cheater.address))!.firstJoinedAt
-      const [v] = await c.run([await c.validateMsg(members.map((m) => m.commitment), taskId)])
+      const [v] = await c.run([
+        await c.validateMsg(
+          members.map((m) => m.commitment),
+          taskId,
+        ),
+      ])
       assert.equal(v!.code, 0, v!.log)
       assert.equal(await c.nodeExists(cheater.address), false, 'the node is removed')
       const slash = v!.events!.find((e) => e.type === 'node_slashed')!
@@ -131,7 +137,12 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       for (let i = 0; i < 3; i++) await c.run([c.score(tasks[i]!, i === 0 ? CHEAT : HONEST)])
       const cheater = c.nodeOf(tasks[0]!)
       const joinedAt = (await record(cheater.address))!.firstJoinedAt
-      await c.run([await c.validateMsg(members.map((m) => m.commitment), taskId)])
+      await c.run([
+        await c.validateMsg(
+          members.map((m) => m.commitment),
+          taskId,
+        ),
+      ])
       assert.equal(await c.nodeExists(cheater.address), false)
       const slashed = (await record(cheater.address))!
       // A slashed address may rejoin only after the cooldown (a fresh stake cannot undo the slash at once).
@@ -152,7 +163,21 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
     const store = new MemoryStore()
     const { keepers, modules } = berylModules()
     let now = 1_700_000_000n
-    const ctx = (t = now) => new Context(store, new GasMeter(undefined), { chainId: 'x', height: 1n, timeSeconds: t, timeNanos: 0, proposer: new Uint8Array(), hash: new Uint8Array(32), lastAppHash: new Uint8Array() } as BlockInfo, 'deliver')
+    const ctx = (t = now) =>
+      new Context(
+        store,
+        new GasMeter(undefined),
+        {
+          chainId: 'x',
+          height: 1n,
+          timeSeconds: t,
+          timeNanos: 0,
+          proposer: new Uint8Array(),
+          hash: new Uint8Array(32),
+          lastAppHash: new Uint8Array(),
+        } as BlockInfo,
+        'deliver',
+      )
     const addr = (i: number) => toBech32('beryl', createHash('sha256').update(`record node ${i}`).digest().subarray(0, 20))
     const route = modules.find((m) => m.name === 'staking')!.queries!.find((q) => q.path === RECORD_PATH)!
     const query = async (address: string) => route.handle(new QueryContext(store, 1n, 'x', now), QueryNodeRecordRequest.encode({ address }).finish())
@@ -160,7 +185,14 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
     before(() => {
       for (let i = 0; i < 4; i++) {
         keepers.bank.initBalance(ctx(), addr(i), [{ denom: 'uberyl', amount: 1_000_000_000n }])
-        keepers.staking.join(ctx(), { address: addr(i), gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
+        keepers.staking.join(ctx(), {
+          address: addr(i),
+          gpuName: 'NVIDIA GeForce RTX 4090',
+          gpuVramGb: 24,
+          runnerVersion: '1.0.0',
+          modelIds: [MODEL],
+          stake: STAKE.toString(),
+        })
       }
     })
 
@@ -189,9 +221,23 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       now += 10n
       keepers.staking.recordEarning(ctx(), addr(0), 5n)
       keepers.staking.recordEarning(ctx(), addr(0), 7n)
-      const taken = keepers.staking.slash(ctx(), addr(0), { task: 'ab12', reason: 'invalidated', score: '00', groupTasks: [], groupScores: [], resultHashes: [] })
+      const taken = keepers.staking.slash(ctx(), addr(0), {
+        task: 'ab12',
+        reason: 'invalidated',
+        score: '00',
+        groupTasks: [],
+        groupScores: [],
+        resultHashes: [],
+      })
       now += 604_800n // the rejoin cooldown
-      keepers.staking.join(ctx(), { address: addr(0), gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() })
+      keepers.staking.join(ctx(), {
+        address: addr(0),
+        gpuName: 'NVIDIA GeForce RTX 4090',
+        gpuVramGb: 24,
+        runnerVersion: '1.0.0',
+        modelIds: [MODEL],
+        stake: STAKE.toString(),
+      })
       keepers.staking.slash(ctx(), addr(0), { task: '', reason: '', score: '', groupTasks: [], groupScores: [], resultHashes: [] })
       const r = keepers.staking.getRecord(ctx(), addr(0))!
       assert.deepEqual(

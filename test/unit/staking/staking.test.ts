@@ -17,30 +17,58 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
 
   const join = (who: Wallet, over: Record<string, unknown> = {}) => ({
     typeUrl: '/beryl.staking.v1.MsgJoin',
-    value: { address: who.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '2.5.0', modelIds: [MODEL], stake: STAKE.toString(), ...over },
+    value: {
+      address: who.address,
+      gpuName: 'NVIDIA GeForce RTX 4090',
+      gpuVramGb: 24,
+      runnerVersion: '2.5.0',
+      modelIds: [MODEL],
+      stake: STAKE.toString(),
+      ...over,
+    },
   })
-  const msg = (name: string, who: Wallet, extra: Record<string, unknown> = {}) => ({ typeUrl: `/beryl.staking.v1.${name}`, value: { address: who.address, ...extra } })
+  const msg = (name: string, who: Wallet, extra: Record<string, unknown> = {}) => ({
+    typeUrl: `/beryl.staking.v1.${name}`,
+    value: { address: who.address, ...extra },
+  })
   let blocks: BlockRunner
   /** Signs `m` from `who` and runs it in the next block at time `t`; returns the tx result. */
   const run = async (who: Wallet, m: unknown, t?: bigint) => (await blocks.run([[who, m]], t ?? T0 + blocks.height + 1n))[0]!
-  const emptyBlock = async (t: bigint) => { await blocks.run([], t) }
+  const emptyBlock = async (t: bigint) => {
+    await blocks.run([], t)
+  }
   const node = async (who: Wallet): Promise<Node | undefined> => {
-    const r = await app.query({ path: '/beryl.staking.v1.Query/Node', data: QueryNodeRequest.encode({ address: who.address }).finish(), height: 0n, prove: false })
+    const r = await app.query({
+      path: '/beryl.staking.v1.Query/Node',
+      data: QueryNodeRequest.encode({ address: who.address }).finish(),
+      height: 0n,
+      prove: false,
+    })
     return r.code === 0 ? QueryNodeResponse.decode(r.value!).node : undefined
   }
   const balance = async (address: string) => {
-    const r = await app.query({ path: '/cosmos.bank.v1beta1.Query/Balance', data: QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish(), height: 0n, prove: false })
+    const r = await app.query({
+      path: '/cosmos.bank.v1beta1.Query/Balance',
+      data: QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish(),
+      height: 0n,
+      prove: false,
+    })
     return BigInt(QueryBalanceResponse.decode(r.value!).balance!.amount)
   }
 
   beforeEach(async () => {
     w = await wallets()
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address))
+    await initChain(
+      app,
+      w.map((x) => x.address),
+    )
     blocks = new BlockRunner(app, T0, { gas: '400000' })
     await emptyBlock(T0)
   })
-  afterEach(async () => { await close() })
+  afterEach(async () => {
+    await close()
+  })
 
   it('join moves the stake to the staking module and makes the node Available', async () => {
     const before = await balance(w[0]!.address)
@@ -126,7 +154,7 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
     assert.equal((await run(w[0]!, msg('MsgQuit', w[0]!))).code, 6)
   })
 
-  it('only the node\'s own account can send its messages', async () => {
+  it("only the node's own account can send its messages", async () => {
     await run(w[0]!, join(w[0]!))
     // w1 signs a pause of w0's node: the signer list says w0, so w1's signature does not verify.
     const tx = await w[1]!.sign([msg('MsgPause', w[0]!)], 0)
@@ -138,12 +166,20 @@ describe('staking: GPU nodes join, stake, pause, quit and unbond', function () {
     for (const x of w) await run(x, join(x, x === w[2] ? { gpuName: 'NVIDIA L4' } : {}))
     await run(w[1]!, msg('MsgPause', w[1]!))
     const q = async (req: Partial<QueryNodesRequest>) => {
-      const r = await app.query({ path: '/beryl.staking.v1.Query/Nodes', data: QueryNodesRequest.encode(QueryNodesRequest.fromPartial(req)).finish(), height: 0n, prove: false })
+      const r = await app.query({
+        path: '/beryl.staking.v1.Query/Nodes',
+        data: QueryNodesRequest.encode(QueryNodesRequest.fromPartial(req)).finish(),
+        height: 0n,
+        prove: false,
+      })
       return QueryNodesResponse.decode(r.value!)
     }
     assert.equal((await q({})).nodes.length, 3)
     assert.equal((await q({ status: NodeStatus.NODE_STATUS_PAUSED })).nodes.length, 1)
-    assert.deepEqual((await q({ gpuName: 'NVIDIA L4' })).nodes.map((n) => n.address), [w[2]!.address])
+    assert.deepEqual(
+      (await q({ gpuName: 'NVIDIA L4' })).nodes.map((n) => n.address),
+      [w[2]!.address],
+    )
     const p1 = await q({ limit: 2 })
     assert.equal(p1.nodes.length, 2)
     const p2 = await q({ limit: 2, key: p1.nextKey })

@@ -23,8 +23,10 @@ describe('task attacks: registry, exact network size, dispatch, queue bound, err
   let blocks: BlockRunner
   let counter = 0
   const block = (txs: Array<[Wallet, unknown]>, t?: bigint) => blocks.run(txs, t)
-  const join = (who: Wallet, gpuName: string, gpuVramGb: number, runnerVersion = '1.2.3') =>
-    ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName, gpuVramGb, runnerVersion, modelIds: [MODEL], stake: '400000000' } })
+  const join = (who: Wallet, gpuName: string, gpuVramGb: number, runnerVersion = '1.2.3') => ({
+    typeUrl: '/beryl.staking.v1.MsgJoin',
+    value: { address: who.address, gpuName, gpuVramGb, runnerVersion, modelIds: [MODEL], stake: '400000000' },
+  })
   const pause = (who: Wallet) => ({ typeUrl: '/beryl.staking.v1.MsgPause', value: { address: who.address } })
   const create = (over: Record<string, unknown> = {}) => {
     const commitment = createHash('sha256').update(`attack-${counter++}`).digest()
@@ -33,29 +35,55 @@ describe('task attacks: registry, exact network size, dispatch, queue bound, err
       msg: {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
-          creator: creator.address, taskIdCommitment: commitment, nonce: new Uint8Array(32).fill(1), taskType: TaskType.TASK_TYPE_IMAGE,
-          args: image(`prompt ${counter}`), modelIds: [MODEL], minVramGb: 0, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0',
-          fee: '100000', vrfPublicKey: new Uint8Array(32).fill(2), ...over,
+          creator: creator.address,
+          taskIdCommitment: commitment,
+          nonce: new Uint8Array(32).fill(1),
+          taskType: TaskType.TASK_TYPE_IMAGE,
+          args: image(`prompt ${counter}`),
+          modelIds: [MODEL],
+          minVramGb: 0,
+          requiredGpu: '',
+          requiredGpuVramGb: 0,
+          taskVersion: '1.0.0',
+          fee: '100000',
+          vrfPublicKey: new Uint8Array(32).fill(2),
+          ...over,
         },
       },
     }
   }
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await blocks.value('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
-  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode(await blocks.value('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).balance!.amount)
+  const task = async (c: Uint8Array): Promise<Task> =>
+    QueryTaskResponse.decode(await blocks.value('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const balance = async (address: string) =>
+    BigInt(
+      QueryBalanceResponse.decode(await blocks.value('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish()))
+        .balance!.amount,
+    )
   const attr = (r: { events?: Array<{ type: string; attributes: Array<{ key: string; value: string }> }> }, type: string, key: string) =>
     r.events!.find((e) => e.type === type)?.attributes.find((a) => a.key === key)?.value
 
   beforeEach(async () => {
     w = await wallets(9)
-    rtx = w.slice(0, 4); cpu = w.slice(4, 7); creator = w[7]!
+    rtx = w.slice(0, 4)
+    cpu = w.slice(4, 7)
+    creator = w[7]!
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address), { task: { params: { min_eligible_nodes: '3', max_queued_tasks: '600' } } })
+    await initChain(
+      app,
+      w.map((x) => x.address),
+      { task: { params: { min_eligible_nodes: '3', max_queued_tasks: '600' } } },
+    )
     blocks = new BlockRunner(app, T0, { gas: '60000000', fee: '2000000' })
     await block([])
     const r = await block([...rtx.map((n) => [n, join(n, RTX, 24)] as [Wallet, unknown]), ...cpu.map((n) => [n, join(n, 'CPU', 8)] as [Wallet, unknown])])
-    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+    assert.ok(
+      r.every((x) => x.code === 0),
+      r.map((x) => x.log).join('; '),
+    )
   })
-  afterEach(async () => { await close() })
+  afterEach(async () => {
+    await close()
+  })
 
   it('a GPU name outside the registry, or a registry name with another VRAM (the 64 GB trick), is refused at join', async () => {
     const [unique] = await block([[w[8]!, join(w[8]!, 'NVIDIA GeForce RTX 4090 ', 24)]])
@@ -107,7 +135,10 @@ describe('task attacks: registry, exact network size, dispatch, queue bound, err
     const flood = [...batch(250, { requiredGpu: 'CPU', fee: '90000' }), ...batch(250, { requiredGpu: RTX, fee: '10' })]
     const honest = create({ requiredGpu: RTX, fee: '50000' })
     const r = await block([...flood, [creator, honest.msg], ...cpu.map((n) => [n, pause(n)] as [Wallet, unknown])])
-    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+    assert.ok(
+      r.every((x) => x.code === 0),
+      r.map((x) => x.log).join('; '),
+    )
     const t = await task(honest.commitment)
     assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED, 'the honest task starts in its creation block')
   })
@@ -115,7 +146,11 @@ describe('task attacks: registry, exact network size, dispatch, queue bound, err
   it('a full queue admits a task only by evicting a lower-priority one, refunded in full; an equal priority is refused', async () => {
     await close()
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address), { task: { params: { min_eligible_nodes: '3', max_queued_tasks: '3' } } })
+    await initChain(
+      app,
+      w.map((x) => x.address),
+      { task: { params: { min_eligible_nodes: '3', max_queued_tasks: '3' } } },
+    )
     blocks = new BlockRunner(app, T0, { gas: '60000000', fee: '2000000' })
     await block([])
     await block(cpu.map((n) => [n, join(n, 'CPU', 8)] as [Wallet, unknown]))
@@ -133,7 +168,11 @@ describe('task attacks: registry, exact network size, dispatch, queue bound, err
     const [ok] = await block([[creator, rich.msg]])
     assert.equal(ok!.code, 0, ok!.log)
     const evicted = await task(queued[2]!.commitment)
-    assert.deepEqual([evicted.status, evicted.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_EVICTED], 'the newest of the lowest priority goes')
+    assert.deepEqual(
+      [evicted.status, evicted.abortReason],
+      [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_EVICTED],
+      'the newest of the lowest priority goes',
+    )
     assert.equal(await balance(creator.address), before - 2_000_000n - 5000n + 1000n, 'its fee refunded in full')
     assert.equal((await task(queued[0]!.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
   })
@@ -144,7 +183,7 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
 
   describe('unsampled', () => {
     const c = chain({ min_sampling_rate: '0' }, 3)
-    it('an error report is never paid: left unvalidated it is refunded at the timeout, and the node\'s health takes a timeout\'s penalty', async () => {
+    it("an error report is never paid: left unvalidated it is refunded at the timeout, and the node's health takes a timeout's penalty", async () => {
       const taskId = sha(Buffer.from('error exit'))
       const m = c.createMsg(taskId, 'e1', 1_000_000n)
       await c.run([[c.env.creator, m.msg]])
@@ -152,7 +191,15 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
       const node = c.nodeOf(t)
       const before = await c.balance(node.address)
       const creatorBefore = await c.balance(c.env.creator.address)
-      const [rep] = await c.run([[node, { typeUrl: '/beryl.task.v1.MsgReportError', value: { node: node.address, taskIdCommitment: m.commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID } }]])
+      const [rep] = await c.run([
+        [
+          node,
+          {
+            typeUrl: '/beryl.task.v1.MsgReportError',
+            value: { node: node.address, taskIdCommitment: m.commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID },
+          },
+        ],
+      ])
       assert.equal(rep!.code, 0, rep!.log)
       const reported = await c.task(m.commitment)
       await c.run([], reported.deadline + 1n)
@@ -167,9 +214,10 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
 
   describe('every task sampled', () => {
     const c = chain({ min_sampling_rate: '1000000000000000000' }, 3)
-    it('a slashed node\'s scored task waiting for validation ends unpaid, and the slash\'s evidence is in state, queryable by node', async () => {
+    it("a slashed node's scored task waiting for validation ends unpaid, and the slash's evidence is in state, queryable by node", async () => {
       // Group B is scored by all three nodes but not yet validated; then group A catches one of them cheating.
-      const idB = sha(Buffer.from('group b')), idA = sha(Buffer.from('group a'))
+      const idB = sha(Buffer.from('group b')),
+        idA = sha(Buffer.from('group a'))
       const b = ['b1', 'b2', 'b3'].map((n) => c.createMsg(idB, n, 1_000_000n, JSON.stringify({ prompt: 'group b' })))
       await c.run(b.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
       const tb = await Promise.all(b.map((m) => c.task(m.commitment)))
@@ -181,17 +229,33 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
       for (const t of ta.slice(1)) await c.run([c.score(t, HONEST)])
       const cheater = ta[0]!.selectedNode
       const before = await c.balance(cheater)
-      const [v] = await c.run([await c.validateMsg(a.map((m) => m.commitment), idA)])
+      const [v] = await c.run([
+        await c.validateMsg(
+          a.map((m) => m.commitment),
+          idA,
+        ),
+      ])
       assert.equal(v!.code, 0, v!.log)
       assert.equal(await c.nodeExists(cheater), false, 'slashed')
       const its = tb.find((t) => t.selectedNode === cheater)!
       const aborted = await c.task(its.taskIdCommitment)
-      assert.deepEqual([aborted.status, aborted.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED], 'its scored task in group B')
-      const [vb] = await c.run([await c.validateMsg(b.map((m) => m.commitment), idB)])
+      assert.deepEqual(
+        [aborted.status, aborted.abortReason],
+        [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED],
+        'its scored task in group B',
+      )
+      const [vb] = await c.run([
+        await c.validateMsg(
+          b.map((m) => m.commitment),
+          idB,
+        ),
+      ])
       assert.equal(vb!.code, 0, vb!.log)
       assert.equal(await c.balance(cheater), before, 'nothing of group B is paid to the slashed node')
 
-      const r = QuerySlashesResponse.decode((await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: cheater, key: new Uint8Array(), limit: 10 }).finish())).value!)
+      const r = QuerySlashesResponse.decode(
+        (await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: cheater, key: new Uint8Array(), limit: 10 }).finish())).value!,
+      )
       assert.equal(r.slashes.length, 1)
       const s = r.slashes[0]!
       assert.equal(s.task, Buffer.from(ta[0]!.taskIdCommitment).toString('hex'))
@@ -199,7 +263,9 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
       assert.deepEqual([...s.groupTasks].sort(), ta.map((t) => Buffer.from(t.taskIdCommitment).toString('hex')).sort())
       assert.ok(s.groupScores.includes(Buffer.from(CHEAT).toString('hex')) && s.groupScores.includes(Buffer.from(HONEST).toString('hex')))
       assert.equal(s.resultHashes.length, 3)
-      const all = QuerySlashesResponse.decode((await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: '', key: new Uint8Array(), limit: 10 }).finish())).value!)
+      const all = QuerySlashesResponse.decode(
+        (await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: '', key: new Uint8Array(), limit: 10 }).finish())).value!,
+      )
       assert.deepEqual(all.slashes, r.slashes)
     })
   })

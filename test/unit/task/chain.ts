@@ -15,39 +15,69 @@ export const VRF_SK = createHash('sha256').update('creator vrf key').digest()
 const VRF_PK = ecvrfPublicKey(VRF_SK)
 export const HONEST = Uint8Array.from([1, 2, 3, 4, 5, 6, 7, 8])
 export const CHEAT = HONEST.map((b) => b ^ 0xff)
-export const sha = (...p: Uint8Array[]) => { const h = createHash('sha256'); for (const x of p) h.update(x); return h.digest() }
+export const sha = (...p: Uint8Array[]) => {
+  const h = createHash('sha256')
+  for (const x of p) h.update(x)
+  return h.digest()
+}
 
 /** A chain with GPU nodes (six by default), a creator and an attester; `taskParams` goes into the task genesis (min_sampling_rate into vss's). */
 export function chain(taskParams: Record<string, string>, nodeCount = 6) {
   const env = {} as {
-    app: BerylApp; close: () => Promise<void>; w: Wallet[]; nodes: Wallet[]; creator: Wallet; attester: Wallet
+    app: BerylApp
+    close: () => Promise<void>
+    w: Wallet[]
+    nodes: Wallet[]
+    creator: Wallet
+    attester: Wallet
     blocks: BlockRunner
     /** The last block's time. */
     readonly now: bigint
   }
   beforeEach(async () => {
     env.w = await wallets(8)
-    env.nodes = env.w.slice(0, nodeCount); env.creator = env.w[6]!; env.attester = env.w[7]!
+    env.nodes = env.w.slice(0, nodeCount)
+    env.creator = env.w[6]!
+    env.attester = env.w[7]!
     ;({ app: env.app, close: env.close } = await openApp())
     const { min_sampling_rate, ...rest } = taskParams
-    await initChain(env.app, env.w.map((x) => x.address), {
-      task: { params: { min_eligible_nodes: '3', ...rest, attesters: [env.attester.address] } },
-      ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
-    })
+    await initChain(
+      env.app,
+      env.w.map((x) => x.address),
+      {
+        task: { params: { min_eligible_nodes: '3', ...rest, attesters: [env.attester.address] } },
+        ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
+      },
+    )
     env.blocks = new BlockRunner(env.app, T0, { gas: '3000000', fee: '100000' })
     Object.defineProperty(env, 'now', { get: () => env.blocks.now, configurable: true })
     await run([])
-    const r = await run(env.nodes.map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() } }]))
+    const r = await run(
+      env.nodes.map((n) => [
+        n,
+        {
+          typeUrl: '/beryl.staking.v1.MsgJoin',
+          value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: STAKE.toString() },
+        },
+      ]),
+    )
     assert.ok(r.every((x) => x.code === 0))
   })
-  afterEach(async () => { await env.close() })
+  afterEach(async () => {
+    await env.close()
+  })
 
   async function run(txs: Array<[Wallet, unknown]>, t?: bigint) {
     return env.blocks.run(txs, t)
   }
   const query = async (path: string, data: Uint8Array) => env.app.query({ path, data, height: 0n, prove: false })
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode((await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).value!).task!
-  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode((await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).value!).balance!.amount)
+  const task = async (c: Uint8Array): Promise<Task> =>
+    QueryTaskResponse.decode((await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).value!).task!
+  const balance = async (address: string) =>
+    BigInt(
+      QueryBalanceResponse.decode((await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).value!)
+        .balance!.amount,
+    )
   const nodeExists = async (address: string) => (await query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address }).finish())).code === 0
   const createMsg = (taskId: Uint8Array, nonceTag: string, fee: bigint, args = JSON.stringify({ prompt: 'a lighthouse' })) => {
     const nonce = sha(Buffer.from(nonceTag))
@@ -57,19 +87,42 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
       msg: {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
-          creator: env.creator.address, taskIdCommitment: commitment, nonce, taskType: TaskType.TASK_TYPE_IMAGE, args, modelIds: [MODEL],
-          minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0', fee: fee.toString(), vrfPublicKey: VRF_PK,
+          creator: env.creator.address,
+          taskIdCommitment: commitment,
+          nonce,
+          taskType: TaskType.TASK_TYPE_IMAGE,
+          args,
+          modelIds: [MODEL],
+          minVramGb: 8,
+          requiredGpu: '',
+          requiredGpuVramGb: 0,
+          taskVersion: '1.0.0',
+          fee: fee.toString(),
+          vrfPublicKey: VRF_PK,
         },
       },
     }
   }
   const nodeOf = (t: Task) => env.nodes.find((n) => n.address === t.selectedNode)!
-  const score = (t: Task, s: Uint8Array) => [nodeOf(t), { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: s } }] as [Wallet, unknown]
+  const score = (t: Task, s: Uint8Array) =>
+    [nodeOf(t), { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: s } }] as [
+      Wallet,
+      unknown,
+    ]
   const validateMsg = async (commitments: Uint8Array[], taskId: Uint8Array) => {
     const first = await task(commitments[0]!)
-    return [env.creator, { typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: env.creator.address, taskIdCommitments: commitments, taskId, vrfProof: ecvrfProve(VRF_SK, first.samplingSeed) } }] as [Wallet, unknown]
+    return [
+      env.creator,
+      {
+        typeUrl: '/beryl.task.v1.MsgValidateTask',
+        value: { creator: env.creator.address, taskIdCommitments: commitments, taskId, vrfProof: ecvrfProve(VRF_SK, first.samplingSeed) },
+      },
+    ] as [Wallet, unknown]
   }
-  const attest = (c: Uint8Array) => [env.attester, { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9) } }] as [Wallet, unknown]
+  const attest = (c: Uint8Array) =>
+    [
+      env.attester,
+      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9) } },
+    ] as [Wallet, unknown]
   return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, validateMsg, attest, query }
 }
-

@@ -52,7 +52,9 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       await c.run([[c.env.creator, msg]])
       const t = await c.task(commitment)
       const other = c.env.nodes.find((n) => n.address !== t.selectedNode)!
-      const [notMine] = await c.run([[other, { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: other.address, taskIdCommitment: commitment, score: HONEST } }]])
+      const [notMine] = await c.run([
+        [other, { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: other.address, taskIdCommitment: commitment, score: HONEST } }],
+      ])
       assert.deepEqual([notMine!.codespace, notMine!.code], ['task', 9])
       const [zero] = await c.run([c.score(t, new Uint8Array(8))])
       assert.deepEqual([zero!.codespace, zero!.code], ['task', 10])
@@ -123,7 +125,7 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       assert.match(r!.log!, /selected this task for cross-validation/)
     })
 
-    it('three matching scores: EndGroupSuccess, the representative\'s fee split 10:5:2 by speed, the others refunded', async () => {
+    it("three matching scores: EndGroupSuccess, the representative's fee split 10:5:2 by speed, the others refunded", async () => {
       const { commitments, tasks } = await group()
       for (const t of tasks) await c.run([c.score(t, HONEST)]) // one block each: t0 fastest, t2 slowest
       const nodes = tasks.map((t) => c.nodeOf(t).address)
@@ -131,7 +133,10 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       const [v] = await c.run([await c.validateMsg(commitments, taskId)])
       assert.equal(v!.code, 0, v!.log)
       const after = await Promise.all(commitments.map((x) => c.task(x)))
-      assert.deepEqual(after.map((t) => t.status), [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND])
+      assert.deepEqual(
+        after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
       assert.equal(await c.balance(c.env.creator.address), creatorBefore + 2n * FEE - 100_000n, 'two fees refunded')
       const before = await Promise.all(nodes.map((n) => c.balance(n)))
       const [a] = await c.run([c.attest(commitments[0]!)])
@@ -142,14 +147,21 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
       assert.equal(await c.balance(moduleAddress('task')), 0n)
       // The speed ranks went into the nodes' QoS records.
-      const scores = await Promise.all(nodes.map(async (n) => {
-        const r = await c.env.app.query({ path: '/beryl.qos.v1.Query/NodeQos', data: QueryNodeQosRequest.encode({ node: n }).finish(), height: 0n, prove: false })
-        return QueryNodeQosResponse.decode(r.value!).qos!.scores
-      }))
+      const scores = await Promise.all(
+        nodes.map(async (n) => {
+          const r = await c.env.app.query({
+            path: '/beryl.qos.v1.Query/NodeQos',
+            data: QueryNodeQosRequest.encode({ node: n }).finish(),
+            height: 0n,
+            prove: false,
+          })
+          return QueryNodeQosResponse.decode(r.value!).qos!.scores
+        }),
+      )
       assert.deepEqual(scores, [[10], [5], [2]])
     })
 
-    it('simulation runs at the last block\'s time: a group validation simulated uses the gas it then uses in the block', async () => {
+    it("simulation runs at the last block's time: a group validation simulated uses the gas it then uses in the block", async () => {
       const { commitments, tasks } = await group()
       for (const t of tasks) await c.run([c.score(t, HONEST)])
       // Health recovers with time since each node's last event: at time 0 the QoS arithmetic differs.
@@ -163,7 +175,7 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       assert.equal(sim.gasUsed, v!.gasUsed, 'same state, same block time: same gas')
     })
 
-    it('a cheating node\'s different score ends EndInvalidated: its fee refunded, its stake slashed', async () => {
+    it("a cheating node's different score ends EndInvalidated: its fee refunded, its stake slashed", async () => {
       const { commitments, tasks } = await group()
       await c.run([c.score(tasks[0]!, HONEST)])
       await c.run([c.score(tasks[1]!, CHEAT)])
@@ -173,7 +185,10 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       const [v] = await c.run([await c.validateMsg(commitments, taskId)])
       assert.equal(v!.code, 0, v!.log)
       const after = await Promise.all(commitments.map((x) => c.task(x)))
-      assert.deepEqual(after.map((t) => t.status), [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND])
+      assert.deepEqual(
+        after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
       assert.equal(await c.nodeExists(cheater), false, 'the cheater is removed')
       assert.equal(await c.balance(moduleAddress('community_pool')), poolBefore + STAKE, '100% of its stake')
       assert.ok(v!.events!.some((e) => e.type === 'node_slashed' && e.attributes.some((x) => x.key === 'node' && x.value === cheater)))
@@ -190,7 +205,8 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
   describe('a node is busy (unsampled chain)', () => {
     const c = chain({ min_sampling_rate: '0' })
     const taskId = sha(Buffer.from('busy'))
-    const status = async (who: Wallet) => QueryNodeResponse.decode((await c.query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).value!).node!.status
+    const status = async (who: Wallet) =>
+      QueryNodeResponse.decode((await c.query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).value!).node!.status
 
     it('pause while busy: PendingPause, then Paused when its score ends the execution', async () => {
       const { commitment, msg } = c.createMsg(taskId, 'p1', 1n)
@@ -218,8 +234,9 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
   describe('slashing with three nodes (every task sampled)', () => {
     const c = chain({ min_sampling_rate: '1000000000000000000' }, 3)
 
-    it('the cheater\'s other running task ends EndAborted(NodeSlashed), refunded; the evidence holds every score', async () => {
-      const idA = sha(Buffer.from('group A')), idB = sha(Buffer.from('group B'))
+    it("the cheater's other running task ends EndAborted(NodeSlashed), refunded; the evidence holds every score", async () => {
+      const idA = sha(Buffer.from('group A')),
+        idB = sha(Buffer.from('group B'))
       const groupA = ['a1', 'a2', 'a3'].map((n) => c.createMsg(idA, n, 1_000_000n, JSON.stringify({ prompt: 'A' })))
       await c.run(groupA.map((g) => [c.env.creator, g.msg] as [Wallet, unknown]))
       const tasksA = await Promise.all(groupA.map((g) => c.task(g.commitment)))
@@ -232,11 +249,19 @@ describe('task flow: scores, validation, attestation, settlement (consensus, rea
       const running = tasksB.find((t) => t.selectedNode === cheater)!
       assert.equal(running.status, TaskStatus.TASK_STATUS_STARTED)
       const before = await c.balance(c.env.creator.address)
-      const [v] = await c.run([await c.validateMsg(groupA.map((g) => g.commitment), idA)])
+      const [v] = await c.run([
+        await c.validateMsg(
+          groupA.map((g) => g.commitment),
+          idA,
+        ),
+      ])
       assert.equal(v!.code, 0, v!.log)
       const aborted = await c.task(running.taskIdCommitment)
       assert.deepEqual([aborted.status, aborted.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED])
-      assert.equal(await c.balance(c.env.creator.address), before - 100_000n + 3n * 1_000_000n /* group A: the invalidated and the refund member; group B: the aborted task */)
+      assert.equal(
+        await c.balance(c.env.creator.address),
+        before - 100_000n + 3n * 1_000_000n /* group A: the invalidated and the refund member; group B: the aborted task */,
+      )
       const slash = v!.events!.find((e) => e.type === 'node_slashed')!
       const attr = (k: string) => slash.attributes.find((a) => a.key === k)?.value
       assert.equal(attr('node'), cheater)

@@ -28,7 +28,10 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
   const block = (txs: Array<[Wallet, unknown]>, t?: bigint) => blocks.run(txs, t)
   /** A registry class of this VRAM: the 24 GB RTX 4090 or the 8 GB CPU profile. */
   const gpuOf = (vram: number) => (vram === 8 ? 'CPU' : 'NVIDIA GeForce RTX 4090')
-  const join = (who: Wallet, vram = 24) => ({ typeUrl: '/beryl.staking.v1.MsgJoin', value: { address: who.address, gpuName: gpuOf(vram), gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' } })
+  const join = (who: Wallet, vram = 24) => ({
+    typeUrl: '/beryl.staking.v1.MsgJoin',
+    value: { address: who.address, gpuName: gpuOf(vram), gpuVramGb: vram, runnerVersion: '1.2.3', modelIds: [MODEL], stake: '400000000' },
+  })
   const create = (over: Record<string, unknown> = {}) => {
     const commitment = createHash('sha256').update(`task-${counter++}`).digest()
     return {
@@ -36,38 +39,66 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
       msg: {
         typeUrl: '/beryl.task.v1.MsgCreateTask',
         value: {
-          creator: creator.address, taskIdCommitment: commitment, nonce: new Uint8Array(32).fill(1), taskType: TaskType.TASK_TYPE_IMAGE,
-          args: image(`prompt ${counter}`), modelIds: [MODEL], minVramGb: 8, requiredGpu: '', requiredGpuVramGb: 0, taskVersion: '1.0.0',
-          fee: FEE.toString(), vrfPublicKey: new Uint8Array(32).fill(2), ...over,
+          creator: creator.address,
+          taskIdCommitment: commitment,
+          nonce: new Uint8Array(32).fill(1),
+          taskType: TaskType.TASK_TYPE_IMAGE,
+          args: image(`prompt ${counter}`),
+          modelIds: [MODEL],
+          minVramGb: 8,
+          requiredGpu: '',
+          requiredGpuVramGb: 0,
+          taskVersion: '1.0.0',
+          fee: FEE.toString(),
+          vrfPublicKey: new Uint8Array(32).fill(2),
+          ...over,
         },
       },
     }
   }
-  const cancel = (commitment: Uint8Array, who = creator) => ({ typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator: who.address, taskIdCommitment: commitment } })
+  const cancel = (commitment: Uint8Array, who = creator) => ({
+    typeUrl: '/beryl.task.v1.MsgCancelTask',
+    value: { creator: who.address, taskIdCommitment: commitment },
+  })
   const query = async (path: string, data: Uint8Array) => {
     const r = await app.query({ path, data, height: 0n, prove: false })
     if (r.code) throw new Error(r.log)
     return r.value!
   }
-  const task = async (c: Uint8Array): Promise<Task> => QueryTaskResponse.decode(await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
-  const nodeStatus = async (who: Wallet) => QueryNodeResponse.decode(await query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).node!.status
-  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode(await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).balance!.amount)
+  const task = async (c: Uint8Array): Promise<Task> =>
+    QueryTaskResponse.decode(await query('/beryl.task.v1.Query/Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
+  const nodeStatus = async (who: Wallet) =>
+    QueryNodeResponse.decode(await query('/beryl.staking.v1.Query/Node', QueryNodeRequest.encode({ address: who.address }).finish())).node!.status
+  const balance = async (address: string) =>
+    BigInt(
+      QueryBalanceResponse.decode(await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: 'uberyl' }).finish())).balance!
+        .amount,
+    )
 
   beforeEach(async () => {
     w = await wallets(8)
     nodes = w.slice(0, 6)
     creator = w[6]!
     ;({ app, close } = await openApp())
-    await initChain(app, w.map((x) => x.address), { task: { params: { min_eligible_nodes: '3' } } })
+    await initChain(
+      app,
+      w.map((x) => x.address),
+      { task: { params: { min_eligible_nodes: '3' } } },
+    )
     blocks = new BlockRunner(app, T0)
     await block([])
   })
-  afterEach(async () => { await close() })
+  afterEach(async () => {
+    await close()
+  })
 
   /** Joins the first vram.length nodes with those VRAM sizes (three by default). */
   const joinAll = async (vram: number[] = [24, 24, 24]) => {
     const r = await block(vram.map((v, i) => [nodes[i]!, join(nodes[i]!, v)] as [Wallet, unknown]))
-    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+    assert.ok(
+      r.every((x) => x.code === 0),
+      r.map((x) => x.log).join('; '),
+    )
   }
   const pause = (who: Wallet) => ({ typeUrl: '/beryl.staking.v1.MsgPause', value: { address: who.address } })
   /**
@@ -78,7 +109,10 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     await joinAll()
     const c = create()
     const r = await block([[creator, c.msg], ...nodes.slice(0, 3).map((n) => [n, pause(n)] as [Wallet, unknown])])
-    assert.ok(r.every((x) => x.code === 0), r.map((x) => x.log).join('; '))
+    assert.ok(
+      r.every((x) => x.code === 0),
+      r.map((x) => x.log).join('; '),
+    )
     return c
   }
 
@@ -104,7 +138,8 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     await block([[creator, msg]])
     const h = blocks.height
     const blockHash = blockRequest(h, []).hash
-    const hb = Buffer.alloc(8); hb.writeBigUInt64BE(h)
+    const hb = Buffer.alloc(8)
+    hb.writeBigUInt64BE(h)
     const randomness = createHash('sha256').update(prevAppHash).update(blockHash).update(hb).digest()
     const expected = createHash('sha256').update(randomness).update(commitment).digest()
     assert.deepEqual(Buffer.from((await task(commitment)).samplingSeed), expected)
@@ -131,7 +166,7 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     assert.equal(await balance(creator.address), before - 100_000n)
   })
 
-  it('busy nodes still count as eligible: a group\'s later members can be created while the first runs; paused ones do not', async () => {
+  it("busy nodes still count as eligible: a group's later members can be created while the first runs; paused ones do not", async () => {
     await joinAll()
     const [r1] = await block([[creator, create().msg]])
     assert.equal(r1!.code, 0, r1!.log)
@@ -168,11 +203,17 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     const group = [create({ args }), create({ args }), create({ args })]
     await block(group.map((g) => [creator, g.msg] as [Wallet, unknown]))
     const got = await Promise.all(group.map((g) => task(g.commitment)))
-    assert.deepEqual(got.map((t) => t.status), [1, 1, 1])
+    assert.deepEqual(
+      got.map((t) => t.status),
+      [1, 1, 1],
+    )
     assert.equal(new Set(got.map((t) => t.selectedNode)).size, 3, 'three different nodes')
     // The three time out (nodes are Available again), then a fourth identical task waits: all three are excluded…
     await block([], blocks.now + EXEC_TIMEOUT + 1n)
-    assert.deepEqual((await Promise.all(group.map((g) => task(g.commitment)))).map((t) => t.abortReason), [1, 1, 1])
+    assert.deepEqual(
+      (await Promise.all(group.map((g) => task(g.commitment)))).map((t) => t.abortReason),
+      [1, 1, 1],
+    )
     const fourth = create({ args })
     await block([[creator, fourth.msg]])
     assert.equal((await task(fourth.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
@@ -234,7 +275,11 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
 
   it('invalid args are refused with a message naming the field', async () => {
     await joinAll()
-    for (const [args, re] of [['{', /not valid JSON/], [image('x', { width: 100 }), /width/], [image('x', { bogus: 1 }), /bogus/]] as const) {
+    for (const [args, re] of [
+      ['{', /not valid JSON/],
+      [image('x', { width: 100 }), /width/],
+      [image('x', { bogus: 1 }), /bogus/],
+    ] as const) {
       const [r] = await block([[creator, create({ args }).msg]])
       assert.deepEqual([r!.codespace, r!.code], ['task', 2], String(args))
       assert.match(r!.log!, re)

@@ -9,7 +9,6 @@ import { CorruptStateError, WeightedSet, decodeUint, encodeUint, uniformBelow } 
 
 // ---- helpers -------------------------------------------------------------------------------
 
-
 const sha = (s: string): Uint8Array => new Uint8Array(createHash('sha256').update(s).digest())
 /** A 20-byte node address. */
 const addr = (i: number): Uint8Array => sha(`node-${i}`).subarray(0, 20)
@@ -22,12 +21,29 @@ class CountingStore implements KVStore {
   reads = 0
   writes = 0
   constructor(private readonly inner: KVStore) {}
-  reset(): void { this.reads = 0; this.writes = 0 }
-  get(key: Key): Value | undefined { this.reads++; return this.inner.get(key) }
-  has(key: Key): boolean { this.reads++; return this.inner.has(key) }
-  set(key: Key, value: Value): void { this.writes++; this.inner.set(key, value) }
-  delete(key: Key): void { this.writes++; this.inner.delete(key) }
-  iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> { return this.inner.iterate(opts) }
+  reset(): void {
+    this.reads = 0
+    this.writes = 0
+  }
+  get(key: Key): Value | undefined {
+    this.reads++
+    return this.inner.get(key)
+  }
+  has(key: Key): boolean {
+    this.reads++
+    return this.inner.has(key)
+  }
+  set(key: Key, value: Value): void {
+    this.writes++
+    this.inner.set(key, value)
+  }
+  delete(key: Key): void {
+    this.writes++
+    this.inner.delete(key)
+  }
+  iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
+    return this.inner.iterate(opts)
+  }
 }
 
 async function dump(store: KVStore): Promise<string[]> {
@@ -104,7 +120,10 @@ describe('task/selection: WeightedSet', () => {
           else ref.set(hex(id), w)
         }
         assert.equal(set.size(), ref.size)
-        assert.equal(set.total(), [...ref.values()].reduce((a, b) => a + b, 0n))
+        assert.equal(
+          set.total(),
+          [...ref.values()].reduce((a, b) => a + b, 0n),
+        )
         if (step % 100 === 99 || step === 1499) {
           await set.checkInvariants()
           for (const p of pool) assert.equal(set.weight(p), ref.get(hex(p)) ?? 0n)
@@ -274,7 +293,8 @@ describe('task/selection: uniformBelow', () => {
       let counter = 0
       for (let rejected = 0; ; rejected++) {
         while (stream.length < bytes) {
-          const c = Buffer.alloc(4); c.writeUInt32BE(counter++)
+          const c = Buffer.alloc(4)
+          c.writeUInt32BE(counter++)
           stream = Buffer.concat([stream, createHash('sha256').update(seed).update(c).digest()])
         }
         const x = BigInt('0x' + stream.subarray(0, bytes).toString('hex')) % (1n << BigInt(bits))
@@ -295,17 +315,36 @@ describe('task/selection: uniformBelow', () => {
     // Pinned answers: changing them changes which node every validator picks.
     assert.equal(uniformBelow(sha('vector'), 10n ** 30n), 666596599559828758528514076531n)
     assert.equal(uniformBelow(sha('vector'), 192n), 56n)
-    assert.equal(uniformBelow(sha('vector'), 2n ** 256n), BigInt('0x' + createHash('sha256').update(sha('vector')).update(Uint8Array.of(0, 0, 0, 0)).digest('hex')))
+    assert.equal(
+      uniformBelow(sha('vector'), 2n ** 256n),
+      BigInt(
+        '0x' +
+          createHash('sha256')
+            .update(sha('vector'))
+            .update(Uint8Array.of(0, 0, 0, 0))
+            .digest('hex'),
+      ),
+    )
   })
 
   it('is uniform (chi-square) where plain modulo reduction is visibly biased', () => {
     // total = 192 from one byte: modulo would give [0,64) twice the mass of [64,192); rejection gives 1/3 per third.
     const N = 6000
-    const fair = [0, 0, 0], biased = [0, 0, 0]
+    const fair = [0, 0, 0],
+      biased = [0, 0, 0]
     for (let i = 0; i < N; i++) {
       const s = seedOf('third', i)
       fair[Number(uniformBelow(s, 192n) / 64n)]!++
-      biased[Math.floor((createHash('sha256').update(s).update(Uint8Array.of(0, 0, 0, 0)).digest()[0]! % 192) / 64)]!++
+      biased[
+        Math.floor(
+          (createHash('sha256')
+            .update(s)
+            .update(Uint8Array.of(0, 0, 0, 0))
+            .digest()[0]! %
+            192) /
+            64,
+        )
+      ]!++
     }
     const xFair = chiSquare(fair, [1 / 3, 1 / 3, 1 / 3])
     const xBiased = chiSquare(biased, [1 / 3, 1 / 3, 1 / 3])
@@ -324,8 +363,10 @@ describe('task/selection: uniformBelow', () => {
     for (let i = 0; i < 16000; i++) bins[Number((uniformBelow(seedOf('big', i), big) * 16n) / big)]++
     const xBig = chiSquare(bins, new Array(16).fill(1 / 16))
     assert.ok(xBig < CHI2_999[15]!, `chi2 = ${xBig.toFixed(2)} >= ${CHI2_999[15]}`)
-    console.log(`      uniformBelow: thirds of 192 chi2 = ${xFair.toFixed(2)} (modulo control ${xBiased.toFixed(2)}), df 2, critical ${CHI2_999[2]}; ` +
-      `below 10 chi2 = ${xTen.toFixed(2)}, df 9, critical ${CHI2_999[9]}; 16 bins of 2^64+13 chi2 = ${xBig.toFixed(2)}, df 15, critical ${CHI2_999[15]} (α 0.001)`)
+    console.log(
+      `      uniformBelow: thirds of 192 chi2 = ${xFair.toFixed(2)} (modulo control ${xBiased.toFixed(2)}), df 2, critical ${CHI2_999[2]}; ` +
+        `below 10 chi2 = ${xTen.toFixed(2)}, df 9, critical ${CHI2_999[9]}; 16 bins of 2^64+13 chi2 = ${xBig.toFixed(2)}, df 15, critical ${CHI2_999[15]} (α 0.001)`,
+    )
   })
 })
 
@@ -355,12 +396,21 @@ describe('task/selection: distribution', () => {
       counts.set(id, (counts.get(id) ?? 0) + 1)
     }
     const keys = [...weights.keys()]
-    const x = chiSquare(keys.map((k) => counts.get(k) ?? 0), keys.map((k) => ratio(weights.get(k)!, total)))
+    const x = chiSquare(
+      keys.map((k) => counts.get(k) ?? 0),
+      keys.map((k) => ratio(weights.get(k)!, total)),
+    )
     assert.ok(x < CHI2_999[31]!, `chi2 = ${x.toFixed(2)} >= ${CHI2_999[31]} (df 31, α 0.001)`)
     // Power control: the same draws against a distribution with two weights swapped must fail.
     const swapped = keys.map((k) => ratio(weights.get(k)!, total))
     ;[swapped[0], swapped[31]] = [swapped[31]!, swapped[0]!]
-    assert.ok(chiSquare(keys.map((k) => counts.get(k) ?? 0), swapped) > 10 * CHI2_999[31]!)
+    assert.ok(
+      chiSquare(
+        keys.map((k) => counts.get(k) ?? 0),
+        swapped,
+      ) >
+        10 * CHI2_999[31]!,
+    )
     console.log(`      pick: chi2 = ${x.toFixed(2)}, df 31, critical ${CHI2_999[31]} (α 0.001)`)
   })
 
@@ -383,7 +433,10 @@ describe('task/selection: distribution', () => {
     assert.equal(counting.writes, 0)
     assert.deepEqual(await dump(store), before, 'the store changed')
     const keys = [...weights.keys()].filter((k) => !exHex.has(k))
-    const x = chiSquare(keys.map((k) => counts.get(k) ?? 0), keys.map((k) => ratio(weights.get(k)!, totalEx)))
+    const x = chiSquare(
+      keys.map((k) => counts.get(k) ?? 0),
+      keys.map((k) => ratio(weights.get(k)!, totalEx)),
+    )
     assert.ok(x < CHI2_999[28]!, `chi2 = ${x.toFixed(2)} >= ${CHI2_999[28]} (df 28, α 0.001)`)
     console.log(`      pickExcluding: chi2 = ${x.toFixed(2)}, df 28, critical ${CHI2_999[28]} (α 0.001)`)
   })
@@ -409,7 +462,9 @@ describe('task/selection: distribution', () => {
     for (const sub of subsets) {
       const excluded = sub.map((i) => es[i]!.id)
       const line: Uint8Array[] = []
-      es.forEach((e, i) => { if (!sub.includes(i)) for (let k = 0n; k < e.weight; k++) line.push(e.id) })
+      es.forEach((e, i) => {
+        if (!sub.includes(i)) for (let k = 0n; k < e.weight; k++) line.push(e.id)
+      })
       assert.equal(set.totalExcluding(excluded), BigInt(line.length))
       line.forEach((id, r) => assert.deepEqual(set.pickExcluding(BigInt(r), excluded), id))
       assert.throws(() => set.pickExcluding(BigInt(line.length), excluded), RangeError)

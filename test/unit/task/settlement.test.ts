@@ -11,9 +11,24 @@ import {
   splitGroupFee,
 } from '../../../modules/task/settlement.ts'
 import { AbortReason, TaskStatus, TaskType } from '../../../proto/gen/beryl/task/v1/types.ts'
-import { type GroupMember, type MatchingMember, TaskRuleError, describeStatus, groupOutcome, isTerminal, singleOutcome, statusName } from '../../../modules/task/validation.ts'
+import {
+  type GroupMember,
+  type MatchingMember,
+  TaskRuleError,
+  describeStatus,
+  groupOutcome,
+  isTerminal,
+  singleOutcome,
+  statusName,
+} from '../../../modules/task/validation.ts'
 
-const { TASK_STATUS_END_SUCCESS: EndSuccess, TASK_STATUS_END_GROUP_SUCCESS: EndGroupSuccess, TASK_STATUS_END_GROUP_REFUND: EndGroupRefund, TASK_STATUS_END_INVALIDATED: EndInvalidated, TASK_STATUS_END_ABORTED: EndAborted } = TaskStatus
+const {
+  TASK_STATUS_END_SUCCESS: EndSuccess,
+  TASK_STATUS_END_GROUP_SUCCESS: EndGroupSuccess,
+  TASK_STATUS_END_GROUP_REFUND: EndGroupRefund,
+  TASK_STATUS_END_INVALIDATED: EndInvalidated,
+  TASK_STATUS_END_ABORTED: EndAborted,
+} = TaskStatus
 
 function expectRuleError(fn: () => unknown, code: TaskRuleError['code'], message?: RegExp): void {
   assert.throws(fn, (e: unknown) => {
@@ -31,10 +46,12 @@ function share(tenthsOfPercent: bigint): bigint {
 
 const fees = (entries: [string, bigint][]) => new Map(entries)
 const sum = (ts: readonly Transfer[]) => ts.reduce((a, t) => a + t.amount, 0n)
-/** A transfer, with the recipient written 'creator', 'community_pool' or 'node:<id>'. */
+/** A transfer, with the recipient written 'creator', 'protocol' or 'node:<id>'. */
 const t = (taskId: string, to: string, amount: bigint, reason: Transfer['reason']): Transfer => ({
-  taskId, amount, reason,
-  to: to === 'creator' || to === 'community_pool' ? { kind: to } : { kind: 'node', node: to.slice('node:'.length) },
+  taskId,
+  amount,
+  reason,
+  to: to === 'creator' || to === 'protocol' ? { kind: to } : { kind: 'node', node: to.slice('node:'.length) },
 })
 
 const MATCH3: MatchingMember[] = [
@@ -65,9 +82,16 @@ describe('task/settlement: splitting the representative fee (crynux.md §7.1)', 
   it('always adds up to the fee exactly', () => {
     const rankSets = [[10], [10, 5], [10, 2], [5, 2], [10, 5, 2], [2, 5, 10], [3, 3, 3]]
     for (const ranks of rankSets) {
-      for (let fee = 0n; fee <= 500n; fee++) assert.equal(splitGroupFee(fee, ranks).reduce((a, b) => a + b, 0n), fee)
+      for (let fee = 0n; fee <= 500n; fee++)
+        assert.equal(
+          splitGroupFee(fee, ranks).reduce((a, b) => a + b, 0n),
+          fee,
+        )
       const big = 2n ** 255n - 19n
-      assert.equal(splitGroupFee(big, ranks).reduce((a, b) => a + b, 0n), big)
+      assert.equal(
+        splitGroupFee(big, ranks).reduce((a, b) => a + b, 0n),
+        big,
+      )
     }
   })
 
@@ -89,12 +113,12 @@ describe('task/settlement: each terminal outcome', () => {
   it('EndSuccess: the protocol fee share goes to the community pool, rounded down', () => {
     const s = settle({ id: 't', node: 'n1', status: EndSuccess }, fees([['t', 1001n]]), { protocolFeeShare: share(25n) })
     // 2.5 % of 1001 = 25.025 → 25
-    assert.deepEqual(s.transfers, [t('t', 'node:n1', 976n, 'task_income'), t('t', 'community_pool', 25n, 'protocol_fee')])
+    assert.deepEqual(s.transfers, [t('t', 'node:n1', 976n, 'task_income'), t('t', 'protocol', 25n, 'protocol_fee')])
   })
 
   it('EndSuccess: a 100 % share sends everything to the community pool', () => {
     const s = settle({ id: 't', node: 'n1', status: EndSuccess }, fees([['t', 9n]]), { protocolFeeShare: SHARE_SCALE })
-    assert.deepEqual(s.transfers, [t('t', 'community_pool', 9n, 'protocol_fee')])
+    assert.deepEqual(s.transfers, [t('t', 'protocol', 9n, 'protocol_fee')])
   })
 
   it('EndGroupSuccess: the representative fee split 10:5:2 among the matching nodes', () => {
@@ -108,17 +132,20 @@ describe('task/settlement: each terminal outcome', () => {
     // split 588 / 294 / 119 (remainder 2 to c); 10 % of each rounded down: 58, 29, 11
     assert.deepEqual(s.transfers, [
       t('a', 'node:na', 530n, 'task_income'),
-      t('a', 'community_pool', 58n, 'protocol_fee'),
+      t('a', 'protocol', 58n, 'protocol_fee'),
       t('a', 'node:nb', 265n, 'task_income'),
-      t('a', 'community_pool', 29n, 'protocol_fee'),
+      t('a', 'protocol', 29n, 'protocol_fee'),
       t('a', 'node:nc', 108n, 'task_income'),
-      t('a', 'community_pool', 11n, 'protocol_fee'),
+      t('a', 'protocol', 11n, 'protocol_fee'),
     ])
     assert.equal(sum(s.transfers), 1001n)
   })
 
   it('EndGroupSuccess with two matching members (F1, F2 after F0 was invalidated): 5:2', () => {
-    const matching = [{ id: 'b', node: 'nb', qosScore: 5 }, { id: 'c', node: 'nc', qosScore: 2 }]
+    const matching = [
+      { id: 'b', node: 'nb', qosScore: 5 },
+      { id: 'c', node: 'nc', qosScore: 2 },
+    ]
     const s = settle({ id: 'b', status: EndGroupSuccess, matching }, fees([['b', 1000n]]))
     assert.deepEqual(s.transfers, [t('b', 'node:nb', 714n, 'task_income'), t('b', 'node:nc', 286n, 'task_income')])
   })
@@ -139,9 +166,11 @@ describe('task/settlement: each terminal outcome', () => {
   })
 
   it('EndAborted(CreatorValidationTimeout): the node is paid as for EndSuccess, less the protocol share', () => {
-    const s = settle({ id: 't', node: 'n1', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }, fees([['t', 333n]]), { protocolFeeShare: share(30n) })
+    const s = settle({ id: 't', node: 'n1', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }, fees([['t', 333n]]), {
+      protocolFeeShare: share(30n),
+    })
     // 3 % of 333 = 9.99 → 9
-    assert.deepEqual(s, { transfers: [t('t', 'node:n1', 324n, 'task_income'), t('t', 'community_pool', 9n, 'protocol_fee')], slashes: [] })
+    assert.deepEqual(s, { transfers: [t('t', 'node:n1', 324n, 'task_income'), t('t', 'protocol', 9n, 'protocol_fee')], slashes: [] })
   })
 
   it('EndAborted for every other reason: a full refund to the creator', () => {
@@ -162,7 +191,9 @@ describe('task/settlement: each terminal outcome', () => {
       assert.deepEqual(s, { transfers: [t('t', 'creator', 1001n, 'task_refund')], slashes: [] }, AbortReason[reason])
     }
     // Aborted from Queued: there is no node, and none is needed.
-    assert.deepEqual(settle({ id: 'q', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_CANCELLED }, fees([['q', 5n]])).transfers, [t('q', 'creator', 5n, 'task_refund')])
+    assert.deepEqual(settle({ id: 'q', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_CANCELLED }, fees([['q', 5n]])).transfers, [
+      t('q', 'creator', 5n, 'task_refund'),
+    ])
   })
 
   it('a zero fee settles to no transfers; a slash still happens', () => {
@@ -178,15 +209,32 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
     return b
   }
   const member = (id: string, exec: bigint, score: bigint, sequence: bigint): GroupMember => ({
-    id, node: `n${id}`, type: TaskType.TASK_TYPE_IMAGE, status: TaskStatus.TASK_STATUS_SCORE_READY, score: img(score), sequence, startTime: 0n, scoreReadyTime: exec,
+    id,
+    node: `n${id}`,
+    type: TaskType.TASK_TYPE_IMAGE,
+    status: TaskStatus.TASK_STATUS_SCORE_READY,
+    score: img(score),
+    sequence,
+    startTime: 0n,
+    scoreReadyTime: exec,
   })
 
   it('F0 invalidated, F1 ~ F2: two refunds and a slash at validation, then F1 fee split 5:2 at upload', () => {
     const group = groupOutcome([member('a', 10n, 0xffffffffffffffffn, 1n), member('b', 20n, 0x1234n, 2n), member('c', 30n, 0x1235n, 3n)])
-    const escrow = fees([['a', 1000n], ['b', 1000n], ['c', 1000n]])
+    const escrow = fees([
+      ['a', 1000n],
+      ['b', 1000n],
+      ['c', 1000n],
+    ])
 
     const atValidation = settledAtGroupValidation(group)
-    assert.deepEqual(atValidation.map((o) => [o.id, statusName(o.status)]), [['a', 'EndInvalidated'], ['c', 'EndGroupRefund']])
+    assert.deepEqual(
+      atValidation.map((o) => [o.id, statusName(o.status)]),
+      [
+        ['a', 'EndInvalidated'],
+        ['c', 'EndGroupRefund'],
+      ],
+    )
     const s1 = settle(atValidation, escrow)
     assert.deepEqual(s1.transfers, [t('a', 'creator', 1000n, 'task_refund'), t('c', 'creator', 1000n, 'task_refund')])
     assert.deepEqual(s1.slashes, [{ taskId: 'a', node: 'na', reason: 'EndInvalidated' }])
@@ -197,9 +245,19 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
   })
 
   it('members that were already aborted are not settled again', () => {
-    const aborted: GroupMember = { id: 'x', node: 'nx', type: TaskType.TASK_TYPE_IMAGE, status: EndAborted, abortReason: AbortReason.ABORT_REASON_TIMEOUT, sequence: 9n }
+    const aborted: GroupMember = {
+      id: 'x',
+      node: 'nx',
+      type: TaskType.TASK_TYPE_IMAGE,
+      status: EndAborted,
+      abortReason: AbortReason.ABORT_REASON_TIMEOUT,
+      sequence: 9n,
+    }
     const group = groupOutcome([aborted, member('a', 10n, 0x1234n, 1n), member('b', 20n, 0x1234n, 2n)])
-    assert.deepEqual(settledAtGroupValidation(group).map((o) => o.id), ['b'])
+    assert.deepEqual(
+      settledAtGroupValidation(group).map((o) => o.id),
+      ['b'],
+    )
   })
 })
 
@@ -209,7 +267,14 @@ describe('task/settlement: refused inputs', () => {
     settle({ id: 't', node: 'n', status: EndSuccess, ...o }, fee === null ? new Map() : fees([['t', fee]]))
 
   it('a non-terminal status has nothing to settle', () => {
-    for (const status of [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, TaskStatus.TASK_STATUS_SCORE_READY, TaskStatus.TASK_STATUS_ERROR_REPORTED, TaskStatus.TASK_STATUS_VALIDATED, TaskStatus.TASK_STATUS_GROUP_VALIDATED]) {
+    for (const status of [
+      TaskStatus.TASK_STATUS_QUEUED,
+      TaskStatus.TASK_STATUS_STARTED,
+      TaskStatus.TASK_STATUS_SCORE_READY,
+      TaskStatus.TASK_STATUS_ERROR_REPORTED,
+      TaskStatus.TASK_STATUS_VALIDATED,
+      TaskStatus.TASK_STATUS_GROUP_VALIDATED,
+    ]) {
       expectRuleError(() => one({ status }), 'INVALID_SETTLEMENT', /not terminal/)
     }
   })
@@ -233,16 +298,28 @@ describe('task/settlement: refused inputs', () => {
   it('a payment or slash without a node', () => {
     expectRuleError(() => one({ node: undefined }), 'INVALID_SETTLEMENT', /no selected node/)
     expectRuleError(() => one({ node: undefined, status: EndInvalidated }), 'INVALID_SETTLEMENT', /no selected node/)
-    expectRuleError(() => one({ node: '', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }), 'INVALID_SETTLEMENT', /no selected node/)
+    expectRuleError(
+      () => one({ node: '', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }),
+      'INVALID_SETTLEMENT',
+      /no selected node/,
+    )
   })
 
   it('EndGroupSuccess without consistent matching members', () => {
     expectRuleError(() => one({ id: 'a', status: EndGroupSuccess }), 'INVALID_SETTLEMENT')
-    expectRuleError(() => settle({ id: 'a', status: EndGroupSuccess, matching: [] }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /without the group's matching members/)
+    expectRuleError(
+      () => settle({ id: 'a', status: EndGroupSuccess, matching: [] }, fees([['a', 1n]])),
+      'INVALID_SETTLEMENT',
+      /without the group's matching members/,
+    )
     expectRuleError(() => settle({ id: 'z', status: EndGroupSuccess, matching: MATCH3 }, fees([['z', 1n]])), 'INVALID_SETTLEMENT', /not among/)
     expectRuleError(() => settle({ id: 'a', node: 'nb', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /differs/)
     expectRuleError(() => settle({ id: 'a', status: EndGroupSuccess, matching: [MATCH3[0]!, MATCH3[0]!] }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /twice/)
-    expectRuleError(() => settle({ id: 'a', status: EndGroupSuccess, matching: [{ id: 'a', node: 'na', qosScore: 0 }] }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /positive/)
+    expectRuleError(
+      () => settle({ id: 'a', status: EndGroupSuccess, matching: [{ id: 'a', node: 'na', qosScore: 0 }] }, fees([['a', 1n]])),
+      'INVALID_SETTLEMENT',
+      /positive/,
+    )
     expectRuleError(() => one({ matching: MATCH3 }), 'INVALID_SETTLEMENT', /only for EndGroupSuccess/)
   })
 
@@ -259,7 +336,6 @@ function ints(seed: number): (n: number) => number {
   const r = prng(seed)
   return (n: number) => r.int(n)
 }
-
 
 function randomFee(rnd: (n: number) => number): bigint {
   switch (rnd(4)) {
@@ -304,7 +380,12 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
         const [status, abortReason] = TERMINAL_KINDS[rnd(TERMINAL_KINDS.length)]!
         const o: TaskOutcome = { id, node: `n${rnd(5)}`, status, abortReason }
         if (status === EndGroupSuccess) {
-          const ranks = [[10, 5, 2], [10, 5], [10, 2], [5, 2]][rnd(4)]!
+          const ranks = [
+            [10, 5, 2],
+            [10, 5],
+            [10, 2],
+            [5, 2],
+          ][rnd(4)]!
           o.matching = ranks.map((q, k) => ({ id: k === 0 ? id : `${id}-m${k}`, node: `n${rnd(5)}`, qosScore: q }))
           o.node = o.matching[0]!.node
         }
@@ -323,11 +404,11 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
         for (const x of mine) {
           assert.ok(x.amount > 0n)
           if (x.to.kind === 'creator') assert.ok(!paysNodes && x.reason === 'task_refund')
-          else if (x.to.kind === 'community_pool') assert.ok(paysNodes && x.reason === 'protocol_fee')
+          else if (x.to.kind === 'protocol') assert.ok(paysNodes && x.reason === 'protocol_fee')
           else assert.ok(paysNodes && x.reason === 'task_income')
         }
         // The pool never takes more than its share of what the task paid out.
-        const pool = sum(mine.filter((x) => x.to.kind === 'community_pool'))
+        const pool = sum(mine.filter((x) => x.to.kind === 'protocol'))
         assert.ok(pool * SHARE_SCALE <= escrow.get(o.id)! * params.protocolFeeShare)
       }
       assert.equal(s.slashes.length, outcomes.filter((o) => o.status === EndInvalidated).length)
@@ -377,7 +458,9 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
           apply(settle({ id, node: 'n', status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }, open, params), [id])
         } else {
           assert.equal(singleOutcome({ status: TaskStatus.TASK_STATUS_SCORE_READY }).status, TaskStatus.TASK_STATUS_VALIDATED)
-          const end: TaskOutcome = rnd(2) ? { id, node: 'n', status: EndSuccess } : { id, node: 'n', status: EndAborted, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }
+          const end: TaskOutcome = rnd(2)
+            ? { id, node: 'n', status: EndSuccess }
+            : { id, node: 'n', status: EndAborted, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT }
           apply(settle(end, open, params), [id])
         }
         continue
@@ -387,7 +470,15 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
         const kind = rnd(6)
         const common = { id, node: `n${rnd(4)}`, type: TaskType.TASK_TYPE_IMAGE, sequence: BigInt(3 * g + k), startTime: 0n, scoreReadyTime: BigInt(rnd(5)) }
         if (kind === 0) return { ...common, status: TaskStatus.TASK_STATUS_ERROR_REPORTED }
-        if (kind === 1) return { id, node: common.node, type: TaskType.TASK_TYPE_IMAGE, sequence: common.sequence, status: EndAborted, abortReason: AbortReason.ABORT_REASON_TIMEOUT }
+        if (kind === 1)
+          return {
+            id,
+            node: common.node,
+            type: TaskType.TASK_TYPE_IMAGE,
+            sequence: common.sequence,
+            status: EndAborted,
+            abortReason: AbortReason.ABORT_REASON_TIMEOUT,
+          }
         return { ...common, status: TaskStatus.TASK_STATUS_SCORE_READY, score: img8(hashes[rnd(hashes.length)]!) }
       })
       // Members that timed out were settled when they aborted.
@@ -397,8 +488,12 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
       const group = groupOutcome(members)
       for (const m of group.members) if (m.changed) seen.add(describeStatus(m.status, m.abortReason))
       const now = settledAtGroupValidation(group)
-      apply(settle(now, open, params), now.map((o) => o.id))
-      for (const m of group.members) assert.equal(open.has(m.id), m.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED, `only the representative stays open (${TaskStatus[m.status]})`)
+      apply(
+        settle(now, open, params),
+        now.map((o) => o.id),
+      )
+      for (const m of group.members)
+        assert.equal(open.has(m.id), m.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED, `only the representative stays open (${TaskStatus[m.status]})`)
 
       if (group.representative) {
         const rep = group.representative
@@ -414,7 +509,7 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
     assert.equal(received, creatorPaid, 'everything the creators paid in came out again')
     assert.equal(escrow, 0n)
     assert.deepEqual([...seen].sort(), ['EndAborted(GroupTimeout)', 'EndAborted(IncorrectResult)', 'EndGroupRefund', 'EndInvalidated', 'GroupValidated'])
-    assert.ok(balances.get('community_pool')! > 0n && balances.get('creator')! > 0n && balances.get('node:n0')! > 0n)
+    assert.ok(balances.get('protocol')! > 0n && balances.get('creator')! > 0n && balances.get('node:n0')! > 0n)
   })
 })
 

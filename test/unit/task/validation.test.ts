@@ -14,7 +14,14 @@ import {
 } from '../../../modules/task/validation.ts'
 import { compareImageScores, hammingDistance } from '../../../outputs/phash/phash.ts'
 
-const { TASK_STATUS_SCORE_READY: ScoreReady, TASK_STATUS_ERROR_REPORTED: ErrorReported, TASK_STATUS_END_ABORTED: EndAborted, TASK_STATUS_GROUP_VALIDATED: GroupValidated, TASK_STATUS_END_GROUP_REFUND: EndGroupRefund, TASK_STATUS_END_INVALIDATED: EndInvalidated } = TaskStatus
+const {
+  TASK_STATUS_SCORE_READY: ScoreReady,
+  TASK_STATUS_ERROR_REPORTED: ErrorReported,
+  TASK_STATUS_END_ABORTED: EndAborted,
+  TASK_STATUS_GROUP_VALIDATED: GroupValidated,
+  TASK_STATUS_END_GROUP_REFUND: EndGroupRefund,
+  TASK_STATUS_END_INVALIDATED: EndInvalidated,
+} = TaskStatus
 const T = DEFAULT_HAMMING_THRESHOLD
 
 function expectRuleError(fn: () => unknown, code: TaskRuleError['code'], message?: RegExp): void {
@@ -97,12 +104,34 @@ function shuffled(f0: GroupMember, f1: GroupMember, f2: GroupMember): GroupMembe
 describe('task: the enum numbers (proto/beryl/task/v1/types.proto)', () => {
   it('keeps Crynux relay-era numbers, with the values the relay never sets reserved', () => {
     assert.deepEqual(
-      [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, ErrorReported, ScoreReady, TaskStatus.TASK_STATUS_VALIDATED, GroupValidated, EndInvalidated, TaskStatus.TASK_STATUS_END_SUCCESS, EndAborted, EndGroupRefund, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS],
+      [
+        TaskStatus.TASK_STATUS_QUEUED,
+        TaskStatus.TASK_STATUS_STARTED,
+        ErrorReported,
+        ScoreReady,
+        TaskStatus.TASK_STATUS_VALIDATED,
+        GroupValidated,
+        EndInvalidated,
+        TaskStatus.TASK_STATUS_END_SUCCESS,
+        EndAborted,
+        EndGroupRefund,
+        TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+      ],
       [0, 1, 3, 4, 5, 6, 7, 8, 9, 10, 11],
     )
     assert.equal(TaskStatus[2], undefined) // ParametersUploaded
     assert.deepEqual(
-      [AbortReason.ABORT_REASON_NONE, AbortReason.ABORT_REASON_TIMEOUT, AbortReason.ABORT_REASON_INCORRECT_RESULT, AbortReason.ABORT_REASON_GROUP_TIMEOUT, AbortReason.ABORT_REASON_ERROR_REPORTED, AbortReason.ABORT_REASON_CREATOR_CANCELLED, AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT, AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT, AbortReason.ABORT_REASON_NODE_SLASHED],
+      [
+        AbortReason.ABORT_REASON_NONE,
+        AbortReason.ABORT_REASON_TIMEOUT,
+        AbortReason.ABORT_REASON_INCORRECT_RESULT,
+        AbortReason.ABORT_REASON_GROUP_TIMEOUT,
+        AbortReason.ABORT_REASON_ERROR_REPORTED,
+        AbortReason.ABORT_REASON_CREATOR_CANCELLED,
+        AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT,
+        AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT,
+        AbortReason.ABORT_REASON_NODE_SLASHED,
+      ],
       [0, 1, 3, 5, 6, 7, 8, 9, 10],
     )
     assert.equal(AbortReason[2], undefined) // ModelDownloadFailed
@@ -135,13 +164,21 @@ describe('task/validation: MsgSubmitScore score checks', () => {
 
   it('rejects an IMAGE score that is not a whole number of 8-byte pHashes', () => {
     for (const n of [1, 7, 9, 12, 31]) {
-      expectRuleError(() => validateScore(TaskType.TASK_TYPE_IMAGE, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 8-byte pHash per image`))
+      expectRuleError(
+        () => validateScore(TaskType.TASK_TYPE_IMAGE, new Uint8Array(n).fill(1)),
+        'INVALID_SCORE',
+        new RegExp(`is ${n} bytes; it must be one 8-byte pHash per image`),
+      )
     }
   })
 
   it('rejects a TEXT score that is not a whole number of 32-byte SHA-256 digests', () => {
     for (const n of [8, 16, 31, 33, 40]) {
-      expectRuleError(() => validateScore(TaskType.TASK_TYPE_TEXT, new Uint8Array(n).fill(1)), 'INVALID_SCORE', new RegExp(`is ${n} bytes; it must be one 32-byte SHA-256 per output`))
+      expectRuleError(
+        () => validateScore(TaskType.TASK_TYPE_TEXT, new Uint8Array(n).fill(1)),
+        'INVALID_SCORE',
+        new RegExp(`is ${n} bytes; it must be one 32-byte SHA-256 per output`),
+      )
     }
   })
 
@@ -214,7 +251,11 @@ describe('task/validation: score comparison (crynux.md §2.3)', () => {
       for (const b of hashes) {
         assert.equal(pHashDistance(img(a), img(b)), hammingDistance(img(a), img(b)))
         for (const t of thresholds) {
-          for (const [sa, sb] of [[img(a), img(b)], [img(a, b, X), img(b, a, X)], [img(a, X), img(b)]] as const) {
+          for (const [sa, sb] of [
+            [img(a), img(b)],
+            [img(a, b, X), img(b, a, X)],
+            [img(a, X), img(b)],
+          ] as const) {
             assert.equal(scoresMatch(TaskType.TASK_TYPE_IMAGE, sa, sb, t), compareImageScores(sa, sb, t), `a=${a.toString(16)} b=${b.toString(16)} t=${t}`)
             checked++
           }
@@ -263,7 +304,11 @@ describe('task/validation: one task, not sampled (crynux.md §1.3)', () => {
   it('any other state is rejected', () => {
     expectRuleError(() => singleOutcome({ status: TaskStatus.TASK_STATUS_STARTED }), 'INVALID_STATE', /only from ScoreReady or ErrorReported; it is Started/)
     expectRuleError(() => singleOutcome({ status: TaskStatus.TASK_STATUS_VALIDATED }), 'INVALID_STATE')
-    expectRuleError(() => singleOutcome({ status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }), 'INVALID_STATE', /EndAborted\(CreatorValidationTimeout\)/)
+    expectRuleError(
+      () => singleOutcome({ status: EndAborted, abortReason: AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT }),
+      'INVALID_STATE',
+      /EndAborted\(CreatorValidationTimeout\)/,
+    )
   })
 })
 
@@ -273,13 +318,20 @@ describe('task/validation: group outcome table, |F| = 3 (crynux.md §1.4)', () =
     expectGroup(r, { a: GV(10), b: GR(5), c: GR(2) })
     assert.deepEqual(r.ranked, ['a', 'b', 'c'])
     assert.equal(r.representative, 'a')
-    assert.deepEqual(r.matching, [{ id: 'a', node: 'node-a', qosScore: 10 }, { id: 'b', node: 'node-b', qosScore: 5 }, { id: 'c', node: 'node-c', qosScore: 2 }])
+    assert.deepEqual(r.matching, [
+      { id: 'a', node: 'node-a', qosScore: 10 },
+      { id: 'b', node: 'node-b', qosScore: 5 },
+      { id: 'c', node: 'node-c', qosScore: 2 },
+    ])
   })
 
   it('same1 ∧ ¬same2: F0 → GroupValidated, F1 → EndGroupRefund, F2 → EndInvalidated', () => {
     const r = groupOutcome(shuffled(scored('a', 10n, img(X)), scored('b', 20n, img(X)), scored('c', 30n, img(FAR))))
     expectGroup(r, { a: GV(10), b: GR(5), c: INV })
-    assert.deepEqual(r.matching.map((m) => m.id), ['a', 'b'])
+    assert.deepEqual(
+      r.matching.map((m) => m.id),
+      ['a', 'b'],
+    )
   })
 
   it('same1 ∧ ¬same2 ∧ same3 (images are not transitive): F2 is still EndInvalidated', () => {
@@ -291,7 +343,10 @@ describe('task/validation: group outcome table, |F| = 3 (crynux.md §1.4)', () =
   it('¬same1 ∧ same2: F0 → GroupValidated, F2 → EndGroupRefund, F1 → EndInvalidated', () => {
     const r = groupOutcome(shuffled(scored('a', 10n, img(X)), scored('b', 20n, img(FAR)), scored('c', 30n, img(X ^ bits(3)))))
     expectGroup(r, { a: GV(10), b: INV, c: GR(2) })
-    assert.deepEqual(r.matching, [{ id: 'a', node: 'node-a', qosScore: 10 }, { id: 'c', node: 'node-c', qosScore: 2 }])
+    assert.deepEqual(r.matching, [
+      { id: 'a', node: 'node-a', qosScore: 10 },
+      { id: 'c', node: 'node-c', qosScore: 2 },
+    ])
   })
 
   it('¬same1 ∧ same2 ∧ same3 (images are not transitive): same2 is tried first, so F1 is EndInvalidated', () => {
@@ -304,7 +359,10 @@ describe('task/validation: group outcome table, |F| = 3 (crynux.md §1.4)', () =
     const r = groupOutcome(shuffled(scored('a', 10n, img(FAR)), scored('b', 20n, img(X)), scored('c', 30n, img(X ^ bits(23)))))
     expectGroup(r, { a: INV, b: GV(5), c: GR(2) })
     assert.equal(r.representative, 'b')
-    assert.deepEqual(r.matching, [{ id: 'b', node: 'node-b', qosScore: 5 }, { id: 'c', node: 'node-c', qosScore: 2 }])
+    assert.deepEqual(r.matching, [
+      { id: 'b', node: 'node-b', qosScore: 5 },
+      { id: 'c', node: 'node-c', qosScore: 2 },
+    ])
   })
 
   it('no pair matches: all → EndAborted(IncorrectResult)', () => {
@@ -369,7 +427,13 @@ describe('task/validation: group outcome table, |F| = 2 (crynux.md §1.4)', () =
     const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), scored('a', 40n, img(X ^ bits(7))), scored('b', 15n, img(X))])
     expectGroup(r, { b: GV(10), a: GR(5), x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, 0, false] })
     assert.deepEqual(r.ranked, ['b', 'a'])
-    assert.deepEqual(r.matching.map((m) => [m.id, m.qosScore]), [['b', 10], ['a', 5]])
+    assert.deepEqual(
+      r.matching.map((m) => [m.id, m.qosScore]),
+      [
+        ['b', 10],
+        ['a', 5],
+      ],
+    )
   })
 
   it('F0 ≁ F1 → both EndAborted(IncorrectResult)', () => {
@@ -409,7 +473,11 @@ describe('task/validation: group outcome table, |F| ≤ 1 (crynux.md §1.4)', ()
   })
 
   it('no finished member → nothing changes and no QoS score is given', () => {
-    const r = groupOutcome([aborted('x', AbortReason.ABORT_REASON_TIMEOUT), aborted('y', AbortReason.ABORT_REASON_TIMEOUT), aborted('z', AbortReason.ABORT_REASON_CREATOR_CANCELLED)])
+    const r = groupOutcome([
+      aborted('x', AbortReason.ABORT_REASON_TIMEOUT),
+      aborted('y', AbortReason.ABORT_REASON_TIMEOUT),
+      aborted('z', AbortReason.ABORT_REASON_CREATOR_CANCELLED),
+    ])
     expectGroup(r, {
       x: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, null, false],
       y: [EndAborted, AbortReason.ABORT_REASON_TIMEOUT, null, false],
@@ -422,22 +490,61 @@ describe('task/validation: group outcome table, |F| ≤ 1 (crynux.md §1.4)', ()
 describe('task/validation: ranking and QoS scores (crynux.md §1.4, §5.2)', () => {
   it('ranks by execution time (scoreReadyTime − startTime), not by start or finish time', () => {
     // c started last and finished last but ran fastest.
-    const a: GroupMember = { id: 'a', node: 'na', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 1n, startTime: 0n, scoreReadyTime: 50n }
-    const b: GroupMember = { id: 'b', node: 'nb', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 2n, startTime: 10n, scoreReadyTime: 40n }
-    const c: GroupMember = { id: 'c', node: 'nc', type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence: 3n, startTime: 95n, scoreReadyTime: 100n }
+    const a: GroupMember = {
+      id: 'a',
+      node: 'na',
+      type: TaskType.TASK_TYPE_IMAGE,
+      status: ScoreReady,
+      score: img(X),
+      sequence: 1n,
+      startTime: 0n,
+      scoreReadyTime: 50n,
+    }
+    const b: GroupMember = {
+      id: 'b',
+      node: 'nb',
+      type: TaskType.TASK_TYPE_IMAGE,
+      status: ScoreReady,
+      score: img(X),
+      sequence: 2n,
+      startTime: 10n,
+      scoreReadyTime: 40n,
+    }
+    const c: GroupMember = {
+      id: 'c',
+      node: 'nc',
+      type: TaskType.TASK_TYPE_IMAGE,
+      status: ScoreReady,
+      score: img(X),
+      sequence: 3n,
+      startTime: 95n,
+      scoreReadyTime: 100n,
+    }
     const r = groupOutcome([a, b, c])
     assert.deepEqual(r.ranked, ['c', 'b', 'a'])
     expectGroup(r, { c: GV(10), b: GR(5), a: GR(2) })
   })
 
   it('breaks execution-time ties by sequence', () => {
-    const m = (id: string, sequence: bigint): GroupMember => ({ id, node: id, type: TaskType.TASK_TYPE_IMAGE, status: ScoreReady, score: img(X), sequence, startTime: 100n, scoreReadyTime: 130n })
+    const m = (id: string, sequence: bigint): GroupMember => ({
+      id,
+      node: id,
+      type: TaskType.TASK_TYPE_IMAGE,
+      status: ScoreReady,
+      score: img(X),
+      sequence,
+      startTime: 100n,
+      scoreReadyTime: 130n,
+    })
     assert.deepEqual(groupOutcome([m('a', 9n), m('b', 3n), m('c', 5n)]).ranked, ['b', 'c', 'a'])
   })
 
   it('a rank counts for a member whatever its outcome; an invalidated member scores 0', () => {
     const r = groupOutcome([scored('a', 10n, img(FAR)), scored('b', 20n, img(X)), scored('c', 30n, img(X))])
-    assert.deepEqual(r.members.map((m) => m.qosScore), [0, 5, 2])
+    assert.deepEqual(
+      r.members.map((m) => m.qosScore),
+      [0, 5, 2],
+    )
   })
 
   it('an aborted member scores 0 only if it timed out and someone finished', () => {
@@ -451,7 +558,10 @@ describe('task/validation: ranking and QoS scores (crynux.md §1.4, §5.2)', () 
 
   it('returns the members in the order given', () => {
     const r = groupOutcome(shuffled(scored('a', 10n, img(X)), scored('b', 20n, img(X)), scored('c', 30n, img(X))))
-    assert.deepEqual(r.members.map((m) => m.id), ['c', 'a', 'b'])
+    assert.deepEqual(
+      r.members.map((m) => m.id),
+      ['c', 'a', 'b'],
+    )
   })
 
   it('uses the hamming threshold parameter', () => {
@@ -469,11 +579,23 @@ describe('task/validation: group validations that are refused', () => {
     expectRuleError(() => groupOutcome(members), 'GROUP_VALIDATION_EXPIRED', /task x already ended in EndAborted\(CreatorValidationTimeout\)/)
     // …even if another member is in a state that would only be a temporary refusal.
     const started: GroupMember = { ...base('s', undefined), status: TaskStatus.TASK_STATUS_STARTED }
-    expectRuleError(() => groupOutcome([started, aborted('x', AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT), scored('a', 10n, img(X))]), 'GROUP_VALIDATION_EXPIRED')
+    expectRuleError(
+      () => groupOutcome([started, aborted('x', AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT), scored('a', 10n, img(X))]),
+      'GROUP_VALIDATION_EXPIRED',
+    )
   })
 
   it('a member not yet finished, or already validated or settled, is refused', () => {
-    for (const status of [TaskStatus.TASK_STATUS_QUEUED, TaskStatus.TASK_STATUS_STARTED, TaskStatus.TASK_STATUS_VALIDATED, GroupValidated, EndInvalidated, TaskStatus.TASK_STATUS_END_SUCCESS, EndGroupRefund, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS]) {
+    for (const status of [
+      TaskStatus.TASK_STATUS_QUEUED,
+      TaskStatus.TASK_STATUS_STARTED,
+      TaskStatus.TASK_STATUS_VALIDATED,
+      GroupValidated,
+      EndInvalidated,
+      TaskStatus.TASK_STATUS_END_SUCCESS,
+      EndGroupRefund,
+      TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+    ]) {
       const members = ok()
       members[1] = { ...members[1]!, status }
       expectRuleError(() => groupOutcome(members), 'INVALID_STATE', new RegExp(`task b is ${statusName(status)}; a group is validated only when`))

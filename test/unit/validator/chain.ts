@@ -21,9 +21,12 @@ const signers = new Map<number, Promise<OfflineDirectSigner>>()
 /** A signer for wallet i of the fixtures (the same keys as `wallets()`). */
 function signerOf(i: number): Promise<OfflineDirectSigner> {
   if (!signers.has(i)) {
-    signers.set(i, i < MNEMONICS.length
-      ? DirectSecp256k1HdWallet.fromMnemonic(MNEMONICS[i]!, { prefix: BECH32_PREFIX })
-      : DirectSecp256k1Wallet.fromKey(createHash('sha256').update(`beryl-fixture-${i}`).digest(), BECH32_PREFIX))
+    signers.set(
+      i,
+      i < MNEMONICS.length
+        ? DirectSecp256k1HdWallet.fromMnemonic(MNEMONICS[i]!, { prefix: BECH32_PREFIX })
+        : DirectSecp256k1Wallet.fromKey(createHash('sha256').update(`beryl-fixture-${i}`).digest(), BECH32_PREFIX),
+    )
   }
   return signers.get(i)!
 }
@@ -37,13 +40,25 @@ export function sharedWallets(count: number): Promise<Wallet[]> {
 /** A gentx as `beryld genesis gentx` writes it: one MsgCreateValidator, account number 0, sequence 0, no fee. */
 export async function genTx(i: number, address: string, selfBond: bigint, name = `v${i}`, chainId = CHAIN_ID): Promise<string> {
   const signer = await SigningStargateClient.offline(await signerOf(i), { registry: berylRegistry() })
-  const msg = { typeUrl: '/beryl.validator.v1.MsgCreateValidator', value: { account: address, moniker: name, details: '', consensusPubkey: consKey(name), selfBond: selfBond.toString(), commissionPpm: 50_000 } }
+  const msg = {
+    typeUrl: '/beryl.validator.v1.MsgCreateValidator',
+    value: { account: address, moniker: name, details: '', consensusPubkey: consKey(name), selfBond: selfBond.toString(), commissionPpm: 50_000 },
+  }
   const tx = await signer.sign(address, [msg], { amount: [], gas: '200000' }, '', { accountNumber: 0n, sequence: 0, chainId })
   return Buffer.from(TxRaw.encode(tx).finish()).toString('base64')
 }
 
-export interface Vote { name: string; power: bigint; signed: boolean }
-export interface Evidence { name: string; power: bigint; height: bigint; timeSeconds: bigint }
+export interface Vote {
+  name: string
+  power: bigint
+  signed: boolean
+}
+export interface Evidence {
+  name: string
+  power: bigint
+  height: bigint
+  timeSeconds: bigint
+}
 
 /** A chain of `count` funded wallets, driven block by block with chosen votes and evidence. */
 export function validatorChain() {
@@ -52,11 +67,20 @@ export function validatorChain() {
   async function start(count: number, validatorGenesis: Record<string, unknown> = {}, balance = '100000000000') {
     env.w = await sharedWallets(count)
     ;({ app: env.app, close: env.close } = await openApp())
-    env.height = 0n; env.now = T0; env.seq = new Map()
+    env.height = 0n
+    env.now = T0
+    env.seq = new Map()
     return env.app.initChain({
-      time: { seconds: T0, nanos: 0 }, chainId: CHAIN_ID,
+      time: { seconds: T0, nanos: 0 },
+      chainId: CHAIN_ID,
       consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
-      validators: [], appStateBytes: genesisState(env.w.map((x) => x.address), balance, { validator: validatorGenesis }), initialHeight: 1n,
+      validators: [],
+      appStateBytes: genesisState(
+        env.w.map((x) => x.address),
+        balance,
+        { validator: validatorGenesis },
+      ),
+      initialHeight: 1n,
     })
   }
 
@@ -71,9 +95,16 @@ export function validatorChain() {
     }
     const req = {
       ...blockRequest(++env.height, signed, { timeSeconds: env.now }),
-      decidedLastCommit: { round: 0, votes: (opts.votes ?? []).map((v) => ({ validator: { address: consensusAddress(consKey(v.name)), power: v.power }, blockIdFlag: v.signed ? 2 : 1 })) },
+      decidedLastCommit: {
+        round: 0,
+        votes: (opts.votes ?? []).map((v) => ({ validator: { address: consensusAddress(consKey(v.name)), power: v.power }, blockIdFlag: v.signed ? 2 : 1 })),
+      },
       misbehavior: (opts.evidence ?? []).map((e) => ({
-        type: 1, validator: { address: consensusAddress(consKey(e.name)), power: e.power }, height: e.height, time: { seconds: e.timeSeconds, nanos: 0 }, totalVotingPower: e.power,
+        type: 1,
+        validator: { address: consensusAddress(consKey(e.name)), power: e.power },
+        height: e.height,
+        time: { seconds: e.timeSeconds, nanos: 0 },
+        totalVotingPower: e.power,
       })),
     }
     const res = await env.app.finalizeBlock(req)
@@ -88,13 +119,32 @@ export function validatorChain() {
   }
   const activeSet = async () => QueryActiveSetResponse.decode((await query('/beryl.validator.v1.Query/ActiveSet')).value!)
   const pools = async () => QueryPoolsResponse.decode((await query('/beryl.validator.v1.Query/Pools')).value!)
-  const balance = async (address: string) => BigInt(QueryBalanceResponse.decode((await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: DENOM }).finish())).value!).balance!.amount)
-  const supply = async () => BigInt(QuerySupplyOfResponse.decode((await query('/cosmos.bank.v1beta1.Query/SupplyOf', QuerySupplyOfRequest.encode({ denom: DENOM }).finish())).value!).amount!.amount)
+  const balance = async (address: string) =>
+    BigInt(
+      QueryBalanceResponse.decode((await query('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address, denom: DENOM }).finish())).value!)
+        .balance!.amount,
+    )
+  const supply = async () =>
+    BigInt(
+      QuerySupplyOfResponse.decode((await query('/cosmos.bank.v1beta1.Query/SupplyOf', QuerySupplyOfRequest.encode({ denom: DENOM }).finish())).value!).amount!
+        .amount,
+    )
   const moduleBalance = (name: string) => balance(moduleAddress(name))
 
   const msg = (name: string, value: Record<string, unknown>) => ({ typeUrl: `/beryl.validator.v1.${name}`, value })
   const create = (who: Wallet, name: string, selfBond: bigint, extra: Record<string, unknown> = {}) =>
-    [who, msg('MsgCreateValidator', { account: who.address, moniker: name, details: '', consensusPubkey: consKey(name), selfBond: selfBond.toString(), commissionPpm: 0, ...extra })] as [Wallet, unknown]
+    [
+      who,
+      msg('MsgCreateValidator', {
+        account: who.address,
+        moniker: name,
+        details: '',
+        consensusPubkey: consKey(name),
+        selfBond: selfBond.toString(),
+        commissionPpm: 0,
+        ...extra,
+      }),
+    ] as [Wallet, unknown]
 
   return { env, start, block, query, validator, activeSet, pools, balance, supply, moduleBalance, msg, create, close: () => env.close() }
 }

@@ -19,9 +19,14 @@ describe('validator rules: fee split, set updates, liveness threshold', () => {
       const total = powers.reduce((a, p) => a + p, 0n)
       const { shares, remainder } = splitByPower(fees, powers)
       assert.equal(shares.reduce((a, s) => a + s, 0n) + remainder, fees)
-      if (total === 0n) { assert.equal(remainder, fees); continue }
+      if (total === 0n) {
+        assert.equal(remainder, fees)
+        continue
+      }
       // Independent check by cross-multiplication: share·P ≤ F·p < (share+1)·P.
-      shares.forEach((s, i) => { assert.ok(s * total <= fees * powers[i]! && fees * powers[i]! < (s + 1n) * total) })
+      shares.forEach((s, i) => {
+        assert.ok(s * total <= fees * powers[i]! && fees * powers[i]! < (s + 1n) * total)
+      })
       assert.ok(remainder >= 0n && remainder < BigInt(n))
     }
   })
@@ -38,7 +43,11 @@ describe('validator rules: fee split, set updates, liveness threshold', () => {
     assert.deepEqual(setUpdates([v(1, 5n), v(2, 5n)], [v(2, 5n), v(1, 5n)]), [])
     assert.deepEqual(
       setUpdates([v(1, 5n), v(2, 5n), v(3, 1n)], [v(1, 5n), v(2, 6n), v(4, 2n)]).map((u) => [u.account, u.power]),
-      [['a2', 6n], ['a3', 0n], ['a4', 2n]],
+      [
+        ['a2', 6n],
+        ['a3', 0n],
+        ['a4', 2n],
+      ],
     )
   })
 

@@ -7,12 +7,21 @@ import { BERYL, T0, consKey, genTx, sharedWallets, validatorChain } from './chai
 
 const hex = (b: Uint8Array | undefined) => Buffer.from(b ?? []).toString('hex')
 const SELF_BOND = 2000n * BERYL
-const PARAMS = { min_self_bond: String(1000n * BERYL), unbonding_period: '100', signed_blocks_window: '10', max_missed_ppm: '500000', downtime_jail_seconds: '60', max_validators: 3 }
+const PARAMS = {
+  min_self_bond: String(1000n * BERYL),
+  unbonding_period: '100',
+  signed_blocks_window: '10',
+  max_missed_ppm: '500000',
+  downtime_jail_seconds: '60',
+  max_validators: 3,
+}
 
 describe('validator: the bonded set, its updates to CometBFT, slashing and fee rewards', function () {
   this.timeout(60_000)
   const c = validatorChain()
-  afterEach(async () => { await c.close() })
+  afterEach(async () => {
+    await c.close()
+  })
 
   /** A chain whose genesis ceremony made w[0..n-1] validators v0..v(n-1) with SELF_BOND each. */
   async function ceremony(n: number, wallets = 6, params: Record<string, unknown> = PARAMS) {
@@ -22,7 +31,7 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
   }
   const votes = (names: string[], missing: string[] = []) => names.map((name) => ({ name, power: SELF_BOND / BERYL, signed: !missing.includes(name) }))
 
-  it('the genesis ceremony bonds each gentx\'s self-bond and returns the set to InitChain', async () => {
+  it("the genesis ceremony bonds each gentx's self-bond and returns the set to InitChain", async () => {
     const res = await ceremony(3)
     assert.deepEqual(res.validators!.map((v) => [hex(v.pubKey!.ed25519), v.power]).sort(), ['v0', 'v1', 'v2'].map((n) => [hex(consKey(n)), 2000n]).sort())
     await c.block()
@@ -48,10 +57,16 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     assert.deepEqual((await c.block()).validatorUpdates, [])
     const joined = await c.block([c.create(w[3]!, 'v3', 1500n * BERYL)])
     assert.equal(joined.txResults![0]!.code, 0, joined.txResults![0]!.log)
-    assert.deepEqual(joined.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]), [[hex(consKey('v3')), 1500n]])
+    assert.deepEqual(
+      joined.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]),
+      [[hex(consKey('v3')), 1500n]],
+    )
     assert.deepEqual((await c.block()).validatorUpdates, [])
     const bonded = await c.block([[w[3]!, c.msg('MsgBond', { account: w[3]!.address, amount: String(600n * BERYL) })]])
-    assert.deepEqual(bonded.validatorUpdates!.map((u) => u.power), [2100n])
+    assert.deepEqual(
+      bonded.validatorUpdates!.map((u) => u.power),
+      [2100n],
+    )
   })
 
   it('the active set is the top max_validators by power; a validator pushed out gets power 0', async () => {
@@ -62,7 +77,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     // v3 enters with 5000; the three at 2000 tie and the highest account bytes of them leaves.
     const updates = r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power])
     assert.equal(updates.length, 2)
-    assert.deepEqual(updates.find((u) => u[0] === hex(consKey('v3'))), [hex(consKey('v3')), 5000n])
+    assert.deepEqual(
+      updates.find((u) => u[0] === hex(consKey('v3'))),
+      [hex(consKey('v3')), 5000n],
+    )
     const out = updates.find((u) => u[1] === 0n)!
     const set = (await c.activeSet()).validators
     assert.equal(set.length, 3)
@@ -77,7 +95,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     const before = await c.balance(w[1]!.address)
     const r = await c.block([[w[1]!, c.msg('MsgUnbond', { account: w[1]!.address, amount: String(1500n * BERYL) })]])
     assert.equal(r.txResults![0]!.code, 0, r.txResults![0]!.log)
-    assert.deepEqual(r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]), [[hex(consKey('v1')), 0n]])
+    assert.deepEqual(
+      r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]),
+      [[hex(consKey('v1')), 0n]],
+    )
     assert.equal((await c.validator(w[1]!.address))?.unbonding.length, 1)
     await c.block([], { dt: 50n })
     assert.equal(await c.balance(w[1]!.address), before - 10000n)
@@ -97,7 +118,16 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
       [w[0]!, c.msg('MsgUnbond', { account: w[0]!.address, amount: String(9999n * BERYL) })],
       [w[0]!, c.msg('MsgUnjail', { account: w[0]!.address })],
     ])
-    assert.deepEqual(r.txResults!.map((x) => [x.codespace, x.code]), [['validator', 6], ['validator', 7], ['validator', 4], ['validator', 9], ['validator', 11]])
+    assert.deepEqual(
+      r.txResults!.map((x) => [x.codespace, x.code]),
+      [
+        ['validator', 6],
+        ['validator', 7],
+        ['validator', 4],
+        ['validator', 9],
+        ['validator', 11],
+      ],
+    )
     assert.equal(await c.validator(w[3]!.address), undefined)
   })
 
@@ -113,7 +143,7 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     const r = await c.block([], { evidence: [{ name: 'v0', power: 2000n, height: 2n, timeSeconds: T0 + 2n }] })
     const v = (await c.validator(w[0]!.address))!
     // 5% of the 1000 BERYL still bonded and of the 1000 BERYL unbonding since height 3 (> 2).
-    const taken = (1000n * BERYL * 50_000n) / 1_000_000n * 2n
+    const taken = ((1000n * BERYL * 50_000n) / 1_000_000n) * 2n
     assert.equal(v.validator!.slashed, taken.toString())
     assert.equal(v.validator!.bonded, (1000n * BERYL - (1000n * BERYL * 50_000n) / 1_000_000n).toString())
     assert.equal(v.unbonding[0]!.amount, (1000n * BERYL - (1000n * BERYL * 50_000n) / 1_000_000n).toString())
@@ -121,7 +151,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     assert.equal(v.validator!.jailed, true)
     assert.equal(await c.moduleBalance('community_pool'), poolBefore + taken)
     assert.equal(await c.supply(), supplyBefore)
-    assert.deepEqual(r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]), [[hex(consKey('v0')), 0n]])
+    assert.deepEqual(
+      r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]),
+      [[hex(consKey('v0')), 0n]],
+    )
     // Evidence for the same validator again changes nothing; unjail is refused for good.
     await c.block([], { evidence: [{ name: 'v0', power: 2000n, height: 2n, timeSeconds: T0 + 2n }] })
     assert.equal((await c.validator(w[0]!.address))!.validator!.slashed, taken.toString())
@@ -132,7 +165,8 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
   it('evidence before the unbonding started does not touch that unbonding stake', async () => {
     await ceremony(2)
     const w = c.env.w
-    await c.block(); await c.block()
+    await c.block()
+    await c.block()
     await c.block([[w[0]!, c.msg('MsgUnbond', { account: w[0]!.address, amount: String(1000n * BERYL) })]]) // height 3
     await c.block([], { evidence: [{ name: 'v0', power: 2000n, height: 3n, timeSeconds: T0 + 3n }] })
     const v = (await c.validator(w[0]!.address))!
@@ -149,7 +183,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     for (let i = 0; i < 14 && jailedAt === 0n; i++) {
       const r = await c.block([], { votes: votes(all, ['v2']) })
       if (r.validatorUpdates!.length) {
-        assert.deepEqual(r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]), [[hex(consKey('v2')), 0n]])
+        assert.deepEqual(
+          r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]),
+          [[hex(consKey('v2')), 0n]],
+        )
         jailedAt = c.env.height
       }
     }
@@ -163,7 +200,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     assert.deepEqual([early.txResults![0]!.codespace, early.txResults![0]!.code], ['validator', 12])
     const r = await c.block([[w[2]!, c.msg('MsgUnjail', { account: w[2]!.address })]], { votes: votes(all.slice(0, 2)), dt: 61n })
     assert.equal(r.txResults![0]!.code, 0, r.txResults![0]!.log)
-    assert.deepEqual(r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]), [[hex(consKey('v2')), BigInt(v.bonded) / BERYL]])
+    assert.deepEqual(
+      r.validatorUpdates!.map((u) => [hex(u.pubKey!.ed25519), u.power]),
+      [[hex(consKey('v2')), BigInt(v.bonded) / BERYL]],
+    )
     assert.equal((await c.validator(w[2]!.address))!.signingInfo!.missedBlocks, 0n)
   })
 
@@ -200,7 +240,18 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     // Fees of block h are distributed at the start of block h+1, from the set as CometBFT knows it.
     const fees = [12345n, 1n, 99999n, 7n]
     for (const fee of fees) {
-      await c.block([[w[5]!, { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: w[5]!.address, toAddress: w[4]!.address, amount: [{ denom: 'uberyl', amount: '1' }] } }]], { fee: fee.toString() })
+      await c.block(
+        [
+          [
+            w[5]!,
+            {
+              typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+              value: { fromAddress: w[5]!.address, toAddress: w[4]!.address, amount: [{ denom: 'uberyl', amount: '1' }] },
+            },
+          ],
+        ],
+        { fee: fee.toString() },
+      )
       const F = fee + carried
       const P = 7000n
       let sum = 0n
@@ -215,7 +266,13 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     }
     for (const i of [0, 1, 2]) assert.equal((await c.validator(w[i]!.address))!.validator!.rewards, paid.get(w[i]!.address)!.toString())
     // The Cosmos distribution query says the same, as a Dec.
-    const q = await c.query('/cosmos.distribution.v1beta1.Query/DelegationRewards', QueryDelegationRewardsRequest.encode({ delegatorAddress: w[2]!.address, validatorAddress: (await c.validator(w[2]!.address))!.validator!.operatorAddress }).finish())
+    const q = await c.query(
+      '/cosmos.distribution.v1beta1.Query/DelegationRewards',
+      QueryDelegationRewardsRequest.encode({
+        delegatorAddress: w[2]!.address,
+        validatorAddress: (await c.validator(w[2]!.address))!.validator!.operatorAddress,
+      }).finish(),
+    )
     assert.equal(QueryDelegationRewardsResponse.decode(q.value!).rewards[0]!.amount, (paid.get(w[2]!.address)! * 10n ** 18n).toString())
     const before = await c.balance(w[2]!.address)
     const r = await c.block([[w[2]!, c.msg('MsgWithdrawRewards', { account: w[2]!.address })]], { fee: '0' })
@@ -224,7 +281,10 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     assert.equal((await c.validator(w[2]!.address))!.validator!.rewards, '0')
     const p = await c.pools()
     const balances = await Promise.all(w.map((x) => c.balance(x.address)))
-    assert.equal(balances.reduce((a, b) => a + b, 0n) + BigInt(p.bonded) + BigInt(p.outstandingRewards) + BigInt(p.feeCollector) + BigInt(p.communityPool), supply)
+    assert.equal(
+      balances.reduce((a, b) => a + b, 0n) + BigInt(p.bonded) + BigInt(p.outstandingRewards) + BigInt(p.feeCollector) + BigInt(p.communityPool),
+      supply,
+    )
     assert.equal(await c.supply(), supply)
   })
 
@@ -235,7 +295,12 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     const vs = QueryValidatorsResponse.decode(r.value!).validators
     assert.equal(vs.length, 3)
     assert.deepEqual(vs.map((v) => v.status).sort(), [BondStatus.BOND_STATUS_UNBONDED, BondStatus.BOND_STATUS_BONDED, BondStatus.BOND_STATUS_BONDED].sort())
-    assert.ok(vs.every((v) => v.operatorAddress.startsWith('berylvaloper1') && v.tokens === SELF_BOND.toString() && v.consensusPubkey?.typeUrl === '/cosmos.crypto.ed25519.PubKey'))
+    assert.ok(
+      vs.every(
+        (v) =>
+          v.operatorAddress.startsWith('berylvaloper1') && v.tokens === SELF_BOND.toString() && v.consensusPubkey?.typeUrl === '/cosmos.crypto.ed25519.PubKey',
+      ),
+    )
     const bonded = await c.query('/cosmos.staking.v1beta1.Query/Validators', QueryValidatorsRequest.encode({ status: 'BOND_STATUS_BONDED' }).finish())
     assert.equal(QueryValidatorsResponse.decode(bonded.value!).validators.length, 2)
   })
@@ -250,10 +315,23 @@ describe('validator: the bonded set, its updates to CometBFT, slashing and fee r
     const { app, close } = await openApp()
     try {
       const res = await app.initChain({
-        time: { seconds: T0 + 100n, nanos: 0 }, chainId: 'beryl-unit-1', consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
-        validators: [], appStateBytes: Buffer.from(JSON.stringify(exported.appState)), initialHeight: exported.height + 1n,
+        time: { seconds: T0 + 100n, nanos: 0 },
+        chainId: 'beryl-unit-1',
+        consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
+        validators: [],
+        appStateBytes: Buffer.from(JSON.stringify(exported.appState)),
+        initialHeight: exported.height + 1n,
       })
-      assert.deepEqual(res.validators!.map((v) => [hex(v.pubKey!.ed25519), v.power]).sort(), [['v0', 1500n], ['v1', 2000n], ['v2', 2000n]].map(([n, p]) => [hex(consKey(n as string)), p]).sort())
+      assert.deepEqual(
+        res.validators!.map((v) => [hex(v.pubKey!.ed25519), v.power]).sort(),
+        [
+          ['v0', 1500n],
+          ['v1', 2000n],
+          ['v2', 2000n],
+        ]
+          .map(([n, p]) => [hex(consKey(n as string)), p])
+          .sort(),
+      )
       const { blockRequest } = await import('../../helpers/chain.ts')
       await app.finalizeBlock(blockRequest(exported.height + 1n, [], { timeSeconds: T0 + 101n }))
       await app.commit()

@@ -3,14 +3,7 @@ import { readFileSync } from 'node:fs'
 import { ed25519, ED25519_TORSION_SUBGROUP } from '@noble/curves/ed25519.js'
 import { sha512 } from '@noble/hashes/sha2.js'
 import { bytesToHex, concatBytes, hexToBytes } from '@noble/hashes/utils.js'
-import {
-  ECVRF_PROOF_LENGTH,
-  ecvrfEncodeToCurve,
-  ecvrfProofToHash,
-  ecvrfProve,
-  ecvrfPublicKey,
-  ecvrfVerify,
-} from '../../../modules/vss/ecvrf.ts'
+import { ECVRF_PROOF_LENGTH, ecvrfEncodeToCurve, ecvrfProofToHash, ecvrfProve, ecvrfPublicKey, ecvrfVerify } from '../../../modules/vss/ecvrf.ts'
 
 interface Vector {
   example: number
@@ -27,9 +20,7 @@ interface Vector {
   beta: string
 }
 
-const VECTORS: Vector[] = JSON.parse(
-  readFileSync(new URL('./rfc9381-ecvrf-edwards25519-sha512-tai.json', import.meta.url), 'utf8'),
-).vectors
+const VECTORS: Vector[] = JSON.parse(readFileSync(new URL('./rfc9381-ecvrf-edwards25519-sha512-tai.json', import.meta.url), 'utf8')).vectors
 
 const Point = ed25519.Point
 const Q = Point.Fn.ORDER
@@ -251,9 +242,7 @@ describe('vss/ecvrf: RFC 9381 ECVRF-EDWARDS25519-SHA512-TAI', () => {
           for (let j = 0n; j < 8n; j++) {
             const U = Point.BASE.multiply(k).subtract(Y.multiplyUnsafe(j))
             const V = H.multiply(k)
-            const cDigest = sha512(
-              concatBytes(Uint8Array.of(3, 2), yBytes, enc.h, gamma.toBytes(), U.toBytes(), V.toBytes(), Uint8Array.of(0)),
-            )
+            const cDigest = sha512(concatBytes(Uint8Array.of(3, 2), yBytes, enc.h, gamma.toBytes(), U.toBytes(), V.toBytes(), Uint8Array.of(0)))
             const c = leToInt(cDigest.subarray(0, 16))
             // U equals s·B − c·Y when c ≡ j modulo the order of Y (which divides 8).
             if (!Point.BASE.multiply(k).subtract(Y.multiplyUnsafe(c)).equals(U)) continue

@@ -57,23 +57,55 @@ class Rational {
     this.num = num / g
     this.den = den / g
   }
-  static of(v: bigint): Rational { return new Rational(v) }
+  static of(v: bigint): Rational {
+    return new Rational(v)
+  }
   /** A RATE_SCALE fixed-point value as the rational it stands for. */
-  static fixed(v: bigint): Rational { return new Rational(v, S) }
-  add(o: Rational): Rational { return new Rational(this.num * o.den + o.num * this.den, this.den * o.den) }
-  sub(o: Rational): Rational { return new Rational(this.num * o.den - o.num * this.den, this.den * o.den) }
-  mul(o: Rational): Rational { return new Rational(this.num * o.num, this.den * o.den) }
-  div(o: Rational): Rational { return new Rational(this.num * o.den, this.den * o.num) }
-  cmp(o: Rational): number { const x = this.num * o.den - o.num * this.den; return x < 0n ? -1 : x > 0n ? 1 : 0 }
-  lt(o: Rational): boolean { return this.cmp(o) < 0 }
-  le(o: Rational): boolean { return this.cmp(o) <= 0 }
-  gt(o: Rational): boolean { return this.cmp(o) > 0 }
-  eq(o: Rational): boolean { return this.cmp(o) === 0 }
-  floor(): bigint { const q = this.num / this.den; return this.num < 0n && q * this.den !== this.num ? q - 1n : q }
-  ceil(): bigint { return -new Rational(-this.num, this.den).floor() }
+  static fixed(v: bigint): Rational {
+    return new Rational(v, S)
+  }
+  add(o: Rational): Rational {
+    return new Rational(this.num * o.den + o.num * this.den, this.den * o.den)
+  }
+  sub(o: Rational): Rational {
+    return new Rational(this.num * o.den - o.num * this.den, this.den * o.den)
+  }
+  mul(o: Rational): Rational {
+    return new Rational(this.num * o.num, this.den * o.den)
+  }
+  div(o: Rational): Rational {
+    return new Rational(this.num * o.den, this.den * o.num)
+  }
+  cmp(o: Rational): number {
+    const x = this.num * o.den - o.num * this.den
+    return x < 0n ? -1 : x > 0n ? 1 : 0
+  }
+  lt(o: Rational): boolean {
+    return this.cmp(o) < 0
+  }
+  le(o: Rational): boolean {
+    return this.cmp(o) <= 0
+  }
+  gt(o: Rational): boolean {
+    return this.cmp(o) > 0
+  }
+  eq(o: Rational): boolean {
+    return this.cmp(o) === 0
+  }
+  floor(): bigint {
+    const q = this.num / this.den
+    return this.num < 0n && q * this.den !== this.num ? q - 1n : q
+  }
+  ceil(): bigint {
+    return -new Rational(-this.num, this.den).floor()
+  }
   /** An uberyl amount in BERYL, rounded to 4 decimals (half up), for comparing with the figures quoted in prose. */
-  toBeryl(): string { return (Number(this.mul(Rational.of(10_000n)).div(Rational.of(BERYL)).add(new Rational(1n, 2n)).floor()) / 10_000).toFixed(4) }
-  toString(): string { return `${this.num}/${this.den}` }
+  toBeryl(): string {
+    return (Number(this.mul(Rational.of(10_000n)).div(Rational.of(BERYL)).add(new Rational(1n, 2n)).floor()) / 10_000).toFixed(4)
+  }
+  toString(): string {
+    return `${this.num}/${this.den}`
+  }
 }
 
 const ZERO = Rational.of(0n)
@@ -88,11 +120,17 @@ function choose(n: bigint, k: bigint): bigint {
 
 const ref = {
   /** d = ceil(f·n) for f a RATE_SCALE fixed-point share. */
-  d(n: bigint, f: bigint): bigint { return Rational.of(n).mul(Rational.fixed(f)).ceil() },
+  d(n: bigint, f: bigint): bigint {
+    return Rational.of(n).mul(Rational.fixed(f)).ceil()
+  },
   /** q = 1 − C(h,2)/C(n−1,2): the attacker holding T1 gets ≥ 1 of the 2 seats drawn from the other n − 1 nodes. */
-  q(n: bigint, d: bigint): Rational { return d === 0n ? ZERO : ONE.sub(new Rational(choose(n - d, 2n), choose(n - 1n, 2n))) },
+  q(n: bigint, d: bigint): Rational {
+    return d === 0n ? ZERO : ONE.sub(new Rational(choose(n - d, 2n), choose(n - 1n, 2n)))
+  },
   /** The old formula: p(h,d) = P(a uniform 3-group holds ≥ 2 attacker nodes). */
-  p(n: bigint, d: bigint): Rational { return new Rational(choose(d, 2n) * (n - d) + choose(d, 3n), choose(n, 3n)) },
+  p(n: bigint, d: bigint): Rational {
+    return new Rational(choose(d, 2n) * (n - d) + choose(d, 3n), choose(n, 3n))
+  },
   /** E = (1 − r)k + r(qk − (1 − q)s), term by term as the protocol states it. */
   E(k: bigint, s: bigint, q: Rational, r: Rational): Rational {
     const K = Rational.of(k)
@@ -106,9 +144,13 @@ const ref = {
     return den.num === 0n ? null : Rational.of(k).div(den)
   },
   /** A fee is securable iff E at r = 1 is ≤ 0. */
-  securable(k: bigint, s: bigint, q: Rational): boolean { return ref.E(k, s, q, ONE).le(ZERO) },
+  securable(k: bigint, s: bigint, q: Rational): boolean {
+    return ref.E(k, s, q, ONE).le(ZERO)
+  },
   /** The largest k with qk ≤ (1 − q)s; null when q = 0 (every fee is securable). */
-  maxFee(s: bigint, q: Rational): bigint | null { return q.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(q).floor() },
+  maxFee(s: bigint, q: Rational): bigint | null {
+    return q.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(q).floor()
+  },
 }
 
 // ---- The grid ----
@@ -122,7 +164,14 @@ for (let decade = 1n; decade <= 10n ** 12n; decade *= 10n) {
   for (const m of [1n, 2n, 5n]) if (m * decade <= 10n ** 12n) GRID_FEES.push(m * decade)
 }
 
-interface GridCase { n: bigint; f: bigint; s: bigint; k: bigint; q: Rational; outcome: ReturnType<typeof samplingRate> | SamplingError }
+interface GridCase {
+  n: bigint
+  f: bigint
+  s: bigint
+  k: bigint
+  q: Rational
+  outcome: ReturnType<typeof samplingRate> | SamplingError
+}
 
 /** Every (n, f, s, k) of the grid, with the reference q and what samplingRate said. */
 function* grid(): Generator<GridCase> {
@@ -150,7 +199,7 @@ const accepted = (c: GridCase) => !(c.outcome instanceof SamplingError)
 
 describe('vss/sampling: fee-adaptive sampling rate', () => {
   describe('q: the attacker whose node holds T1 wins a validation seat', () => {
-    it('q is the chance that >= 1 of the 2 seats drawn from the other n − 1 nodes is the attacker\'s (every 2-subset, n = 3..14, every d)', () => {
+    it("q is the chance that >= 1 of the 2 seats drawn from the other n − 1 nodes is the attacker's (every 2-subset, n = 3..14, every d)", () => {
       for (let n = 3; n <= 14; n++) {
         for (let d = 1; d <= n; d++) {
           // Nodes 0..d-1 are the attacker's; node 0 holds T1 and cannot be drawn.
@@ -204,7 +253,7 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
       for (const n of GRID_NODES) for (const f of GRID_SHARES) assert.equal(dishonestNodeCount(n, f), ref.d(n, f))
     })
 
-    it('d = 1 (the attacker owns only T1\'s node) or d = 0 gives q = 0; at most one honest node gives q = 1', () => {
+    it("d = 1 (the attacker owns only T1's node) or d = 0 gives q = 0; at most one honest node gives q = 1", () => {
       for (const n of [3n, 10n, 10000n]) {
         assert.deepEqual(attackerSeatFraction(n, 1n), { num: 0n, den: 1n })
         assert.deepEqual(attackerSeatFraction(n, 0n), { num: 0n, den: 1n })
@@ -324,8 +373,7 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
             assert.ok(ref.E(max + 1n, s, q, ONE).gt(ZERO), `${tag}: max + 1 is securable by the reference`)
             assert.throws(
               () => samplingRate({ ...params, fee: max + 1n }),
-              (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' &&
-                e.message.includes(`the largest securable fee is ${max} uberyl`),
+              (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' && e.message.includes(`the largest securable fee is ${max} uberyl`),
               tag,
             )
           }
@@ -469,14 +517,23 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
       // Above r_min, E = k(q − p)/(1 − p): linear in the fee and independent of the stake.
       const e5 = ref.E(5n * BERYL, s, q, oldRate(5n * BERYL))
       const e50 = ref.E(50n * BERYL, s, q, oldRate(50n * BERYL))
-      assert.ok(e5.eq(Rational.of(5n * BERYL).mul(q.sub(p)).div(ONE.sub(p))))
+      assert.ok(
+        e5.eq(
+          Rational.of(5n * BERYL)
+            .mul(q.sub(p))
+            .div(ONE.sub(p)),
+        ),
+      )
       assert.equal(e5.toBeryl(), '0.8264')
       assert.equal(e50.toBeryl(), '8.2638')
       assert.ok(e50.eq(e5.mul(Rational.of(10n))))
     })
 
     it('the new rates (1.52% and 13.69%) leave the same attacker E <= 0', () => {
-      for (const [k, lo, hi] of [[5n * BERYL, 1521n, 1522n], [50n * BERYL, 13691n, 13692n]] as const) {
+      for (const [k, lo, hi] of [
+        [5n * BERYL, 1521n, 1522n],
+        [50n * BERYL, 13691n, 13692n],
+      ] as const) {
         const res = samplingRate({ fee: k, minStake: s, eligibleNodes: n })
         const r = Rational.fixed(res.rate)
         assert.ok(r.gt(new Rational(lo, 100000n)) && r.lt(new Rational(hi, 100000n)), `k=${k}: r=${r}`)
@@ -486,7 +543,12 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
     })
 
     it('the default limits (f = 10%, s = 400 BERYL): none at n = 10, 1893.617021 BERYL at 100, 1722.387201 at 1000, 1706.960144 at 10 000', () => {
-      const expected: Array<[bigint, bigint | null]> = [[10n, null], [100n, 1_893_617_021n], [1000n, 1_722_387_201n], [10000n, 1_706_960_144n]]
+      const expected: Array<[bigint, bigint | null]> = [
+        [10n, null],
+        [100n, 1_893_617_021n],
+        [1000n, 1_722_387_201n],
+        [10000n, 1_706_960_144n],
+      ]
       for (const [nodes, limit] of expected) {
         const dn = ref.d(nodes, DEFAULT_DISHONEST_SHARE)
         assert.equal(ref.maxFee(s, ref.q(nodes, dn)), limit, `reference, n=${nodes}`)

@@ -4,7 +4,12 @@ import os from 'node:os'
 import path from 'node:path'
 import { parse as parseToml } from 'smol-toml'
 import {
-  WORKER_CONFIG_FILE, loadWorkerConfig, renderWorkerConfig, workerConfigPath, writeWorkerConfig, type WorkerConfigInput,
+  WORKER_CONFIG_FILE,
+  loadWorkerConfig,
+  renderWorkerConfig,
+  workerConfigPath,
+  writeWorkerConfig,
+  type WorkerConfigInput,
 } from '../../../worker/daemon/config.ts'
 
 const PEER = '12D3KooWGzxzKZYveHXtpG6AsrUJBcWxHBFS2HsEoGTxrMLvKXtf'
@@ -13,8 +18,12 @@ const MINIMAL: WorkerConfigInput = { chainId: 'beryl-devnet-1', nodeRpc: 'http:/
 
 describe('worker config: worker.toml', () => {
   let home: string
-  beforeEach(() => { home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-wcfg-')) })
-  afterEach(() => { fs.rmSync(home, { recursive: true, force: true }) })
+  beforeEach(() => {
+    home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-wcfg-'))
+  })
+  afterEach(() => {
+    fs.rmSync(home, { recursive: true, force: true })
+  })
 
   /** Writes a valid file, then replaces `from` with `to` in its text (asserting `from` was there). */
   const writeEdited = (from: string | RegExp, to: string) => {
@@ -25,11 +34,15 @@ describe('worker config: worker.toml', () => {
     return file
   }
   /** Asserts that loading fails with a message naming the file and matching `re`. */
-  const loadFails = (re: RegExp) => assert.throws(() => loadWorkerConfig(home), (err: Error) => {
-    assert.ok(err.message.startsWith(`${workerConfigPath(home)}: `), err.message)
-    assert.match(err.message, re)
-    return true
-  })
+  const loadFails = (re: RegExp) =>
+    assert.throws(
+      () => loadWorkerConfig(home),
+      (err: Error) => {
+        assert.ok(err.message.startsWith(`${workerConfigPath(home)}: `), err.message)
+        assert.match(err.message, re)
+        return true
+      },
+    )
 
   it('puts the file at <home>/config/worker.toml', () => {
     assert.equal(WORKER_CONFIG_FILE, 'config/worker.toml')
@@ -59,13 +72,28 @@ describe('worker config: worker.toml', () => {
   it('applies the defaults when rendering and loading', () => {
     writeWorkerConfig(home, MINIMAL)
     assert.deepEqual(loadWorkerConfig(home), {
-      ...MINIMAL, home, key: 'worker', keyringBackend: 'file', modelDir: path.join(home, 'models'),
-      executionProvider: 'cpu', gasPrice: '0.025uberyl', cpuProfile: { name: 'CPU', vramGb: 8 },
+      ...MINIMAL,
+      home,
+      key: 'worker',
+      keyringBackend: 'file',
+      modelDir: path.join(home, 'models'),
+      executionProvider: 'cpu',
+      gasPrice: '0.025uberyl',
+      cpuProfile: { name: 'CPU', vramGb: 8 },
     })
     const text = renderWorkerConfig(MINIMAL)
     assert.deepEqual(JSON.parse(JSON.stringify(parseToml(text))), {
-      chain_id: 'beryl-devnet-1', node_rpc: 'http://127.0.0.1:26657', gateways: [GATEWAY], key: 'worker', keyring_backend: 'file',
-      model_dir: 'models', execution_provider: 'cpu', gas_price: '0.025uberyl', stake: '', metrics: { address: '' }, cpu_profile: { name: 'CPU', vram_gb: 8 },
+      chain_id: 'beryl-devnet-1',
+      node_rpc: 'http://127.0.0.1:26657',
+      gateways: [GATEWAY],
+      key: 'worker',
+      keyring_backend: 'file',
+      model_dir: 'models',
+      execution_provider: 'cpu',
+      gas_price: '0.025uberyl',
+      stake: '',
+      metrics: { address: '' },
+      cpu_profile: { name: 'CPU', vram_gb: 8 },
     })
     // A file holding only the required keys gets the same defaults.
     fs.writeFileSync(workerConfigPath(home), `chain_id = "c"\nnode_rpc = "http://n:1"\ngateways = ["${GATEWAY}"]\n`)
@@ -107,8 +135,10 @@ describe('worker config: worker.toml', () => {
   })
 
   it('tells the user to run init when the file is missing', () => {
-    assert.throws(() => loadWorkerConfig(home), (err: Error) =>
-      err.message.includes(workerConfigPath(home)) && err.message.includes(`beryld worker init --home ${home}`))
+    assert.throws(
+      () => loadWorkerConfig(home),
+      (err: Error) => err.message.includes(workerConfigPath(home)) && err.message.includes(`beryld worker init --home ${home}`),
+    )
   })
 
   it('rejects unknown keys, at the top level and in tables', () => {
@@ -134,8 +164,13 @@ describe('worker config: worker.toml', () => {
   })
 
   it('rejects a gateway that is not a multiaddr ending in /p2p/<peer id>', () => {
-    for (const bad of ['/ip4/127.0.0.1/tcp/4001', 'ip4/127.0.0.1/tcp/4001/p2p/' + PEER, '/ip4/999.1.1.1/tcp/4001/p2p/' + PEER,
-      '/ip4/127.0.0.1/tcp/4001/p2p/notapeerid', `/ip4/127.0.0.1/tcp/4001/p2p/${PEER}/p2p-circuit`]) {
+    for (const bad of [
+      '/ip4/127.0.0.1/tcp/4001',
+      'ip4/127.0.0.1/tcp/4001/p2p/' + PEER,
+      '/ip4/999.1.1.1/tcp/4001/p2p/' + PEER,
+      '/ip4/127.0.0.1/tcp/4001/p2p/notapeerid',
+      `/ip4/127.0.0.1/tcp/4001/p2p/${PEER}/p2p-circuit`,
+    ]) {
       writeEdited(`gateways = [ "${GATEWAY}" ]`, `gateways = [ "${GATEWAY}", "${bad}" ]`)
       loadFails(new RegExp(`gateways\\[1\\] must be a multiaddr ending in /p2p/<peer id>, got "${bad.replace(/\./g, '\\.')}"`))
       fs.rmSync(workerConfigPath(home))
@@ -201,6 +236,9 @@ describe('worker config: worker.toml', () => {
     assert.equal(c.stake, '7')
     assert.deepEqual(c.gpu, { name: 'L4', vramGb: 22 })
     assert.equal(c.chainId, 'beryl-devnet-1')
-    assert.throws(() => loadWorkerConfig(home, { executionProvider: 'rocm' as 'cpu' }), /execution_provider \(as overridden\) must be "cpu" or "cuda", got "rocm"/)
+    assert.throws(
+      () => loadWorkerConfig(home, { executionProvider: 'rocm' as 'cpu' }),
+      /execution_provider \(as overridden\) must be "cpu" or "cuda", got "rocm"/,
+    )
   })
 })

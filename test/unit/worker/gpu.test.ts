@@ -3,8 +3,7 @@ import { NVIDIA_SMI, NVIDIA_SMI_ARGS, chooseGpuProfile, detectGpu, parseNvidiaSm
 
 describe('worker gpu: parseNvidiaSmi', () => {
   it('reports a single card as is, VRAM in whole GiB rounded to the nearest (what the card is sold as)', () => {
-    assert.deepEqual(parseNvidiaSmi('NVIDIA GeForce RTX 4090, 24564\n'),
-      { name: 'NVIDIA GeForce RTX 4090', vramGb: 24, count: 1, source: 'nvidia-smi' })
+    assert.deepEqual(parseNvidiaSmi('NVIDIA GeForce RTX 4090, 24564\n'), { name: 'NVIDIA GeForce RTX 4090', vramGb: 24, count: 1, source: 'nvidia-smi' })
     assert.deepEqual(parseNvidiaSmi('Tesla T4, 16384'), { name: 'Tesla T4', vramGb: 16, count: 1, source: 'nvidia-smi' })
   })
 
@@ -44,7 +43,10 @@ describe('worker gpu: parseNvidiaSmi', () => {
   })
 
   it('throws on a malformed line, quoting it', () => {
-    assert.throws(() => parseNvidiaSmi('RTX 4090, 24564\nRTX 4090, [N/A]\n'), (err: Error) => err.message.includes('"RTX 4090, [N/A]"'))
+    assert.throws(
+      () => parseNvidiaSmi('RTX 4090, 24564\nRTX 4090, [N/A]\n'),
+      (err: Error) => err.message.includes('"RTX 4090, [N/A]"'),
+    )
     assert.throws(() => parseNvidiaSmi('No devices were found'), /"No devices were found"/)
   })
 })
@@ -52,7 +54,12 @@ describe('worker gpu: parseNvidiaSmi', () => {
 describe('worker gpu: detectGpu', () => {
   it('runs nvidia-smi with the query arguments and reports what it found', async () => {
     let called: [string, string[]] | undefined
-    const r = await detectGpu({ run: async (cmd, args) => { called = [cmd, args]; return 'NVIDIA GeForce RTX 4090, 24564\nNVIDIA GeForce RTX 4090, 24564\n' } })
+    const r = await detectGpu({
+      run: async (cmd, args) => {
+        called = [cmd, args]
+        return 'NVIDIA GeForce RTX 4090, 24564\nNVIDIA GeForce RTX 4090, 24564\n'
+      },
+    })
     assert.deepEqual(called, [NVIDIA_SMI, NVIDIA_SMI_ARGS])
     assert.deepEqual(NVIDIA_SMI_ARGS, ['--query-gpu=name,memory.total', '--format=csv,noheader,nounits'])
     assert.deepEqual(r.profile, { name: '2x NVIDIA GeForce RTX 4090', vramGb: 48, count: 2, source: 'nvidia-smi' })
@@ -60,17 +67,29 @@ describe('worker gpu: detectGpu', () => {
   })
 
   it('says no GPU when nvidia-smi is absent', async () => {
-    const r = await detectGpu({ run: async () => { throw Object.assign(new Error('spawn nvidia-smi ENOENT'), { code: 'ENOENT' }) } })
+    const r = await detectGpu({
+      run: async () => {
+        throw Object.assign(new Error('spawn nvidia-smi ENOENT'), { code: 'ENOENT' })
+      },
+    })
     assert.deepEqual(r, { note: 'nvidia-smi not found: no NVIDIA GPU detected' })
     const bare = await detectGpu({ run: () => Promise.reject({ code: 'ENOENT' }) })
     assert.deepEqual(bare, { note: 'nvidia-smi not found: no NVIDIA GPU detected' })
   })
 
   it('reports other failures without throwing', async () => {
-    const r = await detectGpu({ run: async () => { throw Object.assign(new Error('Command failed'), { code: 9, stdout: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" }) } })
+    const r = await detectGpu({
+      run: async () => {
+        throw Object.assign(new Error('Command failed'), { code: 9, stdout: "NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.\n" })
+      },
+    })
     assert.equal(r.profile, undefined)
     assert.equal(r.note, "nvidia-smi failed: NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.")
-    const plain = await detectGpu({ run: async () => { throw new Error('boom') } })
+    const plain = await detectGpu({
+      run: async () => {
+        throw new Error('boom')
+      },
+    })
     assert.deepEqual(plain, { note: 'nvidia-smi failed: boom' })
   })
 

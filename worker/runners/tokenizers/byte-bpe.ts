@@ -82,7 +82,9 @@ export class ByteLevelBpe {
     if (data.pre !== 'smollm' && data.pre !== 'gpt2') throw new Error(`pre-tokenizer ${JSON.stringify(data.pre)} is not supported (smollm, gpt2)`)
     if (data.tokens.length !== data.token_types.length) throw new Error('tokenizer: tokens and token_types differ in length')
     this.vocabSize = data.tokens.length
-    data.tokens.forEach((t, i) => { if (data.token_types[i] !== TOKEN_TYPE_CONTROL && !this.ids.has(t)) this.ids.set(t, i) })
+    data.tokens.forEach((t, i) => {
+      if (data.token_types[i] !== TOKEN_TYPE_CONTROL && !this.ids.has(t)) this.ids.set(t, i)
+    })
     data.merges.forEach((m, i) => this.ranks.set(m, i))
   }
 
@@ -93,7 +95,9 @@ export class ByteLevelBpe {
     return i
   }
 
-  isControl(id: number): boolean { return this.data.token_types[id] === TOKEN_TYPE_CONTROL }
+  isControl(id: number): boolean {
+    return this.data.token_types[id] === TOKEN_TYPE_CONTROL
+  }
 
   /** Plain text to ids. Text that looks like a control token is encoded as text. */
   encode(text: string): number[] {
@@ -117,13 +121,20 @@ export class ByteLevelBpe {
       let bestRank = Infinity
       for (let i = 0; i < symbols.length - 1; i++) {
         const r = this.ranks.get(`${symbols[i]} ${symbols[i + 1]}`)
-        if (r !== undefined && r < bestRank) { bestRank = r; best = i }
+        if (r !== undefined && r < bestRank) {
+          bestRank = r
+          best = i
+        }
       }
       if (best < 0) break
-      const a = symbols[best]!, b = symbols[best + 1]!
+      const a = symbols[best]!,
+        b = symbols[best + 1]!
       const next: string[] = []
       for (let i = 0; i < symbols.length; i++) {
-        if (i < symbols.length - 1 && symbols[i] === a && symbols[i + 1] === b) { next.push(a + b); i++ } else next.push(symbols[i]!)
+        if (i < symbols.length - 1 && symbols[i] === a && symbols[i + 1] === b) {
+          next.push(a + b)
+          i++
+        } else next.push(symbols[i]!)
       }
       symbols = next
     }
@@ -142,7 +153,9 @@ export class ByteLevelBpe {
     const out: number[] = []
     for (const ch of t) {
       const b = BYTES.toByte.get(ch)
-      if (b === undefined) { for (const x of utf8.encode(ch)) out.push(x) } else out.push(b)
+      if (b === undefined) {
+        for (const x of utf8.encode(ch)) out.push(x)
+      } else out.push(b)
     }
     return Uint8Array.from(out)
   }
@@ -151,7 +164,10 @@ export class ByteLevelBpe {
     const parts = ids.map((i) => this.tokenBytes(i))
     const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0))
     let o = 0
-    for (const p of parts) { out.set(p, o); o += p.length }
+    for (const p of parts) {
+      out.set(p, o)
+      o += p.length
+    }
     return out
   }
 

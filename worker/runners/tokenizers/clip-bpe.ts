@@ -24,8 +24,25 @@ export interface ClipTokenizerConfig {
 }
 
 const LIGATURES: Record<string, string> = {
-  'Ĳ': 'IJ', 'ĳ': 'ij', 'ŉ': 'ʼn', 'Ǆ': 'DŽ', 'ǅ': 'Dž', 'ǆ': 'dž', 'Ǉ': 'LJ', 'ǈ': 'Lj', 'ǉ': 'lj', 'Ǌ': 'NJ', 'ǋ': 'Nj', 'ǌ': 'nj',
-  'ﬀ': 'ff', 'ﬁ': 'fi', 'ﬂ': 'fl', 'ﬃ': 'ffi', 'ﬄ': 'ffl', 'ﬅ': 'ſt', 'ﬆ': 'st',
+  Ĳ: 'IJ',
+  ĳ: 'ij',
+  ŉ: 'ʼn',
+  Ǆ: 'DŽ',
+  ǅ: 'Dž',
+  ǆ: 'dž',
+  Ǉ: 'LJ',
+  ǈ: 'Lj',
+  ǉ: 'lj',
+  Ǌ: 'NJ',
+  ǋ: 'Nj',
+  ǌ: 'nj',
+  ﬀ: 'ff',
+  ﬁ: 'fi',
+  ﬂ: 'fl',
+  ﬃ: 'ffi',
+  ﬄ: 'ffl',
+  ﬅ: 'ſt',
+  ﬆ: 'st',
 }
 const ENTITIES: Record<string, string> = { amp: '&', AMP: '&', lt: '<', LT: '<', gt: '>', GT: '>', quot: '"', QUOT: '"', apos: "'", nbsp: '\u00a0' }
 // Python's \s for str patterns: Unicode whitespace plus the ASCII separators \x1c–\x1f.
@@ -52,7 +69,10 @@ export function clipNormalize(text: string): string {
   s = s.replace(/\r\n|[\r\u2028\u2029\u0085]/g, '\n')
   s = s.replace(/[\x00-\x08\x0b\x0e-\x1f\x7f\u206a-\u206f\ufeff\ufff9-\ufffc]/g, '')
   s = htmlUnescape(htmlUnescape(s)).trim()
-  return s.replace(new RegExp(`[${PY_WS}]+`, 'g'), ' ').trim().toLowerCase()
+  return s
+    .replace(new RegExp(`[${PY_WS}]+`, 'g'), ' ')
+    .trim()
+    .toLowerCase()
 }
 
 function byteChars(): string[] {
@@ -72,7 +92,10 @@ export class ClipBpe {
   private readonly cache = new Map<string, number[]>()
 
   /** `vocab`: vocab.json's token → id; `merges`: merges.txt's text (a "#version" first line is skipped). */
-  constructor(private readonly vocab: Record<string, number>, merges: string) {
+  constructor(
+    private readonly vocab: Record<string, number>,
+    merges: string,
+  ) {
     let rank = 0
     for (const line of merges.split('\n')) {
       if (!line || line.startsWith('#version')) continue
@@ -91,7 +114,10 @@ export class ClipBpe {
     const out: number[] = []
     for (const m of clipNormalize(text).matchAll(PATTERN)) {
       const piece = m[0]
-      if (piece === '<|startoftext|>' || piece === '<|endoftext|>') { out.push(this.id(piece)); continue }
+      if (piece === '<|startoftext|>' || piece === '<|endoftext|>') {
+        out.push(this.id(piece))
+        continue
+      }
       let ids = this.cache.get(piece)
       if (!ids) {
         ids = this.bpe(piece)
@@ -108,16 +134,24 @@ export class ClipBpe {
     chars[chars.length - 1] += '</w>'
     let word = chars
     while (word.length > 1) {
-      let best = -1, bestRank = Infinity
+      let best = -1,
+        bestRank = Infinity
       for (let i = 0; i < word.length - 1; i++) {
         const r = this.ranks.get(`${word[i]} ${word[i + 1]}`)
-        if (r !== undefined && r < bestRank) { bestRank = r; best = i }
+        if (r !== undefined && r < bestRank) {
+          bestRank = r
+          best = i
+        }
       }
       if (best < 0) break
-      const a = word[best]!, b = word[best + 1]!
+      const a = word[best]!,
+        b = word[best + 1]!
       const next: string[] = []
       for (let i = 0; i < word.length; i++) {
-        if (i < word.length - 1 && word[i] === a && word[i + 1] === b) { next.push(a + b); i++ } else next.push(word[i]!)
+        if (i < word.length - 1 && word[i] === a && word[i + 1] === b) {
+          next.push(a + b)
+          i++
+        } else next.push(word[i]!)
       }
       word = next
     }

@@ -303,7 +303,7 @@ export interface Params {
   resultUploadTimeout: bigint;
   minExecutionTimeout: bigint;
   maxExecutionTimeout: bigint;
-  /** Share of node payments sent to the community pool, 18-decimal fixed point. */
+  /** Share of node payments that goes to the validators (through the fee collector), 18-decimal fixed point. */
   protocolFeeShare: string;
   /** Accounts allowed to send MsgAttestResult (the validators' gateways). */
   attesters: string[];
