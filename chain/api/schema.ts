@@ -23,6 +23,7 @@ export const COSMOS_PROTO_FILES = [
   'cosmos/base/tendermint/v1beta1/query.proto',
   // Served only once a module answers them (the validator module will): then their REST paths and reflection appear.
   'cosmos/staking/v1beta1/query.proto',
+  'cosmos/distribution/v1beta1/query.proto',
   'cosmos/crypto/secp256k1/keys.proto',
   'cosmos/crypto/ed25519/keys.proto',
   'cosmos/crypto/multisig/keys.proto',
@@ -277,6 +278,10 @@ function fullyQualified(root: any, set: { file: any[] }): { file: any[] } {
           }
         }
         m.extension = []
+        // protobufjs' descriptor extension writes a message's reserved range with its inclusive end, where
+        // DescriptorProto.ReservedRange's end is exclusive (`reserved 10, 11;` came out as 10..10, which
+        // clients refuse as "invalid range"): one past it is the range the .proto reserves.
+        for (const r of m.reservedRange ?? []) r.end = r.end + 1
         fixMessages(full, m.nestedType)
       }
     }

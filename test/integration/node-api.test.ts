@@ -102,10 +102,13 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
         'beryl.qos.v1.Query',
         'beryl.staking.v1.Query',
         'beryl.task.v1.Query',
+        'beryl.validator.v1.Query',
         'beryl.vss.v1.Query',
         'cosmos.auth.v1beta1.Query',
         'cosmos.bank.v1beta1.Query',
         'cosmos.base.tendermint.v1beta1.Service',
+        'cosmos.distribution.v1beta1.Query',
+        'cosmos.staking.v1beta1.Query',
         'cosmos.tx.v1beta1.Service',
       ])
     })
@@ -187,7 +190,7 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       try {
         const garbage = await raw('/cosmos.bank.v1beta1.Query/Balance', Buffer.from([0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01]))
         assert.equal(garbage.err?.code, grpc.status.INVALID_ARGUMENT, String(garbage.err))
-        const unknown = await raw('/cosmos.staking.v1beta1.Query/Validators', Buffer.alloc(0))
+        const unknown = await raw('/cosmos.gov.v1.Query/Proposals', Buffer.alloc(0))
         assert.equal(unknown.err?.code, grpc.status.UNIMPLEMENTED)
         const big = await raw('/cosmos.bank.v1beta1.Query/Balance', Buffer.alloc(5 * 1024 * 1024, 1))
         assert.equal(big.err?.code, grpc.status.RESOURCE_EXHAUSTED)
@@ -208,14 +211,15 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
   })
 
   describe('@cosmjs/stargate QueryClient (auth, bank, tx, staking extensions) over the same node', () => {
-    it('auth, bank and tx extensions answer; staking is a module Beryl does not have (unknown query path)', async () => {
+    it('auth, bank, tx and staking extensions answer (the validator module serves cosmos.staking)', async () => {
       const acc = await abci.auth.account(alice)
       assert.equal(acc?.typeUrl, '/cosmos.auth.v1beta1.BaseAccount')
       assert.equal((await abci.bank.allBalances(bob)).length, 1)
       const tx = await abci.tx.getTx(sentHash)
       assert.equal(tx.txResponse?.code, 0)
       assert.equal(tx.tx?.body?.memo, 'explorer test')
-      await assert.rejects(abci.staking.validators('BOND_STATUS_BONDED'), /unknown query path/)
+      const vals = await abci.staking.validators('BOND_STATUS_BONDED')
+      assert.ok(Array.isArray(vals.validators), 'a Cosmos QueryValidatorsResponse')
     })
   })
 
@@ -322,7 +326,7 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.equal(notBool.status, 400)
     })
     it('a module Beryl does not have answers as a Cosmos node without it: 404, code 5 "Not Found"', async () => {
-      for (const p of ['/cosmos/staking/v1beta1/validators', '/cosmos/gov/v1/proposals', '/cosmos/distribution/v1beta1/params']) {
+      for (const p of ['/cosmos/slashing/v1beta1/params', '/cosmos/gov/v1/proposals', '/cosmos/distribution/v1beta1/params']) {
         const r = await get(p)
         assert.equal(r.status, 404, p)
         assert.deepEqual(r.body, { code: 5, message: 'Not Found', details: [] })

@@ -7,7 +7,6 @@
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
 
-/** Registers the signer as a validator with its consensus key and a self-bond. */
 export interface MsgCreateValidator {
   account: string;
   moniker: string;
