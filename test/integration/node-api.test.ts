@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import http2 from 'node:http2'
 import net from 'node:net'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -174,6 +175,18 @@ describe('explorer APIs on a real node: gRPC with reflection, REST with OpenAPI,
       assert.match(nf.stderr, /Code: NotFound/)
       const bad = await grpcurl('-d', JSON.stringify({ address: 'cosmos1xyz', denom: 'uberyl' }), grpcAddr, 'cosmos.bank.v1beta1.Query/Balance')
       assert.match(bad.stderr, /Code: InvalidArgument/)
+    })
+    it('limits concurrent streams: the server announces SETTINGS_MAX_CONCURRENT_STREAMS = 100 to every client', async () => {
+      const session = http2.connect(`http://${grpcAddr}`)
+      try {
+        await new Promise<void>((resolve, reject) => {
+          session.once('remoteSettings', () => resolve())
+          session.once('error', reject)
+        })
+        assert.equal(session.remoteSettings.maxConcurrentStreams, 100)
+      } finally {
+        session.close()
+      }
     })
     it('a malformed request body and an unknown method get coded errors, and the server keeps serving', async () => {
       const client = new grpc.Client(grpcAddr, grpc.credentials.createInsecure())
