@@ -12,8 +12,6 @@ export const KV_GAS = {
   iterNextCostFlat: 30n,
 } as const
 
-export class OutOfGasError extends Error {}
-
 /** Deterministic gas accounting: a limit, a running total, and a descriptor of what spent it. */
 export class GasMeter {
   private used = 0n

@@ -18,6 +18,7 @@
 
 import { RuleError } from '../../chain/errors.ts'
 import { AbortReason, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { VALIDATION_GROUP_SIZE } from '../vss/index.ts'
 
 // ---- the vocabulary: the proto enums, with short names for messages ------------------------
 
@@ -87,8 +88,8 @@ export const SCORE_BYTES_PER_OUTPUT: Readonly<Partial<Record<TaskType, number>>>
 /** VSSTask.sol's distanceThreshold. Two pHashes match when their distance is strictly below it. */
 export const DEFAULT_HAMMING_THRESHOLD = 24
 
-/** A validation group is the original task plus two copies. */
-export const GROUP_SIZE = 3
+/** A validation group is the original task plus two copies (the number is vss's). */
+const GROUP_SIZE = Number(VALIDATION_GROUP_SIZE)
 
 /** QoS task score by speed rank in a validation group: fastest, second, third. */
 export const GROUP_QOS_SCORES: readonly number[] = [10, 5, 2]

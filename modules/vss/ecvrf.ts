@@ -50,8 +50,6 @@ export const ECVRF_CHALLENGE_LENGTH = 16
 export const ECVRF_SCALAR_LENGTH = 32
 /** pi = Gamma (32) || c (16) || s (32). */
 export const ECVRF_PROOF_LENGTH = ECVRF_POINT_LENGTH + ECVRF_CHALLENGE_LENGTH + ECVRF_SCALAR_LENGTH
-/** beta is a full SHA-512 output. */
-export const ECVRF_OUTPUT_LENGTH = 64
 export const ECVRF_PUBLIC_KEY_LENGTH = 32
 export const ECVRF_SECRET_KEY_LENGTH = 32
 
