@@ -214,7 +214,6 @@ export class ApiServer {
       c = BerylClient.connect(this.o.config.node, this.o.signers.get(account)!, {
         gateways: this.o.config.gateways,
         keyStoreDir: `${this.o.keyStoreDir}/${account}`,
-        jitterMs: [200, 1000],
       })
       this.clients.set(account, c)
       c.catch(() => this.clients.delete(account))

@@ -17,7 +17,7 @@ import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { cometPids } from '../chain/node/cometbft.ts'
 import { createDevnetHome, createDevnetWorkers, pickPorts, startDevnetWorkers, waitForHeight, workerHome } from '../cli/devnet.ts'
 import { Keyring } from '../cli/keyring.ts'
-import { MsgAttestResult, MsgCreateTask, MsgReportError, MsgSubmitScore, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
+import { MsgAttestResult, MsgCreateTask, MsgRevealResult, MsgSubmitScore, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
 import { TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
 import { BerylClient } from '../sdk/client.ts'
 import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
@@ -66,7 +66,7 @@ async function rpcGet(rpc: string, route: string): Promise<any> {
 const chainHeight = async (rpc: string) => Number((await rpcGet(rpc, 'status')).sync_info.latest_block_height)
 const blockTime = async (rpc: string, h: number) => Date.parse((await rpcGet(rpc, `block?height=${h}`)).block.header.time)
 
-type Step = 'create' | 'score' | 'validate' | 'attest'
+type Step = 'create' | 'score' | 'validate' | 'reveal' | 'attest'
 /**
  * Every tx in blocks (from, to]: counted by message type, how many failed in their block, and the
  * height at which each task commitment's create, score (or error report), validation and
@@ -101,7 +101,7 @@ async function txsInBlocks(
       for (const m of body.messages) {
         if (m.typeUrl === '/beryl.task.v1.MsgCreateTask') mark(MsgCreateTask.decode(m.value).taskIdCommitment, 'create', h)
         if (m.typeUrl === '/beryl.task.v1.MsgSubmitScore') mark(MsgSubmitScore.decode(m.value).taskIdCommitment, 'score', h)
-        if (m.typeUrl === '/beryl.task.v1.MsgReportError') mark(MsgReportError.decode(m.value).taskIdCommitment, 'score', h)
+        if (m.typeUrl === '/beryl.task.v1.MsgRevealResult') mark(MsgRevealResult.decode(m.value).taskIdCommitment, 'reveal', h)
         if (m.typeUrl === '/beryl.task.v1.MsgValidateTask') for (const c of MsgValidateTask.decode(m.value).taskIdCommitments) mark(c, 'validate', h)
         if (m.typeUrl === '/beryl.task.v1.MsgAttestResult') mark(MsgAttestResult.decode(m.value).taskIdCommitment, 'attest', h)
       }
@@ -306,7 +306,7 @@ async function main(): Promise<void> {
   // 6. The tasks: CONCURRENCY creators, each running tasks one after another.
   for (let k = 0; k < CONCURRENCY; k++) {
     const wallet = await new Keyring(home, 'test').wallet(accounts[k]!.name)
-    clients.push(await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [100, 400] }))
+    clients.push(await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') }))
   }
   const records: TaskRecord[] = []
   let next = 0
@@ -413,7 +413,7 @@ async function main(): Promise<void> {
   const perTask = (rs: TaskRecord[]) =>
     rs.length ? rs.reduce((a, r) => a + r.members! + 1 + r.scores! + r.errorReports! + (r.attested ? 1 : 0), 0) / rs.length : NaN
   const oursPerTask = flowTotal / ok.length
-  const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgReportError', 'MsgAttestResult']
+  const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgRevealResult', 'MsgAttestResult']
   const onChainTask = taskTypes.reduce((a, k) => a + (onChain.byType[k] ?? 0), 0)
   const sampledShare = ok.length ? sampled.length / ok.length : NaN
   // Crynux, VSS on chain (crynux.md §1.2 transitions table; §3.3 flow; §3.2 rate): unsampled =

@@ -59,8 +59,15 @@ async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity
 }
 
 /** The task's node uploads a validated task's output; resolves with the result hash the gateway attests. */
-export async function uploadResult(host: Libp2p, gateway: string, id: GatewayIdentity, taskIdCommitment: Uint8Array, files: Uint8Array[]): Promise<Uint8Array> {
-  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false })).resultHash
+export async function uploadResult(
+  host: Libp2p,
+  gateway: string,
+  id: GatewayIdentity,
+  taskIdCommitment: Uint8Array,
+  files: Uint8Array[],
+  salt: Uint8Array = new Uint8Array(),
+): Promise<Uint8Array> {
+  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false, salt })).resultHash
 }
 
 /** The task's creator downloads its output. Without a host, a temporary one is made and stopped. */
@@ -72,7 +79,7 @@ export async function downloadResult(
 ): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
   const h = host ?? (await createClientHost())
   try {
-    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true })
+    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true, salt: new Uint8Array() })
     return { files: res.files, resultHash: res.resultHash }
   } finally {
     if (!host) await h.stop()

@@ -20,7 +20,8 @@ export interface GatewayBackend {
   nodeTasks(address: string): Promise<Task[]>
   task(commitment: Uint8Array): Task | undefined
   /** Checks uploaded files against the task's on-chain score; a reason when they do not match. */
-  verifyOutputs(task: Task, files: Uint8Array[]): Promise<string | undefined>
+  /** Checks an upload against the task's revealed score, or (with the node's salt) against its score commitment. */
+  verifyOutputs(task: Task, files: Uint8Array[], salt: Uint8Array): Promise<{ error: string } | { score: Uint8Array }>
   /** Puts a signed tx in the mempool (CometBFT broadcast_tx_sync). */
   broadcastTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }>
   /** Called once an output is stored: the attester puts its hash on chain. */
@@ -83,12 +84,21 @@ const DEFAULT_LIMITS: GatewayLimits = {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+/** Statuses after which a task never changes. */
+const ENDED: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.TASK_STATUS_END_INVALIDATED,
+  TaskStatus.TASK_STATUS_END_SUCCESS,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
+  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+])
 
 /** One authenticated worker stream and what it has been told. */
 class WorkerSession {
   readonly assigned = new Set<string>()
   readonly uploadAsked = new Set<string>()
   readonly ended = new Set<string>()
+  readonly revealAsked = new Set<string>()
   private writing: Promise<void> = Promise.resolve()
   private queued = 0
 
@@ -249,7 +259,16 @@ export class Gateway {
         if (s.uploadAsked.has(id) || this.results.get(id)) continue
         s.uploadAsked.add(id)
         void s.send({ uploadRequest: { taskIdCommitment: t.taskIdCommitment, deadline: t.deadline } })
-      } else if (t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
+      } else if (
+        t.revealStart &&
+        t.salt.length === 0 &&
+        (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_GROUP_PENDING)
+      ) {
+        if (s.revealAsked.has(id)) continue
+        s.revealAsked.add(id)
+        const root = t.validationOf.length ? this.opts.backend.task(t.validationOf) : t
+        void s.send({ revealRequest: { taskIdCommitment: t.taskIdCommitment, deadline: root?.deadline ?? 0n } })
+      } else if (ENDED.has(t.status) && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
         s.ended.add(id)
         void s.send({ taskEnded: { taskIdCommitment: t.taskIdCommitment, status: t.status, abortReason: t.abortReason } })
       }
@@ -395,15 +414,16 @@ export class Gateway {
     if (existing) return answer({ ok: true, resultHash: Buffer.from(existing.resultHash, 'hex') })
     if (!this.uploadPending(task)) return answer({ error: `the task is ${TaskStatus[task.status]}; outputs are accepted once it is validated` })
     if (req.files.length === 0) return answer({ error: 'no files in the upload' })
-    const mismatch = await this.opts.backend.verifyOutputs(task, req.files)
-    if (mismatch) {
-      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${mismatch}`)
+    const checked = await this.opts.backend.verifyOutputs(task, req.files, req.salt)
+    if ('error' in checked) {
+      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${checked.error}`)
       m?.rejected('mismatch')
-      return answer({ error: mismatch })
+      return answer({ error: checked.error })
     }
     let stored: StoredResult
     try {
-      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator }, req.files)
+      const reveal = task.score.length ? {} : { score: hex(checked.score), salt: hex(req.salt) }
+      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator, ...reveal }, req.files)
     } catch (err) {
       return answer({ error: (err as Error).message })
     }

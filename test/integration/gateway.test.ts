@@ -18,7 +18,7 @@ import { addressFromPubKey } from '../../chain/tx/crypto.ts'
 import { type Assignment, Envelope, type TaskEnded, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
 import { Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { GatewaySession } from '../../worker/gateway/session.ts'
-import { checkOutputs } from '../../sdk/outputs.ts'
+import { checkUpload } from '../../sdk/outputs.ts'
 import { phashPng } from '../../outputs/phash/phash.ts'
 
 const key = (seed: string) => createHash('sha256').update(seed).digest()
@@ -82,7 +82,7 @@ describe('gateway over real libp2p on loopback', function () {
         isNode: (a) => members.has(a),
         nodeTasks: async (a) => [...tasks.values()].filter((t) => t.selectedNode === a),
         task: (c) => tasks.get(Buffer.from(c).toString('hex')),
-        verifyOutputs: checkOutputs,
+        verifyOutputs: checkUpload,
         broadcastTx: async (tx) => {
           broadcasts.push(tx)
           return { code: 0, codespace: '', log: '', txhash: createHash('sha256').update(tx).digest('hex').toUpperCase() }
