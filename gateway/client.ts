@@ -44,13 +44,23 @@ export async function answerChallenge(
 
 const MAX_RESULT_BYTES = 40 * 1024 * 1024
 
-/** One /beryl/result/1 exchange: authenticate, send the request, read the answer. */
+/**
+ * One /beryl/result/1 exchange: authenticate with the request (without its files: the gateway reads at
+ * most 4 KiB before authentication), send the files when the gateway asks for them, read the answer.
+ */
 async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity, req: Omit<ResultRequest, 'auth'>): Promise<ResultResponse> {
   const stream = await host.dialProtocol(multiaddr(gateway), RESULT_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
   try {
-    const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES })
-    await answerChallenge(lp, RESULT_PROTOCOL, host, id, (auth) => ResultRequest.encode({ ...req, auth }).finish())
-    const res = ResultResponse.decode((await lp.read({ signal: AbortSignal.timeout(120_000) })).subarray())
+    // libp2p's default read buffer is 4 MiB; a download may be larger.
+    const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES, maxBufferSize: MAX_RESULT_BYTES + 16 })
+    const { files, ...head } = req
+    await answerChallenge(lp, RESULT_PROTOCOL, host, id, (auth) => ResultRequest.encode({ ...head, files: [], auth }).finish())
+    const answer = async () => ResultResponse.decode((await lp.read({ signal: AbortSignal.timeout(120_000) })).subarray())
+    let res = await answer()
+    if (res.sendFiles) {
+      await lp.write(ResultRequest.encode(ResultRequest.fromPartial({ files })).finish())
+      res = await answer()
+    }
     if (!res.ok) throw new Error(res.error || 'the gateway refused the request')
     return res
   } finally {

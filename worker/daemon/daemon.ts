@@ -35,11 +35,12 @@ export interface DaemonOptions {
   address: string
   log?: (line: string) => void
   /**
-   * Test hooks: 'random-output' is a lazy worker that returns random images instead of running the
-   * model; 'crash-while-running' kills the process in the middle of a run; 'crash-after-compute'
+   * Test hooks: 'random-output' is a lazy worker that returns random outputs instead of running the
+   * model ('random-images': lazy on image tasks only);
+   * 'crash-while-running' kills the process in the middle of a run; 'crash-after-compute'
    * kills it once a score is on disk, before it is sent.
    */
-  fault?: 'random-output' | 'crash-while-running' | 'crash-after-compute'
+  fault?: 'random-output' | 'random-images' | 'crash-while-running' | 'crash-after-compute'
   /** Test hook: nvidia-smi runner. */
   detect?: typeof detectGpu
   /**
@@ -365,7 +366,7 @@ export class WorkerDaemon {
     let files: Uint8Array[]
     if (this.o.runner) files = await this.o.runner(a)
     else if (a.taskType === TaskType.TASK_TYPE_IMAGE) {
-      files = this.o.fault === 'random-output' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
+      files = this.o.fault === 'random-output' || this.o.fault === 'random-images' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
     } else {
       files = [this.o.fault === 'random-output' ? randomBytes(64) : (await runTextTask(args, this.o.config.modelDir, opts)).json]
     }

@@ -149,5 +149,24 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
         value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9), score: reveal?.score, salt: reveal?.salt },
       },
     ] as [Wallet, unknown]
-  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, reveal, answers, validateMsg, attest, query }
+  /**
+   * A sampled task's whole group: T1 created and committed (`answer(0)`), validated by its creator, the
+   * chain's two seats committed one block apart (`answer(1)`, `answer(2)`), then all three revealed in
+   * one block. Returns the members as they were before the reveals (T1 first) and the reveal results.
+   */
+  const runGroup = async (tag: string, answer: (i: number) => Uint8Array | 'error', fee = 1_700_003n) => {
+    const taskId = sha(Buffer.from(tag))
+    const m = createMsg(taskId, tag, fee)
+    await run([[env.creator, m.msg]])
+    await run([score(await task(m.commitment), answer(0))])
+    const [v] = await run([await validateMsg([m.commitment], taskId)])
+    assert.equal(v!.code, 0, v!.log)
+    const seats = (await task(m.commitment)).validationTasks
+    assert.equal(seats.length, 2, 'the task was selected: two validation tasks')
+    for (let i = 0; i < 2; i++) await run([score(await task(seats[i]!), answer(i + 1))])
+    const members = await Promise.all([m.commitment, ...seats].map((x) => task(x)))
+    const reveals = await run(members.map((t) => reveal(t)))
+    return { taskId, members, reveals }
+  }
+  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, reveal, answers, validateMsg, attest, query, runGroup }
 }

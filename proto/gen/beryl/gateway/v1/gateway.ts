@@ -111,12 +111,17 @@ export interface Envelope {
   revealRequest?: RevealRequest | undefined;
 }
 
-/** /beryl/result/1, client → gateway after the Challenge: the proof and the request, in one message. */
+/**
+ * /beryl/result/1, client → gateway after the Challenge: the proof and the request, in one message of at most
+ * 4 KiB (nothing larger is read before authentication), without files. For an upload the gateway then answers
+ * `send_files` (the client is the task's node and the task waits for its output), and the client sends a second
+ * ResultRequest that carries only the files.
+ */
 export interface ResultRequest {
   auth: Auth | undefined;
   taskIdCommitment: Uint8Array;
   /**
-   * Upload: the task's output files in order (PNG images, or the text completion's JSON).
+   * Upload: the task's output files in order (PNG images, or the text completion's JSON), in the second message.
    * Download: empty.
    */
   files: Uint8Array[];
@@ -129,7 +134,10 @@ export interface ResultRequest {
   salt: Uint8Array;
 }
 
-/** /beryl/result/1, gateway → client: the answer, then the gateway closes the stream. */
+/**
+ * /beryl/result/1, gateway → client: the answer, then the gateway closes the stream (or, for an upload, first
+ * `send_files`).
+ */
 export interface ResultResponse {
   ok: boolean;
   error: string;
@@ -137,6 +145,8 @@ export interface ResultResponse {
   files: Uint8Array[];
   /** sha256 over the concatenated sha256 digests of the files (what the attester puts on chain). */
   resultHash: Uint8Array;
+  /** Upload: not an answer yet (`ok` is false): the request is accepted so far; send the files now. */
+  sendFiles: boolean;
 }
 
 function createBaseChallenge(): Challenge {
@@ -1515,7 +1525,7 @@ export const ResultRequest: MessageFns<ResultRequest> = {
 };
 
 function createBaseResultResponse(): ResultResponse {
-  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0) };
+  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0), sendFiles: false };
 }
 
 export const ResultResponse: MessageFns<ResultResponse> = {
@@ -1531,6 +1541,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     }
     if (message.resultHash.length !== 0) {
       writer.uint32(34).bytes(message.resultHash);
+    }
+    if (message.sendFiles !== false) {
+      writer.uint32(40).bool(message.sendFiles);
     }
     return writer;
   },
@@ -1580,6 +1593,14 @@ export const ResultResponse: MessageFns<ResultResponse> = {
             message.resultHash = reader.bytes();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sendFiles = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1602,6 +1623,11 @@ export const ResultResponse: MessageFns<ResultResponse> = {
         : isSet(object.result_hash)
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
+      sendFiles: isSet(object.sendFiles)
+        ? globalThis.Boolean(object.sendFiles)
+        : isSet(object.send_files)
+        ? globalThis.Boolean(object.send_files)
+        : false,
     };
   },
 
@@ -1619,6 +1645,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     if (message.resultHash.length !== 0) {
       obj.resultHash = base64FromBytes(message.resultHash);
     }
+    if (message.sendFiles !== false) {
+      obj.sendFiles = message.sendFiles;
+    }
     return obj;
   },
 
@@ -1631,6 +1660,7 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     message.error = object.error ?? "";
     message.files = object.files?.map((e) => e) || [];
     message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.sendFiles = object.sendFiles ?? false;
     return message;
   },
 };
