@@ -135,8 +135,10 @@ interface TaskRecord {
   error?: string
   sampled?: boolean
   members?: number
+  /** Score commitments (one per member that answered). */
   scores?: number
-  errorReports?: number
+  /** MsgRevealResult: one per member of a sampled group (a single task's reveal rides on its attestation). */
+  reveals?: number
   attested?: boolean
   created?: number
   delivered?: number
@@ -338,8 +340,8 @@ async function main(): Promise<void> {
             ms: tLastDelivery - t0,
             sampled: r.sampled,
             members: r.group.length,
-            scores: r.group.filter((m) => m.score.length > 0).length,
-            errorReports: r.group.filter((m) => m.taskError !== 0).length,
+            scores: r.group.filter((m) => m.scoreCommitment.length > 0).length,
+            reveals: r.sampled ? r.group.filter((m) => m.salt.length > 0).length : 0,
             attested: r.task.status === TaskStatus.TASK_STATUS_END_SUCCESS || r.task.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
             created: r.heights.created,
             delivered: r.heights.delivered,
@@ -400,18 +402,18 @@ async function main(): Promise<void> {
   const p50 = pct(blocks, 0.5),
     p95 = pct(blocks, 0.95),
     max = Math.max(...blocks)
-  // Ours, from what happened: creator creates (1 or 3) + validate (1); node scores / error reports
-  // (one per member); the attester's MsgAttestResult (1 per attested task).
+  // Ours, from what happened: the creator creates (1; the chain creates a group's seats) and validates (1);
+  // each member's node commits (1) and, in a group, reveals (1); the attester's MsgAttestResult (1 per
+  // attested task), which carries a single task's reveal.
   const flow = {
-    create: ok.reduce((a, r) => a + r.members!, 0),
+    create: ok.length,
     validate: ok.length,
     score: ok.reduce((a, r) => a + r.scores!, 0),
-    reportError: ok.reduce((a, r) => a + r.errorReports!, 0),
+    reveal: ok.reduce((a, r) => a + r.reveals!, 0),
     attest: ok.filter((r) => r.attested).length,
   }
-  const flowTotal = flow.create + flow.validate + flow.score + flow.reportError + flow.attest
-  const perTask = (rs: TaskRecord[]) =>
-    rs.length ? rs.reduce((a, r) => a + r.members! + 1 + r.scores! + r.errorReports! + (r.attested ? 1 : 0), 0) / rs.length : NaN
+  const flowTotal = flow.create + flow.validate + flow.score + flow.reveal + flow.attest
+  const perTask = (rs: TaskRecord[]) => (rs.length ? rs.reduce((a, r) => a + 2 + r.scores! + r.reveals! + (r.attested ? 1 : 0), 0) / rs.length : NaN)
   const oursPerTask = flowTotal / ok.length
   const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgRevealResult', 'MsgAttestResult']
   const onChainTask = taskTypes.reduce((a, k) => a + (onChain.byType[k] ?? 0), 0)
@@ -443,7 +445,7 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     slowest            task ${slowest?.i}${slowest?.sampled ? ' (sampled)' : ''}: ${slowest ? stagesOf(slowest) : ''}
     unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}
   txs per task, ours   ${f2(oursPerTask)}  (unsampled ${f2(perTask(ok.filter((r) => !r.sampled)))}, sampled ${f2(perTask(sampled))})
-    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score ${flow.score}${flow.reportError ? `, error report ${flow.reportError}` : ''} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
+    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score commitment ${flow.score}, reveal ${flow.reveal} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
     in the blocks      ${Object.entries(onChain.byType)
       .sort()
       .map(([k, v]) => `${k} ${v}`)

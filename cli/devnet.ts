@@ -31,7 +31,11 @@ async function freePort(): Promise<number> {
 
 export async function pickPorts(random: boolean): Promise<Ports> {
   if (!random) return { ...DEFAULT_PORTS }
-  return { p2p: await freePort(), rpc: await freePort(), abci: await freePort(), grpc: await freePort(), api: await freePort(), gateway: await freePort() }
+  // The OS may hand a just-closed port out again: draw until the six differ.
+  const taken = new Set<number>()
+  while (taken.size < 6) taken.add(await freePort())
+  const [p2p, rpc, abci, grpc, api, gateway] = [...taken] as [number, number, number, number, number, number]
+  return { p2p, rpc, abci, grpc, api, gateway }
 }
 
 export interface DevnetAccount {

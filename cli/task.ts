@@ -1,5 +1,5 @@
 // `beryld task …`: run a task end to end and follow it (run, show, list, cancel, resume); and the raw
-// forms a worker or a test needs: `beryld tx task create|validate|submit-score|report-error|attest`
+// forms a worker or a test needs: `beryld tx task create|validate|submit-score|reveal|attest`
 // and `beryld query task queue|params`. Each command has one implementation (cli/README.md).
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'

@@ -265,11 +265,18 @@ export class TaskKeeper {
     }
 
     // The network this task can be run and cross-validated on: the serving nodes meeting every filter.
-    const req: Requirements = { modelIds: m.modelIds, minVramGb: m.minVramGb, requiredGpu: m.requiredGpu, taskVersion: m.taskVersion }
+    const pinned = m.taskType === TaskType.TASK_TYPE_TEXT && !m.requiredGpu
+    const req: Requirements = {
+      modelIds: m.modelIds,
+      minVramGb: m.minVramGb,
+      requiredGpu: m.requiredGpu,
+      taskVersion: m.taskVersion,
+      ...(pinned ? { sameGpuGroupOf: BigInt(params.minEligibleNodes) } : {}),
+    }
     const eligible = await this.eligibleCount(ctx, req)
     if (eligible < BigInt(params.minEligibleNodes)) {
       throw TaskErrors.TooFewNodes.with(
-        `${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible); min_eligible_nodes is ${params.minEligibleNodes}`,
+        `${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible${pinned ? ', in one GPU class: a text task is validated on its first node’s GPU class' : ''}); min_eligible_nodes is ${params.minEligibleNodes}`,
       )
     }
     let rate: bigint
@@ -366,6 +373,8 @@ export class TaskKeeper {
     vram.writeUInt32BE(t.minVramGb)
     return sha256(
       Buffer.from('beryl/dispatch-signature'),
+      // A text task's extra rule (a GPU class large enough for its group) sets it apart from an image task.
+      Uint8Array.of(t.taskType),
       Buffer.from(t.modelIds.join(','), 'ascii'),
       Uint8Array.of(0),
       Buffer.from(t.requiredGpu, 'utf8'),
@@ -1018,7 +1027,15 @@ export class TaskKeeper {
         // A validation task never goes to a node that has held a seat of its group (T1's node first).
         const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : undefined
         const excluded = (root?.groupNodes ?? []).map((a) => decodeBech32(a).data)
-        const node = await this.dispatchIndex.pickNode(ctx, t, excluded, (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)))
+        // A text task without a GPU class runs only where a group of its class can be formed.
+        const sameGpu = t.taskType === TaskType.TASK_TYPE_TEXT && !t.requiredGpu ? BigInt(this.params(ctx).minEligibleNodes) : undefined
+        const node = await this.dispatchIndex.pickNode(
+          ctx,
+          t,
+          excluded,
+          (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)),
+          sameGpu,
+        )
         if (!node) break
         await this.start(ctx, t, node)
         started++

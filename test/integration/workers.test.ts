@@ -336,7 +336,13 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       // The workers commit, the gateway asks each to reveal, the chain judges; the representative uploads.
       const ended = await Promise.all(
         ids.map((c) => net.until(c, (t) => ENDED.has(t.status) && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED, "the group's end")),
-      )
+      ).catch(async (err: Error) => {
+        // What each member and worker was doing, for the failure's message.
+        const now = await Promise.all(ids.map((c) => net.task(c)))
+        const states = now.map((t) => `${hex(t.taskIdCommitment).slice(0, 12)} ${TaskStatus[t.status]} on ${t.selectedNode} reveal_start ${t.revealStart}`)
+        const logs = net.workers.map((w) => `--- ${w.address}\n${w.output().split('\n').slice(-12).join('\n')}`)
+        throw new Error(`${err.message}\n${states.join('\n')}\n${logs.join('\n')}`)
+      })
       assert.equal(new Set(ended.map((t) => t.selectedNode)).size, 3, 'three different nodes')
       return ended
     }

@@ -25,6 +25,11 @@ import { type TaskRecord, TaskStateStore } from './state.ts'
 export const RUNNER_VERSION = '0.1.0'
 
 const TX_GAS = 400_000
+/**
+ * A reveal may be the group's last: then it pays for judging the group (three settlements, QoS,
+ * possibly a slash and the ending of the slashed node's open tasks), several times a score's gas.
+ */
+const REVEAL_GAS = 3_000_000
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const short = (id: string) => id.slice(0, 12)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -366,7 +371,10 @@ export class WorkerDaemon {
     let files: Uint8Array[]
     if (this.o.runner) files = await this.o.runner(a)
     else if (a.taskType === TaskType.TASK_TYPE_IMAGE) {
-      files = this.o.fault === 'random-output' || this.o.fault === 'random-images' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
+      files =
+        this.o.fault === 'random-output' || this.o.fault === 'random-images'
+          ? await randomImages(args)
+          : (await runImageTask(args, this.o.config.modelDir, opts)).images
     } else {
       files = [this.o.fault === 'random-output' ? randomBytes(64) : (await runTextTask(args, this.o.config.modelDir, opts)).json]
     }
@@ -442,7 +450,7 @@ export class WorkerDaemon {
       value: MsgRevealResult.fromPartial({ node: this.address, taskIdCommitment: commitment, score, salt }),
     }
     for (let attempt = 1; attempt <= 3 && !this.stopped; attempt++) {
-      const r = await this.sender.send([msg], TX_GAS)
+      const r = await this.sender.send([msg], REVEAL_GAS)
       const d = r.code === 0 ? await this.chain.waitForTx(r.txhash, 20_000).catch(() => undefined) : undefined
       if (d?.code === 0) return void this.log(`task ${short(id)}: revealed ${rec.argsError ? 'the error report' : 'the score'} (tx ${r.txhash})`)
       this.log(`task ${short(id)}: reveal attempt ${attempt} failed: ${d ? d.log : r.code !== 0 ? r.log : 'not included'}`)

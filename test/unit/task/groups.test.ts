@@ -8,7 +8,7 @@ import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/be
 import { QuerySlashesRequest, QuerySlashesResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { AbortReason, type Task, TaskStatus, TaskType } from '../../../proto/gen/beryl/task/v1/types.ts'
 import type { Wallet } from '../../helpers/chain.ts'
-import { CHEAT, HONEST, STAKE, chain, sha } from './chain.ts'
+import { CHEAT, HONEST, MODEL, STAKE, chain, sha } from './chain.ts'
 
 const ALWAYS = '1000000000000000000'
 const FEE = 1_700_003n
@@ -309,6 +309,55 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
       assert.equal(v!.code, 0, v!.log)
       const { seats } = await g.members(m.commitment)
       for (const s of seats) assert.deepEqual([s.requiredGpu, s.requiredGpuVramGb], ['NVIDIA GeForce RTX 4090', 24])
+    })
+  })
+
+  describe('a GPU class too small for a group (five RTX 4090 and one RTX 3060)', () => {
+    const c = chain({ min_sampling_rate: ALWAYS }, 5)
+    const text = (i: number) => {
+      const m = c.createMsg(sha(Buffer.from(`text ${i}`)), `text ${i}`, FEE)
+      const msg = m.msg as { value: Record<string, unknown> }
+      msg.value.taskType = TaskType.TASK_TYPE_TEXT
+      msg.value.args = JSON.stringify({ prompt: `question ${i}` })
+      return m
+    }
+
+    it('a node alone in its GPU class never runs an unpinned text task: its seats could never be filled, and cheating there would be free', async () => {
+      const loner = c.env.w[5]!
+      const [j] = await c.run([
+        [
+          loner,
+          {
+            typeUrl: '/beryl.staking.v1.MsgJoin',
+            value: {
+              address: loner.address,
+              gpuName: 'NVIDIA GeForce RTX 3060',
+              gpuVramGb: 12,
+              runnerVersion: '1.0.0',
+              modelIds: [MODEL],
+              stake: STAKE.toString(),
+            },
+          },
+        ],
+      ])
+      assert.equal(j!.code, 0, j!.log)
+      const ms = [0, 1, 2, 3, 4, 5].map(text)
+      const rs = await c.run(ms.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
+      assert.ok(
+        rs.every((r) => r.code === 0),
+        rs.map((r) => r.log).join('; '),
+      )
+      assert.ok(
+        rs[0]!.events!.some((e) => e.type === 'task_created' && e.attributes!.some((x) => x.key === 'eligible_nodes' && x.value === '5')),
+        'its network: the RTX 4090 class',
+      )
+      const ts = await Promise.all(ms.map((m) => c.task(m.commitment)))
+      assert.ok(ts.every((t) => t.selectedNode !== loner.address))
+      assert.equal(ts.filter((t) => t.status === TaskStatus.TASK_STATUS_QUEUED).length, 1, 'the sixth waits for an RTX 4090 while the RTX 3060 is free')
+      // An image task is compared by pHash across classes: it may run there.
+      const img = c.createMsg(sha(Buffer.from('img')), 'img', FEE)
+      await c.run([[c.env.creator, img.msg]])
+      assert.equal((await c.task(img.commitment)).selectedNode, loner.address)
     })
   })
 
