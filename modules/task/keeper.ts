@@ -433,9 +433,16 @@ export class TaskKeeper {
    */
   private async makeRoom(ctx: Context, params: Params, prio: bigint): Promise<void> {
     if (this.queuedCount(ctx) < BigInt(params.maxQueuedTasks)) return
-    let lowest: Uint8Array | undefined
-    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 1 })) lowest = c
-    const victim = lowest && this.getTask(ctx, lowest)
+    // The lowest-priority queued task that is not a validation seat: a seat belongs to a group the
+    // chain has started, and evicting it would end that group without a judgement.
+    let victim: Task | undefined
+    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 64 })) {
+      const t = this.getTask(ctx, c)
+      if (t && !t.validationOf.length) {
+        victim = t
+        break
+      }
+    }
     if (!victim || prio <= this.priorityOf(victim)) {
       throw TaskErrors.QueueFull.with(
         `${params.maxQueuedTasks} tasks are queued; raise the fee above priority ${victim ? this.priorityOf(victim) : 0n} to displace the lowest`,

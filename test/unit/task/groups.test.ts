@@ -312,6 +312,28 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
     })
   })
 
+  describe('a full queue (max_queued_tasks 1, three nodes)', () => {
+    const c = chain({ min_sampling_rate: ALWAYS, max_queued_tasks: '1' }, 3)
+    const g = groups(c)
+
+    it('a validation seat is never evicted by a full queue: its group would end without a judgement', async () => {
+      const t1 = c.createMsg(sha(Buffer.from('t1')), 't1', FEE)
+      await c.run([[c.env.creator, t1.msg]])
+      await c.run([c.score(await c.task(t1.commitment), HONEST)])
+      // Another task takes a second node, so one seat must wait in the queue.
+      const busy = c.createMsg(sha(Buffer.from('busy')), 'busy', FEE, JSON.stringify({ prompt: 'busy', width: 1024, height: 1024, steps: 50 }))
+      await c.run([[c.env.creator, busy.msg]])
+      await c.run([await c.validateMsg([t1.commitment], sha(Buffer.from('t1')))])
+      const { seats } = await g.members(t1.commitment)
+      const queued = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED)!
+      assert.ok(queued, 'one seat waits')
+      const rich = c.createMsg(sha(Buffer.from('rich')), 'rich', 1_000n * FEE)
+      const [r] = await c.run([[c.env.creator, rich.msg]])
+      assert.deepEqual([r!.codespace, r!.code], ['task', 13], 'refused rather than evicting the seat')
+      assert.equal((await c.task(queued.taskIdCommitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    })
+  })
+
   describe('a GPU class too small for a group (five RTX 4090 and one RTX 3060)', () => {
     const c = chain({ min_sampling_rate: ALWAYS }, 5)
     const text = (i: number) => {
