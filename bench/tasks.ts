@@ -346,7 +346,8 @@ async function main(): Promise<void> {
             created: r.heights.created,
             delivered: r.heights.delivered,
             commitments: r.commitments,
-            samplingRate: Number((BigInt(r.task.samplingRate) * 1_000_000n) / 10n ** 18n) / 1e6,
+            // The first task's rate (a delivered validation seat has none of its own).
+            samplingRate: Number((BigInt(r.group[0]!.samplingRate) * 1_000_000n) / 10n ** 18n) / 1e6,
           })
           if ((i + 1) % 10 === 0 || i === TASKS - 1) log(`  ${records.filter((x) => x.ok).length} delivered…`)
         } catch (err) {
@@ -443,7 +444,13 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     from the create tx's block  p50 ${q50}  p95 ${q95}  max ${qmax}   (TaskResult.heights.created lags that block by p50 ${median(seen.map((r) => r.created! - r.chain!.create!))})
     by step (p50, tx blocks)  create→last score ${span('create', 'score')}, →validate ${span('score', 'validate')}, →attest ${span('validate', 'attest')}, →delivered ${span('attest', 'delivered')}
     slowest            task ${slowest?.i}${slowest?.sampled ? ' (sampled)' : ''}: ${slowest ? stagesOf(slowest) : ''}
-    unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}
+    unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}, p95 ${pct(
+      ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!),
+      0.95,
+    )} / ${pct(
+      sampled.map((r) => r.delivered! - r.created!),
+      0.95,
+    )}
   txs per task, ours   ${f2(oursPerTask)}  (unsampled ${f2(perTask(ok.filter((r) => !r.sampled)))}, sampled ${f2(perTask(sampled))})
     from the flow      create ${flow.create}, validate ${flow.validate} (creator); score commitment ${flow.score}, reveal ${flow.reveal} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
     in the blocks      ${Object.entries(onChain.byType)

@@ -170,13 +170,15 @@ async function defaultTextModels(client: BerylClient): Promise<string[] | undefi
 /** A progress line: rewritten in place on a terminal, one line per stage otherwise. */
 function progressPrinter(json: boolean): { update(p: Progress): void; done(): void } {
   const tty = process.stderr.isTTY && !json
-  const order = ['created', 'sampled', 'queued', 'started', 'scored', 'validated', 'attested', 'downloaded']
+  const order = ['created', 'queued', 'started', 'scored', 'sampled', 'validated', 'attested', 'downloaded']
+  let sampled = false
   return {
     update(p) {
       if (json) return
+      sampled ||= p.stage === 'sampled'
       const trail = order
         .slice(0, order.indexOf(p.stage) + 1)
-        .filter((s) => s !== 'sampled' || p.stage === 'sampled' || p.commitments.length === 3)
+        .filter((s) => s !== 'sampled' || sampled)
         .join(' → ')
       const line = `[h${p.height}] ${trail}: ${p.message}`
       if (tty) process.stderr.write(`\r\x1b[2K${line.length > 160 ? line.slice(0, 157) + '...' : line}`)

@@ -36,7 +36,7 @@ export interface Requirements {
   taskVersion?: string
 }
 
-export type Stage = 'created' | 'sampled' | 'queued' | 'started' | 'scored' | 'validated' | 'attested' | 'downloaded'
+export type Stage = 'created' | 'queued' | 'started' | 'scored' | 'sampled' | 'validated' | 'attested' | 'downloaded'
 
 export interface Progress {
   stage: Stage
