@@ -283,7 +283,14 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
             w.start()
           }),
       )
-      return { crashed, resumed: victim.output().slice(mark), score: hex(t.score) }
+      // The chain holds only the commitment: the worker's record on disk opens it.
+      const rec = JSON.parse(fs.readFileSync(path.join(victim.home, 'data', 'tasks', hex(c.commitment), 'state.json'), 'utf8')) as {
+        score: string
+        salt: string
+      }
+      const opened = createHash('sha256').update(Buffer.from(rec.score, 'hex')).update(Buffer.from(rec.salt, 'hex')).digest()
+      assert.deepEqual(opened, Buffer.from(t.scoreCommitment), 'the commitment on chain opens with the score and salt on disk')
+      return { crashed, resumed: victim.output().slice(mark), score: rec.score }
     }
 
     it('a worker killed in the middle of a run resumes on restart: it runs the task again and submits the score', async () => {
