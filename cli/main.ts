@@ -12,6 +12,7 @@ import { registerGenesisCommands } from './genesis.ts'
 import { registerKeysCommands } from './keys.ts'
 import { registerNodeCommands } from './node.ts'
 import { registerQosCommands } from './qos.ts'
+import { registerSimCommands } from './sim.ts'
 import { registerStakingCommands } from './staking.ts'
 import { registerTaskCommands } from './task.ts'
 import { registerValidatorCommands } from './validator.ts'
@@ -44,6 +45,7 @@ registerWorkerCommands(program)
 registerApiCommand(program, { homeOpt, outputOpt })
 registerGatewayCommands(program)
 registerDevnetCommands(program)
+registerSimCommands(program)
 
 /** The whole command tree, for tools that read it (the docs check); parsing runs only when this is the program. */
 export { program }

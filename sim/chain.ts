@@ -49,7 +49,8 @@ export interface RecordedBlock {
   height: bigint
   timeSeconds: bigint
   hash: Uint8Array
-  txs: Array<{ signer: string; msgs: Any[] }>
+  /** Each tx with the signer's account number and sequence when it ran (what its signature covers). */
+  txs: Array<{ signer: string; msgs: Any[]; accountNumber: bigint; sequence: bigint }>
   appHash?: Uint8Array
 }
 
@@ -143,12 +144,12 @@ export class SimChain {
     return new Uint8Array(createHash('sha256').update(`beryl-sim-block/${this.opts.seed}/${height}`).digest())
   }
 
+  /** Folds the journal into the LtHash. Genesis does not set the app hash blocks see: the app's is empty until block 1 commits. */
   private foldJournal(): void {
     for (const c of this.store.endJournal()) {
       if (c.before !== undefined) this.lt.remove(c.key, c.before)
       if (c.after !== undefined) this.lt.add(c.key, c.after)
     }
-    this.appHash = this.lt.digest()
   }
 
   /**
@@ -175,16 +176,20 @@ export class SimChain {
     const rec: RecordedBlock | undefined = this.opts.record ? { height, timeSeconds: time, hash, txs: [] } : undefined
     for (const tx of txs) {
       const anys = tx.msgs.map((m) => this.encode(m))
+      const acc = this.modules.ante.getAccount(new Context(this.store, new GasMeter(undefined), block, 'deliver'), tx.signer.address)
       tx.result = await this.deliver(block, tx, anys)
       events.push(...tx.result.events)
-      rec?.txs.push({ signer: tx.signer.address, msgs: anys })
+      rec?.txs.push({ signer: tx.signer.address, msgs: anys, accountNumber: acc?.accountNumber ?? 0n, sequence: acc?.sequence ?? 0n })
       this.totals.txs++
       this.totals.msgs += tx.msgs.length
       this.totals.gas += tx.result.gasUsed
       if (tx.result.code !== 0) this.totals.failedTxs++
     }
     await hook('endBlock')
-    if (this.opts.appHash) this.foldJournal()
+    if (this.opts.appHash) {
+      this.foldJournal()
+      this.appHash = this.lt.digest()
+    }
     if (rec) {
       rec.appHash = this.appHash
       this.recorded.push(rec)

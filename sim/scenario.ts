@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { DEFAULT_GPU_CLASSES } from '../modules/staking/params.ts'
-import { SimChain, SIM_MAX_GAS } from './chain.ts'
+import type { BerylModules } from '../modules/index.ts'
+import { SimChain } from './chain.ts'
 import type { GpuModel, SimContext } from './context.ts'
 import { fund } from './context.ts'
 import { patchVrf, vrf, type VrfMode } from './crypto.ts'
@@ -152,6 +153,14 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
   const appState: Record<string, unknown> = {}
   const fixed = cfg.fixedSamplingRate
   const patchV = patchVrf(cfg.vrf)
+  const patchKeepers = (m: BerylModules) => {
+    patchV?.(m)
+    if (fixed > 0) {
+      // Crynux's rule: one rate for every task, whatever its fee and network.
+      const rate = BigInt(Math.round(fixed * 1e6)) * 10n ** 12n
+      m.keepers.vss.rate = () => ({ rate }) as ReturnType<typeof m.keepers.vss.rate>
+    }
+  }
   const chain = new SimChain({
     chainId: 'beryl-sim-1',
     appState,
@@ -161,14 +170,7 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
     txGas: 50_000_000n,
     appHash: cfg.appHash,
     record: cfg.record,
-    patchKeepers: (m) => {
-      patchV?.(m)
-      if (fixed > 0) {
-        // Crynux's rule: one rate for every task, whatever its fee and network.
-        const rate = BigInt(Math.round(fixed * 1e6)) * 10n ** 12n
-        m.keepers.vss.rate = () => ({ rate }) as ReturnType<typeof m.keepers.vss.rate>
-      }
-    },
+    patchKeepers,
   })
   const w = new World(chain, cfg.seed, BigInt(cfg.blockSeconds))
   const rng = new Rng(cfg.seed, 'scenario')
@@ -225,7 +227,8 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
   const apps: Application[] = []
   for (let i = 0; i < cfg.apps; i++) {
     const tasks = Math.floor(cfg.tasks / cfg.apps) + (i < cfg.tasks % cfg.apps ? 1 : 0)
-    const budget = BigInt(Math.ceil(meanFee * tasks * 4)) + 1000n * UBERYL
+    const maxFee = fees.reduce((a, f) => (f.fee > a ? f.fee : a), 0n)
+    const budget = BigInt(Math.ceil(meanFee * tasks * 4)) + maxFee * 9n + 1000n * UBERYL
     const app = new Application(sim, `app-${i}`, {
       rate,
       tasks,
@@ -249,13 +252,17 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
   appState.bank = { balances: genesisAccounts.map((a) => ({ address: a.address, coins: [{ denom: 'uberyl', amount: a.amount.toString() }] })) }
   appState.task = { params: { ...params.task, attesters: [attester.address] } }
   for (const [mod, p] of Object.entries(params)) if (mod !== 'task') appState[mod] = { params: p }
-  void SIM_MAX_GAS
   await chain.init()
   return { w, sim, apps }
 }
 
 /** Runs a config to the end (arrivals done, then open tasks ended or the drain time out). */
 export async function run(over: Partial<SimConfig>, progress?: Progress): Promise<RunResult> {
+  return (await simulate(over, progress)).result
+}
+
+/** The same, keeping the world (tests replay its blocks, read its state). */
+export async function simulate(over: Partial<SimConfig>, progress?: Progress): Promise<{ result: RunResult; w: World; sim: SimContext; cfg: SimConfig }> {
   const cfg = resolveConfig(over)
   const started = performance.now()
   const { w, sim, apps } = await build(cfg)
@@ -270,7 +277,7 @@ export async function run(over: Partial<SimConfig>, progress?: Progress): Promis
     if (sim.measures.openMeasured() === 0 || w.now > lastArrival + BigInt(cfg.drainSeconds)) break
   }
   progress?.(cfg.tasks, cfg.tasks)
-  return summarize(cfg, w, sim, performance.now() - started)
+  return { result: summarize(cfg, w, sim, performance.now() - started), w, sim, cfg }
 }
 
 export { fund }

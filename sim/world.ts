@@ -114,6 +114,11 @@ export class World {
     return id
   }
 
+  /** Every identity made, by address (a recorded run's replay signs with these keys). */
+  identitiesByAddress(): Map<string, Identity> {
+    return new Map([...this.identities.values()].map((i) => [i.address, i]))
+  }
+
   add(agent: Agent): void {
     this.agents.push(agent)
   }
