@@ -170,7 +170,8 @@ export class Measures {
       const c = this.created.get(a.task!)
       if (c === undefined) return
       if (a.to === 'TASK_STATUS_VALIDATED' || a.to === 'TASK_STATUS_GROUP_VALIDATED') this.validatedByCreator++
-      if (a.to === 'TASK_STATUS_END_SUCCESS' || a.to === 'TASK_STATUS_END_GROUP_SUCCESS') {
+      // A T1 refunded in its group was delivered by the group's representative.
+      if (a.to === 'TASK_STATUS_END_SUCCESS' || a.to === 'TASK_STATUS_END_GROUP_SUCCESS' || a.to === 'TASK_STATUS_END_GROUP_REFUND') {
         this.delivered++
         this.latencies.push(w.chain.height - c)
       }

@@ -102,8 +102,11 @@ export class World {
     this.rng = new Rng(seed, 'world')
   }
 
+  /** While the due timers of a block run, the time of that block (so a timer set from a timer is measured from it). */
+  private building?: bigint
+
   get now(): bigint {
-    return this.chain.time
+    return this.building ?? this.chain.time
   }
 
   /** A new account key; `label` names it for the run (deterministic from the seed). */
@@ -158,11 +161,13 @@ export class World {
 
   /** Produces one block at now + blockSeconds. */
   async step(): Promise<void> {
-    const t = this.now + this.blockSeconds
+    const t = this.chain.time + this.blockSeconds
+    this.building = t
     for (let a = this.timers.peek(); a && a.time <= t; a = this.timers.peek()) {
       this.timers.pop()
       a.run()
     }
+    this.building = undefined
     const batch = this.pending
     this.pending = []
     const raw = await this.chain.block(

@@ -78,22 +78,25 @@ export class SlasherApp implements Agent {
       w.after(Number(w.blockSeconds) * 2, more)
     }
     w.after(Number(w.blockSeconds) * 2, more)
-    // Give the candidates time to run, then choose (or give up) and start the next attempt.
+    // Give the candidates time to run; if no group was usable by then, give up and start the next attempt.
     w.after(1800, () => {
+      if (this.attempt?.h !== h) return
       this.choose(w)
       this.begin(w)
     })
   }
 
-  onEvent(_w: World, e: ChainEvent): void {
-    if (e.type === 'task_status' && e.attrs.to === 'TASK_STATUS_STARTED' && this.attempt?.h.members.includes(e.attrs.task!))
-      this.attempt.ranOn.set(e.attrs.task!, e.attrs.node!)
+  onEvent(w: World, e: ChainEvent): void {
+    if (e.type !== 'task_status' || !this.attempt?.h.members.includes(e.attrs.task!)) return
+    if (e.attrs.to === 'TASK_STATUS_STARTED') this.attempt.ranOn.set(e.attrs.task!, e.attrs.node!)
+    // Each new answer may complete a usable group: choose as soon as one exists.
+    if (e.attrs.to === 'TASK_STATUS_SCORE_READY') this.choose(w, false)
   }
 
-  private choose(w: World): void {
+  /** Picks the victim and two colluders' tasks; `final`: the attempt's time is up (counted when nothing usable came of it). */
+  private choose(w: World, final = true): void {
     const a = this.attempt
     if (!a) return
-    this.attempt = undefined
     const ours = new Set(this.colluders.map((c) => c.id?.address))
     const scored = a.h.members
       .map((c) => ({ c, t: w.read.task(new Uint8Array(Buffer.from(c, 'hex'))) }))
@@ -104,10 +107,14 @@ export class SlasherApp implements Agent {
       if (ours.has(victim.t!.selectedNode) || !this.sim.protocol.selects(a.h, victim.c)) continue
       const later = scored.slice(i + 1).filter((x) => ours.has(x.t!.selectedNode))
       if (later.length < 2) continue
+      this.attempt = undefined
       if (this.sim.protocol.validateChosen(this.id, a.h, [victim.c, later[0]!.c, later[1]!.c])) this.sim.measures.attempt(this.strategy, 'group-chosen')
       else this.sim.measures.attempt(this.strategy, 'refused-by-protocol')
+      w.after(60, () => this.begin(w))
       return
     }
+    if (!final) return
+    this.attempt = undefined
     this.sim.measures.attempt(this.strategy, 'no-usable-group')
   }
 }
