@@ -28,6 +28,8 @@ program
   )
   .version(`${SOFTWARE_VERSION} (CometBFT ${COMETBFT_VERSION})`)
   .showHelpAfterError('(run with --help for usage)')
+  // A subcommand's flags are its own, even where its parent has a flag of the same name (sim and sim sweep).
+  .enablePositionalOptions()
 
 registerNodeCommands(program)
 registerKeysCommands(program)

@@ -17,15 +17,17 @@ export async function render(spec: TopLevelSpec): Promise<{ svg: string; png: Bu
 }
 
 const value = (c: Cell) => c.excessPerTask ?? c.profitPerTask
+/** Node strategies only: an application strategy's profit is per task it paid for, on another scale (see the table). */
+const nodeSide = (c: Cell) => c.adversary !== 'none' && c.excessPerTask !== undefined
 
 /** Profit (excess over honest work) vs fee, one line per strategy, one panel per preset. */
 export function profitVsFee(cells: Cell[], share: number): TopLevelSpec {
   const rows = cells
-    .filter((c) => c.fee !== null && c.adversary !== 'none' && c.share === share)
+    .filter((c) => c.fee !== null && nodeSide(c) && c.share === share)
     .map((c) => ({ preset: c.preset, strategy: c.adversary, fee: c.fee, mean: value(c).mean, lo: value(c).lo, hi: value(c).hi }))
   return {
     $schema: SCHEMA,
-    title: `What cheating gains per task over honest work, by fee (attacker share ${Math.round(share * 100)}%)`,
+    title: `What cheating gains per task over honest work, by fee (node strategies, attacker share ${Math.round(share * 100)}%; bars: 95% across seeds)`,
     data: { values: rows },
     facet: { column: { field: 'preset', type: 'nominal' } },
     spec: {
@@ -45,7 +47,7 @@ export function profitVsFee(cells: Cell[], share: number): TopLevelSpec {
           mark: { type: 'errorbar' },
           encoding: {
             x: { field: 'fee', type: 'quantitative', scale: { type: 'log' } },
-            y: { field: 'lo', type: 'quantitative' },
+            y: { field: 'lo', type: 'quantitative', title: 'BERYL per task' },
             y2: { field: 'hi' },
             color: { field: 'strategy', type: 'nominal' },
           },
@@ -58,7 +60,7 @@ export function profitVsFee(cells: Cell[], share: number): TopLevelSpec {
 /** Profit (excess) vs attacker share at one fee. */
 export function profitVsShare(cells: Cell[], fee: number): TopLevelSpec {
   const rows = cells
-    .filter((c) => c.fee === fee && c.adversary !== 'none')
+    .filter((c) => c.fee === fee && nodeSide(c))
     .map((c) => ({ preset: c.preset, strategy: c.adversary, share: c.share * 100, mean: value(c).mean }))
   return {
     $schema: SCHEMA,

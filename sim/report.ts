@@ -28,6 +28,8 @@ export type Verdict = 'pays' | 'does not pay' | 'break-even'
 
 /** Pays when the whole interval is above zero; does not when it is below; otherwise break-even (the twin cannot tell). */
 export function verdict(e: Estimate): Verdict {
+  // One seed has no interval: the twin cannot tell.
+  if (e.n < 2) return 'break-even'
   if (e.lo > 0) return 'pays'
   if (e.hi < 0) return 'does not pay'
   return 'break-even'
