@@ -4,21 +4,14 @@
 // change of the protocol's messages is a change of this file only. Agents, measures, reports and
 // the driver never name a task message.
 //
-// Written against the protocol as of main today (issue 10 will change it):
-// - a node answers with MsgSubmitScore (plain score) or MsgReportError;
-// - the creator proves its VRF over T1's sampling seed; if selected it creates the two validation
-//   tasks itself (same task id and args; text: T1's GPU class), waits for every member's answer,
-//   and sends MsgValidateTask with the 1 or 3 commitments;
-// - nothing is revealed (scores are public as soon as submitted): revealIfAsked does nothing;
-// - a validated task's node uploads its file; the gateway checks it against the score and its
-//   attester sends MsgAttestResult.
-// After issue 10: answer = a commitment sha256(score ‖ salt) (an error report = the empty score),
-// MsgValidateTask names only T1 and the chain spawns the group, reveal = MsgRevealResult once the
-// group has committed, and a single task's reveal rides on MsgAttestResult (score, salt).
+// Written against the protocol of issue 10 (docs/decisions/0020): a node commits sha256(score ‖ salt)
+// (an error report is the empty score); the creator validates T1 alone once that commitment is in a
+// block, and if its VRF selects T1 the chain creates the two validation tasks itself; once the group
+// has committed every member reveals (MsgRevealResult); a single task's reveal rides on the
+// attestation of its upload (MsgAttestResult with score and salt).
 
 import { createHash } from 'node:crypto'
 import { TaskStatus, TaskType, type Task } from '../modules/task/index.ts'
-import { TaskError } from '../proto/gen/beryl/task/v1/types.ts'
 import { isSelectedForValidation } from '../modules/vss/index.ts'
 import type { Identity } from './chain.ts'
 import type { Vrf } from './crypto.ts'
@@ -75,7 +68,6 @@ const TERMINAL = new Set([
   TaskStatus.TASK_STATUS_END_GROUP_REFUND,
   TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
 ])
-const ANSWERED = new Set([TaskStatus.TASK_STATUS_SCORE_READY, TaskStatus.TASK_STATUS_ERROR_REPORTED])
 
 export class Protocol {
   /** Args hash (hex) → commitments of tasks created with those args by one creator: the public index a watcher builds from events. */
@@ -84,6 +76,8 @@ export class Protocol {
   readonly sampledTasks = new Set<string>()
 
   private readonly eligible = new Map<string, bigint>()
+  /** What each node committed to, by task (hex): its answer's score (empty for an error report) and salt. */
+  private readonly committed = new Map<string, { score: Uint8Array; salt: Uint8Array }>()
 
   /** `index`: keep the public index of tasks by (creator, args) that adversaries read (off in honest-only runs, to save memory). */
   constructor(
@@ -92,6 +86,12 @@ export class Protocol {
     readonly attester: Identity,
     index: boolean,
   ) {
+    // The chain's validation tasks belong to their T1's creator: it hears about them as about T1.
+    w.watch((_, e) => {
+      if (e.type !== 'validation_task_created') return
+      const owner = this.w.taskOwners.get(e.attrs.validation_of!)
+      if (owner) this.w.taskOwners.set(e.attrs.task!, owner)
+    })
     // Anyone can index the chain's tasks by (creator, args) from the creation events: adversaries use it.
     if (index)
       w.watch((_, e) => {
@@ -163,46 +163,31 @@ export class Protocol {
   }
 
   /**
-   * The creator's flow, driven by its tasks' events: read the VRF once T1's seed is fixed; if
-   * sampled, create the two validation tasks; once every member has answered (or ended), validate.
+   * The creator's flow, driven by its tasks' events: read the VRF once T1's seed is fixed (what the
+   * creator knows); validate T1 once its node's commitment is in a block; if the VRF selected it, the
+   * chain creates the group, whose tasks are listed on T1.
    */
-  onTaskEvent(app: Identity, owner: Agent, h: CreatedTask, e: ChainEvent, rng: Rng): void {
+  onTaskEvent(app: Identity, _owner: Agent, h: CreatedTask, e: ChainEvent, _rng: Rng): void {
     const t1 = h.members[0]!
     if (e.type === 'sampling_seed' && e.attrs.task === t1 && h.sampled === undefined) {
       const task = this.w.read.task(unhex(t1))!
       const proof = this.vrf.prove(h.vrfSecretKey, task.samplingSeed)
       h.sampled = isSelectedForValidation(this.vrf.beta(proof), BigInt(task.samplingRate))
-      if (h.sampled) {
-        this.sampledTasks.add(t1)
-        // Text outputs are compared byte for byte: the validation tasks run on T1's GPU class (known once T1 starts).
-        if (h.spec.type === 'image') for (let i = 0; i < 2; i++) this.addMember(app, owner, h, rng)
-      }
+      if (h.sampled) this.sampledTasks.add(t1)
     }
-    if (
-      e.type === 'task_status' &&
-      e.attrs.task === t1 &&
-      e.attrs.to === 'TASK_STATUS_STARTED' &&
-      h.sampled &&
-      h.spec.type === 'text' &&
-      h.members.length === 1
-    ) {
-      const gpu = this.w.read.node(e.attrs.node!)?.gpuName
-      for (let i = 0; i < 2; i++) this.addMember(app, owner, h, rng, gpu)
+    if (e.type === 'task_status' && e.attrs.task === t1 && e.attrs.to === 'TASK_STATUS_GROUP_PENDING') {
+      const root = this.w.read.task(unhex(t1))
+      if (root) h.members = [t1, ...root.validationTasks.map(hex)]
     }
     if (e.type === 'task_status' && e.attrs.task === t1 && TERMINAL.has(TaskStatus[e.attrs.to as keyof typeof TaskStatus])) h.done = true
-    if (e.type === 'task_status' || e.type === 'sampling_seed') this.maybeValidate(app, h)
+    if (e.type === 'task_status' && e.attrs.task === t1 && e.attrs.to === 'TASK_STATUS_SCORE_READY') this.maybeValidate(app, h)
   }
 
   private maybeValidate(app: Identity, h: CreatedTask): void {
     if (!h.validates || h.validateSent || h.sampled === undefined) return
-    const want = h.sampled ? 3 : 1
-    if (h.members.length < want) return
-    const tasks = h.members.map((c) => this.w.read.task(unhex(c)))
-    if (tasks.some((t) => !t)) return
-    // Every member has answered or ended; at least T1 has answered.
-    if (!tasks.every((t) => ANSWERED.has(t!.status) || TERMINAL.has(t!.status))) return
-    if (!ANSWERED.has(tasks[0]!.status)) return
-    this.validate(app, h, h.members)
+    const t1 = this.w.read.task(unhex(h.members[0]!))
+    if (t1?.status !== TaskStatus.TASK_STATUS_SCORE_READY) return
+    this.validate(app, h, [h.members[0]!])
   }
 
   private validate(app: Identity, h: CreatedTask, members: string[]): void {
@@ -222,14 +207,13 @@ export class Protocol {
    * form the "validation group". Returns false where the protocol does not let a creator choose
    * (after issue 10 the chain spawns the group).
    */
-  createCandidate(app: Identity, owner: Agent, h: CreatedTask, rng: Rng, requiredGpu?: string): string | false {
-    return this.addMember(app, owner, h, rng, requiredGpu)
+  createCandidate(_app: Identity, _owner: Agent, _h: CreatedTask, _rng: Rng, _requiredGpu?: string): string | false {
+    return false
   }
 
-  /** Validates the chosen three as a group (false if the protocol has no such choice). */
-  validateChosen(app: Identity, h: CreatedTask, chosen: string[]): boolean {
-    this.validate(app, h, chosen)
-    return true
+  /** Validates the chosen three as a group: the chain spawns groups, so a creator has no such choice. */
+  validateChosen(_app: Identity, _h: CreatedTask, _chosen: string[]): boolean {
+    return false
   }
 
   /** Whether the creator's VRF selects a task with this seed and rate (what a colluding creator checks before choosing). */
@@ -241,56 +225,74 @@ export class Protocol {
 
   // ---- the node's side ---------------------------------------------------------------------------
 
-  /** The node's answer to a task it runs. */
+  /** The node's answer to a task it runs: a commitment to it, with a salt the node keeps. */
   answer(node: Identity, task: Task, a: Answer): void {
-    if (a.kind === 'score') {
-      this.w.submit(node, [{ typeUrl: T('MsgSubmitScore'), value: { node: node.address, taskIdCommitment: task.taskIdCommitment, score: a.score } }])
-    } else {
-      this.w.submit(node, [
-        {
-          typeUrl: T('MsgReportError'),
-          value: { node: node.address, taskIdCommitment: task.taskIdCommitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID },
-        },
-      ])
-    }
+    const c = hex(task.taskIdCommitment)
+    const score = a.kind === 'score' ? a.score : new Uint8Array()
+    const salt = sha256(Buffer.from('sim/salt'), Buffer.from(node.address), task.taskIdCommitment)
+    this.committed.set(c, { score, salt })
+    this.w.submit(node, [
+      { typeUrl: T('MsgSubmitScore'), value: { node: node.address, taskIdCommitment: task.taskIdCommitment, scoreCommitment: sha256(score, salt) } },
+    ])
   }
 
-  /** Reveals a committed answer when the protocol asks for it (nothing is committed today). */
-  revealIfAsked(_node: Identity, _e: ChainEvent, _answer: Answer | undefined): void {}
+  /** Opens the node's commitment when its group asks (all three committed). `answer` is what the node reveals now. */
+  revealIfAsked(node: Identity, e: ChainEvent, answer: Answer | undefined): void {
+    if (e.type !== 'group_reveal' || !answer) return
+    const c = this.committed.get(e.attrs.task!)
+    if (!c) return
+    const score = answer.kind === 'score' ? answer.score : new Uint8Array()
+    this.w.submit(node, [{ typeUrl: T('MsgRevealResult'), value: { node: node.address, taskIdCommitment: unhex(e.attrs.task!), score, salt: c.salt } }])
+  }
 
   /** Whether this event tells the node that its task is validated and its file is wanted. */
   uploadWanted(e: ChainEvent): boolean {
     return e.type === 'task_status' && (e.attrs.to === 'TASK_STATUS_VALIDATED' || e.attrs.to === 'TASK_STATUS_GROUP_VALIDATED')
   }
 
-  /** The node uploads the file behind its answer; the gateway checks it against the score and attests. */
-  upload(_node: Identity, taskIdCommitment: Uint8Array, a: Answer): void {
-    if (a.kind !== 'score') return
+  /**
+   * The node uploads the file behind its answer; the gateway checks it and attests, a single task's
+   * attestation carrying the reveal. An error report has no file: the node opens it on chain.
+   */
+  upload(node: Identity, taskIdCommitment: Uint8Array, a: Answer): void {
+    const c = this.committed.get(hex(taskIdCommitment))
+    const t = this.w.read.task(taskIdCommitment)
+    if (!c || !t) return
+    const single = t.status === TaskStatus.TASK_STATUS_VALIDATED
+    if (a.kind !== 'score') {
+      if (single)
+        this.w.submit(node, [{ typeUrl: T('MsgRevealResult'), value: { node: node.address, taskIdCommitment, score: new Uint8Array(), salt: c.salt } }])
+      return
+    }
     this.w.submit(this.attester, [
-      { typeUrl: T('MsgAttestResult'), value: { attester: this.attester.address, taskIdCommitment, resultHash: resultHash(a.score) } },
+      {
+        typeUrl: T('MsgAttestResult'),
+        value: { attester: this.attester.address, taskIdCommitment, resultHash: resultHash(a.score), ...(single ? { score: c.score, salt: c.salt } : {}) },
+      },
     ])
   }
 
   // ---- what a participant can learn from public state ------------------------------------------
 
   /**
-   * The other tasks of this task's validation group as far as public state shows them: today, the
-   * tasks with the same creator and arguments (the creator makes the group from copies of T1).
-   * The first of them by creation is T1.
+   * The tasks of this task's validation group as public state shows them: the group is listed on
+   * T1 once the chain created it (after T1's commitment); a validation task names its T1. T1 first.
    */
   visibleGroup(task: Task): string[] {
-    return this.byArgs.get(`${task.creator}/${hex(task.argsHash)}`) ?? [hex(task.taskIdCommitment)]
+    const root = task.validationOf.length ? this.w.read.task(task.validationOf) : task
+    if (!root) return [hex(task.taskIdCommitment)]
+    return [hex(root.taskIdCommitment), ...root.validationTasks.map(hex)]
   }
 
-  /** Whether public state shows this task to be a validation seat (a copy of an earlier task). */
+  /** Whether public state shows this task to be a validation seat: the chain created it for a T1. */
   looksLikeValidationSeat(task: Task): boolean {
-    const g = this.visibleGroup(task)
-    return g.length > 1 && g[0] !== hex(task.taskIdCommitment)
+    return task.validationOf.length > 0
   }
 
-  /** Whether public state shows this (first) task to be sampled: copies of it exist. */
+  /** Whether public state shows this (first) task to be sampled: only once its group exists, after its commitment. */
   looksSampled(task: Task): boolean {
-    return this.visibleGroup(task).length > 1
+    const now = this.w.read.task(task.taskIdCommitment)
+    return (now?.validationTasks.length ?? 0) > 0
   }
 
   /** The serving nodes that met every filter of the task when it was created (its task_created event). */
@@ -298,7 +300,7 @@ export class Protocol {
     return this.eligible.get(commitment) ?? 0n
   }
 
-  /** Another node's answer, if public state shows it (today a submitted score is in state at once). */
+  /** Another node's answer, if public state shows it: only a revealed score (after the whole group committed). */
   publicScore(commitment: string): Uint8Array | undefined {
     const t = this.w.read.task(unhex(commitment))
     return t && t.score.length > 0 ? t.score : undefined

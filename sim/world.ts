@@ -187,6 +187,12 @@ export class World {
       for (const a of r.attributes) attrs[a.key] = a.value
       const e = { type: r.type, attrs }
       for (const w of this.watchers) w(this, e)
+      // A group's reveals open: each member's node hears it for its own task.
+      if (e.type === 'group_reveal') {
+        const members = (attrs.members ?? '').split(','),
+          nodes = (attrs.nodes ?? '').split(',')
+        nodes.forEach((n, i) => this.owners.get(n)?.onEvent?.(this, { type: 'group_reveal', attrs: { task: members[i]!, node: n, deadline: attrs.deadline ?? '' } }))
+      }
       const node = e.type === 'node_slashed' || e.type === 'node_kicked_out' || e.type === 'task_status' ? attrs.node : undefined
       if (node) this.owners.get(node)?.onEvent?.(this, e)
       if (attrs.task && (e.type === 'task_status' || e.type === 'sampling_seed' || e.type === 'task_created')) {

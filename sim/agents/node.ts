@@ -126,6 +126,7 @@ export class NodeAgent implements Agent {
       if (this.opts.respawn) w.after(60, () => this.newIdentity(w))
       return
     }
+    if (e.type === 'group_reveal') return this.sim.protocol.revealIfAsked(this.id, e, this.answers.get(e.attrs.task!))
     if (e.type !== 'task_status') return
     const c = e.attrs.task!
     if (e.attrs.to === 'TASK_STATUS_STARTED') this.onStarted(w, c)
