@@ -191,7 +191,9 @@ export class World {
       if (e.type === 'group_reveal') {
         const members = (attrs.members ?? '').split(','),
           nodes = (attrs.nodes ?? '').split(',')
-        nodes.forEach((n, i) => this.owners.get(n)?.onEvent?.(this, { type: 'group_reveal', attrs: { task: members[i]!, node: n, deadline: attrs.deadline ?? '' } }))
+        nodes.forEach((n, i) =>
+          this.owners.get(n)?.onEvent?.(this, { type: 'group_reveal', attrs: { task: members[i]!, node: n, deadline: attrs.deadline ?? '' } }),
+        )
       }
       const node = e.type === 'node_slashed' || e.type === 'node_kicked_out' || e.type === 'task_status' ? attrs.node : undefined
       if (node) this.owners.get(node)?.onEvent?.(this, e)

@@ -20,6 +20,7 @@ export class Copycat extends NodeAgent {
     this.sim.measures.attempt(this.strategy, 'seat')
     const giveUp = w.now + BigInt(Math.round(this.execSeconds(task)))
     const look = (): Decision => {
+      this.sim.measures.attempt(this.strategy, 'looked')
       for (const m of p.visibleGroup(task)) {
         if (m === hex(task.taskIdCommitment)) continue
         const s = p.publicScore(m)

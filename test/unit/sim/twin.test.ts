@@ -106,10 +106,12 @@ describe('the digital twin (sim/)', function () {
     'sampling-aware': ['watch', 'fake'],
     sybil: ['fake-t1', 'seat-captured'],
     'timeout-gamer': ['fake-t1', 'seat-timed-out'],
-    copycat: ['seat', 'copied'],
+    // Under commit–reveal there is nothing to copy before the copycat's own commitment: it looks, finds nothing.
+    copycat: ['seat', 'looked'],
     'error-abuser': ['error-report'],
     spoofer: ['claimed-class', 'self-task', 'fake'],
-    slasher: ['candidate-task', 'colluding-answer', 'group-chosen'],
+    // The chain creates the group: the creator's choice is refused by the protocol.
+    slasher: ['candidate-task', 'colluding-answer', 'refused-by-protocol'],
     flooder: ['flood-task', 'paused-class'],
     'self-dealer': ['self-task', 'self-served'],
   }
