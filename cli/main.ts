@@ -12,6 +12,7 @@ import { registerGenesisCommands } from './genesis.ts'
 import { registerKeysCommands } from './keys.ts'
 import { registerNodeCommands } from './node.ts'
 import { registerQosCommands } from './qos.ts'
+import { registerSimCommands } from './sim.ts'
 import { registerStakingCommands } from './staking.ts'
 import { registerTaskCommands } from './task.ts'
 import { registerValidatorCommands } from './validator.ts'
@@ -27,6 +28,8 @@ program
   )
   .version(`${SOFTWARE_VERSION} (CometBFT ${COMETBFT_VERSION})`)
   .showHelpAfterError('(run with --help for usage)')
+  // A subcommand's flags are its own, even where its parent has a flag of the same name (sim and sim sweep).
+  .enablePositionalOptions()
 
 registerNodeCommands(program)
 registerKeysCommands(program)
@@ -44,6 +47,7 @@ registerWorkerCommands(program)
 registerApiCommand(program, { homeOpt, outputOpt })
 registerGatewayCommands(program)
 registerDevnetCommands(program)
+registerSimCommands(program)
 
 /** The whole command tree, for tools that read it (the docs check); parsing runs only when this is the program. */
 export { program }

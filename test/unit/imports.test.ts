@@ -87,6 +87,12 @@ describe('import rules between top-level folders', () => {
     assert.deepEqual(show(importsOf('chain').filter((i) => inFolder(i.target, ['modules', 'gateway', 'worker', 'sdk', 'cli']))), [])
   })
 
+  it('sim/ imports only modules/, chain/, outputs/, proto/ and itself; nothing but cli/ and test/ imports sim/', () => {
+    assert.deepEqual(show(importsOf('sim').filter((i) => i.target !== undefined && !inFolder(i.target, ['sim', 'modules', 'chain', 'outputs', 'proto']))), [])
+    const others = ['chain', 'modules', 'outputs', 'gateway', 'worker', 'sdk', 'api', 'proto'].flatMap((f) => importsOf(f))
+    assert.deepEqual(show(others.filter((i) => inFolder(i.target, ['sim']))), [])
+  })
+
   it('outputs/ imports only outputs/ and packages (a leaf everyone may import)', () => {
     assert.deepEqual(show(importsOf('outputs').filter((i) => i.target !== undefined && !inFolder(i.target, ['outputs']))), [])
   })

@@ -1,0 +1,135 @@
+// The digital twin (sim/): it drives the real modules, it is deterministic, it agrees with the
+// closed form where the closed form holds, honest nodes are not slashed, and every adversary
+// actually attempts its attack. Small networks and task counts: each `it` runs in seconds.
+import assert from 'node:assert/strict'
+import { ADVERSARY_NAMES, estimate, reportJson, runMatrix, run, type MatrixSpec } from '../../../sim/index.ts'
+import { replayThroughApp } from '../../../sim/replay.ts'
+import { simulate } from '../../../sim/scenario.ts'
+
+const small = { nodes: 16, tasks: 40, vrf: 'fast' as const, params: { 'task.min_eligible_nodes': '3' } }
+const EVERY_TASK = '1000000000000000000'
+
+describe('the digital twin (sim/)', function () {
+  this.timeout(600_000)
+
+  it("drives the real modules: replaying the twin's blocks through the real ABCI app (LevelDB, signed txs) gives the same app hash at every block", async () => {
+    const { w, cfg } = await simulate({
+      ...small,
+      nodes: 12,
+      tasks: 16,
+      seed: 'replay',
+      vrf: 'real',
+      appHash: true,
+      record: true,
+      textShare: 0.25,
+      params: { 'task.min_eligible_nodes': '3', 'vss.min_sampling_rate': '300000000000000000' },
+    })
+    assert.ok(w.chain.recorded.length > 50 && w.chain.totals.txs > 50, 'a real run: blocks and txs')
+    const r = await replayThroughApp({
+      chainId: w.chain.opts.chainId,
+      genesisTime: w.chain.opts.genesisTime,
+      appState: w.chain.opts.appState,
+      blocks: w.chain.recorded,
+      identities: w.identitiesByAddress(),
+      txFee: BigInt(cfg.txFee),
+      txGas: w.chain.opts.txGas,
+      patchKeepers: w.chain.opts.patchKeepers,
+    })
+    assert.deepEqual(r.mismatches, [], 'every block has the twin’s app hash')
+    assert.equal(Buffer.from(r.lastAppHash).toString('hex'), Buffer.from(w.chain.appHash).toString('hex'))
+  })
+
+  it('a protocol parameter changes the results with no edit to the twin (min_sampling_rate 1: every task is cross-validated)', async () => {
+    const base = await run({ ...small, seed: 'swap' })
+    const all = await run({ ...small, seed: 'swap', params: { ...small.params, 'vss.min_sampling_rate': EVERY_TASK } })
+    const groups = (o: Record<string, number>) => (o.END_GROUP_SUCCESS ?? 0) + (o.END_GROUP_REFUND ?? 0)
+    assert.ok(groups(all.outcomes) > groups(base.outcomes) + 10, `${JSON.stringify(base.outcomes)} → ${JSON.stringify(all.outcomes)}`)
+    assert.ok(all.chainWork.txsPerTask > base.chainWork.txsPerTask, 'cross-validation costs transactions')
+  })
+
+  it('the same seed gives a byte-identical report.json; another seed does not', async () => {
+    const spec = (seeds: string[]): MatrixSpec => ({ presets: ['beryl'], adversaries: ['lazy'], shares: [0.2], fees: [5], seeds, base: small })
+    const a = reportJson(await runMatrix(spec(['d1', 'd2'])), spec(['d1', 'd2']))
+    const b = reportJson(await runMatrix(spec(['d1', 'd2'])), spec(['d1', 'd2']))
+    const c = reportJson(await runMatrix(spec(['d3', 'd2'])), spec(['d1', 'd2']))
+    assert.equal(a, b)
+    assert.notEqual(a, c)
+  })
+
+  for (const fee of [2, 10, 30]) {
+    it(`the plain Sybil's simulated profit agrees with the closed form E = (1−r)k + r(qk − (1−q)s) at fee ${fee} BERYL`, async () => {
+      // A setting where sampling is frequent enough for a few hundred attacked tasks to measure E:
+      // a 40 BERYL stake, a 20% floor, every task validated, no crashes (a crashed seat is a case E does not model).
+      const r = await run({
+        nodes: 40,
+        tasks: 700,
+        seed: `closed-${fee}`,
+        vrf: 'fast',
+        adversary: 'sybil',
+        share: 0.2,
+        fees: [{ fee, weight: 1 }],
+        textShare: 0,
+        validateShare: 1,
+        crashRate: 0,
+        cancelAfter: 0,
+        txFee: 0,
+        params: { 'task.min_eligible_nodes': '3', 'staking.min_stake': '40000000', 'vss.min_sampling_rate': '200000000000000000' },
+      })
+      const cf = r.closedForm!
+      assert.ok(cf.tasks >= 100, `attacked T1s: ${cf.tasks}`)
+      const e = estimate(cf.perTask.map((x) => x.sim))
+      assert.ok(
+        e.lo <= cf.expected && cf.expected <= e.hi,
+        `closed form ${cf.expected.toFixed(3)} outside the simulated 95% interval [${e.lo}, ${e.hi}] (n = ${e.n})`,
+      )
+    })
+  }
+
+  it('with no adversary no honest node is slashed, with pHash jitter at the threshold’s edge (11 bits each side of 24)', async () => {
+    const tasks = Number(process.env.SIM_HONEST_TASKS ?? 1500)
+    const r = await run({
+      nodes: 40,
+      tasks,
+      seed: 'honest',
+      vrf: 'fast',
+      jitterBits: 11,
+      params: { 'task.min_eligible_nodes': '3', 'vss.min_sampling_rate': '200000000000000000' },
+    })
+    assert.equal(r.honestSlashes, 0)
+    assert.ok((r.outcomes.END_GROUP_SUCCESS ?? 0) + (r.outcomes.END_GROUP_REFUND ?? 0) > tasks / 10, 'many groups compared honest scores')
+    assert.ok(r.delivered > tasks * 0.8, `delivered ${r.delivered} of ${tasks}`)
+  })
+
+  // What each strategy must be seen doing (its attempts), so a strategy that silently does nothing fails.
+  const MUST: Record<string, string[]> = {
+    lazy: ['fake'],
+    'sampling-aware': ['watch', 'fake'],
+    sybil: ['fake-t1', 'seat-captured'],
+    'timeout-gamer': ['fake-t1', 'seat-timed-out'],
+    // Under commit–reveal there is nothing to copy before the copycat's own commitment: it looks, finds nothing.
+    copycat: ['seat', 'looked'],
+    'error-abuser': ['error-report'],
+    spoofer: ['claimed-class', 'self-task', 'fake'],
+    // The chain creates the group: the creator's choice is refused by the protocol.
+    slasher: ['candidate-task', 'colluding-answer', 'refused-by-protocol'],
+    flooder: ['flood-task', 'paused-class'],
+    'self-dealer': ['self-task', 'self-served'],
+  }
+  it('every adversary has a list of attempts to show', () => assert.deepEqual(Object.keys(MUST).sort(), [...ADVERSARY_NAMES].sort()))
+  for (const adversary of ADVERSARY_NAMES) {
+    it(`${adversary} actually attempts its attack`, async () => {
+      const r = await run({
+        ...small,
+        nodes: 30,
+        tasks: 120,
+        seed: `attempt-${adversary}`,
+        adversary,
+        share: 0.3,
+        fees: [{ fee: 50, weight: 1 }],
+        params: { 'task.min_eligible_nodes': '3', 'vss.min_sampling_rate': '500000000000000000' },
+      })
+      const got = r.strategies[adversary]?.attempts ?? {}
+      for (const k of MUST[adversary]!) assert.ok((got[k] ?? 0) > 0, `${adversary} never did "${k}": ${JSON.stringify(got)}`)
+    })
+  }
+})
