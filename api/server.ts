@@ -23,9 +23,8 @@ const TEXT_MAX_NEW_TOKENS = 512
 const IMAGE_TTL_MS = 3_600_000
 const IMAGE_CACHE = 256
 /**
- * The task module's group window (params.group_window, 1 hour): a node that received a task of the same creator and
- * args within it is not given another, so a repeat could wait for nodes a small network does not have. The output
- * is deterministic, so a repeat within the window is answered from the earlier verified task.
+ * A task's output is deterministic in its args (seed included), so an identical request within an hour is answered
+ * from the earlier verified task instead of paying for the same bytes again.
  */
 const REUSE_MS = 3_600_000
 const REUSE_CACHE = 1024
@@ -228,7 +227,6 @@ export class ApiServer {
         : BerylClient.connect(this.o.config.node, signer, {
             gateways: this.o.config.gateways,
             keyStoreDir: `${this.o.keyStoreDir}/${account}`,
-            jitterMs: [200, 1000],
           })
       this.clients.set(account, c)
       c.catch(() => this.clients.delete(account))

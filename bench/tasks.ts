@@ -17,7 +17,7 @@ import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { cometPids } from '../chain/node/cometbft.ts'
 import { createDevnetHome, createDevnetWorkers, pickPorts, startDevnetWorkers, waitForHeight, workerHome } from '../cli/devnet.ts'
 import { Keyring } from '../cli/keyring.ts'
-import { MsgAttestResult, MsgCreateTask, MsgReportError, MsgSubmitScore, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
+import { MsgAttestResult, MsgCreateTask, MsgRevealResult, MsgSubmitScore, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
 import { TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
 import { BerylClient } from '../sdk/client.ts'
 import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
@@ -66,7 +66,7 @@ async function rpcGet(rpc: string, route: string): Promise<any> {
 const chainHeight = async (rpc: string) => Number((await rpcGet(rpc, 'status')).sync_info.latest_block_height)
 const blockTime = async (rpc: string, h: number) => Date.parse((await rpcGet(rpc, `block?height=${h}`)).block.header.time)
 
-type Step = 'create' | 'score' | 'validate' | 'attest'
+type Step = 'create' | 'score' | 'validate' | 'reveal' | 'attest'
 /**
  * Every tx in blocks (from, to]: counted by message type, how many failed in their block, and the
  * height at which each task commitment's create, score (or error report), validation and
@@ -101,7 +101,7 @@ async function txsInBlocks(
       for (const m of body.messages) {
         if (m.typeUrl === '/beryl.task.v1.MsgCreateTask') mark(MsgCreateTask.decode(m.value).taskIdCommitment, 'create', h)
         if (m.typeUrl === '/beryl.task.v1.MsgSubmitScore') mark(MsgSubmitScore.decode(m.value).taskIdCommitment, 'score', h)
-        if (m.typeUrl === '/beryl.task.v1.MsgReportError') mark(MsgReportError.decode(m.value).taskIdCommitment, 'score', h)
+        if (m.typeUrl === '/beryl.task.v1.MsgRevealResult') mark(MsgRevealResult.decode(m.value).taskIdCommitment, 'reveal', h)
         if (m.typeUrl === '/beryl.task.v1.MsgValidateTask') for (const c of MsgValidateTask.decode(m.value).taskIdCommitments) mark(c, 'validate', h)
         if (m.typeUrl === '/beryl.task.v1.MsgAttestResult') mark(MsgAttestResult.decode(m.value).taskIdCommitment, 'attest', h)
       }
@@ -135,8 +135,10 @@ interface TaskRecord {
   error?: string
   sampled?: boolean
   members?: number
+  /** Score commitments (one per member that answered). */
   scores?: number
-  errorReports?: number
+  /** MsgRevealResult: one per member of a sampled group (a single task's reveal rides on its attestation). */
+  reveals?: number
   attested?: boolean
   created?: number
   delivered?: number
@@ -306,7 +308,7 @@ async function main(): Promise<void> {
   // 6. The tasks: CONCURRENCY creators, each running tasks one after another.
   for (let k = 0; k < CONCURRENCY; k++) {
     const wallet = await new Keyring(home, 'test').wallet(accounts[k]!.name)
-    clients.push(await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [100, 400] }))
+    clients.push(await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') }))
   }
   const records: TaskRecord[] = []
   let next = 0
@@ -338,13 +340,14 @@ async function main(): Promise<void> {
             ms: tLastDelivery - t0,
             sampled: r.sampled,
             members: r.group.length,
-            scores: r.group.filter((m) => m.score.length > 0).length,
-            errorReports: r.group.filter((m) => m.taskError !== 0).length,
+            scores: r.group.filter((m) => m.scoreCommitment.length > 0).length,
+            reveals: r.sampled ? r.group.filter((m) => m.salt.length > 0).length : 0,
             attested: r.task.status === TaskStatus.TASK_STATUS_END_SUCCESS || r.task.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
             created: r.heights.created,
             delivered: r.heights.delivered,
             commitments: r.commitments,
-            samplingRate: Number((BigInt(r.task.samplingRate) * 1_000_000n) / 10n ** 18n) / 1e6,
+            // The first task's rate (a delivered validation seat has none of its own).
+            samplingRate: Number((BigInt(r.group[0]!.samplingRate) * 1_000_000n) / 10n ** 18n) / 1e6,
           })
           if ((i + 1) % 10 === 0 || i === TASKS - 1) log(`  ${records.filter((x) => x.ok).length} delivered…`)
         } catch (err) {
@@ -400,20 +403,20 @@ async function main(): Promise<void> {
   const p50 = pct(blocks, 0.5),
     p95 = pct(blocks, 0.95),
     max = Math.max(...blocks)
-  // Ours, from what happened: creator creates (1 or 3) + validate (1); node scores / error reports
-  // (one per member); the attester's MsgAttestResult (1 per attested task).
+  // Ours, from what happened: the creator creates (1; the chain creates a group's seats) and validates (1);
+  // each member's node commits (1) and, in a group, reveals (1); the attester's MsgAttestResult (1 per
+  // attested task), which carries a single task's reveal.
   const flow = {
-    create: ok.reduce((a, r) => a + r.members!, 0),
+    create: ok.length,
     validate: ok.length,
     score: ok.reduce((a, r) => a + r.scores!, 0),
-    reportError: ok.reduce((a, r) => a + r.errorReports!, 0),
+    reveal: ok.reduce((a, r) => a + r.reveals!, 0),
     attest: ok.filter((r) => r.attested).length,
   }
-  const flowTotal = flow.create + flow.validate + flow.score + flow.reportError + flow.attest
-  const perTask = (rs: TaskRecord[]) =>
-    rs.length ? rs.reduce((a, r) => a + r.members! + 1 + r.scores! + r.errorReports! + (r.attested ? 1 : 0), 0) / rs.length : NaN
+  const flowTotal = flow.create + flow.validate + flow.score + flow.reveal + flow.attest
+  const perTask = (rs: TaskRecord[]) => (rs.length ? rs.reduce((a, r) => a + 2 + r.scores! + r.reveals! + (r.attested ? 1 : 0), 0) / rs.length : NaN)
   const oursPerTask = flowTotal / ok.length
-  const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgReportError', 'MsgAttestResult']
+  const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgRevealResult', 'MsgAttestResult']
   const onChainTask = taskTypes.reduce((a, k) => a + (onChain.byType[k] ?? 0), 0)
   const sampledShare = ok.length ? sampled.length / ok.length : NaN
   // Crynux, VSS on chain (crynux.md §1.2 transitions table; §3.3 flow; §3.2 rate): unsampled =
@@ -441,9 +444,15 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     from the create tx's block  p50 ${q50}  p95 ${q95}  max ${qmax}   (TaskResult.heights.created lags that block by p50 ${median(seen.map((r) => r.created! - r.chain!.create!))})
     by step (p50, tx blocks)  create→last score ${span('create', 'score')}, →validate ${span('score', 'validate')}, →attest ${span('validate', 'attest')}, →delivered ${span('attest', 'delivered')}
     slowest            task ${slowest?.i}${slowest?.sampled ? ' (sampled)' : ''}: ${slowest ? stagesOf(slowest) : ''}
-    unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}
+    unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}, p95 ${pct(
+      ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!),
+      0.95,
+    )} / ${pct(
+      sampled.map((r) => r.delivered! - r.created!),
+      0.95,
+    )}
   txs per task, ours   ${f2(oursPerTask)}  (unsampled ${f2(perTask(ok.filter((r) => !r.sampled)))}, sampled ${f2(perTask(sampled))})
-    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score ${flow.score}${flow.reportError ? `, error report ${flow.reportError}` : ''} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
+    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score commitment ${flow.score}, reveal ${flow.reveal} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
     in the blocks      ${Object.entries(onChain.byType)
       .sort()
       .map(([k, v]) => `${k} ${v}`)

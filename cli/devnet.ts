@@ -31,7 +31,11 @@ async function freePort(): Promise<number> {
 
 export async function pickPorts(random: boolean): Promise<Ports> {
   if (!random) return { ...DEFAULT_PORTS }
-  return { p2p: await freePort(), rpc: await freePort(), abci: await freePort(), grpc: await freePort(), api: await freePort(), gateway: await freePort() }
+  // The OS may hand a just-closed port out again: draw until the six differ.
+  const taken = new Set<number>()
+  while (taken.size < 6) taken.add(await freePort())
+  const [p2p, rpc, abci, grpc, api, gateway] = [...taken] as [number, number, number, number, number, number]
+  return { p2p, rpc, abci, grpc, api, gateway }
 }
 
 export interface DevnetAccount {
@@ -275,7 +279,7 @@ Try:
 /** The demo: one image task through the whole verified flow, its PNG written into <home>/demo/. */
 export async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
-  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
+  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') })
   const prompt = 'a lighthouse on a cliff at dusk'
   if (output !== 'json') console.log(`Demo: an image task ("${prompt}", 256x256, 20 steps), verified end to end…`)
   try {
@@ -319,7 +323,7 @@ Demo done: wrote ${file}
 /** The chat demo: SmolLM2 answers a question through the same verified flow. */
 async function runChatDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
-  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks'), jitterMs: [200, 800] })
+  const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') })
   const question = 'What is the capital of France?'
   if (output !== 'json') console.log(`Demo: asking SmolLM2 "${question}", verified end to end…`)
   try {

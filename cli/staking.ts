@@ -132,7 +132,9 @@ export function registerStakingCommands(tx: Command, query: Command): void {
   queryFlags(
     q
       .command('slashes')
-      .description("slashes with their evidence (the validation group's tasks, scores and result hashes), newest first")
+      .description(
+        "slashes with their evidence (the validation group's tasks, score commitments, revealed scores and salts, result hashes), newest first; sha256(score ‖ salt) of each member rechecks its commitment",
+      )
       .option('--gpu-node <address>', "only this GPU node's slashes")
       .option('--limit <n>', 'page size (max 1000)', '100')
       .option('--page-key <hex>', "continue from a previous page's next key"),
@@ -148,7 +150,11 @@ export function registerStakingCommands(tx: Command, query: Command): void {
       [
         `${x.node} slashed ${x.amount} uberyl at height ${x.height} (${new Date(Number(x.time) * 1000).toISOString()}): ${x.reason}`,
         `  task ${x.task}`,
-        ...x.groupTasks.map((id, i) => `  group ${id}  score ${x.groupScores[i] ?? ''}  result ${x.resultHashes[i] || '-'}`),
+        ...x.groupTasks.map(
+          (id, i) =>
+            `  group ${id}  score ${x.groupScores[i] ?? ''}  result ${x.resultHashes[i] || '-'}` +
+            (x.groupCommitments[i] ? `\n    commitment ${x.groupCommitments[i]}  salt ${x.groupSalts[i] || '-'}` : ''),
+        ),
       ].join('\n')
     print(
       f,

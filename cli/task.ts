@@ -1,5 +1,5 @@
 // `beryld task …`: run a task end to end and follow it (run, show, list, cancel, resume); and the raw
-// forms a worker or a test needs: `beryld tx task create|validate|submit-score|report-error|attest`
+// forms a worker or a test needs: `beryld tx task create|validate|submit-score|reveal|attest`
 // and `beryld query task queue|params`. Each command has one implementation (cli/README.md).
 import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
@@ -170,13 +170,15 @@ async function defaultTextModels(client: BerylClient): Promise<string[] | undefi
 /** A progress line: rewritten in place on a terminal, one line per stage otherwise. */
 function progressPrinter(json: boolean): { update(p: Progress): void; done(): void } {
   const tty = process.stderr.isTTY && !json
-  const order = ['created', 'sampled', 'queued', 'started', 'scored', 'validated', 'attested', 'downloaded']
+  const order = ['created', 'queued', 'started', 'scored', 'sampled', 'validated', 'attested', 'downloaded']
+  let sampled = false
   return {
     update(p) {
       if (json) return
+      sampled ||= p.stage === 'sampled'
       const trail = order
         .slice(0, order.indexOf(p.stage) + 1)
-        .filter((s) => s !== 'sampled' || p.stage === 'sampled' || p.commitments.length === 3)
+        .filter((s) => s !== 'sampled' || sampled)
         .join(' → ')
       const line = `[h${p.height}] ${trail}: ${p.message}`
       if (tty) process.stderr.write(`\r\x1b[2K${line.length > 160 ? line.slice(0, 157) + '...' : line}`)
@@ -290,7 +292,7 @@ export function registerTaskCommands(program: Command, tx: Command, query: Comma
     tx
       .command('task')
       .description(
-        "raw task transactions (a worker's or a test's): create, validate, the node's score and error report, attestation; to cancel, `beryld task cancel`",
+        "raw task transactions (a worker's or a test's): create, validate, the node's score commitment and reveal, attestation; to cancel, `beryld task cancel`",
       ),
   )
   registerTaskQueries(query.command('task').description('the task queue and parameters; a task itself: `beryld task show|list`'))
@@ -487,58 +489,85 @@ function registerTaskTxs(t: Command): void {
   txFlags(
     t
       .command('validate')
-      .description('validate 1 task (not sampled) or the 3 tasks of its validation group, proving the sampling decision with the stored ECVRF key')
+      .description(
+        "validate a task whose node's score commitment is in a block: reveal the task id and prove the sampling decision with the stored ECVRF key (if selected, the chain creates the validation group)",
+      )
       .argument('<from>', 'the signing key (name or address)')
-      .argument('<tasks...>', '1 or 3 task id commitments; the first holds the secrets'),
-  ).action(async (from: string, tasks: string[], f: TxFlags) => {
-    const commitments = tasks.map((c) => hexArg(c, 'task'))
-    const file = secretsPath(f.home, commitments[0]!)
-    if (!fs.existsSync(file)) throw new Error(`no secrets for task ${tasks[0]} in ${path.dirname(file)}; validate from the home that created it`)
+      .argument('<task>', 'the task id commitment (hex); its secrets are in <home>/tasks'),
+  ).action(async (from: string, task: string, f: TxFlags) => {
+    const commitment = hexArg(task, 'task')
+    const file = secretsPath(f.home, commitment)
+    if (!fs.existsSync(file)) throw new Error(`no secrets for task ${task} in ${path.dirname(file)}; validate from the home that created it`)
     const secrets = JSON.parse(fs.readFileSync(file, 'utf8')) as { task_id: string; vrf_secret_key: string }
     const first = QueryTaskResponse.decode(
-      await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: commitments[0]! }).finish()),
+      await moduleQuery(f, 'beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: commitment }).finish()),
     ).task!
     const proof = ecvrfProve(Buffer.from(secrets.vrf_secret_key, 'hex'), first.samplingSeed)
     return sendMsg(f, from, (creator) => ({
       typeUrl: url('MsgValidateTask'),
-      value: { creator, taskIdCommitments: commitments, taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof },
+      value: { creator, taskIdCommitments: [commitment], taskId: Buffer.from(secrets.task_id, 'hex'), vrfProof: proof },
     }))
   })
 
+  /** Where `submit-score` keeps the answer and salt that `reveal` opens. */
+  const answerPath = (home: string, task: string) => path.join(home, 'answers', `${task.toLowerCase()}.json`)
   txFlags(
     t
       .command('submit-score')
-      .description('(node) submit the result fingerprint of a started task')
+      .description(
+        "(node) commit to a started task's answer: sends sha256(score ‖ salt) with a fresh 32-byte salt, kept in <home>/answers for `reveal`. The answer is the score's hex (8 bytes per image, 32 per text output), or `error` to report unusable arguments",
+      )
       .argument('<from>', 'the signing key (name or address)')
       .argument('<task>', 'task id commitment (hex)')
-      .argument('<score>', 'hex: 8 bytes per image, 32 per text output'),
+      .argument('<score>', 'hex score, or `error`'),
   ).action((from: string, c: string, score: string, f: TxFlags) => {
-    if (!/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex')
+    if (score !== 'error' && !/^([0-9a-fA-F]{2})+$/.test(score)) throw new Error('score must be hex, or `error`')
+    const bytes = score === 'error' ? Buffer.alloc(0) : Buffer.from(score, 'hex')
+    const salt = randomBytes(32)
+    const file = answerPath(f.home, c)
+    fs.mkdirSync(path.dirname(file), { recursive: true })
+    fs.writeFileSync(file, JSON.stringify({ score: bytes.toString('hex'), salt: salt.toString('hex') }))
     return sendMsg(f, from, (node) => ({
       typeUrl: url('MsgSubmitScore'),
-      value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(score, 'hex') },
+      value: { node, taskIdCommitment: hexArg(c, 'task'), scoreCommitment: createHash('sha256').update(bytes).update(salt).digest() },
     }))
   })
   txFlags(
     t
-      .command('report-error')
-      .description("(node) report that the task's arguments are invalid (slashed if its group disagrees)")
+      .command('reveal')
+      .description(
+        "(node) open the commitment `submit-score` sent: when the task's validation group asks (all three committed), or to report an error on a validated task",
+      )
       .argument('<from>', 'the signing key (name or address)')
       .argument('<task>', 'task id commitment (hex)'),
-  ).action((from: string, c: string, f: TxFlags) =>
-    sendMsg(f, from, (node) => ({ typeUrl: url('MsgReportError'), value: { node, taskIdCommitment: hexArg(c, 'task'), error: 1 } })),
-  )
+  ).action((from: string, c: string, f: TxFlags) => {
+    const file = answerPath(f.home, c)
+    if (!fs.existsSync(file)) throw new Error(`no committed answer for task ${c} in ${path.dirname(file)}; reveal from the home that sent submit-score`)
+    const a = JSON.parse(fs.readFileSync(file, 'utf8')) as { score: string; salt: string }
+    return sendMsg(f, from, (node) => ({
+      typeUrl: url('MsgRevealResult'),
+      value: { node, taskIdCommitment: hexArg(c, 'task'), score: Buffer.from(a.score, 'hex'), salt: Buffer.from(a.salt, 'hex') },
+    }))
+  })
   txFlags(
     t
       .command('attest')
-      .description("(attester) confirm a validated task's uploaded result")
+      .description("(attester) confirm a validated task's uploaded result; for a single task, with the score and salt its upload revealed")
       .argument('<from>', 'the signing key (name or address)')
       .argument('<task>', 'task id commitment (hex)')
-      .argument('<result-hash>', '32 bytes hex'),
-  ).action((from: string, c: string, h: string, f: TxFlags) =>
+      .argument('<result-hash>', '32 bytes hex')
+      .option('--score <hex>', "the revealed score (a validated single task's)")
+      .option('--salt <hex>', 'the salt that opens the score commitment with it'),
+  ).action((from: string, c: string, h: string, f: TxFlags & { score?: string; salt?: string }) =>
     sendMsg(f, from, (attester) => ({
       typeUrl: url('MsgAttestResult'),
-      value: { attester, taskIdCommitment: hexArg(c, 'task'), resultHash: hexArg(h, 'result hash') },
+      value: {
+        attester,
+        taskIdCommitment: hexArg(c, 'task'),
+        resultHash: hexArg(h, 'result hash'),
+        score: Buffer.from(f.score ?? '', 'hex'),
+        salt: Buffer.from(f.salt ?? '', 'hex'),
+      },
     })),
   )
 }

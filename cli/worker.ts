@@ -99,7 +99,9 @@ export function registerWorkerCommands(program: Command): void {
     .description('run the worker daemon: join if needed, keep a gateway session, run assignments, submit scores, upload outputs (Ctrl-C stops)')
     .addOption(homeOpt())
     .addOption(
-      new Option('--fault <kind>', 'test only: behave as a cheater').choices(['random-output', 'crash-while-running', 'crash-after-compute']).hideHelp(),
+      new Option('--fault <kind>', 'test only: behave as a cheater')
+        .choices(['random-output', 'random-images', 'crash-while-running', 'crash-after-compute'])
+        .hideHelp(),
     )
     .action(async (f) => {
       const config = loadWorkerConfig(f.home)

@@ -7,6 +7,7 @@ import { TaskStatus } from '../modules/task/index.ts'
 import { MsgAttestResult } from '../proto/gen/beryl/task/v1/tx.ts'
 import { berylRegistry } from '../sdk/registry.ts'
 import { type BroadcastResult, TxSender } from '../sdk/sender.ts'
+import type { StoredResult } from './results.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
@@ -31,7 +32,7 @@ export interface AttesterOptions {
  * module's `attesters` parameter.
  */
 export class Attester {
-  private readonly pending = new Map<string, { task: Uint8Array; resultHash: Uint8Array; sentAt?: bigint }>()
+  private readonly pending = new Map<string, { task: Uint8Array; resultHash: Uint8Array; score: Uint8Array; salt: Uint8Array; sentAt?: bigint }>()
   private readonly sender: TxSender
 
   constructor(private readonly o: AttesterOptions) {
@@ -49,8 +50,11 @@ export class Attester {
     })
   }
 
-  add(task: Uint8Array, resultHash: Uint8Array): void {
-    if (!this.pending.has(hex(task))) this.pending.set(hex(task), { task, resultHash })
+  /** A stored output to attest, with the reveal its upload carried (a validated single task's score and salt). */
+  add(task: Uint8Array, s: Pick<StoredResult, 'resultHash' | 'score' | 'salt'>): void {
+    if (this.pending.has(hex(task))) return
+    const b = (x: string | undefined) => Buffer.from(x ?? '', 'hex')
+    this.pending.set(hex(task), { task, resultHash: b(s.resultHash), score: b(s.score), salt: b(s.salt) })
   }
 
   /** After each commit: drop what landed, (re)send what is due. */
@@ -71,7 +75,13 @@ export class Attester {
       p.sentAt = height
       const msg = {
         typeUrl: '/beryl.task.v1.MsgAttestResult',
-        value: MsgAttestResult.fromPartial({ attester: this.o.address, taskIdCommitment: p.task, resultHash: p.resultHash }),
+        value: MsgAttestResult.fromPartial({
+          attester: this.o.address,
+          taskIdCommitment: p.task,
+          resultHash: p.resultHash,
+          // A group's score was revealed in the group; a single task's rides on this attestation.
+          ...(t.status === TaskStatus.TASK_STATUS_VALIDATED ? { score: p.score, salt: p.salt } : {}),
+        }),
       }
       const res = await this.sender.send([msg], ATTEST_GAS).catch((err: Error) => ({ code: 1, log: err.message, txhash: '' }))
       this.o.log(res.code === 0 ? `gateway: attested task ${id} (tx ${res.txhash})` : `gateway: attesting task ${id} failed: ${res.log}`)

@@ -4,7 +4,7 @@
 // transaction reaches the mempool.
 import type { BerylApp } from '../chain/app.ts'
 import type { BerylModules } from '../modules/index.ts'
-import { checkOutputs } from '../sdk/outputs.ts'
+import { checkUpload } from '../sdk/outputs.ts'
 import type { BroadcastResult } from '../sdk/sender.ts'
 import type { GatewayBackend } from './gateway.ts'
 
@@ -37,7 +37,7 @@ export function berylBackend(o: {
     isNode: (a) => keepers.staking.getNode(app.queryContext(), a) !== undefined,
     nodeTasks: async (a) => (await keepers.task.listTasks(app.queryContext(), { node: a, limit: 16 })).tasks,
     task: (c) => keepers.task.getTask(app.queryContext(), c),
-    verifyOutputs: checkOutputs,
+    verifyOutputs: checkUpload,
     broadcastTx: o.broadcast,
     ...(o.onResultStored ? { onResultStored: o.onResultStored } : {}),
   }

@@ -44,13 +44,23 @@ export async function answerChallenge(
 
 const MAX_RESULT_BYTES = 40 * 1024 * 1024
 
-/** One /beryl/result/1 exchange: authenticate, send the request, read the answer. */
+/**
+ * One /beryl/result/1 exchange: authenticate with the request (without its files: the gateway reads at
+ * most 4 KiB before authentication), send the files when the gateway asks for them, read the answer.
+ */
 async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity, req: Omit<ResultRequest, 'auth'>): Promise<ResultResponse> {
   const stream = await host.dialProtocol(multiaddr(gateway), RESULT_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
   try {
-    const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES })
-    await answerChallenge(lp, RESULT_PROTOCOL, host, id, (auth) => ResultRequest.encode({ ...req, auth }).finish())
-    const res = ResultResponse.decode((await lp.read({ signal: AbortSignal.timeout(120_000) })).subarray())
+    // libp2p's default read buffer is 4 MiB; a download may be larger.
+    const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES, maxBufferSize: MAX_RESULT_BYTES + 16 })
+    const { files, ...head } = req
+    await answerChallenge(lp, RESULT_PROTOCOL, host, id, (auth) => ResultRequest.encode({ ...head, files: [], auth }).finish())
+    const answer = async () => ResultResponse.decode((await lp.read({ signal: AbortSignal.timeout(120_000) })).subarray())
+    let res = await answer()
+    if (res.sendFiles) {
+      await lp.write(ResultRequest.encode(ResultRequest.fromPartial({ files })).finish())
+      res = await answer()
+    }
     if (!res.ok) throw new Error(res.error || 'the gateway refused the request')
     return res
   } finally {
@@ -59,8 +69,15 @@ async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity
 }
 
 /** The task's node uploads a validated task's output; resolves with the result hash the gateway attests. */
-export async function uploadResult(host: Libp2p, gateway: string, id: GatewayIdentity, taskIdCommitment: Uint8Array, files: Uint8Array[]): Promise<Uint8Array> {
-  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false })).resultHash
+export async function uploadResult(
+  host: Libp2p,
+  gateway: string,
+  id: GatewayIdentity,
+  taskIdCommitment: Uint8Array,
+  files: Uint8Array[],
+  salt: Uint8Array = new Uint8Array(),
+): Promise<Uint8Array> {
+  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false, salt })).resultHash
 }
 
 /** The task's creator downloads its output. Without a host, a temporary one is made and stopped. */
@@ -72,7 +89,7 @@ export async function downloadResult(
 ): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
   const h = host ?? (await createClientHost())
   try {
-    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true })
+    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true, salt: new Uint8Array() })
     return { files: res.files, resultHash: res.resultHash }
   } finally {
     if (!host) await h.stop()

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify } from '@libp2p/identify'
-import type { Connection, PrivateKey, Stream } from '@libp2p/interface'
+import type { Connection, PeerId, PrivateKey, Stream } from '@libp2p/interface'
 import { ping } from '@libp2p/ping'
 import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
@@ -10,7 +10,9 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { Envelope, ResultRequest, ResultResponse } from '../proto/gen/beryl/gateway/v1/gateway.ts'
 import { type Task, TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
 import { RESULT_PROTOCOL, WORKER_PROTOCOL, authDocument, verifyAuth } from './auth.ts'
+import { PeerTable, type PeerTableLimits, type PeerTableSizes } from './peers.ts'
 import { DEFAULT_RESULT_LIMITS, type ResultLimits, ResultStore, type StoredResult } from './results.ts'
+import { uploadShapeError } from './upload.ts'
 
 /** What the gateway needs from the chain: committed state only, never a block in progress. */
 export interface GatewayBackend {
@@ -20,7 +22,8 @@ export interface GatewayBackend {
   nodeTasks(address: string): Promise<Task[]>
   task(commitment: Uint8Array): Task | undefined
   /** Checks uploaded files against the task's on-chain score; a reason when they do not match. */
-  verifyOutputs(task: Task, files: Uint8Array[]): Promise<string | undefined>
+  /** Checks an upload against the task's revealed score, or (with the node's salt) against its score commitment. */
+  verifyOutputs(task: Task, files: Uint8Array[], salt: Uint8Array): Promise<{ error: string } | { score: Uint8Array }>
   /** Puts a signed tx in the mempool (CometBFT broadcast_tx_sync). */
   broadcastTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }>
   /** Called once an output is stored: the attester puts its hash on chain. */
@@ -51,19 +54,32 @@ export interface GatewayMetrics {
   rejected(reason: 'auth' | 'rate_limit' | 'mismatch' | 'other'): void
 }
 
-export interface GatewayLimits extends ResultLimits {
-  /** Largest message on a worker stream. */
+/**
+ * Largest message a peer may send before it is authenticated (the challenge's answer, and on a result
+ * stream the request without its files). A larger one is refused from its length prefix: the stream is
+ * reset before its body is read, and no more than this is ever buffered for an unauthenticated stream.
+ */
+export const PRE_AUTH_MAX_MESSAGE_BYTES = 4 * 1024
+/** Entries each per-peer table may hold (see `PeerTable`). */
+export const MAX_PEER_ENTRIES = 1024
+/** Streams, over all peers, that may wait for the answer to their challenge at once. */
+export const MAX_PENDING_AUTH = 256
+/** Connections the libp2p host keeps (libp2p's own default, named here because it bounds libp2p's per-peer state). */
+export const MAX_CONNECTIONS = 300
+
+export interface GatewayLimits extends ResultLimits, PeerTableLimits {
+  /** Largest message on a worker stream after authentication. */
   maxMessageBytes: number
-  /** Largest upload message (all of one task's files) on a result stream. */
+  /** Largest upload message (all of one task's files) on a result stream, read only after authentication. */
   maxResultMessageBytes: number
-  /** Streams (both protocols) one peer may hold open. */
-  maxStreamsPerPeer: number
   /** Transactions one session may submit per minute. */
   maxTxPerMinute: number
-  /** Result uploads and downloads one peer may make per minute. */
-  maxResultsPerMinute: number
   /** Time a peer has to answer the challenge. */
   authTimeoutMs: number
+  /** Time the task's node has to send its files once the gateway asked for them. */
+  uploadTimeoutMs: number
+  /** Connections the libp2p host keeps open at once. */
+  maxConnections: number
   /** New inbound connections accepted per second from one host (libp2p's per-host threshold). */
   connectionsPerHostPerSecond: number
   /** Messages queued for a worker that does not read before its session is dropped. */
@@ -77,18 +93,58 @@ const DEFAULT_LIMITS: GatewayLimits = {
   maxStreamsPerPeer: 4,
   maxTxPerMinute: 120,
   maxResultsPerMinute: 30,
+  maxPeerEntries: MAX_PEER_ENTRIES,
+  maxPendingAuth: MAX_PENDING_AUTH,
   authTimeoutMs: 10_000,
+  uploadTimeoutMs: 120_000,
+  maxConnections: MAX_CONNECTIONS,
   connectionsPerHostPerSecond: 5,
   maxQueuedPushes: 256,
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+/** Statuses after which a task never changes. */
+const ENDED: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.TASK_STATUS_END_INVALIDATED,
+  TaskStatus.TASK_STATUS_END_SUCCESS,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
+  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+])
+
+/** What a gateway holds now, by entry count: its per-peer tables, its sessions, libp2p's peers. */
+export interface GatewayStats extends PeerTableSizes {
+  /** Authenticated worker sessions. */
+  sessions: number
+  /** Task ids the sessions remember having pushed (each session: at most its node's listed tasks). */
+  sessionTasks: number
+  /** Peers with an open connection. */
+  connectedPeers: number
+  /** Entries of libp2p's peer store (pruned to the connected peers). */
+  peerStore: number
+}
+
+/**
+ * A stream's reader before authentication: a message over PRE_AUTH_MAX_MESSAGE_BYTES is refused from
+ * its length prefix, and the read buffer (which fills as data arrives, read or not) is capped to the
+ * same, so an unauthenticated peer is never buffered more than one small message.
+ */
+function preAuthReader(stream: Stream): LengthPrefixedStream<Stream> {
+  return lpStream(stream, { maxDataLength: PRE_AUTH_MAX_MESSAGE_BYTES, maxBufferSize: PRE_AUTH_MAX_MESSAGE_BYTES + 16 })
+}
+
+/** The same stream's reader once its peer is authenticated, with the protocol's own limit. */
+function authenticatedReader(pre: LengthPrefixedStream<Stream>, maxMessageBytes: number): LengthPrefixedStream<Stream> {
+  // libp2p's default read buffer is 4 MiB; a message may be larger (result uploads).
+  return lpStream(pre.unwrap(), { maxDataLength: maxMessageBytes, maxBufferSize: Math.max(4 * 1024 * 1024, maxMessageBytes + 16) })
+}
 
 /** One authenticated worker stream and what it has been told. */
 class WorkerSession {
   readonly assigned = new Set<string>()
   readonly uploadAsked = new Set<string>()
   readonly ended = new Set<string>()
+  readonly revealAsked = new Set<string>()
   private writing: Promise<void> = Promise.resolve()
   private queued = 0
 
@@ -98,6 +154,15 @@ class WorkerSession {
     private readonly stream: Stream,
     private readonly maxQueued: number,
   ) {}
+
+  /** Forgets the tasks no longer among the node's listed tasks, so that a long session holds no more than that list. */
+  keepOnly(listed: Set<string>): void {
+    for (const set of [this.assigned, this.uploadAsked, this.ended]) for (const id of set) if (!listed.has(id)) set.delete(id)
+  }
+
+  get trackedTasks(): number {
+    return this.assigned.size + this.uploadAsked.size + this.ended.size
+  }
 
   /** Sends in order; a worker that stops reading is dropped instead of holding memory. */
   send(e: Envelope): Promise<void> {
@@ -131,35 +196,38 @@ class WorkerSession {
  * they are done), and broadcasts the signed transactions the worker hands over.
  *
  * `/beryl/result/1`: one request per stream, authenticated the same way. The task's node uploads a
- * validated task's output, accepted only if it matches the on-chain score; the task's creator
- * downloads it.
+ * validated task's output (its files only once the gateway asks for them), accepted only in the
+ * shape the task asks for and if it matches the on-chain score; the task's creator downloads it.
  *
- * An unauthenticated peer can do nothing but answer the challenge; every message, stream count and
- * rate is bounded, and one peer's misbehaviour closes only its own stream.
+ * An unauthenticated peer can do nothing but answer the challenge, in at most 4 KiB; every message,
+ * stream count, rate and per-peer table is bounded, and one peer's misbehaviour closes only its own
+ * stream.
  */
 export class Gateway {
   private node?: Libp2p
   private readonly limits: GatewayLimits
-  private readonly streams = new Map<string, number>()
-  private readonly resultRate = new Map<string, number[]>()
+  /** Every per-peer map of the gateway is in here, capped and pruned. */
+  private readonly peers: PeerTable
   private readonly sessions = new Set<WorkerSession>()
   private readonly log: (m: string) => void
   readonly results: ResultStore
   private pushing?: Promise<void>
   private pushAgain = false
   private purgeTimer?: NodeJS.Timeout
+  private pruneTimer?: NodeJS.Timeout
 
   constructor(private readonly opts: GatewayOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits }
     this.log = opts.log ?? (() => {})
     this.results = new ResultStore(opts.resultDir, this.limits)
+    this.peers = new PeerTable(this.limits)
   }
 
   async start(): Promise<void> {
     this.node = await createLibp2p({
       ...(this.opts.privateKey ? { privateKey: this.opts.privateKey } : {}),
       addresses: { listen: this.opts.listen },
-      connectionManager: { inboundConnectionThreshold: this.limits.connectionsPerHostPerSecond },
+      connectionManager: { inboundConnectionThreshold: this.limits.connectionsPerHostPerSecond, maxConnections: this.limits.maxConnections },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
@@ -167,19 +235,14 @@ export class Gateway {
     })
     const handler = (serve: (s: Stream, c: Connection) => Promise<void>) => (stream: Stream, connection: Connection) => {
       const peer = connection.remotePeer.toString()
-      const open = (this.streams.get(peer) ?? 0) + 1
-      if (open > this.limits.maxStreamsPerPeer) return void stream.abort(new Error('too many streams from this peer'))
-      this.streams.set(peer, open)
+      const refused = this.peers.openStream(peer)
+      if (refused) return void stream.abort(new Error(refused))
       void serve(stream, connection)
         .catch((err) => {
           this.log(`gateway: stream from ${peer} ended: ${(err as Error).message}`)
           stream.abort(err as Error)
         })
-        .finally(() => {
-          const left = (this.streams.get(peer) ?? 1) - 1
-          if (left > 0) this.streams.set(peer, left)
-          else this.streams.delete(peer)
-        })
+        .finally(() => this.peers.closeStream(peer))
     }
     await this.node.handle(
       WORKER_PROTOCOL,
@@ -191,6 +254,16 @@ export class Gateway {
       handler((s, c) => this.serveResult(s, c)),
       { maxInboundStreams: 256 },
     )
+    // libp2p keeps a peer-store entry for every peer that ever opened a stream; the gateway dials no
+    // worker, so a peer is forgotten when its last connection closes, when a write lands after that
+    // (identify finishing late), and by the minute's sweep.
+    const node = this.node
+    const forget = (id: PeerId) => {
+      if (!id.equals(node.peerId) && node.getConnections(id).length === 0) void node.peerStore.delete(id).catch(() => {})
+    }
+    node.addEventListener('peer:disconnect', (evt) => forget(evt.detail))
+    node.addEventListener('peer:update', (evt) => forget(evt.detail.peer.id))
+    this.pruneTimer = setInterval(() => void this.prunePeers(), 60_000).unref()
     // Expired outputs go every ten minutes (and whenever the store is full).
     this.purgeTimer = setInterval(() => {
       try {
@@ -210,6 +283,7 @@ export class Gateway {
 
   async stop(): Promise<void> {
     clearInterval(this.purgeTimer)
+    clearInterval(this.pruneTimer)
     await this.node?.stop()
   }
 
@@ -249,11 +323,21 @@ export class Gateway {
         if (s.uploadAsked.has(id) || this.results.get(id)) continue
         s.uploadAsked.add(id)
         void s.send({ uploadRequest: { taskIdCommitment: t.taskIdCommitment, deadline: t.deadline } })
-      } else if (t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
+      } else if (
+        t.revealStart &&
+        t.salt.length === 0 &&
+        (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_GROUP_PENDING)
+      ) {
+        if (s.revealAsked.has(id)) continue
+        s.revealAsked.add(id)
+        const root = t.validationOf.length ? this.opts.backend.task(t.validationOf) : t
+        void s.send({ revealRequest: { taskIdCommitment: t.taskIdCommitment, deadline: root?.deadline ?? 0n } })
+      } else if (ENDED.has(t.status) && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
         s.ended.add(id)
         void s.send({ taskEnded: { taskIdCommitment: t.taskIdCommitment, status: t.status, abortReason: t.abortReason } })
       }
     }
+    s.keepOnly(new Set(tasks.map((t) => hex(t.taskIdCommitment))))
     // A node that left (quit, slashed, kicked out) loses its session; it cannot open another.
     if (!this.opts.backend.isNode(s.address)) {
       this.log(`gateway: ${s.address} is no longer a node; closing its session`)
@@ -269,16 +353,26 @@ export class Gateway {
     send: (e: Envelope) => Promise<void>,
     readAuth: (signal: AbortSignal) => Promise<{ auth?: ResultRequest['auth'] }>,
   ): Promise<{ address: string } | { error: string }> {
-    const nonce = randomBytes(32)
-    await send({ challenge: { chainId: this.opts.chainId, nonce, workerPeerId: peer } })
-    const reply = await readAuth(AbortSignal.timeout(this.limits.authTimeoutMs))
-    if (!reply.auth) return { error: 'expected an auth message' }
-    return verifyAuth(reply.auth, authDocument(protocol, this.opts.chainId, peer, nonce), this.opts.chainId, this.opts.bech32Prefix)
+    if (!this.peers.beginAuth()) throw new Error('too many streams wait for authentication')
+    try {
+      const nonce = randomBytes(32)
+      await send({ challenge: { chainId: this.opts.chainId, nonce, workerPeerId: peer } })
+      const reply = await readAuth(AbortSignal.timeout(this.limits.authTimeoutMs)).catch((err: Error) => {
+        // Refused from its length prefix (or a read buffer past the limit): the body is never read.
+        if (/^(InvalidDataLength|InvalidDataLengthLength|StreamBuffer)Error$/.test(err.name))
+          throw new Error(`refused a message over ${PRE_AUTH_MAX_MESSAGE_BYTES} bytes before authentication (${err.message})`)
+        throw err
+      })
+      if (!reply.auth) return { error: 'expected an auth message' }
+      return verifyAuth(reply.auth, authDocument(protocol, this.opts.chainId, peer, nonce), this.opts.chainId, this.opts.bech32Prefix)
+    } finally {
+      this.peers.endAuth()
+    }
   }
 
   private async serveWorker(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const lp = lpStream(stream, { maxDataLength: this.limits.maxMessageBytes })
+    let lp = preAuthReader(stream)
     const send = (e: Envelope) => lp.write(Envelope.encode(e).finish())
     const read = async (signal?: AbortSignal): Promise<Envelope> => {
       const bytes = await lp.read({ signal })
@@ -297,6 +391,7 @@ export class Gateway {
       this.log(`gateway: refused ${peer}: ${error}`)
       return void (await stream.close())
     }
+    lp = authenticatedReader(lp, this.limits.maxMessageBytes)
     await send({ authResult: { ok: true, error: '' } })
     this.opts.metrics?.sessionOpened()
     const session = new WorkerSession(r.address, lp, stream, this.limits.maxQueuedPushes)
@@ -335,9 +430,9 @@ export class Gateway {
 
   private async serveResult(stream: Stream, connection: Connection): Promise<void> {
     const peer = connection.remotePeer.toString()
-    const lp = lpStream(stream, { maxDataLength: this.limits.maxResultMessageBytes })
+    let lp = preAuthReader(stream)
     const answer = async (res: Partial<ResultResponse>) => {
-      await lp.write(ResultResponse.encode({ ok: false, error: '', files: [], resultHash: new Uint8Array(), ...res }).finish())
+      await lp.write(ResultResponse.encode(ResultResponse.fromPartial(res)).finish())
       await stream.close()
     }
     let request: ResultRequest | undefined
@@ -361,16 +456,13 @@ export class Gateway {
       return answer({ error: r.error })
     }
 
-    const now = Date.now()
-    const times = (this.resultRate.get(peer) ?? []).filter((t) => t > now - 60_000)
-    if (times.length >= this.limits.maxResultsPerMinute) {
+    if (!this.peers.takeResultRequest(peer)) {
       m?.rejected('rate_limit')
       return answer({ error: 'rate limit: too many result requests this minute' })
     }
-    times.push(now)
-    this.resultRate.set(peer, times)
 
-    const req = request!
+    let req = request!
+    if (req.files.length) return answer({ error: 'send the files only when the gateway asks for them (send_files)' })
     const id = hex(req.taskIdCommitment)
     const task = req.taskIdCommitment.length === 32 ? this.opts.backend.task(req.taskIdCommitment) : undefined
     if (!task) {
@@ -394,16 +486,27 @@ export class Gateway {
     const existing = this.results.get(id)
     if (existing) return answer({ ok: true, resultHash: Buffer.from(existing.resultHash, 'hex') })
     if (!this.uploadPending(task)) return answer({ error: `the task is ${TaskStatus[task.status]}; outputs are accepted once it is validated` })
+    // Authenticated, the task's node, the task waits for its output: only now may the files come.
+    lp = authenticatedReader(lp, this.limits.maxResultMessageBytes)
+    await lp.write(ResultResponse.encode(ResultResponse.fromPartial({ sendFiles: true })).finish())
+    req = { ...req, files: await this.readFiles(lp) }
     if (req.files.length === 0) return answer({ error: 'no files in the upload' })
-    const mismatch = await this.opts.backend.verifyOutputs(task, req.files)
-    if (mismatch) {
-      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${mismatch}`)
+    const shape = uploadShapeError(task, req.files)
+    if (shape) {
+      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${shape}`)
       m?.rejected('mismatch')
-      return answer({ error: mismatch })
+      return answer({ error: shape })
+    }
+    const checked = await this.opts.backend.verifyOutputs(task, req.files, req.salt)
+    if ('error' in checked) {
+      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${checked.error}`)
+      m?.rejected('mismatch')
+      return answer({ error: checked.error })
     }
     let stored: StoredResult
     try {
-      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator }, req.files)
+      const reveal = task.score.length ? {} : { score: hex(checked.score), salt: hex(req.salt) }
+      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator, ...reveal }, req.files)
     } catch (err) {
       return answer({ error: (err as Error).message })
     }
@@ -413,9 +516,43 @@ export class Gateway {
     return answer({ ok: true, resultHash: Buffer.from(stored.resultHash, 'hex') })
   }
 
+  /** The upload's second message: only its files count. */
+  private async readFiles(lp: LengthPrefixedStream<Stream>): Promise<Uint8Array[]> {
+    const bytes = await lp.read({ signal: AbortSignal.timeout(this.limits.uploadTimeoutMs) })
+    try {
+      return ResultRequest.decode(bytes.subarray()).files
+    } catch {
+      throw new Error('undecodable message')
+    }
+  }
+
   /** Workers with an open session now. */
   get sessionCount(): number {
     return this.sessions.size
+  }
+
+  /** Entry counts of everything the gateway keeps per peer or per session (each bounded; see `GatewayLimits`). */
+  async stats(): Promise<GatewayStats> {
+    return {
+      ...this.peers.sizes(),
+      sessions: this.sessions.size,
+      sessionTasks: [...this.sessions].reduce((n, s) => n + s.trackedTasks, 0),
+      connectedPeers: this.node?.getPeers().length ?? 0,
+      peerStore: this.node ? (await this.node.peerStore.all()).filter((p) => !p.id.equals(this.node!.peerId)).length : 0,
+    }
+  }
+
+  /** The minute's sweep: rate entries out of the window, and peer-store entries of peers no longer connected. */
+  private async prunePeers(): Promise<void> {
+    this.peers.prune()
+    if (!this.node) return
+    const connected = new Set(this.node.getPeers().map((p) => p.toString()))
+    try {
+      for (const p of await this.node.peerStore.all())
+        if (!p.id.equals(this.node.peerId) && !connected.has(p.id.toString())) await this.node.peerStore.delete(p.id)
+    } catch (err) {
+      this.log(`gateway: pruning the peer store: ${(err as Error).message}`)
+    }
   }
 
   private uploadPending(t: Task): boolean {

@@ -13,6 +13,9 @@ export interface StoredResult {
   bytes: number
   /** sha256 over the concatenated file digests, hex: what the attester puts on chain. */
   resultHash: string
+  /** The score the files reproduce and the salt that opens the node's commitment with it (hex), for the attestation. */
+  score?: string
+  salt?: string
   storedAt: number
   expiresAt: number
 }
@@ -79,7 +82,7 @@ export class ResultStore {
   }
 
   /** Stores a task's output; throws with a reason when a limit refuses it. */
-  put(meta: { task: string; node: string; creator: string }, files: Uint8Array[]): StoredResult {
+  put(meta: { task: string; node: string; creator: string; score?: string; salt?: string }, files: Uint8Array[]): StoredResult {
     const bytes = files.reduce((s, f) => s + f.length, 0)
     if (bytes > this.limits.maxTaskBytes) throw new Error(`the output is ${bytes} bytes; this gateway accepts at most ${this.limits.maxTaskBytes} per task`)
     if (this.total + bytes > this.limits.maxTotalBytes) {

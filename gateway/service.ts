@@ -44,7 +44,7 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
     app,
     keepers,
     broadcast,
-    onResultStored: (t: Task, s: StoredResult) => attester?.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex')),
+    onResultStored: (t: Task, s: StoredResult) => attester?.add(t.taskIdCommitment, s),
   })
   const gateway = new Gateway({
     chainId: o.chainId,
@@ -67,7 +67,7 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
     for (const f of fs.readdirSync(path.join(o.resultDir, 'tasks')).filter((n) => /^[0-9a-f]{64}\.json$/.test(n))) {
       const s = gateway.results.get(f.slice(0, 64))
       const t = s && keepers.task.getTask(ctx, Buffer.from(s.task, 'hex'))
-      if (s && t) attester.add(t.taskIdCommitment, Buffer.from(s.resultHash, 'hex'))
+      if (s && t) attester.add(t.taskIdCommitment, s)
     }
   }
   let attesting: Promise<void> | undefined

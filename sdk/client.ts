@@ -1,4 +1,4 @@
-import { createHash, randomBytes, randomInt } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import os from 'node:os'
 import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
@@ -36,7 +36,7 @@ export interface Requirements {
   taskVersion?: string
 }
 
-export type Stage = 'created' | 'sampled' | 'queued' | 'started' | 'scored' | 'validated' | 'attested' | 'downloaded'
+export type Stage = 'created' | 'queued' | 'started' | 'scored' | 'sampled' | 'validated' | 'attested' | 'downloaded'
 
 export interface Progress {
   stage: Stage
@@ -52,7 +52,7 @@ export interface RunTaskOptions {
   type: 'image' | 'text'
   /** Task arguments (see the image and text schemas); an object or its JSON. */
   args: object | string
-  /** Fee escrowed per task, in uberyl (default 1 BERYL). A sampled task's two validation tasks pay it too, and get it back. */
+  /** Fee escrowed per task, in uberyl (default 1 BERYL). A sampled task's two validation tasks escrow it too (at validation), and get it back. */
   fee?: bigint | string
   requirements?: Requirements
   onProgress?: (p: Progress) => void
@@ -89,14 +89,18 @@ export interface BerylClientOptions {
   keyStoreDir?: string
   /** Gas price, e.g. "0.025uberyl". */
   gasPrice?: string
-  /** How long to wait between creating the validation tasks, in ms (default 500–3000, random). */
-  jitterMs?: [number, number]
   /** Poll interval for chain state (default 300 ms). */
   pollMs?: number
 }
 
-const END = TaskStatus.TASK_STATUS_END_INVALIDATED
-const isEnded = (t: Task) => t.status >= END
+const ENDED: ReadonlySet<TaskStatus> = new Set([
+  TaskStatus.TASK_STATUS_END_INVALIDATED,
+  TaskStatus.TASK_STATUS_END_SUCCESS,
+  TaskStatus.TASK_STATUS_END_ABORTED,
+  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
+  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+])
+const isEnded = (t: Task) => ENDED.has(t.status)
 const statusName = (s: TaskStatus) => (TaskStatus[s] ?? String(s)).replace('TASK_STATUS_', '').toLowerCase()
 
 /** What the creator gets back when a member ends this way (settlement rules, modules/task/settlement.ts). */
@@ -154,10 +158,10 @@ export class BerylClient {
   // ---- the task flow -----------------------------------------------------------------------
 
   /**
-   * Runs a task end to end, as Crynux's SDK does against its relay but against the chain: create it
-   * with fresh secrets (kept in the key store first), wait for its sampling seed, compute the ECVRF;
-   * if sampled, create the two validation tasks (jittered); wait for the scores; validate; download
-   * the output from a gateway and check it against the score on chain.
+   * Runs a task end to end: create it with fresh secrets (kept in the key store first), wait for its
+   * sampling seed and compute the ECVRF; wait for the node's score commitment; validate (if the
+   * proof selects the task, the chain creates and judges its validation group); download the output
+   * from a gateway and check it against the score revealed on chain.
    */
   async runTask(o: RunTaskOptions): Promise<TaskResult> {
     const r = o.requirements ?? {}
@@ -250,9 +254,9 @@ export class BerylClient {
       txFees += gasFee(res.gasWanted, this.o.gasPrice)
       return res
     }
-    const createMember = async (i: number): Promise<number | undefined> => {
-      const m = s.members[i]!
-      if (await onChain(m.commitment)) return undefined
+    const first = s.members[0]!
+    const create = async (): Promise<number | undefined> => {
+      if (await onChain(first.commitment)) return undefined
       const req = s.requirements
       const res = await send(
         [
@@ -260,80 +264,59 @@ export class BerylClient {
             typeUrl: '/beryl.task.v1.MsgCreateTask',
             value: MsgCreateTask.fromPartial({
               creator: this.address,
-              taskIdCommitment: unhex(m.commitment),
-              nonce: unhex(m.nonce),
+              taskIdCommitment: unhex(first.commitment),
+              nonce: unhex(first.nonce),
               taskType: s.type === 'image' ? TaskType.TASK_TYPE_IMAGE : TaskType.TASK_TYPE_TEXT,
               args: s.args,
               modelIds: req.modelIds,
               minVramGb: req.minVramGb,
-              requiredGpu: i > 0 && s.validationGpu ? s.validationGpu.name : req.requiredGpu,
-              requiredGpuVramGb: i > 0 && s.validationGpu ? s.validationGpu.vramGb : req.requiredGpuVramGb,
+              requiredGpu: req.requiredGpu,
+              requiredGpuVramGb: req.requiredGpuVramGb,
               taskVersion: req.taskVersion,
               fee: s.fee,
               vrfPublicKey: ecvrfPublicKey(unhex(s.vrfSecretKey)),
             }),
           },
         ],
-        i === 0 ? 'creating the task' : 'creating a validation task',
+        'creating the task',
       )
       return res.height
+    }
+    /** The task and, once the chain created them, its group's current validation tasks. */
+    const group = async (): Promise<Task[] | undefined> => {
+      const t = await onChain(first.commitment)
+      if (!t) return undefined
+      const seats = await Promise.all(t.validationTasks.map((c) => onChain(hex(c))))
+      return seats.every((x) => x) ? [t, ...(seats as Task[])] : undefined
     }
 
     // 1. The task, and its sampling seed (fixed at the end of its creation block).
     // The creation block (on resume, when it was created before, the height now: a lower bound of the wait).
-    const createdHeight = (await createMember(0)) ?? (await this.signing.getHeight())
-    await progress('created', `task ${s.members[0]!.commitment.slice(0, 12)}… created`)
-    const [first] = await waitFor(async () => {
-      const t = await onChain(s.members[0]!.commitment)
+    const createdHeight = (await create()) ?? (await this.signing.getHeight())
+    await progress('created', `task ${first.commitment.slice(0, 12)}… created`)
+    const [seeded] = await waitFor(async () => {
+      const t = await onChain(first.commitment)
       return t && t.samplingSeed.length ? [t] : undefined
     })
-    const proof = ecvrfProve(unhex(s.vrfSecretKey), first!.samplingSeed)
-    const sampled = isSelectedForValidation(ecvrfProofToHash(proof)!, BigInt(first!.samplingRate))
+    const proof = ecvrfProve(unhex(s.vrfSecretKey), seeded!.samplingSeed)
+    const sampled = isSelectedForValidation(ecvrfProofToHash(proof)!, BigInt(seeded!.samplingRate))
     if (s.sampled === undefined) {
       s.sampled = sampled
       this.keys.save(s)
     }
 
-    // 2. Selected: two validation tasks with the same id and args, created apart in time.
-    if (sampled) {
-      await progress('sampled', 'selected for cross-validation: creating two validation tasks')
-      // A text output is compared by exact hash, and GPUs of different models do not compute
-      // byte-identical logits: as Crynux does, the validation tasks run on the first task's GPU.
-      if (s.type === 'text' && !s.validationGpu && s.members.length < 3) {
-        const [started] = await waitFor(async () => {
-          const t = await onChain(s.members[0]!.commitment)
-          return t && t.selectedNode ? [t] : undefined
-        })
-        const n = await this.query.staking.node(started!.selectedNode).catch(() => undefined)
-        if (n) {
-          s.validationGpu = { name: n.gpuName, vramGb: n.gpuVramGb }
-          this.keys.save(s)
-        }
-      }
-      while (s.members.length < 3) {
-        const [lo, hi] = this.o.jitterMs ?? [500, 3000]
-        await sleep(hi > lo ? randomInt(lo, hi) : lo)
-        check()
-        const nonce = randomBytes(32)
-        s.members.push({ commitment: hex(sha256(unhex(s.taskId), nonce)), nonce: hex(nonce) })
-        this.keys.save(s) // before the tx: a crash after it still knows the commitment
-      }
-      for (let i = 1; i < 3; i++) await createMember(i)
-    }
-
-    // 3. Scores (or error reports, or ends) for every member.
+    // 2. The node runs the task and commits to its answer. Nothing the node can see before its
+    // commitment is in a block depends on whether the task is sampled: the VRF proof is sent after.
     let lastStage = ''
-    const members = await waitFor(async () => {
-      const ts = await Promise.all(s.members.map((m) => onChain(m.commitment)))
-      if (ts.some((t) => !t)) return undefined
-      const all = ts as Task[]
-      const stage = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED) ? 'started' : 'queued'
-      if (stage !== lastStage) {
+    const [committed] = await waitFor(async () => {
+      const t = await onChain(first.commitment)
+      if (!t) return undefined
+      const stage = t.status === TaskStatus.TASK_STATUS_QUEUED ? 'queued' : 'started'
+      if (stage !== lastStage && (t.status === TaskStatus.TASK_STATUS_QUEUED || t.status === TaskStatus.TASK_STATUS_STARTED)) {
         lastStage = stage
-        await progress(stage, stage === 'queued' ? 'waiting for a node' : `running on ${[...new Set(all.map((t) => t.selectedNode))].join(', ')}`)
+        await progress(stage, stage === 'queued' ? 'waiting for a node' : `running on ${t.selectedNode}`)
       }
-      const settled = all.every((t) => t.status !== TaskStatus.TASK_STATUS_QUEUED && t.status !== TaskStatus.TASK_STATUS_STARTED)
-      return settled ? all : undefined
+      return t.status === TaskStatus.TASK_STATUS_QUEUED || t.status === TaskStatus.TASK_STATUS_STARTED ? undefined : [t]
     })
     const delivered = (ts: Task[]) =>
       ts.find(
@@ -357,18 +340,19 @@ export class BerylClient {
         refunded,
       )
     }
-    failIfEnded(members)
-    await progress('scored', members.map((t) => `${t.selectedNode}: ${t.score.length ? hex(t.score) : statusName(t.status)}`).join('; '))
+    failIfEnded([committed!])
 
-    // 4. Validation: reveal the task id and the VRF proof.
-    if (members.some((t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED)) {
+    // 3. Validation: reveal the task id and the VRF proof. Selected, the chain creates the two
+    // validation tasks itself (escrowing their fees from this account) and judges the group.
+    if (committed!.status === TaskStatus.TASK_STATUS_SCORE_READY) {
+      await progress('scored', `${committed!.selectedNode} committed to its answer`)
       await send(
         [
           {
             typeUrl: '/beryl.task.v1.MsgValidateTask',
             value: MsgValidateTask.fromPartial({
               creator: this.address,
-              taskIdCommitments: s.members.map((m) => unhex(m.commitment)),
+              taskIdCommitments: [unhex(first.commitment)],
               taskId: unhex(s.taskId),
               vrfProof: proof,
             }),
@@ -377,10 +361,12 @@ export class BerylClient {
         'validating',
       )
     }
+    if (sampled) await progress('sampled', 'selected for cross-validation: the chain runs the task on two more nodes and compares the three answers')
     let validatedAt = 0
     let said = ''
     const final = await waitFor(async () => {
-      const ts = (await Promise.all(s.members.map((m) => onChain(m.commitment)))) as Task[]
+      const ts = await group()
+      if (!ts) return undefined
       failIfEnded(ts)
       const d = delivered(ts)
       if (!d) return undefined
@@ -430,7 +416,13 @@ export class BerylClient {
         try {
           this.host ??= createClientHost()
           const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment, await this.host)
-          const mismatch = await checkOutputs(t, files)
+          // The score on chain: a single task's is revealed by its attestation, so read it afresh.
+          const now = (await orUndefined(this.query.task.task(hex(t.taskIdCommitment)))) ?? t
+          if (now.score.length === 0) {
+            problems.push(`${g}: the score of task ${hex(t.taskIdCommitment)} is not revealed on chain yet`)
+            continue
+          }
+          const mismatch = await checkOutputs(now, files)
           if (!mismatch) return { files, gateway: g }
           problems.push(`${g}: ${mismatch}`)
         } catch (err) {

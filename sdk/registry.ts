@@ -11,7 +11,7 @@ export const berylTypes: ReadonlyArray<[string, GeneratedType]> = [
   ...(['MsgJoin', 'MsgAddStake', 'MsgUpdateModels', 'MsgPause', 'MsgResume', 'MsgQuit'] as const).map(
     (name) => [`/beryl.staking.v1.${name}`, stakingTx[name] as unknown as GeneratedType] as [string, GeneratedType],
   ),
-  ...(['MsgCreateTask', 'MsgCancelTask', 'MsgSubmitScore', 'MsgReportError', 'MsgValidateTask', 'MsgAttestResult'] as const).map(
+  ...(['MsgCreateTask', 'MsgCancelTask', 'MsgSubmitScore', 'MsgRevealResult', 'MsgValidateTask', 'MsgAttestResult'] as const).map(
     (name) => [`/beryl.task.v1.${name}`, taskTx[name] as unknown as GeneratedType] as [string, GeneratedType],
   ),
   ...(['MsgCreateValidator', 'MsgEditValidator', 'MsgBond', 'MsgUnbond', 'MsgUnjail', 'MsgWithdrawRewards'] as const).map(

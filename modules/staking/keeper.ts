@@ -52,6 +52,9 @@ export interface SlashEvidence {
   groupTasks: string[]
   groupScores: string[]
   resultHashes: string[]
+  /** The members' score commitments and the salts that opened them (hex; "" if never revealed). */
+  groupCommitments?: string[]
+  groupSalts?: string[]
 }
 
 /** Called after any change to a node (the task module keeps its dispatch index in step). */
@@ -279,6 +282,8 @@ export class StakingKeeper {
       groupScores: evidence.groupScores,
       resultHashes: evidence.resultHashes,
       sequence,
+      groupCommitments: evidence.groupCommitments ?? [],
+      groupSalts: evidence.groupSalts ?? [],
     }
     this.kv(ctx).set(slashKey(sequence), SlashRecord.encode(rec).finish())
     this.kv(ctx).set(slashByNodeKey(decodeBech32(address).data, sequence), new Uint8Array())

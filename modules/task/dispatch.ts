@@ -17,6 +17,13 @@ export interface Requirements {
   minVramGb: number
   requiredGpu: string
   taskVersion: string
+  /**
+   * A text task without a GPU class: its validation tasks will be pinned to the GPU class of the node
+   * that runs it (exact hashes need the same hardware), so it may run only in a GPU class with at least
+   * this many serving nodes meeting its filters; a class too small to fill a group would make cheating
+   * in it free. Its network is then the smallest such class.
+   */
+  sameGpuGroupOf?: bigint
 }
 
 export const requirementsOf = (t: Pick<Task, 'modelIds' | 'minVramGb' | 'requiredGpu' | 'taskVersion'>): Requirements => ({
@@ -154,8 +161,13 @@ export class DispatchIndex {
    * Busy nodes count: they take tasks again when they finish theirs.
    */
   async eligibleCount(ctx: Context | QueryContext, r: Requirements): Promise<bigint> {
+    const classes = await this.eligibleClasses(ctx, r)
+    if (r.sameGpuGroupOf !== undefined) {
+      const sizes = [...gpuGroupSizes(classes).values()].filter((n) => n >= r.sameGpuGroupOf!)
+      return sizes.length ? sizes.reduce((a, b) => (b < a ? b : a)) : 0n
+    }
     let n = 0n
-    for (const c of await this.eligibleClasses(ctx, r)) n += c.serving
+    for (const c of classes) n += c.serving
     return n
   }
 
@@ -165,11 +177,16 @@ export class DispatchIndex {
    * within it, so every eligible node is chosen with probability weight/total. `seed` gives 32
    * random bytes per use.
    */
-  async pickNode(ctx: Context, t: Task, excluded: Uint8Array[], seed: (use: string) => Uint8Array): Promise<Node | undefined> {
+  async pickNode(ctx: Context, t: Task, excluded: Uint8Array[], seed: (use: string) => Uint8Array, sameGpuGroupOf?: bigint): Promise<Node | undefined> {
     const model = t.modelIds[0]!
     const classes: Array<{ set: WeightedSet; weight: bigint }> = []
     let total = 0n
-    for (const c of await this.eligibleClasses(ctx, requirementsOf(t))) {
+    let eligible = await this.eligibleClasses(ctx, requirementsOf(t))
+    if (sameGpuGroupOf !== undefined) {
+      const sizes = gpuGroupSizes(eligible)
+      eligible = eligible.filter((c) => sizes.get(parseClassKey(c.ck).gpuName)! >= sameGpuGroupOf)
+    }
+    for (const c of eligible) {
       const set = this.classSet(ctx, model, c.ck)
       const weight = set.totalExcluding(excluded)
       if (weight > 0n) {
@@ -187,4 +204,14 @@ export class DispatchIndex {
     const id = chosen.set.draw(seed('node'), excluded)
     return id ? this.staking.getNodeByBytes(ctx, id) : undefined
   }
+}
+
+/** Serving nodes per GPU class name (summed over VRAM and runner versions). */
+function gpuGroupSizes(classes: Array<{ ck: Uint8Array; serving: bigint }>): Map<string, bigint> {
+  const sizes = new Map<string, bigint>()
+  for (const c of classes) {
+    const name = parseClassKey(c.ck).gpuName
+    sizes.set(name, (sizes.get(name) ?? 0n) + c.serving)
+  }
+  return sizes
 }

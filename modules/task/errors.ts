@@ -15,4 +15,5 @@ export const TaskErrors = {
   InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
   NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
   QueueFull: registerError(MODULE, 13, "the queue is full and this task's priority is not above the lowest queued one"),
+  InvalidReveal: registerError(MODULE, 14, "the reveal does not open the node's score commitment"),
 }

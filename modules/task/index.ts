@@ -9,6 +9,7 @@ export { TaskKeeper, estimateSeconds, priority } from './keeper.ts'
 export { TaskErrors } from './errors.ts'
 export { DEFAULT_PARAMS as DEFAULT_TASK_PARAMS } from './params.ts'
 export { nodeMeets, type Requirements } from './dispatch.ts'
+export { validateImageArgs, type ImageArgs } from './schema.ts'
 export { Task, TaskStatus, TaskType, AbortReason } from '../../proto/gen/beryl/task/v1/types.ts'
 
 /** task: the task lifecycle, dispatch, validation groups, settlement. */

@@ -9,7 +9,7 @@ import { type BankKeeper, FEE_COLLECTOR } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
 import { type Node, type StakingKeeper } from '../staking/index.ts'
-import { SamplingError, type VssKeeper } from '../vss/index.ts'
+import { SamplingError, VALIDATION_GROUP_SIZE, type VssKeeper } from '../vss/index.ts'
 import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
@@ -22,7 +22,6 @@ import {
   PARAMS_KEY,
   QUEUE,
   QUEUED_COUNT_KEY,
-  RECEIVED,
   SEQUENCE_KEY,
   SIGNATURE_QUEUE,
   U128_MAX,
@@ -35,19 +34,28 @@ import {
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
 import { type Settlement, type TaskOutcome, settle, settledAtGroupValidation } from './settlement.ts'
-import { type GroupMember, TaskRuleError, groupOutcome, isTerminal, singleOutcome, validateScore } from './validation.ts'
+import { type GroupMember, TaskRuleError, groupOutcome, isTerminal, validateScore } from './validation.ts'
 
 const u64 = u64be
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-/** A member's score as evidence: hex, or "error" for an error report. */
-const scoreText = (t: Task) => (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED ? 'error' : hex(t.score))
+/** A task's revealed answer as evidence: the score in hex, "error" for an error report, "unrevealed" for a commitment never opened. */
+const scoreText = (t: Task) => (t.salt.length === 0 ? 'unrevealed' : t.score.length === 0 ? 'error' : hex(t.score))
 
 /** A validation group's evidence, recorded with each slash it causes. */
 interface GroupEvidence {
   groupTasks: string[]
   groupScores: string[]
   resultHashes: string[]
+  groupCommitments: string[]
+  groupSalts: string[]
 }
+const NO_EVIDENCE: GroupEvidence = { groupTasks: [], groupScores: [], resultHashes: [], groupCommitments: [], groupSalts: [] }
+
+/** What a node commits to: sha256(score ‖ salt); an error report is the empty score. */
+export function scoreCommitment(score: Uint8Array, salt: Uint8Array): Uint8Array {
+  return sha256(score, salt)
+}
+const SEAT_TAG = Buffer.from('beryl/validation-task')
 const sha256 = (...parts: Uint8Array[]) => {
   const h = createHash('sha256')
   for (const p of parts) h.update(p)
@@ -195,7 +203,7 @@ export class TaskKeeper {
 
   /**
    * Genesis import of an exported task: the task and every index that follows from it (creator,
-   * node and status indexes, the queue, deadlines, the seed queue, the group-window records).
+   * node and status indexes, the queue, deadlines, the seed queue).
    * Escrow is in the task module account (bank genesis).
    */
   async importTask(ctx: Context, t: Task): Promise<void> {
@@ -203,13 +211,9 @@ export class TaskKeeper {
     const kv = this.kv(ctx)
     this.putTask(ctx, t)
     if (t.status === TaskStatus.TASK_STATUS_QUEUED) await this.enqueue(ctx, t)
-    if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0) kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
+    if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0 && t.validationOf.length === 0)
+      kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     if (t.deadline) kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
-    if (t.selectedNode && t.startTime) {
-      const k = key(RECEIVED, sha256(Buffer.from(t.creator, 'utf8'), t.argsHash), decodeBech32(t.selectedNode).data)
-      const prev = kv.get(k)
-      if (!prev || Buffer.from(prev).readBigUInt64BE() < t.startTime) kv.set(k, u64(t.startTime))
-    }
   }
 
   setNextSequence(ctx: Context, next: bigint): void {
@@ -261,11 +265,18 @@ export class TaskKeeper {
     }
 
     // The network this task can be run and cross-validated on: the serving nodes meeting every filter.
-    const req: Requirements = { modelIds: m.modelIds, minVramGb: m.minVramGb, requiredGpu: m.requiredGpu, taskVersion: m.taskVersion }
+    const pinned = m.taskType === TaskType.TASK_TYPE_TEXT && !m.requiredGpu
+    const req: Requirements = {
+      modelIds: m.modelIds,
+      minVramGb: m.minVramGb,
+      requiredGpu: m.requiredGpu,
+      taskVersion: m.taskVersion,
+      ...(pinned ? { sameGpuGroupOf: BigInt(params.minEligibleNodes) } : {}),
+    }
     const eligible = await this.eligibleCount(ctx, req)
     if (eligible < BigInt(params.minEligibleNodes)) {
       throw TaskErrors.TooFewNodes.with(
-        `${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible); min_eligible_nodes is ${params.minEligibleNodes}`,
+        `${eligible} serving nodes meet every filter of this task (model ${m.modelIds[0]}, ${m.requiredGpu ? `GPU ${m.requiredGpu}` : `≥ ${m.minVramGb} GB VRAM`}, runner ${m.taskVersion} or compatible${pinned ? ', in one GPU class: a text task is validated on its first node’s GPU class' : ''}); min_eligible_nodes is ${params.minEligibleNodes}`,
       )
     }
     let rate: bigint
@@ -316,6 +327,13 @@ export class TaskKeeper {
       sequence,
       resultHash: new Uint8Array(),
       groupPayees: [],
+      scoreCommitment: new Uint8Array(),
+      salt: new Uint8Array(),
+      validationOf: new Uint8Array(),
+      validationTasks: [],
+      groupNodes: [],
+      seatRetries: 0,
+      revealStart: 0n,
     }
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
@@ -346,18 +364,24 @@ export class TaskKeeper {
     return priority(BigInt(t.fee), t.estimatedSeconds, t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb)
   }
 
-  /** Tasks with equal filters share a signature (and so the same eligible nodes). */
+  /**
+   * Tasks with equal filters share a signature (and so the same eligible nodes). A validation task
+   * excludes its group's nodes, so it has a queue of its own and never holds up the others.
+   */
   private signature(t: Task): Uint8Array {
     const vram = Buffer.alloc(4)
     vram.writeUInt32BE(t.minVramGb)
     return sha256(
       Buffer.from('beryl/dispatch-signature'),
+      // A text task's extra rule (a GPU class large enough for its group) sets it apart from an image task.
+      Uint8Array.of(t.taskType),
       Buffer.from(t.modelIds.join(','), 'ascii'),
       Uint8Array.of(0),
       Buffer.from(t.requiredGpu, 'utf8'),
       Uint8Array.of(0),
       vram,
       Buffer.from(t.taskVersion, 'ascii'),
+      t.validationOf,
     )
   }
 
@@ -409,9 +433,16 @@ export class TaskKeeper {
    */
   private async makeRoom(ctx: Context, params: Params, prio: bigint): Promise<void> {
     if (this.queuedCount(ctx) < BigInt(params.maxQueuedTasks)) return
-    let lowest: Uint8Array | undefined
-    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 1 })) lowest = c
-    const victim = lowest && this.getTask(ctx, lowest)
+    // The lowest-priority queued task that is not a validation seat: a seat belongs to a group the
+    // chain has started, and evicting it would end that group without a judgement.
+    let victim: Task | undefined
+    for await (const [, c] of this.kv(ctx).iterate({ start: Uint8Array.of(QUEUE), end: Uint8Array.of(QUEUE + 1), reverse: true, limit: 64 })) {
+      const t = this.getTask(ctx, c)
+      if (t && !t.validationOf.length) {
+        victim = t
+        break
+      }
+    }
     if (!victim || prio <= this.priorityOf(victim)) {
       throw TaskErrors.QueueFull.with(
         `${params.maxQueuedTasks} tasks are queued; raise the fee above priority ${victim ? this.priorityOf(victim) : 0n} to displace the lowest`,
@@ -424,6 +455,8 @@ export class TaskKeeper {
   async cancel(ctx: Context, creator: string, commitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(commitment)} was created by ${t.creator}`)
+    // A creator who could cancel a seat could end any group it is afraid of, without a slash.
+    if (t.validationOf.length) throw TaskErrors.WrongStatus.with('a validation task belongs to the chain; it cannot be cancelled')
     if (t.status !== TaskStatus.TASK_STATUS_QUEUED)
       throw TaskErrors.WrongStatus.with(`only a queued task can be cancelled; this one is ${TaskStatus[t.status]}`)
     await this.dequeue(ctx, t)
@@ -441,40 +474,89 @@ export class TaskKeeper {
     this.end(ctx, [t], [{ id: hex(t.taskIdCommitment), node: t.selectedNode || undefined, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: reason }])
   }
 
-  // ---- scores, error reports -----------------------------------------------------------------
+  // ---- commitments and reveals ------------------------------------------------------------------
+  //
+  // A node never shows its answer before every answer it could be compared with is bound: it commits
+  // sha256(score ‖ salt) (MsgSubmitScore) and opens it only when copying can no longer help anyone —
+  // a single task with its upload (the attestation carries the reveal), a validation group once all
+  // three members have committed (MsgRevealResult). An error report is committed as the empty score.
 
-  /** The selected node's result fingerprint: Started → ScoreReady; the node is free for new tasks. */
-  submitScore(ctx: Context, node: string, commitment: Uint8Array, score: Uint8Array): void {
+  /** The selected node binds its answer: Started → ScoreReady (committed); the node is free for new tasks. */
+  async submitScore(ctx: Context, node: string, commitment: Uint8Array, scoreCommitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     this.mustBeRunningOn(t, node)
+    if (scoreCommitment.length !== 32) throw TaskErrors.InvalidScore.with('score_commitment must be sha256(score ‖ salt): 32 bytes')
+    const now = ctx.block.timeSeconds
+    // T1 waits for its creator's validation; a validation task waits for the rest of its group.
+    const deadline = t.validationOf.length ? 0n : now + this.params(ctx).creatorValidationTimeout
+    const next: Task = { ...t, status: TaskStatus.TASK_STATUS_SCORE_READY, scoreCommitment, scoreReadyTime: now, deadline }
+    this.moveDeadline(ctx, t, next)
+    this.putTask(ctx, next)
+    this.staking.release(ctx, t.selectedNode)
+    this.emitTransition(ctx, t, next)
+    if (t.validationOf.length) this.maybeOpenReveals(ctx, this.mustGet(ctx, t.validationOf))
+  }
+
+  /**
+   * The node opens its commitment. A validation group's member: once all three members committed,
+   * within the reveal window; the group is judged when the last reveal lands. A validated single task:
+   * only an error report (a score is revealed by the attestation of its upload).
+   */
+  async revealResult(ctx: Context, node: string, commitment: Uint8Array, score: Uint8Array, salt: Uint8Array): Promise<void> {
+    const t = this.mustGet(ctx, commitment)
+    if (t.selectedNode !== node) throw TaskErrors.NotSelectedNode.with(`task ${hex(t.taskIdCommitment)} runs on ${t.selectedNode || 'no node'}`)
+    this.checkOpens(t, score, salt)
+    const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : t
+    if (root && root.status === TaskStatus.TASK_STATUS_GROUP_PENDING) {
+      if (!root.revealStart) throw TaskErrors.WrongStatus.with('reveals open when all three members of the validation group have committed')
+      if (t.salt.length) throw TaskErrors.WrongStatus.with(`task ${hex(t.taskIdCommitment)} is already revealed`)
+      if (t.status !== TaskStatus.TASK_STATUS_SCORE_READY && t.status !== TaskStatus.TASK_STATUS_GROUP_PENDING)
+        throw TaskErrors.WrongStatus.with(`task ${hex(t.taskIdCommitment)} is ${TaskStatus[t.status]}`)
+      this.putTask(ctx, { ...t, score, salt })
+      ctx.emit(event('score_revealed', { task: hex(t.taskIdCommitment), node, score: score.length ? hex(score) : 'error', salt: hex(salt) }))
+      const group = this.groupOf(ctx, this.mustGet(ctx, root.taskIdCommitment))
+      if (group.every((m) => m.salt.length > 0 || isTerminal(m.status))) await this.finishGroup(ctx, this.mustGet(ctx, root.taskIdCommitment))
+      return
+    }
+    if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
+      if (score.length) throw TaskErrors.WrongStatus.with("a validated task's score is revealed by uploading its output to a gateway")
+      this.endErrorReport(ctx, { ...t, salt, taskError: TaskError.TASK_ERROR_PARAMETERS_INVALID })
+      return
+    }
+    throw TaskErrors.WrongStatus.with(`task ${hex(t.taskIdCommitment)} is ${TaskStatus[t.status]}: nothing to reveal now`)
+  }
+
+  /** Refuses a reveal that does not open the task's commitment, or a score of the wrong shape. */
+  private checkOpens(t: Task, score: Uint8Array, salt: Uint8Array): void {
+    if (t.scoreCommitment.length !== 32) throw TaskErrors.WrongStatus.with(`task ${hex(t.taskIdCommitment)} has no score commitment`)
+    if (salt.length !== 32) throw TaskErrors.InvalidReveal.with(`the salt is 32 bytes, got ${salt.length}`)
+    if (Buffer.compare(scoreCommitment(score, salt), t.scoreCommitment) !== 0)
+      throw TaskErrors.InvalidReveal.with(`sha256(score ‖ salt) is not task ${hex(t.taskIdCommitment)}'s commitment ${hex(t.scoreCommitment)}`)
+    if (score.length === 0) return
     try {
       validateScore(t.taskType, score)
     } catch (err) {
       throw TaskErrors.InvalidScore.with((err as Error).message)
     }
-    this.finishExecution(ctx, t, { status: TaskStatus.TASK_STATUS_SCORE_READY, score })
   }
 
-  /** The node found the arguments unusable: Started → ErrorReported (slashed if the group disagrees). */
-  reportError(ctx: Context, node: string, commitment: Uint8Array, error: TaskError): void {
-    const t = this.mustGet(ctx, commitment)
-    this.mustBeRunningOn(t, node)
-    if (error !== TaskError.TASK_ERROR_PARAMETERS_INVALID) throw TaskErrors.InvalidScore.with('the only error a node may report is PARAMETERS_INVALID')
-    this.finishExecution(ctx, t, { status: TaskStatus.TASK_STATUS_ERROR_REPORTED, taskError: error })
+  /**
+   * An error report ends EndAborted(ErrorReported): the creator is refunded, the node is not paid,
+   * and its health takes a timeout's penalty, so reporting errors is never cheaper than doing the
+   * work. (In a validation group a report the others disagree with is slashed.)
+   */
+  private endErrorReport(ctx: Context, t: Task): void {
+    this.end(
+      ctx,
+      [t],
+      [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }],
+    )
+    this.qos.penalizeTimeout(ctx, t.selectedNode)
   }
 
   private mustBeRunningOn(t: Task, node: string): void {
     if (t.selectedNode !== node) throw TaskErrors.NotSelectedNode.with(`task ${hex(t.taskIdCommitment)} runs on ${t.selectedNode || 'no node'}`)
     if (t.status !== TaskStatus.TASK_STATUS_STARTED) throw TaskErrors.WrongStatus.with(`the task is ${TaskStatus[t.status]}, not STARTED`)
-  }
-
-  private finishExecution(ctx: Context, t: Task, change: Partial<Task>): void {
-    const now = ctx.block.timeSeconds
-    const next: Task = { ...t, ...change, scoreReadyTime: now, deadline: now + this.params(ctx).creatorValidationTimeout }
-    this.moveDeadline(ctx, t, next)
-    this.putTask(ctx, next)
-    this.staking.release(ctx, t.selectedNode)
-    this.emitTransition(ctx, t, next)
   }
 
   private moveDeadline(ctx: Context, before: Task, after: Task): void {
@@ -499,79 +581,204 @@ export class TaskKeeper {
   // ---- validation (verifiable secret sampling) ------------------------------------------------
 
   /**
-   * The creator reveals the task id and its ECVRF proof over the first task's sampling seed. Not
-   * selected: exactly one task, validated alone. Selected: exactly the three tasks of the
-   * validation group (same creator, task id and arguments), compared by Crynux's group-validation table.
+   * The creator reveals the task id and its ECVRF proof over the task's sampling seed, after the
+   * node's commitment is in a block. Not selected: the task is Validated and waits for its upload.
+   * Selected: the chain creates the two validation tasks itself (the creator escrows their fees)
+   * and the task waits for its group (GroupPending).
    */
   async validate(ctx: Context, creator: string, commitments: Uint8Array[], taskId: Uint8Array, proof: Uint8Array): Promise<void> {
-    if (commitments.length !== 1 && commitments.length !== 3)
-      throw TaskErrors.InvalidValidation.with('give 1 task (not sampled) or the 3 tasks of a validation group')
-    if (new Set(commitments.map(hex)).size !== commitments.length) throw TaskErrors.InvalidValidation.with('a task is listed twice')
-    const tasks = commitments.map((c) => this.mustGet(ctx, c))
-    for (const t of tasks) {
-      if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(t.taskIdCommitment)} was created by ${t.creator}`)
-      if (Buffer.compare(sha256(taskId, t.nonce), t.taskIdCommitment) !== 0) {
-        throw TaskErrors.InvalidValidation.with(`sha256(task_id ‖ nonce) does not match task ${hex(t.taskIdCommitment)}`)
-      }
+    if (commitments.length !== 1)
+      throw TaskErrors.InvalidValidation.with(`give exactly one task, got ${commitments.length}: the chain creates a selected task's validation tasks itself`)
+    const t = this.mustGet(ctx, commitments[0]!)
+    if (t.creator !== creator) throw TaskErrors.NotCreator.with(`task ${hex(t.taskIdCommitment)} was created by ${t.creator}`)
+    if (t.validationOf.length) throw TaskErrors.InvalidValidation.with('a validation task is judged with its group, not validated by the creator')
+    if (Buffer.compare(sha256(taskId, t.nonce), t.taskIdCommitment) !== 0) {
+      throw TaskErrors.InvalidValidation.with(`sha256(task_id ‖ nonce) does not match task ${hex(t.taskIdCommitment)}`)
     }
-    const first = [...tasks].sort((a, b) => (a.sequence < b.sequence ? -1 : 1))[0]!
-    if (first.samplingSeed.length === 0) throw TaskErrors.InvalidValidation.with('the task has no sampling seed yet; validate after its creation block')
-    const selected = this.vss.selected(first.vrfPublicKey, proof, first.samplingSeed, BigInt(first.samplingRate))
+    if (t.status !== TaskStatus.TASK_STATUS_SCORE_READY)
+      throw TaskErrors.WrongStatus.with(`a task is validated once its node's score commitment is in a block; this one is ${TaskStatus[t.status]}`)
+    if (t.samplingSeed.length === 0) throw TaskErrors.InvalidValidation.with('the task has no sampling seed yet; validate after its creation block')
+    const selected = this.vss.selected(t.vrfPublicKey, proof, t.samplingSeed, BigInt(t.samplingRate))
     if (selected === undefined) throw TaskErrors.InvalidValidation.with("the VRF proof does not verify with the task's vrf_public_key over its sampling seed")
-    if (tasks.length === 1 && selected)
-      throw TaskErrors.InvalidValidation.with('the VRF selected this task for cross-validation: validate it together with its two validation tasks')
-    if (tasks.length === 3 && !selected) throw TaskErrors.InvalidValidation.with('the VRF did not select this task: validate it alone')
-    if (tasks.length === 1) this.validateSingle(ctx, first)
-    else for (const node of this.validateGroup(ctx, tasks)) await this.abortTasksOfSlashedNode(ctx, node)
-  }
-
-  private validateSingle(ctx: Context, t: Task): void {
-    let next
-    try {
-      next = singleOutcome({ status: t.status, abortReason: t.abortReason })
-    } catch (err) {
-      throw TaskErrors.WrongStatus.with((err as Error).message)
-    }
-    if (next.status === TaskStatus.TASK_STATUS_VALIDATED) {
-      const now = ctx.block.timeSeconds
+    const now = ctx.block.timeSeconds
+    if (!selected) {
       const v: Task = { ...t, status: TaskStatus.TASK_STATUS_VALIDATED, validatedTime: now, deadline: now + this.params(ctx).resultUploadTimeout }
       this.moveDeadline(ctx, t, v)
       this.putTask(ctx, v)
       this.emitTransition(ctx, t, v)
-    } else {
-      this.endErrorReport(ctx, t)
+      return
+    }
+    await this.spawnGroup(ctx, t)
+  }
+
+  /**
+   * T1 → GroupPending, and two validation tasks with T1's arguments, model and filters (a text task's
+   * seats are pinned to T1's GPU class: exact-hash comparison needs the same hardware), whose fees
+   * the creator escrows now. Dispatch excludes every node that has held a seat of the group.
+   */
+  private async spawnGroup(ctx: Context, t: Task): Promise<void> {
+    const fee = BigInt(t.fee)
+    const seats = Number(VALIDATION_GROUP_SIZE) - 1
+    const balance = this.bank.balance(ctx, t.creator, DENOM)
+    if (balance < fee * BigInt(seats))
+      throw TaskErrors.InvalidValidation.with(
+        `the VRF selected this task: its ${seats} validation tasks escrow ${fee * BigInt(seats)}${DENOM} from the creator, who has ${balance}${DENOM}`,
+      )
+    let pinned: { requiredGpu: string; requiredGpuVramGb: number } | undefined
+    if (t.taskType === TaskType.TASK_TYPE_TEXT) {
+      const n = this.staking.getNode(ctx, t.selectedNode)
+      if (n) pinned = { requiredGpu: n.gpuName, requiredGpuVramGb: n.gpuVramGb }
+    }
+    const now = ctx.block.timeSeconds
+    let root: Task = {
+      ...t,
+      status: TaskStatus.TASK_STATUS_GROUP_PENDING,
+      validatedTime: now,
+      deadline: 0n,
+      groupNodes: [t.selectedNode],
+      validationTasks: [],
+      seatRetries: 0,
+      revealStart: 0n,
+    }
+    this.moveDeadline(ctx, t, root)
+    for (let i = 0; i < seats; i++) root = { ...root, validationTasks: [...root.validationTasks, await this.newSeat(ctx, root, i, pinned)] }
+    this.putTask(ctx, root)
+    this.emitTransition(ctx, t, root, { validation_tasks: root.validationTasks.map(hex).join(',') })
+  }
+
+  /** A validation task for seat number `n` of T1's group (n counts every seat ever created, so ids never repeat). */
+  private async newSeat(ctx: Context, root: Task, n: number, pinned?: { requiredGpu: string; requiredGpuVramGb: number }): Promise<Uint8Array> {
+    const params = this.params(ctx)
+    const idx = Buffer.alloc(4)
+    idx.writeUInt32BE(n)
+    const commitment = sha256(SEAT_TAG, root.taskIdCommitment, idx)
+    this.bank.sendFromAccountToModule(ctx, root.creator, MODULE, [{ denom: DENOM, amount: BigInt(root.fee) }])
+    const seqRaw = this.kv(ctx).get(SEQUENCE_KEY)
+    const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
+    this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
+    const now = ctx.block.timeSeconds
+    const first = this.getTask(ctx, root.validationTasks[0] ?? new Uint8Array())
+    const seat: Task = {
+      ...root,
+      taskIdCommitment: commitment,
+      nonce: new Uint8Array(),
+      vrfPublicKey: new Uint8Array(),
+      samplingRate: '0',
+      samplingSeed: new Uint8Array(),
+      // A later seat keeps the class the first seats were pinned to.
+      requiredGpu: pinned?.requiredGpu ?? first?.requiredGpu ?? root.requiredGpu,
+      requiredGpuVramGb: pinned?.requiredGpuVramGb ?? first?.requiredGpuVramGb ?? root.requiredGpuVramGb,
+      status: TaskStatus.TASK_STATUS_QUEUED,
+      abortReason: AbortReason.ABORT_REASON_NONE,
+      taskError: TaskError.TASK_ERROR_NONE,
+      selectedNode: '',
+      score: new Uint8Array(),
+      createTime: now,
+      startTime: 0n,
+      scoreReadyTime: 0n,
+      validatedTime: 0n,
+      endTime: 0n,
+      deadline: now + params.queueTimeout,
+      sequence,
+      resultHash: new Uint8Array(),
+      groupPayees: [],
+      scoreCommitment: new Uint8Array(),
+      salt: new Uint8Array(),
+      validationOf: root.taskIdCommitment,
+      validationTasks: [],
+      groupNodes: [],
+      seatRetries: 0,
+      revealStart: 0n,
+    }
+    this.putTask(ctx, seat)
+    await this.enqueue(ctx, seat)
+    this.kv(ctx).set(deadlineKey(seat.deadline, commitment), new Uint8Array())
+    ctx.emit(event('validation_task_created', { task: hex(commitment), validation_of: hex(root.taskIdCommitment), fee: `${seat.fee}${DENOM}` }))
+    return commitment
+  }
+
+  /** T1 and its seats' current validation tasks. */
+  private groupOf(ctx: Context, root: Task): Task[] {
+    return [root, ...root.validationTasks.map((c) => this.mustGet(ctx, c))]
+  }
+
+  /** When every seat has committed, the reveals open for `reveal_window` seconds. */
+  private maybeOpenReveals(ctx: Context, root: Task): void {
+    if (root.status !== TaskStatus.TASK_STATUS_GROUP_PENDING || root.revealStart) return
+    const seats = root.validationTasks.map((c) => this.mustGet(ctx, c))
+    if (!seats.every((s) => s.status === TaskStatus.TASK_STATUS_SCORE_READY)) return
+    const now = ctx.block.timeSeconds
+    const open: Task = { ...root, revealStart: now, deadline: now + this.params(ctx).revealWindow }
+    this.moveDeadline(ctx, root, open)
+    this.putTask(ctx, open)
+    // Marked on every member, so each node (and its gateway) sees from its own task that it must reveal.
+    for (const s of seats) this.putTask(ctx, { ...s, revealStart: now })
+    ctx.emit(
+      event('group_reveal', {
+        task: hex(root.taskIdCommitment),
+        members: [root, ...seats].map((m) => hex(m.taskIdCommitment)).join(','),
+        nodes: [root, ...seats].map((m) => m.selectedNode).join(','),
+        deadline: open.deadline.toString(),
+      }),
+    )
+  }
+
+  /**
+   * A seat's validation task ended without an answer (timed out, or its node was slashed). Before
+   * the reveals, the seat is given to another eligible node, at most `max_seat_retries` times; past
+   * that the group ends with refunds and nobody is slashed.
+   */
+  private async seatFailed(ctx: Context, seat: Task): Promise<void> {
+    const root = this.getTask(ctx, seat.validationOf)
+    if (!root || root.status !== TaskStatus.TASK_STATUS_GROUP_PENDING || root.revealStart) return
+    if (root.seatRetries >= this.params(ctx).maxSeatRetries) {
+      await this.endGroup(ctx, root, AbortReason.ABORT_REASON_SEAT_UNFILLED)
+      return
+    }
+    const n = Number(VALIDATION_GROUP_SIZE) - 1 + root.seatRetries
+    const replacement = await this.newSeat(ctx, root, n)
+    const next: Task = {
+      ...root,
+      seatRetries: root.seatRetries + 1,
+      validationTasks: root.validationTasks.map((c) => (Buffer.compare(c, seat.taskIdCommitment) === 0 ? replacement : c)),
+    }
+    this.putTask(ctx, next)
+    ctx.emit(event('validation_seat_retried', { task: hex(root.taskIdCommitment), failed: hex(seat.taskIdCommitment), replacement: hex(replacement) }))
+  }
+
+  /** Ends a pending group without judging it: every open member is refunded, nobody is paid or slashed. */
+  private async endGroup(ctx: Context, root: Task, reason: AbortReason): Promise<void> {
+    for (const m of this.groupOf(ctx, root)) {
+      if (isTerminal(m.status)) continue
+      if (m.status === TaskStatus.TASK_STATUS_QUEUED) await this.dequeue(ctx, m)
+      this.endAborted(ctx, m, reason)
     }
   }
 
   /**
-   * An unsampled error report ends EndAborted(ErrorReported): the creator is refunded, the node is
-   * not paid, and its health takes a timeout's penalty, so reporting errors is never cheaper than
-   * doing the work. (In a validation group a report the others disagree with is slashed.)
+   * All three members revealed, or the reveal window passed: the group table decides. A member that
+   * did not reveal is slashed as a mismatch (docs/decisions/0020); an honest node that crashed
+   * reveals from the answer and salt it keeps on disk.
    */
-  private endErrorReport(ctx: Context, t: Task): void {
-    this.end(
-      ctx,
-      [t],
-      [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_ERROR_REPORTED }],
-    )
-    this.qos.penalizeTimeout(ctx, t.selectedNode)
-  }
-
-  /** Returns the nodes slashed by the outcome. */
-  private validateGroup(ctx: Context, tasks: Task[]): string[] {
-    const argsHash = hex(tasks[0]!.argsHash)
-    if (tasks.some((t) => hex(t.argsHash) !== argsHash)) throw TaskErrors.InvalidValidation.with('the tasks of a validation group must have the same arguments')
-    const members: GroupMember[] = tasks.map((t) => ({
-      id: hex(t.taskIdCommitment),
-      node: t.selectedNode || undefined,
-      type: t.taskType,
-      status: t.status,
-      abortReason: t.abortReason,
-      score: t.score,
-      startTime: t.startTime,
-      scoreReadyTime: t.scoreReadyTime,
-      sequence: t.sequence,
-    }))
+  private async finishGroup(ctx: Context, root: Task): Promise<void> {
+    const tasks = this.groupOf(ctx, root)
+    const members: GroupMember[] = tasks.map((t) => {
+      const ended = isTerminal(t.status)
+      const revealed = t.salt.length > 0
+      const status = ended ? t.status : revealed && t.score.length === 0 ? TaskStatus.TASK_STATUS_ERROR_REPORTED : TaskStatus.TASK_STATUS_SCORE_READY
+      return {
+        id: hex(t.taskIdCommitment),
+        node: t.selectedNode || undefined,
+        type: t.taskType,
+        status,
+        abortReason: t.abortReason,
+        score: t.score,
+        startTime: t.startTime,
+        scoreReadyTime: t.scoreReadyTime,
+        sequence: t.sequence,
+        unrevealed: !ended && !revealed,
+      }
+    })
     let outcome
     try {
       outcome = groupOutcome(members, { hammingThreshold: this.params(ctx).hammingThreshold })
@@ -601,11 +808,15 @@ export class TaskKeeper {
         this.emitTransition(ctx, t, v)
       }
     }
-    // The evidence of a slash, kept in state: every finished member's task id, score and result hash, in speed order.
+    // The evidence of a slash, kept in state: every member's task id, commitment, reveal (score,
+    // "error" or "unrevealed"), salt and result hash; revealed members in speed order first.
+    const order = [...outcome.ranked, ...tasks.map((t) => hex(t.taskIdCommitment)).filter((id) => !outcome.ranked.includes(id))]
     const evidence: GroupEvidence = {
-      groupTasks: outcome.ranked,
-      groupScores: outcome.ranked.map((id) => scoreText(byId.get(id)!)),
-      resultHashes: outcome.ranked.map((id) => hex(byId.get(id)!.resultHash)),
+      groupTasks: order,
+      groupScores: order.map((id) => scoreText(byId.get(id)!)),
+      resultHashes: order.map((id) => hex(byId.get(id)!.resultHash)),
+      groupCommitments: order.map((id) => hex(byId.get(id)!.scoreCommitment)),
+      groupSalts: order.map((id) => hex(byId.get(id)!.salt)),
     }
     const slashed = this.end(
       ctx,
@@ -619,23 +830,28 @@ export class TaskKeeper {
       if (m.qosScore !== null) this.qos.recordScore(ctx, m.node, BigInt(m.qosScore))
       if (m.status === TaskStatus.TASK_STATUS_END_GROUP_REFUND) this.qos.reward(ctx, m.node)
     }
-    return slashed
+    for (const node of slashed) await this.abortTasksOfSlashedNode(ctx, node)
   }
 
   // ---- attestation and settlement -------------------------------------------------------------
 
-  /** An attester checked the uploaded result against the score: Validated → EndSuccess, GroupValidated → EndGroupSuccess. */
-  attest(ctx: Context, attester: string, commitment: Uint8Array, resultHash: Uint8Array): void {
+  /**
+   * An attester checked the uploaded result against the score: Validated → EndSuccess (the upload
+   * carried the reveal: score and salt must open the node's commitment, and the score is recorded),
+   * GroupValidated → EndGroupSuccess (the score was revealed in the group).
+   */
+  attest(ctx: Context, attester: string, commitment: Uint8Array, resultHash: Uint8Array, score: Uint8Array, salt: Uint8Array): void {
     if (!this.params(ctx).attesters.includes(attester)) throw TaskErrors.NotAttester.with(attester)
     const t = this.mustGet(ctx, commitment)
     if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
-    const withHash = { ...t, resultHash }
     if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
-      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_SUCCESS }])
+      if (score.length === 0) throw TaskErrors.InvalidReveal.with("a validated task's attestation carries the revealed score and salt")
+      this.checkOpens(t, score, salt)
+      this.end(ctx, [{ ...t, resultHash, score, salt }], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_SUCCESS }])
       this.qos.reward(ctx, t.selectedNode)
     } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
       const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
-      this.end(ctx, [withHash], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, matching }])
+      this.end(ctx, [{ ...t, resultHash }], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, matching }])
       this.qos.reward(ctx, t.selectedNode)
     } else {
       throw TaskErrors.WrongStatus.with(`only a validated task can be attested; this one is ${TaskStatus[t.status]}`)
@@ -644,7 +860,7 @@ export class TaskKeeper {
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */
   /** Returns the nodes it slashed. */
-  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[], evidence: GroupEvidence = { groupTasks: [], groupScores: [], resultHashes: [] }): string[] {
+  private end(ctx: Context, tasks: Task[], outcomes: TaskOutcome[], evidence: GroupEvidence = NO_EVIDENCE): string[] {
     const slashed: string[] = []
     const fees = new Map(tasks.map((t) => [hex(t.taskIdCommitment), BigInt(t.fee)]))
     let s: Settlement
@@ -697,7 +913,17 @@ export class TaskKeeper {
       const t = this.getTask(ctx, k.subarray(prefix.length))
       if (t && !isTerminal(t.status)) open.push(t)
     }
-    for (const t of open) this.endAborted(ctx, t, AbortReason.ABORT_REASON_NODE_SLASHED)
+    for (const t of open) {
+      const now = this.mustGet(ctx, t.taskIdCommitment)
+      if (isTerminal(now.status)) continue // ended with a group ended earlier in this loop
+      if (now.status === TaskStatus.TASK_STATUS_GROUP_PENDING) {
+        // T1's node is gone: its group ends without a judgement, every member refunded.
+        await this.endGroup(ctx, now, AbortReason.ABORT_REASON_NODE_SLASHED)
+        continue
+      }
+      this.endAborted(ctx, now, AbortReason.ABORT_REASON_NODE_SLASHED)
+      if (now.validationOf.length) await this.seatFailed(ctx, now)
+    }
   }
 
   // ---- end of block: timeouts, sampling seeds, dispatch ------------------------------------
@@ -730,11 +956,19 @@ export class TaskKeeper {
       if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
         await this.dequeue(ctx, t)
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
+        // No eligible node took the seat for a whole queue timeout: the group cannot be completed.
+        const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : undefined
+        if (root?.status === TaskStatus.TASK_STATUS_GROUP_PENDING) await this.endGroup(ctx, root, AbortReason.ABORT_REASON_SEAT_UNFILLED)
       } else if (t.status === TaskStatus.TASK_STATUS_STARTED) {
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
         this.qos.penalizeTimeout(ctx, t.selectedNode)
+        if (t.validationOf.length) await this.seatFailed(ctx, t)
+      } else if (t.status === TaskStatus.TASK_STATUS_GROUP_PENDING) {
+        // The reveal window closed: the group is judged with what was revealed.
+        await this.finishGroup(ctx, t)
       } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY) {
-        // The creator never validated: the node is paid for its work (Crynux's rule).
+        // The creator never validated: the node is paid for its work (Crynux's rule). Only T1 has this
+        // deadline, and only before validation: a task whose group is pending is GroupPending.
         this.end(
           ctx,
           [t],
@@ -747,9 +981,6 @@ export class TaskKeeper {
             },
           ],
         )
-      } else if (t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) {
-        // An error report is never paid, validated or not: it would be a free exit from any task.
-        this.endErrorReport(ctx, t)
       } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED || t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
         // The node never delivered a result that matched its score: refund.
         this.end(
@@ -800,26 +1031,24 @@ export class TaskKeeper {
         const head = await this.signatureHead(ctx, sig)
         const t = head && this.getTask(ctx, head.commitment)
         if (!t) break
-        const excluded = await this.recentRecipients(ctx, t)
-        const node = await this.dispatchIndex.pickNode(ctx, t, excluded, (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)))
+        // A validation task never goes to a node that has held a seat of its group (T1's node first).
+        const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : undefined
+        const excluded = (root?.groupNodes ?? []).map((a) => decodeBech32(a).data)
+        // A text task without a GPU class runs only where a group of its class can be formed.
+        const sameGpu = t.taskType === TaskType.TASK_TYPE_TEXT && !t.requiredGpu ? BigInt(this.params(ctx).minEligibleNodes) : undefined
+        const node = await this.dispatchIndex.pickNode(
+          ctx,
+          t,
+          excluded,
+          (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)),
+          sameGpu,
+        )
         if (!node) break
         await this.start(ctx, t, node)
         started++
       }
       if (started >= MAX_DISPATCH_PER_BLOCK || this.staking.availableCount(ctx) === 0n) break
     }
-  }
-
-  /** The nodes that already received a task of this (creator, args) within the group window. */
-  private async recentRecipients(ctx: Context, t: Task): Promise<Uint8Array[]> {
-    const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
-    const prefix = key(RECEIVED, group)
-    const out: Uint8Array[] = []
-    const cutoff = ctx.block.timeSeconds - this.params(ctx).groupWindow
-    for await (const [k, v] of this.kv(ctx).iterate({ start: prefix, end: prefixEnd(prefix), limit: 64 })) {
-      if (Buffer.from(v).readBigUInt64BE() > cutoff) out.push(k.subarray(prefix.length))
-    }
-    return out
   }
 
   private async start(ctx: Context, t: Task, node: Node): Promise<void> {
@@ -829,8 +1058,10 @@ export class TaskKeeper {
     await this.dequeue(ctx, t)
     kv.delete(deadlineKey(t.deadline, t.taskIdCommitment))
     this.staking.setBusy(ctx, node.address)
-    const group = sha256(Buffer.from(t.creator, 'utf8'), t.argsHash)
-    kv.set(key(RECEIVED, group, decodeBech32(node.address).data), u64(now))
+    if (t.validationOf.length) {
+      const root = this.mustGet(ctx, t.validationOf)
+      this.putTask(ctx, { ...root, groupNodes: [...root.groupNodes, node.address] })
+    }
     const timeout = clamp(2n * t.estimatedSeconds, params.minExecutionTimeout, params.maxExecutionTimeout)
     const started: Task = { ...t, status: TaskStatus.TASK_STATUS_STARTED, selectedNode: node.address, startTime: now, deadline: now + timeout }
     kv.set(deadlineKey(started.deadline, t.taskIdCommitment), new Uint8Array())

@@ -8,8 +8,8 @@ import {
   MsgCancelTaskResponse,
   MsgCreateTask,
   MsgCreateTaskResponse,
-  MsgReportError,
-  MsgReportErrorResponse,
+  MsgRevealResult,
+  MsgRevealResultResponse,
   MsgSubmitScore,
   MsgSubmitScoreResponse,
   MsgValidateTask,
@@ -80,32 +80,38 @@ export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
       validate(m: MsgSubmitScore) {
         checkAddress(m.node, BECH32_PREFIX)
         bytes32(m.taskIdCommitment, 'task_id_commitment')
-        if (m.score.length === 0 || m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be 1..4096 bytes')
+        if (m.scoreCommitment.length !== 32) throw TaskErrors.InvalidScore.with('score_commitment must be sha256(score ‖ salt): 32 bytes')
       },
-      handle(ctx: Context, m: MsgSubmitScore) {
-        keeper.submitScore(ctx, m.node, m.taskIdCommitment, m.score)
+      async handle(ctx: Context, m: MsgSubmitScore) {
+        await keeper.submitScore(ctx, m.node, m.taskIdCommitment, m.scoreCommitment)
         return { typeUrl: url('MsgSubmitScoreResponse'), value: MsgSubmitScoreResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgSubmitScore>,
     {
-      typeUrl: url('MsgReportError'),
-      type: MsgReportError,
-      signers: (m: MsgReportError) => [m.node],
-      validate(m: MsgReportError) {
+      typeUrl: url('MsgRevealResult'),
+      type: MsgRevealResult,
+      signers: (m: MsgRevealResult) => [m.node],
+      validate(m: MsgRevealResult) {
         checkAddress(m.node, BECH32_PREFIX)
         bytes32(m.taskIdCommitment, 'task_id_commitment')
+        if (m.salt.length !== 32) throw TaskErrors.InvalidReveal.with(`salt must be 32 bytes, got ${m.salt.length}`)
+        if (m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be at most 4096 bytes')
       },
-      handle(ctx: Context, m: MsgReportError) {
-        keeper.reportError(ctx, m.node, m.taskIdCommitment, m.error)
-        return { typeUrl: url('MsgReportErrorResponse'), value: MsgReportErrorResponse.encode({}).finish() }
+      async handle(ctx: Context, m: MsgRevealResult) {
+        await keeper.revealResult(ctx, m.node, m.taskIdCommitment, m.score, m.salt)
+        return { typeUrl: url('MsgRevealResultResponse'), value: MsgRevealResultResponse.encode({}).finish() }
       },
-    } satisfies MsgRoute<MsgReportError>,
+    } satisfies MsgRoute<MsgRevealResult>,
     {
       typeUrl: url('MsgValidateTask'),
       type: MsgValidateTask,
       signers: (m: MsgValidateTask) => [m.creator],
       validate(m: MsgValidateTask) {
         checkAddress(m.creator, BECH32_PREFIX)
+        if (m.taskIdCommitments.length !== 1)
+          throw TaskErrors.InvalidValidation.with(
+            `give exactly one task, got ${m.taskIdCommitments.length}: the chain creates a selected task's validation tasks itself`,
+          )
         m.taskIdCommitments.forEach((c, i) => bytes32(c, `task_id_commitments[${i}]`))
         bytes32(m.taskId, 'task_id')
         if (m.vrfProof.length !== 80) throw TaskErrors.InvalidValidation.with(`vrf_proof must be 80 bytes, got ${m.vrfProof.length}`)
@@ -122,9 +128,11 @@ export function taskMsgs(keeper: TaskKeeper): MsgRoute[] {
       validate(m: MsgAttestResult) {
         checkAddress(m.attester, BECH32_PREFIX)
         bytes32(m.taskIdCommitment, 'task_id_commitment')
+        if (m.score.length > 4096) throw TaskErrors.InvalidScore.with('score must be at most 4096 bytes')
+        if (m.salt.length !== 0 && m.salt.length !== 32) throw TaskErrors.InvalidReveal.with(`salt must be 32 bytes (or empty), got ${m.salt.length}`)
       },
       handle(ctx: Context, m: MsgAttestResult) {
-        keeper.attest(ctx, m.attester, m.taskIdCommitment, m.resultHash)
+        keeper.attest(ctx, m.attester, m.taskIdCommitment, m.resultHash, m.score, m.salt)
         return { typeUrl: url('MsgAttestResultResponse'), value: MsgAttestResultResponse.encode({}).finish() }
       },
     } satisfies MsgRoute<MsgAttestResult>,

@@ -4,7 +4,6 @@ import { BECH32_PREFIX } from '../auth/index.ts'
 
 export const DEFAULT_PARAMS: Params = {
   queueTimeout: 21_600n,
-  groupWindow: 3_600n,
   hammingThreshold: 24,
   creatorValidationTimeout: 600n,
   resultUploadTimeout: 600n,
@@ -15,6 +14,8 @@ export const DEFAULT_PARAMS: Params = {
   maxArgsBytes: 16_384,
   minEligibleNodes: 10,
   maxQueuedTasks: 10_000,
+  revealWindow: 600n,
+  maxSeatRetries: 2,
 }
 
 /** Genesis checks of the task parameters. */
@@ -24,4 +25,6 @@ export function validateParams(p: Params): void {
     throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
   if (p.minEligibleNodes < 3) throw new Error('task params: min_eligible_nodes must be at least 3 (a validation group needs three distinct nodes)')
   if (p.maxQueuedTasks < 1) throw new Error('task params: max_queued_tasks must be at least 1')
+  if (p.revealWindow <= 0n) throw new Error('task params: reveal_window must be positive (seconds)')
+  if (p.maxSeatRetries > 10) throw new Error('task params: max_seat_retries must be at most 10')
 }

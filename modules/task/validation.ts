@@ -242,6 +242,13 @@ export interface GroupMember extends ComparableTask {
   scoreReadyTime?: bigint
   /** Chain-wide creation order of the task; unique. Breaks execution-time ties. */
   sequence: bigint
+  /**
+   * The member committed a score but did not open it within the reveal window. It is
+   * EndInvalidated (slashed) whatever the others revealed, and the table is read among the
+   * members that did reveal: withholding a reveal can never be cheaper than a wrong answer
+   * (docs/decisions/0020).
+   */
+  unrevealed?: boolean
 }
 
 export interface MemberOutcome extends Transition {
@@ -337,7 +344,7 @@ function checkGroup(members: readonly GroupMember[]): void {
         throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${statusName(m.status)} but lacks startTime or scoreReadyTime`)
       }
       if (m.scoreReadyTime < m.startTime) throw new TaskRuleError('INVALID_GROUP', `task ${m.id} has scoreReadyTime before startTime`)
-      if (m.status === TaskStatus.TASK_STATUS_SCORE_READY && !(m.score instanceof Uint8Array)) {
+      if (m.status === TaskStatus.TASK_STATUS_SCORE_READY && !m.unrevealed && !(m.score instanceof Uint8Array)) {
         throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ScoreReady without a score`)
       }
     }
@@ -417,8 +424,14 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
   const threshold = checkThreshold(params.hammingThreshold)
   checkGroup(members)
 
-  const f = members.filter(isFinished).sort(fasterFirst)
+  const f = members.filter((m) => isFinished(m) && !m.unrevealed).sort(fasterFirst)
   const decided = new Map<GroupMember, { transition: Transition; qosScore: number | null }>()
+  for (const m of members) {
+    if (!m.unrevealed) continue
+    if (m.status !== TaskStatus.TASK_STATUS_SCORE_READY)
+      throw new TaskRuleError('INVALID_GROUP', `task ${m.id}: only a committed (ScoreReady) member can be unrevealed`)
+    decided.set(m, { transition: { status: TaskStatus.TASK_STATUS_END_INVALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }, qosScore: 0 })
+  }
   const abortAll = f.length <= 1 ? AbortReason.ABORT_REASON_GROUP_TIMEOUT : AbortReason.ABORT_REASON_INCORRECT_RESULT
   f.forEach((m, i) => {
     decided.set(m, { transition: { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: abortAll }, qosScore: GROUP_QOS_SCORES[i]! })

@@ -148,7 +148,6 @@ export async function runChaos(o: { minutes: number; faultEveryMs?: number; seed
         await BerylClient.connect(rpc, wallet, {
           gateways: net.validators.map((v) => v.gateway),
           keyStoreDir: path.join(root, 'sdk-tasks'),
-          jitterMs: [100, 400],
         }),
       )
     }

@@ -122,6 +122,8 @@ export function blockRequest(height: bigint, txs: Uint8Array[], opts: BlockOptio
 export class BlockRunner {
   height = 0n
   private readonly seq = new Map<string, number>()
+  /** The last block's own events (begin and end block: dispatch, timeouts, seeds). */
+  blockEvents: Array<{ type: string; attributes?: Array<{ key: string; value: string }> }> = []
 
   constructor(
     readonly app: BerylApp,
@@ -141,6 +143,7 @@ export class BlockRunner {
       used.push([who.address, s])
     }
     const res = await this.app.finalizeBlock(blockRequest(++this.height, signed, { timeSeconds: this.now }))
+    this.blockEvents = res.events ?? []
     await this.app.commit()
     res.txResults!.forEach((r, i) => {
       if (r.log?.includes('incorrect account sequence')) this.seq.set(used[i]![0], used[i]![1])

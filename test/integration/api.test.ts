@@ -146,7 +146,7 @@ daily_limit_uberyl = "1000"
       }
     }
     assert.equal(text, plain)
-    assert.equal(reused, true, 'an identical request within the group window reuses the verified task')
+    assert.equal(reused, true, 'an identical request within the hour reuses the verified task')
     assert.equal(finish, 'stop')
     assert.ok(usage)
     assert.equal(await onChain(tasks[0]!), TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)

@@ -55,7 +55,6 @@ describe('web explorer in headless Chromium, against a devnet that runs a cross-
     const client = await BerylClient.connect(net.info.rpc, wallet, {
       gateways: [net.info.gateway],
       keyStoreDir: path.join(net.home, 'sdk-keys'),
-      jitterMs: [100, 400],
     })
     try {
       result = await client.runTask({

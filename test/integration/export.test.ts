@@ -42,6 +42,8 @@ import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 
 const MODEL = '5a'.repeat(32)
 const HONEST = Buffer.from('0102030405060708', 'hex')
+/** The salt of every score commitment these tests send. */
+const SALT = Buffer.alloc(32, 5)
 const sha = (...p: Uint8Array[]) => {
   const h = createHash('sha256')
   for (const x of p) h.update(x)
@@ -174,7 +176,9 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     const a = create('task a')
     await send(creator!, [a.msg])
     let ta = await task(a.commitment)
-    await send(nodeOf(ta), [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: ta.selectedNode, taskIdCommitment: a.commitment, score: HONEST } }])
+    await send(nodeOf(ta), [
+      { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: ta.selectedNode, taskIdCommitment: a.commitment, scoreCommitment: sha(HONEST, SALT) } },
+    ])
     ta = await task(a.commitment)
     await send(creator!, [
       {
@@ -183,7 +187,10 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
       },
     ])
     await send(attester!, [
-      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester!.address, taskIdCommitment: a.commitment, resultHash: sha(Buffer.from('a')) } },
+      {
+        typeUrl: '/beryl.task.v1.MsgAttestResult',
+        value: { attester: attester!.address, taskIdCommitment: a.commitment, resultHash: sha(Buffer.from('a')), score: HONEST, salt: SALT },
+      },
     ])
     assert.equal((await task(a.commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
     // B: created and cancelled in one transaction, before any node could take it → EndAborted(CreatorCancelled).
@@ -194,7 +201,9 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     const d = create('task d')
     await send(creator!, [d.msg])
     let td = await task(d.commitment)
-    await send(nodeOf(td), [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: td.selectedNode, taskIdCommitment: d.commitment, score: HONEST } }])
+    await send(nodeOf(td), [
+      { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: td.selectedNode, taskIdCommitment: d.commitment, scoreCommitment: sha(HONEST, SALT) } },
+    ])
     td = await task(d.commitment)
     assert.equal(td.status, TaskStatus.TASK_STATUS_SCORE_READY)
     // E1..E3 keep every node busy (open, running); C then waits in the queue (open, with its deadline).

@@ -19,7 +19,7 @@ describe('SDK: the verified-task flow against a devnet with three workers (every
   let dir: string
   const client = async (account = 0, keyStoreDir = path.join(dir, 'keys')) => {
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(net.info.accounts[account]!.mnemonic, { prefix: 'beryl' })
-    return BerylClient.connect(net.info.rpc, wallet, { gateways: [net.info.gateway], keyStoreDir, jitterMs: [100, 400] })
+    return BerylClient.connect(net.info.rpc, wallet, { gateways: [net.info.gateway], keyStoreDir })
   }
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-sdk-'))
@@ -118,7 +118,7 @@ import { DirectSecp256k1HdWallet } from '@cosmjs/proto-signing'
 
 const [rpc, mnemonic, gateway, keys] = process.argv.slice(2) as [string, string, string, string]
 const wallet = await DirectSecp256k1HdWallet.fromMnemonic(mnemonic, { prefix: 'beryl' })
-const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: keys, jitterMs: [100, 300] })
+const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: keys })
 const r: TaskResult = await client.runTask({ type: 'text', args: { prompt: 'Say hello', max_new_tokens: 16 } })
 client.disconnect()
 const completion = JSON.parse(new TextDecoder().decode(r.outputs[0]))

@@ -12,6 +12,8 @@ import { runBeryld, startTestNode, type TestNode } from '../helpers/node.ts'
 const MODEL = '5a'.repeat(32)
 const STAKE = 400_000_000n
 const SCORE = Buffer.from('0102030405060708', 'hex')
+/** The salt of every score commitment these tests send. */
+const SALT = Buffer.alloc(32, 5)
 const sha = (...p: Uint8Array[]) => {
   const h = createHash('sha256')
   for (const x of p) h.update(x)
@@ -122,7 +124,7 @@ describe('beryld task show | list | cancel on a real chain', function () {
     assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
     const nodeActor = actors.find((a) => a.address === t.selectedNode)!
     const score = await send(nodeActor, [
-      { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, score: SCORE } },
+      { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, scoreCommitment: sha(SCORE, SALT) } },
     ])
     const ready = await getTask(commitment)
     const validated = await send(creator, [
@@ -132,7 +134,10 @@ describe('beryld task show | list | cancel on a real chain', function () {
       },
     ])
     const attested = await send(attester, [
-      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } },
+      {
+        typeUrl: '/beryl.task.v1.MsgAttestResult',
+        value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')), score: SCORE, salt: SALT },
+      },
     ])
     assert.equal((await getTask(commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
     done = { hex, node: t.selectedNode, heights: { created: created.height, score: score.height, validated: validated.height, attested: attested.height } }

@@ -110,39 +110,52 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       await node?.cleanup()
     })
 
+    /** T1 created, committed and validated by its creator; the chain's two seats committed; all three reveal. */
     async function runGroup(prompt: string, scores: (i: number) => Buffer) {
       const [, , , creator, attester] = env.actors as [Actor, Actor, Actor, Actor, Actor]
       const taskId = sha(Buffer.from(prompt))
       const vrfKey = sha(Buffer.from(`vrf ${prompt}`))
       const FEE = 1_700_003n
-      const group = ['a', 'b', 'c'].map((tag) => createMsg(creator.address, taskId, `${prompt}/${tag}`, FEE, vrfKey, prompt))
-      await env.send(
-        creator,
-        group.map((g) => g.msg),
-      ) // one tx: the three start in the same block
-      const tasks = await Promise.all(group.map((g) => env.task(g.commitment)))
-      assert.deepEqual(
-        tasks.map((t) => t.status),
-        [1, 1, 1],
-      )
-      assert.equal(new Set(tasks.map((t) => t.selectedNode)).size, 3)
+      const first = createMsg(creator.address, taskId, `${prompt}/a`, FEE, vrfKey, prompt)
+      await env.send(creator, [first.msg])
       const nodeActor = (t: Task) => env.actors.find((a) => a.address === t.selectedNode)!
-      for (let i = 0; i < 3; i++) {
-        await env.send(nodeActor(tasks[i]!), [
-          { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: tasks[i]!.selectedNode, taskIdCommitment: group[i]!.commitment, score: scores(i) } },
+      const salt = (t: Task) => sha(Buffer.from('salt'), t.taskIdCommitment)
+      const commit = (t: Task, i: number) =>
+        env.send(nodeActor(t), [
+          {
+            typeUrl: '/beryl.task.v1.MsgSubmitScore',
+            value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, scoreCommitment: sha(scores(i), salt(t)) },
+          },
         ])
-      }
-      const first = await env.task(group[0]!.commitment)
-      const proof = ecvrfProve(vrfKey, first.samplingSeed)
+      const t1 = await env.task(first.commitment)
+      assert.equal(t1.status, TaskStatus.TASK_STATUS_STARTED)
+      await commit(t1, 0)
       const creatorBefore = await env.balance(creator.address)
-      const v = await env.send(creator, [
+      await env.send(creator, [
         {
           typeUrl: '/beryl.task.v1.MsgValidateTask',
-          value: { creator: creator.address, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof },
+          value: { creator: creator.address, taskIdCommitments: [first.commitment], taskId, vrfProof: ecvrfProve(vrfKey, t1.samplingSeed) },
         },
       ])
-      const after = await Promise.all(group.map((g) => env.task(g.commitment)))
-      return { tasks, after, group, creator, attester, v, creatorBefore, FEE, nodes: tasks.map((t) => t.selectedNode) }
+      const root = await env.task(first.commitment)
+      assert.equal(root.status, TaskStatus.TASK_STATUS_GROUP_PENDING)
+      const seats = await Promise.all(root.validationTasks.map((c) => env.task(c)))
+      assert.equal(new Set([t1, ...seats].map((t) => t.selectedNode)).size, 3)
+      for (let i = 0; i < 2; i++) await commit(seats[i]!, i + 1)
+      const tasks = [t1, ...seats]
+      const reveals = await Promise.all(
+        tasks.map((t, i) =>
+          env.send(nodeActor(t), [
+            {
+              typeUrl: '/beryl.task.v1.MsgRevealResult',
+              value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: scores(i), salt: salt(t) },
+            },
+          ]),
+        ),
+      )
+      const after = await Promise.all(tasks.map((t) => env.task(t.taskIdCommitment)))
+      const events = reveals.flatMap((r) => r.events)
+      return { tasks, after, creator, attester, events, creatorBefore, FEE, nodes: tasks.map((t) => t.selectedNode) }
     }
 
     it('three honest nodes: EndGroupSuccess after attestation, the fee split 10:5:2 by speed', async () => {
@@ -151,16 +164,24 @@ describe('tasks on a real chain, signed with cosmjs', function () {
         g.after.map((t) => t.status),
         [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
       )
+      const rep = g.after.find((t) => t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED)!
       const before = await Promise.all(g.nodes.map((n) => env.balance(n)))
       await env.send(g.attester, [
         {
           typeUrl: '/beryl.task.v1.MsgAttestResult',
-          value: { attester: g.attester.address, taskIdCommitment: g.group[0]!.commitment, resultHash: sha(Buffer.from('result')) },
+          value: { attester: g.attester.address, taskIdCommitment: rep.taskIdCommitment, resultHash: sha(Buffer.from('result')) },
         },
       ])
-      assert.equal((await env.task(g.group[0]!.commitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
+      assert.equal((await env.task(rep.taskIdCommitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
       const gained = await Promise.all(g.nodes.map(async (n, i) => (await env.balance(n)) - before[i]!))
-      assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
+      // Ranked by execution time in block seconds (ties by creation order): 10:5:2 of 1 700 003.
+      const byRank = [...g.tasks]
+        .map((t, i) => ({ i, time: t.scoreReadyTime - t.startTime, seq: t.sequence }))
+        .map((x) => ({ ...x, time: g.after[x.i]!.scoreReadyTime - g.after[x.i]!.startTime }))
+        .sort((a, b) => (a.time !== b.time ? (a.time < b.time ? -1 : 1) : a.seq < b.seq ? -1 : 1))
+      const expected = new Array<bigint>(3)
+      ;[1_000_001n, 500_000n, 200_002n].forEach((v, k) => (expected[byRank[k]!.i] = v))
+      assert.deepEqual(gained, expected)
     })
 
     it("beryld task list|show and query task/qos/vss show the chain's records", async () => {
@@ -191,7 +212,7 @@ describe('tasks on a real chain, signed with cosmjs', function () {
         [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
       )
       assert.equal(await env.nodeExists(g.nodes[1]!), false, 'the cheater is no longer a node')
-      const slash = g.v.events.find((e) => e.type === 'node_slashed')
+      const slash = g.events.find((e) => e.type === 'node_slashed')
       assert.ok(slash)
       assert.deepEqual(slash.attributes.find((a) => a.key === 'amount')?.value, `${STAKE}uberyl`)
     })
@@ -225,7 +246,10 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       const t = await env.task(commitment)
       assert.equal(t.status, TaskStatus.TASK_STATUS_STARTED)
       const nodeActor = env.actors.find((a) => a.address === t.selectedNode)!
-      await env.send(nodeActor, [{ typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, score: HONEST } }])
+      const salt = sha(Buffer.from('salt'))
+      await env.send(nodeActor, [
+        { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: commitment, scoreCommitment: sha(HONEST, salt) } },
+      ])
       const ready = await env.task(commitment)
       await env.send(creator, [
         {
@@ -236,7 +260,10 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       assert.equal((await env.task(commitment)).status, TaskStatus.TASK_STATUS_VALIDATED)
       const before = await env.balance(t.selectedNode)
       await env.send(attester, [
-        { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')) } },
+        {
+          typeUrl: '/beryl.task.v1.MsgAttestResult',
+          value: { attester: attester.address, taskIdCommitment: commitment, resultHash: sha(Buffer.from('r')), score: HONEST, salt },
+        },
       ])
       assert.equal((await env.task(commitment)).status, TaskStatus.TASK_STATUS_END_SUCCESS)
       assert.equal(await env.balance(t.selectedNode), before + 1n)

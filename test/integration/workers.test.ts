@@ -83,7 +83,7 @@ async function network(o: { sampleEverything: boolean; faults?: (string | undefi
     assert.equal(r.code, 0, r.rawLog)
   }
   const balance = async (a: string) => BigInt((await client.getBalance(a, 'uberyl')).amount)
-  const create = (taskId: Uint8Array, vrfKey: Uint8Array, args: object, fee: bigint) => {
+  const create = (taskId: Uint8Array, vrfKey: Uint8Array, args: object, fee: bigint, type = TaskType.TASK_TYPE_IMAGE) => {
     const nonce = randomBytes(32)
     const commitment = sha(taskId, nonce)
     return {
@@ -94,9 +94,9 @@ async function network(o: { sampleEverything: boolean; faults?: (string | undefi
           creator,
           taskIdCommitment: commitment,
           nonce,
-          taskType: TaskType.TASK_TYPE_IMAGE,
+          taskType: type,
           args: JSON.stringify(args),
-          modelIds: [IMAGE_MODEL],
+          modelIds: [type === TaskType.TASK_TYPE_IMAGE ? IMAGE_MODEL : BUNDLED_MODEL_IDS.text],
           minVramGb: 0,
           requiredGpu: '',
           requiredGpuVramGb: 0,
@@ -153,7 +153,11 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       await net.send([
         { typeUrl: '/beryl.task.v1.MsgValidateTask', value: { creator: net.creator, taskIdCommitments: [c.commitment], taskId, vrfProof: proof } },
       ])
-      const ended = await net.until(c.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, 'the end of the task')
+      const ended = await net.until(
+        c.commitment,
+        (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && t.status <= TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+        'the end of the task',
+      )
       assert.equal(ended.status, TaskStatus.TASK_STATUS_END_SUCCESS, "attested by the gateway's attester")
       assert.equal(ended.resultHash.length, 32)
       assert.ok((await net.balance(scored.selectedNode)) > nodeBefore, 'the node is paid')
@@ -301,39 +305,65 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
     })
   })
 
-  describe('a forced-sampled validation group with a lazy worker', () => {
+  describe('forced-sampled validation groups through commit and reveal, with a worker lazy on images', () => {
     let net: Awaited<ReturnType<typeof network>>
-    // Worker 0 returns random images instead of running the model.
+    // Worker 0 returns random images instead of running the model (it runs text tasks honestly).
     before(async () => {
-      net = await network({ sampleEverything: true, faults: ['random-output'] })
+      net = await network({ sampleEverything: true, faults: ['random-images'] })
     })
     after(async () => {
       await net?.close()
     })
+    const ENDED = new Set([7, 8, 9, 10, 11])
 
-    it('slashes the lazy worker and pays the honest two', async () => {
+    /** T1 created; once its commitment is in a block the creator validates; the chain runs the group; every member ends. */
+    async function group(type: TaskType, args: object) {
       const taskId = randomBytes(32)
       const vrfKey = randomBytes(32)
-      const args = { prompt: 'a quiet harbour', width: 128, height: 128, steps: 8, seed: 3 }
-      const group = [0, 1, 2].map(() => net.create(taskId, vrfKey, args, 3_000_000n))
-      await net.send([group[0]!.msg])
-      const first = await net.task(group[0]!.commitment)
-      assert.ok(first.samplingSeed.length > 0)
-      await net.send(group.slice(1).map((g) => g.msg))
-      const scored = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY, 'group scores')))
-      assert.equal(new Set(scored.map((t) => t.selectedNode)).size, 3, 'three different nodes')
-      const lazy = net.workers[0]!.address
-      const honest = net.workers.slice(1).map((w) => w.address)
-      const before = await Promise.all(honest.map((a) => net.balance(a)))
-
-      const proof = ecvrfProve(vrfKey, (await net.task(group[0]!.commitment)).samplingSeed)
+      const t1 = net.create(taskId, vrfKey, args, 3_000_000n, type)
+      await net.send([t1.msg])
+      const committed = await net.until(t1.commitment, (t) => t.status === TaskStatus.TASK_STATUS_SCORE_READY, "T1's commitment")
+      assert.equal(committed.score.length, 0, 'only a commitment on chain')
       await net.send([
         {
           typeUrl: '/beryl.task.v1.MsgValidateTask',
-          value: { creator: net.creator, taskIdCommitments: group.map((g) => g.commitment), taskId, vrfProof: proof },
+          value: { creator: net.creator, taskIdCommitments: [t1.commitment], taskId, vrfProof: ecvrfProve(vrfKey, committed.samplingSeed) },
         },
       ])
-      const ended = await Promise.all(group.map((g) => net.until(g.commitment, (t) => t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED, "the group's end")))
+      const root = await net.task(t1.commitment)
+      assert.equal(root.status, TaskStatus.TASK_STATUS_GROUP_PENDING)
+      const ids = [t1.commitment, ...root.validationTasks]
+      // The workers commit, the gateway asks each to reveal, the chain judges; the representative uploads.
+      const ended = await Promise.all(
+        ids.map((c) => net.until(c, (t) => ENDED.has(t.status) && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED, "the group's end")),
+      ).catch(async (err: Error) => {
+        // What each member and worker was doing, for the failure's message.
+        const now = await Promise.all(ids.map((c) => net.task(c)))
+        const states = now.map((t) => `${hex(t.taskIdCommitment).slice(0, 12)} ${TaskStatus[t.status]} on ${t.selectedNode} reveal_start ${t.revealStart}`)
+        const logs = net.workers.map((w) => `--- ${w.address}\n${w.output().split('\n').slice(-12).join('\n')}`)
+        throw new Error(`${err.message}\n${states.join('\n')}\n${logs.join('\n')}`)
+      })
+      assert.equal(new Set(ended.map((t) => t.selectedNode)).size, 3, 'three different nodes')
+      return ended
+    }
+
+    it('a text task completes through the group: three byte-identical completions, one delivered and checked by its hash', async () => {
+      const ended = await group(TaskType.TASK_TYPE_TEXT, { prompt: 'Write a haiku about rain', max_new_tokens: 8 })
+      assert.deepEqual(
+        ended.map((t) => t.status).sort(),
+        [TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS].sort(),
+      )
+      assert.equal(new Set(ended.map((t) => Buffer.from(t.score).toString('hex'))).size, 1, 'the three revealed the same hash')
+      const delivered = ended.find((t) => t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)!
+      const d = await downloadResult(net.gateway, { chainId: net.node.chainId, signer: net.wallet, address: net.creator }, delivered.taskIdCommitment)
+      assert.deepEqual(createHash('sha256').update(d.files[0]!).digest(), Buffer.from(delivered.score))
+    })
+
+    it('an image task: the lazy worker is slashed with the evidence queryable, the honest two are paid', async () => {
+      const lazy = net.workers[0]!.address
+      const honest = net.workers.slice(1).map((w) => w.address)
+      const before = await Promise.all(honest.map((a) => net.balance(a)))
+      const ended = await group(TaskType.TASK_TYPE_IMAGE, { prompt: 'a quiet harbour', width: 128, height: 128, steps: 8, seed: 3 })
       const byNode = new Map(ended.map((t) => [t.selectedNode, t]))
       assert.equal(byNode.get(lazy)!.status, TaskStatus.TASK_STATUS_END_INVALIDATED)
       const rec = await net.record(lazy)
@@ -345,6 +375,15 @@ describe('end to end: a chain, its gateway and three worker processes over libp2
       const after = await Promise.all(honest.map((a) => net.balance(a)))
       after.forEach((b, i) => assert.ok(b > before[i]!, `honest node ${i} is paid`))
       await net.workers[0]!.waitForLog(/no longer a node: slashed/)
+      // The evidence, through the CLI: every member's commitment opens with its salt and revealed score.
+      const q = await runBeryld(['query', 'staking', 'slashes', '--gpu-node', lazy, '--home', net.node.home, '-o', 'json'])
+      assert.equal(q.code, 0, q.stderr)
+      const [slash] = JSON.parse(q.stdout).slashes
+      assert.equal(slash.groupTasks.length, 3)
+      slash.groupTasks.forEach((_: string, i: number) => {
+        const opened = createHash('sha256').update(Buffer.from(slash.groupScores[i], 'hex')).update(Buffer.from(slash.groupSalts[i], 'hex')).digest('hex')
+        assert.equal(opened, slash.groupCommitments[i])
+      })
 
       const delivered = ended.find((t) => t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)!
       const d = await downloadResult(net.gateway, { chainId: net.node.chainId, signer: net.wallet, address: net.creator }, delivered.taskIdCommitment)

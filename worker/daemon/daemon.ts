@@ -1,12 +1,12 @@
-import { randomBytes } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import sharp from 'sharp'
 import type { Assignment, TaskEnded, UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
 import { MsgJoin, MsgUpdateModels } from '../../proto/gen/beryl/staking/v1/tx.ts'
-import { MsgReportError, MsgSubmitScore } from '../../proto/gen/beryl/task/v1/tx.ts'
-import { TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { MsgRevealResult, MsgSubmitScore } from '../../proto/gen/beryl/task/v1/tx.ts'
+import { TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { berylRegistry } from '../../sdk/registry.ts'
 import { type BroadcastResult, TxSender } from '../../sdk/sender.ts'
 import { ArgsError, validateImageArgs } from '../../modules/task/schema.ts'
@@ -25,6 +25,11 @@ import { type TaskRecord, TaskStateStore } from './state.ts'
 export const RUNNER_VERSION = '0.1.0'
 
 const TX_GAS = 400_000
+/**
+ * A reveal may be the group's last: then it pays for judging the group (three settlements, QoS,
+ * possibly a slash and the ending of the slashed node's open tasks), several times a score's gas.
+ */
+const REVEAL_GAS = 3_000_000
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 const short = (id: string) => id.slice(0, 12)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -35,11 +40,12 @@ export interface DaemonOptions {
   address: string
   log?: (line: string) => void
   /**
-   * Test hooks: 'random-output' is a lazy worker that returns random images instead of running the
-   * model; 'crash-while-running' kills the process in the middle of a run; 'crash-after-compute'
+   * Test hooks: 'random-output' is a lazy worker that returns random outputs instead of running the
+   * model ('random-images': lazy on image tasks only);
+   * 'crash-while-running' kills the process in the middle of a run; 'crash-after-compute'
    * kills it once a score is on disk, before it is sent.
    */
-  fault?: 'random-output' | 'crash-while-running' | 'crash-after-compute'
+  fault?: 'random-output' | 'random-images' | 'crash-while-running' | 'crash-after-compute'
   /** Test hook: nvidia-smi runner. */
   detect?: typeof detectGpu
   /**
@@ -217,7 +223,7 @@ export class WorkerDaemon {
     for (const r of this.state.list()) {
       if (r.phase === 'ended') continue
       const t = await this.chain.task(Buffer.from(r.task, 'hex'))
-      if (!t || t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED) {
+      if (!t || (t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && t.status <= TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)) {
         this.state.update(r.task, { phase: 'ended', endStatus: t ? TaskStatus[t.status] : 'UNKNOWN' })
       } else {
         this.log(`task ${short(r.task)}: resuming (${r.phase}, chain says ${TaskStatus[t.status]})`)
@@ -243,6 +249,7 @@ export class WorkerDaemon {
             onAssignment: (a) => this.enqueue(a),
             onUploadRequest: (u) => void this.upload(u),
             onTaskEnded: (e) => this.taskEnded(e),
+            onRevealRequest: (r) => void this.reveal(r.taskIdCommitment),
           },
         })
         failures = 0
@@ -348,7 +355,14 @@ export class WorkerDaemon {
         this.metrics?.taskRun(a.modelIds[0] ?? '', image ? 'image' : 'text', (Date.now() - t0) / 1000, 'invalid_args')
       }
     }
+    // The salt is drawn once and on disk before the commitment leaves: the answer can always be opened.
+    if (!rec.salt) rec = this.state.put({ ...rec, salt: hex(randomBytes(32)) })
     await this.submit(rec, a.taskIdCommitment)
+  }
+
+  /** What this worker committed to: the score, or the empty score of an error report, and its salt. */
+  private answer(rec: TaskRecord): { score: Uint8Array; salt: Uint8Array } {
+    return { score: rec.argsError ? new Uint8Array() : Buffer.from(rec.score!, 'hex'), salt: Buffer.from(rec.salt!, 'hex') }
   }
 
   private async run(a: Assignment): Promise<{ files: Uint8Array[]; score: Uint8Array }> {
@@ -357,7 +371,10 @@ export class WorkerDaemon {
     let files: Uint8Array[]
     if (this.o.runner) files = await this.o.runner(a)
     else if (a.taskType === TaskType.TASK_TYPE_IMAGE) {
-      files = this.o.fault === 'random-output' ? await randomImages(args) : (await runImageTask(args, this.o.config.modelDir, opts)).images
+      files =
+        this.o.fault === 'random-output' || this.o.fault === 'random-images'
+          ? await randomImages(args)
+          : (await runImageTask(args, this.o.config.modelDir, opts)).images
     } else {
       files = [this.o.fault === 'random-output' ? randomBytes(64) : (await runTextTask(args, this.o.config.modelDir, opts)).json]
     }
@@ -365,15 +382,15 @@ export class WorkerDaemon {
   }
 
   private async submit(rec: TaskRecord, commitment: Uint8Array): Promise<void> {
-    const msg = rec.argsError
-      ? {
-          typeUrl: '/beryl.task.v1.MsgReportError',
-          value: MsgReportError.fromPartial({ node: this.address, taskIdCommitment: commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID }),
-        }
-      : {
-          typeUrl: '/beryl.task.v1.MsgSubmitScore',
-          value: MsgSubmitScore.fromPartial({ node: this.address, taskIdCommitment: commitment, score: Buffer.from(rec.score!, 'hex') }),
-        }
+    const { score, salt } = this.answer(rec)
+    const msg = {
+      typeUrl: '/beryl.task.v1.MsgSubmitScore',
+      value: MsgSubmitScore.fromPartial({
+        node: this.address,
+        taskIdCommitment: commitment,
+        scoreCommitment: createHash('sha256').update(score).update(salt).digest(),
+      }),
+    }
     const what = rec.argsError ? 'error report' : 'score'
     const r = await this.sender.send([msg], TX_GAS)
     this.metrics?.submitted(rec.argsError ? 'error_report' : 'score', r.code === 0)
@@ -403,11 +420,13 @@ export class WorkerDaemon {
   private async upload(u: UploadRequest): Promise<void> {
     const id = hex(u.taskIdCommitment)
     const rec = this.state.get(id)
+    // An error report has no output: the node opens its commitment (the empty score) on chain.
+    if (rec?.argsError && rec.salt) return this.reveal(u.taskIdCommitment)
     const files = rec && this.state.readOutputs(rec)
-    if (!rec || !files) return void this.log(`task ${short(id)}: validated, but this worker holds no output for it`)
+    if (!rec || !files || !rec.salt) return void this.log(`task ${short(id)}: validated, but this worker holds no output for it`)
     for (let attempt = 1; attempt <= 3 && this.session && !this.stopped; attempt++) {
       try {
-        const hash = await this.session.uploadResult(u.taskIdCommitment, files)
+        const hash = await this.session.uploadResult(u.taskIdCommitment, files, Buffer.from(rec.salt, 'hex'))
         this.state.put({ ...rec, phase: 'uploaded' })
         this.metrics?.uploaded(true)
         this.log(`task ${short(id)}: output uploaded (${files.length} file(s), result hash ${short(hex(hash))}…)`)
@@ -417,6 +436,26 @@ export class WorkerDaemon {
         this.metrics?.uploaded(false)
         await sleep(1000 * attempt)
       }
+    }
+  }
+
+  /** Opens this worker's commitment on chain (MsgRevealResult): its group asked, or its validated task's error report. */
+  private async reveal(commitment: Uint8Array): Promise<void> {
+    const id = hex(commitment)
+    const rec = this.state.get(id)
+    if (!rec?.salt || (!rec.score && !rec.argsError)) return void this.log(`task ${short(id)}: asked to reveal, but this worker holds no answer for it`)
+    const { score, salt } = this.answer(rec)
+    const msg = {
+      typeUrl: '/beryl.task.v1.MsgRevealResult',
+      value: MsgRevealResult.fromPartial({ node: this.address, taskIdCommitment: commitment, score, salt }),
+    }
+    for (let attempt = 1; attempt <= 3 && !this.stopped; attempt++) {
+      const r = await this.sender.send([msg], REVEAL_GAS)
+      const d = r.code === 0 ? await this.chain.waitForTx(r.txhash, 20_000).catch(() => undefined) : undefined
+      if (d?.code === 0) return void this.log(`task ${short(id)}: revealed ${rec.argsError ? 'the error report' : 'the score'} (tx ${r.txhash})`)
+      this.log(`task ${short(id)}: reveal attempt ${attempt} failed: ${d ? d.log : r.code !== 0 ? r.log : 'not included'}`)
+      this.sender.resync()
+      await sleep(1000 * attempt)
     }
   }
 

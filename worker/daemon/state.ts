@@ -10,7 +10,7 @@ import path from 'node:path'
 export type TaskPhase =
   | 'running' // computing; nothing sent yet
   | 'computed' // outputs and score on disk, score not yet accepted by a mempool
-  | 'submitted' // MsgSubmitScore (or MsgReportError) accepted by CheckTx
+  | 'submitted' // MsgSubmitScore (the commitment to the score or error report) accepted by CheckTx
   | 'uploaded' // output accepted by a gateway
   | 'ended' // the chain ended the task
 
@@ -23,6 +23,11 @@ export interface TaskRecord {
   score?: string
   /** Set when the args were invalid and an error was reported instead of a score. */
   argsError?: string
+  /**
+   * The 32-byte salt (hex) of the score commitment sha256(score ‖ salt), drawn once and written
+   * before the commitment is sent: after a crash the worker can still open what it committed to.
+   */
+  salt?: string
   files?: string[]
   txhash?: string
   deadline: number

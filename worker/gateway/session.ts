@@ -2,7 +2,15 @@ import type { Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p } from 'libp2p'
-import { type Assignment, type Auth, Envelope, type TaskEnded, type TxResult, type UploadRequest } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
+import {
+  type Assignment,
+  type Auth,
+  Envelope,
+  type RevealRequest,
+  type TaskEnded,
+  type TxResult,
+  type UploadRequest,
+} from '../../proto/gen/beryl/gateway/v1/gateway.ts'
 import { WORKER_PROTOCOL } from '../../gateway/auth.ts'
 import { type GatewayIdentity, answerChallenge, createClientHost, uploadResult } from '../../gateway/client.ts'
 
@@ -11,6 +19,7 @@ export interface SessionHandlers {
   onAssignment?(a: Assignment): void
   onUploadRequest?(u: UploadRequest): void
   onTaskEnded?(e: TaskEnded): void
+  onRevealRequest?(r: RevealRequest): void
 }
 
 export interface SessionOptions extends GatewayIdentity {
@@ -75,6 +84,7 @@ export class GatewaySession {
         } else if (e.assignment) this.o.handlers?.onAssignment?.(e.assignment)
         else if (e.uploadRequest) this.o.handlers?.onUploadRequest?.(e.uploadRequest)
         else if (e.taskEnded) this.o.handlers?.onTaskEnded?.(e.taskEnded)
+        else if (e.revealRequest) this.o.handlers?.onRevealRequest?.(e.revealRequest)
       }
     } catch (err) {
       const m = (err as Error).message
@@ -94,8 +104,8 @@ export class GatewaySession {
   }
 
   /** Uploads a validated task's output over /beryl/result/1 on the same connection. */
-  uploadResult(taskIdCommitment: Uint8Array, files: Uint8Array[]): Promise<Uint8Array> {
-    return uploadResult(this.host, this.o.gateway, this.o, taskIdCommitment, files)
+  uploadResult(taskIdCommitment: Uint8Array, files: Uint8Array[], salt: Uint8Array): Promise<Uint8Array> {
+    return uploadResult(this.host, this.o.gateway, this.o, taskIdCommitment, files, salt)
   }
 
   async close(): Promise<void> {

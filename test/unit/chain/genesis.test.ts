@@ -8,7 +8,7 @@ describe('genesis parameters', () => {
     const p = mergeParams(Params, DEFAULT_TASK_PARAMS, { protocol_fee_share: '5', queueTimeout: '99' }, 'task')
     assert.equal(p.protocolFeeShare, '5')
     assert.equal(p.queueTimeout, 99n)
-    assert.equal(p.groupWindow, DEFAULT_TASK_PARAMS.groupWindow)
+    assert.equal(p.revealWindow, DEFAULT_TASK_PARAMS.revealWindow)
   })
   it('an unknown name is an error naming it', () => {
     assert.throws(() => mergeParams(Params, DEFAULT_TASK_PARAMS, { protocol_fee_shar: '5' }, 'task'), /task\.params: unknown parameter "protocol_fee_shar"/)

@@ -7,7 +7,7 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/beryl/qos/v1/query.ts'
 import { QuerySlashesRequest, QuerySlashesResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
-import { AbortReason, TaskError, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
+import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
 import { CHEAT, HONEST, chain, sha } from './chain.ts'
 
@@ -183,7 +183,7 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
 
   describe('unsampled', () => {
     const c = chain({ min_sampling_rate: '0' }, 3)
-    it("an error report is never paid: left unvalidated it is refunded at the timeout, and the node's health takes a timeout's penalty", async () => {
+    it("an error report is never paid: opened after validation it is refunded, and the node's health takes a timeout's penalty", async () => {
       const taskId = sha(Buffer.from('error exit'))
       const m = c.createMsg(taskId, 'e1', 1_000_000n)
       await c.run([[c.env.creator, m.msg]])
@@ -191,22 +191,15 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
       const node = c.nodeOf(t)
       const before = await c.balance(node.address)
       const creatorBefore = await c.balance(c.env.creator.address)
-      const [rep] = await c.run([
-        [
-          node,
-          {
-            typeUrl: '/beryl.task.v1.MsgReportError',
-            value: { node: node.address, taskIdCommitment: m.commitment, error: TaskError.TASK_ERROR_PARAMETERS_INVALID },
-          },
-        ],
-      ])
+      const [rep] = await c.run([c.score(t, 'error')])
       assert.equal(rep!.code, 0, rep!.log)
-      const reported = await c.task(m.commitment)
-      await c.run([], reported.deadline + 1n)
+      await c.run([await c.validateMsg([m.commitment], taskId)])
+      const [open] = await c.run([c.reveal(t)])
+      assert.equal(open!.code, 0, open!.log)
       const ended = await c.task(m.commitment)
       assert.deepEqual([ended.status, ended.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_ERROR_REPORTED])
-      assert.equal(await c.balance(node.address), before - 100_000n, 'not paid (only its tx fee spent)')
-      assert.equal(await c.balance(c.env.creator.address), creatorBefore + 1_000_000n, 'refunded')
+      assert.equal(await c.balance(node.address), before - 200_000n, 'not paid (only its two tx fees spent)')
+      assert.equal(await c.balance(c.env.creator.address), creatorBefore + 1_000_000n - 100_000n, 'refunded (its validation tx aside)')
       const q = QueryNodeQosResponse.decode((await c.query('/beryl.qos.v1.Query/NodeQos', QueryNodeQosRequest.encode({ node: node.address }).finish())).value!)
       assert.ok(BigInt(q.qos!.healthBase) < 10n ** 18n, 'health penalised')
     })
@@ -214,55 +207,53 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
 
   describe('every task sampled', () => {
     const c = chain({ min_sampling_rate: '1000000000000000000' }, 3)
-    it("a slashed node's scored task waiting for validation ends unpaid, and the slash's evidence is in state, queryable by node", async () => {
-      // Group B is scored by all three nodes but not yet validated; then group A catches one of them cheating.
-      const idB = sha(Buffer.from('group b')),
-        idA = sha(Buffer.from('group a'))
-      const b = ['b1', 'b2', 'b3'].map((n) => c.createMsg(idB, n, 1_000_000n, JSON.stringify({ prompt: 'group b' })))
-      await c.run(b.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
-      const tb = await Promise.all(b.map((m) => c.task(m.commitment)))
-      for (const t of tb) await c.run([c.score(t, HONEST)])
-      const a = ['a1', 'a2', 'a3'].map((n) => c.createMsg(idA, n, 1_000_000n, JSON.stringify({ prompt: 'group a' })))
-      await c.run(a.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
-      const ta = await Promise.all(a.map((m) => c.task(m.commitment)))
-      await c.run([c.score(ta[0]!, CHEAT)])
-      for (const t of ta.slice(1)) await c.run([c.score(t, HONEST)])
-      const cheater = ta[0]!.selectedNode
-      const before = await c.balance(cheater)
-      const [v] = await c.run([
-        await c.validateMsg(
-          a.map((m) => m.commitment),
-          idA,
-        ),
-      ])
+    it("a slashed node's committed task waiting for validation ends unpaid, and the slash's evidence is in state, queryable by node", async () => {
+      // Task B is committed on node X but not yet validated; then group A (all three nodes) catches X cheating.
+      const idB = sha(Buffer.from('task b')),
+        idA = sha(Buffer.from('task a'))
+      const b = c.createMsg(idB, 'b', 1_000_000n, JSON.stringify({ prompt: 'task b' }))
+      await c.run([[c.env.creator, b.msg]])
+      const tb = await c.task(b.commitment)
+      await c.run([c.score(tb, HONEST)])
+      const cheater = tb.selectedNode
+      const answer = (t: Task) => (t.selectedNode === cheater ? CHEAT : HONEST)
+      const a = c.createMsg(idA, 'a', 1_000_000n, JSON.stringify({ prompt: 'task a' }))
+      await c.run([[c.env.creator, a.msg]])
+      const ta = await c.task(a.commitment)
+      await c.run([c.score(ta, answer(ta))])
+      const [v] = await c.run([await c.validateMsg([a.commitment], idA)])
       assert.equal(v!.code, 0, v!.log)
+      const seats = await Promise.all((await c.task(a.commitment)).validationTasks.map((x) => c.task(x)))
+      await c.run(seats.map((s) => c.score(s, answer(s))))
+      const group = [await c.task(a.commitment), ...(await Promise.all(seats.map((s) => c.task(s.taskIdCommitment))))]
+      const before = await c.balance(cheater)
+      const rs = await c.run(group.map((t) => c.reveal(t)))
+      assert.ok(
+        rs.every((r) => r.code === 0),
+        rs.map((r) => r.log).join('; '),
+      )
       assert.equal(await c.nodeExists(cheater), false, 'slashed')
-      const its = tb.find((t) => t.selectedNode === cheater)!
-      const aborted = await c.task(its.taskIdCommitment)
+      const aborted = await c.task(b.commitment)
       assert.deepEqual(
         [aborted.status, aborted.abortReason],
         [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED],
-        'its scored task in group B',
+        'its committed task B',
       )
-      const [vb] = await c.run([
-        await c.validateMsg(
-          b.map((m) => m.commitment),
-          idB,
-        ),
-      ])
-      assert.equal(vb!.code, 0, vb!.log)
-      assert.equal(await c.balance(cheater), before, 'nothing of group B is paid to the slashed node')
+      const [vb] = await c.run([await c.validateMsg([b.commitment], idB)])
+      assert.notEqual(vb!.code, 0, 'nothing left to validate')
+      assert.equal(await c.balance(cheater), before - 100_000n, 'nothing of task B is paid to the slashed node (its reveal tx aside)')
 
       const r = QuerySlashesResponse.decode(
         (await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: cheater, key: new Uint8Array(), limit: 10 }).finish())).value!,
       )
       assert.equal(r.slashes.length, 1)
       const s = r.slashes[0]!
-      assert.equal(s.task, Buffer.from(ta[0]!.taskIdCommitment).toString('hex'))
+      const mine = group.find((t) => t.selectedNode === cheater)!
+      assert.equal(s.task, Buffer.from(mine.taskIdCommitment).toString('hex'))
       assert.equal(s.reason, 'EndInvalidated')
-      assert.deepEqual([...s.groupTasks].sort(), ta.map((t) => Buffer.from(t.taskIdCommitment).toString('hex')).sort())
+      assert.deepEqual([...s.groupTasks].sort(), group.map((t) => Buffer.from(t.taskIdCommitment).toString('hex')).sort())
       assert.ok(s.groupScores.includes(Buffer.from(CHEAT).toString('hex')) && s.groupScores.includes(Buffer.from(HONEST).toString('hex')))
-      assert.equal(s.resultHashes.length, 3)
+      assert.deepEqual([s.resultHashes.length, s.groupCommitments.length, s.groupSalts.length], [3, 3, 3])
       const all = QuerySlashesResponse.decode(
         (await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node: '', key: new Uint8Array(), limit: 10 }).finish())).value!,
       )

@@ -104,11 +104,32 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
     }
   }
   const nodeOf = (t: Task) => env.nodes.find((n) => n.address === t.selectedNode)!
-  const score = (t: Task, s: Uint8Array) =>
-    [nodeOf(t), { typeUrl: '/beryl.task.v1.MsgSubmitScore', value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: s } }] as [
-      Wallet,
-      unknown,
-    ]
+  /** What each node committed to, by task: the score (empty for an error report) and its salt. */
+  const answers = new Map<string, { score: Uint8Array; salt: Uint8Array }>()
+  const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+  /** The node commits to `s` (MsgSubmitScore with sha256(s ‖ salt)); `error` commits an error report. */
+  const score = (t: Task, s: Uint8Array | 'error') => {
+    const answer = { score: s === 'error' ? new Uint8Array() : s, salt: sha(Buffer.from('salt'), t.taskIdCommitment) }
+    answers.set(hex(t.taskIdCommitment), answer)
+    return [
+      nodeOf(t),
+      {
+        typeUrl: '/beryl.task.v1.MsgSubmitScore',
+        value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, scoreCommitment: sha(answer.score, answer.salt) },
+      },
+    ] as [Wallet, unknown]
+  }
+  /** The node opens its commitment (or, with `as`, tries to open it with another answer). */
+  const reveal = (t: Task, as?: { score: Uint8Array; salt?: Uint8Array }) => {
+    const a = answers.get(hex(t.taskIdCommitment))!
+    return [
+      nodeOf(t),
+      {
+        typeUrl: '/beryl.task.v1.MsgRevealResult',
+        value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, score: as?.score ?? a.score, salt: as?.salt ?? a.salt },
+      },
+    ] as [Wallet, unknown]
+  }
   const validateMsg = async (commitments: Uint8Array[], taskId: Uint8Array) => {
     const first = await task(commitments[0]!)
     return [
@@ -119,10 +140,33 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
       },
     ] as [Wallet, unknown]
   }
-  const attest = (c: Uint8Array) =>
+  /** The attester confirms the upload; a validated single task's attestation carries the node's reveal. */
+  const attest = (c: Uint8Array, reveal = answers.get(hex(c))) =>
     [
       env.attester,
-      { typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9) } },
+      {
+        typeUrl: '/beryl.task.v1.MsgAttestResult',
+        value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9), score: reveal?.score, salt: reveal?.salt },
+      },
     ] as [Wallet, unknown]
-  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, validateMsg, attest, query }
+  /**
+   * A sampled task's whole group: T1 created and committed (`answer(0)`), validated by its creator, the
+   * chain's two seats committed one block apart (`answer(1)`, `answer(2)`), then all three revealed in
+   * one block. Returns the members as they were before the reveals (T1 first) and the reveal results.
+   */
+  const runGroup = async (tag: string, answer: (i: number) => Uint8Array | 'error', fee = 1_700_003n) => {
+    const taskId = sha(Buffer.from(tag))
+    const m = createMsg(taskId, tag, fee)
+    await run([[env.creator, m.msg]])
+    await run([score(await task(m.commitment), answer(0))])
+    const [v] = await run([await validateMsg([m.commitment], taskId)])
+    assert.equal(v!.code, 0, v!.log)
+    const seats = (await task(m.commitment)).validationTasks
+    assert.equal(seats.length, 2, 'the task was selected: two validation tasks')
+    for (let i = 0; i < 2; i++) await run([score(await task(seats[i]!), answer(i + 1))])
+    const members = await Promise.all([m.commitment, ...seats].map((x) => task(x)))
+    const reveals = await run(members.map((t) => reveal(t)))
+    return { taskId, members, reveals }
+  }
+  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, reveal, answers, validateMsg, attest, query, runGroup }
 }

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { QueryBalanceRequest, QueryBalanceResponse, QueryTotalSupplyResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
 import { moduleAddress } from '../../../modules/auth/index.ts'
-import { isSelectedForValidation } from '../../../modules/vss/sampling.ts'
-import { ecvrfProofToHash, ecvrfProve } from '../../../modules/vss/ecvrf.ts'
+import { ecvrfProve } from '../../../modules/vss/ecvrf.ts'
 import { TaskStatus, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import type { Wallet } from '../../helpers/chain.ts'
 import { prng } from '../../helpers/prng.ts'
@@ -10,7 +9,9 @@ import { CHEAT, HONEST, VRF_SK, chain, sha } from './chain.ts'
 
 describe('task invariants over a randomized multi-block run', function () {
   this.timeout(180_000)
-  const c = chain({ min_sampling_rate: '0' })
+  // A third of the tasks are sampled: groups, seats, reveals and their timeouts are part of the walk.
+  const c = chain({ min_sampling_rate: '300000000000000000' })
+  const ENDED = new Set([7, 8, 9, 10, 11])
 
   it('after every block: supply conserved, escrow = open fees, no node in two running tasks', async () => {
     const rnd = prng(20261121).float
@@ -29,8 +30,9 @@ describe('task invariants over a randomized multi-block run', function () {
     let created = 0
     for (let block = 0; block < 60; block++) {
       const txs: Array<[Wallet, unknown]> = []
-      const tasks: Task[] = await Promise.all(ids.map((x) => c.task(x.commitment)))
-      // The creator makes 0–2 tasks; a few argument sets repeat, so the group window matters.
+      const roots: Task[] = await Promise.all(ids.map((x) => c.task(x.commitment)))
+      const seats = (await Promise.all(roots.flatMap((r) => r.validationTasks.map((v) => c.task(v))))).filter((t) => !ENDED.has(t.status))
+      // The creator makes 0–2 tasks.
       const creating: { id: Uint8Array; commitment: Uint8Array }[] = []
       for (let k = Math.floor(rnd() * 3); k > 0; k--) {
         const id = sha(Buffer.from(`task ${created++}`))
@@ -38,30 +40,32 @@ describe('task invariants over a randomized multi-block run', function () {
         creating.push({ id, commitment: m.commitment })
         txs.push([c.env.creator, m.msg])
       }
-      for (let i = 0; i < tasks.length; i++) {
-        const t = tasks[i]!
+      const answered = new Set<string>()
+      for (const t of [...roots, ...seats]) {
         const r = rnd()
+        const key = Buffer.from(t.taskIdCommitment).toString('hex')
         if (t.status === TaskStatus.TASK_STATUS_STARTED) {
-          if (r < 0.6) txs.push(c.score(t, rnd() < 0.1 ? CHEAT : HONEST))
-          else if (r < 0.7)
-            txs.push([
-              c.nodeOf(t),
-              { typeUrl: '/beryl.task.v1.MsgReportError', value: { node: t.selectedNode, taskIdCommitment: t.taskIdCommitment, error: 1 } },
-            ])
-        } else if ((t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_ERROR_REPORTED) && r < 0.6) {
-          // With no rate floor and fees of a few BERYL at most, r < 2% is tiny but not zero: validate
-          // alone only what the VRF did not select (a selected task then waits for its validation timeout).
-          const proof = ecvrfProve(VRF_SK, t.samplingSeed)
-          if (!isSelectedForValidation(ecvrfProofToHash(proof)!, BigInt(t.samplingRate))) {
-            txs.push([
-              c.env.creator,
-              {
-                typeUrl: '/beryl.task.v1.MsgValidateTask',
-                value: { creator: c.env.creator.address, taskIdCommitments: [t.taskIdCommitment], taskId: ids[i]!.id, vrfProof: proof },
+          if (r < 0.6) txs.push(c.score(t, rnd() < 0.1 ? CHEAT : rnd() < 0.1 ? 'error' : HONEST))
+        } else if (t.revealStart && t.salt.length === 0 && !ENDED.has(t.status) && r < 0.7 && c.answers.has(key)) {
+          txs.push(c.reveal(t))
+        } else if (t.status === TaskStatus.TASK_STATUS_SCORE_READY && !t.validationOf.length && r < 0.6 && !answered.has(key)) {
+          answered.add(key)
+          const i = ids.findIndex((x) => Buffer.compare(x.commitment, t.taskIdCommitment) === 0)
+          txs.push([
+            c.env.creator,
+            {
+              typeUrl: '/beryl.task.v1.MsgValidateTask',
+              value: {
+                creator: c.env.creator.address,
+                taskIdCommitments: [t.taskIdCommitment],
+                taskId: ids[i]!.id,
+                vrfProof: ecvrfProve(VRF_SK, t.samplingSeed),
               },
-            ])
-          }
+            },
+          ])
         } else if (t.status === TaskStatus.TASK_STATUS_VALIDATED && r < 0.6) {
+          txs.push(c.answers.get(key)!.score.length ? c.attest(t.taskIdCommitment) : c.reveal(t))
+        } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED && r < 0.6) {
           txs.push(c.attest(t.taskIdCommitment))
         }
       }
@@ -77,12 +81,14 @@ describe('task invariants over a randomized multi-block run', function () {
         else seen.add(-results[k]!.code)
       })
 
-      const after = await Promise.all(ids.map((x) => c.task(x.commitment)))
+      const afterRoots = await Promise.all(ids.map((x) => c.task(x.commitment)))
+      const after = [...afterRoots, ...(await Promise.all(afterRoots.flatMap((r) => r.validationTasks.map((v) => c.task(v)))))]
+      // Seats replaced after a timeout are no longer listed on their T1; they ended (and settled) then.
       for (const t of after) seen.add(t.status)
       assert.equal(await supply(), initialSupply, `supply at block ${block}`)
       const total = (await Promise.all(accounts.map(bal))).reduce((a, b) => a + b, 0n)
       assert.equal(total, initialSupply, `balances add up to the supply at block ${block}`)
-      const open = after.filter((t) => t.status < TaskStatus.TASK_STATUS_END_INVALIDATED).reduce((a, t) => a + BigInt(t.fee), 0n)
+      const open = after.filter((t) => !ENDED.has(t.status)).reduce((a, t) => a + BigInt(t.fee), 0n)
       assert.equal(await bal(moduleAddress('task')), open, `escrow at block ${block}`)
       const running = after.filter((t) => t.status === TaskStatus.TASK_STATUS_STARTED).map((t) => t.selectedNode)
       assert.equal(new Set(running).size, running.length, `no node in two running tasks at block ${block}`)
@@ -93,6 +99,8 @@ describe('task invariants over a randomized multi-block run', function () {
       TaskStatus.TASK_STATUS_SCORE_READY,
       TaskStatus.TASK_STATUS_END_SUCCESS,
       TaskStatus.TASK_STATUS_END_ABORTED,
+      TaskStatus.TASK_STATUS_GROUP_PENDING,
+      TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
     ]) {
       assert.ok(seen.has(s), `reached ${TaskStatus[s]}`)
     }

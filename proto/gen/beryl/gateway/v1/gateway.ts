@@ -82,6 +82,16 @@ export interface UploadRequest {
   deadline: bigint;
 }
 
+/**
+ * Gateway → worker: every member of this task's validation group has committed; open the commitment
+ * (MsgRevealResult with the score and salt kept on disk) before `deadline`, or be slashed as a
+ * mismatch. Sent again on every new session until the chain holds the reveal.
+ */
+export interface RevealRequest {
+  taskIdCommitment: Uint8Array;
+  deadline: bigint;
+}
+
 /** Gateway → worker: a task this session was told about has ended. */
 export interface TaskEnded {
   taskIdCommitment: Uint8Array;
@@ -98,21 +108,36 @@ export interface Envelope {
   assignment?: Assignment | undefined;
   uploadRequest?: UploadRequest | undefined;
   taskEnded?: TaskEnded | undefined;
+  revealRequest?: RevealRequest | undefined;
 }
 
-/** /beryl/result/1, client → gateway after the Challenge: the proof and the request, in one message. */
+/**
+ * /beryl/result/1, client → gateway after the Challenge: the proof and the request, in one message of at most
+ * 4 KiB (nothing larger is read before authentication), without files. For an upload the gateway then answers
+ * `send_files` (the client is the task's node and the task waits for its output), and the client sends a second
+ * ResultRequest that carries only the files.
+ */
 export interface ResultRequest {
   auth: Auth | undefined;
   taskIdCommitment: Uint8Array;
   /**
-   * Upload: the task's output files in order (PNG images, or the text completion's JSON).
+   * Upload: the task's output files in order (PNG images, or the text completion's JSON), in the second message.
    * Download: empty.
    */
   files: Uint8Array[];
   download: boolean;
+  /**
+   * Upload of a validated single task: the salt of the node's score commitment. The gateway computes
+   * the score from the files and checks sha256(score || salt) against the commitment on chain; the
+   * attestation then carries the reveal.
+   */
+  salt: Uint8Array;
 }
 
-/** /beryl/result/1, gateway → client: the answer, then the gateway closes the stream. */
+/**
+ * /beryl/result/1, gateway → client: the answer, then the gateway closes the stream (or, for an upload, first
+ * `send_files`).
+ */
 export interface ResultResponse {
   ok: boolean;
   error: string;
@@ -120,6 +145,8 @@ export interface ResultResponse {
   files: Uint8Array[];
   /** sha256 over the concatenated sha256 digests of the files (what the attester puts on chain). */
   resultHash: Uint8Array;
+  /** Upload: not an answer yet (`ok` is false): the request is accepted so far; send the files now. */
+  sendFiles: boolean;
 }
 
 function createBaseChallenge(): Challenge {
@@ -912,6 +939,98 @@ export const UploadRequest: MessageFns<UploadRequest> = {
   },
 };
 
+function createBaseRevealRequest(): RevealRequest {
+  return { taskIdCommitment: new Uint8Array(0), deadline: 0n };
+}
+
+export const RevealRequest: MessageFns<RevealRequest> = {
+  encode(message: RevealRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.taskIdCommitment.length !== 0) {
+      writer.uint32(10).bytes(message.taskIdCommitment);
+    }
+    if (message.deadline !== 0n) {
+      if (BigInt.asIntN(64, message.deadline) !== message.deadline) {
+        throw new globalThis.Error("value provided for field message.deadline of type int64 too large");
+      }
+      writer.uint32(16).int64(message.deadline);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): RevealRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseRevealRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.taskIdCommitment = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.deadline = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): RevealRequest {
+    return {
+      taskIdCommitment: isSet(object.taskIdCommitment)
+        ? bytesFromBase64(object.taskIdCommitment)
+        : isSet(object.task_id_commitment)
+        ? bytesFromBase64(object.task_id_commitment)
+        : new Uint8Array(0),
+      deadline: isSet(object.deadline) ? BigInt(object.deadline) : 0n,
+    };
+  },
+
+  toJSON(message: RevealRequest): unknown {
+    const obj: any = {};
+    if (message.taskIdCommitment.length !== 0) {
+      obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
+    }
+    if (message.deadline !== 0n) {
+      obj.deadline = message.deadline.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<RevealRequest>): RevealRequest {
+    return RevealRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<RevealRequest>): RevealRequest {
+    const message = createBaseRevealRequest();
+    message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
+    message.deadline = (object.deadline !== undefined && object.deadline !== null) ? BigInt(object.deadline) : 0n;
+    return message;
+  },
+};
+
 function createBaseTaskEnded(): TaskEnded {
   return { taskIdCommitment: new Uint8Array(0), status: 0, abortReason: 0 };
 }
@@ -1031,6 +1150,7 @@ function createBaseEnvelope(): Envelope {
     assignment: undefined,
     uploadRequest: undefined,
     taskEnded: undefined,
+    revealRequest: undefined,
   };
 }
 
@@ -1059,6 +1179,9 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.taskEnded !== undefined) {
       TaskEnded.encode(message.taskEnded, writer.uint32(66).fork()).join();
+    }
+    if (message.revealRequest !== undefined) {
+      RevealRequest.encode(message.revealRequest, writer.uint32(74).fork()).join();
     }
     return writer;
   },
@@ -1140,6 +1263,14 @@ export const Envelope: MessageFns<Envelope> = {
             message.taskEnded = TaskEnded.decode(reader, reader.uint32());
             continue;
           }
+          case 9: {
+            if (tag !== 74) {
+              break;
+            }
+
+            message.revealRequest = RevealRequest.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1182,6 +1313,11 @@ export const Envelope: MessageFns<Envelope> = {
         : isSet(object.task_ended)
         ? TaskEnded.fromJSON(object.task_ended)
         : undefined,
+      revealRequest: isSet(object.revealRequest)
+        ? RevealRequest.fromJSON(object.revealRequest)
+        : isSet(object.reveal_request)
+        ? RevealRequest.fromJSON(object.reveal_request)
+        : undefined,
     };
   },
 
@@ -1210,6 +1346,9 @@ export const Envelope: MessageFns<Envelope> = {
     }
     if (message.taskEnded !== undefined) {
       obj.taskEnded = TaskEnded.toJSON(message.taskEnded);
+    }
+    if (message.revealRequest !== undefined) {
+      obj.revealRequest = RevealRequest.toJSON(message.revealRequest);
     }
     return obj;
   },
@@ -1241,12 +1380,15 @@ export const Envelope: MessageFns<Envelope> = {
     message.taskEnded = (object.taskEnded !== undefined && object.taskEnded !== null)
       ? TaskEnded.fromPartial(object.taskEnded)
       : undefined;
+    message.revealRequest = (object.revealRequest !== undefined && object.revealRequest !== null)
+      ? RevealRequest.fromPartial(object.revealRequest)
+      : undefined;
     return message;
   },
 };
 
 function createBaseResultRequest(): ResultRequest {
-  return { auth: undefined, taskIdCommitment: new Uint8Array(0), files: [], download: false };
+  return { auth: undefined, taskIdCommitment: new Uint8Array(0), files: [], download: false, salt: new Uint8Array(0) };
 }
 
 export const ResultRequest: MessageFns<ResultRequest> = {
@@ -1262,6 +1404,9 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     }
     if (message.download !== false) {
       writer.uint32(32).bool(message.download);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(42).bytes(message.salt);
     }
     return writer;
   },
@@ -1311,6 +1456,14 @@ export const ResultRequest: MessageFns<ResultRequest> = {
             message.download = reader.bool();
             continue;
           }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.salt = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1333,6 +1486,7 @@ export const ResultRequest: MessageFns<ResultRequest> = {
         : new Uint8Array(0),
       files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => bytesFromBase64(e)) : [],
       download: isSet(object.download) ? globalThis.Boolean(object.download) : false,
+      salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
     };
   },
 
@@ -1350,6 +1504,9 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     if (message.download !== false) {
       obj.download = message.download;
     }
+    if (message.salt.length !== 0) {
+      obj.salt = base64FromBytes(message.salt);
+    }
     return obj;
   },
 
@@ -1362,12 +1519,13 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
     message.files = object.files?.map((e) => e) || [];
     message.download = object.download ?? false;
+    message.salt = object.salt ?? new Uint8Array(0);
     return message;
   },
 };
 
 function createBaseResultResponse(): ResultResponse {
-  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0) };
+  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0), sendFiles: false };
 }
 
 export const ResultResponse: MessageFns<ResultResponse> = {
@@ -1383,6 +1541,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     }
     if (message.resultHash.length !== 0) {
       writer.uint32(34).bytes(message.resultHash);
+    }
+    if (message.sendFiles !== false) {
+      writer.uint32(40).bool(message.sendFiles);
     }
     return writer;
   },
@@ -1432,6 +1593,14 @@ export const ResultResponse: MessageFns<ResultResponse> = {
             message.resultHash = reader.bytes();
             continue;
           }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.sendFiles = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1454,6 +1623,11 @@ export const ResultResponse: MessageFns<ResultResponse> = {
         : isSet(object.result_hash)
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
+      sendFiles: isSet(object.sendFiles)
+        ? globalThis.Boolean(object.sendFiles)
+        : isSet(object.send_files)
+        ? globalThis.Boolean(object.send_files)
+        : false,
     };
   },
 
@@ -1471,6 +1645,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     if (message.resultHash.length !== 0) {
       obj.resultHash = base64FromBytes(message.resultHash);
     }
+    if (message.sendFiles !== false) {
+      obj.sendFiles = message.sendFiles;
+    }
     return obj;
   },
 
@@ -1483,6 +1660,7 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     message.error = object.error ?? "";
     message.files = object.files?.map((e) => e) || [];
     message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.sendFiles = object.sendFiles ?? false;
     return message;
   },
 };

@@ -136,6 +136,12 @@ export interface SlashRecord {
   resultHashes: string[];
   /** The slash's number, in the order slashes happened (0, 1, …). */
   sequence: bigint;
+  /**
+   * The members' score commitments (sha256(score || salt)) and the salts that opened them ("" for a
+   * member that never revealed), in the order of group_tasks: anyone can recheck every reveal.
+   */
+  groupCommitments: string[];
+  groupSalts: string[];
 }
 
 /**
@@ -690,6 +696,8 @@ function createBaseSlashRecord(): SlashRecord {
     groupScores: [],
     resultHashes: [],
     sequence: 0n,
+    groupCommitments: [],
+    groupSalts: [],
   };
 }
 
@@ -733,6 +741,12 @@ export const SlashRecord: MessageFns<SlashRecord> = {
         throw new globalThis.Error("value provided for field message.sequence of type uint64 too large");
       }
       writer.uint32(80).uint64(message.sequence);
+    }
+    for (const v of message.groupCommitments) {
+      writer.uint32(90).string(v!);
+    }
+    for (const v of message.groupSalts) {
+      writer.uint32(98).string(v!);
     }
     return writer;
   },
@@ -830,6 +844,22 @@ export const SlashRecord: MessageFns<SlashRecord> = {
             message.sequence = reader.uint64() as bigint;
             continue;
           }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.groupCommitments.push(reader.string());
+            continue;
+          }
+          case 12: {
+            if (tag !== 98) {
+              break;
+            }
+
+            message.groupSalts.push(reader.string());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -866,6 +896,16 @@ export const SlashRecord: MessageFns<SlashRecord> = {
         ? object.result_hashes.map((e: any) => globalThis.String(e))
         : [],
       sequence: isSet(object.sequence) ? BigInt(object.sequence) : 0n,
+      groupCommitments: globalThis.Array.isArray(object?.groupCommitments)
+        ? object.groupCommitments.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_commitments)
+        ? object.group_commitments.map((e: any) => globalThis.String(e))
+        : [],
+      groupSalts: globalThis.Array.isArray(object?.groupSalts)
+        ? object.groupSalts.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_salts)
+        ? object.group_salts.map((e: any) => globalThis.String(e))
+        : [],
     };
   },
 
@@ -901,6 +941,12 @@ export const SlashRecord: MessageFns<SlashRecord> = {
     if (message.sequence !== 0n) {
       obj.sequence = message.sequence.toString();
     }
+    if (message.groupCommitments?.length) {
+      obj.groupCommitments = message.groupCommitments;
+    }
+    if (message.groupSalts?.length) {
+      obj.groupSalts = message.groupSalts;
+    }
     return obj;
   },
 
@@ -919,6 +965,8 @@ export const SlashRecord: MessageFns<SlashRecord> = {
     message.groupScores = object.groupScores?.map((e) => e) || [];
     message.resultHashes = object.resultHashes?.map((e) => e) || [];
     message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
+    message.groupCommitments = object.groupCommitments?.map((e) => e) || [];
+    message.groupSalts = object.groupSalts?.map((e) => e) || [];
     return message;
   },
 };

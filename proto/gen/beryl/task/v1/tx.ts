@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { TaskError, taskErrorFromJSON, taskErrorToJSON, TaskType, taskTypeFromJSON, taskTypeToJSON } from "./types.js";
+import { TaskType, taskTypeFromJSON, taskTypeToJSON } from "./types.js";
 
 /** Signed by creator; escrows fee. */
 export interface MsgCreateTask {
@@ -37,26 +37,41 @@ export interface MsgCancelTask {
 export interface MsgCancelTaskResponse {
 }
 
-/** Signed by the selected node. */
+/**
+ * Signed by the selected node: binds its answer without showing it. score_commitment =
+ * sha256(score || salt) with a 32-byte random salt the node keeps; an error report (the arguments
+ * are unusable) is committed as the empty score, so nobody can tell a report from a result.
+ */
 export interface MsgSubmitScore {
   node: string;
   taskIdCommitment: Uint8Array;
-  score: Uint8Array;
+  scoreCommitment: Uint8Array;
 }
 
 export interface MsgSubmitScoreResponse {
 }
 
-export interface MsgReportError {
+/**
+ * Signed by the selected node: opens its commitment. Accepted for a validation group's member once
+ * all three members have committed, and for a validated single task whose node reports an error
+ * (a single task's score is revealed by the attestation of its upload instead).
+ */
+export interface MsgRevealResult {
   node: string;
   taskIdCommitment: Uint8Array;
-  error: TaskError;
+  /** Empty: the node reports that the arguments are unusable (TASK_ERROR_PARAMETERS_INVALID). */
+  score: Uint8Array;
+  salt: Uint8Array;
 }
 
-export interface MsgReportErrorResponse {
+export interface MsgRevealResultResponse {
 }
 
-/** Signed by creator: 1 commitment (not sampled) or 3 (the validation group). */
+/**
+ * Signed by creator, once the task's score commitment is in a block: the task id and the ECVRF
+ * proof over the task's sampling seed. Exactly one task; if the proof selects it, the chain creates
+ * its two validation tasks itself.
+ */
 export interface MsgValidateTask {
   creator: string;
   taskIdCommitments: Uint8Array[];
@@ -67,11 +82,17 @@ export interface MsgValidateTask {
 export interface MsgValidateTaskResponse {
 }
 
-/** Signed by an attester after checking the uploaded result against the score. */
+/**
+ * Signed by an attester after checking the uploaded result against the score. For a validated
+ * single task the upload carried the reveal: score and salt open the node's commitment. For a
+ * group's representative the score was revealed in the group; score and salt are left empty.
+ */
 export interface MsgAttestResult {
   attester: string;
   taskIdCommitment: Uint8Array;
   resultHash: Uint8Array;
+  score: Uint8Array;
+  salt: Uint8Array;
 }
 
 export interface MsgAttestResultResponse {
@@ -582,7 +603,7 @@ export const MsgCancelTaskResponse: MessageFns<MsgCancelTaskResponse> = {
 };
 
 function createBaseMsgSubmitScore(): MsgSubmitScore {
-  return { node: "", taskIdCommitment: new Uint8Array(0), score: new Uint8Array(0) };
+  return { node: "", taskIdCommitment: new Uint8Array(0), scoreCommitment: new Uint8Array(0) };
 }
 
 export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
@@ -593,8 +614,8 @@ export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
     if (message.taskIdCommitment.length !== 0) {
       writer.uint32(18).bytes(message.taskIdCommitment);
     }
-    if (message.score.length !== 0) {
-      writer.uint32(26).bytes(message.score);
+    if (message.scoreCommitment.length !== 0) {
+      writer.uint32(26).bytes(message.scoreCommitment);
     }
     return writer;
   },
@@ -633,7 +654,7 @@ export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
               break;
             }
 
-            message.score = reader.bytes();
+            message.scoreCommitment = reader.bytes();
             continue;
           }
         }
@@ -656,7 +677,11 @@ export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
         : isSet(object.task_id_commitment)
         ? bytesFromBase64(object.task_id_commitment)
         : new Uint8Array(0),
-      score: isSet(object.score) ? bytesFromBase64(object.score) : new Uint8Array(0),
+      scoreCommitment: isSet(object.scoreCommitment)
+        ? bytesFromBase64(object.scoreCommitment)
+        : isSet(object.score_commitment)
+        ? bytesFromBase64(object.score_commitment)
+        : new Uint8Array(0),
     };
   },
 
@@ -668,8 +693,8 @@ export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
     if (message.taskIdCommitment.length !== 0) {
       obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
     }
-    if (message.score.length !== 0) {
-      obj.score = base64FromBytes(message.score);
+    if (message.scoreCommitment.length !== 0) {
+      obj.scoreCommitment = base64FromBytes(message.scoreCommitment);
     }
     return obj;
   },
@@ -681,7 +706,7 @@ export const MsgSubmitScore: MessageFns<MsgSubmitScore> = {
     const message = createBaseMsgSubmitScore();
     message.node = object.node ?? "";
     message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
-    message.score = object.score ?? new Uint8Array(0);
+    message.scoreCommitment = object.scoreCommitment ?? new Uint8Array(0);
     return message;
   },
 };
@@ -738,25 +763,28 @@ export const MsgSubmitScoreResponse: MessageFns<MsgSubmitScoreResponse> = {
   },
 };
 
-function createBaseMsgReportError(): MsgReportError {
-  return { node: "", taskIdCommitment: new Uint8Array(0), error: 0 };
+function createBaseMsgRevealResult(): MsgRevealResult {
+  return { node: "", taskIdCommitment: new Uint8Array(0), score: new Uint8Array(0), salt: new Uint8Array(0) };
 }
 
-export const MsgReportError: MessageFns<MsgReportError> = {
-  encode(message: MsgReportError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const MsgRevealResult: MessageFns<MsgRevealResult> = {
+  encode(message: MsgRevealResult, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.node !== "") {
       writer.uint32(10).string(message.node);
     }
     if (message.taskIdCommitment.length !== 0) {
       writer.uint32(18).bytes(message.taskIdCommitment);
     }
-    if (message.error !== 0) {
-      writer.uint32(24).int32(message.error);
+    if (message.score.length !== 0) {
+      writer.uint32(26).bytes(message.score);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(34).bytes(message.salt);
     }
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): MsgReportError {
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRevealResult {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -765,7 +793,7 @@ export const MsgReportError: MessageFns<MsgReportError> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseMsgReportError();
+      const message = createBaseMsgRevealResult();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -786,11 +814,19 @@ export const MsgReportError: MessageFns<MsgReportError> = {
             continue;
           }
           case 3: {
-            if (tag !== 24) {
+            if (tag !== 26) {
               break;
             }
 
-            message.error = reader.int32() as any;
+            message.score = reader.bytes();
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.salt = reader.bytes();
             continue;
           }
         }
@@ -805,7 +841,7 @@ export const MsgReportError: MessageFns<MsgReportError> = {
     }
   },
 
-  fromJSON(object: any): MsgReportError {
+  fromJSON(object: any): MsgRevealResult {
     return {
       node: isSet(object.node) ? globalThis.String(object.node) : "",
       taskIdCommitment: isSet(object.taskIdCommitment)
@@ -813,11 +849,12 @@ export const MsgReportError: MessageFns<MsgReportError> = {
         : isSet(object.task_id_commitment)
         ? bytesFromBase64(object.task_id_commitment)
         : new Uint8Array(0),
-      error: isSet(object.error) ? taskErrorFromJSON(object.error) : 0,
+      score: isSet(object.score) ? bytesFromBase64(object.score) : new Uint8Array(0),
+      salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
     };
   },
 
-  toJSON(message: MsgReportError): unknown {
+  toJSON(message: MsgRevealResult): unknown {
     const obj: any = {};
     if (message.node !== "") {
       obj.node = message.node;
@@ -825,34 +862,38 @@ export const MsgReportError: MessageFns<MsgReportError> = {
     if (message.taskIdCommitment.length !== 0) {
       obj.taskIdCommitment = base64FromBytes(message.taskIdCommitment);
     }
-    if (message.error !== 0) {
-      obj.error = taskErrorToJSON(message.error);
+    if (message.score.length !== 0) {
+      obj.score = base64FromBytes(message.score);
+    }
+    if (message.salt.length !== 0) {
+      obj.salt = base64FromBytes(message.salt);
     }
     return obj;
   },
 
-  create(base?: DeepPartial<MsgReportError>): MsgReportError {
-    return MsgReportError.fromPartial(base ?? {});
+  create(base?: DeepPartial<MsgRevealResult>): MsgRevealResult {
+    return MsgRevealResult.fromPartial(base ?? {});
   },
-  fromPartial(object: DeepPartial<MsgReportError>): MsgReportError {
-    const message = createBaseMsgReportError();
+  fromPartial(object: DeepPartial<MsgRevealResult>): MsgRevealResult {
+    const message = createBaseMsgRevealResult();
     message.node = object.node ?? "";
     message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
-    message.error = object.error ?? 0;
+    message.score = object.score ?? new Uint8Array(0);
+    message.salt = object.salt ?? new Uint8Array(0);
     return message;
   },
 };
 
-function createBaseMsgReportErrorResponse(): MsgReportErrorResponse {
+function createBaseMsgRevealResultResponse(): MsgRevealResultResponse {
   return {};
 }
 
-export const MsgReportErrorResponse: MessageFns<MsgReportErrorResponse> = {
-  encode(_: MsgReportErrorResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+export const MsgRevealResultResponse: MessageFns<MsgRevealResultResponse> = {
+  encode(_: MsgRevealResultResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     return writer;
   },
 
-  decode(input: BinaryReader | Uint8Array, length?: number): MsgReportErrorResponse {
+  decode(input: BinaryReader | Uint8Array, length?: number): MsgRevealResultResponse {
     const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
     const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
     if (previousRecursionDepth >= 100) {
@@ -861,7 +902,7 @@ export const MsgReportErrorResponse: MessageFns<MsgReportErrorResponse> = {
     (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
     try {
       const end = length === undefined ? reader.len : reader.pos + length;
-      const message = createBaseMsgReportErrorResponse();
+      const message = createBaseMsgRevealResultResponse();
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
@@ -877,20 +918,20 @@ export const MsgReportErrorResponse: MessageFns<MsgReportErrorResponse> = {
     }
   },
 
-  fromJSON(_: any): MsgReportErrorResponse {
+  fromJSON(_: any): MsgRevealResultResponse {
     return {};
   },
 
-  toJSON(_: MsgReportErrorResponse): unknown {
+  toJSON(_: MsgRevealResultResponse): unknown {
     const obj: any = {};
     return obj;
   },
 
-  create(base?: DeepPartial<MsgReportErrorResponse>): MsgReportErrorResponse {
-    return MsgReportErrorResponse.fromPartial(base ?? {});
+  create(base?: DeepPartial<MsgRevealResultResponse>): MsgRevealResultResponse {
+    return MsgRevealResultResponse.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<MsgReportErrorResponse>): MsgReportErrorResponse {
-    const message = createBaseMsgReportErrorResponse();
+  fromPartial(_: DeepPartial<MsgRevealResultResponse>): MsgRevealResultResponse {
+    const message = createBaseMsgRevealResultResponse();
     return message;
   },
 };
@@ -1077,7 +1118,13 @@ export const MsgValidateTaskResponse: MessageFns<MsgValidateTaskResponse> = {
 };
 
 function createBaseMsgAttestResult(): MsgAttestResult {
-  return { attester: "", taskIdCommitment: new Uint8Array(0), resultHash: new Uint8Array(0) };
+  return {
+    attester: "",
+    taskIdCommitment: new Uint8Array(0),
+    resultHash: new Uint8Array(0),
+    score: new Uint8Array(0),
+    salt: new Uint8Array(0),
+  };
 }
 
 export const MsgAttestResult: MessageFns<MsgAttestResult> = {
@@ -1090,6 +1137,12 @@ export const MsgAttestResult: MessageFns<MsgAttestResult> = {
     }
     if (message.resultHash.length !== 0) {
       writer.uint32(26).bytes(message.resultHash);
+    }
+    if (message.score.length !== 0) {
+      writer.uint32(34).bytes(message.score);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(42).bytes(message.salt);
     }
     return writer;
   },
@@ -1131,6 +1184,22 @@ export const MsgAttestResult: MessageFns<MsgAttestResult> = {
             message.resultHash = reader.bytes();
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.score = reader.bytes();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.salt = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1156,6 +1225,8 @@ export const MsgAttestResult: MessageFns<MsgAttestResult> = {
         : isSet(object.result_hash)
         ? bytesFromBase64(object.result_hash)
         : new Uint8Array(0),
+      score: isSet(object.score) ? bytesFromBase64(object.score) : new Uint8Array(0),
+      salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
     };
   },
 
@@ -1170,6 +1241,12 @@ export const MsgAttestResult: MessageFns<MsgAttestResult> = {
     if (message.resultHash.length !== 0) {
       obj.resultHash = base64FromBytes(message.resultHash);
     }
+    if (message.score.length !== 0) {
+      obj.score = base64FromBytes(message.score);
+    }
+    if (message.salt.length !== 0) {
+      obj.salt = base64FromBytes(message.salt);
+    }
     return obj;
   },
 
@@ -1181,6 +1258,8 @@ export const MsgAttestResult: MessageFns<MsgAttestResult> = {
     message.attester = object.attester ?? "";
     message.taskIdCommitment = object.taskIdCommitment ?? new Uint8Array(0);
     message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.score = object.score ?? new Uint8Array(0);
+    message.salt = object.salt ?? new Uint8Array(0);
     return message;
   },
 };

@@ -52,6 +52,8 @@ export enum TaskStatus {
   TASK_STATUS_END_ABORTED = 9,
   TASK_STATUS_END_GROUP_REFUND = 10,
   TASK_STATUS_END_GROUP_SUCCESS = 11,
+  /** TASK_STATUS_GROUP_PENDING - Beryl: the VRF selected the task; the chain's two validation tasks run, then all three reveal. */
+  TASK_STATUS_GROUP_PENDING = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -90,6 +92,9 @@ export function taskStatusFromJSON(object: any): TaskStatus {
     case 11:
     case "TASK_STATUS_END_GROUP_SUCCESS":
       return TaskStatus.TASK_STATUS_END_GROUP_SUCCESS;
+    case 12:
+    case "TASK_STATUS_GROUP_PENDING":
+      return TaskStatus.TASK_STATUS_GROUP_PENDING;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -121,6 +126,8 @@ export function taskStatusToJSON(object: TaskStatus): string {
       return "TASK_STATUS_END_GROUP_REFUND";
     case TaskStatus.TASK_STATUS_END_GROUP_SUCCESS:
       return "TASK_STATUS_END_GROUP_SUCCESS";
+    case TaskStatus.TASK_STATUS_GROUP_PENDING:
+      return "TASK_STATUS_GROUP_PENDING";
     case TaskStatus.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -139,6 +146,8 @@ export enum AbortReason {
   ABORT_REASON_NODE_SLASHED = 10,
   /** ABORT_REASON_EVICTED - Beryl: a full queue admitted a task of higher priority in its place; the fee is refunded. */
   ABORT_REASON_EVICTED = 11,
+  /** ABORT_REASON_SEAT_UNFILLED - Beryl: a validation seat found no node within its retries; the group ends, nobody is slashed. */
+  ABORT_REASON_SEAT_UNFILLED = 12,
   UNRECOGNIZED = -1,
 }
 
@@ -174,6 +183,9 @@ export function abortReasonFromJSON(object: any): AbortReason {
     case 11:
     case "ABORT_REASON_EVICTED":
       return AbortReason.ABORT_REASON_EVICTED;
+    case 12:
+    case "ABORT_REASON_SEAT_UNFILLED":
+      return AbortReason.ABORT_REASON_SEAT_UNFILLED;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -203,6 +215,8 @@ export function abortReasonToJSON(object: AbortReason): string {
       return "ABORT_REASON_NODE_SLASHED";
     case AbortReason.ABORT_REASON_EVICTED:
       return "ABORT_REASON_EVICTED";
+    case AbortReason.ABORT_REASON_SEAT_UNFILLED:
+      return "ABORT_REASON_SEAT_UNFILLED";
     case AbortReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
@@ -250,7 +264,7 @@ export interface Task {
   taskType: TaskType;
   /** JSON arguments (at most 16 KiB), validated against the type's schema. */
   args: string;
-  /** sha256 of args: with the creator, what the group-window rule compares. */
+  /** sha256 of args. */
   argsHash: Uint8Array;
   modelIds: string[];
   minVramGb: number;
@@ -286,6 +300,20 @@ export interface Task {
   resultHash: Uint8Array;
   /** On a group's representative (GroupValidated) task: the members sharing its fee at EndGroupSuccess, fastest first. */
   groupPayees: GroupPayee[];
+  /** sha256(score || salt), from MsgSubmitScore; `score` stays empty until it is revealed. */
+  scoreCommitment: Uint8Array;
+  /** The salt that opened score_commitment (set with the revealed score). */
+  salt: Uint8Array;
+  /** A validation task: the task (T1) whose validation group it is a seat of. The chain created it. */
+  validationOf: Uint8Array;
+  /** On T1 while GROUP_PENDING: the seats' current validation tasks. */
+  validationTasks: Uint8Array[];
+  /** On T1: every node that has held a seat of its group, T1's own first (exact exclusion at dispatch). */
+  groupNodes: string[];
+  /** On T1: validation tasks re-created after a seat timed out. */
+  seatRetries: number;
+  /** On T1: when all three members had committed and the reveals began (0 before). */
+  revealStart: bigint;
 }
 
 export interface GroupPayee {
@@ -297,7 +325,6 @@ export interface GroupPayee {
 
 export interface Params {
   queueTimeout: bigint;
-  groupWindow: bigint;
   hammingThreshold: number;
   creatorValidationTimeout: bigint;
   resultUploadTimeout: bigint;
@@ -316,6 +343,16 @@ export interface Params {
    * lower priority.
    */
   maxQueuedTasks: number;
+  /**
+   * Seconds a validation group's members have to reveal once all three committed; an unrevealed
+   * commitment is slashed as a mismatch.
+   */
+  revealWindow: bigint;
+  /**
+   * Times a group's seats may be re-created after a validation task timed out; past it the group
+   * ends with refunds and nobody is slashed.
+   */
+  maxSeatRetries: number;
 }
 
 function createBaseTask(): Task {
@@ -350,6 +387,13 @@ function createBaseTask(): Task {
     sequence: 0n,
     resultHash: new Uint8Array(0),
     groupPayees: [],
+    scoreCommitment: new Uint8Array(0),
+    salt: new Uint8Array(0),
+    validationOf: new Uint8Array(0),
+    validationTasks: [],
+    groupNodes: [],
+    seatRetries: 0,
+    revealStart: 0n,
   };
 }
 
@@ -468,6 +512,30 @@ export const Task: MessageFns<Task> = {
     }
     for (const v of message.groupPayees) {
       GroupPayee.encode(v!, writer.uint32(242).fork()).join();
+    }
+    if (message.scoreCommitment.length !== 0) {
+      writer.uint32(250).bytes(message.scoreCommitment);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(258).bytes(message.salt);
+    }
+    if (message.validationOf.length !== 0) {
+      writer.uint32(266).bytes(message.validationOf);
+    }
+    for (const v of message.validationTasks) {
+      writer.uint32(274).bytes(v!);
+    }
+    for (const v of message.groupNodes) {
+      writer.uint32(282).string(v!);
+    }
+    if (message.seatRetries !== 0) {
+      writer.uint32(288).uint32(message.seatRetries);
+    }
+    if (message.revealStart !== 0n) {
+      if (BigInt.asIntN(64, message.revealStart) !== message.revealStart) {
+        throw new globalThis.Error("value provided for field message.revealStart of type int64 too large");
+      }
+      writer.uint32(296).int64(message.revealStart);
     }
     return writer;
   },
@@ -725,6 +793,62 @@ export const Task: MessageFns<Task> = {
             message.groupPayees.push(GroupPayee.decode(reader, reader.uint32()));
             continue;
           }
+          case 31: {
+            if (tag !== 250) {
+              break;
+            }
+
+            message.scoreCommitment = reader.bytes();
+            continue;
+          }
+          case 32: {
+            if (tag !== 258) {
+              break;
+            }
+
+            message.salt = reader.bytes();
+            continue;
+          }
+          case 33: {
+            if (tag !== 266) {
+              break;
+            }
+
+            message.validationOf = reader.bytes();
+            continue;
+          }
+          case 34: {
+            if (tag !== 274) {
+              break;
+            }
+
+            message.validationTasks.push(reader.bytes());
+            continue;
+          }
+          case 35: {
+            if (tag !== 282) {
+              break;
+            }
+
+            message.groupNodes.push(reader.string());
+            continue;
+          }
+          case 36: {
+            if (tag !== 288) {
+              break;
+            }
+
+            message.seatRetries = reader.uint32();
+            continue;
+          }
+          case 37: {
+            if (tag !== 296) {
+              break;
+            }
+
+            message.revealStart = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -853,6 +977,37 @@ export const Task: MessageFns<Task> = {
         : globalThis.Array.isArray(object?.group_payees)
         ? object.group_payees.map((e: any) => GroupPayee.fromJSON(e))
         : [],
+      scoreCommitment: isSet(object.scoreCommitment)
+        ? bytesFromBase64(object.scoreCommitment)
+        : isSet(object.score_commitment)
+        ? bytesFromBase64(object.score_commitment)
+        : new Uint8Array(0),
+      salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
+      validationOf: isSet(object.validationOf)
+        ? bytesFromBase64(object.validationOf)
+        : isSet(object.validation_of)
+        ? bytesFromBase64(object.validation_of)
+        : new Uint8Array(0),
+      validationTasks: globalThis.Array.isArray(object?.validationTasks)
+        ? object.validationTasks.map((e: any) => bytesFromBase64(e))
+        : globalThis.Array.isArray(object?.validation_tasks)
+        ? object.validation_tasks.map((e: any) => bytesFromBase64(e))
+        : [],
+      groupNodes: globalThis.Array.isArray(object?.groupNodes)
+        ? object.groupNodes.map((e: any) => globalThis.String(e))
+        : globalThis.Array.isArray(object?.group_nodes)
+        ? object.group_nodes.map((e: any) => globalThis.String(e))
+        : [],
+      seatRetries: isSet(object.seatRetries)
+        ? globalThis.Number(object.seatRetries)
+        : isSet(object.seat_retries)
+        ? globalThis.Number(object.seat_retries)
+        : 0,
+      revealStart: isSet(object.revealStart)
+        ? BigInt(object.revealStart)
+        : isSet(object.reveal_start)
+        ? BigInt(object.reveal_start)
+        : 0n,
     };
   },
 
@@ -948,6 +1103,27 @@ export const Task: MessageFns<Task> = {
     if (message.groupPayees?.length) {
       obj.groupPayees = message.groupPayees.map((e) => GroupPayee.toJSON(e));
     }
+    if (message.scoreCommitment.length !== 0) {
+      obj.scoreCommitment = base64FromBytes(message.scoreCommitment);
+    }
+    if (message.salt.length !== 0) {
+      obj.salt = base64FromBytes(message.salt);
+    }
+    if (message.validationOf.length !== 0) {
+      obj.validationOf = base64FromBytes(message.validationOf);
+    }
+    if (message.validationTasks?.length) {
+      obj.validationTasks = message.validationTasks.map((e) => base64FromBytes(e));
+    }
+    if (message.groupNodes?.length) {
+      obj.groupNodes = message.groupNodes;
+    }
+    if (message.seatRetries !== 0) {
+      obj.seatRetries = Math.round(message.seatRetries);
+    }
+    if (message.revealStart !== 0n) {
+      obj.revealStart = message.revealStart.toString();
+    }
     return obj;
   },
 
@@ -994,6 +1170,15 @@ export const Task: MessageFns<Task> = {
     message.sequence = (object.sequence !== undefined && object.sequence !== null) ? BigInt(object.sequence) : 0n;
     message.resultHash = object.resultHash ?? new Uint8Array(0);
     message.groupPayees = object.groupPayees?.map((e) => GroupPayee.fromPartial(e)) || [];
+    message.scoreCommitment = object.scoreCommitment ?? new Uint8Array(0);
+    message.salt = object.salt ?? new Uint8Array(0);
+    message.validationOf = object.validationOf ?? new Uint8Array(0);
+    message.validationTasks = object.validationTasks?.map((e) => e) || [];
+    message.groupNodes = object.groupNodes?.map((e) => e) || [];
+    message.seatRetries = object.seatRetries ?? 0;
+    message.revealStart = (object.revealStart !== undefined && object.revealStart !== null)
+      ? BigInt(object.revealStart)
+      : 0n;
     return message;
   },
 };
@@ -1110,7 +1295,6 @@ export const GroupPayee: MessageFns<GroupPayee> = {
 function createBaseParams(): Params {
   return {
     queueTimeout: 0n,
-    groupWindow: 0n,
     hammingThreshold: 0,
     creatorValidationTimeout: 0n,
     resultUploadTimeout: 0n,
@@ -1121,6 +1305,8 @@ function createBaseParams(): Params {
     maxArgsBytes: 0,
     minEligibleNodes: 0,
     maxQueuedTasks: 0,
+    revealWindow: 0n,
+    maxSeatRetries: 0,
   };
 }
 
@@ -1131,12 +1317,6 @@ export const Params: MessageFns<Params> = {
         throw new globalThis.Error("value provided for field message.queueTimeout of type int64 too large");
       }
       writer.uint32(8).int64(message.queueTimeout);
-    }
-    if (message.groupWindow !== 0n) {
-      if (BigInt.asIntN(64, message.groupWindow) !== message.groupWindow) {
-        throw new globalThis.Error("value provided for field message.groupWindow of type int64 too large");
-      }
-      writer.uint32(16).int64(message.groupWindow);
     }
     if (message.hammingThreshold !== 0) {
       writer.uint32(24).uint32(message.hammingThreshold);
@@ -1180,6 +1360,15 @@ export const Params: MessageFns<Params> = {
     if (message.maxQueuedTasks !== 0) {
       writer.uint32(112).uint32(message.maxQueuedTasks);
     }
+    if (message.revealWindow !== 0n) {
+      if (BigInt.asIntN(64, message.revealWindow) !== message.revealWindow) {
+        throw new globalThis.Error("value provided for field message.revealWindow of type int64 too large");
+      }
+      writer.uint32(120).int64(message.revealWindow);
+    }
+    if (message.maxSeatRetries !== 0) {
+      writer.uint32(128).uint32(message.maxSeatRetries);
+    }
     return writer;
   },
 
@@ -1202,14 +1391,6 @@ export const Params: MessageFns<Params> = {
             }
 
             message.queueTimeout = reader.int64() as bigint;
-            continue;
-          }
-          case 2: {
-            if (tag !== 16) {
-              break;
-            }
-
-            message.groupWindow = reader.int64() as bigint;
             continue;
           }
           case 3: {
@@ -1292,6 +1473,22 @@ export const Params: MessageFns<Params> = {
             message.maxQueuedTasks = reader.uint32();
             continue;
           }
+          case 15: {
+            if (tag !== 120) {
+              break;
+            }
+
+            message.revealWindow = reader.int64() as bigint;
+            continue;
+          }
+          case 16: {
+            if (tag !== 128) {
+              break;
+            }
+
+            message.maxSeatRetries = reader.uint32();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1310,11 +1507,6 @@ export const Params: MessageFns<Params> = {
         ? BigInt(object.queueTimeout)
         : isSet(object.queue_timeout)
         ? BigInt(object.queue_timeout)
-        : 0n,
-      groupWindow: isSet(object.groupWindow)
-        ? BigInt(object.groupWindow)
-        : isSet(object.group_window)
-        ? BigInt(object.group_window)
         : 0n,
       hammingThreshold: isSet(object.hammingThreshold)
         ? globalThis.Number(object.hammingThreshold)
@@ -1364,6 +1556,16 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_queued_tasks)
         ? globalThis.Number(object.max_queued_tasks)
         : 0,
+      revealWindow: isSet(object.revealWindow)
+        ? BigInt(object.revealWindow)
+        : isSet(object.reveal_window)
+        ? BigInt(object.reveal_window)
+        : 0n,
+      maxSeatRetries: isSet(object.maxSeatRetries)
+        ? globalThis.Number(object.maxSeatRetries)
+        : isSet(object.max_seat_retries)
+        ? globalThis.Number(object.max_seat_retries)
+        : 0,
     };
   },
 
@@ -1371,9 +1573,6 @@ export const Params: MessageFns<Params> = {
     const obj: any = {};
     if (message.queueTimeout !== 0n) {
       obj.queueTimeout = message.queueTimeout.toString();
-    }
-    if (message.groupWindow !== 0n) {
-      obj.groupWindow = message.groupWindow.toString();
     }
     if (message.hammingThreshold !== 0) {
       obj.hammingThreshold = Math.round(message.hammingThreshold);
@@ -1405,6 +1604,12 @@ export const Params: MessageFns<Params> = {
     if (message.maxQueuedTasks !== 0) {
       obj.maxQueuedTasks = Math.round(message.maxQueuedTasks);
     }
+    if (message.revealWindow !== 0n) {
+      obj.revealWindow = message.revealWindow.toString();
+    }
+    if (message.maxSeatRetries !== 0) {
+      obj.maxSeatRetries = Math.round(message.maxSeatRetries);
+    }
     return obj;
   },
 
@@ -1415,9 +1620,6 @@ export const Params: MessageFns<Params> = {
     const message = createBaseParams();
     message.queueTimeout = (object.queueTimeout !== undefined && object.queueTimeout !== null)
       ? BigInt(object.queueTimeout)
-      : 0n;
-    message.groupWindow = (object.groupWindow !== undefined && object.groupWindow !== null)
-      ? BigInt(object.groupWindow)
       : 0n;
     message.hammingThreshold = object.hammingThreshold ?? 0;
     message.creatorValidationTimeout =
@@ -1438,6 +1640,10 @@ export const Params: MessageFns<Params> = {
     message.maxArgsBytes = object.maxArgsBytes ?? 0;
     message.minEligibleNodes = object.minEligibleNodes ?? 0;
     message.maxQueuedTasks = object.maxQueuedTasks ?? 0;
+    message.revealWindow = (object.revealWindow !== undefined && object.revealWindow !== null)
+      ? BigInt(object.revealWindow)
+      : 0n;
+    message.maxSeatRetries = object.maxSeatRetries ?? 0;
     return message;
   },
 };

@@ -1,0 +1,426 @@
+// The validation group after issue 10: a node commits to its answer (sha256(score ‖ salt)), the
+// creator proves the sampling decision only after that commitment is in a block, the chain creates
+// the two validation tasks itself, and every member reveals once all three have committed. One `it`
+// per attack, named after it.
+import assert from 'node:assert/strict'
+import { moduleAddress } from '../../../modules/auth/index.ts'
+import { QueryNodeQosRequest, QueryNodeQosResponse } from '../../../proto/gen/beryl/qos/v1/query.ts'
+import { QuerySlashesRequest, QuerySlashesResponse } from '../../../proto/gen/beryl/staking/v1/query.ts'
+import { AbortReason, type Task, TaskStatus, TaskType } from '../../../proto/gen/beryl/task/v1/types.ts'
+import type { Wallet } from '../../helpers/chain.ts'
+import { CHEAT, HONEST, MODEL, STAKE, chain, sha } from './chain.ts'
+
+const ALWAYS = '1000000000000000000'
+const FEE = 1_700_003n
+const TX_FEE = 100_000n
+const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
+
+/** The flow up to the chain-created group: T1 created, committed (`s1`), validated by its creator. */
+function groups(c: ReturnType<typeof chain>) {
+  async function selected(tag = 'g', s1: Uint8Array | 'error' = HONEST) {
+    const taskId = sha(Buffer.from(tag))
+    const m = c.createMsg(taskId, tag, FEE)
+    const [created] = await c.run([[c.env.creator, m.msg]])
+    assert.equal(created!.code, 0, created!.log)
+    const t1 = await c.task(m.commitment)
+    assert.equal(t1.status, TaskStatus.TASK_STATUS_STARTED)
+    await c.run([c.score(t1, s1)])
+    const [v] = await c.run([await c.validateMsg([m.commitment], taskId)])
+    assert.equal(v!.code, 0, v!.log)
+    const { root, seats } = await members(m.commitment)
+    return { taskId, t1, root, seats, validated: v! }
+  }
+  async function members(commitment: Uint8Array): Promise<{ root: Task; seats: Task[]; all: Task[] }> {
+    const root = await c.task(commitment)
+    const seats = await Promise.all(root.validationTasks.map((x) => c.task(x)))
+    return { root, seats, all: [root, ...seats] }
+  }
+  const slashesOf = async (node: string) =>
+    QuerySlashesResponse.decode(
+      (await c.query('/beryl.staking.v1.Query/Slashes', QuerySlashesRequest.encode({ node, key: new Uint8Array(), limit: 10 }).finish())).value!,
+    ).slashes
+  return { selected, members, slashesOf }
+}
+
+describe('validation groups: commit, reveal, chain-spawned seats (consensus, real LevelDB)', function () {
+  this.timeout(180_000)
+
+  describe('six nodes, every task sampled', () => {
+    const c = chain({ min_sampling_rate: ALWAYS })
+    const g = groups(c)
+
+    it("the chain creates a selected task's two validation tasks, with its args, on two other nodes; the creator escrows their fees", async () => {
+      const before = await c.balance(c.env.creator.address)
+      const { t1, root, seats, validated } = await g.selected()
+      assert.equal(root.status, TaskStatus.TASK_STATUS_GROUP_PENDING)
+      assert.equal(root.deadline, 0n, 'no creator-validation deadline while the group is pending')
+      assert.equal(seats.length, 2)
+      for (const s of seats) {
+        assert.equal(s.status, TaskStatus.TASK_STATUS_STARTED, 'dispatched in the validation block')
+        assert.deepEqual([s.args, s.modelIds, s.minVramGb, s.fee, s.creator], [t1.args, t1.modelIds, t1.minVramGb, t1.fee, t1.creator])
+        assert.equal(hex(s.validationOf), hex(t1.taskIdCommitment))
+      }
+      assert.equal(new Set([t1.selectedNode, ...seats.map((s) => s.selectedNode)]).size, 3, 'three distinct nodes')
+      assert.deepEqual(root.groupNodes, [t1.selectedNode, ...seats.map((s) => s.selectedNode)])
+      assert.equal(await c.balance(c.env.creator.address), before - 3n * FEE - 2n * TX_FEE, 'T1 and two seats escrowed (and two txs: create, validate)')
+      assert.equal(validated.events!.filter((e) => e.type === 'validation_task_created').length, 2)
+    })
+
+    it("three matching reveals: EndGroupSuccess, the representative's fee split 10:5:2 by speed, the others refunded", async () => {
+      const { root, seats } = await g.selected()
+      for (const s of seats) await c.run([c.score(s, HONEST)]) // one block each: seat 0 as fast as T1, seat 1 slower
+      const { all } = await g.members(root.taskIdCommitment)
+      assert.ok(
+        all.every((t) => t.revealStart > 0n),
+        'reveals open once all three committed',
+      )
+      const creatorBefore = await c.balance(c.env.creator.address)
+      const rs = await c.run(all.map((t) => c.reveal(t)))
+      assert.ok(
+        rs.every((r) => r.code === 0),
+        rs.map((r) => r.log).join('; '),
+      )
+      const after = (await g.members(root.taskIdCommitment)).all
+      assert.deepEqual(
+        after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
+      assert.equal(await c.balance(c.env.creator.address), creatorBefore + 2n * FEE, 'two fees refunded')
+      const nodes = all.map((t) => t.selectedNode)
+      const before = await Promise.all(nodes.map((n) => c.balance(n)))
+      const [a] = await c.run([c.attest(root.taskIdCommitment)])
+      assert.equal(a!.code, 0, a!.log)
+      assert.equal((await c.task(root.taskIdCommitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
+      const gained = await Promise.all(nodes.map(async (n, i) => (await c.balance(n)) - before[i]!))
+      // 1 700 003 × 10/17 = 1 000 001, × 5/17 = 500 000, the remainder 200 002 to the last; the reveal txs cost each node 100 000.
+      assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
+      assert.equal(await c.balance(moduleAddress('task')), 0n)
+      const scores = await Promise.all(
+        nodes.map(
+          async (n) =>
+            QueryNodeQosResponse.decode((await c.query('/beryl.qos.v1.Query/NodeQos', QueryNodeQosRequest.encode({ node: n }).finish())).value!).qos!.scores,
+        ),
+      )
+      assert.deepEqual(scores, [[10], [5], [2]])
+    })
+
+    it("members cannot read each other's scores before all have committed: only commitments are in state and events, and reveals are refused", async () => {
+      const { root, seats } = await g.selected()
+      const r1 = await c.run([c.score(seats[0]!, HONEST)])
+      const { all } = await g.members(root.taskIdCommitment)
+      for (const t of all) {
+        assert.equal(t.score.length, 0, 'no plaintext score in state')
+        assert.equal(t.revealStart, 0n)
+      }
+      assert.equal(all[0]!.scoreCommitment.length, 32)
+      const seen = JSON.stringify([r1, c.env.blocks.blockEvents], (_, v) => (typeof v === 'bigint' ? v.toString() : v))
+      assert.ok(!seen.includes(hex(HONEST)), 'no plaintext score in events')
+      const [early] = await c.run([c.reveal(all[0]!)])
+      assert.deepEqual([early!.codespace, early!.code], ['task', 5])
+      assert.match(early!.log!, /reveals open when all three members/)
+    })
+
+    it('a member that copies a revealed score after the fact is refused (commitment mismatch), then slashed as unrevealed', async () => {
+      const { root, seats } = await g.selected()
+      await c.run([c.score(seats[0]!, HONEST)])
+      // The copycat commits to something it hopes to replace later.
+      await c.run([c.score(seats[1]!, sha(Buffer.from('placeholder')).subarray(0, 8))])
+      const { all } = await g.members(root.taskIdCommitment)
+      await c.run([c.reveal(all[0]!)])
+      const [copy] = await c.run([c.reveal(all[2]!, { score: HONEST })])
+      assert.deepEqual([copy!.codespace, copy!.code], ['task', 14])
+      assert.match(copy!.log!, /is not task .*'s commitment/)
+      await c.run([c.reveal(all[1]!)])
+      const open = await c.task(root.taskIdCommitment)
+      await c.run([], open.deadline + 1n)
+      const after = (await g.members(root.taskIdCommitment)).all
+      assert.deepEqual(
+        after.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_INVALIDATED],
+      )
+      assert.equal(await c.nodeExists(all[2]!.selectedNode), false, 'the copycat is slashed')
+    })
+
+    it("a cheating member's different score ends EndInvalidated, slashed; the evidence (commitments, salts, reveals) rechecks from state", async () => {
+      const { root, seats } = await g.selected()
+      await c.run([c.score(seats[0]!, CHEAT)])
+      await c.run([c.score(seats[1]!, HONEST)])
+      const { all } = await g.members(root.taskIdCommitment)
+      const poolBefore = await c.balance(moduleAddress('community_pool'))
+      const rs = await c.run(all.map((t) => c.reveal(t)))
+      assert.ok(rs.every((r) => r.code === 0))
+      const cheater = all[1]!.selectedNode
+      assert.deepEqual(
+        (await g.members(root.taskIdCommitment)).all.map((t) => t.status),
+        [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_INVALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      )
+      assert.equal(await c.nodeExists(cheater), false)
+      assert.equal(await c.balance(moduleAddress('community_pool')), poolBefore + STAKE)
+      const [s] = await g.slashesOf(cheater)
+      assert.equal(s!.task, hex(all[1]!.taskIdCommitment))
+      assert.deepEqual([...s!.groupTasks].sort(), all.map((t) => hex(t.taskIdCommitment)).sort())
+      s!.groupTasks.forEach((_, i) => {
+        const score = s!.groupScores[i]!
+        assert.equal(hex(sha(Buffer.from(score, 'hex'), Buffer.from(s!.groupSalts[i]!, 'hex'))), s!.groupCommitments[i], 'each reveal opens its commitment')
+      })
+      assert.ok(s!.groupScores.includes(hex(CHEAT)) && s!.groupScores.includes(hex(HONEST)))
+    })
+
+    it('an error report against two matching scores is slashed as a mismatch', async () => {
+      const { root, seats } = await g.selected('e', 'error')
+      for (const s of seats) await c.run([c.score(s, HONEST)])
+      const { all } = await g.members(root.taskIdCommitment)
+      await c.run(all.map((t) => c.reveal(t)))
+      const after = (await g.members(root.taskIdCommitment)).all
+      assert.equal(after[0]!.status, TaskStatus.TASK_STATUS_END_INVALIDATED)
+      assert.equal(await c.nodeExists(all[0]!.selectedNode), false)
+      const [s] = await g.slashesOf(all[0]!.selectedNode)
+      assert.ok(s!.groupScores.includes('error'))
+    })
+
+    it('a timed-out seat is re-dispatched to a node outside the group, and the cheating T1 is slashed', async () => {
+      const { root, seats } = await g.selected('t', CHEAT)
+      await c.run([c.score(seats[1]!, HONEST)])
+      // Seat 0's node holds back (hoping the group never completes): its execution timeout passes.
+      await c.run([], seats[0]!.deadline + 1n)
+      const timedOut = await c.task(seats[0]!.taskIdCommitment)
+      assert.deepEqual([timedOut.status, timedOut.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_TIMEOUT])
+      const { root: r2, seats: s2 } = await g.members(root.taskIdCommitment)
+      assert.equal(r2.seatRetries, 1)
+      const replacement = s2.find((s) => hex(s.taskIdCommitment) !== hex(seats[1]!.taskIdCommitment))!
+      assert.equal(replacement.status, TaskStatus.TASK_STATUS_STARTED)
+      assert.ok(!root.groupNodes.includes(replacement.selectedNode) && replacement.selectedNode !== seats[0]!.selectedNode, 'a node new to the group')
+      await c.run([c.score(replacement, HONEST)])
+      const { all } = await g.members(root.taskIdCommitment)
+      await c.run(all.map((t) => c.reveal(t)))
+      assert.equal((await c.task(root.taskIdCommitment)).status, TaskStatus.TASK_STATUS_END_INVALIDATED)
+      assert.equal(await c.nodeExists(root.selectedNode), false, 'T1 slashed')
+    })
+
+    it('the creator-validation timeout never pays a T1 whose group is pending', async () => {
+      const { root, seats } = await g.selected()
+      await c.run(seats.map((s) => c.score(s, HONEST)))
+      const node = root.selectedNode
+      const before = await c.balance(node)
+      await c.run([], root.scoreReadyTime + 601n)
+      const t = await c.task(root.taskIdCommitment)
+      assert.equal(t.status, TaskStatus.TASK_STATUS_GROUP_PENDING, 'past its creation-validation deadline, still pending')
+      assert.equal(await c.balance(node), before)
+    })
+
+    it('a creator cannot choose the group: three tasks in a validation are refused, and a seat cannot be cancelled', async () => {
+      const { seats } = await g.selected('own')
+      const [cancel] = await c.run([
+        [c.env.creator, { typeUrl: '/beryl.task.v1.MsgCancelTask', value: { creator: c.env.creator.address, taskIdCommitment: seats[0]!.taskIdCommitment } }],
+      ])
+      // Last: a message refused before execution does not use up the account's sequence.
+      const taskId = sha(Buffer.from('choose'))
+      const ms = ['c1', 'c2', 'c3'].map((n) => c.createMsg(taskId, n, FEE))
+      await c.run(ms.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
+      for (const m of ms) await c.run([c.score(await c.task(m.commitment), HONEST)])
+      const [three] = await c.run([
+        await c.validateMsg(
+          ms.map((m) => m.commitment),
+          taskId,
+        ),
+      ])
+      assert.match(three!.log!, /give exactly one task, got 3/)
+      assert.match(cancel!.log!, /belongs to the chain/)
+    })
+
+    it('a validation task is never validated by its creator, and a validated task cannot be validated before its commitment', async () => {
+      const { seats } = await g.selected()
+      const [v] = await c.run([await c.validateMsg([seats[0]!.taskIdCommitment], sha(Buffer.from('g')))])
+      assert.equal(v!.code, 11)
+      const taskId = sha(Buffer.from('early'))
+      const m = c.createMsg(taskId, 'early', FEE)
+      await c.run([[c.env.creator, m.msg]])
+      const [early] = await c.run([await c.validateMsg([m.commitment], taskId)])
+      assert.match(early!.log!, /once its node's score commitment is in a block/)
+    })
+  })
+
+  describe('three nodes, every task sampled', () => {
+    const c = chain({ min_sampling_rate: ALWAYS }, 3)
+    const g = groups(c)
+
+    it("an unrevealed commitment is slashed when the reveal window closes, and its node's other running task ends NodeSlashed", async () => {
+      const { root, seats } = await g.selected()
+      for (const s of seats) await c.run([c.score(s, HONEST)])
+      // Every node is free again: another task starts on one of them, which then withholds its reveal.
+      const other = c.createMsg(sha(Buffer.from('other')), 'o', FEE, JSON.stringify({ prompt: 'other', width: 1024, height: 1024, steps: 50 }))
+      await c.run([[c.env.creator, other.msg]])
+      const running = await c.task(other.commitment)
+      assert.equal(running.status, TaskStatus.TASK_STATUS_STARTED)
+      const { all } = await g.members(root.taskIdCommitment)
+      const withholder = running.selectedNode
+      await c.run(all.filter((t) => t.selectedNode !== withholder).map((t) => c.reveal(t)))
+      const open = await c.task(root.taskIdCommitment)
+      await c.run([], open.deadline)
+      assert.equal((await c.task(root.taskIdCommitment)).status, TaskStatus.TASK_STATUS_GROUP_PENDING, 'open at the deadline')
+      await c.run([], open.deadline + 1n)
+      const after = (await g.members(root.taskIdCommitment)).all
+      const w = after.find((t) => t.selectedNode === withholder)!
+      assert.equal(w.status, TaskStatus.TASK_STATUS_END_INVALIDATED)
+      assert.equal(await c.nodeExists(withholder), false)
+      assert.ok(
+        after.some((t) => t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED),
+        'the two revealed, matching members stand',
+      )
+      const aborted = await c.task(other.commitment)
+      assert.deepEqual([aborted.status, aborted.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_SLASHED])
+      const [s] = await g.slashesOf(withholder)
+      assert.ok(s!.groupScores.includes('unrevealed'))
+    })
+
+    it('seat retries exhausted (no node left outside the group): the group ends SeatUnfilled, everyone refunded, nobody slashed', async () => {
+      const { root, seats } = await g.selected('x', CHEAT)
+      await c.run([c.score(seats[1]!, HONEST)])
+      const before = await c.balance(c.env.creator.address)
+      await c.run([], seats[0]!.deadline + 1n)
+      // The replacement seat can go to no node: all three have held a seat of this group.
+      const { seats: s2 } = await g.members(root.taskIdCommitment)
+      const replacement = s2.find((s) => hex(s.taskIdCommitment) !== hex(seats[1]!.taskIdCommitment))!
+      assert.equal(replacement.status, TaskStatus.TASK_STATUS_QUEUED)
+      await c.run([], replacement.deadline + 1n)
+      const { all } = await g.members(root.taskIdCommitment)
+      assert.ok(all.every((t) => t.status === TaskStatus.TASK_STATUS_END_ABORTED))
+      assert.equal(all[0]!.abortReason, AbortReason.ABORT_REASON_SEAT_UNFILLED)
+      assert.equal(await c.balance(c.env.creator.address), before + 3n * FEE, 'T1, the timed-out seat, the replacement and the last seat: all refunded')
+      assert.ok(await c.nodeExists(root.selectedNode), 'nobody slashed')
+      assert.equal(await c.balance(moduleAddress('task')), 0n)
+    })
+  })
+
+  describe('a text task', () => {
+    const c = chain({ min_sampling_rate: ALWAYS })
+    const g = groups(c)
+
+    it("a text task's validation tasks are pinned to T1's GPU class (exact hashes need the same hardware)", async () => {
+      const taskId = sha(Buffer.from('text'))
+      const m = c.createMsg(taskId, 'text', FEE)
+      const msg = m.msg as { value: Record<string, unknown> }
+      msg.value.taskType = TaskType.TASK_TYPE_TEXT
+      msg.value.args = JSON.stringify({ prompt: 'Write a haiku about rain' })
+      await c.run([[c.env.creator, msg]])
+      const t1 = await c.task(m.commitment)
+      await c.run([c.score(t1, new Uint8Array(32).fill(7))])
+      const [v] = await c.run([await c.validateMsg([m.commitment], taskId)])
+      assert.equal(v!.code, 0, v!.log)
+      const { seats } = await g.members(m.commitment)
+      for (const s of seats) assert.deepEqual([s.requiredGpu, s.requiredGpuVramGb], ['NVIDIA GeForce RTX 4090', 24])
+    })
+  })
+
+  describe('a full queue (max_queued_tasks 1, three nodes)', () => {
+    const c = chain({ min_sampling_rate: ALWAYS, max_queued_tasks: '1' }, 3)
+    const g = groups(c)
+
+    it('a validation seat is never evicted by a full queue: its group would end without a judgement', async () => {
+      const t1 = c.createMsg(sha(Buffer.from('t1')), 't1', FEE)
+      await c.run([[c.env.creator, t1.msg]])
+      await c.run([c.score(await c.task(t1.commitment), HONEST)])
+      // Another task takes a second node, so one seat must wait in the queue.
+      const busy = c.createMsg(sha(Buffer.from('busy')), 'busy', FEE, JSON.stringify({ prompt: 'busy', width: 1024, height: 1024, steps: 50 }))
+      await c.run([[c.env.creator, busy.msg]])
+      await c.run([await c.validateMsg([t1.commitment], sha(Buffer.from('t1')))])
+      const { seats } = await g.members(t1.commitment)
+      const queued = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED)!
+      assert.ok(queued, 'one seat waits')
+      const rich = c.createMsg(sha(Buffer.from('rich')), 'rich', 1_000n * FEE)
+      const [r] = await c.run([[c.env.creator, rich.msg]])
+      assert.deepEqual([r!.codespace, r!.code], ['task', 13], 'refused rather than evicting the seat')
+      assert.equal((await c.task(queued.taskIdCommitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    })
+  })
+
+  describe('a GPU class too small for a group (five RTX 4090 and one RTX 3060)', () => {
+    const c = chain({ min_sampling_rate: ALWAYS }, 5)
+    const text = (i: number) => {
+      const m = c.createMsg(sha(Buffer.from(`text ${i}`)), `text ${i}`, FEE)
+      const msg = m.msg as { value: Record<string, unknown> }
+      msg.value.taskType = TaskType.TASK_TYPE_TEXT
+      msg.value.args = JSON.stringify({ prompt: `question ${i}` })
+      return m
+    }
+
+    it('a node alone in its GPU class never runs an unpinned text task: its seats could never be filled, and cheating there would be free', async () => {
+      const loner = c.env.w[5]!
+      const [j] = await c.run([
+        [
+          loner,
+          {
+            typeUrl: '/beryl.staking.v1.MsgJoin',
+            value: {
+              address: loner.address,
+              gpuName: 'NVIDIA GeForce RTX 3060',
+              gpuVramGb: 12,
+              runnerVersion: '1.0.0',
+              modelIds: [MODEL],
+              stake: STAKE.toString(),
+            },
+          },
+        ],
+      ])
+      assert.equal(j!.code, 0, j!.log)
+      const ms = [0, 1, 2, 3, 4, 5].map(text)
+      const rs = await c.run(ms.map((m) => [c.env.creator, m.msg] as [Wallet, unknown]))
+      assert.ok(
+        rs.every((r) => r.code === 0),
+        rs.map((r) => r.log).join('; '),
+      )
+      assert.ok(
+        rs[0]!.events!.some((e) => e.type === 'task_created' && e.attributes!.some((x) => x.key === 'eligible_nodes' && x.value === '5')),
+        'its network: the RTX 4090 class',
+      )
+      const ts = await Promise.all(ms.map((m) => c.task(m.commitment)))
+      assert.ok(ts.every((t) => t.selectedNode !== loner.address))
+      assert.equal(ts.filter((t) => t.status === TaskStatus.TASK_STATUS_QUEUED).length, 1, 'the sixth waits for an RTX 4090 while the RTX 3060 is free')
+      // An image task is compared by pHash across classes: it may run there.
+      const img = c.createMsg(sha(Buffer.from('img')), 'img', FEE)
+      await c.run([[c.env.creator, img.msg]])
+      assert.equal((await c.task(img.commitment)).selectedNode, loner.address)
+    })
+  })
+
+  describe('a sampled and an unsampled T1 (rate 50%)', () => {
+    const c = chain({ min_sampling_rate: '500000000000000000' })
+
+    it('nothing a third party can read differs between a sampled and an unsampled T1 before its commitment is in a block', async () => {
+      // Tasks of one creator and key, alike but for their ids; the VRF selects some and not others.
+      const views: Array<{ sampled: boolean; view: string }> = []
+      for (let i = 0; i < 8 && new Set(views.map((v) => v.sampled)).size < 2; i++) {
+        const taskId = sha(Buffer.from(`t${i}`))
+        const m = c.createMsg(taskId, `n${i}`, 1n)
+        const created = await c.run([[c.env.creator, m.msg]])
+        const createBlock = c.env.blocks.blockEvents
+        const t = await c.task(m.commitment)
+        const [v] = await c.run([await c.validateMsg([m.commitment], taskId)]) // refused: no commitment yet
+        assert.match(v!.log!, /once its node's score commitment is in a block/)
+        const committed = await c.run([c.score(t, HONEST)])
+        const after = await c.task(m.commitment)
+        // The VRF decision, as the creator knows it (validating now reveals it).
+        const [val] = await c.run([await c.validateMsg([m.commitment], taskId)])
+        assert.equal(val!.code, 0, val!.log)
+        const sampled = (await c.task(m.commitment)).status === TaskStatus.TASK_STATUS_GROUP_PENDING
+        // What anyone could read up to the commitment's block, with this task's own ids and times normalised.
+        const ids = [hex(m.commitment), hex(t.samplingSeed), t.selectedNode, hex(t.nonce), hex(after.scoreCommitment)]
+        const norm = (x: unknown) => {
+          let s = JSON.stringify(x, (_, v) => (typeof v === 'bigint' ? 'n' : v instanceof Uint8Array ? hex(v) : v))
+          for (const id of ids) s = s.split(id).join('<id>')
+          return s.replace(/"(create|start|scoreReady|deadline)[A-Za-z]*":"?n"?/g, '"$1":"t"').replace(/\d{10}/g, 'T')
+        }
+        const fields = (x: Task) => ({ ...x, taskIdCommitment: 0, nonce: 0, samplingSeed: 0, selectedNode: 0, scoreCommitment: 0, sequence: 0 })
+        const events = (rs: Array<{ events?: Array<{ type: string; attributes?: Array<{ key: string; value: string }> }> }>) =>
+          rs.flatMap((r) => (r.events ?? []).filter((e) => e.type.startsWith('task') || e.type === 'sampling_seed'))
+        views.push({ sampled, view: norm([fields(t), fields(after), events(created), createBlock, events(committed)]) })
+        // Settle the task so the node is free for the next one.
+        if (sampled) await c.run([], c.env.now + 100_000n)
+      }
+      const s = views.find((v) => v.sampled)
+      const u = views.find((v) => !v.sampled)
+      assert.ok(s && u, 'the VRF selected one task and not another')
+      assert.equal(s.view, u.view)
+    })
+  })
+})
