@@ -14,7 +14,7 @@
 import { createHash, randomInt } from 'node:crypto'
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
-import { BerylClient, type TaskResult } from '../sdk/index.ts'
+import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
 import type { ApiConfig, ApiKey, ApiModel } from './config.ts'
 import { sha256Hex } from './config.ts'
 
@@ -55,6 +55,9 @@ interface Spend {
   inFlight: number
 }
 
+/** What the API uses of a chain client: the verified-task flow and the node list (tests stand one in). */
+export type ChainClient = Pick<BerylClient, 'runTask' | 'query' | 'disconnect'>
+
 export interface ApiServerOptions {
   config: ApiConfig
   /** A signer per keyring account named in the config's keys. */
@@ -64,6 +67,8 @@ export interface ApiServerOptions {
   log?: (m: string) => void
   /** The clock, for the daily budget (tests move it). */
   now?: () => number
+  /** How an account's chain client is made (default: BerylClient.connect to config.node with config.gateways). */
+  connect?: (account: string, signer: OfflineDirectSigner) => Promise<ChainClient>
 }
 
 /** One mutex per account: its tasks run one after another. */
@@ -78,7 +83,7 @@ class Serial {
 
 export class ApiServer {
   readonly app: FastifyInstance
-  private readonly clients = new Map<string, Promise<BerylClient>>()
+  private readonly clients = new Map<string, Promise<ChainClient>>()
   private readonly serial = new Map<string, Serial>()
   private readonly spend = new Map<string, Spend>()
   private readonly images = new Map<string, { png: Uint8Array; expires: number }>()
@@ -133,7 +138,7 @@ export class ApiServer {
    * Admits a request: within the key's concurrency bound, and within its daily limit counting what
    * in-flight requests may still spend (a task's fee plus a margin for transaction fees).
    */
-  private async admitted<T>(key: ApiKey, f: (client: BerylClient) => Promise<T>): Promise<T> {
+  private async admitted<T>(key: ApiKey, f: (client: ChainClient) => Promise<T>): Promise<T> {
     const s = this.spendOf(key)
     if (s.inFlight >= this.o.config.maxConcurrentPerKey) {
       throw new ApiError(
@@ -168,14 +173,20 @@ export class ApiServer {
   }
 
   /** A verified task for these args: an earlier identical one of the same account (within the window), or a new one. */
-  private async execute(key: ApiKey, type: 'text' | 'image', args: object, model: ApiModel): Promise<{ r: TaskResult; reused: boolean }> {
+  private async execute(
+    key: ApiKey,
+    type: 'text' | 'image',
+    args: object,
+    model: ApiModel,
+    onProgress?: (p: Progress) => void,
+  ): Promise<{ r: TaskResult; reused: boolean }> {
     const id = `${key.account}\0${type}\0${JSON.stringify(args)}`
     const hit = this.recent.get(id)
     if (hit && this.now() - hit.at < REUSE_MS) {
       this.authorizeOnly(key)
       return { r: hit.r, reused: true }
     }
-    const r = await this.admitted(key, (c) => this.run(c, type, args, model))
+    const r = await this.admitted(key, (c) => this.run(c, type, args, model, onProgress))
     this.spendOf(key).spent += r.feePaid + r.txFees
     if (this.recent.size >= REUSE_CACHE) this.recent.delete(this.recent.keys().next().value!)
     this.recent.set(id, { r, at: this.now() })
@@ -207,13 +218,16 @@ export class ApiServer {
     return s
   }
 
-  private client(account: string): Promise<BerylClient> {
+  private client(account: string): Promise<ChainClient> {
     let c = this.clients.get(account)
     if (!c) {
-      c = BerylClient.connect(this.o.config.node, this.o.signers.get(account)!, {
-        gateways: this.o.config.gateways,
-        keyStoreDir: `${this.o.keyStoreDir}/${account}`,
-      })
+      const signer = this.o.signers.get(account)!
+      c = this.o.connect
+        ? this.o.connect(account, signer)
+        : BerylClient.connect(this.o.config.node, signer, {
+            gateways: this.o.config.gateways,
+            keyStoreDir: `${this.o.keyStoreDir}/${account}`,
+          })
       this.clients.set(account, c)
       c.catch(() => this.clients.delete(account))
     }
@@ -363,9 +377,16 @@ export class ApiServer {
     this.images.set(name, { png, expires: now + IMAGE_TTL_MS })
   }
 
-  private async run(c: BerylClient, type: 'text' | 'image', args: object, model: ApiModel): Promise<TaskResult> {
+  private async run(c: ChainClient, type: 'text' | 'image', args: object, model: ApiModel, onProgress?: (p: Progress) => void): Promise<TaskResult> {
     try {
-      return await c.runTask({ type, args, fee: this.o.config.fee, requirements: { modelIds: [model.id] }, timeoutMs: this.o.config.taskTimeoutS * 1000 })
+      return await c.runTask({
+        type,
+        args,
+        fee: this.o.config.fee,
+        requirements: { modelIds: [model.id] },
+        timeoutMs: this.o.config.taskTimeoutS * 1000,
+        onProgress,
+      })
     } catch (err) {
       const e = err as Error
       throw new ApiError(e.name === 'TaskTimeoutError' ? 504 : 502, `The Beryl task failed: ${e.message}`, 'server_error', 'task_failed')
@@ -415,9 +436,20 @@ export class ApiServer {
       }
     }
 
-    // Streaming: admission errors are still plain JSON errors; after that, server-sent events.
+    // Streaming. Nothing of the answer is sent before the task is verified: runTask returns only once the task (and,
+    // when sampled, its validation group) is validated on chain and the output downloaded and checked against the
+    // score there. Until then the stream carries SSE comment lines only (clients ignore them): the task's progress
+    // (`: beryl-progress {"stage", "commitments", "height"}`, never the secret task id) and keep-alives.
+    // Admission errors (budget, concurrency) are still plain JSON errors: the stream opens after admission.
     const includeUsage = (b.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true
-    const run = this.execute(key, 'text', args, model)
+    let comment: ((line: string) => void) | undefined
+    const early: string[] = []
+    const onProgress = (p: Progress) => {
+      const line = `beryl-progress ${JSON.stringify({ stage: p.stage, commitments: p.commitments, height: p.height })}`
+      if (comment) comment(line)
+      else early.push(line)
+    }
+    const run = this.execute(key, 'text', args, model, onProgress)
     run.catch(() => {})
     // Give the admission a moment to refuse (budget, concurrency) before the stream opens.
     await Promise.race([run, new Promise((r) => setImmediate(r))])
@@ -425,10 +457,12 @@ export class ApiServer {
     const res = reply.raw
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' })
     const send = (o: unknown) => res.write(`data: ${JSON.stringify(o)}\n\n`)
-    // Comment lines keep the connection alive while the task runs; SSE clients ignore them.
-    const ping = setInterval(() => res.write(': waiting for the verified task\n\n'), 5000)
+    comment = (line: string) => void (res.writableEnded || res.write(`: ${line}\n\n`))
+    for (const line of early.splice(0)) comment(line)
+    const ping = setInterval(() => comment?.('waiting for the verified task'), 5000)
     try {
       const { r, reused } = await run
+      comment = undefined
       const out = completionOf(r)
       const base = {
         id: out.id,

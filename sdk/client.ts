@@ -42,7 +42,7 @@ export interface Progress {
   stage: Stage
   /** The secret task id (hex). */
   taskId: string
-  /** Commitments of the task and, when sampled, its two validation tasks. */
+  /** Commitments of the task and, once the chain created them (a sampled task, after validation), its two validation tasks. */
   commitments: string[]
   height: number
   message: string
@@ -215,6 +215,8 @@ export class BerylClient {
   }
 
   private async drive(s: StoredTask, o: Omit<RunTaskOptions, 'type' | 'args'>): Promise<TaskResult> {
+    /** The task's commitment and, once the chain created them, its validation tasks' (for progress). */
+    let known = s.members.map((m) => m.commitment)
     const deadline = Date.now() + (o.timeoutMs ?? 15 * 60_000)
     const poll = this.o.pollMs ?? 300
     let txFees = 0n
@@ -222,7 +224,7 @@ export class BerylClient {
       o.onProgress?.({
         stage,
         taskId: s.taskId,
-        commitments: s.members.map((m) => m.commitment),
+        commitments: known,
         height: await this.signing.getHeight().catch(() => 0),
         message,
       })
@@ -286,6 +288,7 @@ export class BerylClient {
     const group = async (): Promise<Task[] | undefined> => {
       const t = await onChain(first.commitment)
       if (!t) return undefined
+      if (t.validationTasks.length) known = [first.commitment, ...t.validationTasks.map(hex)]
       const seats = await Promise.all(t.validationTasks.map((c) => onChain(hex(c))))
       return seats.every((x) => x) ? [t, ...(seats as Task[])] : undefined
     }

@@ -14,6 +14,20 @@ import { startTestDevnet, type TestDevnet } from '../helpers/devnet.ts'
 const GOOD = 'sk-beryl-test-good'
 const POOR = 'sk-beryl-test-poor'
 
+/** A response's server-sent events (comment lines included), as they arrive. */
+async function* sseEvents(res: Response): AsyncGenerator<string> {
+  const decoder = new TextDecoder()
+  let buf = ''
+  for await (const bytes of res.body!) {
+    buf += decoder.decode(bytes as Uint8Array, { stream: true })
+    let i: number
+    while ((i = buf.indexOf('\n\n')) >= 0) {
+      yield buf.slice(0, i)
+      buf = buf.slice(i + 2)
+    }
+  }
+}
+
 describe('beryld api: the openai client against a devnet (every task cross-validated)', function () {
   this.timeout(600_000)
   let net: TestDevnet
@@ -136,6 +150,65 @@ daily_limit_uberyl = "1000"
     assert.equal(finish, 'stop')
     assert.ok(usage)
     assert.equal(await onChain(tasks[0]!), TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
+  })
+
+  it('stream: true on a new task: only progress comments while it is unverified on chain; the first chunk once it is verified', async () => {
+    const res = await fetch(`${url}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${GOOD}`, 'content-type': 'application/json' },
+      // Another seed: new args, so a new task (greedy, so the same answer).
+      body: JSON.stringify({
+        model: 'smollm2-135m-instruct',
+        messages: [{ role: 'user', content: 'What is the capital of France?' }],
+        temperature: 0,
+        max_tokens: 32,
+        seed: 2,
+        stream: true,
+      }),
+    })
+    assert.equal(res.status, 200)
+    let commitments: string[] = []
+    const progress: { stage: string; statuses: TaskStatus[] }[] = []
+    let atFirstData: TaskStatus[] | undefined
+    let text = ''
+    let tasks: string[] = []
+    for await (const event of sseEvents(res)) {
+      if (event.startsWith(': beryl-progress ')) {
+        assert.equal(atFirstData, undefined, 'progress comes before the answer')
+        const p = JSON.parse(event.slice(': beryl-progress '.length)) as { stage: string; commitments: string[] }
+        commitments = p.commitments
+        // The chain's view of every member, read while the stream has sent nothing but comments.
+        progress.push({ stage: p.stage, statuses: await Promise.all(commitments.map(onChain)) })
+        continue
+      }
+      if (!event.startsWith('data: ')) continue
+      // The first data event (the role chunk): read the chain before reading on.
+      atFirstData ??= await Promise.all(commitments.map(onChain))
+      if (event === 'data: [DONE]') break
+      const chunk = JSON.parse(event.slice(6)) as { choices: { delta: { content?: string } }[]; beryl?: { tasks: string[]; reused: boolean } }
+      text += chunk.choices[0]?.delta.content ?? ''
+      if (chunk.beryl) {
+        assert.equal(chunk.beryl.reused, false)
+        tasks = chunk.beryl.tasks
+      }
+    }
+    const stages = progress.map((p) => p.stage)
+    for (const s of ['created', 'sampled', 'scored', 'downloaded']) assert.ok(stages.includes(s), `${s} in ${stages}`)
+    assert.ok(
+      progress.some((p) => p.statuses.some((s) => s < TaskStatus.TASK_STATUS_END_INVALIDATED)),
+      'the stream was open while the task was not yet verified on chain',
+    )
+    assert.equal(commitments.length, 3, 'a cross-validated group')
+    assert.deepEqual([...tasks].sort(), [...commitments].sort())
+    // When the first chunk came, the group had ended on chain: the delivered member in group success, the two
+    // validation tasks refunded (their fee comes back to the creator).
+    const at = new Map(commitments.map((c, i) => [c, atFirstData![i]]))
+    assert.deepEqual(
+      tasks.map((c) => at.get(c)),
+      [TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
+      'the task was verified when the first chunk came',
+    )
+    assert.equal(text, plain, 'greedy: the same answer as the first task')
   })
 
   it('images.generate with b64_json: a PNG whose pHash is the score on chain', async () => {

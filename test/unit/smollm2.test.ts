@@ -117,37 +117,39 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
   const sameAs = (mine: number[], ref: number[], eog: number[]) =>
     mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
 
-  it("for 5 prompts, the first 32 greedy tokens are llama.cpp's on the same weights in float32 (an F32 GGUF of them), up to a near-tie", async () => {
-    // Both compute in float32, but MLAS and ggml sum the 576–1536 products of a dot product in different orders, so
-    // logits differ in the last bits: where llama.cpp's two best logits are within 0.01, either token is right and
-    // the continuations may part. Every other step must agree, and with it the whole answer when no such tie occurs.
+  it("for 5 prompts, the first 32 greedy tokens are llama.cpp's on the same weights in float32 (an F32 GGUF of them, F32 KV cache)", async () => {
+    // The exact reference: llama.cpp loading the GGUF's own weights dequantized (by the gguf package, bit-identical to
+    // ours) into an F32 GGUF, with an F32 KV cache, so that it computes in float32 as Beryl's graph does. Only the
+    // summation order of dot products differs: its top-2 logit gaps agree with ours to 1e-4 at every step (the
+    // smallest gap on these paths is 0.0004), so every token must be the same. The Q4_1 file as shipped is not
+    // computed that way by llama.cpp (next test; docs/decisions/0018).
+    const ref = greedyRef()
+    for (let i = 0; i < ref.cases.length; i++) {
+      const mine = await oursFor(i)
+      const f = ref.cases[i]!.f32
+      if (sameAs(mine, f.greedy, ref.eog)) continue
+      let k = 0
+      while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
+      assert.fail(
+        `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`,
+      )
+    }
+    assert.match(tok.decode(ref.cases[0]!.f32.greedy.filter((t) => !ref.eog.includes(t))), /Paris/)
+  })
+
+  it('against llama.cpp on the Q4_1 file as shipped (8-bit activations), the tokens agree up to the first step where its top-2 logits are within 0.5', async () => {
+    // llama.cpp's CPU backend multiplies Q4_1 weights with activations quantized to 8 bits per block of 32 (its
+    // vec_dot_type for Q4_1 is Q8_1; Q8_0 for the Q8_0 output head) and keeps the KV cache in float16, so its logits
+    // are not float32 ones: its top-2 gaps differ from ours by up to about 1.2. A step whose two best logits are
+    // close can go either way, and the continuations then differ. When written: 2 of 5 answers identical for 32
+    // tokens (the haiku, photosynthesis); the paperclips part at token 12, the pirate at 2 (gap 0.003), France at 0
+    // (gap 0.35: llama.cpp answers "L'Étoile, la Marseillaise…").
     const ref = greedyRef()
     let identical = 0
     for (let i = 0; i < ref.cases.length; i++) {
       const mine = await oursFor(i)
-      const f = ref.cases[i]!.f32
-      if (sameAs(mine, f.greedy, ref.eog)) {
-        identical++
-        continue
-      }
-      let k = 0
-      while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
-      assert.ok(
-        f.top2_gap[k]! < 0.01,
-        `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`,
-      )
-    }
-    assert.ok(sameAs(await oursFor(0), ref.cases[0]!.f32.greedy, ref.eog), "the France answer is token for token llama.cpp's")
-    assert.ok(identical >= 3, `only ${identical} of 5 answers identical`)
-  })
-
-  it('against llama.cpp on the Q4_1 file as shipped (8-bit activations), the tokens agree up to the first step where its top-2 logits are within 0.5', async () => {
-    // llama.cpp multiplies Q4_1 weights with Q8_1-quantized activations, so its logits are not ours; a step whose two
-    // best logits are close can go either way, and the continuations then differ.
-    const ref = greedyRef()
-    for (let i = 0; i < ref.cases.length; i++) {
-      const mine = await oursFor(i)
       const q = ref.cases[i]!.q4_1
+      if (sameAs(mine, q.greedy, ref.eog)) identical++
       let k = 0
       while (k < q.greedy.length && k < mine.length && (mine[k] === q.greedy[k] || (mine[k] === -1 && ref.eog.includes(q.greedy[k]!)))) k++
       if (k === q.greedy.length) continue
@@ -156,6 +158,7 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
         `prompt ${i}: diverged at token ${k} though every gap up to it was ≥ 0.5 (${q.top2_gap.slice(0, k + 1)})`,
       )
     }
+    assert.ok(identical >= 2, `${identical} of 5 answers identical to llama.cpp's on the Q4_1 file`)
   })
 
   it('answers "What is the capital of France?" with Paris', async () => {

@@ -3,7 +3,8 @@
 //   model_index.json                         the pipeline (an ONNX/ORT StableDiffusion pipeline class)
 //   text_encoder/model.onnx                  CLIP text encoder
 //   unet/model.onnx (+ external weights)     the denoiser
-//   vae_decoder/model.onnx (+ config.json)   latents → pixels; config.json may carry scaling_factor
+//   vae_decoder/model.onnx (+ config.json)   latents → pixels; config.json may carry scaling_factor, latent_channels
+//                                            and block_out_channels (the downsampling factor is 2^(blocks − 1))
 //   tokenizer/vocab.json, merges.txt         CLIP BPE (+ special_tokens_map.json / tokenizer_config.json: pad token, length)
 //   scheduler/scheduler_config.json          the scheduler class and its noise schedule
 //
@@ -124,6 +125,9 @@ export async function addDiffusersModel(dir: string, source: string, o: { name?:
   const vaeCfg = existsSync(join(source, 'vae_decoder', 'config.json')) ? readJson(join(source, 'vae_decoder', 'config.json')) : {}
   const scaling = typeof vaeCfg.scaling_factor === 'number' ? vaeCfg.scaling_factor : 0.18215
   const channels = typeof vaeCfg.latent_channels === 'number' ? vaeCfg.latent_channels : 4
+  // AutoencoderKL halves the size in every down block but the last: 2^(blocks − 1), 8 for Stable Diffusion's four.
+  const blocks = Array.isArray(vaeCfg.block_out_channels) ? vaeCfg.block_out_channels.length : 4
+  const downsample = 2 ** Math.max(0, blocks - 1)
 
   const io: Record<string, { inputs: IoSpec[]; outputs: IoSpec[] }> = {}
   for (const c of COMPONENTS) io[c] = await declaredIo(join(source, c, 'model.onnx'))
@@ -145,7 +149,7 @@ export async function addDiffusersModel(dir: string, source: string, o: { name?:
     config: {
       tokenizer: { type: 'clip-bpe', vocab: 'tokenizer/vocab.json', merges: 'tokenizer/merges.txt', max_length: maxLength, bos, eos, pad },
       scheduler,
-      latent: { channels, downsample: 8, scaling_factor: scaling },
+      latent: { channels, downsample, scaling_factor: scaling },
     },
   })
 }

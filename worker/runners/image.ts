@@ -14,7 +14,7 @@ import { componentPath, modelFolder } from '../models/store.ts'
 import { resolveModel } from './resolve.ts'
 import { DdimScheduler, parseSchedulerConfig } from './scheduler.ts'
 import { type ImageArgs, validateImageArgs } from '../../modules/task/schema.ts'
-import { type RunnerOptions, getSession, intTensor, outputTensor } from './session.ts'
+import { type RunnerOptions, getSession, inputRank, intTensor, outputTensor } from './session.ts'
 import { ClipBpe, type ClipTokenizerConfig } from './tokenizers/clip-bpe.ts'
 
 export interface ImageTaskResult {
@@ -189,6 +189,7 @@ export async function runImageTask(args: unknown, modelDir: string, opts: Runner
     lw = a.width / down
   const n = channels * lh * lw
   const scheduler = new DdimScheduler(sched, a.steps)
+  const scalarStep = inputRank(unet.session, 'timestep') === 0
   // One noise stream per task; image i takes the i-th block of n values, so
   // image i is the same whatever num_images is.
   const noise = new HashStream('beryl/image-task/latents/v1', a.seed)
@@ -202,7 +203,8 @@ export async function runImageTask(args: unknown, modelDir: string, opts: Runner
       for (let b = 0; b < batch; b++) input.set(lat, b * n)
       const out = await unet.session.run({
         sample: new ort.Tensor('float32', input, [batch, channels, lh, lw]),
-        timestep: intTensor(unet.session, 'timestep', new Array(batch).fill(t), [batch]),
+        // One timestep per batch row, or a scalar where the export declares one (Optimum's UNet export does).
+        timestep: scalarStep ? intTensor(unet.session, 'timestep', [t], []) : intTensor(unet.session, 'timestep', new Array(batch).fill(t), [batch]),
         encoder_hidden_states: hidden,
       })
       const pred = outputTensor(out, unet.session, 'out_sample').data as Float32Array

@@ -82,6 +82,12 @@ export function inputType(s: ort.InferenceSession, name: string): ort.Tensor.Typ
   return md.type
 }
 
+/** The rank the model declares for input `name` (undefined when it declares no shape). */
+export function inputRank(s: ort.InferenceSession, name: string): number | undefined {
+  const md = s.inputMetadata.find((m) => m.name === name)
+  return md?.isTensor ? md.shape.length : undefined
+}
+
 /** An integer tensor in whatever integer type the model declares for `name`. */
 export function intTensor(s: ort.InferenceSession, name: string, values: ArrayLike<number>, dims: number[]): ort.Tensor {
   const t = inputType(s, name)

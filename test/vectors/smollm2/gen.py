@@ -7,10 +7,11 @@ loading the same GGUF file.
                   package (llama.cpp's own Python reader) — one per ggml type in the file
   greedy.json     5 chat prompts: the ChatML prompt ids (special tokens parsed) and the first 32
                   greedy tokens (argmax of llama.cpp's logits, stopping at end of turn), with the
-                  gap between the two best logits at each step, twice: `q4_1` loads the GGUF as
-                  shipped (llama.cpp multiplies Q4_1 weights with 8-bit-quantized activations), `f32`
-                  loads the same weights dequantized by the gguf package into an F32 GGUF with the
-                  same metadata (float32 matrix products, the arithmetic Beryl's ONNX graph does)
+                  gap between the two best logits at each step (and the two best tokens), twice:
+                  `q4_1` loads the GGUF as shipped with llama.cpp's defaults (Q4_1 weights times
+                  8-bit-quantized activations, F16 KV cache), `f32` loads the same weights dequantized
+                  by the gguf package into an F32 GGUF with the same metadata and runs with an F32 KV
+                  cache (float32 throughout, the arithmetic Beryl's ONNX graph does)
 
 usage: python gen.py <gguf> <out-dir> [dequant,tokenizer,greedy]   (regenerate.sh sets up the environment)
 """
@@ -121,8 +122,10 @@ def f32_copy(src: str, dst: str) -> None:
     w.close()
 
 
-def greedy(path: str, prompts: list) -> tuple:
-    llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_threads=2, logits_all=True, verbose=False)
+def greedy(path: str, prompts: list, kv_f32: bool = False) -> tuple:
+    # Flash attention off (llama-cpp-python's default, stated): the KV cache is then read by plain matrix products.
+    kv = {"type_k": GGML_TYPE_F32, "type_v": GGML_TYPE_F32} if kv_f32 else {}
+    llm = llama_cpp.Llama(model_path=path, n_ctx=512, n_threads=2, logits_all=True, flash_attn=False, verbose=False, **kv)
     eog = {llm.token_eos()} | {i for i in range(llm.n_vocab()) if llama_cpp.llama_vocab_is_eog(llama_cpp.llama_model_get_vocab(llm.model), i)}
     out_cases = []
     for messages in prompts:
@@ -131,22 +134,24 @@ def greedy(path: str, prompts: list) -> tuple:
         prompt = llm.tokenize(text.encode("utf-8"), add_bos=False, special=True)
         llm.reset()
         llm.eval(prompt)
-        out, gaps = [], []
+        out, gaps, top = [], [], []
         for _ in range(32):
             row = np.array(llm.scores[llm.n_tokens - 1], dtype=np.float64)
             nxt = int(np.argmax(row))
             top2 = np.sort(row)[-2:]
             gaps.append(round(float(top2[1] - top2[0]), 4))
+            top.append([[int(i), round(float(row[i]), 4)] for i in np.argsort(-row, kind="stable")[:2]])
             out.append(nxt)
             if nxt in eog:
                 break
             llm.eval([nxt])
-        out_cases.append({"prompt_ids": prompt, "greedy": out, "top2_gap": gaps,
+        out_cases.append({"prompt_ids": prompt, "greedy": out, "top2_gap": gaps, "top2": top,
                           "text": llm.detokenize([t for t in out if t not in eog]).decode("utf-8", errors="replace")})
     return sorted(eog), out_cases
 
 
 DEFAULT_SYSTEM = "You are a helpful AI assistant named SmolLM, trained by Hugging Face"
+GGML_TYPE_F32 = 0
 
 
 def main() -> None:
@@ -194,13 +199,19 @@ def greedy_vectors() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         f32 = os.path.join(tmp, "f32.gguf")
         f32_copy(GGUF, f32)
-        _, f32_cases = greedy(f32, prompts)
+        # All in float32: F32 weights, and an F32 KV cache (its default is F16, which also rounds Q and the
+        # attention weights to F16 in the products that read it).
+        _, f32_cases = greedy(f32, prompts, kv_f32=True)
     cases = []
     for m, a, b in zip(prompts, q4, f32_cases):
         assert a["prompt_ids"] == b["prompt_ids"]
-        cases.append({"messages": m, "prompt_ids": a["prompt_ids"], "q4_1": {k: a[k] for k in ("greedy", "top2_gap", "text")}, "f32": {k: b[k] for k in ("greedy", "top2_gap", "text")}})
+        cases.append({"messages": m, "prompt_ids": a["prompt_ids"], "q4_1": {k: a[k] for k in ("greedy", "top2_gap", "top2", "text")}, "f32": {k: b[k] for k in ("greedy", "top2_gap", "top2", "text")}})
     with open(f"{OUT}/greedy.json", "w", encoding="utf-8") as f:
-        json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1], "eog": eog, "cases": cases}, f, ensure_ascii=False, indent=1)
+        json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1],
+                   "settings": {"q4_1": "the GGUF as shipped; KV cache F16 (default); flash attention off; 2 threads",
+                                "f32": "an F32 copy of the GGUF (gguf package); KV cache F32; flash attention off; 2 threads"},
+                   "system_info": llama_cpp.llama_print_system_info().decode().strip(),
+                   "eog": eog, "cases": cases}, f, ensure_ascii=False, indent=1)
         f.write("\n")
     print(f"wrote {len(cases)} greedy cases into {OUT}")
 
