@@ -89,7 +89,7 @@ export function registerSimCommands(program: Command): void {
     .description('the digital twin: the real modules, block by block, against adversarial agents; reports which cheating strategies pay')
     // `sim` and `sim sweep` share flag names: each command's flags are its own.
     .enablePositionalOptions()
-    .option('--preset <names>', 'beryl (the chain’s defaults), crynux (fixed 1% sampling, no repeat exclusion, unbounded queue), or both', 'beryl,crynux')
+    .option('--preset <names>', 'beryl (the chain’s defaults), crynux (fixed 1% sampling, unbounded queue), or both', 'beryl,crynux')
     .option('--adversary <names>', 'strategies to run, comma-separated; "all" adds the honest baseline "none"', 'all')
     .option('--share <fractions>', 'attacker shares of the nodes, e.g. 0.05,0.1,0.33', '0.1')
     .option('--fee <beryl>', 'task fees in BERYL, comma-separated ("mix" for the default mix)', '1,5,50,400')

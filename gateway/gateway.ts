@@ -9,6 +9,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { Envelope, ResultRequest, ResultResponse } from '../proto/gen/beryl/gateway/v1/gateway.ts'
 import { type Task, TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
+import { isTerminal } from '../modules/task/index.ts'
 import { RESULT_PROTOCOL, WORKER_PROTOCOL, authDocument, verifyAuth } from './auth.ts'
 import { PeerTable, type PeerTableLimits, type PeerTableSizes } from './peers.ts'
 import { DEFAULT_RESULT_LIMITS, type ResultLimits, ResultStore, type StoredResult } from './results.ts'
@@ -103,14 +104,6 @@ const DEFAULT_LIMITS: GatewayLimits = {
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
-/** Statuses after which a task never changes. */
-const ENDED: ReadonlySet<TaskStatus> = new Set([
-  TaskStatus.TASK_STATUS_END_INVALIDATED,
-  TaskStatus.TASK_STATUS_END_SUCCESS,
-  TaskStatus.TASK_STATUS_END_ABORTED,
-  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
-  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
-])
 
 /** What a gateway holds now, by entry count: its per-peer tables, its sessions, libp2p's peers. */
 export interface GatewayStats extends PeerTableSizes {
@@ -332,7 +325,7 @@ export class Gateway {
         s.revealAsked.add(id)
         const root = t.validationOf.length ? this.opts.backend.task(t.validationOf) : t
         void s.send({ revealRequest: { taskIdCommitment: t.taskIdCommitment, deadline: root?.deadline ?? 0n } })
-      } else if (ENDED.has(t.status) && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
+      } else if (isTerminal(t.status) && (s.assigned.has(id) || s.uploadAsked.has(id)) && !s.ended.has(id)) {
         s.ended.add(id)
         void s.send({ taskEnded: { taskIdCommitment: t.taskIdCommitment, status: t.status, abortReason: t.abortReason } })
       }

@@ -10,6 +10,7 @@ import { ecvrfProofToHash, ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecv
 import { isSelectedForValidation } from '../modules/vss/sampling.ts'
 import { MsgCancelTask, MsgCreateTask, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
 import { AbortReason, type Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
+import { isTerminal } from '../modules/task/index.ts'
 import { BUNDLED_MODEL_IDS } from './models.ts'
 import { checkOutputs } from './outputs.ts'
 import { OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
@@ -93,14 +94,7 @@ export interface BerylClientOptions {
   pollMs?: number
 }
 
-const ENDED: ReadonlySet<TaskStatus> = new Set([
-  TaskStatus.TASK_STATUS_END_INVALIDATED,
-  TaskStatus.TASK_STATUS_END_SUCCESS,
-  TaskStatus.TASK_STATUS_END_ABORTED,
-  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
-  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
-])
-const isEnded = (t: Task) => ENDED.has(t.status)
+const isEnded = (t: Task) => isTerminal(t.status)
 const statusName = (s: TaskStatus) => (TaskStatus[s] ?? String(s)).replace('TASK_STATUS_', '').toLowerCase()
 
 /** What the creator gets back when a member ends this way (settlement rules, modules/task/settlement.ts). */

@@ -90,8 +90,8 @@ export const DEFAULTS: SimConfig = {
 
 /**
  * The presets. `beryl`: the chain's defaults. `crynux`: as close to Crynux's relay as the modules
- * allow: a fixed 1% sampling rate (not fee-adaptive), no exclusion of a group's earlier
- * recipients, an unbounded queue; the same 400-token stake, 6 h queue, 600 s validation and upload
+ * allow: a fixed 1% sampling rate (not fee-adaptive), an unbounded queue; the validation group is
+ * formed as the modules form it (commit, then the chain's seats: the modules have no other way); the same 400-token stake, 6 h queue, 600 s validation and upload
  * timeouts, execution timeout 2× the estimate in 60..7200 s, 24-bit pHash threshold, QoS and
  * slashing (which Beryl took from Crynux unchanged).
  */
@@ -99,7 +99,7 @@ export const PRESETS: Record<SimConfig['preset'], Partial<SimConfig>> = {
   beryl: {},
   crynux: {
     fixedSamplingRate: 0.01,
-    params: { 'task.group_window': '0', 'task.max_queued_tasks': '1000000' },
+    params: { 'task.max_queued_tasks': '1000000' },
   },
 }
 

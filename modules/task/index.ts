@@ -10,6 +10,7 @@ export { TaskErrors } from './errors.ts'
 export { DEFAULT_PARAMS as DEFAULT_TASK_PARAMS } from './params.ts'
 export { nodeMeets, type Requirements } from './dispatch.ts'
 export { validateImageArgs, type ImageArgs } from './schema.ts'
+export { isTerminal } from './validation.ts'
 export { Task, TaskStatus, TaskType, AbortReason } from '../../proto/gen/beryl/task/v1/types.ts'
 
 /** task: the task lifecycle, dispatch, validation groups, settlement. */

@@ -292,10 +292,6 @@ export class TaskKeeper {
     await this.makeRoom(ctx, params, prio)
 
     this.bank.sendFromAccountToModule(ctx, m.creator, MODULE, [{ denom: DENOM, amount: m.fee }])
-    const seqRaw = this.kv(ctx).get(SEQUENCE_KEY)
-    const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
-    this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
-    const now = ctx.block.timeSeconds
     const t: Task = {
       taskIdCommitment: m.taskIdCommitment,
       creator: m.creator,
@@ -312,28 +308,9 @@ export class TaskKeeper {
       vrfPublicKey: m.vrfPublicKey,
       samplingRate: rate.toString(),
       samplingSeed: new Uint8Array(),
-      status: TaskStatus.TASK_STATUS_QUEUED,
-      abortReason: AbortReason.ABORT_REASON_NONE,
-      taskError: 0,
-      selectedNode: '',
-      score: new Uint8Array(),
       estimatedSeconds: est,
-      createTime: now,
-      startTime: 0n,
-      scoreReadyTime: 0n,
-      validatedTime: 0n,
-      endTime: 0n,
-      deadline: now + params.queueTimeout,
-      sequence,
-      resultHash: new Uint8Array(),
-      groupPayees: [],
-      scoreCommitment: new Uint8Array(),
-      salt: new Uint8Array(),
       validationOf: new Uint8Array(),
-      validationTasks: [],
-      groupNodes: [],
-      seatRetries: 0,
-      revealStart: 0n,
+      ...this.queuedState(ctx, params),
     }
     this.putTask(ctx, t)
     const kv = this.kv(ctx)
@@ -646,28 +623,13 @@ export class TaskKeeper {
     this.emitTransition(ctx, t, root, { validation_tasks: root.validationTasks.map(hex).join(',') })
   }
 
-  /** A validation task for seat number `n` of T1's group (n counts every seat ever created, so ids never repeat). */
-  private async newSeat(ctx: Context, root: Task, n: number, pinned?: { requiredGpu: string; requiredGpuVramGb: number }): Promise<Uint8Array> {
-    const params = this.params(ctx)
-    const idx = Buffer.alloc(4)
-    idx.writeUInt32BE(n)
-    const commitment = sha256(SEAT_TAG, root.taskIdCommitment, idx)
-    this.bank.sendFromAccountToModule(ctx, root.creator, MODULE, [{ denom: DENOM, amount: BigInt(root.fee) }])
+  /** Everything of a task that its run sets, as it is when the task enters the queue now (with the next sequence). */
+  private queuedState(ctx: Context, params: Params) {
     const seqRaw = this.kv(ctx).get(SEQUENCE_KEY)
     const sequence = seqRaw ? Buffer.from(seqRaw).readBigUInt64BE() : 0n
     this.kv(ctx).set(SEQUENCE_KEY, u64(sequence + 1n))
     const now = ctx.block.timeSeconds
-    const first = this.getTask(ctx, root.validationTasks[0] ?? new Uint8Array())
-    const seat: Task = {
-      ...root,
-      taskIdCommitment: commitment,
-      nonce: new Uint8Array(),
-      vrfPublicKey: new Uint8Array(),
-      samplingRate: '0',
-      samplingSeed: new Uint8Array(),
-      // A later seat keeps the class the first seats were pinned to.
-      requiredGpu: pinned?.requiredGpu ?? first?.requiredGpu ?? root.requiredGpu,
-      requiredGpuVramGb: pinned?.requiredGpuVramGb ?? first?.requiredGpuVramGb ?? root.requiredGpuVramGb,
+    return {
       status: TaskStatus.TASK_STATUS_QUEUED,
       abortReason: AbortReason.ABORT_REASON_NONE,
       taskError: TaskError.TASK_ERROR_NONE,
@@ -684,11 +646,33 @@ export class TaskKeeper {
       groupPayees: [],
       scoreCommitment: new Uint8Array(),
       salt: new Uint8Array(),
-      validationOf: root.taskIdCommitment,
       validationTasks: [],
       groupNodes: [],
       seatRetries: 0,
       revealStart: 0n,
+    }
+  }
+
+  /** A validation task for seat number `n` of T1's group (n counts every seat ever created, so ids never repeat). */
+  private async newSeat(ctx: Context, root: Task, n: number, pinned?: { requiredGpu: string; requiredGpuVramGb: number }): Promise<Uint8Array> {
+    const params = this.params(ctx)
+    const idx = Buffer.alloc(4)
+    idx.writeUInt32BE(n)
+    const commitment = sha256(SEAT_TAG, root.taskIdCommitment, idx)
+    this.bank.sendFromAccountToModule(ctx, root.creator, MODULE, [{ denom: DENOM, amount: BigInt(root.fee) }])
+    const first = this.getTask(ctx, root.validationTasks[0] ?? new Uint8Array())
+    const seat: Task = {
+      ...root,
+      taskIdCommitment: commitment,
+      nonce: new Uint8Array(),
+      vrfPublicKey: new Uint8Array(),
+      samplingRate: '0',
+      samplingSeed: new Uint8Array(),
+      // A later seat keeps the class the first seats were pinned to.
+      requiredGpu: pinned?.requiredGpu ?? first?.requiredGpu ?? root.requiredGpu,
+      requiredGpuVramGb: pinned?.requiredGpuVramGb ?? first?.requiredGpuVramGb ?? root.requiredGpuVramGb,
+      validationOf: root.taskIdCommitment,
+      ...this.queuedState(ctx, params),
     }
     this.putTask(ctx, seat)
     await this.enqueue(ctx, seat)
