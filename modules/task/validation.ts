@@ -404,8 +404,9 @@ function tableRow(f: readonly GroupMember[], threshold: number): { majority: num
  * "GroupValidated only if F0 is ScoreReady" applies. The table says
  * nothing more. We follow the relay (`ValidateTaskGroup`), where every member
  * not given a status ends EndAborted(IncorrectResult): the agreeing members
- * are aborted, the creator is refunded, and the outliers, whose score
- * disagreed with the agreed error, are still EndInvalidated. This also matches
+ * are aborted and the creator is refunded. Unlike the relay, the outlier whose
+ * score disagreed with the agreed error is aborted too, not EndInvalidated: an
+ * error report is never evidence against a score in Beryl. This also matches
  * the |F| = 2 row, which aborts two matching error reports with
  * IncorrectResult. One deliberate difference from the relay: when all three
  * members reported an error, the relay would send F2 to EndGroupRefund (same1
@@ -446,8 +447,13 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
       decided.get(f[pos]!)!.transition = { status, abortReason: AbortReason.ABORT_REASON_NONE }
     })
   }
-  for (const pos of outliers) {
-    decided.set(f[pos]!, { transition: { status: TaskStatus.TASK_STATUS_END_INVALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }, qosScore: 0 })
+  // Only a majority that agreed on a score convicts its outlier. Beryl checks a task's arguments at
+  // creation, so an error report is never evidence: two colluding reporters outvoting an honest score
+  // (Crynux's table slashes it) would slash honest nodes for free. The digital twin found it.
+  if (majority.length > 0 && f[majority[0]!]!.status === TaskStatus.TASK_STATUS_SCORE_READY) {
+    for (const pos of outliers) {
+      decided.set(f[pos]!, { transition: { status: TaskStatus.TASK_STATUS_END_INVALIDATED, abortReason: AbortReason.ABORT_REASON_NONE }, qosScore: 0 })
+    }
   }
 
   const outcomes: MemberOutcome[] = members.map((m) => {
