@@ -11,7 +11,7 @@
 // attestation of its upload (MsgAttestResult with score and salt).
 
 import { createHash } from 'node:crypto'
-import { TaskStatus, TaskType, type Task } from '../modules/task/index.ts'
+import { TaskStatus, TaskType, isTerminal, type Task } from '../modules/task/index.ts'
 import { isSelectedForValidation } from '../modules/vss/index.ts'
 import type { Identity } from './chain.ts'
 import type { Vrf } from './crypto.ts'
@@ -60,14 +60,6 @@ export interface CreatedTask {
   createdAt: bigint
   rejected?: string
 }
-
-const TERMINAL = new Set([
-  TaskStatus.TASK_STATUS_END_INVALIDATED,
-  TaskStatus.TASK_STATUS_END_SUCCESS,
-  TaskStatus.TASK_STATUS_END_ABORTED,
-  TaskStatus.TASK_STATUS_END_GROUP_REFUND,
-  TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
-])
 
 export class Protocol {
   /** Args hash (hex) → commitments of tasks created with those args by one creator: the public index a watcher builds from events. */
@@ -179,7 +171,7 @@ export class Protocol {
       const root = this.w.read.task(unhex(t1))
       if (root) h.members = [t1, ...root.validationTasks.map(hex)]
     }
-    if (e.type === 'task_status' && e.attrs.task === t1 && TERMINAL.has(TaskStatus[e.attrs.to as keyof typeof TaskStatus])) h.done = true
+    if (e.type === 'task_status' && e.attrs.task === t1 && isTerminal(TaskStatus[e.attrs.to as keyof typeof TaskStatus])) h.done = true
     if (e.type === 'task_status' && e.attrs.task === t1 && e.attrs.to === 'TASK_STATUS_SCORE_READY') this.maybeValidate(app, h)
   }
 

@@ -491,8 +491,8 @@ export class TaskKeeper {
         throw TaskErrors.WrongStatus.with(`task ${hex(t.taskIdCommitment)} is ${TaskStatus[t.status]}`)
       this.putTask(ctx, { ...t, score, salt })
       ctx.emit(event('score_revealed', { task: hex(t.taskIdCommitment), node, score: score.length ? hex(score) : 'error', salt: hex(salt) }))
-      const group = this.groupOf(ctx, this.mustGet(ctx, root.taskIdCommitment))
-      if (group.every((m) => m.salt.length > 0 || isTerminal(m.status))) await this.finishGroup(ctx, this.mustGet(ctx, root.taskIdCommitment))
+      const now = this.mustGet(ctx, root.taskIdCommitment)
+      if (this.groupOf(ctx, now).every((m) => m.salt.length > 0 || isTerminal(m.status))) await this.finishGroup(ctx, now)
       return
     }
     if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {

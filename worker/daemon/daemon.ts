@@ -10,6 +10,7 @@ import { TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { berylRegistry } from '../../sdk/registry.ts'
 import { type BroadcastResult, TxSender } from '../../sdk/sender.ts'
 import { ArgsError, validateImageArgs } from '../../modules/task/schema.ts'
+import { isTerminal } from '../../modules/task/index.ts'
 import { GatewaySession } from '../gateway/session.ts'
 import { ensureBundledModels, listModels, type ModelManifest } from '../models/store.ts'
 import { fingerprint } from '../../outputs/check.ts'
@@ -223,7 +224,7 @@ export class WorkerDaemon {
     for (const r of this.state.list()) {
       if (r.phase === 'ended') continue
       const t = await this.chain.task(Buffer.from(r.task, 'hex'))
-      if (!t || (t.status >= TaskStatus.TASK_STATUS_END_INVALIDATED && t.status <= TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)) {
+      if (!t || isTerminal(t.status)) {
         this.state.update(r.task, { phase: 'ended', endStatus: t ? TaskStatus[t.status] : 'UNKNOWN' })
       } else {
         this.log(`task ${short(r.task)}: resuming (${r.phase}, chain says ${TaskStatus[t.status]})`)
