@@ -5,15 +5,13 @@ import path from 'node:path'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { type Command, Option } from 'commander'
 import { type ApiModel, parseApiConfig } from '../api/config.ts'
-import { ApiServer } from '../api/server.ts'
-import { BUNDLED_MODEL_IDS } from '../sdk/models.ts'
-import { SMOLLM2_MODEL_ID } from '../worker/models/gguf-install.ts'
-import { SMOLLM2 } from '../worker/models/smollm2.ts'
+import type { ApiServer } from '../api/server.ts'
+import { BUNDLED_MODEL_IDS, SMOLLM2_MODEL_ID } from '../sdk/models.ts'
 import { keyring } from './client.ts'
 
 /** The names clients may use for the models Beryl knows (a config's [[models]] replaces them). */
 export const DEFAULT_API_MODELS: ApiModel[] = [
-  { name: SMOLLM2.name, id: SMOLLM2_MODEL_ID, kind: 'text' },
+  { name: 'smollm2-135m-instruct', id: SMOLLM2_MODEL_ID, kind: 'text' }, // SMOLLM2.name in worker/models/smollm2.ts
   { name: 'beryl-tiny-sd', id: BUNDLED_MODEL_IDS.image, kind: 'image' },
   { name: 'beryl-tiny-lm', id: BUNDLED_MODEL_IDS.text, kind: 'text' },
 ]
@@ -28,6 +26,7 @@ export async function startApi(o: {
   const kr = keyring({ home: o.home, keyringBackend: o.keyringBackend })
   const signers = new Map<string, OfflineDirectSigner>()
   for (const k of config.keys) if (!signers.has(k.account)) signers.set(k.account, await kr.wallet(k.account))
+  const { ApiServer } = await import('../api/server.ts') // fastify loads only for `beryld api`
   const server = new ApiServer({ config, signers, keyStoreDir: path.join(o.home, 'api-tasks'), log: o.log })
   const url = await server.listen()
   return { server, url }

@@ -8,13 +8,8 @@ import type { Command } from 'commander'
 import { Keyring } from './keyring.ts'
 import { intIn, outputOpt } from './options.ts'
 import { addGenesisAccount, initHome } from './init.ts'
-import { startBerylNode } from './node.ts'
-import { BerylClient } from '../sdk/client.ts'
-import { ensureBundledModels } from '../worker/models/store.ts'
-import { SMOLLM2_MODEL_ID, installSmolLM2 } from '../worker/models/gguf-install.ts'
-import { smollm2Available } from '../worker/models/smollm2.ts'
-import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
-import { type DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
+import { SMOLLM2_MODEL_ID } from '../sdk/models.ts'
+import type { DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
 
 export const DEVNET_FUNDS = '1000000000000uberyl' // 1 000 000 BERYL per account
 
@@ -107,6 +102,14 @@ export async function startDevnetWorkers(
         .filter((d) => /^worker-\d+$/.test(d))
         .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
     : []
+  // The worker, its models and libp2p load only when a devnet runs workers: other commands start quickly.
+  const [{ ensureBundledModels }, { installSmolLM2 }, { smollm2Available }, { loadWorkerConfig, writeWorkerConfig }, { WorkerDaemon }] = await Promise.all([
+    import('../worker/models/store.ts'),
+    import('../worker/models/gguf-install.ts'),
+    import('../worker/models/smollm2.ts'),
+    import('../worker/daemon/config.ts'),
+    import('../worker/daemon/daemon.ts'),
+  ])
   const modelDir = path.join(home, 'models')
   await ensureBundledModels(modelDir)
   // The chat model, when setup fetched it (the workers share one model folder and load it on first use).
@@ -188,6 +191,7 @@ export async function runDevnet(o: DevnetOptions): Promise<never> {
   const log = (m: string) => {
     if (!o.quiet && o.output !== 'json' && !m.startsWith('abci:')) console.log(m)
   }
+  const { startBerylNode } = await import('./run-node.ts')
   const node = await startBerylNode(home, { log })
   const workers: WorkerDaemon[] = []
   let api: { close(): Promise<void> } | undefined
@@ -279,6 +283,7 @@ Try:
 /** The demo: one image task through the whole verified flow, its PNG written into <home>/demo/. */
 export async function runDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
+  const { BerylClient } = await import('../sdk/client.ts')
   const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') })
   const prompt = 'a lighthouse on a cliff at dusk'
   if (output !== 'json') console.log(`Demo: an image task ("${prompt}", 256x256, 20 steps), verified end to end…`)
@@ -323,6 +328,7 @@ Demo done: wrote ${file}
 /** The chat demo: SmolLM2 answers a question through the same verified flow. */
 async function runChatDemo(home: string, rpc: string, gateway: string, output: 'text' | 'json'): Promise<boolean> {
   const wallet = await new Keyring(home, 'test').wallet('account1')
+  const { BerylClient } = await import('../sdk/client.ts')
   const client = await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') })
   const question = 'What is the capital of France?'
   if (output !== 'json') console.log(`Demo: asking SmolLM2 "${question}", verified end to end…`)

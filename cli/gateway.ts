@@ -5,9 +5,8 @@ import path from 'node:path'
 import { type Command, Option } from 'commander'
 import type { BerylApp } from '../chain/app.ts'
 import { genesisChainId, homePaths, readAppConfig } from '../chain/node/config.ts'
-import { gatewayAddress } from '../gateway/key.ts'
 import type { GatewayMetrics } from '../gateway/gateway.ts'
-import { type RunningGateway, startBerylGateway } from '../gateway/service.ts'
+import type { RunningGateway } from '../gateway/service.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { print } from './client.ts'
 import { Keyring, type KeyringBackend } from './keyring.ts'
@@ -40,6 +39,8 @@ export async function startGatewayService(
   }
   let gateway: RunningGateway
   try {
+    // libp2p loads only here, so commands that do not run a gateway start quickly.
+    const { startBerylGateway } = await import('../gateway/service.ts')
     gateway = await startBerylGateway({
       app: o.app,
       keepers: o.keepers,
@@ -73,6 +74,7 @@ export function registerGatewayCommands(program: Command): void {
     .addOption(new Option('--home <dir>', 'node home').default(process.env.BERYL_HOME ?? path.join(os.homedir(), '.beryl')))
     .addOption(outputOpt())
     .action(async (f) => {
+      const { gatewayAddress } = await import('../gateway/key.ts')
       const addr = await gatewayAddress(f.home)
       if (!addr) throw new Error(`the gateway is off in ${homePaths(f.home).appToml} ([gateway] address is empty)`)
       const wildcard = addr.startsWith('/ip4/0.0.0.0/')

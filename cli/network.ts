@@ -17,10 +17,12 @@ import {
   type DevnetAccount,
   type DevnetOptions,
 } from './devnet.ts'
-import { gatewayAddress } from '../gateway/key.ts'
 import { collectGenTxs, validateGenesis, writeGenTx } from './gentx.ts'
 import { addGenesisAccount, initHome } from './init.ts'
 import { Keyring } from './keyring.ts'
+
+/** A validator home's gateway multiaddr (libp2p's key code loads only when a network is built). */
+const gatewayAddressOf = async (home: string) => (await import('../gateway/key.ts')).gatewayAddress(home)
 
 const BERYLD = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'beryld')
 
@@ -98,7 +100,7 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
       ports,
       rpc: readAppConfig(home).cometbft.rpc,
       account: op.address,
-      gateway: (await gatewayAddress(home))!,
+      gateway: (await gatewayAddressOf(home))!,
     })
   }
   const coordinator = validators[0]!.home
@@ -340,7 +342,7 @@ export async function openValidatorNetwork(root: string): Promise<ValidatorNetwo
       home,
       rpc: cfg.cometbft.rpc,
       account: new Keyring(home, 'test').show('validator').address,
-      gateway: (await gatewayAddress(home))!,
+      gateway: (await gatewayAddressOf(home))!,
       ports: { ...DEFAULT_PORTS, p2p: Number(p2p?.[1] ?? 0) },
     })
   }

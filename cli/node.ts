@@ -1,40 +1,9 @@
 import { type Command, Option } from 'commander'
-import { startNode, type NodeService, type RunningNode } from '../chain/node/node.ts'
-import type { RunningGateway } from '../gateway/service.ts'
-import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
+import type { RunningNode } from '../chain/node/node.ts'
+import { DENOM } from '../modules/index.ts'
 import { nodeUrl, print } from './client.ts'
-import { startGatewayService } from './gateway.ts'
 import { initHome } from './init.ts'
-import { berylNodeMetrics, gatewayMetrics } from './metrics.ts'
-import { berylProtoFiles } from './proto-files.ts'
 import { homeOpt, nodeOpt, outputOpt } from './options.ts'
-
-export interface BerylNode extends RunningNode {
-  /** The gateway, unless app.toml turns it off ([gateway] address = ""). */
-  gateway?: RunningGateway
-}
-
-/** Starts a node with Beryl's modules wired in, and its gateway for workers and applications. */
-export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
-  const { modules, ante, keepers } = berylModules()
-  let gateway: RunningGateway | undefined
-  let running: RunningNode | undefined
-  const metrics = await berylNodeMetrics(() => running?.app)
-  const node = await startNode({
-    home,
-    abciOnly: opts.abciOnly,
-    log: opts.log,
-    wiring: { modules, ante, bech32Prefix: BECH32_PREFIX, feeDenom: DENOM },
-    proto: berylProtoFiles(),
-    metrics,
-    services: async ({ app, log }): Promise<NodeService[]> => {
-      gateway = await startGatewayService(home, { app, keepers, log, metrics: metrics && gatewayMetrics(metrics, () => gateway?.gateway.sessionCount ?? 0) })
-      return gateway ? [gateway] : []
-    },
-  })
-  running = node
-  return Object.assign(node, { gateway })
-}
 
 /** Stops the node on SIGINT/SIGTERM and exits with its reason. */
 export async function runUntilSignal(node: RunningNode, log: (m: string) => void): Promise<never> {
@@ -111,6 +80,8 @@ Next: fund accounts with \`beryld genesis add-account\`, then \`beryld start --h
     .addOption(homeOpt())
     .option('--abci-only', 'run only the application; CometBFT is started separately with proxy_app pointing here')
     .action(async (o) => {
+      // The node's servers (gRPC, REST, libp2p) load only here: other commands start quickly.
+      const { startBerylNode } = await import('./run-node.ts')
       const node = await startBerylNode(o.home, { abciOnly: o.abciOnly })
       await runUntilSignal(node, console.log)
     })

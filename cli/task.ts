@@ -6,7 +6,6 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { type Command, Option } from 'commander'
 import { homePaths } from '../chain/node/config.ts'
-import { gatewayAddress } from '../gateway/key.ts'
 import { ecvrfProve, ecvrfPublicKey } from '../modules/vss/index.ts'
 import {
   QueryParamsRequest,
@@ -19,8 +18,7 @@ import {
   QueryTasksResponse,
 } from '../proto/gen/beryl/task/v1/query.ts'
 import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { BerylClient, type Progress, type TaskResult } from '../sdk/index.ts'
-import { SMOLLM2_MODEL_ID } from '../worker/models/gguf-install.ts'
+import { BerylClient, SMOLLM2_MODEL_ID, type Progress, type TaskResult } from '../sdk/index.ts'
 import { keyring, moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { percent, readable } from './format.ts'
 import { parseCoins } from './init.ts'
@@ -139,6 +137,7 @@ async function gatewaysFor(f: RunFlags): Promise<string[]> {
   if (f.gateway?.length) return f.gateway
   if (process.env.BERYL_GATEWAY) return process.env.BERYL_GATEWAY.split(',')
   const p = homePaths(f.home)
+  const { gatewayAddress } = await import('../gateway/key.ts')
   const addr = fs.existsSync(p.appToml) && fs.existsSync(p.gatewayKey) ? await gatewayAddress(f.home) : undefined
   if (addr) return [addr]
   throw new Error(

@@ -6,10 +6,9 @@ import { NodeStatus } from '../proto/gen/beryl/staking/v1/types.ts'
 import { phashHex, phashPng } from '../outputs/phash/phash.ts'
 import { ChainClient } from '../worker/daemon/chain.ts'
 import { loadWorkerConfig, writeWorkerConfig } from '../worker/daemon/config.ts'
-import { type DaemonStatus, WorkerDaemon } from '../worker/daemon/daemon.ts'
+import type { DaemonStatus } from '../worker/daemon/daemon.ts'
 import { TaskStateStore } from '../worker/daemon/state.ts'
-import { ensureBundledModels, listModels } from '../worker/models/store.ts'
-import { type ModelSpec, addModelFrom } from '../worker/models/add.ts'
+import type { ModelSpec } from '../worker/models/add.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
 import { print } from './client.ts'
 import { fixed4 } from './format.ts'
@@ -106,6 +105,8 @@ export function registerWorkerCommands(program: Command): void {
     .action(async (f) => {
       const config = loadWorkerConfig(f.home)
       const { signer, address } = await workerSigner(f.home, config.key, config.keyringBackend)
+      // The daemon (libp2p, sharp, onnxruntime) loads only for `worker start`: other commands start quickly.
+      const { WorkerDaemon } = await import('../worker/daemon/daemon.ts')
       const daemon = new WorkerDaemon({ config, signer, address, fault: f.fault })
       let stopping = false
       const stop = async (why: string, code: number) => {
@@ -208,6 +209,7 @@ export function registerWorkerCommands(program: Command): void {
     .addOption(outputOpt())
     .action(async (f) => {
       const dir = loadWorkerConfig(f.home).modelDir
+      const { ensureBundledModels, listModels } = await import('../worker/models/store.ts')
       await ensureBundledModels(dir)
       const problems: string[] = []
       const list = await listModels(dir, { onInvalid: (e, why) => problems.push(`${e}: ${why}`) })
@@ -230,6 +232,7 @@ export function registerWorkerCommands(program: Command): void {
     .addOption(outputOpt())
     .action(async (source: string, f) => {
       const spec = f.spec ? (JSON.parse(fs.readFileSync(f.spec, 'utf8')) as ModelSpec) : undefined
+      const { addModelFrom } = await import('../worker/models/add.ts')
       const m = await addModelFrom(loadWorkerConfig(f.home).modelDir, source, {
         spec,
         name: f.name,

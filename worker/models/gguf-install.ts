@@ -10,14 +10,15 @@ import { copyFile, link, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 
 import { dirname, join, resolve } from 'node:path'
 import { type ModelManifest, modelFolder, readManifest, writeBuiltModel } from './store.ts'
 import { LLAMA_GRAPH_VERSION, SMOLLM2, buildGgufTextModel } from './smollm2.ts'
+import { SMOLLM2_MODEL_ID } from '../../sdk/models.ts'
 
 /**
- * SmolLM2-135M-Instruct's model id as this code converts the pinned GGUF. Conversion uses only
- * exactly-rounded arithmetic and V8's fdlibm, so every machine must reproduce it; a different id
- * would split the network's SmolLM2 nodes, and is refused. Update it together with
+ * SmolLM2-135M-Instruct's model id as this code converts the pinned GGUF, pinned in sdk/models.ts (applications name
+ * it without loading the converter). Conversion uses only exactly-rounded arithmetic and V8's fdlibm, so every machine
+ * must reproduce it; a different id would split the network's SmolLM2 nodes, and is refused. Update it together with
  * LLAMA_GRAPH_VERSION.
  */
-export const SMOLLM2_MODEL_ID = '4b8d50f10c1bca556c55d3842ca9b05403fb2642449c6e860b8f9c564da7d2f5'
+export { SMOLLM2_MODEL_ID }
 
 async function fileSha256(path: string): Promise<string> {
   const h = createHash('sha256')
