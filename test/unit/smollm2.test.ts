@@ -1,6 +1,7 @@
-// SmolLM2-135M-Instruct against llama.cpp: the same GGUF, read by Beryl (gguf.ts, byte-bpe.ts, the
-// ONNX decoder of smollm2.ts) and by the reference (llama-cpp-python and the gguf package; the vectors
-// in test/vectors/smollm2/ come from `bash test/vectors/smollm2/regenerate.sh`).
+// SmolLM2-135M-Instruct against its reference implementation: the same GGUF, read by Beryl (gguf.ts, byte-bpe.ts,
+// the ONNX decoder of smollm2.ts), by transformers (greedy tokens, loaded weights) and by llama.cpp (tokenizer,
+// ChatML ids, greedy tokens on an F32 copy and on the file as shipped) and the gguf package (dequantization). The
+// vectors in test/vectors/smollm2/ come from `npm run vectors:smollm2`.
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -49,7 +50,7 @@ describe("GGUF block formats (ggml's definitions)", () => {
   })
 })
 
-describe('SmolLM2 against llama.cpp (same GGUF)', function () {
+describe('SmolLM2 against transformers and llama.cpp (same GGUF)', function () {
   this.timeout(600_000)
   let tok: ByteLevelBpe
   let dir: string
@@ -104,54 +105,106 @@ describe('SmolLM2 against llama.cpp (same GGUF)', function () {
 
   type Run = { greedy: number[]; top2_gap: number[] }
   const greedyRef = () => load<{ eog: number[]; cases: { messages: ChatMessage[]; prompt_ids: number[]; q4_1: Run; f32: Run }[] }>('greedy.json')
-  const ours = new Map<number, number[]>()
+  const hfRef = () =>
+    load<{
+      eog: number[]
+      tensors: { name: string; sha256: string }[]
+      cases: (Run & { messages: ChatMessage[]; prompt_ids: number[]; min_top2_gap: { step: number; gap: number } })[]
+    }>('transformers.json')
+  // Ours, per prompt: the greedy tokens (-1 for the control token it stops at without emitting) and each step's top-2 gap.
+  const ours = new Map<number, { tokens: number[]; gaps: number[] }>()
   const oursFor = async (i: number) => {
     if (!ours.has(i)) {
       const c = greedyRef().cases[i]!
-      const g = await generateKv(validateTextArgs({ messages: c.messages, max_new_tokens: 32, model: model.id }), dir, model)
+      const gaps: number[] = []
+      const onLogits = (row: Float32Array) => {
+        let a = -Infinity,
+          b = -Infinity
+        for (const v of row)
+          if (v > a) [a, b] = [v, a]
+          else if (v > b) b = v
+        gaps.push(a - b)
+      }
+      const g = await generateKv(validateTextArgs({ messages: c.messages, max_new_tokens: 32, model: model.id }), dir, model, { onLogits })
       // Ours stops at a control token without emitting it; the reference lists it.
-      ours.set(i, g.finish === 'stop' && g.tokens.length < 32 ? [...g.tokens, -1] : g.tokens)
+      ours.set(i, { tokens: g.finish === 'stop' && g.tokens.length < 32 ? [...g.tokens, -1] : g.tokens, gaps })
     }
     return ours.get(i)!
   }
-  const sameAs = (mine: number[], ref: number[], eog: number[]) =>
-    mine.length === ref.length && mine.every((t, k) => t === ref[k] || (t === -1 && eog.includes(ref[k]!)))
+  const agree = (mine: number[], ref: number[], eog: number[]) => {
+    let k = 0
+    while (k < mine.length && k < ref.length && (mine[k] === ref[k] || (mine[k] === -1 && eog.includes(ref[k]!)))) k++
+    return k
+  }
+  const text = (ids: number[], eog: number[]) => tok.decode(ids.filter((t) => t >= 0 && !eog.includes(t)))
 
-  it("for 5 prompts, the first 32 greedy tokens are llama.cpp's on the same weights in float32 (an F32 GGUF of them, F32 KV cache)", async () => {
-    // The exact reference: llama.cpp loading the GGUF's own weights dequantized (by the gguf package, bit-identical to
-    // ours) into an F32 GGUF, with an F32 KV cache, so that it computes in float32 as Beryl's graph does. Only the
-    // summation order of dot products differs: its top-2 logit gaps agree with ours to 1e-4 at every step (the
-    // smallest gap on these paths is 0.0004), so every token must be the same. The Q4_1 file as shipped is not
-    // computed that way by llama.cpp (next test; docs/decisions/0018).
+  it('transformers loaded the same float32 weights from the GGUF (it dequantizes with the gguf package)', async () => {
+    const f = await readGguf(SMOLLM2.defaultPath)
+    const ref = hfRef()
+    assert.equal(ref.tensors.length, 6)
+    for (const t of ref.tensors) {
+      const { data } = await readTensor(f, t.name)
+      const le = Buffer.alloc(data.length * 4)
+      data.forEach((v, i) => le.writeFloatLE(v, i * 4))
+      assert.equal(createHash('sha256').update(le).digest('hex'), t.sha256, t.name)
+    }
+  })
+
+  it("for 5 prompts, the first 32 greedy tokens are those of transformers (SmolLM2's reference implementation) loading the same GGUF", async () => {
+    // The reference: transformers reads the GGUF, dequantizes it (bit-identical to ours, previous test) and computes
+    // in float32, as Beryl's graph does; only the summation order of dot products differs. Its top-2 logit gaps and
+    // ours agree to 1e-3 at every step (1e-4 when written), far below the smallest gap on these paths (0.00043), so
+    // every token must be the same.
+    const ref = hfRef()
+    assert.equal(ref.cases.length, 5)
+    assert.deepEqual(
+      ref.cases.map((c) => c.prompt_ids),
+      greedyRef().cases.map((c) => c.prompt_ids),
+    )
+    for (let i = 0; i < ref.cases.length; i++) {
+      const c = ref.cases[i]!
+      const mine = await oursFor(i)
+      const k = agree(mine.tokens, c.greedy, ref.eog)
+      assert.ok(
+        k === c.greedy.length && k === mine.tokens.length,
+        `${JSON.stringify(c.messages.at(-1)!.content)}: parted at token ${k} where transformers' top-2 gap is ${c.top2_gap[k]}: ours ${JSON.stringify(text(mine.tokens, ref.eog))}, transformers ${JSON.stringify(text(c.greedy, ref.eog))}`,
+      )
+      for (let s = 0; s < c.greedy.length; s++)
+        assert.ok(Math.abs(mine.gaps[s]! - c.top2_gap[s]!) < 1e-3, `prompt ${i} step ${s}: top-2 gap ${mine.gaps[s]} against transformers' ${c.top2_gap[s]}`)
+    }
+    assert.match(text(ref.cases[0]!.greedy, ref.eog), /Paris/)
+    assert.match(text((await oursFor(0)).tokens, ref.eog), /Paris/)
+  })
+
+  it('llama.cpp on the same weights in float32 (an F32 GGUF of them, F32 KV cache) gives the same 32 greedy tokens', async () => {
+    // A second float32 implementation: llama.cpp loading the GGUF's weights dequantized (by the gguf package) into an
+    // F32 GGUF, with an F32 KV cache. Its top-2 gaps agree with ours to 1e-4 at every step as well.
     const ref = greedyRef()
     for (let i = 0; i < ref.cases.length; i++) {
-      const mine = await oursFor(i)
+      const mine = (await oursFor(i)).tokens
       const f = ref.cases[i]!.f32
-      if (sameAs(mine, f.greedy, ref.eog)) continue
-      let k = 0
-      while (k < mine.length && (mine[k] === f.greedy[k] || (mine[k] === -1 && ref.eog.includes(f.greedy[k]!)))) k++
-      assert.fail(
-        `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(tok.decode(mine.filter((t) => t >= 0)))}, llama.cpp ${JSON.stringify(tok.decode(f.greedy.filter((t) => !ref.eog.includes(t))))}`,
+      const k = agree(mine, f.greedy, ref.eog)
+      assert.ok(
+        k === f.greedy.length && k === mine.length,
+        `${JSON.stringify(ref.cases[i]!.messages.at(-1)!.content)}: parted at token ${k} where llama.cpp's top-2 gap is ${f.top2_gap[k]}: ours ${JSON.stringify(text(mine, ref.eog))}, llama.cpp ${JSON.stringify(text(f.greedy, ref.eog))}`,
       )
     }
-    assert.match(tok.decode(ref.cases[0]!.f32.greedy.filter((t) => !ref.eog.includes(t))), /Paris/)
   })
 
   it('against llama.cpp on the Q4_1 file as shipped (8-bit activations), the tokens agree up to the first step where its top-2 logits are within 0.5', async () => {
-    // llama.cpp's CPU backend multiplies Q4_1 weights with activations quantized to 8 bits per block of 32 (its
-    // vec_dot_type for Q4_1 is Q8_1; Q8_0 for the Q8_0 output head) and keeps the KV cache in float16, so its logits
-    // are not float32 ones: its top-2 gaps differ from ours by up to about 1.2. A step whose two best logits are
-    // close can go either way, and the continuations then differ. When written: 2 of 5 answers identical for 32
-    // tokens (the haiku, photosynthesis); the paperclips part at token 12, the pirate at 2 (gap 0.003), France at 0
-    // (gap 0.35: llama.cpp answers "L'Étoile, la Marseillaise…").
+    // Not the same function: llama.cpp's CPU backend multiplies Q4_1 weights with activations quantized to 8 bits
+    // per block of 32 (Q8_1; Q8_0 for the Q8_0 head), keeps the KV cache in float16 and rounds Q and the attention
+    // weights to float16 before their products (docs/decisions/0018). A step whose two best logits are close can go
+    // either way, and the continuations then differ. When written: 2 of 5 answers identical for 32 tokens (the haiku,
+    // photosynthesis); the paperclips part at token 12, the pirate at 2 (gap 0.003), France at 0 (gap 0.35:
+    // llama.cpp answers "L'Étoile, la Marseillaise…").
     const ref = greedyRef()
     let identical = 0
     for (let i = 0; i < ref.cases.length; i++) {
-      const mine = await oursFor(i)
+      const mine = (await oursFor(i)).tokens
       const q = ref.cases[i]!.q4_1
-      if (sameAs(mine, q.greedy, ref.eog)) identical++
-      let k = 0
-      while (k < q.greedy.length && k < mine.length && (mine[k] === q.greedy[k] || (mine[k] === -1 && ref.eog.includes(q.greedy[k]!)))) k++
+      const k = agree(mine, q.greedy, ref.eog)
+      if (k === q.greedy.length && k === mine.length) identical++
       if (k === q.greedy.length) continue
       assert.ok(
         q.top2_gap.slice(0, k + 1).some((gap) => gap < 0.5),

@@ -108,7 +108,7 @@ export async function generateKv(
   a: TextArgs,
   modelDir: string,
   m: ModelManifest,
-  opts: RunnerOptions & { onToken?: (bytes: Uint8Array) => void } = {},
+  opts: RunnerOptions & { onToken?: (bytes: Uint8Array) => void; onLogits?: (row: Float32Array) => void } = {},
 ): Promise<KvGeneration> {
   const cfg = m.config as unknown as KvDecoderConfig
   const tok = loadTokenizer(modelDir, m)
@@ -136,6 +136,7 @@ export async function generateKv(
     feeds.input_ids = new ort.Tensor('int64', BigInt64Array.from(input, BigInt), [1, input.length])
     const res = await session.run(feeds)
     const row = outputTensor(res, session, 'logits').data as Float32Array
+    opts.onLogits?.(row)
     const next = a.temperature === 0 ? argmax(row) : sampleToken(row, a.temperature, a.top_p, rng)
     // A control token (end of turn, end of text, another turn's start) ends the answer.
     if (tok.isControl(next)) {

@@ -7,7 +7,8 @@ loading the same GGUF file.
                   package (llama.cpp's own Python reader) — one per ggml type in the file
   greedy.json     5 chat prompts: the ChatML prompt ids (special tokens parsed) and the first 32
                   greedy tokens (argmax of llama.cpp's logits, stopping at end of turn), with the
-                  gap between the two best logits at each step (and the two best tokens), twice:
+                  gap between the two best logits at each step (and the two best tokens) and the
+                  smallest such gap, twice:
                   `q4_1` loads the GGUF as shipped with llama.cpp's defaults (Q4_1 weights times
                   8-bit-quantized activations, F16 KV cache), `f32` loads the same weights dequantized
                   by the gguf package into an F32 GGUF with the same metadata and runs with an F32 KV
@@ -145,7 +146,8 @@ def greedy(path: str, prompts: list, kv_f32: bool = False) -> tuple:
             if nxt in eog:
                 break
             llm.eval([nxt])
-        out_cases.append({"prompt_ids": prompt, "greedy": out, "top2_gap": gaps, "top2": top,
+        k = int(np.argmin(gaps))
+        out_cases.append({"prompt_ids": prompt, "greedy": out, "top2_gap": gaps, "min_top2_gap": {"step": k, "gap": gaps[k]}, "top2": top,
                           "text": llm.detokenize([t for t in out if t not in eog]).decode("utf-8", errors="replace")})
     return sorted(eog), out_cases
 
@@ -205,7 +207,7 @@ def greedy_vectors() -> None:
     cases = []
     for m, a, b in zip(prompts, q4, f32_cases):
         assert a["prompt_ids"] == b["prompt_ids"]
-        cases.append({"messages": m, "prompt_ids": a["prompt_ids"], "q4_1": {k: a[k] for k in ("greedy", "top2_gap", "top2", "text")}, "f32": {k: b[k] for k in ("greedy", "top2_gap", "top2", "text")}})
+        cases.append({"messages": m, "prompt_ids": a["prompt_ids"], "q4_1": {k: a[k] for k in ("greedy", "top2_gap", "min_top2_gap", "top2", "text")}, "f32": {k: b[k] for k in ("greedy", "top2_gap", "min_top2_gap", "top2", "text")}})
     with open(f"{OUT}/greedy.json", "w", encoding="utf-8") as f:
         json.dump({"reference": f"llama-cpp-python {llama_cpp.__version__}", "model": GGUF.split("/")[-1],
                    "settings": {"q4_1": "the GGUF as shipped; KV cache F16 (default); flash attention off; 2 threads",
