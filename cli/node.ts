@@ -5,6 +5,7 @@ import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { nodeUrl, print } from './client.ts'
 import { startGatewayService } from './gateway.ts'
 import { initHome } from './init.ts'
+import { readVrfKey } from './vrfkey.ts'
 import { berylNodeMetrics, gatewayMetrics } from './metrics.ts'
 import { berylProtoFiles } from './proto-files.ts'
 import { homeOpt, nodeOpt, outputOpt } from './options.ts'
@@ -16,7 +17,7 @@ export interface BerylNode extends RunningNode {
 
 /** Starts a node with Beryl's modules wired in, and its gateway for workers and applications. */
 export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
-  const { modules, ante, keepers } = berylModules()
+  const { modules, ante, keepers } = berylModules({ vrfSecretKey: readVrfKey(home)?.secretKey })
   let gateway: RunningGateway | undefined
   let running: RunningNode | undefined
   const metrics = await berylNodeMetrics(() => running?.app)
@@ -67,7 +68,7 @@ const portOpt = (name: string, def: number) =>
 export function registerNodeCommands(program: Command): void {
   program
     .command('init')
-    .description('create a node home: CometBFT keys and config, genesis, app.toml')
+    .description('create a node home: CometBFT keys and config, the VRF key of vote extensions (config/vrf_key.json), genesis, app.toml')
     .argument('<moniker>', 'a human-readable name for this node')
     .option('--chain-id <id>', 'chain id written to the genesis', 'beryl-devnet-1')
     .option('--overwrite', 'replace an existing configuration (keys and data are kept)')

@@ -7,6 +7,7 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { BECH32_PREFIX, DENOM } from '../../../modules/index.ts'
 import { consensusAddress } from '../../../modules/validator/index.ts'
+import { ecvrfPublicKey } from '../../../modules/vss/index.ts'
 import { QueryPoolsResponse, QueryValidatorRequest, QueryValidatorResponse, QueryActiveSetResponse } from '../../../proto/gen/beryl/validator/v1/query.ts'
 import { berylRegistry } from '../../../sdk/index.ts'
 import { CHAIN_ID, MNEMONICS, blockRequest, genesisState, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
@@ -15,6 +16,9 @@ export const T0 = 1_700_000_000n
 export const BERYL = 1_000_000n
 /** A fixed ed25519 "consensus key" per name (the app never verifies ed25519: CometBFT does). */
 export const consKey = (name: string) => createHash('sha256').update(`cons-${name}`).digest()
+/** A validator's ECVRF secret key and the public key it registers (the chain seed's vote extensions). */
+export const vrfSecret = (name: string) => createHash('sha256').update(`vrf-${name}`).digest()
+export const vrfKey = (name: string) => ecvrfPublicKey(vrfSecret(name))
 
 // Key derivation from a mnemonic is slow in JS: every test of a file shares the same wallets.
 const signers = new Map<number, Promise<OfflineDirectSigner>>()
@@ -42,7 +46,15 @@ export async function genTx(i: number, address: string, selfBond: bigint, name =
   const signer = await SigningStargateClient.offline(await signerOf(i), { registry: berylRegistry() })
   const msg = {
     typeUrl: '/beryl.validator.v1.MsgCreateValidator',
-    value: { account: address, moniker: name, details: '', consensusPubkey: consKey(name), selfBond: selfBond.toString(), commissionPpm: 50_000 },
+    value: {
+      account: address,
+      moniker: name,
+      details: '',
+      consensusPubkey: consKey(name),
+      vrfPubkey: vrfKey(name),
+      selfBond: selfBond.toString(),
+      commissionPpm: 50_000,
+    },
   }
   const tx = await signer.sign(address, [msg], { amount: [], gas: '200000' }, '', { accountNumber: 0n, sequence: 0, chainId })
   return Buffer.from(TxRaw.encode(tx).finish()).toString('base64')
@@ -140,6 +152,7 @@ export function validatorChain() {
         moniker: name,
         details: '',
         consensusPubkey: consKey(name),
+        vrfPubkey: vrfKey(name),
         selfBond: selfBond.toString(),
         commissionPpm: 0,
         ...extra,
