@@ -124,10 +124,39 @@ export class VssKeeper {
       ctx.emit(event('chain_seed', { height: ctx.block.height.toString(), seed: Buffer.from(seed).toString('hex'), contributors: String(outputs.length) }))
   }
 
+  /**
+   * Verified proofs (key, input, proof → output), node-local: each extension is verified once at
+   * VerifyVoteExtension and again in the next block's ProcessProposal and begin-block, and an ECVRF
+   * verification costs milliseconds. A memo of a pure function: it changes no result, only the time.
+   */
+  private readonly verified = new Map<string, Uint8Array | null>()
+
+  private verifyMemo(key: Uint8Array, proof: Uint8Array, alpha: Uint8Array): Uint8Array | null {
+    const k = `${Buffer.from(key).toString('hex')}/${Buffer.from(alpha).toString('hex')}/${Buffer.from(proof).toString('hex')}`
+    let beta = this.verified.get(k)
+    if (beta === undefined) {
+      beta = ecvrfVerify(key, proof, alpha)
+      if (this.verified.size >= 4096) this.verified.delete(this.verified.keys().next().value!)
+      this.verified.set(k, beta)
+      if (beta) this.outputs.set(Buffer.from(proof).toString('hex'), beta)
+    }
+    return beta
+  }
+  private readonly outputs = new Map<string, Uint8Array>()
+
   /** The VRF output (beta) of an extension's proof; undefined when it is not a well-formed one. */
   private outputOf(extension: Uint8Array): Uint8Array | undefined {
     const proof = this.decodeExtension(extension)
-    return typeof proof === 'string' ? undefined : (ecvrfProofToHash(proof) ?? undefined)
+    if (typeof proof === 'string') return undefined
+    const k = Buffer.from(proof).toString('hex')
+    const known = this.outputs.get(k)
+    if (known) return known
+    const beta = ecvrfProofToHash(proof) ?? undefined
+    if (beta) {
+      if (this.outputs.size >= 4096) this.outputs.delete(this.outputs.keys().next().value!)
+      this.outputs.set(k, beta)
+    }
+    return beta
   }
 
   private decodeExtension(extension: Uint8Array): Uint8Array | string {
@@ -160,7 +189,7 @@ export class VssKeeper {
     if (!key || key.length === 0) return 'the validator has no registered VRF key'
     const prev = this.seedAt(ctx, height - 1n)
     if (!prev) return `no chain seed at height ${height - 1n} to verify against`
-    if (!ecvrfVerify(key, proof, vrfInput(ctx.chainId, height, prev.seed))) return 'the VRF proof does not verify with the registered key'
+    if (!this.verifyMemo(key, proof, vrfInput(ctx.chainId, height, prev.seed))) return 'the VRF proof does not verify with the registered key'
     return undefined
   }
 
