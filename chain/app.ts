@@ -33,7 +33,7 @@ import { CommittedStore, nextLtHash } from './store/leveldb.ts'
 import type { LtHash } from './store/lthash.ts'
 import type { AnteKeepers, GasPrice } from './tx/ante.ts'
 import { runTx, type TxEnv, type TxResult } from './tx/run.ts'
-import { checkInjected, decodeInjected, encodeInjected, injectedExtensions, isInjected } from './voteext.ts'
+import { checkInjected, decodeInjected, encodeInjected, extensionSignBytes, injectedExtensions, isInjected, verifyEd25519 } from './voteext.ts'
 
 export const APP_VERSION = 1n
 export const SOFTWARE_VERSION = '0.1.0'
@@ -620,10 +620,17 @@ export class BerylApp implements AbciApplication {
       return (err as Error).message
     }
     const ctx = this.consensusContext()
-    const verify = this.voteExt
-      ? (address: Uint8Array, ext: Uint8Array) => {
+    const handler = this.voteExt
+    const verify = handler
+      ? (address: Uint8Array, ext: Uint8Array, signature: Uint8Array, round: number) => {
           try {
-            return this.voteExt!.verify(ctx, req.height - 1n, address, ext)
+            if (handler.consensusPubkey) {
+              const key = handler.consensusPubkey(ctx, address)
+              if (!key) return 'no consensus key known for this validator'
+              if (!verifyEd25519(key, extensionSignBytes(ext, req.height - 1n, round, this.chainId()), signature))
+                return 'the extension signature does not verify with the consensus key'
+            }
+            return handler.verify(ctx, req.height - 1n, address, ext)
           } catch (err) {
             return `verification failed: ${(err as Error).message}`
           }

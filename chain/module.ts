@@ -78,6 +78,11 @@ export interface VoteExtensionHandler {
    * deterministic and cheap: it runs for every precommit, and again for every injected extension in ProcessProposal.
    */
   verify(ctx: QueryContext, height: bigint, validatorAddress: Uint8Array, extension: Uint8Array): string | undefined
+  /**
+   * The ed25519 consensus key of a validator by consensus address: with it, ProcessProposal also checks
+   * CometBFT's signature over each injected extension (CanonicalVoteExtension sign bytes).
+   */
+  consensusPubkey?(ctx: QueryContext, validatorAddress: Uint8Array): Uint8Array | undefined
 }
 
 /** A change of the consensus validator set (power 0 removes the key). */

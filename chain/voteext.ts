@@ -1,3 +1,4 @@
+import { createPublicKey, verify as cryptoVerify } from 'node:crypto'
 import { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
 import type { InjectedExtension } from './module.ts'
 
@@ -50,17 +51,62 @@ export function injectedExtensions(commit: ExtendedCommitInfo): InjectedExtensio
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
+const uvarint = (n: number): Buffer => {
+  const out: number[] = []
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80)
+    n = Math.floor(n / 128)
+  }
+  out.push(n)
+  return Buffer.from(out)
+}
+
+/**
+ * What CometBFT signs for a vote extension: the uvarint-length-delimited protobuf
+ * `tendermint.types.CanonicalVoteExtension{extension = 1, height = 2 (sfixed64), round = 3 (sfixed64), chain_id = 4}`
+ * (zero fields omitted, as gogoproto marshals them).
+ */
+export function extensionSignBytes(extension: Uint8Array, height: bigint, round: number, chainId: string): Uint8Array {
+  const parts: Buffer[] = []
+  const fixed64 = (tag: number, v: bigint) => {
+    if (v === 0n) return
+    const b = Buffer.alloc(8)
+    b.writeBigInt64LE(v)
+    parts.push(Buffer.of(tag), b)
+  }
+  if (extension.length) parts.push(Buffer.of(0x0a), uvarint(extension.length), Buffer.from(extension))
+  fixed64(0x11, height)
+  fixed64(0x19, BigInt(round))
+  const id = Buffer.from(chainId, 'utf8')
+  if (id.length) parts.push(Buffer.of(0x22), uvarint(id.length), id)
+  const body = Buffer.concat(parts)
+  return Buffer.concat([uvarint(body.length), body])
+}
+
+const ED25519_SPKI = Buffer.from('302a300506032b6570032100', 'hex')
+
+/** ed25519 verification (node:crypto); false for any malformed key or signature, never an exception. */
+export function verifyEd25519(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+  if (publicKey.length !== 32 || signature.length !== 64) return false
+  try {
+    const key = createPublicKey({ key: Buffer.concat([ED25519_SPKI, publicKey]), format: 'der', type: 'spki' })
+    return cryptoVerify(null, message, key, signature)
+  } catch {
+    return false
+  }
+}
+
 /**
  * Checks an injected extended commit against the block's `proposed_last_commit` (which CometBFT itself
  * validated against the previous height's validator set): every injected vote is a validator of that
  * commit with its power, at most once, a COMMIT vote where CometBFT saw one; every extension verifies
- * (`verify`); and the verified extensions hold more than 2/3 of the previous set's voting power.
+ * (`verify`: its signature and its content); and the verified extensions hold more than 2/3 of the previous set's voting power.
  * Returns why the injection is invalid, or undefined.
  */
 export function checkInjected(
   commit: ExtendedCommitInfo,
   lastCommit: { round: number; votes: Array<{ validator?: { address: Uint8Array; power: bigint }; blockIdFlag: number }> },
-  verify: (address: Uint8Array, extension: Uint8Array) => string | undefined,
+  verify: (address: Uint8Array, extension: Uint8Array, signature: Uint8Array, round: number) => string | undefined,
 ): string | undefined {
   if (commit.round !== lastCommit.round) return `injected commit round ${commit.round} is not the last commit's round ${lastCommit.round}`
   const known = new Map<string, { power: bigint; flag: number }>()
@@ -85,7 +131,7 @@ export function checkInjected(
       continue
     }
     if (k.flag !== BLOCK_ID_FLAG_COMMIT) return `injected vote ${i}: ${a} did not sign the last commit`
-    const why = verify(v.validator.address, v.voteExtension)
+    const why = verify(v.validator.address, v.voteExtension, v.extensionSignature, commit.round)
     if (why) return `injected vote ${i}: ${a}: ${why}`
     extended += k.power
   }

@@ -48,6 +48,7 @@ export function berylModules(opts: { vrfSecretKey?: Uint8Array } = {}): BerylMod
   // task → vss: the SamplingRate query sizes the network as task creation does.
   // validator → vss: the VRF key a validator registered, for its vote extensions (the chain seed).
   vss.vrfKeyOf = (ctx, cons) => validator.getByConsensusAddress(ctx, cons)?.vrfPubkey
+  vss.consensusKeyOf = (ctx, cons) => validator.getByConsensusAddress(ctx, cons)?.consensusPubkey
   vss.localVrfKey = opts.vrfSecretKey
   vss.countEligible = (ctx, modelId) => task.eligibleCount(ctx, { modelIds: [modelId], minVramGb: 0, requiredGpu: '', taskVersion: '' })
 

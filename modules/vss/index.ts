@@ -25,6 +25,7 @@ export function vssModule(keeper: VssKeeper, staking: StakingKeeper): Module {
     voteExtensions: {
       extend: (ctx, height) => keeper.extendVote(ctx, height),
       verify: (ctx, height, validator, extension) => keeper.verifyVoteExtension(ctx, height, validator, extension),
+      consensusPubkey: (ctx, validator) => keeper.consensusKeyOf(ctx, validator),
     },
   }
 }

@@ -55,6 +55,8 @@ export class VssKeeper {
 
   /** Set by modules/index.ts: the registered VRF key of a validator. */
   vrfKeyOf: VrfKeyLookup = () => undefined
+  /** Set by modules/index.ts: a validator's ed25519 consensus key (ProcessProposal checks extension signatures with it). */
+  consensusKeyOf: VrfKeyLookup = () => undefined
   /** This node's own ECVRF secret key (node-local, `<home>/config/vrf_key.json`); without it, ExtendVote adds nothing. */
   localVrfKey?: Uint8Array
 

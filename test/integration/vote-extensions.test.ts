@@ -172,6 +172,8 @@ describe('vote extensions: the chain seed from validators’ VRFs (4 validators,
         return out
       }
       await waitFor('two rejected proposals from the byzantine validator', async () => (rejectedHeights().size >= 2 ? true : undefined), 240_000)
+      // Every height with a rejected proposal is decided (in a later round, by another proposer).
+      await waitHeight(BigInt(Math.max(...[...rejectedHeights()].map(Number))) + 1n)
       const to = await heightOf(rpc())
       assert.ok(to > from, 'the chain kept committing blocks')
       const byzAddr = addrOf(3)

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import type { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
-import { encodeInjected } from '../../../chain/voteext.ts'
+import { encodeInjected, extensionSignBytes } from '../../../chain/voteext.ts'
 import { consensusAddress } from '../../../modules/validator/index.ts'
 import { ecvrfProve, ecvrfPublicKey, genesisSeed, vrfInput } from '../../../modules/vss/index.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
@@ -9,7 +9,7 @@ import { TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v
 import { QuerySeedRequest, QuerySeedResponse } from '../../../proto/gen/beryl/vss/v1/query.ts'
 import { VoteExtension } from '../../../proto/gen/beryl/vss/v1/types.ts'
 import { CHAIN_ID, blockRequest, genesisState, openApp, type Wallet } from '../../helpers/chain.ts'
-import { BERYL, consKey, genTx, sharedWallets, vrfSecret } from '../validator/chain.ts'
+import { BERYL, consKey, consSign, genTx, sharedWallets, vrfSecret } from '../validator/chain.ts'
 
 // Task seeds from the chain seed (docs/decisions/0022): with vote extensions on, a task queued in block h is
 // seeded and dispatched in block h+1 from seed_{h+1}, unknown when the task was committed; different seeds
@@ -67,12 +67,15 @@ async function taskChain(o: { enableHeight: bigint; genesisSeed?: Uint8Array }) 
       const prev = await seedAt(height - 2n)
       const commit: ExtendedCommitInfo = {
         round: 0,
-        votes: VALIDATORS.map((n) => ({
-          validator: { address: consensusAddress(consKey(n)), power: 10n },
-          voteExtension: VoteExtension.encode({ vrfProof: ecvrfProve(vrfSecret(n), vrfInput(CHAIN_ID, height - 1n, prev)) }).finish(),
-          extensionSignature: new Uint8Array(64),
-          blockIdFlag: 2,
-        })),
+        votes: VALIDATORS.map((n) => {
+          const ext = VoteExtension.encode({ vrfProof: ecvrfProve(vrfSecret(n), vrfInput(CHAIN_ID, height - 1n, prev)) }).finish()
+          return {
+            validator: { address: consensusAddress(consKey(n)), power: 10n },
+            voteExtension: ext,
+            extensionSignature: consSign(n, extensionSignBytes(ext, height - 1n, 0, CHAIN_ID)),
+            blockIdFlag: 2,
+          }
+        }),
       }
       signed.push(encodeInjected(commit))
     }

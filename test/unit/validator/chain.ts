@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, sign as cryptoSign } from 'node:crypto'
 import { DirectSecp256k1HdWallet, DirectSecp256k1Wallet, type OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { SigningStargateClient } from '@cosmjs/stargate'
 import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
@@ -14,8 +14,18 @@ import { CHAIN_ID, MNEMONICS, blockRequest, genesisState, openApp, wallets, type
 
 export const T0 = 1_700_000_000n
 export const BERYL = 1_000_000n
-/** A fixed ed25519 "consensus key" per name (the app never verifies ed25519: CometBFT does). */
-export const consKey = (name: string) => createHash('sha256').update(`cons-${name}`).digest()
+/** A fixed ed25519 consensus key per name: the public key of the seed sha256("cons-" ‖ name). */
+export const consSecret = (name: string) => createHash('sha256').update(`cons-${name}`).digest()
+export const consKey = (name: string) => ecvrfPublicKey(consSecret(name)) // an ECVRF public key is the ed25519 key of the same seed
+/** Validator `name`'s ed25519 signature (what CometBFT signs votes and extensions with). */
+export const consSign = (name: string, msg: Uint8Array) =>
+  new Uint8Array(
+    cryptoSign(
+      null,
+      msg,
+      createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), consSecret(name)]), format: 'der', type: 'pkcs8' }),
+    ),
+  )
 /** A validator's ECVRF secret key and the public key it registers (the chain seed's vote extensions). */
 export const vrfSecret = (name: string) => createHash('sha256').update(`vrf-${name}`).digest()
 export const vrfKey = (name: string) => ecvrfPublicKey(vrfSecret(name))

@@ -2,13 +2,13 @@ import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import type { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
 import type { BerylApp } from '../../../chain/app.ts'
-import { encodeInjected, INJECTED_PREFIX } from '../../../chain/voteext.ts'
+import { encodeInjected, extensionSignBytes, INJECTED_PREFIX } from '../../../chain/voteext.ts'
 import { consensusAddress } from '../../../modules/validator/index.ts'
 import { ecvrfProofToHash, ecvrfProve, genesisSeed, nextSeed, vrfInput } from '../../../modules/vss/index.ts'
 import { QuerySeedRequest, QuerySeedResponse } from '../../../proto/gen/beryl/vss/v1/query.ts'
 import { VoteExtension } from '../../../proto/gen/beryl/vss/v1/types.ts'
 import { CHAIN_ID, blockRequest, genesisState, openApp } from '../../helpers/chain.ts'
-import { BERYL, T0, consKey, genTx, sharedWallets, vrfSecret } from '../validator/chain.ts'
+import { BERYL, T0, consKey, consSign, genTx, sharedWallets, vrfSecret } from '../validator/chain.ts'
 
 // The chain seed from validators' VRFs in vote extensions (docs/decisions/0022), on the app itself:
 // the proposer's injection of the previous height's extensions, ProcessProposal's checks, the seed chain.
@@ -68,14 +68,14 @@ const lastCommit = (signed: string[]) => ({
   votes: NAMES.map((n) => ({ validator: { address: addr(n), power: POWER }, blockIdFlag: signed.includes(n) ? 2 : 1 })),
 })
 
-/** An extended commit with extensions from `withExt` (every other validator of `signed` votes COMMIT without one… not allowed: absent). */
-function extended(exts: Record<string, Uint8Array>, round = 0): ExtendedCommitInfo {
+/** An extended commit of votes for `height` with the extensions of `exts` (signed as CometBFT signs them); the others absent. */
+function extended(exts: Record<string, Uint8Array>, round = 0, height = 1n): ExtendedCommitInfo {
   return {
     round,
     votes: NAMES.map((n) => ({
       validator: { address: addr(n), power: POWER },
       voteExtension: exts[n] ?? new Uint8Array(),
-      extensionSignature: exts[n] ? new Uint8Array(64) : new Uint8Array(),
+      extensionSignature: exts[n] ? consSign(n, extensionSignBytes(exts[n], height, round, CHAIN_ID)) : new Uint8Array(),
       blockIdFlag: exts[n] ? 2 : 1,
     })),
   }
@@ -131,7 +131,7 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
     assert.equal(app.verifyVoteExtension({ hash: new Uint8Array(32), validatorAddress: new Uint8Array(20), height: 2n, voteExtension: ext }).status, REJECT)
   })
 
-  it('ProcessProposal rejects missing, undecodable, forged, short, misattributed and duplicated injections and accepts valid ones', async () => {
+  it('ProcessProposal rejects missing, undecodable, forged, badly signed, short, misattributed and duplicated injections and accepts valid ones', async () => {
     const app = node.app
     const exts = await allExtensions(app, 1n)
     const valid = encodeInjected(extended(exts))
@@ -154,6 +154,9 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
     assert.equal(await process(app, 2n, [encodeInjected({ ...c, votes: [...c.votes, c.votes[0]!] })]), REJECT)
     assert.equal(await process(app, 2n, [encodeInjected({ ...c, votes: c.votes.map((v) => ({ ...v, validator: { ...v.validator, power: 99n } })) })]), REJECT)
     assert.equal(await process(app, 2n, [encodeInjected(extended(exts, 1))]), REJECT)
+    // Valid proofs with a signature that is not the validator's (zeroed, or over another height).
+    assert.equal(await process(app, 2n, [encodeInjected({ ...c, votes: c.votes.map((v) => ({ ...v, extensionSignature: new Uint8Array(64) })) })]), REJECT)
+    assert.equal(await process(app, 2n, [encodeInjected(extended(exts, 0, 2n))]), REJECT)
     // Injected anywhere but first.
     assert.equal(await process(app, 2n, [valid, valid]), REJECT)
     // The mempool never takes one.
@@ -172,7 +175,7 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
     const late = await startNode(5n)
     try {
       const exts = { v0: new Uint8Array(82) }
-      assert.equal(await process(late.app, 1n, [encodeInjected(extended(exts))]), REJECT)
+      assert.equal(await process(late.app, 1n, [encodeInjected(extended(exts, 0, 0n))]), REJECT)
       assert.equal(await process(late.app, 1n, []), ACCEPT)
     } finally {
       await late.close()
@@ -190,8 +193,8 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
         .map(outputOf)
         .sort((a, b) => Buffer.compare(a, b))
       const expected = sha256(prev, ...outputs)
-      assert.equal(await process(app, h, [encodeInjected(extended(exts))]), ACCEPT)
-      const { seed } = await finalize(app, h, [encodeInjected(extended(exts))])
+      assert.equal(await process(app, h, [encodeInjected(extended(exts, 0, h - 1n))]), ACCEPT)
+      const { seed } = await finalize(app, h, [encodeInjected(extended(exts, 0, h - 1n))])
       await app.commit()
       assert.equal(seed, hex(expected))
       assert.deepEqual(await seedAt(app, h), expected)
@@ -247,7 +250,7 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
       for (let h = 2n; h <= 4n; h++) {
         const exts = await allExtensions(node.app, h - 1n)
         assert.deepEqual(exts, await allExtensions(other.app, h - 1n))
-        const inj = [encodeInjected(extended(exts))]
+        const inj = [encodeInjected(extended(exts, 0, h - 1n))]
         assert.equal(await process(node.app, h, inj), ACCEPT)
         const a = await finalize(node.app, h, inj)
         const b = await finalize(other.app, h, inj)
@@ -259,8 +262,8 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
       // Another subset gives another state.
       const exts = await allExtensions(node.app, 4n)
       const { v0: _, ...three } = exts
-      const a = await finalize(node.app, 5n, [encodeInjected(extended(exts))])
-      const b = await finalize(other.app, 5n, [encodeInjected(extended(three))], ['v1', 'v2', 'v3'])
+      const a = await finalize(node.app, 5n, [encodeInjected(extended(exts, 0, 4n))])
+      const b = await finalize(other.app, 5n, [encodeInjected(extended(three, 0, 4n))], ['v1', 'v2', 'v3'])
       assert.notEqual(a.appHash, b.appHash)
     } finally {
       await other.close()
