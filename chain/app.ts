@@ -100,6 +100,7 @@ interface BlockHeader {
 }
 
 const BLOCK_ID_FLAG_ABSENT = 1
+const BLOCK_ID_FLAG_COMMIT = 2
 const MISBEHAVIOR_KINDS: Record<number, Misbehavior['kind']> = { 1: 'duplicate_vote', 2: 'light_client_attack' }
 
 /**
@@ -640,7 +641,17 @@ export class BerylApp implements AbciApplication {
   }
 
   /** What this node injects as proposer: the local last commit, unless a byzantine test mode says otherwise. */
-  private byzantine(commit: ExtendedCommitInfo): ExtendedCommitInfo | undefined {
+  private byzantine(local: ExtendedCommitInfo): ExtendedCommitInfo | undefined {
+    // A commit vote without an extension (this node's own, when it has no VRF key: CometBFT verifies only the
+    // others') would make every validator reject the block: it is injected as absent instead.
+    const commit = {
+      round: local.round,
+      votes: local.votes.map((v) =>
+        v.blockIdFlag === BLOCK_ID_FLAG_COMMIT && v.voteExtension.length === 0
+          ? { ...v, blockIdFlag: BLOCK_ID_FLAG_ABSENT, extensionSignature: new Uint8Array() }
+          : v,
+      ),
+    }
     const mode = this.opts.byzantineProposer
     if (!mode) return commit
     this.log(`BERYL_TEST_BYZANTINE_PROPOSER=${mode}: injecting bad vote extensions`)

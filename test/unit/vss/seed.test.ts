@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import type { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
+import { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
 import type { BerylApp } from '../../../chain/app.ts'
 import { encodeInjected, extensionSignBytes, INJECTED_PREFIX } from '../../../chain/voteext.ts'
 import { consensusAddress } from '../../../modules/validator/index.ts'
@@ -169,6 +169,31 @@ describe('vss: the chain seed from vote extensions (decision 0022)', function ()
     const { res } = await finalize(app, 2n, [valid])
     assert.equal(res.txResults!.length, 1)
     assert.equal(res.txResults![0]!.code, 0)
+  })
+
+  it('PrepareProposal injects the local last commit as the first tx (a commit vote without an extension as absent), and the proposal passes ProcessProposal', async () => {
+    const app = node.app
+    const exts = await allExtensions(app, 1n)
+    const local = extended(exts)
+    // The proposer's own vote (v3) with no extension: what a node without a VRF key would have.
+    local.votes[3] = { ...local.votes[3]!, voteExtension: new Uint8Array(), extensionSignature: new Uint8Array() }
+    const prep = await app.prepareProposal({
+      maxTxBytes: 1_000_000n,
+      txs: [encodeInjected(extended(exts))], // a mempool tx with the reserved prefix is never taken
+      localLastCommit: local,
+      misbehavior: [],
+      height: 2n,
+      time: { seconds: T0 + 2n, nanos: 0 },
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: addr('v3'),
+    })
+    assert.equal(prep.txs!.length, 1)
+    const injected = ExtendedCommitInfo.decode(prep.txs![0]!.subarray(INJECTED_PREFIX.length))
+    assert.deepEqual(
+      injected.votes.map((v) => v.blockIdFlag),
+      [2, 2, 2, 1],
+    )
+    assert.equal(await process(app, 2n, prep.txs!), ACCEPT)
   })
 
   it('rejects an injection before the enable height', async () => {
