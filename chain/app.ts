@@ -279,7 +279,9 @@ export class BerylApp implements AbciApplication {
     store.set(KEY_CHAIN_ID, Buffer.from(req.chainId, 'utf8'))
     store.set(KEY_MAX_GAS, Buffer.from(String(req.consensusParams?.block?.maxGas ?? -1n), 'ascii'))
     store.set(KEY_INITIAL_HEIGHT, Buffer.from(String(req.initialHeight), 'ascii'))
-    store.set(KEY_VE_HEIGHT, Buffer.from(String(req.consensusParams?.abci?.voteExtensionsEnableHeight ?? 0n), 'ascii'))
+    // Written only when on: a chain without vote extensions keeps the state it had before they existed.
+    const ve = req.consensusParams?.abci?.voteExtensionsEnableHeight ?? 0n
+    if (ve > 0n) store.set(KEY_VE_HEIGHT, Buffer.from(String(ve), 'ascii'))
     this.veHeight_ = undefined
     let appState: Record<string, unknown> = {}
     if (req.appStateBytes.length > 0) {
