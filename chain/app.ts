@@ -1,33 +1,39 @@
 import { createHash } from 'node:crypto'
 import type {
   RequestCheckTx,
+  RequestExtendVote,
   RequestFinalizeBlock,
   RequestInfo,
   RequestInitChain,
   RequestPrepareProposal,
   RequestProcessProposal,
   RequestQuery,
+  RequestVerifyVoteExtension,
   ResponseCheckTx,
   ResponseCommit,
+  ResponseExtendVote,
   ResponseFinalizeBlock,
   ResponseInfo,
   ResponseInitChain,
   ResponsePrepareProposal,
   ResponseProcessProposal,
   ResponseQuery,
+  ResponseVerifyVoteExtension,
 } from 'cosmjs-types/tendermint/abci/types'
+import { ExtendedCommitInfo } from 'cosmjs-types/tendermint/abci/types'
 import { AuthInfo, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import type { AbciApplication } from './abci/types.ts'
 import { Context, QueryContext, type BlockInfo } from './context.ts'
 import { ChainError, SdkErrors, toChainError } from './errors.ts'
 import type { Event } from './events.ts'
 import { GasMeter } from './gas.ts'
-import type { CommitVote, ConsensusInfo, Misbehavior, Module, MsgRoute, QueryRoute, ValidatorUpdate } from './module.ts'
+import type { CommitVote, ConsensusInfo, Misbehavior, Module, MsgRoute, QueryRoute, ValidatorUpdate, VoteExtensionHandler } from './module.ts'
 import { CacheStore } from './store/cache.ts'
 import { CommittedStore, nextLtHash } from './store/leveldb.ts'
 import type { LtHash } from './store/lthash.ts'
 import type { AnteKeepers, GasPrice } from './tx/ante.ts'
 import { runTx, type TxEnv, type TxResult } from './tx/run.ts'
+import { checkInjected, decodeInjected, encodeInjected, extensionSignBytes, injectedExtensions, isInjected, verifyEd25519 } from './voteext.ts'
 
 export const APP_VERSION = 1n
 export const SOFTWARE_VERSION = '0.1.0'
@@ -44,6 +50,11 @@ export interface AppOptions {
   log?: (msg: string) => void
   /** Test hook: called around the commit write (crash tests kill the process here). */
   onCommit?: (stage: 'before-write' | 'after-write', height: bigint) => void
+  /**
+   * Test hook (integration tests only, via BERYL_TEST_BYZANTINE_PROPOSER): this node, as proposer, injects
+   * forged extensions (`forge`), only one of them (`short`) or none (`missing`). Never set in a real node.
+   */
+  byzantineProposer?: 'forge' | 'short' | 'missing'
 }
 
 /** The gas limit a tx declares, read without a full decode (undefined if it does not parse). */
@@ -62,6 +73,7 @@ const BASE = 'baseapp/'
 const KEY_CHAIN_ID = Buffer.from(BASE + 'chain_id')
 const KEY_MAX_GAS = Buffer.from(BASE + 'max_gas')
 const KEY_INITIAL_HEIGHT = Buffer.from(BASE + 'initial_height')
+const KEY_VE_HEIGHT = Buffer.from(BASE + 'vote_extensions_enable_height')
 
 /** One executed block (not yet committed): its state changes, results and app hash. */
 interface Candidate {
@@ -88,6 +100,7 @@ interface BlockHeader {
 }
 
 const BLOCK_ID_FLAG_ABSENT = 1
+const BLOCK_ID_FLAG_COMMIT = 2
 const MISBEHAVIOR_KINDS: Record<number, Misbehavior['kind']> = { 1: 'duplicate_vote', 2: 'light_client_attack' }
 
 /**
@@ -120,6 +133,19 @@ function consensusInfo(
 
 const NO_CONSENSUS: ConsensusInfo = { lastCommit: [], misbehavior: [] }
 
+/** The result of the injected first tx (CometBFT wants one result per tx). */
+const INJECTED_RESULT = (): TxResult => ({
+  code: 0,
+  codespace: '',
+  log: 'vote extensions of the previous height (consensus data, not a transaction)',
+  data: new Uint8Array(),
+  gasWanted: 0n,
+  gasUsed: 0n,
+  events: [],
+  rejected: false,
+  msgResponses: [],
+})
+
 /**
  * The Beryl application: the whole ABCI contract in one place. Info reports what is committed;
  * InitChain stages genesis; CheckTx runs against a check state rebuilt at each Commit;
@@ -136,6 +162,7 @@ export class BerylApp implements AbciApplication {
   private candidates = new Map<string, Candidate>()
   private finalized?: Candidate
   private readonly log: (msg: string) => void
+  private readonly voteExt?: VoteExtensionHandler
 
   constructor(
     readonly committed: CommittedStore,
@@ -149,6 +176,9 @@ export class BerylApp implements AbciApplication {
       for (const q of m.queries ?? []) this.addQuery(q)
     }
     for (const q of opts.queries ?? []) this.addQuery(q)
+    const handlers = opts.modules.filter((m) => m.voteExtensions)
+    if (handlers.length > 1) throw new Error(`vote extensions served by two modules: ${handlers.map((m) => m.name).join(', ')}`)
+    this.voteExt = handlers[0]?.voteExtensions
     this.env = { routes: this.routes, keepers: opts.ante, bech32Prefix: opts.bech32Prefix, minGasPrice: opts.minGasPrice, feeDenom: opts.feeDenom }
     this.checkState = new CacheStore(committed)
     this.log = opts.log ?? (() => {})
@@ -191,6 +221,27 @@ export class BerylApp implements AbciApplication {
     return this.chainId_
   }
 
+  private veHeight_?: bigint
+
+  /** Consensus param `abci.vote_extensions_enable_height` from genesis (0: vote extensions off). */
+  voteExtensionsEnableHeight(): bigint {
+    if (this.veHeight_ === undefined) {
+      const v = (this.genesis ?? this.committed).get(KEY_VE_HEIGHT)
+      if (!this.genesis && this.committed.info.height === 0n) return v ? BigInt(Buffer.from(v).toString('ascii')) : 0n
+      this.veHeight_ = v ? BigInt(Buffer.from(v).toString('ascii')) : 0n
+    }
+    return this.veHeight_
+  }
+
+  /**
+   * Whether block `height` must carry the previous height's extensions: the first extended votes are
+   * those of the enable height, so the first block that carries them is the next one.
+   */
+  injectionRequired(height: bigint): boolean {
+    const e = this.voteExtensionsEnableHeight()
+    return e > 0n && height > e
+  }
+
   private maxGas(store: { get(k: Uint8Array): Uint8Array | undefined }): bigint {
     const v = store.get(KEY_MAX_GAS)
     return v ? BigInt(Buffer.from(v).toString('ascii')) : -1n
@@ -228,6 +279,10 @@ export class BerylApp implements AbciApplication {
     store.set(KEY_CHAIN_ID, Buffer.from(req.chainId, 'utf8'))
     store.set(KEY_MAX_GAS, Buffer.from(String(req.consensusParams?.block?.maxGas ?? -1n), 'ascii'))
     store.set(KEY_INITIAL_HEIGHT, Buffer.from(String(req.initialHeight), 'ascii'))
+    // Written only when on: a chain without vote extensions keeps the state it had before they existed.
+    const ve = req.consensusParams?.abci?.voteExtensionsEnableHeight ?? 0n
+    if (ve > 0n) store.set(KEY_VE_HEIGHT, Buffer.from(String(ve), 'ascii'))
+    this.veHeight_ = undefined
     let appState: Record<string, unknown> = {}
     if (req.appStateBytes.length > 0) {
       try {
@@ -266,6 +321,10 @@ export class BerylApp implements AbciApplication {
   }
 
   async checkTx(req: RequestCheckTx): Promise<Partial<ResponseCheckTx>> {
+    if (isInjected(req.tx)) {
+      const e = SdkErrors.TxDecode.with('this prefix is reserved for the vote extensions a proposer injects; it is not a transaction')
+      return { code: e.code, codespace: e.codespace, log: e.message }
+    }
     const block = this.blockInfo({
       height: this.committed.info.height + 1n,
       proposerAddress: new Uint8Array(),
@@ -284,6 +343,15 @@ export class BerylApp implements AbciApplication {
     let bytes = 0n
     let gas = 0n
     const kept: Uint8Array[] = []
+    let injected: ExtendedCommitInfo | undefined
+    if (this.injectionRequired(req.height)) {
+      injected = this.byzantine(req.localLastCommit ?? { round: 0, votes: [] })
+      if (injected) {
+        const inj = encodeInjected(injected)
+        kept.push(inj)
+        bytes += BigInt(inj.length)
+      }
+    }
     // Execute as we go, so a tx made invalid by an earlier one in this block (a spent balance,
     // a moved sequence) is left out: our proposal must pass everyone's ProcessProposal.
     const header: BlockHeader = {
@@ -292,13 +360,18 @@ export class BerylApp implements AbciApplication {
       proposerAddress: req.proposerAddress,
       hash: new Uint8Array(),
       txs: kept,
-      consensus: consensusInfo(req.localLastCommit?.votes, req.misbehavior),
+      consensus: {
+        ...consensusInfo(req.localLastCommit?.votes, req.misbehavior),
+        voteExtensions: injected && injectedExtensions(injected),
+      },
     }
     const track = { usedHash: false }
     const block = this.blockInfo(header, track)
     const { events: beginEvents } = await this.runHooks('beginBlock', store, block, header.consensus)
-    const results: TxResult[] = []
+    const results: TxResult[] = injected ? [INJECTED_RESULT()] : []
     for (const tx of req.txs) {
+      // Never a mempool tx that looks like an injection (CheckTx refuses them; a peer's mempool may not).
+      if (isInjected(tx)) continue
       const size = BigInt(tx.length)
       if (bytes + size > req.maxTxBytes) continue
       // Skip a tx whose gas limit no longer fits before paying to execute it.
@@ -328,6 +401,11 @@ export class BerylApp implements AbciApplication {
     }
     const ACCEPT = 1,
       REJECT = 2
+    const bad = this.checkInjection(req)
+    if (bad) {
+      this.log(`rejecting proposal at height ${req.height}: ${bad}`)
+      return { status: REJECT }
+    }
     let c = this.lookup(header)
     if (!c) {
       c = await this.execute(header)
@@ -394,6 +472,11 @@ export class BerylApp implements AbciApplication {
     const appState: Record<string, unknown> = {}
     for (const m of this.opts.modules) if (m.exportGenesis) appState[m.name] = await m.exportGenesis(ctx)
     return { chainId: this.chainId(), height: this.committed.info.height, timeSeconds: this.committed.info.timeSeconds, appState }
+  }
+
+  /** The state a vote at the next height is checked against: the committed state, or genesis before the first commit. */
+  private consensusContext(): QueryContext {
+    return new QueryContext(this.base(), this.committed.info.height, this.chainId(), this.committed.info.timeSeconds)
   }
 
   /** A read-only view of the committed state, for the node's own services (gateway, attester). */
@@ -474,11 +557,129 @@ export class BerylApp implements AbciApplication {
     const store = this.base()
     const track = { usedHash: false }
     const block = this.blockInfo(h, track)
-    const { events: beginEvents } = await this.runHooks('beginBlock', store, block, h.consensus)
+    // A decided block's first tx may be the injected extensions (ProcessProposal checked them); they are
+    // consensus data, not a transaction: they reach modules through beginBlock and get an empty result.
+    let consensus = h.consensus
+    let txs = h.txs
     const results: TxResult[] = []
-    for (const tx of h.txs) results.push(await runTx(this.env, store, block, 'deliver', tx))
-    const { events: endEvents, validatorUpdates } = await this.runHooks('endBlock', store, block, h.consensus)
+    if (txs.length > 0 && isInjected(txs[0]!)) {
+      let ext: ConsensusInfo['voteExtensions'] = []
+      try {
+        ext = injectedExtensions(decodeInjected(txs[0]!))
+      } catch (err) {
+        this.log(`block ${h.height}: ${(err as Error).message}`)
+      }
+      consensus = { ...consensus, voteExtensions: ext }
+      txs = txs.slice(1)
+      results.push(INJECTED_RESULT())
+    }
+    const { events: beginEvents } = await this.runHooks('beginBlock', store, block, consensus)
+    for (const tx of txs) results.push(await runTx(this.env, store, block, 'deliver', tx))
+    const { events: endEvents, validatorUpdates } = await this.runHooks('endBlock', store, block, consensus)
     return this.remember(h, store, results, [...beginEvents, ...endEvents], track.usedHash, validatorUpdates)
+  }
+
+  // ---- vote extensions (docs/decisions/0022) -----------------------------------------------------
+
+  /** ExtendVote: the extension module's (empty without one, or when it fails: never an exception). */
+  extendVote(req: RequestExtendVote): Partial<ResponseExtendVote> {
+    if (!this.voteExt) return { voteExtension: new Uint8Array() }
+    try {
+      return { voteExtension: this.voteExt.extend(this.consensusContext(), req.height) }
+    } catch (err) {
+      this.log(`ExtendVote at height ${req.height}: ${(err as Error).message}`)
+      return { voteExtension: new Uint8Array() }
+    }
+  }
+
+  /** VerifyVoteExtension: ACCEPT (1) or REJECT (2), never UNKNOWN (CometBFT panics on it). */
+  verifyVoteExtension(req: RequestVerifyVoteExtension): Partial<ResponseVerifyVoteExtension> {
+    const ACCEPT = 1,
+      REJECT = 2
+    if (!this.voteExt) return { status: req.voteExtension.length === 0 ? ACCEPT : REJECT }
+    let why: string | undefined
+    try {
+      why = this.voteExt.verify(this.consensusContext(), req.height, req.validatorAddress, req.voteExtension)
+    } catch (err) {
+      why = `verification failed: ${(err as Error).message}`
+    }
+    if (why) this.log(`rejecting the vote extension of ${Buffer.from(req.validatorAddress).toString('hex')} at height ${req.height}: ${why}`)
+    return { status: why ? REJECT : ACCEPT }
+  }
+
+  /** Why a proposal's injected extensions are unacceptable (ProcessProposal), or undefined. */
+  private checkInjection(req: RequestProcessProposal): string | undefined {
+    const later = req.txs.findIndex((tx, i) => i > 0 && isInjected(tx))
+    if (later > 0) return `tx ${later} carries the injected vote-extension prefix; only the first tx may`
+    const first = req.txs[0]
+    if (!this.injectionRequired(req.height)) {
+      return first && isInjected(first) ? 'vote extensions injected before the enable height' : undefined
+    }
+    if (!first || !isInjected(first)) return 'the first tx is not the injected vote extensions of the previous height'
+    let commit: ExtendedCommitInfo
+    try {
+      commit = decodeInjected(first)
+    } catch (err) {
+      return (err as Error).message
+    }
+    const ctx = this.consensusContext()
+    const handler = this.voteExt
+    const verify = handler
+      ? (address: Uint8Array, ext: Uint8Array, signature: Uint8Array, round: number) => {
+          try {
+            if (handler.consensusPubkey) {
+              const key = handler.consensusPubkey(ctx, address)
+              if (!key) return 'no consensus key known for this validator'
+              if (!verifyEd25519(key, extensionSignBytes(ext, req.height - 1n, round, this.chainId()), signature))
+                return 'the extension signature does not verify with the consensus key'
+            }
+            return handler.verify(ctx, req.height - 1n, address, ext)
+          } catch (err) {
+            return `verification failed: ${(err as Error).message}`
+          }
+        }
+      : () => undefined
+    return checkInjected(commit, req.proposedLastCommit ?? { round: 0, votes: [] }, verify)
+  }
+
+  /** What this node injects as proposer: the local last commit, unless a byzantine test mode says otherwise. */
+  private byzantine(local: ExtendedCommitInfo): ExtendedCommitInfo | undefined {
+    // A commit vote without an extension (this node's own, when it has no VRF key: CometBFT verifies only the
+    // others') would make every validator reject the block: it is injected as absent instead.
+    const commit = {
+      round: local.round,
+      votes: local.votes.map((v) =>
+        v.blockIdFlag === BLOCK_ID_FLAG_COMMIT && v.voteExtension.length === 0
+          ? { ...v, blockIdFlag: BLOCK_ID_FLAG_ABSENT, extensionSignature: new Uint8Array() }
+          : v,
+      ),
+    }
+    const mode = this.opts.byzantineProposer
+    if (!mode) return commit
+    this.log(`BERYL_TEST_BYZANTINE_PROPOSER=${mode}: injecting bad vote extensions`)
+    if (mode === 'missing') return undefined
+    if (mode === 'short') {
+      let kept = false
+      return {
+        round: commit.round,
+        votes: commit.votes.map((v) => {
+          if (v.voteExtension.length === 0 || !kept) {
+            kept ||= v.voteExtension.length > 0
+            return v
+          }
+          return { ...v, blockIdFlag: BLOCK_ID_FLAG_ABSENT, voteExtension: new Uint8Array(), extensionSignature: new Uint8Array() }
+        }),
+      }
+    }
+    return {
+      round: commit.round,
+      votes: commit.votes.map((v) => {
+        if (v.voteExtension.length === 0) return v
+        const e = Uint8Array.from(v.voteExtension)
+        e[e.length - 5] ^= 0x01
+        return { ...v, voteExtension: e }
+      }),
+    }
   }
 
   private candidateKey(h: BlockHeader, withHash: boolean): string {

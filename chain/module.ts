@@ -47,10 +47,42 @@ export interface Misbehavior {
   timeSeconds: bigint
 }
 
+/** One vote extension of the previous height, as the proposer injected it and ProcessProposal checked it. */
+export interface InjectedExtension {
+  /** The validator's consensus address. */
+  address: Uint8Array
+  power: bigint
+  extension: Uint8Array
+}
+
 /** What consensus tells the application about its validators at the start of a block. */
 export interface ConsensusInfo {
   lastCommit: CommitVote[]
   misbehavior: Misbehavior[]
+  /**
+   * The previous height's vote extensions injected as the block's first tx (only after the vote-extension
+   * enable height; undefined before it and in blocks run without consensus, e.g. unit tests).
+   */
+  voteExtensions?: InjectedExtension[]
+}
+
+/**
+ * Vote extensions (ABCI 2.0 ExtendVote / VerifyVoteExtension), served by at most one module. Both read the
+ * committed state (height - 1 when the vote is for `height`) and never throw for bad input.
+ */
+export interface VoteExtensionHandler {
+  /** This node's extension for its precommit at `height` (empty when it has nothing to add). */
+  extend(ctx: QueryContext, height: bigint): Uint8Array
+  /**
+   * Checks another validator's extension for `height`: undefined when valid, else why not. Must be
+   * deterministic and cheap: it runs for every precommit, and again for every injected extension in ProcessProposal.
+   */
+  verify(ctx: QueryContext, height: bigint, validatorAddress: Uint8Array, extension: Uint8Array): string | undefined
+  /**
+   * The ed25519 consensus key of a validator by consensus address: with it, ProcessProposal also checks
+   * CometBFT's signature over each injected extension (CanonicalVoteExtension sign bytes).
+   */
+  consensusPubkey?(ctx: QueryContext, validatorAddress: Uint8Array): Uint8Array | undefined
 }
 
 /** A change of the consensus validator set (power 0 removes the key). */
@@ -76,6 +108,8 @@ export interface Module {
   beginBlock?(ctx: Context, consensus: ConsensusInfo): void | Promise<void>
   /** Returns validator set changes, sent to CometBFT in FinalizeBlock (they apply two blocks later). */
   endBlock?(ctx: Context): void | ValidatorUpdate[] | Promise<void | ValidatorUpdate[]>
+  /** ExtendVote / VerifyVoteExtension (at most one module); the runtime injects and checks the extensions. */
+  voteExtensions?: VoteExtensionHandler
 }
 
 /** Decodes a query's request message; garbage is an invalid-request error (code 18), never a crash. */

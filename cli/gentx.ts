@@ -15,6 +15,7 @@ import { CREATE_VALIDATOR_URL, verifyGenTx } from '../modules/validator/index.ts
 import { berylRegistry } from '../sdk/index.ts'
 import { keyring, print, type ClientFlags } from './client.ts'
 import { parseCoins, type Genesis } from './init.ts'
+import { vrfPubkey } from './vrfkey.ts'
 
 interface Opts {
   homeOpt: () => Option
@@ -33,6 +34,8 @@ export interface GenTxFile {
   peer: string
   /** base64 TxRaw: one MsgCreateValidator signed with account number 0, sequence 0. */
   tx: string
+  /** base64 ECVRF public key of the node's config/vrf_key.json (also in the tx). */
+  vrf_pubkey?: string
 }
 
 /** The ed25519 consensus public key of a node home (CometBFT's priv_validator_key.json). */
@@ -52,7 +55,7 @@ const readGenesis = (file: string): Genesis => {
 /** Signs a MsgCreateValidator as a genesis transaction: account number 0, sequence 0, no fee. */
 export async function signGenTx(
   signer: OfflineDirectSigner,
-  m: { account: string; moniker: string; details?: string; consensusPubkey: Uint8Array; selfBond: bigint; commissionPpm?: number },
+  m: { account: string; moniker: string; details?: string; consensusPubkey: Uint8Array; vrfPubkey: Uint8Array; selfBond: bigint; commissionPpm?: number },
   chainId: string,
   memo = '',
 ): Promise<string> {
@@ -64,6 +67,7 @@ export async function signGenTx(
       moniker: m.moniker,
       details: m.details ?? '',
       consensusPubkey: m.consensusPubkey,
+      vrfPubkey: m.vrfPubkey,
       selfBond: m.selfBond.toString(),
       commissionPpm: m.commissionPpm ?? 0,
     },
@@ -92,9 +96,10 @@ export async function writeGenTx(
   const host = o.host ?? (laddr && laddr[1] !== '0.0.0.0' ? laddr[1]! : '127.0.0.1')
   const peer = `${nodeId}@${host}:${o.p2pPort ?? (laddr ? Number(laddr[2]) : 26656)}`
   const pubkey = consensusPubkey(home)
+  const vrf = vrfPubkey(home)
   const tx = await signGenTx(
     signer,
-    { account, moniker: o.moniker, details: o.details, consensusPubkey: pubkey, selfBond: o.amount, commissionPpm: o.commissionPpm },
+    { account, moniker: o.moniker, details: o.details, consensusPubkey: pubkey, vrfPubkey: vrf, selfBond: o.amount, commissionPpm: o.commissionPpm },
     g.chain_id,
     peer,
   )
@@ -106,6 +111,7 @@ export async function writeGenTx(
     consensus_pubkey: Buffer.from(pubkey).toString('base64'),
     peer,
     tx,
+    vrf_pubkey: Buffer.from(vrf).toString('base64'),
   }
   const dir = path.join(homePaths(home).config, 'gentx')
   fs.mkdirSync(dir, { recursive: true })
@@ -116,10 +122,15 @@ export async function writeGenTx(
 
 /**
  * Puts every gentx of `dir` into the genesis (`app_state.validator.gen_txs`, sorted by account),
- * empties genesis.json's validators (InitChain sets them from the gentxs) and makes every other
- * gentx's node a persistent peer of this home.
+ * empties genesis.json's validators (InitChain sets them from the gentxs), turns vote extensions on
+ * (consensus param `abci.vote_extensions_enable_height`, default 1: the chain seed from the validators'
+ * VRFs, docs/decisions/0022; 0 keeps them off) and makes every other gentx's node a persistent peer of this home.
  */
-export function collectGenTxs(home: string, dir = path.join(homePaths(home).config, 'gentx')): { count: number; peers: string[] } {
+export function collectGenTxs(
+  home: string,
+  dir = path.join(homePaths(home).config, 'gentx'),
+  opts: { voteExtensionsEnableHeight?: bigint } = {},
+): { count: number; peers: string[]; voteExtensionsEnableHeight: bigint } {
   const file = homePaths(home).genesis
   const g = readGenesis(file)
   if (!fs.existsSync(dir)) throw new Error(`no gentx folder ${dir}`)
@@ -133,6 +144,7 @@ export function collectGenTxs(home: string, dir = path.join(homePaths(home).conf
   for (const [i, x] of gentxs.entries()) {
     if (x.chain_id !== g.chain_id) throw new Error(`${files[i]}: made for chain ${x.chain_id}, this genesis is ${g.chain_id}`)
     const m = verifyGenTx(Buffer.from(x.tx, 'base64'), g.chain_id)
+    if (m.vrfPubkey.length !== 32) throw new Error(`${files[i]}: the gentx registers no VRF key; sign it again with this version's \`beryld genesis gentx\``)
     const key = Buffer.from(m.consensusPubkey).toString('hex')
     if (seenKeys.has(key)) throw new Error(`${files[i]}: consensus key used by two gentxs`)
     seenKeys.add(key)
@@ -141,11 +153,14 @@ export function collectGenTxs(home: string, dir = path.join(homePaths(home).conf
   const state = (g.app_state.validator ?? {}) as Record<string, unknown>
   g.app_state.validator = { ...state, gen_txs: gentxs.map((x) => x.tx) }
   g.validators = []
+  const ve = opts.voteExtensionsEnableHeight ?? 1n
+  if (ve < 0n) throw new Error('the vote-extension enable height must be 0 (off) or a height')
+  g.consensus_params.abci = { ...((g.consensus_params.abci ?? {}) as object), vote_extensions_enable_height: ve.toString() }
   fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
   const own = cometbftShowNodeId(home)
   const peers = gentxs.map((x) => x.peer).filter((p) => p && !p.startsWith(`${own}@`))
   patchCometConfig(homePaths(home).configToml, [['p2p', 'persistent_peers', peers.join(',')]])
-  return { count: gentxs.length, peers }
+  return { count: gentxs.length, peers, voteExtensionsEnableHeight: ve }
 }
 
 /**
@@ -165,7 +180,12 @@ export async function validateGenesis(file: string): Promise<{ chainId: string; 
     const res = await app.initChain({
       time: { seconds: BigInt(Math.floor((Number.isNaN(time) ? 0 : time) / 1000)), nanos: 0 },
       chainId: g.chain_id,
-      consensusParams: { block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) } } as never,
+      consensusParams: {
+        block: { maxBytes: BigInt(g.consensus_params.block.max_bytes), maxGas: BigInt(g.consensus_params.block.max_gas) },
+        abci: {
+          voteExtensionsEnableHeight: BigInt((g.consensus_params.abci as { vote_extensions_enable_height?: string })?.vote_extensions_enable_height ?? '0'),
+        },
+      } as never,
       validators: [],
       appStateBytes: Buffer.from(JSON.stringify(g.app_state ?? {})),
       initialHeight: BigInt(g.initial_height || '1'),
@@ -214,16 +234,24 @@ export function registerGenesisCeremonyCommands(genesis: Command, o: Opts): void
     })
   genesis
     .command('collect-gentxs')
-    .description('put every gentx of <home>/config/gentx (or --gentx-dir) into the genesis, and make their nodes persistent peers')
+    .description(
+      "put every gentx of <home>/config/gentx (or --gentx-dir) into the genesis, turn vote extensions on (the chain seed from the validators' VRFs) and make their nodes persistent peers",
+    )
     .option('--gentx-dir <dir>', 'folder of gentx-*.json files')
+    .option(
+      '--vote-extensions-enable-height <h>',
+      "consensus param abci.vote_extensions_enable_height: from the block after it, every block carries >2/3 of the validators' VRF proofs and the chain seed comes from them (0 = off: a seed anyone can predict)",
+      '1',
+    )
     .addOption(o.homeOpt())
     .addOption(o.outputOpt())
-    .action((f: ClientFlags & { gentxDir?: string }) => {
-      const r = collectGenTxs(f.home, f.gentxDir)
+    .action((f: ClientFlags & { gentxDir?: string; voteExtensionsEnableHeight: string }) => {
+      if (!/^\d{1,18}$/.test(f.voteExtensionsEnableHeight)) throw new Error('--vote-extensions-enable-height must be a whole number (0 = off)')
+      const r = collectGenTxs(f.home, f.gentxDir, { voteExtensionsEnableHeight: BigInt(f.voteExtensionsEnableHeight) })
       print(
         f,
-        r,
-        `collected ${r.count} gentx(s) into ${homePaths(f.home).genesis}; persistent peers: ${r.peers.join(', ') || '(none)'}\nCopy this genesis.json to every validator, then \`beryld genesis validate\` and \`beryld start\`.`,
+        { ...r, voteExtensionsEnableHeight: r.voteExtensionsEnableHeight.toString() },
+        `collected ${r.count} gentx(s) into ${homePaths(f.home).genesis}; persistent peers: ${r.peers.join(', ') || '(none)'}; vote extensions from height ${r.voteExtensionsEnableHeight || 'never (off)'}\nCopy this genesis.json to every validator, then \`beryld genesis validate\` and \`beryld start\`.`,
       )
     })
   genesis

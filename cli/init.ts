@@ -3,6 +3,7 @@ import { cometbftInit } from '../chain/node/cometbft.ts'
 import { DEFAULT_PORTS, defaultAppConfig, homePaths, patchCometConfig, writeAppConfig, type Ports } from '../chain/node/config.ts'
 import { checkAddress } from '../chain/tx/decode.ts'
 import { BECH32_PREFIX, DENOM } from '../modules/index.ts'
+import { ensureVrfKey } from './vrfkey.ts'
 
 export interface InitOptions {
   home: string
@@ -36,8 +37,8 @@ export interface Genesis {
 }
 
 /**
- * Creates a node home: CometBFT's keys and config (through `cometbft init`, then adjusted),
- * the genesis with Beryl's app_state, and app.toml.
+ * Creates a node home: CometBFT's keys and config (through `cometbft init`, then adjusted), the
+ * validator's VRF key (config/vrf_key.json), the genesis with Beryl's app_state, and app.toml.
  */
 export function initHome(o: InitOptions): { nodeId?: string; genesis: string } {
   const p = homePaths(o.home)
@@ -47,6 +48,7 @@ export function initHome(o: InitOptions): { nodeId?: string; genesis: string } {
   if (!/^[a-zA-Z0-9][a-zA-Z0-9._-]{0,48}$/.test(o.chainId)) throw new Error(`invalid chain id ${JSON.stringify(o.chainId)}`)
   if (o.overwrite && fs.existsSync(p.genesis)) fs.rmSync(p.genesis)
   cometbftInit(o.home)
+  ensureVrfKey(o.home)
   const ports: Ports = { ...DEFAULT_PORTS, ...o.ports }
   patchCometConfig(p.configToml, [
     ['', 'moniker', o.moniker],

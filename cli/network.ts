@@ -58,6 +58,8 @@ export interface NetworkOptions {
   genesis?: (appState: Record<string, any>) => void
   /** Runs on the coordinator's home before the ceremony (to fund more accounts in its genesis). */
   beforeCeremony?: (coordinatorHome: string) => Promise<void>
+  /** Consensus param abci.vote_extensions_enable_height (default 1: the chain seed from validators' VRFs; 0 = off). */
+  voteExtensionsEnableHeight?: bigint
 }
 
 const validatorHome = (root: string, i: number) => path.join(root, `validator-${i}`)
@@ -124,11 +126,11 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
     fs.copyFileSync(file, path.join(gentxDir, path.basename(file)))
   }
   // …the coordinator collects them, and every validator starts from that same genesis.
-  collectGenTxs(coordinator, gentxDir)
+  collectGenTxs(coordinator, gentxDir, { voteExtensionsEnableHeight: o.voteExtensionsEnableHeight })
   await validateGenesis(genesisFile)
   for (const v of validators.slice(1)) {
     fs.copyFileSync(genesisFile, homePaths(v.home).genesis)
-    collectGenTxs(v.home, gentxDir) // the same gen_txs again; sets this home's persistent peers
+    collectGenTxs(v.home, gentxDir, { voteExtensionsEnableHeight: o.voteExtensionsEnableHeight }) // the same gen_txs again; sets this home's persistent peers
   }
   return { root, chainId: o.chainId, validators, accounts }
 }

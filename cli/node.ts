@@ -36,7 +36,7 @@ const portOpt = (name: string, def: number) =>
 export function registerNodeCommands(program: Command): void {
   program
     .command('init')
-    .description('create a node home: CometBFT keys and config, genesis, app.toml')
+    .description('create a node home: CometBFT keys and config, the VRF key of vote extensions (config/vrf_key.json), genesis, app.toml')
     .argument('<moniker>', 'a human-readable name for this node')
     .option('--chain-id <id>', 'chain id written to the genesis', 'beryl-devnet-1')
     .option('--overwrite', 'replace an existing configuration (keys and data are kept)')

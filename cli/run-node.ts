@@ -6,6 +6,7 @@ import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { startGatewayService } from './gateway.ts'
 import { berylNodeMetrics, gatewayMetrics } from './metrics.ts'
 import { berylProtoFiles } from './proto-files.ts'
+import { readVrfKey } from './vrfkey.ts'
 
 export interface BerylNode extends RunningNode {
   /** The gateway, unless app.toml turns it off ([gateway] address = ""). */
@@ -14,7 +15,7 @@ export interface BerylNode extends RunningNode {
 
 /** Starts a node with Beryl's modules wired in, and its gateway for workers and applications. */
 export async function startBerylNode(home: string, opts: { abciOnly?: boolean; log?: (m: string) => void } = {}): Promise<BerylNode> {
-  const { modules, ante, keepers } = berylModules()
+  const { modules, ante, keepers } = berylModules({ vrfSecretKey: readVrfKey(home)?.secretKey })
   let gateway: RunningGateway | undefined
   let running: RunningNode | undefined
   const metrics = await berylNodeMetrics(() => running?.app)

@@ -16,6 +16,7 @@ import {
 import { Validator } from '../proto/gen/beryl/validator/v1/types.ts'
 import { moduleQuery, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { consensusPubkey } from './gentx.ts'
+import { vrfPubkey } from './vrfkey.ts'
 import { parseCoins } from './init.ts'
 
 interface Opts {
@@ -43,6 +44,7 @@ function describe(v: Validator, extra: string[] = []): string {
     `account          ${v.account}`,
     `moniker          ${v.moniker}${v.details ? ` (${v.details})` : ''}`,
     `consensus key    ${Buffer.from(v.consensusPubkey).toString('base64')}`,
+    `VRF key          ${v.vrfPubkey.length ? Buffer.from(v.vrfPubkey).toString('base64') : '(none)'}`,
     `bonded           ${v.bonded} uberyl (power ${BigInt(v.bonded) / 1_000_000n})`,
     `commission       ${v.commissionPpm / 10_000}%`,
     `status           ${v.tombstoned ? 'tombstoned (double signed)' : v.jailed ? `jailed until ${iso(v.jailedUntil)}` : 'ok'}`,
@@ -68,12 +70,22 @@ export function registerValidatorCommands(program: Command, o: Opts): void {
       .requiredOption('--moniker <name>', 'validator name')
       .option('--details <text>', 'free description', '')
       .option('--commission-ppm <n>', 'commission in millionths (50000 = 5%)', '0')
-      .option('--pubkey <base64>', 'ed25519 consensus public key (default: <home>/config/priv_validator_key.json)'),
-  ).action((from: string, amount: string, f: TxFlags & { moniker: string; details: string; commissionPpm: string; pubkey?: string }) => {
+      .option('--pubkey <base64>', 'ed25519 consensus public key (default: <home>/config/priv_validator_key.json)')
+      .option('--vrf-pubkey <base64>', "ECVRF public key its vote extensions prove with (default: <home>/config/vrf_key.json's; the chain seed)"),
+  ).action((from: string, amount: string, f: TxFlags & { moniker: string; details: string; commissionPpm: string; pubkey?: string; vrfPubkey?: string }) => {
     const key = f.pubkey ? Buffer.from(f.pubkey, 'base64') : consensusPubkey(f.home)
+    const vrf = f.vrfPubkey ? Buffer.from(f.vrfPubkey, 'base64') : vrfPubkey(f.home)
     return sendMsg(f, from, (account) => ({
       typeUrl: m('MsgCreateValidator'),
-      value: { account, moniker: f.moniker, details: f.details, consensusPubkey: key, selfBond: uberyl(amount), commissionPpm: ppm(f.commissionPpm) },
+      value: {
+        account,
+        moniker: f.moniker,
+        details: f.details,
+        consensusPubkey: key,
+        vrfPubkey: vrf,
+        selfBond: uberyl(amount),
+        commissionPpm: ppm(f.commissionPpm),
+      },
     }))
   })
   o.txFlags(

@@ -1,5 +1,5 @@
 import type { Command } from 'commander'
-import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
+import { QuerySamplingRateRequest, QuerySamplingRateResponse, QuerySeedRequest, QuerySeedResponse } from '../proto/gen/beryl/vss/v1/query.ts'
 import { moduleQuery, print, type ClientFlags } from './client.ts'
 import { percent, readable } from './format.ts'
 import { parseCoins } from './init.ts'
@@ -7,10 +7,27 @@ import { queryFlags } from './options.ts'
 
 /** `beryld query vss …`: verifiable secret sampling. */
 export function registerVssCommands(query: Command): void {
+  const vss = query.command('vss').description("verifiable secret sampling and the chain seed (validators' VRFs)")
   queryFlags(
-    query
-      .command('vss')
-      .description('verifiable secret sampling')
+    vss
+      .command('seed')
+      .description(
+        'the chain seed of a block (default: the latest): sha256(previous seed ‖ the sorted VRF outputs of the >2/3-power vote extensions the block carries), or before the vote-extension enable height sha256(previous seed ‖ height)',
+      )
+      .argument('[height]', 'block height (the last 100000 are kept)'),
+  ).action(async (height: string | undefined, f: ClientFlags) => {
+    if (height !== undefined && !/^\d{1,18}$/.test(height)) throw new Error('height must be a whole number')
+    const r = QuerySeedResponse.decode(await moduleQuery(f, 'beryl.vss.v1.Query', 'Seed', QuerySeedRequest.encode({ height: BigInt(height ?? '0') }).finish()))
+    const s = r.seed!
+    const out = { height: s.height.toString(), seed: Buffer.from(s.seed).toString('hex'), contributors: s.contributors }
+    print(
+      f,
+      out,
+      `height        ${out.height}\nseed          ${out.seed}\ncontributors  ${s.contributors ? `${s.contributors} VRF outputs` : '0 (fallback rule: predictable)'}`,
+    )
+  })
+  queryFlags(
+    vss
       .command('sampling-rate')
       .description("the sampling rate r a fee gets on the current network, the attacker's odds p and expected profit E")
       .requiredOption('--fee <amount>', 'e.g. 10beryl')

@@ -19,9 +19,10 @@ export interface BerylModules {
 
 /**
  * Wires Beryl's modules: their keepers, the hooks between them (all of them, here), and the order
- * of genesis and block hooks.
+ * of genesis and block hooks. `vrfSecretKey`: the node's ECVRF key for its vote extensions (a validator
+ * node's `config/vrf_key.json`; tools that never vote leave it out).
  */
-export function berylModules(): BerylModules {
+export function berylModules(opts: { vrfSecretKey?: Uint8Array } = {}): BerylModules {
   const auth = new AuthKeeper()
   const bank = new BankKeeper(auth)
   const ante: AnteKeepers = {
@@ -45,6 +46,10 @@ export function berylModules(): BerylModules {
   // qos → task: a node's QoS or exclusion sets its dispatch weight.
   qos.onQosChange((ctx, address) => task.onQosChange(ctx, address))
   // task → vss: the SamplingRate query sizes the network as task creation does.
+  // validator → vss: the VRF key a validator registered, for its vote extensions (the chain seed).
+  vss.vrfKeyOf = (ctx, cons) => validator.getByConsensusAddress(ctx, cons)?.vrfPubkey
+  vss.consensusKeyOf = (ctx, cons) => validator.getByConsensusAddress(ctx, cons)?.consensusPubkey
+  vss.localVrfKey = opts.vrfSecretKey
   vss.countEligible = (ctx, modelId) => task.eligibleCount(ctx, { modelIds: [modelId], minVramGb: 0, requiredGpu: '', taskVersion: '' })
 
   return {

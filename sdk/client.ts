@@ -287,7 +287,8 @@ export class BerylClient {
       return seats.every((x) => x) ? [t, ...(seats as Task[])] : undefined
     }
 
-    // 1. The task, and its sampling seed (fixed at the end of its creation block).
+    // 1. The task, and its sampling seed (fixed at the end of its creation block, or of the next one once vote
+    // extensions make the chain seed: docs/decisions/0022).
     // The creation block (on resume, when it was created before, the height now: a lower bound of the wait).
     const createdHeight = (await create()) ?? (await this.signing.getHeight())
     await progress('created', `task ${first.commitment.slice(0, 12)}… created`)

@@ -148,8 +148,15 @@ export class AbciServer {
     if (req.processProposal) return Response.fromPartial({ processProposal: await this.serialized(() => app.processProposal(req.processProposal!)) })
     if (req.finalizeBlock) return Response.fromPartial({ finalizeBlock: await this.serialized(() => app.finalizeBlock(req.finalizeBlock!)) })
     if (req.commit) return Response.fromPartial({ commit: await this.serialized(() => app.commit()) })
-    if (req.extendVote) return Response.fromPartial({ extendVote: { voteExtension: new Uint8Array() } })
-    if (req.verifyVoteExtension) return Response.fromPartial({ verifyVoteExtension: { status: 1 /* ACCEPT */ } })
+    if (req.extendVote) {
+      const r = app.extendVote ? await this.serialized(() => app.extendVote!(req.extendVote!)) : { voteExtension: new Uint8Array() }
+      return Response.fromPartial({ extendVote: r })
+    }
+    if (req.verifyVoteExtension) {
+      // ACCEPT (1) or REJECT (2), never UNKNOWN (0): CometBFT panics on it.
+      const r = app.verifyVoteExtension ? await this.serialized(() => app.verifyVoteExtension!(req.verifyVoteExtension!)) : { status: 1 }
+      return Response.fromPartial({ verifyVoteExtension: { status: r.status === 2 ? 2 : 1 } })
+    }
     if (req.listSnapshots) return Response.fromPartial({ listSnapshots: { snapshots: [] } })
     if (req.offerSnapshot) return Response.fromPartial({ offerSnapshot: { result: 2 /* ABORT: no snapshot support yet */ } })
     if (req.loadSnapshotChunk) return Response.fromPartial({ loadSnapshotChunk: { chunk: new Uint8Array() } })

@@ -1,5 +1,9 @@
 import type {
   RequestCheckTx,
+  RequestExtendVote,
+  RequestVerifyVoteExtension,
+  ResponseExtendVote,
+  ResponseVerifyVoteExtension,
   RequestFinalizeBlock,
   RequestInfo,
   RequestInitChain,
@@ -28,4 +32,7 @@ export interface AbciApplication {
   processProposal(req: RequestProcessProposal): MaybePromise<Partial<ResponseProcessProposal>>
   finalizeBlock(req: RequestFinalizeBlock): MaybePromise<Partial<ResponseFinalizeBlock>>
   commit(): MaybePromise<Partial<ResponseCommit>>
+  /** Optional: without them, ExtendVote answers an empty extension and VerifyVoteExtension ACCEPTs. */
+  extendVote?(req: RequestExtendVote): MaybePromise<Partial<ResponseExtendVote>>
+  verifyVoteExtension?(req: RequestVerifyVoteExtension): MaybePromise<Partial<ResponseVerifyVoteExtension>>
 }

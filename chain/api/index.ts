@@ -121,5 +121,7 @@ export function instrumentApp(app: AbciApplication, metrics: NodeMetrics): AbciA
       return res
     },
     commit: () => timed('commit', () => app.commit()),
+    extendVote: app.extendVote && ((r) => app.extendVote!(r)),
+    verifyVoteExtension: app.verifyVoteExtension && ((r) => app.verifyVoteExtension!(r)),
   }
 }

@@ -43,6 +43,8 @@ export const homePaths = (home: string) => ({
   appDb: path.join(home, 'data', 'application.db'),
   results: path.join(home, 'data', 'results'),
   gatewayKey: path.join(home, 'config', 'gateway_key.json'),
+  /** The validator's ECVRF key for its vote extensions (the chain seed, docs/decisions/0022). */
+  vrfKey: path.join(home, 'config', 'vrf_key.json'),
   logs: path.join(home, 'logs'),
   cometLog: path.join(home, 'logs', 'cometbft.log'),
 })

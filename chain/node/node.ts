@@ -54,11 +54,13 @@ export async function startNode(opts: NodeOptions): Promise<RunningNode> {
   let app!: BerylApp
   let services: NodeService[] = []
   const fault = faultInjection(log)
+  const byzantineProposer = byzantineMode()
   app = new BerylApp(store, {
     ...opts.wiring,
     minGasPrice: cfg['minimum-gas-prices'] ? parseGasPrice(cfg['minimum-gas-prices']) : undefined,
     queries: txServiceQueries({ simulate: (tx) => app.simulate(tx), cometRpcUrl: cfg.cometbft?.rpc }),
     log,
+    byzantineProposer,
     onCommit: (stage, height) => {
       fault?.(stage, height)
       if (stage === 'after-write') for (const s of services) s.onCommitted?.(height)
@@ -149,4 +151,16 @@ function faultInjection(log: (m: string) => void): ((stage: string, height: bigi
       process.kill(process.pid, 'SIGKILL')
     }
   }
+}
+
+/**
+ * Integration tests set BERYL_TEST_BYZANTINE_PROPOSER=<forge|short|missing> on one validator to make it
+ * inject bad vote extensions when it proposes (the others must reject its blocks). Unset in normal runs.
+ */
+function byzantineMode(): 'forge' | 'short' | 'missing' | undefined {
+  const v = process.env.BERYL_TEST_BYZANTINE_PROPOSER
+  if (!v) return undefined
+  if (v !== 'forge' && v !== 'short' && v !== 'missing')
+    throw new Error(`invalid BERYL_TEST_BYZANTINE_PROPOSER ${JSON.stringify(v)}; expected forge, short or missing`)
+  return v
 }

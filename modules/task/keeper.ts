@@ -23,6 +23,7 @@ import {
   QUEUE,
   QUEUED_COUNT_KEY,
   SEQUENCE_KEY,
+  BLOCK_SEQUENCE_KEY,
   SIGNATURE_QUEUE,
   U128_MAX,
   UNSEEDED,
@@ -914,12 +915,22 @@ export class TaskKeeper {
 
   async endBlock(ctx: Context): Promise<void> {
     await this.processTimeouts(ctx)
-    // Computed only when a seed or a dispatch needs it: reading the block hash makes the block's
-    // execution hash-dependent, so blocks without task work keep their PrepareProposal result.
     let r: Uint8Array | undefined
     const randomness = () => (r ??= this.vss.randomness(ctx))
-    await this.fixSamplingSeeds(ctx, randomness)
-    await this.dispatch(ctx, randomness)
+    // With the chain seed from validators' VRFs (decision 0022), a task queued in this block waits for the
+    // next block's seed, which nobody knew when the task was committed; before the enable height the seed
+    // is public anyway, and a task is seeded and dispatched in the block that queues it.
+    const fresh = this.vss.seedFromVoteExtensions(ctx) ? this.blockSequence(ctx) : undefined
+    await this.fixSamplingSeeds(ctx, randomness, fresh)
+    await this.dispatch(ctx, randomness, fresh)
+    const next = this.kv(ctx).get(SEQUENCE_KEY)
+    if (next && !Buffer.from(next).equals(Buffer.from(this.kv(ctx).get(BLOCK_SEQUENCE_KEY) ?? []))) this.kv(ctx).set(BLOCK_SEQUENCE_KEY, next)
+  }
+
+  /** The first sequence a task queued in this block has (tasks at or above it are this block's). */
+  private blockSequence(ctx: Context): bigint {
+    const v = this.kv(ctx).get(BLOCK_SEQUENCE_KEY)
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
   }
 
   /**
@@ -986,13 +997,14 @@ export class TaskKeeper {
     }
   }
 
-  private async fixSamplingSeeds(ctx: Context, randomness: () => Uint8Array): Promise<void> {
+  private async fixSamplingSeeds(ctx: Context, randomness: () => Uint8Array, fresh?: bigint): Promise<void> {
     const kv = this.kv(ctx)
     const pending: Uint8Array[] = []
     for await (const [k] of kv.iterate({ start: Uint8Array.of(UNSEEDED), end: Uint8Array.of(UNSEEDED + 1) })) pending.push(k)
     for (const k of pending) {
-      kv.delete(k)
       const t = this.getTask(ctx, k.subarray(1))
+      if (t && fresh !== undefined && t.sequence >= fresh) continue // queued in this block: next block's seed
+      kv.delete(k)
       if (!t) continue
       const seed = this.vss.samplingSeed(randomness(), t.taskIdCommitment)
       this.putTask(ctx, { ...t, samplingSeed: seed })
@@ -1005,7 +1017,7 @@ export class TaskKeeper {
    * at), and within a signature its tasks in order while an eligible node is Available. A signature
    * whose head no Available node can take is passed over at the cost of one look.
    */
-  private async dispatch(ctx: Context, randomness: () => Uint8Array): Promise<void> {
+  private async dispatch(ctx: Context, randomness: () => Uint8Array, fresh?: bigint): Promise<void> {
     const sigs: Uint8Array[] = []
     for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK }))
       sigs.push(Uint8Array.from(k.subarray(1 + 24)))
@@ -1015,6 +1027,7 @@ export class TaskKeeper {
         const head = await this.signatureHead(ctx, sig)
         const t = head && this.getTask(ctx, head.commitment)
         if (!t) break
+        if (fresh !== undefined && t.sequence >= fresh) break // queued in this block: dispatched with the next block's seed
         // A validation task never goes to a node that has held a seat of its group (T1's node first).
         const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : undefined
         const excluded = (root?.groupNodes ?? []).map((a) => decodeBech32(a).data)

@@ -34,6 +34,8 @@ export const HEADS = 0x15
 export const QUEUED_COUNT_KEY = Uint8Array.of(0x16)
 /** 0x17 | node address | commitment → ∅: the node's tasks that have not ended */
 export const OPEN_BY_NODE = 0x17
+/** → u64be: the next sequence when the last block ended (tasks with a sequence at or above it were queued in this block) */
+export const BLOCK_SEQUENCE_KEY = Uint8Array.of(0x18)
 
 export const U128_MAX = (1n << 128n) - 1n
 export const u128be = (n: bigint) => {

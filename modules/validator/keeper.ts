@@ -52,6 +52,8 @@ export interface NewValidator {
   moniker: string
   details: string
   consensusPubkey: Uint8Array
+  /** ECVRF public key of the vote extensions (32 bytes; empty only for validators imported without one). */
+  vrfPubkey: Uint8Array
   selfBond: bigint
   commissionPpm: number
 }
@@ -180,6 +182,7 @@ export class ValidatorKeeper {
       rewards: '0',
       slashed: '0',
       createdHeight: ctx.block.height,
+      vrfPubkey: n.vrfPubkey,
     }
     this.kv(ctx).set(consKey(cons), acct)
     this.setSigningInfo(ctx, cons, { account: n.account, startHeight: ctx.block.height, indexOffset: 0n, missedBlocks: 0n })

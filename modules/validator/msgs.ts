@@ -41,6 +41,10 @@ export function validateCreateValidator(m: MsgCreateValidator): void {
   checkMoniker(m.moniker, true)
   checkDetails(m.details)
   if (m.consensusPubkey.length !== 32) throw ValidatorErrors.InvalidConsensusKey.with(`an ed25519 key has 32 bytes, got ${m.consensusPubkey.length}`)
+  if (m.vrfPubkey.length !== 32)
+    throw ValidatorErrors.InvalidConsensusKey.with(
+      `vrf_pubkey: an ECVRF key has 32 bytes, got ${m.vrfPubkey.length} (the node's config/vrf_key.json; \`beryld init\` writes it)`,
+    )
   amount(m.selfBond, 'self_bond')
   checkCommission(m.commissionPpm)
 }
@@ -51,6 +55,7 @@ export function applyCreateValidator(keeper: ValidatorKeeper, ctx: Context, m: M
     moniker: m.moniker,
     details: m.details,
     consensusPubkey: Uint8Array.from(m.consensusPubkey),
+    vrfPubkey: Uint8Array.from(m.vrfPubkey),
     selfBond: amount(m.selfBond, 'self_bond'),
     commissionPpm: m.commissionPpm,
   })

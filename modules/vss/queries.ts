@@ -1,11 +1,17 @@
 import { SdkErrors } from '../../chain/errors.ts'
 import { decodeQueryRequest, type QueryRoute } from '../../chain/module.ts'
-import { QueryParamsResponse, QuerySamplingRateRequest, QuerySamplingRateResponse } from '../../proto/gen/beryl/vss/v1/query.ts'
+import {
+  QueryParamsResponse,
+  QuerySamplingRateRequest,
+  QuerySamplingRateResponse,
+  QuerySeedRequest,
+  QuerySeedResponse,
+} from '../../proto/gen/beryl/vss/v1/query.ts'
 import type { StakingKeeper } from '../staking/index.ts'
 import type { VssKeeper } from './keeper.ts'
 import { SamplingError, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee } from './sampling.ts'
 
-/** beryl.vss.v1.Query: the rate a fee would get now, and the parameters. */
+/** beryl.vss.v1.Query: the rate a fee would get now, the parameters, and the chain seed of a height. */
 export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRoute[] {
   return [
     {
@@ -37,6 +43,16 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
           }
           return QuerySamplingRateResponse.encode({ ...base, attackerSeatProbability: q, error: err.message, maxSecurableFee: max }).finish()
         }
+      },
+    },
+    {
+      path: '/beryl.vss.v1.Query/Seed',
+      handle(ctx, data) {
+        const req = decodeQueryRequest(QuerySeedRequest.decode, data)
+        if (req.height < 0n) throw SdkErrors.InvalidRequest.with('height must not be negative')
+        const seed = req.height === 0n ? keeper.latestSeed(ctx) : keeper.seedAt(ctx, req.height)
+        if (!seed) throw SdkErrors.NotFound.with(`no chain seed at height ${req.height} (only the last 100000 heights are kept)`)
+        return QuerySeedResponse.encode({ seed }).finish()
       },
     },
     {

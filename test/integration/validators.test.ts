@@ -6,6 +6,7 @@ import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import { homePaths } from '../../chain/node/config.ts'
 import { NodeProcess, createFullNode } from '../../cli/network.ts'
 import { consensusPubkey } from '../../cli/gentx.ts'
+import { vrfPubkey } from '../../cli/vrfkey.ts'
 import { consensusAddress } from '../../modules/validator/index.ts'
 import { QueryPoolsResponse, QueryValidatorRequest, QueryValidatorResponse } from '../../proto/gen/beryl/validator/v1/query.ts'
 import { waitFor } from '../helpers/node.ts'
@@ -122,6 +123,7 @@ describe('a real validator network (4 validators from a gentx ceremony)', functi
             moniker: 'validator-4',
             details: 'joined live',
             consensusPubkey: key,
+            vrfPubkey: vrfPubkey(node.home),
             selfBond: String(5_000_000_000n),
             commissionPpm: 100_000,
           },

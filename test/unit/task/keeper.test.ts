@@ -7,7 +7,8 @@ import { QueryNodeRequest, QueryNodeResponse } from '../../../proto/gen/beryl/st
 import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
-import { BlockRunner, blockRequest, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
+import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
+import { QuerySeedRequest, QuerySeedResponse } from '../../../proto/gen/beryl/vss/v1/query.ts'
 
 const MODEL = 'ab'.repeat(32)
 const T0 = 1_700_000_000n
@@ -131,17 +132,27 @@ describe('task: creation, dispatch, cancellation and timeouts (consensus, real L
     assert.deepEqual([again[0]!.codespace, again[0]!.code], ['task', 3])
   })
 
-  it('the sampling seed is H(previous app hash ‖ block hash ‖ height) hashed with the commitment, fixed in the creation block', async () => {
+  it('without vote extensions the sampling seed is H(chain seed ‖ commitment), the chain seed H(previous seed ‖ height) (no block hash), fixed in the creation block', async () => {
     await joinAll()
     const { commitment, msg } = create()
-    const prevAppHash = app.info({} as never).lastBlockAppHash!
     await block([[creator, msg]])
     const h = blocks.height
-    const blockHash = blockRequest(h, []).hash
+    const seedAt = async (height: bigint) =>
+      QuerySeedResponse.decode(
+        (await app.query({ path: '/beryl.vss.v1.Query/Seed', data: QuerySeedRequest.encode({ height }).finish(), height: 0n, prove: false })).value!,
+      ).seed!
     const hb = Buffer.alloc(8)
     hb.writeBigUInt64BE(h)
-    const randomness = createHash('sha256').update(prevAppHash).update(blockHash).update(hb).digest()
-    const expected = createHash('sha256').update(randomness).update(commitment).digest()
+    const chainSeed = await seedAt(h)
+    assert.equal(chainSeed.contributors, 0)
+    assert.deepEqual(
+      Buffer.from(chainSeed.seed),
+      createHash('sha256')
+        .update((await seedAt(h - 1n)).seed)
+        .update(hb)
+        .digest(),
+    )
+    const expected = createHash('sha256').update(chainSeed.seed).update(commitment).digest()
     assert.deepEqual(Buffer.from((await task(commitment)).samplingSeed), expected)
   })
 

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { createHash, createPrivateKey, sign as cryptoSign } from 'node:crypto'
 import { DirectSecp256k1HdWallet, DirectSecp256k1Wallet, type OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { SigningStargateClient } from '@cosmjs/stargate'
 import { QueryBalanceRequest, QueryBalanceResponse, QuerySupplyOfRequest, QuerySupplyOfResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
@@ -7,14 +7,28 @@ import type { BerylApp } from '../../../chain/app.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { BECH32_PREFIX, DENOM } from '../../../modules/index.ts'
 import { consensusAddress } from '../../../modules/validator/index.ts'
+import { ecvrfPublicKey } from '../../../modules/vss/index.ts'
 import { QueryPoolsResponse, QueryValidatorRequest, QueryValidatorResponse, QueryActiveSetResponse } from '../../../proto/gen/beryl/validator/v1/query.ts'
 import { berylRegistry } from '../../../sdk/index.ts'
 import { CHAIN_ID, MNEMONICS, blockRequest, genesisState, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
 
 export const T0 = 1_700_000_000n
 export const BERYL = 1_000_000n
-/** A fixed ed25519 "consensus key" per name (the app never verifies ed25519: CometBFT does). */
-export const consKey = (name: string) => createHash('sha256').update(`cons-${name}`).digest()
+/** A fixed ed25519 consensus key per name: the public key of the seed sha256("cons-" ‖ name). */
+export const consSecret = (name: string) => createHash('sha256').update(`cons-${name}`).digest()
+export const consKey = (name: string) => ecvrfPublicKey(consSecret(name)) // an ECVRF public key is the ed25519 key of the same seed
+/** Validator `name`'s ed25519 signature (what CometBFT signs votes and extensions with). */
+export const consSign = (name: string, msg: Uint8Array) =>
+  new Uint8Array(
+    cryptoSign(
+      null,
+      msg,
+      createPrivateKey({ key: Buffer.concat([Buffer.from('302e020100300506032b657004220420', 'hex'), consSecret(name)]), format: 'der', type: 'pkcs8' }),
+    ),
+  )
+/** A validator's ECVRF secret key and the public key it registers (the chain seed's vote extensions). */
+export const vrfSecret = (name: string) => createHash('sha256').update(`vrf-${name}`).digest()
+export const vrfKey = (name: string) => ecvrfPublicKey(vrfSecret(name))
 
 // Key derivation from a mnemonic is slow in JS: every test of a file shares the same wallets.
 const signers = new Map<number, Promise<OfflineDirectSigner>>()
@@ -42,7 +56,15 @@ export async function genTx(i: number, address: string, selfBond: bigint, name =
   const signer = await SigningStargateClient.offline(await signerOf(i), { registry: berylRegistry() })
   const msg = {
     typeUrl: '/beryl.validator.v1.MsgCreateValidator',
-    value: { account: address, moniker: name, details: '', consensusPubkey: consKey(name), selfBond: selfBond.toString(), commissionPpm: 50_000 },
+    value: {
+      account: address,
+      moniker: name,
+      details: '',
+      consensusPubkey: consKey(name),
+      vrfPubkey: vrfKey(name),
+      selfBond: selfBond.toString(),
+      commissionPpm: 50_000,
+    },
   }
   const tx = await signer.sign(address, [msg], { amount: [], gas: '200000' }, '', { accountNumber: 0n, sequence: 0, chainId })
   return Buffer.from(TxRaw.encode(tx).finish()).toString('base64')
@@ -140,6 +162,7 @@ export function validatorChain() {
         moniker: name,
         details: '',
         consensusPubkey: consKey(name),
+        vrfPubkey: vrfKey(name),
         selfBond: selfBond.toString(),
         commissionPpm: 0,
         ...extra,

@@ -17,6 +17,8 @@ export interface MsgCreateValidator {
   selfBond: string;
   /** Commission in millionths (0 if omitted). */
   commissionPpm: number;
+  /** ECVRF public key (32 bytes) of the node's vrf_key.json: its vote extensions carry VRF proofs with it. */
+  vrfPubkey: Uint8Array;
 }
 
 export interface MsgCreateValidatorResponse {
@@ -66,7 +68,15 @@ export interface MsgWithdrawRewardsResponse {
 }
 
 function createBaseMsgCreateValidator(): MsgCreateValidator {
-  return { account: "", moniker: "", details: "", consensusPubkey: new Uint8Array(0), selfBond: "", commissionPpm: 0 };
+  return {
+    account: "",
+    moniker: "",
+    details: "",
+    consensusPubkey: new Uint8Array(0),
+    selfBond: "",
+    commissionPpm: 0,
+    vrfPubkey: new Uint8Array(0),
+  };
 }
 
 export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
@@ -88,6 +98,9 @@ export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
     }
     if (message.commissionPpm !== 0) {
       writer.uint32(48).uint32(message.commissionPpm);
+    }
+    if (message.vrfPubkey.length !== 0) {
+      writer.uint32(58).bytes(message.vrfPubkey);
     }
     return writer;
   },
@@ -153,6 +166,14 @@ export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
             message.commissionPpm = reader.uint32();
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.vrfPubkey = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -185,6 +206,11 @@ export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
         : isSet(object.commission_ppm)
         ? globalThis.Number(object.commission_ppm)
         : 0,
+      vrfPubkey: isSet(object.vrfPubkey)
+        ? bytesFromBase64(object.vrfPubkey)
+        : isSet(object.vrf_pubkey)
+        ? bytesFromBase64(object.vrf_pubkey)
+        : new Uint8Array(0),
     };
   },
 
@@ -208,6 +234,9 @@ export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
     if (message.commissionPpm !== 0) {
       obj.commissionPpm = Math.round(message.commissionPpm);
     }
+    if (message.vrfPubkey.length !== 0) {
+      obj.vrfPubkey = base64FromBytes(message.vrfPubkey);
+    }
     return obj;
   },
 
@@ -222,6 +251,7 @@ export const MsgCreateValidator: MessageFns<MsgCreateValidator> = {
     message.consensusPubkey = object.consensusPubkey ?? new Uint8Array(0);
     message.selfBond = object.selfBond ?? "";
     message.commissionPpm = object.commissionPpm ?? 0;
+    message.vrfPubkey = object.vrfPubkey ?? new Uint8Array(0);
     return message;
   },
 };

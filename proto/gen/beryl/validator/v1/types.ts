@@ -30,6 +30,8 @@ export interface Validator {
   /** Everything ever slashed from this validator, in uberyl. */
   slashed: string;
   createdHeight: bigint;
+  /** The ECVRF public key (32 bytes) the validator's vote extensions prove with (the chain seed, decision 0022). */
+  vrfPubkey: Uint8Array;
 }
 
 /**
@@ -101,6 +103,7 @@ function createBaseValidator(): Validator {
     rewards: "",
     slashed: "",
     createdHeight: 0n,
+    vrfPubkey: new Uint8Array(0),
   };
 }
 
@@ -150,6 +153,9 @@ export const Validator: MessageFns<Validator> = {
         throw new globalThis.Error("value provided for field message.createdHeight of type int64 too large");
       }
       writer.uint32(104).int64(message.createdHeight);
+    }
+    if (message.vrfPubkey.length !== 0) {
+      writer.uint32(114).bytes(message.vrfPubkey);
     }
     return writer;
   },
@@ -271,6 +277,14 @@ export const Validator: MessageFns<Validator> = {
             message.createdHeight = reader.int64() as bigint;
             continue;
           }
+          case 14: {
+            if (tag !== 114) {
+              break;
+            }
+
+            message.vrfPubkey = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -318,6 +332,11 @@ export const Validator: MessageFns<Validator> = {
         : isSet(object.created_height)
         ? BigInt(object.created_height)
         : 0n,
+      vrfPubkey: isSet(object.vrfPubkey)
+        ? bytesFromBase64(object.vrfPubkey)
+        : isSet(object.vrf_pubkey)
+        ? bytesFromBase64(object.vrf_pubkey)
+        : new Uint8Array(0),
     };
   },
 
@@ -362,6 +381,9 @@ export const Validator: MessageFns<Validator> = {
     if (message.createdHeight !== 0n) {
       obj.createdHeight = message.createdHeight.toString();
     }
+    if (message.vrfPubkey.length !== 0) {
+      obj.vrfPubkey = base64FromBytes(message.vrfPubkey);
+    }
     return obj;
   },
 
@@ -387,6 +409,7 @@ export const Validator: MessageFns<Validator> = {
     message.createdHeight = (object.createdHeight !== undefined && object.createdHeight !== null)
       ? BigInt(object.createdHeight)
       : 0n;
+    message.vrfPubkey = object.vrfPubkey ?? new Uint8Array(0);
     return message;
   },
 };

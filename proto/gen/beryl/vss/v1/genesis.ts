@@ -6,20 +6,27 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Params } from "./types.js";
+import { ChainSeed, Params } from "./types.js";
 
 export interface GenesisState {
-  params: Params | undefined;
+  params:
+    | Params
+    | undefined;
+  /** The latest chain seed (export); a new chain starts its seed chain from it, or from sha256(chain id) when empty. */
+  seed: ChainSeed | undefined;
 }
 
 function createBaseGenesisState(): GenesisState {
-  return { params: undefined };
+  return { params: undefined, seed: undefined };
 }
 
 export const GenesisState: MessageFns<GenesisState> = {
   encode(message: GenesisState, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
     if (message.params !== undefined) {
       Params.encode(message.params, writer.uint32(10).fork()).join();
+    }
+    if (message.seed !== undefined) {
+      ChainSeed.encode(message.seed, writer.uint32(18).fork()).join();
     }
     return writer;
   },
@@ -45,6 +52,14 @@ export const GenesisState: MessageFns<GenesisState> = {
             message.params = Params.decode(reader, reader.uint32());
             continue;
           }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.seed = ChainSeed.decode(reader, reader.uint32());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -58,13 +73,19 @@ export const GenesisState: MessageFns<GenesisState> = {
   },
 
   fromJSON(object: any): GenesisState {
-    return { params: isSet(object.params) ? Params.fromJSON(object.params) : undefined };
+    return {
+      params: isSet(object.params) ? Params.fromJSON(object.params) : undefined,
+      seed: isSet(object.seed) ? ChainSeed.fromJSON(object.seed) : undefined,
+    };
   },
 
   toJSON(message: GenesisState): unknown {
     const obj: any = {};
     if (message.params !== undefined) {
       obj.params = Params.toJSON(message.params);
+    }
+    if (message.seed !== undefined) {
+      obj.seed = ChainSeed.toJSON(message.seed);
     }
     return obj;
   },
@@ -77,6 +98,7 @@ export const GenesisState: MessageFns<GenesisState> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
       : undefined;
+    message.seed = (object.seed !== undefined && object.seed !== null) ? ChainSeed.fromPartial(object.seed) : undefined;
     return message;
   },
 };

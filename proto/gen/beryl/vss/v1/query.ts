@@ -6,7 +6,7 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { Params } from "./types.js";
+import { ChainSeed, Params } from "./types.js";
 
 /**
  * The rate a task with this fee would get now. With model_id, the network is the Available nodes holding
@@ -35,6 +35,15 @@ export interface QueryParamsRequest {
 
 export interface QueryParamsResponse {
   params: Params | undefined;
+}
+
+/** The chain seed of a block (height 0: the latest). Seeds of the last 100000 heights are kept. */
+export interface QuerySeedRequest {
+  height: bigint;
+}
+
+export interface QuerySeedResponse {
+  seed: ChainSeed | undefined;
 }
 
 function createBaseQuerySamplingRateRequest(): QuerySamplingRateRequest {
@@ -446,6 +455,143 @@ export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
     message.params = (object.params !== undefined && object.params !== null)
       ? Params.fromPartial(object.params)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseQuerySeedRequest(): QuerySeedRequest {
+  return { height: 0n };
+}
+
+export const QuerySeedRequest: MessageFns<QuerySeedRequest> = {
+  encode(message: QuerySeedRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(8).int64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySeedRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySeedRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuerySeedRequest {
+    return { height: isSet(object.height) ? BigInt(object.height) : 0n };
+  },
+
+  toJSON(message: QuerySeedRequest): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySeedRequest>): QuerySeedRequest {
+    return QuerySeedRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuerySeedRequest>): QuerySeedRequest {
+    const message = createBaseQuerySeedRequest();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    return message;
+  },
+};
+
+function createBaseQuerySeedResponse(): QuerySeedResponse {
+  return { seed: undefined };
+}
+
+export const QuerySeedResponse: MessageFns<QuerySeedResponse> = {
+  encode(message: QuerySeedResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.seed !== undefined) {
+      ChainSeed.encode(message.seed, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QuerySeedResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQuerySeedResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.seed = ChainSeed.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QuerySeedResponse {
+    return { seed: isSet(object.seed) ? ChainSeed.fromJSON(object.seed) : undefined };
+  },
+
+  toJSON(message: QuerySeedResponse): unknown {
+    const obj: any = {};
+    if (message.seed !== undefined) {
+      obj.seed = ChainSeed.toJSON(message.seed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<QuerySeedResponse>): QuerySeedResponse {
+    return QuerySeedResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<QuerySeedResponse>): QuerySeedResponse {
+    const message = createBaseQuerySeedResponse();
+    message.seed = (object.seed !== undefined && object.seed !== null) ? ChainSeed.fromPartial(object.seed) : undefined;
     return message;
   },
 };

@@ -14,6 +14,32 @@ export interface Params {
   assumedDishonestShare: string;
 }
 
+/**
+ * A validator's vote extension (ExtendVote): its ECVRF proof (RFC 9381, ECVRF-EDWARDS25519-SHA512-TAI, 80 bytes) with
+ * its registered VRF key over the encoded VrfInput of the vote's height.
+ */
+export interface VoteExtension {
+  vrfProof: Uint8Array;
+}
+
+/** The VRF input (alpha) of a vote extension at `height`: the chain id, the height and the chain seed of height - 1. */
+export interface VrfInput {
+  chainId: string;
+  height: bigint;
+  previousSeed: Uint8Array;
+}
+
+/**
+ * The chain seed of one block. From the vote-extension enable height on, seed_h = sha256(seed_{h-1} ‖ the VRF
+ * outputs (64 bytes each) of the extensions injected in block h, sorted); before it, sha256(seed_{h-1} ‖ u64be(h)).
+ */
+export interface ChainSeed {
+  height: bigint;
+  seed: Uint8Array;
+  /** How many VRF outputs went into the seed (0: the fallback rule). */
+  contributors: number;
+}
+
 function createBaseParams(): Params {
   return { minSamplingRate: "", assumedDishonestShare: "" };
 }
@@ -106,6 +132,320 @@ export const Params: MessageFns<Params> = {
     return message;
   },
 };
+
+function createBaseVoteExtension(): VoteExtension {
+  return { vrfProof: new Uint8Array(0) };
+}
+
+export const VoteExtension: MessageFns<VoteExtension> = {
+  encode(message: VoteExtension, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.vrfProof.length !== 0) {
+      writer.uint32(10).bytes(message.vrfProof);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VoteExtension {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVoteExtension();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.vrfProof = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VoteExtension {
+    return {
+      vrfProof: isSet(object.vrfProof)
+        ? bytesFromBase64(object.vrfProof)
+        : isSet(object.vrf_proof)
+        ? bytesFromBase64(object.vrf_proof)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: VoteExtension): unknown {
+    const obj: any = {};
+    if (message.vrfProof.length !== 0) {
+      obj.vrfProof = base64FromBytes(message.vrfProof);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VoteExtension>): VoteExtension {
+    return VoteExtension.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VoteExtension>): VoteExtension {
+    const message = createBaseVoteExtension();
+    message.vrfProof = object.vrfProof ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseVrfInput(): VrfInput {
+  return { chainId: "", height: 0n, previousSeed: new Uint8Array(0) };
+}
+
+export const VrfInput: MessageFns<VrfInput> = {
+  encode(message: VrfInput, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.chainId !== "") {
+      writer.uint32(10).string(message.chainId);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(16).int64(message.height);
+    }
+    if (message.previousSeed.length !== 0) {
+      writer.uint32(26).bytes(message.previousSeed);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): VrfInput {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseVrfInput();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.chainId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.previousSeed = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): VrfInput {
+    return {
+      chainId: isSet(object.chainId)
+        ? globalThis.String(object.chainId)
+        : isSet(object.chain_id)
+        ? globalThis.String(object.chain_id)
+        : "",
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      previousSeed: isSet(object.previousSeed)
+        ? bytesFromBase64(object.previousSeed)
+        : isSet(object.previous_seed)
+        ? bytesFromBase64(object.previous_seed)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: VrfInput): unknown {
+    const obj: any = {};
+    if (message.chainId !== "") {
+      obj.chainId = message.chainId;
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.previousSeed.length !== 0) {
+      obj.previousSeed = base64FromBytes(message.previousSeed);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<VrfInput>): VrfInput {
+    return VrfInput.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<VrfInput>): VrfInput {
+    const message = createBaseVrfInput();
+    message.chainId = object.chainId ?? "";
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.previousSeed = object.previousSeed ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseChainSeed(): ChainSeed {
+  return { height: 0n, seed: new Uint8Array(0), contributors: 0 };
+}
+
+export const ChainSeed: MessageFns<ChainSeed> = {
+  encode(message: ChainSeed, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(8).int64(message.height);
+    }
+    if (message.seed.length !== 0) {
+      writer.uint32(18).bytes(message.seed);
+    }
+    if (message.contributors !== 0) {
+      writer.uint32(24).uint32(message.contributors);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): ChainSeed {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseChainSeed();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.seed = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.contributors = reader.uint32();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): ChainSeed {
+    return {
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      seed: isSet(object.seed) ? bytesFromBase64(object.seed) : new Uint8Array(0),
+      contributors: isSet(object.contributors) ? globalThis.Number(object.contributors) : 0,
+    };
+  },
+
+  toJSON(message: ChainSeed): unknown {
+    const obj: any = {};
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.seed.length !== 0) {
+      obj.seed = base64FromBytes(message.seed);
+    }
+    if (message.contributors !== 0) {
+      obj.contributors = Math.round(message.contributors);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<ChainSeed>): ChainSeed {
+    return ChainSeed.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<ChainSeed>): ChainSeed {
+    const message = createBaseChainSeed();
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.seed = object.seed ?? new Uint8Array(0);
+    message.contributors = object.contributors ?? 0;
+    return message;
+  },
+};
+
+function bytesFromBase64(b64: string): Uint8Array {
+  if ((globalThis as any).Buffer) {
+    return Uint8Array.from((globalThis as any).Buffer.from(b64, "base64"));
+  } else {
+    const bin = globalThis.atob(b64);
+    const arr = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; ++i) {
+      arr[i] = bin.charCodeAt(i);
+    }
+    return arr;
+  }
+}
+
+function base64FromBytes(arr: Uint8Array): string {
+  if ((globalThis as any).Buffer) {
+    return (globalThis as any).Buffer.from(arr).toString("base64");
+  } else {
+    const bin: string[] = [];
+    arr.forEach((byte) => {
+      bin.push(globalThis.String.fromCharCode(byte));
+    });
+    return globalThis.btoa(bin.join(""));
+  }
+}
 
 type Builtin = Date | Function | Uint8Array | string | number | boolean | bigint | undefined;
 
