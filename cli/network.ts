@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cometPids, cometbftShowNodeId } from '../chain/node/cometbft.ts'
-import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, type Ports } from '../chain/node/config.ts'
+import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, writeAppConfig, type Ports } from '../chain/node/config.ts'
 import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
 import {
   DEVNET_FUNDS,
@@ -98,6 +98,11 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
       account: op.address,
       gateway: (await gatewayAddress(home))!,
     })
+  }
+  // Each gateway replicates outputs from the others ([gateway] peers, docs/decisions/0023).
+  for (const v of validators) {
+    const cfg = readAppConfig(v.home)
+    writeAppConfig(v.home, { ...cfg, gateway: { ...cfg.gateway, peers: validators.filter((x) => x !== v).map((x) => x.gateway) } })
   }
   const coordinator = validators[0]!.home
   for (const v of validators) addGenesisAccount(coordinator, v.account, [{ denom: 'uberyl', amount: FUNDS }])

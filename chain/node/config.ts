@@ -31,6 +31,8 @@ export interface GatewayConfig {
   'result-ttl-hours'?: number
   /** New connections accepted per second from one host (a devnet, whose workers share 127.0.0.1, raises it). */
   'connections-per-host-per-second'?: number
+  /** The other validators' gateways (multiaddrs with /p2p/), from which this gateway replicates outputs. */
+  peers?: string[]
 }
 
 export const homePaths = (home: string) => ({
