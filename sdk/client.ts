@@ -359,7 +359,6 @@ export class BerylClient {
       )
     }
     if (sampled) await progress('sampled', 'selected for cross-validation: the chain runs the task on two more nodes and compares the three answers')
-    let validatedAt = 0
     let said = ''
     const final = await waitFor(async () => {
       const ts = await group()
@@ -370,15 +369,14 @@ export class BerylClient {
       const attested = d.status === TaskStatus.TASK_STATUS_END_SUCCESS || d.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
       if (!attested && said !== 'validated') {
         said = 'validated'
-        validatedAt = Date.now()
         await progress('validated', `validated; waiting for ${d.selectedNode} to upload the output`)
       }
       if (attested && said !== 'attested') {
         said = 'attested'
-        await progress('attested', 'a gateway checked the output against the score and attested it')
+        await progress('attested', 'validators holding 2/3 of the bonded power checked the output against the score and attested it')
       }
-      // Without an attestation after a while (a gateway without attester), try the download anyway.
-      return attested || (validatedAt && Date.now() - validatedAt > 15_000) ? ts : undefined
+      // Gateways deliver only a settled output (validators with 2/3 of the bonded power attested it).
+      return attested ? ts : undefined
     })
 
     // 5. The output, checked against the score on chain.
