@@ -14,7 +14,7 @@ import { ensureBundledModels } from '../../worker/models/store.ts'
 import { pickPorts } from '../../cli/devnet.ts'
 import { homePaths } from '../../chain/node/config.ts'
 import { waitFor } from '../helpers/node.ts'
-import { fee, heightOf, rpcGet, startTestNetwork, type TestNetwork } from '../helpers/network.ts'
+import { FAST_VALIDATOR_PARAMS, fee, heightOf, rpcGet, startTestNetwork, waitForSetSize, type TestNetwork } from '../helpers/network.ts'
 import { createTestWorker, type TestWorker } from '../helpers/worker.ts'
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -35,6 +35,9 @@ describe('outputs attested by ≥ 2/3 of the validator set, on a real 4-validato
       validators: 4,
       accounts: 4,
       genesis: (s) => {
+        // A validator stopped for a test is not jailed for it (a 20-block window would jail it in 4 s): with one
+        // validator jailed and another killed, the remaining 2/3 exactly could not commit blocks (CometBFT needs more).
+        s.validator = { params: { ...FAST_VALIDATOR_PARAMS, signed_blocks_window: '10000' } }
         s.task = { params: { min_eligible_nodes: 3 } }
         s.vss = { params: { min_sampling_rate: '1000000000000000000' } }
       },
@@ -166,6 +169,7 @@ describe('outputs attested by ≥ 2/3 of the validator set, on a real 4-validato
     // Validator 3, restarted by the previous test, must be back in step: without it, killing validator 0 would leave 50 %.
     const h = await heightOf(net.validators[1]!.rpc)
     await waitFor('validator 3 caught up', async () => ((await heightOf(net.validators[3]!.rpc).catch(() => 0n)) >= h ? true : undefined), 120_000)
+    await waitForSetSize(net.validators[1]!.rpc, 4)
     // The worker uploads to validator 0's gateway (every worker's first); as soon as that gateway has stored the
     // output, validator 0 is killed: the worker fails over to the next gateway, which asks for the output again,
     // and the others replicate it from there.
