@@ -39,23 +39,37 @@ export interface DevnetAccount {
   mnemonic: string
 }
 
+/** What a devnet validator bonds in its gentx: 10 000 BERYL. */
+export const DEVNET_SELF_BOND = 10_000_000_000n
+
 /**
- * Creates a single-validator devnet home with funded test-keyring accounts, and an `attester` key
- * (funded, listed in the task module's attesters) that the gateway uses to attest checked outputs.
+ * Creates a devnet validator home with funded test-keyring accounts and the validator's operator key
+ * `validator`, with which its gateway attests checked outputs (docs/decisions/0023). With `ceremony` (the
+ * default, a single-validator devnet) the home is its own genesis ceremony: the operator is funded and its
+ * gentx bonds it, so this one validator holds all the power and alone settles tasks. Without it, the
+ * caller (a multi-validator network) funds the operators and runs the ceremony.
  */
-export async function createDevnetHome(home: string, o: { accounts: number; chainId: string; ports: Ports }): Promise<DevnetAccount[]> {
+export async function createDevnetHome(
+  home: string,
+  o: { accounts: number; chainId: string; ports: Ports; ceremony?: boolean; operatorMnemonic?: string },
+): Promise<DevnetAccount[]> {
   initHome({ home, moniker: 'devnet-validator', chainId: o.chainId, ports: o.ports, p2pHost: '127.0.0.1', timeoutCommit: '500ms' })
   const kr = new Keyring(home, 'test')
-  const attester = await kr.add('attester', Keyring.generateMnemonic())
-  addGenesisAccount(home, attester.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
+  const operator = await kr.add('validator', o.operatorMnemonic ?? Keyring.generateMnemonic())
   const genesisFile = homePaths(home).genesis
   const g = JSON.parse(fs.readFileSync(genesisFile, 'utf8'))
   // A devnet has a handful of nodes: a task needs three that meet its filters (mainnet: 10).
-  g.app_state.task = { params: { attesters: [attester.address], min_eligible_nodes: 3 } }
+  g.app_state.task = { params: { min_eligible_nodes: 3 } }
   fs.writeFileSync(genesisFile, JSON.stringify(g, null, 2) + '\n')
   const cfg = readAppConfig(home)
   // All the devnet's workers and apps dial from 127.0.0.1: the per-host connection rate is raised.
-  writeAppConfig(home, { ...cfg, gateway: { ...cfg.gateway, 'attester-key': 'attester', 'keyring-backend': 'test', 'connections-per-host-per-second': 200 } })
+  writeAppConfig(home, { ...cfg, gateway: { ...cfg.gateway, 'attester-key': 'validator', 'keyring-backend': 'test', 'connections-per-host-per-second': 200 } })
+  if (o.ceremony !== false) {
+    addGenesisAccount(home, operator.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
+    const { writeGenTx, collectGenTxs } = await import('./gentx.ts')
+    await writeGenTx(home, await kr.wallet('validator'), { moniker: 'devnet-validator', amount: DEVNET_SELF_BOND, host: '127.0.0.1', p2pPort: o.ports.p2p })
+    collectGenTxs(home)
+  }
   const accounts: DevnetAccount[] = []
   for (let i = 0; i < o.accounts; i++) {
     const mnemonic = Keyring.generateMnemonic()

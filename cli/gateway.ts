@@ -52,6 +52,7 @@ export async function startGatewayService(
       attester,
       resultTtlMs: (g['result-ttl-hours'] ?? 24) * 3600_000,
       connectionsPerHostPerSecond: g['connections-per-host-per-second'],
+      peers: g.peers ?? [],
       log,
       metrics: o.metrics,
     })

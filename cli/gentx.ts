@@ -9,7 +9,6 @@ import { BerylApp } from '../chain/app.ts'
 import { cometbftShowNodeId } from '../chain/node/cometbft.ts'
 import { homePaths, patchCometConfig } from '../chain/node/config.ts'
 import { CommittedStore } from '../chain/store/leveldb.ts'
-import { checkAddress } from '../chain/tx/decode.ts'
 import { BECH32_PREFIX, DENOM, berylModules } from '../modules/index.ts'
 import { CREATE_VALIDATOR_URL, verifyGenTx } from '../modules/validator/index.ts'
 import { berylRegistry } from '../sdk/index.ts'
@@ -253,21 +252,6 @@ export function registerGenesisCeremonyCommands(genesis: Command, o: Opts): void
         { ...r, voteExtensionsEnableHeight: r.voteExtensionsEnableHeight.toString() },
         `collected ${r.count} gentx(s) into ${homePaths(f.home).genesis}; persistent peers: ${r.peers.join(', ') || '(none)'}; vote extensions from height ${r.voteExtensionsEnableHeight || 'never (off)'}\nCopy this genesis.json to every validator, then \`beryld genesis validate\` and \`beryld start\`.`,
       )
-    })
-  genesis
-    .command('add-attester')
-    .description("list an account in the task module's attesters (a validator gateway's attester key), in this genesis")
-    .argument('<address>', 'beryl1… address')
-    .addOption(o.homeOpt())
-    .action((address: string, f: ClientFlags) => {
-      checkAddress(address, BECH32_PREFIX)
-      const file = homePaths(f.home).genesis
-      const g = readGenesis(file)
-      const task = (g.app_state.task ?? {}) as { params?: { attesters?: string[] } }
-      const attesters = [...new Set([...(task.params?.attesters ?? []), address])]
-      g.app_state.task = { ...task, params: { ...task.params, attesters } }
-      fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
-      console.log(`attesters in ${file}: ${attesters.join(', ')}`)
     })
   genesis
     .command('validate')

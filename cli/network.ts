@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { cometPids, cometbftShowNodeId } from '../chain/node/cometbft.ts'
-import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, type Ports } from '../chain/node/config.ts'
+import { DEFAULT_PORTS, genesisChainId, homePaths, patchCometConfig, readAppConfig, writeAppConfig, type Ports } from '../chain/node/config.ts'
 import type { WorkerDaemon } from '../worker/daemon/daemon.ts'
 import {
   DEVNET_FUNDS,
@@ -75,26 +75,24 @@ const writeJson = (f: string, v: unknown) => fs.writeFileSync(f, JSON.stringify(
 
 /**
  * A multi-validator network from a genesis ceremony, as operators run it: validator 0's home is the
- * coordinator (accounts, every validator's operator and attester key funded, every attester listed);
- * each validator signs a gentx with its own consensus key; the coordinator collects them; every home
- * gets the same genesis and the others as persistent peers.
+ * coordinator (accounts and every validator's operator key funded); each validator signs a gentx with its
+ * own consensus key; the coordinator collects them; every home gets the same genesis and the others as
+ * persistent peers. Each gateway attests with its validator's operator key (docs/decisions/0023).
  */
 export async function createValidatorNetwork(root: string, o: NetworkOptions): Promise<ValidatorNetwork> {
   if (o.validators < 1 || o.validators > 7) throw new Error('--validators must be 1..7')
   fs.mkdirSync(root, { recursive: true })
   const validators: NetworkValidator[] = []
-  const attesters: string[] = []
   let accounts: DevnetAccount[] = []
   for (let i = 0; i < o.validators; i++) {
     const home = validatorHome(root, i)
     const ports = o.randomPorts ? await pickPorts(true) : portsFor(i)
-    const made = await createDevnetHome(home, { accounts: i === 0 ? o.accounts : 0, chainId: o.chainId, ports })
+    const made = await createDevnetHome(home, { accounts: i === 0 ? o.accounts : 0, chainId: o.chainId, ports, ceremony: false })
     if (i === 0) accounts = made
     if (o.timeoutCommit) patchCometConfig(homePaths(home).configToml, [['consensus', 'timeout_commit', o.timeoutCommit]])
     patchCometConfig(homePaths(home).configToml, [['', 'moniker', `validator-${i}`]])
     const kr = new Keyring(home, 'test')
-    const op = await kr.add('validator', Keyring.generateMnemonic())
-    attesters.push(kr.show('attester').address)
+    const op = kr.show('validator')
     validators.push({
       index: i,
       moniker: `validator-${i}`,
@@ -105,15 +103,16 @@ export async function createValidatorNetwork(root: string, o: NetworkOptions): P
       gateway: (await gatewayAddressOf(home))!,
     })
   }
-  const coordinator = validators[0]!.home
+  // Each gateway replicates outputs from the others ([gateway] peers, docs/decisions/0023).
   for (const v of validators) {
-    addGenesisAccount(coordinator, v.account, [{ denom: 'uberyl', amount: FUNDS }])
-    if (v.index > 0) addGenesisAccount(coordinator, attesters[v.index]!, [{ denom: 'uberyl', amount: FUNDS }])
+    const cfg = readAppConfig(v.home)
+    writeAppConfig(v.home, { ...cfg, gateway: { ...cfg.gateway, peers: validators.filter((x) => x !== v).map((x) => x.gateway) } })
   }
+  const coordinator = validators[0]!.home
+  for (const v of validators) addGenesisAccount(coordinator, v.account, [{ denom: 'uberyl', amount: FUNDS }])
   await o.beforeCeremony?.(coordinator)
   const genesisFile = homePaths(coordinator).genesis
   const g = readJson(genesisFile)
-  g.app_state.task = { ...g.app_state.task, params: { ...g.app_state.task?.params, attesters } }
   o.genesis?.(g.app_state)
   writeJson(genesisFile, g)
   // The ceremony: each validator signs a gentx against the coordinator's genesis…

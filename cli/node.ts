@@ -50,7 +50,10 @@ export function registerNodeCommands(program: Command): void {
     .option('--minimum-gas-prices <price>', 'lowest gas price this node admits into its mempool', `0.025${DENOM}`)
     .option('--listen-host <ip>', 'interface the P2P port and the gateway listen on (RPC and ABCI stay on 127.0.0.1)', '0.0.0.0')
     .option('--rpc-host <ip>', "interface CometBFT's RPC listens on (0.0.0.0 in a container that workers reach)", '127.0.0.1')
-    .option('--attester-key <name>', "key (in this home's keyring) the gateway attests checked outputs with ([gateway] attester-key)")
+    .option(
+      '--attester-key <name>',
+      "the validator's operator key (in this home's keyring), with which the gateway attests checked outputs ([gateway] attester-key)",
+    )
     .addOption(new Option('--gateway-keyring-backend <backend>', 'keyring backend of the attester key').choices(['file', 'test']))
     .addOption(outputOpt())
     .action((moniker: string, o) => {

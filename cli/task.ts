@@ -50,6 +50,13 @@ export function describeTask(t: Task): string {
     `args             ${t.args.length > 120 ? t.args.slice(0, 117) + '...' : t.args}`,
   ]
   if (t.score.length) lines.push(`score            ${Buffer.from(t.score).toString('hex')}`)
+  if (t.resultHash.length) lines.push(`result hash      ${Buffer.from(t.resultHash).toString('hex')}`)
+  // Each validator's attestation (docs/decisions/0023): one that differs from the settled hash is shown as such.
+  for (const a of t.attestations) {
+    const h = Buffer.from(a.resultHash).toString('hex')
+    const differs = t.resultHash.length > 0 && h !== Buffer.from(t.resultHash).toString('hex')
+    lines.push(`attested         ${a.validator} ${h} at h${a.height}${differs ? ' (another hash)' : ''}`)
+  }
   if (t.deadline) lines.push(`deadline         ${new Date(Number(t.deadline) * 1000).toISOString()}`)
   return lines.join('\n')
 }
@@ -551,7 +558,9 @@ function registerTaskTxs(t: Command): void {
   txFlags(
     t
       .command('attest')
-      .description("(attester) confirm a validated task's uploaded result; for a single task, with the score and salt its upload revealed")
+      .description(
+        "(a bonded validator's operator key) attest a validated task's uploaded result; it settles at 2/3 of the bonded power; for a single task, with the score and salt its upload revealed",
+      )
       .argument('<from>', 'the signing key (name or address)')
       .argument('<task>', 'task id commitment (hex)')
       .argument('<result-hash>', '32 bytes hex')

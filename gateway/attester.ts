@@ -1,5 +1,6 @@
-// The attester: the gateway's chain account that puts the hash of a checked, stored output on chain
-// (MsgAttestResult), which settles the task.
+// The attester: the validator's operator account, with which its gateway puts the hash of a checked, stored
+// output on chain (MsgAttestResult). The task settles once validators holding 2/3 of the bonded power attested
+// the same hash (docs/decisions/0023).
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import type { BerylApp } from '../chain/app.ts'
 import type { BerylModules } from '../modules/index.ts'
@@ -13,6 +14,12 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 
 /** Blocks after which an attestation that did not land is sent again. */
 const ATTEST_RETRY_BLOCKS = 5n
+/**
+ * Blocks after which an attestation that landed, on a task still not settled, is sent again: the same
+ * attestation counts the bonded power anew, so a task whose attesters came to hold 2/3 through a set change
+ * (a silent validator jailed) settles without waiting for a new attester.
+ */
+const RECOUNT_BLOCKS = 20n
 const ATTEST_GAS = 400_000
 
 export interface AttesterOptions {
@@ -28,8 +35,9 @@ export interface AttesterOptions {
 
 /**
  * Sends MsgAttestResult for every stored output whose task is still validated, and again if it
- * has not landed after a few blocks (a dropped tx, a restart). Needs an account listed in the task
- * module's `attesters` parameter.
+ * has not landed after a few blocks (a dropped tx, a restart) and the task has not settled: a repeated
+ * attestation of the same hash is accepted and counts the power anew. Needs the operator account of a
+ * bonded validator.
  */
 export class Attester {
   private readonly pending = new Map<string, { task: Uint8Array; resultHash: Uint8Array; score: Uint8Array; salt: Uint8Array; sentAt?: bigint }>()
@@ -60,8 +68,8 @@ export class Attester {
   /** After each commit: drop what landed, (re)send what is due. */
   async onCommitted(height: bigint): Promise<void> {
     const ctx = this.o.app.queryContext()
-    if (!this.o.keepers.task.params(ctx).attesters.includes(this.o.address)) {
-      if (this.pending.size) this.o.log(`gateway: ${this.o.address} is not in the task module's attesters; ${this.pending.size} output(s) wait for attestation`)
+    if (!this.o.keepers.validator.activeSet(ctx).some((v) => v.account === this.o.address)) {
+      if (this.pending.size) this.o.log(`gateway: ${this.o.address} is not a bonded validator; ${this.pending.size} output(s) wait for attestation`)
       return
     }
     for (const [id, p] of this.pending) {
@@ -70,7 +78,8 @@ export class Attester {
         this.pending.delete(id)
         continue
       }
-      if (p.sentAt !== undefined && height - p.sentAt < ATTEST_RETRY_BLOCKS) continue
+      const landed = t.attestations.some((a) => a.validator === this.o.address)
+      if (p.sentAt !== undefined && height - p.sentAt < (landed ? RECOUNT_BLOCKS : ATTEST_RETRY_BLOCKS)) continue
       if (p.sentAt !== undefined) this.sender.resync()
       p.sentAt = height
       const msg = {

@@ -35,6 +35,7 @@ export function berylBackend(o: {
   const { app, keepers } = o
   return {
     isNode: (a) => keepers.staking.getNode(app.queryContext(), a) !== undefined,
+    isValidator: (a) => keepers.validator.activeSet(app.queryContext()).some((v) => v.account === a),
     nodeTasks: async (a) => (await keepers.task.listTasks(app.queryContext(), { node: a, limit: 16 })).tasks,
     task: (c) => keepers.task.getTask(app.queryContext(), c),
     verifyOutputs: checkUpload,

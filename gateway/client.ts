@@ -4,6 +4,7 @@ import { identify } from '@libp2p/identify'
 import type { Stream } from '@libp2p/interface'
 import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { multiaddr } from '@multiformats/multiaddr'
 import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { createLibp2p, type Libp2p } from 'libp2p'
@@ -49,7 +50,13 @@ const MAX_RESULT_BYTES = 40 * 1024 * 1024
  * most 4 KiB before authentication), send the files when the gateway asks for them, read the answer.
  */
 async function resultExchange(host: Libp2p, gateway: string, id: GatewayIdentity, req: Omit<ResultRequest, 'auth'>): Promise<ResultResponse> {
-  const stream = await host.dialProtocol(multiaddr(gateway), RESULT_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+  const open = () => host.dialProtocol(multiaddr(gateway), RESULT_PROTOCOL, { signal: AbortSignal.timeout(30_000) })
+  // A gateway closes a connection left idle (docs/decisions/0023); a stream opened on it as it closes fails
+  // before anything is sent, and is opened again on a fresh connection.
+  const stream = await open().catch(async () => {
+    await hangUpGateway(host, gateway)
+    return open()
+  })
   try {
     // libp2p's default read buffer is 4 MiB; a download may be larger.
     const lp = lpStream(stream, { maxDataLength: MAX_RESULT_BYTES, maxBufferSize: MAX_RESULT_BYTES + 16 })
@@ -77,7 +84,7 @@ export async function uploadResult(
   files: Uint8Array[],
   salt: Uint8Array = new Uint8Array(),
 ): Promise<Uint8Array> {
-  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false, salt })).resultHash
+  return (await resultExchange(host, gateway, id, { taskIdCommitment, files, download: false, replicate: false, salt })).resultHash
 }
 
 /** The task's creator downloads its output. Without a host, a temporary one is made and stopped. */
@@ -89,9 +96,37 @@ export async function downloadResult(
 ): Promise<{ files: Uint8Array[]; resultHash: Uint8Array }> {
   const h = host ?? (await createClientHost())
   try {
-    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true, salt: new Uint8Array() })
+    const res = await resultExchange(h, gateway, id, { taskIdCommitment, files: [], download: true, replicate: false, salt: new Uint8Array() })
     return { files: res.files, resultHash: res.resultHash }
   } finally {
     if (!host) await h.stop()
+  }
+}
+
+/**
+ * Another validator's gateway pulls a stored output (authenticated with its validator's operator key): the files,
+ * their result hash and, for a validated single task, the salt its upload carried. Answered before settlement.
+ */
+export async function replicateResult(
+  host: Libp2p,
+  gateway: string,
+  id: GatewayIdentity,
+  taskIdCommitment: Uint8Array,
+): Promise<{ files: Uint8Array[]; resultHash: Uint8Array; salt: Uint8Array }> {
+  const res = await resultExchange(host, gateway, id, { taskIdCommitment, files: [], download: false, replicate: true, salt: new Uint8Array() })
+  return { files: res.files, resultHash: res.resultHash, salt: res.salt }
+}
+
+/**
+ * Closes a host's connection to a gateway (named by its multiaddr's /p2p/ part). A gateway's connections are
+ * a fixed budget shared with the workers' sessions: a client that keeps one open while it waits holds a slot
+ * for nothing (docs/decisions/0023). Not connected, or no peer id in the address: nothing to do.
+ */
+export async function hangUpGateway(host: Libp2p, gateway: string): Promise<void> {
+  try {
+    const peer = /\/p2p\/([^/]+)/.exec(multiaddr(gateway).toString())?.[1]
+    if (peer) await host.hangUp(peerIdFromString(peer))
+  } catch {
+    // already closed
   }
 }

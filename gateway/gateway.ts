@@ -8,7 +8,7 @@ import { tcp } from '@libp2p/tcp'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { Envelope, ResultRequest, ResultResponse } from '../proto/gen/beryl/gateway/v1/gateway.ts'
-import { type Task, TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
+import { AbortReason, type Task, TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
 import { isTerminal } from '../modules/task/index.ts'
 import { RESULT_PROTOCOL, WORKER_PROTOCOL, authDocument, verifyAuth } from './auth.ts'
 import { PeerTable, type PeerTableLimits, type PeerTableSizes } from './peers.ts'
@@ -29,6 +29,8 @@ export interface GatewayBackend {
   broadcastTx(tx: Uint8Array): Promise<{ code: number; codespace: string; log: string; txhash: string }>
   /** Called once an output is stored: the attester puts its hash on chain. */
   onResultStored?(task: Task, stored: StoredResult): void
+  /** Whether an account is the operator of a bonded validator (whose gateway may replicate outputs). */
+  isValidator?(address: string): boolean
 }
 
 export interface GatewayOptions {
@@ -67,6 +69,8 @@ export const MAX_PEER_ENTRIES = 1024
 export const MAX_PENDING_AUTH = 256
 /** Connections the libp2p host keeps (libp2p's own default, named here because it bounds libp2p's per-peer state). */
 export const MAX_CONNECTIONS = 300
+/** How a download refused before settlement starts (the SDK waits and asks again). */
+export const NOT_SETTLED = 'not settled yet'
 
 export interface GatewayLimits extends ResultLimits, PeerTableLimits {
   /** Largest message on a worker stream after authentication. */
@@ -85,6 +89,10 @@ export interface GatewayLimits extends ResultLimits, PeerTableLimits {
   connectionsPerHostPerSecond: number
   /** Messages queued for a worker that does not read before its session is dropped. */
   maxQueuedPushes: number
+  /** A connection left with no Beryl stream is closed after this long (its slot of `maxConnections` freed). */
+  idleConnectionMs: number
+  /** Inbound connections being upgraded (noise handshake, muxer) at once; libp2p refuses more by closing the socket. */
+  maxIncomingPendingConnections: number
 }
 
 const DEFAULT_LIMITS: GatewayLimits = {
@@ -101,6 +109,8 @@ const DEFAULT_LIMITS: GatewayLimits = {
   maxConnections: MAX_CONNECTIONS,
   connectionsPerHostPerSecond: 5,
   maxQueuedPushes: 256,
+  idleConnectionMs: 2_000,
+  maxIncomingPendingConnections: 64,
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -220,7 +230,11 @@ export class Gateway {
     this.node = await createLibp2p({
       ...(this.opts.privateKey ? { privateKey: this.opts.privateKey } : {}),
       addresses: { listen: this.opts.listen },
-      connectionManager: { inboundConnectionThreshold: this.limits.connectionsPerHostPerSecond, maxConnections: this.limits.maxConnections },
+      connectionManager: {
+        inboundConnectionThreshold: this.limits.connectionsPerHostPerSecond,
+        maxConnections: this.limits.maxConnections,
+        maxIncomingPendingConnections: this.limits.maxIncomingPendingConnections,
+      },
       transports: [tcp()],
       connectionEncrypters: [noise()],
       streamMuxers: [yamux()],
@@ -235,7 +249,10 @@ export class Gateway {
           this.log(`gateway: stream from ${peer} ended: ${(err as Error).message}`)
           stream.abort(err as Error)
         })
-        .finally(() => this.peers.closeStream(peer))
+        .finally(() => {
+          this.peers.closeStream(peer)
+          this.releaseIdle(connection)
+        })
     }
     await this.node.handle(
       WORKER_PROTOCOL,
@@ -449,6 +466,10 @@ export class Gateway {
       return answer({ error: r.error })
     }
 
+    // Another validator's gateway pulling an output: not counted against the per-peer rate (one pull per
+    // output it does not hold yet), refused at once to anyone else.
+    if (request!.replicate) return this.serveReplica(request!, r.address, answer)
+
     if (!this.peers.takeResultRequest(peer)) {
       m?.rejected('rate_limit')
       return answer({ error: 'rate limit: too many result requests this minute' })
@@ -465,6 +486,10 @@ export class Gateway {
 
     if (req.download) {
       if (task.creator !== r.address) return answer({ error: `only the task's creator (${task.creator}) may download its output` })
+      if (!this.deliverable(task))
+        return answer({
+          error: `${NOT_SETTLED}: task ${id} is ${TaskStatus[task.status]}; its output is delivered once validators holding 2/3 of the bonded power attested it`,
+        })
       const stored = this.results.get(id)
       const files = stored && this.results.read(id)
       if (!stored || !files)
@@ -484,29 +509,57 @@ export class Gateway {
     await lp.write(ResultResponse.encode(ResultResponse.fromPartial({ sendFiles: true })).finish())
     req = { ...req, files: await this.readFiles(lp) }
     if (req.files.length === 0) return answer({ error: 'no files in the upload' })
-    const shape = uploadShapeError(task, req.files)
+    const accepted = await this.acceptOutput(task, req.files, req.salt, `the node ${r.address}`)
+    if ('error' in accepted) return answer({ error: accepted.error })
+    m?.uploaded()
+    return answer({ ok: true, resultHash: Buffer.from(accepted.stored.resultHash, 'hex') })
+  }
+
+  /**
+   * An output for a task waiting for it, from its node's upload or pulled from another validator's gateway: the
+   * same checks either way (the files' count and PNG headers against the task, then the score on chain or the
+   * node's commitment with the salt), then stored content-addressed and handed to the attester.
+   */
+  async acceptOutput(task: Task, files: Uint8Array[], salt: Uint8Array, from: string): Promise<{ error: string } | { stored: StoredResult }> {
+    const id = hex(task.taskIdCommitment)
+    const existing = this.results.get(id)
+    if (existing) return { stored: existing }
+    if (!this.uploadPending(task)) return { error: `the task is ${TaskStatus[task.status]}; outputs are accepted once it is validated` }
+    const shape = uploadShapeError(task, files)
     if (shape) {
-      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${shape}`)
-      m?.rejected('mismatch')
-      return answer({ error: shape })
+      this.log(`gateway: refused the output of task ${id} from ${from}: ${shape}`)
+      this.opts.metrics?.rejected('mismatch')
+      return { error: shape }
     }
-    const checked = await this.opts.backend.verifyOutputs(task, req.files, req.salt)
+    const checked = await this.opts.backend.verifyOutputs(task, files, salt)
     if ('error' in checked) {
-      this.log(`gateway: refused the output of task ${id} from ${r.address}: ${checked.error}`)
-      m?.rejected('mismatch')
-      return answer({ error: checked.error })
+      this.log(`gateway: refused the output of task ${id} from ${from}: ${checked.error}`)
+      this.opts.metrics?.rejected('mismatch')
+      return { error: checked.error }
     }
     let stored: StoredResult
     try {
-      const reveal = task.score.length ? {} : { score: hex(checked.score), salt: hex(req.salt) }
-      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator, ...reveal }, req.files)
+      const reveal = task.score.length ? {} : { score: hex(checked.score), salt: hex(salt) }
+      stored = this.results.put({ task: id, node: task.selectedNode, creator: task.creator, ...reveal }, files)
     } catch (err) {
-      return answer({ error: (err as Error).message })
+      return { error: (err as Error).message }
     }
-    this.log(`gateway: stored the output of task ${id} (${req.files.length} file(s), ${stored.bytes} bytes)`)
+    this.log(`gateway: stored the output of task ${id} from ${from} (${files.length} file(s), ${stored.bytes} bytes)`)
     this.opts.backend.onResultStored?.(task, stored)
-    m?.uploaded()
-    return answer({ ok: true, resultHash: Buffer.from(stored.resultHash, 'hex') })
+    return { stored }
+  }
+
+  /** A stored output for another validator's gateway, which checks it against the chain itself before attesting. */
+  private async serveReplica(req: ResultRequest, address: string, answer: (res: Partial<ResultResponse>) => Promise<void>): Promise<void> {
+    if (!this.opts.backend.isValidator?.(address)) {
+      this.opts.metrics?.rejected('auth')
+      return answer({ error: `${address} is not a bonded validator's operator: only validators' gateways replicate outputs` })
+    }
+    const id = hex(req.taskIdCommitment)
+    const stored = this.results.get(id)
+    const files = stored && this.results.read(id)
+    if (!stored || !files) return answer({ error: `this gateway holds no output for task ${id}` })
+    return answer({ ok: true, files, resultHash: Buffer.from(stored.resultHash, 'hex'), salt: Buffer.from(stored.salt ?? '', 'hex') })
   }
 
   /** The upload's second message: only its files count. */
@@ -546,6 +599,38 @@ export class Gateway {
     } catch (err) {
       this.log(`gateway: pruning the peer store: ${(err as Error).message}`)
     }
+  }
+
+  /**
+   * A connection that carries no Beryl stream any more (a creator's download, a node's upload, finished) is
+   * closed after a short grace (docs/decisions/0023): the host's connections are a fixed budget
+   * (`maxConnections`), worker sessions hold theirs for as long as they run, and a client that keeps an idle
+   * connection open would hold a slot that a worker or another creator needs. libp2p refuses a connection
+   * over the budget by closing its socket, which the client sees as ECONNRESET. A client that still wants
+   * the connection simply dials again.
+   */
+  private releaseIdle(connection: Connection): void {
+    // Checked after the grace only: the stream that just ended may still be listed until the peer closes its side.
+    // An open stream still negotiating its protocol has none yet: it counts as busy.
+    const busy = () => connection.streams.some((x) => x.status === 'open' && (!x.protocol || x.protocol === WORKER_PROTOCOL || x.protocol === RESULT_PROTOCOL))
+    setTimeout(() => {
+      if (connection.status !== 'open' || busy()) return
+      void connection.close().catch((err: Error) => connection.abort(err))
+    }, this.limits.idleConnectionMs).unref()
+  }
+
+  /**
+   * Whether a task's output may go to its creator: once the validator set settled it (validators holding
+   * 2/3 of the bonded power attested its result hash), or once the chain refunded it because no output was
+   * attested in time (the creator paid nothing and may still take what was uploaded). Never before: an
+   * output no quorum vouched for is not delivered.
+   */
+  private deliverable(t: Task): boolean {
+    return (
+      t.status === TaskStatus.TASK_STATUS_END_SUCCESS ||
+      t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS ||
+      (t.status === TaskStatus.TASK_STATUS_END_ABORTED && t.abortReason === AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT)
+    )
   }
 
   private uploadPending(t: Task): boolean {

@@ -6,8 +6,9 @@ import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import type { BerylApp } from '../chain/app.ts'
 import { BECH32_PREFIX } from '../modules/auth/index.ts'
 import type { BerylModules } from '../modules/index.ts'
-import type { Task } from '../modules/task/index.ts'
+import { type Task, TaskStatus } from '../modules/task/index.ts'
 import { Attester } from './attester.ts'
+import { Replicator } from './replicator.ts'
 import { berylBackend, broadcastViaRpc } from './backend.ts'
 import { Gateway, type GatewayMetrics } from './gateway.ts'
 import { loadGatewayKey } from './key.ts'
@@ -25,6 +26,8 @@ export interface BerylGatewayOptions {
   cometRpc: string
   /** The attester's key; without it outputs are stored but not attested. */
   attester?: { signer: OfflineDirectSigner; address: string; gasPrice: string }
+  /** The other validators' gateways, from which outputs are replicated (needs the attester: pulls are authenticated with its key). */
+  peers?: string[]
   resultTtlMs?: number
   connectionsPerHostPerSecond?: number
   log: (m: string) => void
@@ -70,11 +73,33 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
       if (s && t) attester.add(t.taskIdCommitment, s)
     }
   }
+  const replicator =
+    o.attester && o.peers?.length
+      ? new Replicator({
+          gateway,
+          peers: o.peers,
+          identity: { chainId: o.chainId, signer: o.attester.signer, address: o.attester.address },
+          waiting: async () => {
+            const ctx = app.queryContext()
+            const list = async (status: TaskStatus) => (await keepers.task.listTasks(ctx, { status, limit: 256 })).tasks
+            return [...(await list(TaskStatus.TASK_STATUS_VALIDATED)), ...(await list(TaskStatus.TASK_STATUS_GROUP_VALIDATED))]
+          },
+          log: o.log,
+        })
+      : undefined
   let attesting: Promise<void> | undefined
+  let replicating: Promise<void> | undefined
   return {
     gateway,
     onCommitted(height) {
       gateway.notifyCommitted(height)
+      if (replicator && !replicating)
+        replicating = replicator
+          .onCommitted(height)
+          .catch((err) => o.log(`gateway: replicator: ${(err as Error).message}`))
+          .finally(() => {
+            replicating = undefined
+          })
       if (attester && !attesting)
         attesting = attester
           .onCommitted(height)
@@ -83,6 +108,9 @@ export async function startBerylGateway(o: BerylGatewayOptions): Promise<Running
             attesting = undefined
           })
     },
-    stop: () => gateway.stop(),
+    stop: async () => {
+      await replicator?.stop()
+      await gateway.stop()
+    },
   }
 }

@@ -35,7 +35,7 @@ export function berylModules(opts: { vrfSecretKey?: Uint8Array } = {}): BerylMod
   const staking = new StakingKeeper(bank)
   const qos = new QosKeeper(staking)
   const vss = new VssKeeper(staking)
-  const task = new TaskKeeper(bank, staking, qos, vss)
+  const task = new TaskKeeper(bank, staking, qos, vss, validator)
 
   // staking → qos: a node that leaves (unbonded, slashed, kicked out) takes its QoS record with it.
   staking.onNodeChange((ctx, before, after) => {

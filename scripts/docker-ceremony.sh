@@ -24,9 +24,8 @@ for i in $(seq 0 $((VALIDATORS - 1))); do
   home="$DATA/validator-$i"
   ipaddr=$(ip "$i")
   $BERYLD init "validator-$i" --home "$home" --chain-id "$CHAIN_ID" --listen-host "$ipaddr" --rpc-host 0.0.0.0 \
-    --attester-key attester --gateway-keyring-backend test --overwrite
+    --attester-key validator --gateway-keyring-backend test --overwrite
   $BERYLD keys add validator --home "$home" --keyring-backend test -o json > "$home/validator-key.json"
-  $BERYLD keys add attester --home "$home" --keyring-backend test -o json > "$home/attester-key.json"
 done
 # The demo application's key, in validator-0's keyring (the demo service reads that home read-only).
 $BERYLD keys add demo --home "$DATA/validator-0" --keyring-backend test -o json > "$DATA/validator-0/demo-key.json"
@@ -35,7 +34,6 @@ coord="$DATA/validator-0"
 addr() { $BERYLD keys show "$2" -a --home "$1" --keyring-backend test; }
 for i in $(seq 0 $((VALIDATORS - 1))); do
   $BERYLD genesis add-account "$(addr "$DATA/validator-$i" validator)" "$FUNDS" --home "$coord"
-  $BERYLD genesis add-account "$(addr "$DATA/validator-$i" attester)" "$FUNDS" --home "$coord"
 done
 $BERYLD genesis add-account "$(addr "$coord" demo)" "$FUNDS" --home "$coord"
 
@@ -48,9 +46,8 @@ for w in $(seq 1 $WORKERS); do
   $BERYLD genesis add-account "$(addr "$DATA/worker-$w" worker)" "$FUNDS" --home "$coord"
 done
 
-# Every validator's gateway attests with its own attester key (init --attester-key names it).
-for i in $(seq 0 $((VALIDATORS - 1))); do $BERYLD genesis add-attester "$(addr "$DATA/validator-$i" attester)" --home "$coord"; done
-
+# Every validator's gateway attests with its operator key (init --attester-key names it); a task settles once
+# validators with 2/3 of the bonded power attested its output (docs/decisions/0023).
 mkdir -p "$DATA/gentx"
 for i in $(seq 0 $((VALIDATORS - 1))); do
   home="$DATA/validator-$i"

@@ -5,7 +5,7 @@ import type { OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { GasPrice, QueryClient, SigningStargateClient, calculateFee, createProtobufRpcClient, type DeliverTxResponse } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 import type { Libp2p } from 'libp2p'
-import { createClientHost, downloadResult } from '../gateway/client.ts'
+import { createClientHost, downloadResult, hangUpGateway } from '../gateway/client.ts'
 import { ecvrfProofToHash, ecvrfProve, ecvrfPublicKey } from '../modules/vss/ecvrf.ts'
 import { isSelectedForValidation } from '../modules/vss/sampling.ts'
 import { MsgCancelTask, MsgCreateTask, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
@@ -360,7 +360,6 @@ export class BerylClient {
       )
     }
     if (sampled) await progress('sampled', 'selected for cross-validation: the chain runs the task on two more nodes and compares the three answers')
-    let validatedAt = 0
     let said = ''
     const final = await waitFor(async () => {
       const ts = await group()
@@ -371,15 +370,14 @@ export class BerylClient {
       const attested = d.status === TaskStatus.TASK_STATUS_END_SUCCESS || d.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
       if (!attested && said !== 'validated') {
         said = 'validated'
-        validatedAt = Date.now()
         await progress('validated', `validated; waiting for ${d.selectedNode} to upload the output`)
       }
       if (attested && said !== 'attested') {
         said = 'attested'
-        await progress('attested', 'a gateway checked the output against the score and attested it')
+        await progress('attested', 'validators holding 2/3 of the bonded power checked the output against the score and attested it')
       }
-      // Without an attestation after a while (a gateway without attester), try the download anyway.
-      return attested || (validatedAt && Date.now() - validatedAt > 15_000) ? ts : undefined
+      // Gateways deliver only a settled output (validators with 2/3 of the bonded power attested it).
+      return attested ? ts : undefined
     })
 
     // 5. The output, checked against the score on chain.
@@ -404,34 +402,62 @@ export class BerylClient {
     }
   }
 
+  /**
+   * The output from any validator's gateway, checked against the score on chain. Every gateway is asked in
+   * turn, round after round with exponential backoff (0.5 s doubling to 8 s, ± 25 % jitter, about a minute
+   * in all): a refused or reset connection, an output not settled or not replicated yet, are all worth
+   * another try. A gateway whose files do not match the score is not asked again. The connection to a
+   * gateway is closed after each attempt, so a creator holds none of a gateway's connection slots while it
+   * waits. Only when every gateway has failed every round: `OutputUnavailableError`, with each gateway's
+   * last reason.
+   */
   private async download(s: StoredTask, t: Task, o: { signal?: AbortSignal }): Promise<{ files: Uint8Array[]; gateway: string }> {
     const gateways = this.o.gateways ?? []
     if (!gateways.length)
       throw new OutputUnavailableError('no gateway configured (BerylClientOptions.gateways); `beryld gateway address` on a validator prints one', s.taskId, [t])
-    const problems: string[] = []
-    for (let round = 0; round < 10 && !o.signal?.aborted; round++) {
+    const last = new Map<string, string>()
+    const dishonest = new Set<string>()
+    for (let round = 0; round < DOWNLOAD_ROUNDS && !o.signal?.aborted; round++) {
       for (const g of gateways) {
+        if (dishonest.has(g)) continue
+        this.host ??= createClientHost()
+        const host = await this.host
         try {
-          this.host ??= createClientHost()
-          const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment, await this.host)
+          const { files } = await downloadResult(g, { chainId: this.chainId, signer: this.signer, address: this.address }, t.taskIdCommitment, host)
           // The score on chain: a single task's is revealed by its attestation, so read it afresh.
           const now = (await orUndefined(this.query.task.task(hex(t.taskIdCommitment)))) ?? t
           if (now.score.length === 0) {
-            problems.push(`${g}: the score of task ${hex(t.taskIdCommitment)} is not revealed on chain yet`)
+            last.set(g, `the score of task ${hex(t.taskIdCommitment)} is not revealed on chain yet`)
             continue
           }
           const mismatch = await checkOutputs(now, files)
           if (!mismatch) return { files, gateway: g }
-          problems.push(`${g}: ${mismatch}`)
+          last.set(g, mismatch)
+          dishonest.add(g)
         } catch (err) {
-          problems.push(`${g}: ${(err as Error).message}`)
+          last.set(g, (err as Error).message)
+        } finally {
+          await hangUpGateway(host, g)
         }
       }
-      await new Promise((r) => setTimeout(r, 2000))
+      if (dishonest.size === gateways.length) break
+      const backoff = Math.min(DOWNLOAD_BACKOFF_MAX_MS, DOWNLOAD_BACKOFF_MS * 2 ** round)
+      await new Promise((r) => setTimeout(r, backoff * (0.75 + Math.random() / 2)))
     }
-    throw new OutputUnavailableError(`no gateway delivered an output matching the score: ${problems.slice(-gateways.length).join('; ')}`, s.taskId, [t])
+    const reasons = gateways.map((g) => ({ gateway: g, error: last.get(g) ?? 'not tried (cancelled)' }))
+    throw new OutputUnavailableError(
+      `no gateway delivered an output matching the score (${gateways.length} gateway(s), up to ${DOWNLOAD_ROUNDS} rounds each): ${reasons.map((r) => `${r.gateway}: ${r.error}`).join('; ')}`,
+      s.taskId,
+      [t],
+      reasons,
+    )
   }
 }
+
+/** Rounds over all gateways before a download gives up, and the backoff between rounds (doubling, capped). */
+const DOWNLOAD_ROUNDS = 10
+const DOWNLOAD_BACKOFF_MS = 500
+const DOWNLOAD_BACKOFF_MAX_MS = 8_000
 
 /** What a transaction with this gas limit paid in fees, in uberyl (cosmjs rounds the same way when signing). */
 function gasFee(gasWanted: bigint | number, gasPrice = '0.025uberyl'): bigint {

@@ -38,8 +38,17 @@ export class TaskTxError extends BerylTaskError {
   }
 }
 
-/** No gateway delivered an output that matches the score on chain. */
-export class OutputUnavailableError extends BerylTaskError {}
+/** No gateway delivered an output that matches the score on chain; `gateways` holds each one's last reason. */
+export class OutputUnavailableError extends BerylTaskError {
+  constructor(
+    message: string,
+    taskId: string,
+    tasks: Task[] = [],
+    readonly gateways: Array<{ gateway: string; error: string }> = [],
+  ) {
+    super(message, taskId, tasks)
+  }
+}
 
 /** The caller's time limit passed; the task goes on on chain and `resumeTask(taskId)` picks it up. */
 export class TaskTimeoutError extends BerylTaskError {}

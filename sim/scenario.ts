@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { moduleAddress } from '../modules/auth/index.ts'
 import { DEFAULT_GPU_CLASSES } from '../modules/staking/params.ts'
 import type { BerylModules } from '../modules/index.ts'
 import { SimChain } from './chain.ts'
@@ -246,12 +247,20 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
   // The adversary: its nodes and applications, funded from outside when they start.
   if (cfg.adversary !== 'none') ADVERSARIES[cfg.adversary].build(sim, adversaryNodes, cfg)
 
-  const params = paramState({ [`task.attesters`]: '', ...cfg.params })
-  delete params.task!.attesters
+  const params = paramState(cfg.params)
   appState.auth = { accounts: genesisAccounts.map((a) => ({ address: a.address })) }
-  appState.bank = { balances: genesisAccounts.map((a) => ({ address: a.address, coins: [{ denom: 'uberyl', amount: a.amount.toString() }] })) }
-  appState.task = { params: { ...params.task, attesters: [attester.address] } }
-  for (const [mod, p] of Object.entries(params)) if (mod !== 'task') appState[mod] = { params: p }
+  // The gateway attests with the operator key of the one validator, which holds all the bonded power
+  // (docs/decisions/0023); its bond sits in the validator module account.
+  const bond = { address: moduleAddress('validator'), amount: 1000n * UBERYL }
+  appState.bank = {
+    balances: [...genesisAccounts, bond].map((a) => ({ address: a.address, coins: [{ denom: 'uberyl', amount: a.amount.toString() }] })),
+  }
+  for (const [mod, p] of Object.entries(params)) appState[mod] = { params: p }
+  const consensusPubkey = createHash('sha256').update('beryl-sim/validator').digest('base64')
+  appState.validator = {
+    ...(appState.validator as object | undefined),
+    validators: [{ account: attester.address, consensusPubkey, bonded: bond.amount.toString(), commissionPpm: 0 }],
+  }
   await chain.init()
   return { w, sim, apps }
 }

@@ -23,7 +23,7 @@ export interface AppConfig {
 export interface GatewayConfig {
   /** libp2p listen address; "" turns the gateway off. */
   address: string
-  /** Key (in the home's keyring) of the account that attests checked outputs; "" stores outputs without attesting. */
+  /** Key (in the home's keyring) of the validator's operator account, with which the gateway attests checked outputs; "" stores outputs without attesting. */
   'attester-key'?: string
   /** Keyring backend of the attester key ("file" reads BERYL_KEYRING_PASSPHRASE). */
   'keyring-backend'?: string
@@ -31,6 +31,8 @@ export interface GatewayConfig {
   'result-ttl-hours'?: number
   /** New connections accepted per second from one host (a devnet, whose workers share 127.0.0.1, raises it). */
   'connections-per-host-per-second'?: number
+  /** The other validators' gateways (multiaddrs with /p2p/), from which this gateway replicates outputs. */
+  peers?: string[]
 }
 
 export const homePaths = (home: string) => ({

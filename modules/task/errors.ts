@@ -13,7 +13,8 @@ export const TaskErrors = {
   NotSelectedNode: registerError(MODULE, 9, "only the task's selected node may do this"),
   InvalidScore: registerError(MODULE, 10, 'invalid score'),
   InvalidValidation: registerError(MODULE, 11, 'invalid validation'),
-  NotAttester: registerError(MODULE, 12, 'the sender is not an attester'),
+  NotAttester: registerError(MODULE, 12, 'only a bonded validator attests results'),
   QueueFull: registerError(MODULE, 13, "the queue is full and this task's priority is not above the lowest queued one"),
   InvalidReveal: registerError(MODULE, 14, "the reveal does not open the node's score commitment"),
+  AlreadyAttested: registerError(MODULE, 15, 'this validator already attested another result for the task'),
 }

@@ -88,6 +88,11 @@ export function priority(fee: bigint, est: bigint, vramDemandGb: number): bigint
   return p > U128_MAX ? U128_MAX : p
 }
 
+/** What the task module reads of the validator module: the bonded set CometBFT runs, with each member's power. */
+export interface BondedValidators {
+  activeSet(ctx: Context | QueryContext): Array<{ account: string; power: bigint }>
+}
+
 export class TaskKeeper {
   readonly dispatchIndex: DispatchIndex
 
@@ -96,6 +101,7 @@ export class TaskKeeper {
     private readonly staking: StakingKeeper,
     private readonly qos: QosKeeper,
     private readonly vss: VssKeeper,
+    private readonly validators: BondedValidators,
   ) {
     this.dispatchIndex = new DispatchIndex(staking, qos)
   }
@@ -644,6 +650,7 @@ export class TaskKeeper {
       deadline: now + params.queueTimeout,
       sequence,
       resultHash: new Uint8Array(),
+      attestations: [],
       groupPayees: [],
       scoreCommitment: new Uint8Array(),
       salt: new Uint8Array(),
@@ -821,26 +828,68 @@ export class TaskKeeper {
   // ---- attestation and settlement -------------------------------------------------------------
 
   /**
-   * An attester checked the uploaded result against the score: Validated → EndSuccess (the upload
-   * carried the reveal: score and salt must open the node's commitment, and the score is recorded),
-   * GroupValidated → EndGroupSuccess (the score was revealed in the group).
+   * A bonded validator's gateway checked the uploaded output against the score and attests its
+   * result hash (docs/decisions/0023). Each validator's attestation is recorded on the task; the task
+   * settles when validators holding at least 2/3 of the bonded power (the active set as it is in this
+   * block) attested the same hash: Validated → EndSuccess (the upload carried the reveal: score and
+   * salt must open the node's commitment, and the score is recorded), GroupValidated →
+   * EndGroupSuccess (the score was revealed in the group). An attestation of another hash is kept,
+   * visible in queries, and changes nothing. A validator attests once; the same attestation again is
+   * accepted without effect but counts the power anew (so a task whose attesters reached 2/3 only
+   * after a set change still settles), another hash from it is refused.
    */
   attest(ctx: Context, attester: string, commitment: Uint8Array, resultHash: Uint8Array, score: Uint8Array, salt: Uint8Array): void {
-    if (!this.params(ctx).attesters.includes(attester)) throw TaskErrors.NotAttester.with(attester)
+    const set = this.validators.activeSet(ctx)
+    const power = new Map(set.map((v) => [v.account, v.power]))
+    if (!power.has(attester)) throw TaskErrors.NotAttester.with(`${attester} is not in the bonded validator set`)
     const t = this.mustGet(ctx, commitment)
     if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
-    if (t.status === TaskStatus.TASK_STATUS_VALIDATED) {
+    const single = t.status === TaskStatus.TASK_STATUS_VALIDATED
+    if (!single && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)
+      throw TaskErrors.WrongStatus.with(`only a validated task waiting for its output can be attested; this one is ${TaskStatus[t.status]}`)
+    if (single) {
       if (score.length === 0) throw TaskErrors.InvalidReveal.with("a validated task's attestation carries the revealed score and salt")
       this.checkOpens(t, score, salt)
-      this.end(ctx, [{ ...t, resultHash, score, salt }], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_SUCCESS }])
-      this.qos.reward(ctx, t.selectedNode)
-    } else if (t.status === TaskStatus.TASK_STATUS_GROUP_VALIDATED) {
-      const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
-      this.end(ctx, [{ ...t, resultHash }], [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, matching }])
-      this.qos.reward(ctx, t.selectedNode)
-    } else {
-      throw TaskErrors.WrongStatus.with(`only a validated task can be attested; this one is ${TaskStatus[t.status]}`)
     }
+    const mine = t.attestations.find((a) => a.validator === attester)
+    if (mine && Buffer.compare(mine.resultHash, resultHash) !== 0)
+      throw TaskErrors.AlreadyAttested.with(`${attester} attested result ${hex(mine.resultHash)} for task ${hex(commitment)}; an attestation cannot be changed`)
+    const attested: Task = mine ? t : { ...t, attestations: [...t.attestations, { validator: attester, resultHash, height: ctx.block.height }] }
+    if (!mine) {
+      this.putTask(ctx, attested)
+      ctx.emit(event('result_attested', { task: hex(commitment), validator: attester, result_hash: hex(resultHash) }))
+    }
+
+    // Power at the time of counting: only members of this block's active set count, with their power now.
+    const total = set.reduce((a, v) => a + v.power, 0n)
+    const agreeing = attested.attestations.filter((a) => power.has(a.validator) && Buffer.compare(a.resultHash, resultHash) === 0)
+    const agreed = agreeing.reduce((a, v) => a + power.get(v.validator)!, 0n)
+    if (total === 0n || 3n * agreed < 2n * total) return
+    const validators = agreeing.map((a) => a.validator).sort()
+    ctx.emit(
+      event('result_settled', {
+        task: hex(commitment),
+        result_hash: hex(resultHash),
+        validators: validators.join(','),
+        power: agreed.toString(),
+        total_power: total.toString(),
+      }),
+    )
+    if (single) {
+      this.end(
+        ctx,
+        [{ ...attested, resultHash, score, salt }],
+        [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_SUCCESS }],
+      )
+    } else {
+      const matching = t.groupPayees.map((p) => ({ id: hex(p.taskIdCommitment), node: p.node, qosScore: p.qosScore }))
+      this.end(
+        ctx,
+        [{ ...attested, resultHash }],
+        [{ id: hex(t.taskIdCommitment), node: t.selectedNode, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, matching }],
+      )
+    }
+    this.qos.reward(ctx, t.selectedNode)
   }
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */

@@ -1,6 +1,4 @@
-import { checkAddress } from '../../chain/tx/decode.ts'
 import type { Params } from '../../proto/gen/beryl/task/v1/types.ts'
-import { BECH32_PREFIX } from '../auth/index.ts'
 
 export const DEFAULT_PARAMS: Params = {
   queueTimeout: 21_600n,
@@ -10,7 +8,6 @@ export const DEFAULT_PARAMS: Params = {
   minExecutionTimeout: 60n,
   maxExecutionTimeout: 7_200n,
   protocolFeeShare: '0',
-  attesters: [],
   maxArgsBytes: 16_384,
   minEligibleNodes: 10,
   maxQueuedTasks: 10_000,
@@ -20,7 +17,6 @@ export const DEFAULT_PARAMS: Params = {
 
 /** Genesis checks of the task parameters. */
 export function validateParams(p: Params): void {
-  for (const a of p.attesters) checkAddress(a, BECH32_PREFIX)
   if (p.minExecutionTimeout <= 0n || p.maxExecutionTimeout < p.minExecutionTimeout)
     throw new Error('task params: need 0 < min_execution_timeout <= max_execution_timeout')
   if (p.minEligibleNodes < 3) throw new Error('task params: min_eligible_nodes must be at least 3 (a validation group needs three distinct nodes)')

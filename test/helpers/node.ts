@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { readAppConfig } from '../../chain/node/config.ts'
 import { cometPids } from '../../chain/node/cometbft.ts'
 import { createDevnetHome, pickPorts, waitForHeight, type DevnetAccount } from '../../cli/devnet.ts'
+import { Keyring } from '../../cli/keyring.ts'
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..')
 export const BERYLD = path.join(ROOT, 'bin', 'beryld')
@@ -16,6 +17,8 @@ export interface TestNode {
   abciPort: number
   chainId: string
   accounts: DevnetAccount[]
+  /** The validator's operator account (key `validator`), which holds all the bonded power and attests results. */
+  operator: DevnetAccount
   process: ChildProcess
   output: () => string
   /** SIGTERM and wait for a clean exit; returns the exit code. */
@@ -36,7 +39,10 @@ export async function startTestNode(
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-test-'))
   const chainId = opts.chainId ?? 'beryl-test-1'
   const ports = await pickPorts(true)
-  const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports })
+  // The validator's operator key: its gateway attests with it, and tests may attest by hand with it.
+  const operatorMnemonic = Keyring.generateMnemonic()
+  const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports, operatorMnemonic })
+  const operator: DevnetAccount = { name: 'validator', address: new Keyring(home, 'test').show('validator').address, mnemonic: operatorMnemonic }
   if (opts.genesis) {
     const file = path.join(home, 'config', 'genesis.json')
     const g = JSON.parse(fs.readFileSync(file, 'utf8'))
@@ -54,6 +60,7 @@ export async function startTestNode(
     abciPort: ports.abci,
     chainId,
     accounts,
+    operator,
     process: undefined as unknown as ChildProcess,
     output: () => out,
     async start(env: Record<string, string> = {}) {

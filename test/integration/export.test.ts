@@ -57,7 +57,7 @@ async function snapshot(node: TestNode, creator: string) {
   const rpc = createProtobufRpcClient(qc)
   const ask = async <T>(svc: string, m: string, req: Uint8Array, decode: (b: Uint8Array) => T) => decode(await rpc.request(svc, m, req))
   const accounts = []
-  for (const a of node.accounts) {
+  for (const a of [...node.accounts, node.operator]) {
     const acc = await qc.auth.account(a.address)
     accounts.push({ address: a.address, account: acc && Buffer.from(acc.value).toString('hex'), balances: await qc.bank.allBalances(a.address) })
   }
@@ -108,24 +108,25 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
   })
 
   it('tasks in several terminal and open states, nodes, QoS, records, balances and params survive export and restart', async () => {
-    // accounts: 0..2 GPU nodes, 3 creator, 4 attester
+    // accounts: 0..2 GPU nodes, 3 creator, 4 the validator's operator (attester)
     node = await startTestNode({
-      accounts: 5,
-      genesis: (s, accounts) => {
-        s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+      accounts: 4,
+      genesis: (s) => {
+        s.task = { params: { min_eligible_nodes: 3 } }
         s.vss = { params: { min_sampling_rate: '0' } }
       },
     })
     const clients: SigningStargateClient[] = []
+    const everyone = [...node.accounts, node.operator]
     const actor = async (i: number) => {
-      const wallet = await DirectSecp256k1HdWallet.fromMnemonic(node.accounts[i]!.mnemonic, { prefix: 'beryl' })
+      const wallet = await DirectSecp256k1HdWallet.fromMnemonic(everyone[i]!.mnemonic, { prefix: 'beryl' })
       const c = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
         registry: berylRegistry(),
         gasPrice: GasPrice.fromString('0.025uberyl'),
         broadcastPollIntervalMs: 200,
       })
       clients.push(c)
-      return { address: node.accounts[i]!.address, c }
+      return { address: everyone[i]!.address, c }
     }
     const send = async (who: { address: string; c: SigningStargateClient }, msgs: Array<{ typeUrl: string; value: unknown }>): Promise<DeliverTxResponse> => {
       const r = await who.c.signAndBroadcast(who.address, msgs, 'auto')

@@ -15,7 +15,7 @@ import { secp256k1 } from '@noble/curves/secp256k1.js'
 import { DirectSecp256k1Wallet } from '@cosmjs/proto-signing'
 import { Gateway, PRE_AUTH_MAX_MESSAGE_BYTES } from '../../gateway/gateway.ts'
 import { RESULT_PROTOCOL, WORKER_PROTOCOL } from '../../gateway/auth.ts'
-import { answerChallenge, downloadResult, createClientHost, uploadResult } from '../../gateway/client.ts'
+import { answerChallenge, downloadResult, createClientHost, hangUpGateway, uploadResult } from '../../gateway/client.ts'
 import { addressFromPubKey } from '../../chain/tx/crypto.ts'
 import {
   type Assignment,
@@ -26,7 +26,7 @@ import {
   type TaskEnded,
   type UploadRequest,
 } from '../../proto/gen/beryl/gateway/v1/gateway.ts'
-import { Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
+import { AbortReason, Task, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
 import { GatewaySession } from '../../worker/gateway/session.ts'
 import { checkUpload } from '../../sdk/outputs.ts'
 import { phashPng } from '../../outputs/phash/phash.ts'
@@ -222,6 +222,7 @@ describe('gateway over real libp2p on loopback', function () {
           taskIdCommitment: new Uint8Array(32).fill(10),
           files: [new Uint8Array(1 << 20)],
           download: false,
+          replicate: false,
           salt: new Uint8Array(),
         }).finish()
         await lp.write(upload).catch(() => {})
@@ -336,7 +337,7 @@ describe('gateway over real libp2p on loopback', function () {
       try {
         const lp = lpStream(stream, { maxDataLength: 1 << 20 })
         await answerChallenge(lp, RESULT_PROTOCOL, host, await identity(sk), (auth) =>
-          ResultRequest.encode({ auth, taskIdCommitment, files: [], download: false, salt: new Uint8Array() }).finish(),
+          ResultRequest.encode({ auth, taskIdCommitment, files: [], download: false, replicate: false, salt: new Uint8Array() }).finish(),
         )
         return ResultResponse.decode((await lp.read()).subarray())
       } finally {
@@ -362,7 +363,7 @@ describe('gateway over real libp2p on loopback', function () {
         /the score on chain is/,
       )
       assert.deepEqual(stored, [], 'nothing stored for refused uploads')
-      await assert.rejects(downloadResult(addr, await identity(creator), t.taskIdCommitment, host), /not been uploaded yet/)
+      await assert.rejects(downloadResult(addr, await identity(creator), t.taskIdCommitment, host), /not settled yet: .* is TASK_STATUS_VALIDATED/)
 
       const hash = await up(joined, [PNG])
       assert.deepEqual(stored, [Buffer.from(t.taskIdCommitment).toString('hex')])
@@ -371,6 +372,9 @@ describe('gateway over real libp2p on loopback', function () {
       assert.equal(stored.length, 1)
 
       await assert.rejects(downloadResult(addr, await identity(joined), t.taskIdCommitment, host), /only the task's creator/)
+      // Stored, but not delivered before validators with 2/3 of the power attested it (docs/decisions/0023).
+      await assert.rejects(downloadResult(addr, await identity(creator), t.taskIdCommitment, host), /not settled yet/)
+      putTask(10, { status: TaskStatus.TASK_STATUS_END_SUCCESS })
       const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment)
       assert.equal(d.files.length, 1)
       assert.ok(Buffer.from(d.files[0]!).equals(PNG))
@@ -401,6 +405,7 @@ describe('gateway over real libp2p on loopback', function () {
       })
       await assert.rejects(uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [Buffer.from('{"choices":[1]}')]), /sha256/)
       await uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [out])
+      putTask(20, { status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS })
       const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment, host)
       assert.equal(Buffer.from(d.files[0]!).toString(), out.toString())
     })
@@ -446,6 +451,8 @@ describe('gateway over real libp2p on loopback', function () {
       const out = Buffer.alloc(6 * 1024 * 1024, '{"choices":[]} ')
       const t = putTask(32, { status: TaskStatus.TASK_STATUS_VALIDATED, taskType: TaskType.TASK_TYPE_TEXT, score: createHash('sha256').update(out).digest() })
       await uploadResult(host, addr, await identity(joined), t.taskIdCommitment, [out])
+      // Refunded for want of an attestation in time: the creator may still take what was uploaded.
+      putTask(32, { status: TaskStatus.TASK_STATUS_END_ABORTED, abortReason: AbortReason.ABORT_REASON_RESULT_UPLOAD_TIMEOUT })
       const d = await downloadResult(addr, await identity(creator), t.taskIdCommitment, host)
       assert.ok(Buffer.from(d.files[0]!).equals(out))
     })
@@ -494,6 +501,88 @@ describe('gateway over real libp2p on loopback', function () {
       await gw['prunePeers']() // the minute's sweep, for any write that slipped past
       const s = await gw.stats()
       assert.ok(s.peerStore <= s.connectedPeers, `${s.peerStore} peer-store entries for ${s.connectedPeers} connected peers`)
+    })
+  })
+
+  describe('connection slots (the resets of bench:tasks under load, docs/decisions/0023)', () => {
+    /**
+     * A gateway with a budget of 20 connections, 15 peers holding a worker stream open (sessions), and three
+     * rounds of 10 creators, each downloading once with a host of its own that it keeps (as a BerylClient does).
+     * Returns how many downloads were answered and how many ended in a reset connection.
+     */
+    async function crowd(o: { idleConnectionMs?: number; hangUp: boolean }): Promise<{ answered: number; reset: number; other: string[] }> {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-gw-slots-'))
+      const small = new Gateway({
+        chainId: 'beryl-gw-1',
+        bech32Prefix: 'beryl',
+        listen: ['/ip4/127.0.0.1/tcp/0'],
+        resultDir: d,
+        backend: {
+          isNode: () => false,
+          nodeTasks: async () => [],
+          task: () => undefined,
+          verifyOutputs: async () => ({ error: 'unused' }),
+          broadcastTx: async () => ({ code: 1, codespace: '', log: 'unused', txhash: '' }),
+        },
+        limits: {
+          maxConnections: 20,
+          connectionsPerHostPerSecond: 1000,
+          authTimeoutMs: 60_000,
+          ...(o.idleConnectionMs ? { idleConnectionMs: o.idleConnectionMs } : {}),
+        },
+      })
+      await small.start()
+      const at = small.multiaddrs[0]!
+      const hosts: Array<Awaited<ReturnType<typeof createClientHost>>> = []
+      const out = { answered: 0, reset: 0, other: [] as string[] }
+      try {
+        for (let i = 0; i < 15; i++) {
+          const h = await createClientHost()
+          hosts.push(h)
+          await h.dialProtocol(multiaddr(at), WORKER_PROTOCOL)
+        }
+        const id = await identity(creator)
+        for (let round = 0; round < 3; round++) {
+          const creators = await Promise.all(Array.from({ length: 10 }, () => createClientHost()))
+          hosts.push(...creators)
+          await Promise.all(
+            creators.map(async (h) => {
+              try {
+                await downloadResult(at, id, new Uint8Array(32).fill(99), h)
+              } catch (err) {
+                const m = (err as Error).message
+                if (/no task/.test(m)) out.answered++
+                else if (/ECONNRESET|reset|closed|aborted/i.test(m)) out.reset++
+                else out.other.push(m)
+              } finally {
+                if (o.hangUp) await hangUpGateway(h, at)
+              }
+            }),
+          )
+          await new Promise((r) => setTimeout(r, 3_000))
+        }
+      } finally {
+        await Promise.allSettled(hosts.map(async (h) => h.stop()))
+        await small.stop()
+        fs.rmSync(d, { recursive: true, force: true })
+      }
+      return out
+    }
+
+    it('clients that keep idle connections exhaust the budget: new ones are refused by a closed socket (ECONNRESET)', async () => {
+      const r = await crowd({ idleConnectionMs: 1e9, hangUp: false })
+      assert.deepEqual(r.other, [])
+      assert.ok(r.reset >= 10, `${r.reset} resets, ${r.answered} answered: the 20 slots stay taken after the first round`)
+    })
+
+    it('with idle connections released (the gateway after 2 s, the SDK after each download) every download is answered', async () => {
+      const r = await crowd({ hangUp: true })
+      assert.deepEqual(r, { answered: 30, reset: 0, other: [] })
+    })
+
+    it('the gateway alone (clients that never hang up) frees the slots of finished downloads', async () => {
+      const r = await crowd({ hangUp: false })
+      assert.deepEqual(r, { answered: 30, reset: 0, other: [] })
     })
   })
 })

@@ -88,18 +88,18 @@ describe('beryld task show | list | cancel on a real chain', function () {
   }
   const cli = (args: string[]) => runBeryld([...args, '--node', node.rpc])
 
-  // accounts: 0..2 GPU nodes, 3 creator, 4 attester. No sampling floor and a 1-uberyl fee: never sampled.
+  // accounts: 0..2 GPU nodes, 3 creator, 4 the validator's operator (attester). No sampling floor and a 1-uberyl fee: never sampled.
   let done: { hex: string; node: string; heights: Record<string, number> }
   before(async () => {
     node = await startTestNode({
-      accounts: 5,
-      genesis: (s, accounts) => {
-        s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+      accounts: 4,
+      genesis: (s) => {
+        s.task = { params: { min_eligible_nodes: 3 } }
         s.vss = { params: { min_sampling_rate: '0' } }
       },
     })
     actors = []
-    for (const a of node.accounts) {
+    for (const a of [...node.accounts, node.operator]) {
       const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })
       const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
         registry: berylRegistry(),

@@ -28,7 +28,7 @@ interface Actor {
 
 async function setup(node: TestNode) {
   const actors: Actor[] = []
-  for (const a of node.accounts) {
+  for (const a of [...node.accounts, node.operator]) {
     const wallet = await DirectSecp256k1HdWallet.fromMnemonic(a.mnemonic, { prefix: 'beryl' })
     const client = await SigningStargateClient.connectWithSigner(node.rpc, wallet, {
       registry: berylRegistry(),
@@ -93,12 +93,12 @@ describe('tasks on a real chain, signed with cosmjs', function () {
   describe('every task sampled (rate floor 100%): validation groups', () => {
     let node: TestNode
     let env: Awaited<ReturnType<typeof setup>>
-    // accounts: 0..2 GPU nodes, 3 creator, 4 attester
+    // accounts: 0..2 GPU nodes, 3 creator, 4 the validator's operator (attester)
     before(async () => {
       node = await startTestNode({
-        accounts: 5,
-        genesis: (s, accounts) => {
-          s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+        accounts: 4,
+        genesis: (s) => {
+          s.task = { params: { min_eligible_nodes: 3 } }
           s.vss = { params: { min_sampling_rate: '1000000000000000000' } }
         },
       })
@@ -224,9 +224,9 @@ describe('tasks on a real chain, signed with cosmjs', function () {
     let env: Awaited<ReturnType<typeof setup>>
     before(async () => {
       node = await startTestNode({
-        accounts: 5,
-        genesis: (s, accounts) => {
-          s.task = { params: { attesters: [accounts[4]!.address], min_eligible_nodes: 3 } }
+        accounts: 4,
+        genesis: (s) => {
+          s.task = { params: { min_eligible_nodes: 3 } }
           s.vss = { params: { min_sampling_rate: '0' } }
         },
       })

@@ -143,7 +143,7 @@ describe('docker-compose.yml: 4 validators, 3 workers and a demo on one image', 
         assert.deepEqual(published.sort(), [p2p, rpc, gw].sort(), `${v} publishes the ports it listens on`)
         assert.equal(comet.rpc.laddr, `tcp://0.0.0.0:${rpc}`, "RPC reachable from the workers' containers")
         assert.equal(app.cometbft.rpc, `http://127.0.0.1:${rpc}`, 'the healthcheck (`status --home`) reaches its own RPC')
-        assert.equal(app.gateway['attester-key'], 'attester')
+        assert.equal(app.gateway['attester-key'], 'validator', "the gateway attests with the validator's operator key")
         assert.equal(comet.p2p.laddr, `tcp://${ip}:${p2p}`)
         const host = services[v]!.ports!.map((p) => p.split(':').map(Number))
         assert.ok(

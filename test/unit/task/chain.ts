@@ -7,6 +7,7 @@ import { QueryNodeRequest } from '../../../proto/gen/beryl/staking/v1/query.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
+import { genTx } from '../validator/chain.ts'
 
 export const MODEL = 'ab'.repeat(32)
 export const T0 = 1_700_000_000n
@@ -21,8 +22,16 @@ export const sha = (...p: Uint8Array[]) => {
   return h.digest()
 }
 
-/** A chain with GPU nodes (six by default), a creator and an attester; `taskParams` goes into the task genesis (min_sampling_rate into vss's). */
-export function chain(taskParams: Record<string, string>, nodeCount = 6) {
+/** 1 BERYL: a validator's power is its bond in BERYL. */
+export const POWER = 1_000_000n
+
+/**
+ * A chain with GPU nodes (six by default), a creator and bonded validators whose operator accounts attest
+ * results; `taskParams` goes into the task genesis (min_sampling_rate into vss's). `validatorPowers` are the
+ * validators' powers (by default one validator, which alone holds all the power, as on a devnet);
+ * `env.attester` is the first validator.
+ */
+export function chain(taskParams: Record<string, string>, nodeCount = 6, validatorPowers: bigint[] = [100n]) {
   const env = {} as {
     app: BerylApp
     close: () => Promise<void>
@@ -30,22 +39,27 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
     nodes: Wallet[]
     creator: Wallet
     attester: Wallet
+    validators: Wallet[]
     blocks: BlockRunner
     /** The last block's time. */
     readonly now: bigint
   }
   beforeEach(async () => {
-    env.w = await wallets(8)
+    env.w = await wallets(7 + validatorPowers.length)
     env.nodes = env.w.slice(0, nodeCount)
     env.creator = env.w[6]!
-    env.attester = env.w[7]!
+    env.validators = env.w.slice(7)
+    env.attester = env.validators[0]!
     ;({ app: env.app, close: env.close } = await openApp())
     const { min_sampling_rate, ...rest } = taskParams
+    // The genesis ceremony bonds each validator's power in BERYL out of its 1000 BERYL.
+    const genTxs = await Promise.all(env.validators.map((v, i) => genTx(7 + i, v.address, validatorPowers[i]! * POWER, `val${i}`)))
     await initChain(
       env.app,
       env.w.map((x) => x.address),
       {
-        task: { params: { min_eligible_nodes: '3', ...rest, attesters: [env.attester.address] } },
+        task: { params: { min_eligible_nodes: '3', ...rest } },
+        validator: { params: { min_self_bond: POWER.toString() }, gen_txs: genTxs },
         ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
       },
     )
@@ -140,13 +154,18 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
       },
     ] as [Wallet, unknown]
   }
-  /** The attester confirms the upload; a validated single task's attestation carries the node's reveal. */
-  const attest = (c: Uint8Array, reveal = answers.get(hex(c))) =>
+  /** The result hash honest gateways compute for every upload in these tests. */
+  const RESULT_HASH = new Uint8Array(32).fill(9)
+  /**
+   * A validator's gateway confirms the upload (by default the first validator, which on the default chain holds
+   * all the power); a validated single task's attestation carries the node's reveal.
+   */
+  const attest = (c: Uint8Array, reveal = answers.get(hex(c)), by: Wallet = env.attester, resultHash: Uint8Array = RESULT_HASH) =>
     [
-      env.attester,
+      by,
       {
         typeUrl: '/beryl.task.v1.MsgAttestResult',
-        value: { attester: env.attester.address, taskIdCommitment: c, resultHash: new Uint8Array(32).fill(9), score: reveal?.score, salt: reveal?.salt },
+        value: { attester: by.address, taskIdCommitment: c, resultHash, score: reveal?.score, salt: reveal?.salt },
       },
     ] as [Wallet, unknown]
   /**
@@ -168,5 +187,5 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6) {
     const reveals = await run(members.map((t) => reveal(t)))
     return { taskId, members, reveals }
   }
-  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, reveal, answers, validateMsg, attest, query, runGroup }
+  return { env, run, task, balance, nodeExists, createMsg, nodeOf, score, reveal, answers, validateMsg, attest, RESULT_HASH, query, runGroup }
 }

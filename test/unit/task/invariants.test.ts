@@ -16,7 +16,10 @@ describe('task invariants over a randomized multi-block run', function () {
   it('after every block: supply conserved, escrow = open fees, no node in two running tasks', async () => {
     const rnd = prng(20261121).float
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
-    const accounts = [...c.env.w.map((w) => w.address), ...['staking', 'task', 'fee_collector', 'community_pool'].map(moduleAddress)]
+    const accounts = [
+      ...c.env.w.map((w) => w.address),
+      ...['staking', 'task', 'fee_collector', 'community_pool', 'validator', 'distribution'].map(moduleAddress),
+    ]
     const q = async (path: string, data: Uint8Array) => (await c.query(path, data)).value!
     const supply = async () => BigInt(QueryTotalSupplyResponse.decode(await q('/cosmos.bank.v1beta1.Query/TotalSupply', new Uint8Array())).supply[0]!.amount)
     const bal = async (a: string) =>

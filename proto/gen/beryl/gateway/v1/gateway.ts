@@ -132,6 +132,11 @@ export interface ResultRequest {
    * attestation then carries the reveal.
    */
   salt: Uint8Array;
+  /**
+   * Replication: another validator's gateway (authenticated with its operator key, a bonded validator) pulls a
+   * stored output to check and attest it itself (docs/decisions/0023). Answered before settlement, unlike a download.
+   */
+  replicate: boolean;
 }
 
 /**
@@ -147,6 +152,11 @@ export interface ResultResponse {
   resultHash: Uint8Array;
   /** Upload: not an answer yet (`ok` is false): the request is accepted so far; send the files now. */
   sendFiles: boolean;
+  /**
+   * Replication of a validated single task's output: the salt its upload carried (the score's reveal), which the
+   * pulling gateway checks against the commitment and puts in its own attestation.
+   */
+  salt: Uint8Array;
 }
 
 function createBaseChallenge(): Challenge {
@@ -1388,7 +1398,14 @@ export const Envelope: MessageFns<Envelope> = {
 };
 
 function createBaseResultRequest(): ResultRequest {
-  return { auth: undefined, taskIdCommitment: new Uint8Array(0), files: [], download: false, salt: new Uint8Array(0) };
+  return {
+    auth: undefined,
+    taskIdCommitment: new Uint8Array(0),
+    files: [],
+    download: false,
+    salt: new Uint8Array(0),
+    replicate: false,
+  };
 }
 
 export const ResultRequest: MessageFns<ResultRequest> = {
@@ -1407,6 +1424,9 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     }
     if (message.salt.length !== 0) {
       writer.uint32(42).bytes(message.salt);
+    }
+    if (message.replicate !== false) {
+      writer.uint32(48).bool(message.replicate);
     }
     return writer;
   },
@@ -1464,6 +1484,14 @@ export const ResultRequest: MessageFns<ResultRequest> = {
             message.salt = reader.bytes();
             continue;
           }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.replicate = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1487,6 +1515,7 @@ export const ResultRequest: MessageFns<ResultRequest> = {
       files: globalThis.Array.isArray(object?.files) ? object.files.map((e: any) => bytesFromBase64(e)) : [],
       download: isSet(object.download) ? globalThis.Boolean(object.download) : false,
       salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
+      replicate: isSet(object.replicate) ? globalThis.Boolean(object.replicate) : false,
     };
   },
 
@@ -1507,6 +1536,9 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     if (message.salt.length !== 0) {
       obj.salt = base64FromBytes(message.salt);
     }
+    if (message.replicate !== false) {
+      obj.replicate = message.replicate;
+    }
     return obj;
   },
 
@@ -1520,12 +1552,13 @@ export const ResultRequest: MessageFns<ResultRequest> = {
     message.files = object.files?.map((e) => e) || [];
     message.download = object.download ?? false;
     message.salt = object.salt ?? new Uint8Array(0);
+    message.replicate = object.replicate ?? false;
     return message;
   },
 };
 
 function createBaseResultResponse(): ResultResponse {
-  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0), sendFiles: false };
+  return { ok: false, error: "", files: [], resultHash: new Uint8Array(0), sendFiles: false, salt: new Uint8Array(0) };
 }
 
 export const ResultResponse: MessageFns<ResultResponse> = {
@@ -1544,6 +1577,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     }
     if (message.sendFiles !== false) {
       writer.uint32(40).bool(message.sendFiles);
+    }
+    if (message.salt.length !== 0) {
+      writer.uint32(50).bytes(message.salt);
     }
     return writer;
   },
@@ -1601,6 +1637,14 @@ export const ResultResponse: MessageFns<ResultResponse> = {
             message.sendFiles = reader.bool();
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.salt = reader.bytes();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1628,6 +1672,7 @@ export const ResultResponse: MessageFns<ResultResponse> = {
         : isSet(object.send_files)
         ? globalThis.Boolean(object.send_files)
         : false,
+      salt: isSet(object.salt) ? bytesFromBase64(object.salt) : new Uint8Array(0),
     };
   },
 
@@ -1648,6 +1693,9 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     if (message.sendFiles !== false) {
       obj.sendFiles = message.sendFiles;
     }
+    if (message.salt.length !== 0) {
+      obj.salt = base64FromBytes(message.salt);
+    }
     return obj;
   },
 
@@ -1661,6 +1709,7 @@ export const ResultResponse: MessageFns<ResultResponse> = {
     message.files = object.files?.map((e) => e) || [];
     message.resultHash = object.resultHash ?? new Uint8Array(0);
     message.sendFiles = object.sendFiles ?? false;
+    message.salt = object.salt ?? new Uint8Array(0);
     return message;
   },
 };

@@ -83,11 +83,13 @@ export interface MsgValidateTaskResponse {
 }
 
 /**
- * Signed by an attester after checking the uploaded result against the score. For a validated
+ * Signed by a bonded validator's operator account (its gateway) after checking the uploaded result against the
+ * score; the task settles once validators with at least 2/3 of the bonded power attested the same result_hash. For a validated
  * single task the upload carried the reveal: score and salt open the node's commitment. For a
  * group's representative the score was revealed in the group; score and salt are left empty.
  */
 export interface MsgAttestResult {
+  /** The validator's operator account (beryl1…). */
   attester: string;
   taskIdCommitment: Uint8Array;
   resultHash: Uint8Array;

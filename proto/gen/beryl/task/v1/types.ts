@@ -314,6 +314,21 @@ export interface Task {
   seatRetries: number;
   /** On T1: when all three members had committed and the reveals began (0 before). */
   revealStart: bigint;
+  /**
+   * Validated and group-validated tasks: each bonded validator's attestation of the uploaded output, in the order
+   * they landed. The task settles when validators holding at least 2/3 of the bonded power attested one result hash
+   * (docs/decisions/0023); an attestation of another hash stays here, visible, and changes nothing.
+   */
+  attestations: Attestation[];
+}
+
+/** A validator's gateway checked a task's output against its score and vouches for it. */
+export interface Attestation {
+  /** The validator's operator account (beryl1…), which signed MsgAttestResult. */
+  validator: string;
+  resultHash: Uint8Array;
+  /** The block it landed in. */
+  height: bigint;
 }
 
 export interface GroupPayee {
@@ -332,8 +347,6 @@ export interface Params {
   maxExecutionTimeout: bigint;
   /** Share of node payments that goes to the validators (through the fee collector), 18-decimal fixed point. */
   protocolFeeShare: string;
-  /** Accounts allowed to send MsgAttestResult (the validators' gateways). */
-  attesters: string[];
   /** Largest args JSON, bytes. */
   maxArgsBytes: number;
   /** A task is accepted only if at least this many serving nodes meet every one of its filters. */
@@ -394,6 +407,7 @@ function createBaseTask(): Task {
     groupNodes: [],
     seatRetries: 0,
     revealStart: 0n,
+    attestations: [],
   };
 }
 
@@ -536,6 +550,9 @@ export const Task: MessageFns<Task> = {
         throw new globalThis.Error("value provided for field message.revealStart of type int64 too large");
       }
       writer.uint32(296).int64(message.revealStart);
+    }
+    for (const v of message.attestations) {
+      Attestation.encode(v!, writer.uint32(306).fork()).join();
     }
     return writer;
   },
@@ -849,6 +866,14 @@ export const Task: MessageFns<Task> = {
             message.revealStart = reader.int64() as bigint;
             continue;
           }
+          case 38: {
+            if (tag !== 306) {
+              break;
+            }
+
+            message.attestations.push(Attestation.decode(reader, reader.uint32()));
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1008,6 +1033,9 @@ export const Task: MessageFns<Task> = {
         : isSet(object.reveal_start)
         ? BigInt(object.reveal_start)
         : 0n,
+      attestations: globalThis.Array.isArray(object?.attestations)
+        ? object.attestations.map((e: any) => Attestation.fromJSON(e))
+        : [],
     };
   },
 
@@ -1124,6 +1152,9 @@ export const Task: MessageFns<Task> = {
     if (message.revealStart !== 0n) {
       obj.revealStart = message.revealStart.toString();
     }
+    if (message.attestations?.length) {
+      obj.attestations = message.attestations.map((e) => Attestation.toJSON(e));
+    }
     return obj;
   },
 
@@ -1179,6 +1210,115 @@ export const Task: MessageFns<Task> = {
     message.revealStart = (object.revealStart !== undefined && object.revealStart !== null)
       ? BigInt(object.revealStart)
       : 0n;
+    message.attestations = object.attestations?.map((e) => Attestation.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseAttestation(): Attestation {
+  return { validator: "", resultHash: new Uint8Array(0), height: 0n };
+}
+
+export const Attestation: MessageFns<Attestation> = {
+  encode(message: Attestation, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.validator !== "") {
+      writer.uint32(10).string(message.validator);
+    }
+    if (message.resultHash.length !== 0) {
+      writer.uint32(18).bytes(message.resultHash);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(24).int64(message.height);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Attestation {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAttestation();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.validator = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.resultHash = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Attestation {
+    return {
+      validator: isSet(object.validator) ? globalThis.String(object.validator) : "",
+      resultHash: isSet(object.resultHash)
+        ? bytesFromBase64(object.resultHash)
+        : isSet(object.result_hash)
+        ? bytesFromBase64(object.result_hash)
+        : new Uint8Array(0),
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+    };
+  },
+
+  toJSON(message: Attestation): unknown {
+    const obj: any = {};
+    if (message.validator !== "") {
+      obj.validator = message.validator;
+    }
+    if (message.resultHash.length !== 0) {
+      obj.resultHash = base64FromBytes(message.resultHash);
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<Attestation>): Attestation {
+    return Attestation.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<Attestation>): Attestation {
+    const message = createBaseAttestation();
+    message.validator = object.validator ?? "";
+    message.resultHash = object.resultHash ?? new Uint8Array(0);
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
     return message;
   },
 };
@@ -1301,7 +1441,6 @@ function createBaseParams(): Params {
     minExecutionTimeout: 0n,
     maxExecutionTimeout: 0n,
     protocolFeeShare: "",
-    attesters: [],
     maxArgsBytes: 0,
     minEligibleNodes: 0,
     maxQueuedTasks: 0,
@@ -1347,9 +1486,6 @@ export const Params: MessageFns<Params> = {
     }
     if (message.protocolFeeShare !== "") {
       writer.uint32(66).string(message.protocolFeeShare);
-    }
-    for (const v of message.attesters) {
-      writer.uint32(74).string(v!);
     }
     if (message.maxArgsBytes !== 0) {
       writer.uint32(96).uint32(message.maxArgsBytes);
@@ -1441,14 +1577,6 @@ export const Params: MessageFns<Params> = {
             message.protocolFeeShare = reader.string();
             continue;
           }
-          case 9: {
-            if (tag !== 74) {
-              break;
-            }
-
-            message.attesters.push(reader.string());
-            continue;
-          }
           case 12: {
             if (tag !== 96) {
               break;
@@ -1538,9 +1666,6 @@ export const Params: MessageFns<Params> = {
         : isSet(object.protocol_fee_share)
         ? globalThis.String(object.protocol_fee_share)
         : "",
-      attesters: globalThis.Array.isArray(object?.attesters)
-        ? object.attesters.map((e: any) => globalThis.String(e))
-        : [],
       maxArgsBytes: isSet(object.maxArgsBytes)
         ? globalThis.Number(object.maxArgsBytes)
         : isSet(object.max_args_bytes)
@@ -1592,9 +1717,6 @@ export const Params: MessageFns<Params> = {
     if (message.protocolFeeShare !== "") {
       obj.protocolFeeShare = message.protocolFeeShare;
     }
-    if (message.attesters?.length) {
-      obj.attesters = message.attesters;
-    }
     if (message.maxArgsBytes !== 0) {
       obj.maxArgsBytes = Math.round(message.maxArgsBytes);
     }
@@ -1636,7 +1758,6 @@ export const Params: MessageFns<Params> = {
       ? BigInt(object.maxExecutionTimeout)
       : 0n;
     message.protocolFeeShare = object.protocolFeeShare ?? "";
-    message.attesters = object.attesters?.map((e) => e) || [];
     message.maxArgsBytes = object.maxArgsBytes ?? 0;
     message.minEligibleNodes = object.minEligibleNodes ?? 0;
     message.maxQueuedTasks = object.maxQueuedTasks ?? 0;
