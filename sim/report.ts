@@ -116,8 +116,15 @@ export interface MatrixResult {
   runs: number
 }
 
-/** Runs every cell of the matrix over every seed. `onRun` reports progress (runs done, runs in all). */
-export async function runMatrix(spec: MatrixSpec, onRun?: (done: number, total: number, label: string) => void): Promise<MatrixResult> {
+/**
+ * Runs every cell of the matrix over every seed. `onRun` reports progress (runs done, runs in all);
+ * `onCell` hears each finished cell with the cells so far (the CLI writes a partial report.json).
+ */
+export async function runMatrix(
+  spec: MatrixSpec,
+  onRun?: (done: number, total: number, label: string) => void,
+  onCell?: (cells: Cell[]) => void,
+): Promise<MatrixResult> {
   const cells: Cell[] = []
   const latencies: Record<string, number[]> = {}
   const combos: Array<[SimConfig['preset'], AdversaryName | 'none', number, number | null]> = []
@@ -137,6 +144,7 @@ export async function runMatrix(spec: MatrixSpec, onRun?: (done: number, total: 
       onRun?.(++done, total, `${preset} ${adversary} ${share ? `${share * 100}%` : ''} ${fee ?? 'mix'} seed ${seed}`)
     }
     cells.push(cellOf(preset, adversary, share, fee, runs))
+    onCell?.(cells)
   }
   return { cells, latencies, wallMs: performance.now() - t0, runs: total }
 }
