@@ -19,6 +19,7 @@ import {
   sweep,
   writeReport,
   type AdversaryName,
+  type MatrixResult,
   type MatrixSpec,
   type SimConfig,
 } from '../sim/index.ts'
@@ -136,7 +137,11 @@ Examples:
       }
       for (const p of spec.presets) if (p !== 'beryl' && p !== 'crynux') throw new Error(`unknown preset ${p}: beryl or crynux`)
       const bar = progressBar('sim', f.progress && f.output !== 'json')
-      const m = await runMatrix(spec, (d, t, what) => bar(d, t, what))
+      // A long matrix leaves its cells so far in <out>/report.partial.json as it goes.
+      const partial = (cells: MatrixResult['cells']) =>
+        writeReport(f.out, { 'report.partial.json': reportJson({ cells, latencies: {}, wallMs: 0, runs: 0 }, spec) })
+      const m = await runMatrix(spec, (d, t, what) => bar(d, t, what), partial)
+      fs.rmSync(path.join(f.out, 'report.partial.json'), { force: true })
       const charts: string[] = []
       const files: Record<string, string | Buffer> = { 'report.json': reportJson(m, spec) }
       if (f.charts) {

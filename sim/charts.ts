@@ -1,6 +1,7 @@
 import sharp from 'sharp'
 import * as vega from 'vega'
 import { compile, type TopLevelSpec } from 'vega-lite'
+import { ADVERSARIES, type AdversaryName } from './agents/index.ts'
 import type { Cell, MatrixResult } from './report.ts'
 
 // Charts as Vega-Lite specs, rendered to SVG by Vega in Node (no browser, no canvas: Vega's SVG
@@ -17,8 +18,8 @@ export async function render(spec: TopLevelSpec): Promise<{ svg: string; png: Bu
 }
 
 const value = (c: Cell) => c.excessPerTask ?? c.profitPerTask
-/** Node strategies only: an application strategy's profit is per task it paid for, on another scale (see the table). */
-const nodeSide = (c: Cell) => c.adversary !== 'none' && c.excessPerTask !== undefined
+/** Node strategies only: an application strategy's excess is per task it paid for, on another scale (see the table). */
+const nodeSide = (c: Cell) => c.adversary !== 'none' && c.excessPerTask !== undefined && ADVERSARIES[c.adversary as AdversaryName]?.side === 'node'
 
 /** Profit (excess over honest work) vs fee, one line per strategy, one panel per preset. */
 export function profitVsFee(cells: Cell[], share: number): TopLevelSpec {

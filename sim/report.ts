@@ -1,6 +1,6 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { ADVERSARIES, type AdversaryName } from './agents/index.ts'
+import type { AdversaryName } from './agents/index.ts'
 import type { RunResult } from './results.ts'
 import { run, type SimConfig } from './scenario.ts'
 
@@ -44,10 +44,10 @@ export interface Cell {
   seeds: number
   /** BERYL per task the strategy's nodes ran (or its apps created): what it gained, all costs counted. */
   profitPerTask: Estimate
-  /** The same minus an honest node's profit per task: what cheating gains over honest work (node strategies). */
+  /** What the strategy gains over the same capital doing honest work, per task (every adversary). */
   excessPerTask?: Estimate
   profitPerCapital: Estimate
-  /** The verdict: on the excess for node strategies, on the profit for application strategies. */
+  /** The verdict: on the excess for an adversary; for the honest baseline ("none"), on its profit (does honest work pay at all). */
   verdict: Verdict
   honestSlashes: Estimate
   honestProfitPerTask: Estimate
@@ -73,9 +73,8 @@ export interface MatrixSpec {
 export function cellOf(preset: string, adversary: string, share: number, fee: number | null, runs: RunResult[]): Cell {
   const pick = (f: (r: RunResult) => number) => estimate(runs.map(f))
   const adv = (r: RunResult) => r.strategies[adversary === 'none' ? 'honest' : adversary]
-  const side = adversary === 'none' ? 'node' : ADVERSARIES[adversary as AdversaryName].side
   const profit = pick((r) => adv(r)?.profitPerTask ?? 0)
-  const excess = side === 'node' && adversary !== 'none' ? pick((r) => adv(r)?.excessPerTask ?? 0) : undefined
+  const excess = adversary !== 'none' ? pick((r) => adv(r)?.excessPerTask ?? 0) : undefined
   const attempts: Record<string, number> = {}
   for (const r of runs) for (const [k, v] of Object.entries(adv(r)?.attempts ?? {})) attempts[k] = (attempts[k] ?? 0) + v
   const cf = runs.filter((r) => r.closedForm)
@@ -117,8 +116,15 @@ export interface MatrixResult {
   runs: number
 }
 
-/** Runs every cell of the matrix over every seed. `onRun` reports progress (runs done, runs in all). */
-export async function runMatrix(spec: MatrixSpec, onRun?: (done: number, total: number, label: string) => void): Promise<MatrixResult> {
+/**
+ * Runs every cell of the matrix over every seed. `onRun` reports progress (runs done, runs in all);
+ * `onCell` hears each finished cell with the cells so far (the CLI writes a partial report.json).
+ */
+export async function runMatrix(
+  spec: MatrixSpec,
+  onRun?: (done: number, total: number, label: string) => void,
+  onCell?: (cells: Cell[]) => void,
+): Promise<MatrixResult> {
   const cells: Cell[] = []
   const latencies: Record<string, number[]> = {}
   const combos: Array<[SimConfig['preset'], AdversaryName | 'none', number, number | null]> = []
@@ -138,6 +144,7 @@ export async function runMatrix(spec: MatrixSpec, onRun?: (done: number, total: 
       onRun?.(++done, total, `${preset} ${adversary} ${share ? `${share * 100}%` : ''} ${fee ?? 'mix'} seed ${seed}`)
     }
     cells.push(cellOf(preset, adversary, share, fee, runs))
+    onCell?.(cells)
   }
   return { cells, latencies, wallMs: performance.now() - t0, runs: total }
 }
@@ -149,8 +156,9 @@ export function markdown(m: MatrixResult, title: string, charts: string[]): stri
   const lines = [`# ${title}`, '']
   lines.push(
     'Profit is BERYL per task the strategy ran (node strategies) or created (application strategies), all costs counted (compute at the run’s compute-cost share of the fee, tx fees, slashed stake). ' +
-      '"Excess" is that profit minus an honest node’s profit per task in the same run: what cheating gains over honest work. Intervals are 95% across seeds. ' +
-      'Verdict: pays if the interval (of the excess for node strategies, of the profit for application strategies) is above 0, does not pay if below, break-even if it holds 0.',
+      '"Excess" is what the strategy earns over the same capital doing honest work, per task: (its profit − its capital × the honest nodes’ profit per BERYL of capital in the same run) / its tasks, where its capital is every stake, purse and budget it was funded with (a slashed identity re-funded counts again). ' +
+      'Intervals are 95% across seeds. Verdict for a strategy: pays if the interval of the excess is above 0 (the strategy earns more than its capital would doing honest work), does not pay if below, break-even if it holds 0 (the twin cannot tell at that many seeds). ' +
+      'For the honest baseline ("none") the verdict is on its own profit: whether honest work pays at all.',
     '',
   )
   lines.push('| preset | strategy | share | fee | profit/task | excess/task | verdict | honest slashed | latency p50/p95 (blocks) | attempts |')

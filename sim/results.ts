@@ -1,7 +1,6 @@
 import type { SimContext } from './context.ts'
 import type { SimConfig } from './scenario.ts'
 import type { World } from './world.ts'
-import { ADVERSARIES, type AdversaryName } from './agents/index.ts'
 
 /** Amounts in reports are BERYL with 6 decimals (exactly the uberyl), as numbers for charts. */
 export const beryl = (u: bigint | number): number => Number(u) / 1e6
@@ -14,7 +13,11 @@ export interface StrategyResult {
   profit: number
   tasks: number
   profitPerTask: number
-  /** profit per task − the honest nodes' profit per task (node strategies): what cheating gains over honest play. */
+  /**
+   * What the strategy gains over the same capital doing honest work, per task: (profit − capital × the
+   * honest nodes' profit per unit of capital) / tasks. Set for every adversary (node and application
+   * strategies alike); the verdict is on it.
+   */
   excessPerTask?: number
   /** profit / capital. */
   profitPerCapital: number
@@ -85,7 +88,8 @@ export function summarize(cfg: SimConfig, w: World, sim: SimContext, wallMs: num
   const honest = strategies.honest
   if (cfg.adversary !== 'none' && honest) {
     const adv = strategies[cfg.adversary]
-    if (adv && ADVERSARIES[cfg.adversary as AdversaryName].side === 'node') adv.excessPerTask = adv.profitPerTask - honest.profitPerTask
+    // The same capital doing honest work would have earned capital × the honest return on capital.
+    if (adv && adv.tasks) adv.excessPerTask = (adv.profit - adv.capital * honest.profitPerCapital) / adv.tasks
   }
   const lat = m.latencies.map(Number)
   const simulatedSeconds = Number(w.now - sim.w.chain.opts.genesisTime)

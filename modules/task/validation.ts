@@ -366,10 +366,16 @@ function fasterFirst(a: GroupMember, b: GroupMember): number {
 
 /**
  * The majority and the outliers among the finished members F (fastest first),
- * as positions in F: the group table. "~" is not transitive for images (Hamming
- * distance), so the branches are tried strictly in the table's order; for
- * example F0~F2 and F1~F2 without F0~F1 is the same2 row, and F1 is invalidated
- * even though it matches F2.
+ * as positions in F; the representative is the majority's first. "~" is not
+ * transitive for images (Hamming distance), so Crynux's table, read in its
+ * order, can convict a member that matches another member: with F0~F1, F1~F2
+ * and not F0~F2 it invalidates F2 (and with F0~F2, F1~F2 and not F0~F1 it
+ * invalidates F1). The digital twin showed what that costs: a faker's random
+ * pHash falls within the threshold of one honest score about 1.7% of the time,
+ * and when the faker was fastest the second honest node was slashed for
+ * matching the first. Beryl convicts only a member that matches nobody: when
+ * exactly two pairs match, the member in both pairs (the centre) is the
+ * representative, the other two matched it, and nobody is slashed.
  */
 function tableRow(f: readonly GroupMember[], threshold: number): { majority: number[]; outliers: number[] } {
   if (f.length === 2) {
@@ -379,7 +385,11 @@ function tableRow(f: readonly GroupMember[], threshold: number): { majority: num
   const same1 = membersMatch(f[0]!, f[1]!, threshold)
   const same2 = membersMatch(f[0]!, f[2]!, threshold)
   const same3 = membersMatch(f[1]!, f[2]!, threshold)
-  if (same1) return same2 ? { majority: [0, 1, 2], outliers: [] } : { majority: [0, 1], outliers: [2] }
+  if (same1 && same2) return { majority: [0, 1, 2], outliers: [] }
+  // Two pairs match, the third does not: the centre matched both others.
+  if (same1 && same3) return { majority: [1, 0, 2], outliers: [] }
+  if (same2 && same3) return { majority: [2, 0, 1], outliers: [] }
+  if (same1) return { majority: [0, 1], outliers: [2] }
   if (same2) return { majority: [0, 2], outliers: [1] }
   if (same3) return { majority: [1, 2], outliers: [0] }
   return { majority: [], outliers: [] }
@@ -393,9 +403,12 @@ function tableRow(f: readonly GroupMember[], threshold: number): { majority: num
  * first. Members that were already EndAborted keep their state.
  *
  * - |F| = 3: same1 = F0~F1, same2 = F0~F2, same3 = F1~F2.
- *   - same1: F0 → GroupValidated, F1 → EndGroupRefund; F2 → EndGroupRefund if same2, else EndInvalidated.
- *   - else same2: F0 → GroupValidated, F2 → EndGroupRefund, F1 → EndInvalidated.
- *   - else same3: F1 → GroupValidated, F2 → EndGroupRefund, F0 → EndInvalidated.
+ *   - same1 ∧ same2: F0 → GroupValidated, F1 and F2 → EndGroupRefund.
+ *   - exactly two of the three pairs match (Beryl's row, see tableRow): the member in both
+ *     pairs → GroupValidated, the other two → EndGroupRefund; nobody is invalidated.
+ *   - only same1: F0 → GroupValidated, F1 → EndGroupRefund, F2 → EndInvalidated.
+ *   - only same2: F0 → GroupValidated, F2 → EndGroupRefund, F1 → EndInvalidated.
+ *   - only same3: F1 → GroupValidated, F2 → EndGroupRefund, F0 → EndInvalidated.
  *   - else: all → EndAborted(IncorrectResult).
  * - |F| = 2: F0~F1 → GroupValidated / EndGroupRefund; else both → EndAborted(IncorrectResult).
  * - |F| ≤ 1: the finished member, if any → EndAborted(GroupTimeout).
@@ -466,8 +479,10 @@ export function groupOutcome(members: readonly GroupMember[], params: Validation
     return { id: m.id, node: m.node, status: m.status, abortReason: m.abortReason!, qosScore, changed: false }
   })
 
+  // The representative first (the keeper settles the group through it), then the others fastest first.
   const matching: MatchingMember[] = []
-  for (const m of f) {
+  const byRole = majority.length > 0 ? [f[majority[0]!]!, ...f.filter((m) => m !== f[majority[0]!])] : f
+  for (const m of byRole) {
     const d = decided.get(m)!
     if (d.transition.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED && d.transition.status !== TaskStatus.TASK_STATUS_END_GROUP_REFUND) continue
     if (!m.node) throw new TaskRuleError('INVALID_GROUP', `task ${m.id} is ${statusName(m.status)} without a selected node`)

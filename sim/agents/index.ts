@@ -19,7 +19,7 @@ import { TimeoutGamer } from './timeout-gamer.ts'
 export interface AdversaryKind {
   /** One line for --help and the report. */
   summary: string
-  /** Which side it attacks from: a node strategy is judged against honest play, an app strategy against doing nothing. */
+  /** Which side it attacks from (both are judged against the same capital doing honest work; the charts plot node strategies). */
   side: 'node' | 'app'
   minNodes: number
   build(sim: SimContext, nodes: number, cfg: SimConfig): void

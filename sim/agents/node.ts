@@ -28,6 +28,12 @@ export class NodeAgent implements Agent {
   id!: Identity
   protected readonly rng: Rng
   protected answers = new Map<string, Answer>()
+  /**
+   * Every identity this operator has had, by address. A real worker keeps each task's answer and salt
+   * on disk before it commits, so an identity kicked out (or replaced after a rejoin) still reveals
+   * and uploads what it committed; only a slashed identity has nothing left to win.
+   */
+  private readonly identities = new Map<string, Identity>()
   private generation = 0
   active = false
 
@@ -57,6 +63,7 @@ export class NodeAgent implements Agent {
   /** A genesis-funded identity (made before the chain's genesis so it can be in it). */
   genesisIdentity(w: World): Identity {
     this.id = w.identity(`${this.label}#0`)
+    this.identities.set(this.id.address, this.id)
     w.own(this.id.address, this)
     this.sim.measures.enrol(this.strategy, this.id, this.purse())
     return this.id
@@ -64,6 +71,7 @@ export class NodeAgent implements Agent {
 
   protected newIdentity(w: World): void {
     this.id = w.identity(`${this.label}#${++this.generation}`)
+    this.identities.set(this.id.address, this.id)
     w.own(this.id.address, this)
     this.sim.measures.enrol(this.strategy, this.id, this.purse())
     fund(this.sim, this.id, this.purse(), () => w.after(0, () => this.join(w)))
@@ -120,21 +128,26 @@ export class NodeAgent implements Agent {
   }
 
   onEvent(w: World, e: ChainEvent): void {
-    if (e.attrs.node !== this.id?.address) return
+    const me = this.identities.get(e.attrs.node ?? '')
+    if (!me) return
     if (e.type === 'node_slashed' || e.type === 'node_kicked_out') {
+      // A slashed identity's open tasks are aborted by the chain; a kicked-out one still reveals.
+      if (e.type === 'node_slashed') this.identities.delete(me.address)
+      if (me !== this.id) return
       this.active = false
       if (this.opts.respawn) w.after(60, () => this.newIdentity(w))
       return
     }
-    if (e.type === 'group_reveal') return this.sim.protocol.revealIfAsked(this.id, e, this.answers.get(e.attrs.task!))
+    if (e.type === 'group_reveal') return this.sim.protocol.revealIfAsked(me, e, this.answers.get(e.attrs.task!))
     if (e.type !== 'task_status') return
     const c = e.attrs.task!
-    if (e.attrs.to === 'TASK_STATUS_STARTED') this.onStarted(w, c)
-    else if (this.sim.protocol.uploadWanted(e)) {
+    if (e.attrs.to === 'TASK_STATUS_STARTED') {
+      if (me === this.id) this.onStarted(w, c)
+    } else if (this.sim.protocol.uploadWanted(e)) {
       const a = this.answers.get(c)
-      if (a) w.after(this.rng.float() * 5, () => this.sim.protocol.upload(this.id, unhex(c), a))
+      if (a) w.after(this.rng.float() * 5, () => this.sim.protocol.upload(me, unhex(c), a))
     } else {
-      this.sim.protocol.revealIfAsked(this.id, e, this.answers.get(c))
+      this.sim.protocol.revealIfAsked(me, e, this.answers.get(c))
       if (e.attrs.to?.startsWith('TASK_STATUS_END')) this.answers.delete(c)
     }
   }
