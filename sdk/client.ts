@@ -13,7 +13,7 @@ import { AbortReason, type Task, TaskStatus, TaskType } from '../proto/gen/beryl
 import { isTerminal } from '../modules/task/index.ts'
 import { BUNDLED_MODEL_IDS } from './models.ts'
 import { checkOutputs } from './outputs.ts'
-import { OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
+import { BerylTaskError, OutputUnavailableError, TaskCancelledError, TaskEndedError, TaskTimeoutError, TaskTxError } from './errors.ts'
 import { type StoredTask, TaskKeyStore } from './keystore.ts'
 import { type BerylQueries, berylQueries, orUndefined } from './queries.ts'
 import { berylRegistry } from './registry.ts'
@@ -223,19 +223,36 @@ export class BerylClient {
         message,
       })
     }
+    /** The last failure to reach the node while polling, and how many polls in a row failed so. */
+    let unreachable: { error: string; times: number } | undefined
     const check = () => {
       if (o.signal?.aborted) throw new TaskCancelledError('cancelled by the caller; the task goes on on chain', s.taskId)
       if (Date.now() > deadline)
-        throw new TaskTimeoutError(`gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s; resumeTask('${s.taskId}') continues it`, s.taskId)
+        throw new TaskTimeoutError(
+          `gave up waiting after ${Math.round((o.timeoutMs ?? 900_000) / 1000)} s${unreachable ? ` (the node was unreachable on the last ${unreachable.times} poll(s): ${unreachable.error})` : ''}; resumeTask('${s.taskId}') continues it`,
+          s.taskId,
+        )
     }
     const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
     const onChain = (c: string): Promise<Task | undefined> => orUndefined(this.query.task.task(c))
+    /**
+     * Polls until `f` has an answer. A poll that cannot reach the node (refused, reset, timed out: a node under load)
+     * is tried again with backoff (doubling from the poll interval to 5 s) until the caller's deadline; the task goes
+     * on on chain meanwhile, so a passing network failure costs time, never the task.
+     */
     const waitFor = async (f: () => Promise<Task[] | undefined>): Promise<Task[]> => {
       for (;;) {
         check()
-        const v = await f()
+        let v: Task[] | undefined
+        try {
+          v = await f()
+          unreachable = undefined
+        } catch (err) {
+          if (!isUnreachable(err)) throw err
+          unreachable = { error: (err as Error).message, times: (unreachable?.times ?? 0) + 1 }
+        }
         if (v) return v
-        await sleep(poll)
+        await sleep(unreachable ? Math.min(5_000, poll * 2 ** Math.min(unreachable.times, 5)) : poll)
       }
     }
     const send = async (msgs: Array<{ typeUrl: string; value: unknown }>, what: string): Promise<DeliverTxResponse> => {
@@ -250,11 +267,30 @@ export class BerylClient {
       txFees += gasFee(res.gasWanted, this.o.gasPrice)
       return res
     }
+    /**
+     * `send`, for a step whose effect the chain shows (`landed`). When the node cannot be reached mid-way, the
+     * transaction may or may not be in a block: the chain is asked for a while (10 s) before the step is sent
+     * again, so a step that landed is not sent twice. Undefined when it landed without an answer to read.
+     */
+    const sendStep = async (msgs: Array<{ typeUrl: string; value: unknown }>, what: string, landed: () => Promise<boolean>) => {
+      for (;;) {
+        try {
+          return await send(msgs, what)
+        } catch (err) {
+          if (!isUnreachable(err)) throw err
+          unreachable = { error: (err as Error).message, times: (unreachable?.times ?? 0) + 1 }
+        }
+        for (const until = Date.now() + 10_000; Date.now() < until; await sleep(1_000)) {
+          check()
+          if (await landed().catch((err) => (isUnreachable(err) ? false : Promise.reject(err)))) return undefined
+        }
+      }
+    }
     const first = s.members[0]!
     const create = async (): Promise<number | undefined> => {
       if (await onChain(first.commitment)) return undefined
       const req = s.requirements
-      const res = await send(
+      const res = await sendStep(
         [
           {
             typeUrl: '/beryl.task.v1.MsgCreateTask',
@@ -275,8 +311,9 @@ export class BerylClient {
           },
         ],
         'creating the task',
+        async () => (await onChain(first.commitment)) !== undefined,
       )
-      return res.height
+      return res?.height
     }
     /** The task and, once the chain created them, its group's current validation tasks. */
     const group = async (): Promise<Task[] | undefined> => {
@@ -344,7 +381,7 @@ export class BerylClient {
     // validation tasks itself (escrowing their fees from this account) and judges the group.
     if (committed!.status === TaskStatus.TASK_STATUS_SCORE_READY) {
       await progress('scored', `${committed!.selectedNode} committed to its answer`)
-      await send(
+      await sendStep(
         [
           {
             typeUrl: '/beryl.task.v1.MsgValidateTask',
@@ -357,6 +394,7 @@ export class BerylClient {
           },
         ],
         'validating',
+        async () => (await onChain(first.commitment))?.status !== TaskStatus.TASK_STATUS_SCORE_READY,
       )
     }
     if (sampled) await progress('sampled', 'selected for cross-validation: the chain runs the task on two more nodes and compares the three answers')
@@ -452,6 +490,21 @@ export class BerylClient {
       reasons,
     )
   }
+}
+
+/**
+ * Whether an error is a failure to reach the node (no answer at all), as opposed to an answer: undici's
+ * "fetch failed" and the socket errors under it, HTTP 5xx statuses, and cosmjs's TimeoutError (a broadcast
+ * transaction not seen in a block in time: it may still land). The chain's own refusals never are.
+ */
+export function isUnreachable(err: unknown): boolean {
+  if (err instanceof BerylTaskError) return false
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } } | undefined
+  if (e?.name === 'TimeoutError') return true
+  const text = `${e?.message ?? ''} ${e?.cause?.code ?? ''} ${e?.cause?.message ?? ''}`
+  return /fetch failed|ECONNRESET|ECONNREFUSED|ETIMEDOUT|EPIPE|EADDRNOTAVAIL|UND_ERR_|socket hang up|other side closed|Bad status on response: 5\d\d/i.test(
+    text,
+  )
 }
 
 /** Rounds over all gateways before a download gives up, and the backoff between rounds (doubling, capped). */

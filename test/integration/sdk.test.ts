@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { execFile, spawn } from 'node:child_process'
 import fs from 'node:fs'
+import { createServer, connect as tcpConnect, type AddressInfo, type Socket } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { promisify } from 'node:util'
@@ -141,6 +142,55 @@ console.log(JSON.stringify({ sampled: r.sampled, choices: completion.choices.len
       { sampled: true, choices: 1, status: TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, pinned: ['CPU', 'CPU'] },
       "the validation tasks require the first task's GPU",
     )
+  })
+
+  it('the node unreachable for seconds while the task waits and while it validates: the SDK polls again and the task completes', async () => {
+    // A TCP relay to the node's RPC that, during an outage, resets every connection (what an overloaded node or a
+    // dropped link looks like to undici: "fetch failed").
+    const target = new URL(net.info.rpc)
+    let down = false
+    let resets = 0
+    const open = new Set<Socket>()
+    const relay = createServer((inbound) => {
+      if (down) {
+        resets++
+        inbound.resetAndDestroy()
+        return
+      }
+      const outbound = tcpConnect(Number(target.port), target.hostname)
+      open.add(inbound)
+      inbound.on('close', () => open.delete(inbound))
+      inbound.pipe(outbound).pipe(inbound)
+      inbound.on('error', () => outbound.destroy())
+      outbound.on('error', () => inbound.destroy())
+    })
+    await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r))
+    const outage = (ms: number) => {
+      down = true
+      for (const sock of open) sock.resetAndDestroy()
+      setTimeout(() => (down = false), ms)
+    }
+    const wallet = await DirectSecp256k1HdWallet.fromMnemonic(net.info.accounts[0]!.mnemonic, { prefix: 'beryl' })
+    const c = await BerylClient.connect(`http://127.0.0.1:${(relay.address() as AddressInfo).port}`, wallet, {
+      gateways: [net.info.gateway],
+      keyStoreDir: path.join(dir, 'keys-outage'),
+    })
+    try {
+      const r = await c.runTask({
+        type: 'image',
+        args: { prompt: 'a quay in the rain', width: 64, height: 64, steps: 2, seed: 7 },
+        onProgress: (p) => {
+          if (p.stage === 'created' || p.stage === 'scored') outage(3_000)
+        },
+      })
+      assert.ok(resets > 0, 'the relay refused connections during the outages')
+      assert.equal(r.task.status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
+      assert.deepEqual(Buffer.from(await phashPng(r.outputs[0]!)), Buffer.from(r.task.score))
+    } finally {
+      c.disconnect()
+      relay.close()
+      for (const sock of open) sock.destroy()
+    }
   })
 })
 
