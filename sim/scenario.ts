@@ -256,6 +256,13 @@ export async function build(cfg: SimConfig): Promise<{ w: World; sim: SimContext
     balances: [...genesisAccounts, bond].map((a) => ({ address: a.address, coins: [{ denom: 'uberyl', amount: a.amount.toString() }] })),
   }
   for (const [mod, p] of Object.entries(params)) appState[mod] = { params: p }
+  // The chain seed starts from the run's seed. The twin has no vote extensions, so its seeds follow the fallback rule
+  // (docs/decisions/0022), a function of the previous seed and the height: with one genesis seed for every run, runs of
+  // different seeds would share every dispatch and sampling draw.
+  appState.vss = {
+    ...(appState.vss as object | undefined),
+    seed: { height: '0', seed: createHash('sha256').update(`beryl-sim/chain-seed/${cfg.seed}`).digest('base64'), contributors: 0 },
+  }
   const consensusPubkey = createHash('sha256').update('beryl-sim/validator').digest('base64')
   appState.validator = {
     ...(appState.validator as object | undefined),

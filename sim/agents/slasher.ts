@@ -71,6 +71,13 @@ export class SlasherApp implements Agent {
       if (!a || a.h !== h || a.made >= this.maxCandidates) return
       if (this.sim.protocol.createCandidate(this.id, this, h, rng, this.gpu.name) === false) {
         this.sim.measures.attempt(this.strategy, 'refused-by-protocol')
+        // One task per attempt, then: its colluders can only hope the chain puts the task or its seats on them.
+        // The next attempt starts once this one has had time to run (not after the full candidate window).
+        w.after(Number(w.blockSeconds) * 20, () => {
+          if (this.attempt?.h !== h) return
+          this.attempt = undefined
+          this.begin(w)
+        })
         return
       }
       this.sim.measures.attempt(this.strategy, 'candidate-task')
