@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import { GasPrice, SigningStargateClient } from '@cosmjs/stargate'
 import { TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
+import { isInjected } from '../chain/voteext.ts'
 import { cometPids } from '../chain/node/cometbft.ts'
 import { createDevnetHome, createDevnetWorkers, pickPorts, startDevnetWorkers, waitForHeight, workerHome } from '../cli/devnet.ts'
 import { Keyring } from '../cli/keyring.ts'
@@ -76,8 +77,15 @@ async function txsInBlocks(
   rpc: string,
   from: number,
   to: number,
-): Promise<{ byType: Record<string, number>; failed: number; total: number; at: Map<string, Partial<Record<Step, number>>> }> {
+): Promise<{
+  byType: Record<string, number>
+  failed: number
+  failedByType: Record<string, { count: number; log: string }>
+  total: number
+  at: Map<string, Partial<Record<Step, number>>>
+}> {
   const byType: Record<string, number> = {}
+  const failedByType: Record<string, { count: number; log: string }> = {}
   const at = new Map<string, Partial<Record<Step, number>>>()
   const mark = (c: Uint8Array, step: Step, h: number) => {
     const k = Buffer.from(c).toString('hex')
@@ -90,14 +98,21 @@ async function txsInBlocks(
   for (let h = from + 1; h <= to; h++) {
     const txs: string[] = (await rpcGet(rpc, `block?height=${h}`)).block.data.txs ?? []
     if (!txs.length) continue
-    const results: Array<{ code: number }> = (await rpcGet(rpc, `block_results?height=${h}`)).txs_results ?? []
+    const results: Array<{ code: number; log?: string }> = (await rpcGet(rpc, `block_results?height=${h}`)).txs_results ?? []
     txs.forEach((b64, i) => {
+      const raw = Buffer.from(b64, 'base64')
+      // The proposer's vote extensions (docs/decisions/0022): not a transaction of anyone's.
+      if (isInjected(raw)) return
       total++
-      if (results[i]?.code) failed++
-      const body = TxBody.decode(TxRaw.decode(Buffer.from(b64, 'base64')).bodyBytes)
+      const body = TxBody.decode(TxRaw.decode(raw).bodyBytes)
       const type = body.messages.map((m) => m.typeUrl.split('.').pop()).join('+')
       byType[type] = (byType[type] ?? 0) + 1
-      if (results[i]?.code) return
+      if (results[i]?.code) {
+        failed++
+        const f = (failedByType[type] ??= { count: 0, log: `code ${results[i]!.code}: ${results[i]!.log ?? ''}`.slice(0, 200) })
+        f.count++
+        return
+      }
       for (const m of body.messages) {
         if (m.typeUrl === '/beryl.task.v1.MsgCreateTask') mark(MsgCreateTask.decode(m.value).taskIdCommitment, 'create', h)
         if (m.typeUrl === '/beryl.task.v1.MsgSubmitScore') mark(MsgSubmitScore.decode(m.value).taskIdCommitment, 'score', h)
@@ -107,7 +122,7 @@ async function txsInBlocks(
       }
     })
   }
-  return { byType, failed, total, at }
+  return { byType, failed, failedByType, total, at }
 }
 
 // ---- process CPU (to tell whether the 50 in-process workers are the bottleneck) ----------------
@@ -220,8 +235,11 @@ async function main(): Promise<void> {
   // 2. The node: a real `beryld start` (ABCI app, CometBFT child, gateway with the attester).
   log('devnet: starting beryld…')
   node = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // BENCH_NODE_LOG=<file> keeps the node's whole output (the home is deleted at the end).
+  const nodeLog = process.env.BENCH_NODE_LOG ? fs.createWriteStream(process.env.BENCH_NODE_LOG) : undefined
   const keep = (d: Buffer) => {
     nodeOut = (nodeOut + d.toString()).slice(-32_768)
+    nodeLog?.write(d)
   }
   node.stdout!.on('data', keep)
   node.stderr!.on('data', keep)
@@ -456,7 +474,9 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     in the blocks      ${Object.entries(onChain.byType)
       .sort()
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}; ${onChain.total} txs, ${onChain.failed} failed; task txs ${onChainTask} = ${f2(onChainTask / ok.length)} per delivered task
+      .join(', ')}; ${onChain.total} txs, ${onChain.failed} failed${Object.entries(onChain.failedByType)
+      .map(([k, v]) => ` (${k} ${v.count}, e.g. ${v.log})`)
+      .join('')}; task txs ${onChainTask} = ${f2(onChainTask / ok.length)} per delivered task
   txs per task, Crynux VSS on chain (crynux.md §1.2, §3.2–3.3): 5 unsampled, 11 sampled
                        → ${f2(crynuxVss(sampledShare))} at this run's sampled share, ${f2(crynuxVss(0.1))} at their contract's 10 %
   txs per task, Crynux relay era (§0 era 4, §7.1): 0 on chain; signed relay calls 4 unsampled, 10 sampled → ${f2(crynuxRelayCalls(0.01))} at their 1 %

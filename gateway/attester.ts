@@ -20,7 +20,12 @@ const ATTEST_RETRY_BLOCKS = 5n
  * (a silent validator jailed) settles without waiting for a new attester.
  */
 const RECOUNT_BLOCKS = 20n
-const ATTEST_GAS = 400_000
+/**
+ * Gas of a first attestation; each resend doubles it (up to 8×): settling pays the node, the protocol share and QoS,
+ * and a group's settlement costs more, so a limit too low for one task is not retried forever at the same limit.
+ */
+const ATTEST_GAS = 600_000
+const ATTEST_GAS_DOUBLINGS = 3
 
 export interface AttesterOptions {
   app: BerylApp
@@ -40,7 +45,10 @@ export interface AttesterOptions {
  * bonded validator.
  */
 export class Attester {
-  private readonly pending = new Map<string, { task: Uint8Array; resultHash: Uint8Array; score: Uint8Array; salt: Uint8Array; sentAt?: bigint }>()
+  private readonly pending = new Map<
+    string,
+    { task: Uint8Array; resultHash: Uint8Array; score: Uint8Array; salt: Uint8Array; sentAt?: bigint; sends: number }
+  >()
   private readonly sender: TxSender
 
   constructor(private readonly o: AttesterOptions) {
@@ -62,7 +70,7 @@ export class Attester {
   add(task: Uint8Array, s: Pick<StoredResult, 'resultHash' | 'score' | 'salt'>): void {
     if (this.pending.has(hex(task))) return
     const b = (x: string | undefined) => Buffer.from(x ?? '', 'hex')
-    this.pending.set(hex(task), { task, resultHash: b(s.resultHash), score: b(s.score), salt: b(s.salt) })
+    this.pending.set(hex(task), { task, resultHash: b(s.resultHash), score: b(s.score), salt: b(s.salt), sends: 0 })
   }
 
   /** After each commit: drop what landed, (re)send what is due. */
@@ -92,7 +100,8 @@ export class Attester {
           ...(t.status === TaskStatus.TASK_STATUS_VALIDATED ? { score: p.score, salt: p.salt } : {}),
         }),
       }
-      const res = await this.sender.send([msg], ATTEST_GAS).catch((err: Error) => ({ code: 1, log: err.message, txhash: '' }))
+      const gas = ATTEST_GAS * 2 ** Math.min(p.sends++, ATTEST_GAS_DOUBLINGS)
+      const res = await this.sender.send([msg], gas).catch((err: Error) => ({ code: 1, log: err.message, txhash: '' }))
       this.o.log(res.code === 0 ? `gateway: attested task ${id} (tx ${res.txhash})` : `gateway: attesting task ${id} failed: ${res.log}`)
     }
   }
