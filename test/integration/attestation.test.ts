@@ -124,7 +124,7 @@ describe('outputs attested by ≥ 2/3 of the validator set, on a real 4-validato
         const res = await op.signAndBroadcast(
           v3.account,
           [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: v3.account, taskIdCommitment: rep.taskIdCommitment, resultHash: wrong } }],
-          fee(20_000, 400_000),
+          fee(40_000, 1_500_000),
         )
         assert.equal(res.code, 0, res.rawLog)
       },
