@@ -51,7 +51,7 @@ export const DEVNET_SELF_BOND = 10_000_000_000n
  */
 export async function createDevnetHome(
   home: string,
-  o: { accounts: number; chainId: string; ports: Ports; ceremony?: boolean; operatorMnemonic?: string },
+  o: { accounts: number; chainId: string; ports: Ports; ceremony?: boolean; operatorMnemonic?: string; voteExtensionsEnableHeight?: bigint },
 ): Promise<DevnetAccount[]> {
   initHome({ home, moniker: 'devnet-validator', chainId: o.chainId, ports: o.ports, p2pHost: '127.0.0.1', timeoutCommit: '500ms' })
   const kr = new Keyring(home, 'test')
@@ -68,7 +68,7 @@ export async function createDevnetHome(
     addGenesisAccount(home, operator.address, [{ denom: 'uberyl', amount: DEVNET_FUNDS.replace('uberyl', '') }])
     const { writeGenTx, collectGenTxs } = await import('./gentx.ts')
     await writeGenTx(home, await kr.wallet('validator'), { moniker: 'devnet-validator', amount: DEVNET_SELF_BOND, host: '127.0.0.1', p2pPort: o.ports.p2p })
-    collectGenTxs(home)
+    collectGenTxs(home, undefined, { voteExtensionsEnableHeight: o.voteExtensionsEnableHeight })
   }
   const accounts: DevnetAccount[] = []
   for (let i = 0; i < o.accounts; i++) {

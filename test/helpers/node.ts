@@ -41,7 +41,9 @@ export async function startTestNode(
   const ports = await pickPorts(true)
   // The validator's operator key: its gateway attests with it, and tests may attest by hand with it.
   const operatorMnemonic = Keyring.generateMnemonic()
-  const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports, operatorMnemonic })
+  // Vote extensions off: these single-node tests read a task's dispatch in its creation block (extensions, which
+  // dispatch a block later, are tested on their own networks).
+  const accounts = await createDevnetHome(home, { accounts: opts.accounts ?? 3, chainId, ports, operatorMnemonic, voteExtensionsEnableHeight: 0n })
   const operator: DevnetAccount = { name: 'validator', address: new Keyring(home, 'test').show('validator').address, mnemonic: operatorMnemonic }
   if (opts.genesis) {
     const file = path.join(home, 'config', 'genesis.json')
