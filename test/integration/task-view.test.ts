@@ -110,18 +110,8 @@ describe('beryld task show | list | cancel on a real chain', function () {
     }
     comet = await Comet38Client.connect(node.rpc)
     const rpc = createProtobufRpcClient(QueryClient.withExtensions(comet))
-    const read = async (c: Uint8Array): Promise<Task> =>
+    getTask = async (c) =>
       QueryTaskResponse.decode(await rpc.request('beryl.task.v1.Query', 'Task', QueryTaskRequest.encode({ taskIdCommitment: c }).finish())).task!
-    // With vote extensions a task is dispatched from the next block's seed (docs/decisions/0022): a read right after its
-    // creation block waits (up to 3 s) for it to leave the queue; one that stays queued is returned as it is.
-    getTask = async (c) => {
-      for (let i = 0; i < 15; i++) {
-        const t = await read(c)
-        if (t.status !== TaskStatus.TASK_STATUS_QUEUED) return t
-        await new Promise((r) => setTimeout(r, 200))
-      }
-      return read(c)
-    }
     await Promise.all([0, 1, 2].map((i) => send(actors[i]!, [joinMsg(actors[i]!.address)])))
 
     // One task through its whole life: started (EndBlock), score, validation, attestation.
