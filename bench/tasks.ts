@@ -4,7 +4,11 @@
 // flow from ../shared/reference/crynux.md), and blocks from create to output delivered.
 // Anchors measured in the same run: the chain's block interval during the run, and one bank-send
 // round trip through cosmjs (the client BerylClient uses, same defaults) before the run.
-// Usage: npm run bench:tasks [-- --tasks 60 --concurrency 20 --workers 50 --min-sampling-rate 0.1]
+// With --validators N (2..7) the chain is N validators from a gentx ceremony, each a `beryld start` process
+// with its gateway: workers spread over the gateways, creators over the RPCs, and a task settles once
+// validators holding 2/3 of the bonded power attested it (docs/decisions/0023); the figures add the
+// blocks from the first attestation (the upload is stored in the block before) to settlement.
+// Usage: npm run bench:tasks [-- --tasks 60 --concurrency 20 --workers 50 --min-sampling-rate 0.1 --validators 4]
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -17,6 +21,7 @@ import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { isInjected } from '../chain/voteext.ts'
 import { cometPids } from '../chain/node/cometbft.ts'
 import { createDevnetHome, createDevnetWorkers, pickPorts, startDevnetWorkers, waitForHeight, workerHome } from '../cli/devnet.ts'
+import { NodeProcess, createValidatorNetwork } from '../cli/network.ts'
 import { Keyring } from '../cli/keyring.ts'
 import { MsgAttestResult, MsgCreateTask, MsgRevealResult, MsgSubmitScore, MsgValidateTask } from '../proto/gen/beryl/task/v1/tx.ts'
 import { TaskStatus } from '../proto/gen/beryl/task/v1/types.ts'
@@ -32,12 +37,16 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '50' },
     // The vss module's min_sampling_rate (a fraction); default: the chain's own default.
     'min-sampling-rate': { type: 'string' },
+    // Validators: 1 runs the one-validator devnet; 2..7 a gentx ceremony of separate `beryld start` processes.
+    validators: { type: 'string', default: '1' },
   },
 })
 const TASKS = Number(values.tasks),
   CONCURRENCY = Number(values.concurrency),
-  WORKERS = Number(values.workers)
+  WORKERS = Number(values.workers),
+  VALIDATORS = Number(values.validators)
 if (!(TASKS > 0 && CONCURRENCY > 0 && WORKERS >= 3)) throw new Error('--tasks and --concurrency must be > 0, --workers >= 3')
+if (!(Number.isInteger(VALIDATORS) && VALIDATORS >= 1 && VALIDATORS <= 7)) throw new Error('--validators must be 1..7')
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 const BERYLD = path.join(ROOT, 'bin', 'beryld')
 const CHAIN_ID = 'beryl-bench-tasks'
@@ -67,11 +76,11 @@ async function rpcGet(rpc: string, route: string): Promise<any> {
 const chainHeight = async (rpc: string) => Number((await rpcGet(rpc, 'status')).sync_info.latest_block_height)
 const blockTime = async (rpc: string, h: number) => Date.parse((await rpcGet(rpc, `block?height=${h}`)).block.header.time)
 
-type Step = 'create' | 'score' | 'validate' | 'reveal' | 'attest'
+type Step = 'create' | 'score' | 'validate' | 'reveal' | 'attest' | 'settle'
 /**
  * Every tx in blocks (from, to]: counted by message type, how many failed in their block, and the
  * height at which each task commitment's create, score (or error report), validation and
- * attestation were included (successful txs only).
+ * attestation were included, and the block whose attestation settled it (successful txs only).
  */
 async function txsInBlocks(
   rpc: string,
@@ -98,7 +107,8 @@ async function txsInBlocks(
   for (let h = from + 1; h <= to; h++) {
     const txs: string[] = (await rpcGet(rpc, `block?height=${h}`)).block.data.txs ?? []
     if (!txs.length) continue
-    const results: Array<{ code: number; log?: string }> = (await rpcGet(rpc, `block_results?height=${h}`)).txs_results ?? []
+    const results: Array<{ code: number; log?: string; events?: Array<{ type: string; attributes: Array<{ key: string; value: string }> }> }> =
+      (await rpcGet(rpc, `block_results?height=${h}`)).txs_results ?? []
     txs.forEach((b64, i) => {
       const raw = Buffer.from(b64, 'base64')
       // The proposer's vote extensions (docs/decisions/0022): not a transaction of anyone's.
@@ -119,6 +129,10 @@ async function txsInBlocks(
         if (m.typeUrl === '/beryl.task.v1.MsgRevealResult') mark(MsgRevealResult.decode(m.value).taskIdCommitment, 'reveal', h)
         if (m.typeUrl === '/beryl.task.v1.MsgValidateTask') for (const c of MsgValidateTask.decode(m.value).taskIdCommitments) mark(c, 'validate', h)
         if (m.typeUrl === '/beryl.task.v1.MsgAttestResult') mark(MsgAttestResult.decode(m.value).taskIdCommitment, 'attest', h)
+      }
+      for (const e of results[i]?.events ?? []) {
+        const task = e.type === 'result_settled' && e.attributes.find((a) => a.key === 'task')?.value
+        if (task) mark(Buffer.from(task, 'hex'), 'settle', h)
       }
     })
   }
@@ -169,6 +183,8 @@ interface TaskRecord {
 
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'beryl-bench-tasks-'))
 let node: ChildProcess | undefined
+/** With --validators > 1: the validators' `beryld start` processes and their homes. */
+const procs: NodeProcess[] = []
 let nodeOut = ''
 const workers: WorkerDaemon[] = []
 const clients: BerylClient[] = []
@@ -186,6 +202,7 @@ function cleanup(): Promise<void> {
       }
     }
     await Promise.allSettled(workers.map((w) => Promise.race([w.stop(), sleep(15_000)])))
+    await Promise.allSettled(procs.map((p) => p.stop().catch(() => p.kill())))
     const p = node
     if (p && p.exitCode === null && p.signalCode === null) {
       const exited = new Promise<void>((r) => p.once('exit', () => r()))
@@ -217,50 +234,97 @@ for (const sig of ['SIGINT', 'SIGTERM'] as const) {
 }
 
 async function main(): Promise<void> {
-  // 1. The devnet home: CONCURRENCY creators, one spare account for the anchor, WORKERS funded workers.
-  log(`devnet: creating a home in ${home} with ${CONCURRENCY + 1} accounts and ${WORKERS} workers…`)
-  const ports = await pickPorts(true)
-  const accounts = await createDevnetHome(home, { accounts: CONCURRENCY + 1, chainId: CHAIN_ID, ports })
-  await createDevnetWorkers(home, WORKERS)
-  if (values['min-sampling-rate'] !== undefined) {
-    const r = Number(values['min-sampling-rate'])
-    if (!(r >= 0 && r <= 1)) throw new Error('--min-sampling-rate must be in [0, 1]')
-    const file = homePaths(home).genesis
-    const g = JSON.parse(fs.readFileSync(file, 'utf8'))
-    g.app_state.vss = { params: { ...g.app_state.vss?.params, min_sampling_rate: (BigInt(Math.round(r * 1e6)) * 10n ** 12n).toString() } }
-    fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
+  const samplingRate = values['min-sampling-rate'] === undefined ? undefined : Number(values['min-sampling-rate'])
+  if (samplingRate !== undefined && !(samplingRate >= 0 && samplingRate <= 1)) throw new Error('--min-sampling-rate must be in [0, 1]')
+  const withRate = (appState: any) => {
+    if (samplingRate === undefined) return
+    appState.vss = { params: { ...appState.vss?.params, min_sampling_rate: (BigInt(Math.round(samplingRate * 1e6)) * 10n ** 12n).toString() } }
   }
-  const rpc = readAppConfig(home).cometbft.rpc
+  // 1. The devnet home: CONCURRENCY creators, one spare account for the anchor, WORKERS funded workers. With
+  // several validators, the coordinator's home (validator 0) holds the accounts' keyring and the workers.
+  log(`devnet: creating ${VALIDATORS === 1 ? 'a home' : `${VALIDATORS} validators' homes`} in ${home} with ${CONCURRENCY + 1} accounts and ${WORKERS} workers…`)
+  let coord = home
+  let accounts: Array<{ name: string; address: string }>
+  let rpcs: string[], gateways: string[]
+  let nodeExited: Promise<string>
+  /** The `beryld start` processes' pids, and the homes whose CometBFT children count in the CPU figures. */
+  let beryldPids: () => number[]
+  let cometHomes: string[]
+  if (VALIDATORS === 1) {
+    accounts = await createDevnetHome(home, { accounts: CONCURRENCY + 1, chainId: CHAIN_ID, ports: await pickPorts(true) })
+    await createDevnetWorkers(home, WORKERS)
+    if (samplingRate !== undefined) {
+      const file = homePaths(home).genesis
+      const g = JSON.parse(fs.readFileSync(file, 'utf8'))
+      withRate(g.app_state)
+      fs.writeFileSync(file, JSON.stringify(g, null, 2) + '\n')
+    }
+    rpcs = [readAppConfig(home).cometbft.rpc]
 
-  // 2. The node: a real `beryld start` (ABCI app, CometBFT child, gateway with the attester).
-  log('devnet: starting beryld…')
-  node = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
-  // BENCH_NODE_LOG=<file> keeps the node's whole output (the home is deleted at the end).
-  const nodeLog = process.env.BENCH_NODE_LOG ? fs.createWriteStream(process.env.BENCH_NODE_LOG) : undefined
-  const keep = (d: Buffer) => {
-    nodeOut = (nodeOut + d.toString()).slice(-32_768)
-    nodeLog?.write(d)
+    // 2. The node: a real `beryld start` (ABCI app, CometBFT child, gateway with the attester).
+    log('devnet: starting beryld…')
+    node = spawn(BERYLD, ['start', '--home', home], { stdio: ['ignore', 'pipe', 'pipe'] })
+    // BENCH_NODE_LOG=<file> keeps the node's whole output (the home is deleted at the end).
+    const nodeLog = process.env.BENCH_NODE_LOG ? fs.createWriteStream(process.env.BENCH_NODE_LOG) : undefined
+    const keep = (d: Buffer) => {
+      nodeOut = (nodeOut + d.toString()).slice(-32_768)
+      nodeLog?.write(d)
+    }
+    node.stdout!.on('data', keep)
+    node.stderr!.on('data', keep)
+    nodeExited = new Promise<string>((resolve) => node!.once('exit', (c, s) => resolve(`beryld exited (${s ?? c})`)))
+    await waitForHeight(rpcs[0]!, 1n, nodeExited)
+    gateways = [
+      await new Promise<string>((resolve, reject) =>
+        execFile(BERYLD, ['gateway', 'address', '--home', home, '--output', 'json'], (err, stdout) => {
+          if (err) reject(err)
+          else resolve((JSON.parse(stdout) as { address: string }).address)
+        }),
+      ),
+    ]
+    beryldPids = () => [node!.pid!]
+    cometHomes = [home]
+  } else {
+    // 2. The network: a gentx ceremony, then each validator's `beryld start` (logs in <home>/logs/beryld.log).
+    const root = path.join(home, 'net')
+    const net = await createValidatorNetwork(root, {
+      validators: VALIDATORS,
+      accounts: CONCURRENCY + 1,
+      chainId: CHAIN_ID,
+      randomPorts: true,
+      timeoutCommit: '500ms',
+      beforeCeremony: (h) => createDevnetWorkers(h, WORKERS).then(() => undefined),
+      genesis: withRate,
+    })
+    coord = net.validators[0]!.home
+    accounts = net.accounts
+    rpcs = net.validators.map((v) => v.rpc)
+    gateways = net.validators.map((v) => v.gateway)
+    log(`devnet: starting ${VALIDATORS} validators…`)
+    for (const v of net.validators) procs.push(new NodeProcess(v.home))
+    for (const p of procs) p.start()
+    nodeExited = Promise.race(procs.map((p, i) => p.exited().then((why) => `validator ${i} ${why}`)))
+    await Promise.all(rpcs.map((r) => waitForHeight(r, 1n, nodeExited)))
+    beryldPids = () => procs.map((p) => p.child?.pid ?? 0).filter(Boolean)
+    cometHomes = net.validators.map((v) => v.home)
   }
-  node.stdout!.on('data', keep)
-  node.stderr!.on('data', keep)
-  const nodeExited = new Promise<string>((resolve) => node!.once('exit', (c, s) => resolve(`beryld exited (${s ?? c})`)))
   void nodeExited.then((why) => {
     if (!cleaning) {
       log(`${why}:\n${nodeOut}`)
       abort.abort()
     }
   })
-  await waitForHeight(rpc, 1n, nodeExited)
-  const gateway = await new Promise<string>((resolve, reject) =>
-    execFile(BERYLD, ['gateway', 'address', '--home', home, '--output', 'json'], (err, stdout) => {
-      if (err) reject(err)
-      else resolve((JSON.parse(stdout) as { address: string }).address)
-    }),
-  )
-  log(`devnet: height 1; gateway ${gateway}`)
+  const rpc = rpcs[0]!
+  const gateway = gateways[0]!
+  log(`devnet: height 1; gateway${gateways.length > 1 ? 's' : ''} ${gateways.join(', ')}`)
+  const cpuNow = () => ({
+    bench: benchCpuSeconds(),
+    beryld: beryldPids().reduce((a, p) => a + procCpuSeconds(p), 0),
+    comet: cometHomes.reduce((a, h) => a + cometPids(h).reduce((b, p) => b + procCpuSeconds(p), 0), 0),
+  })
 
   // 3. One real output, rendered once with the bundled model; every worker returns it.
-  const modelDir = path.join(home, 'models')
+  const modelDir = path.join(coord, 'models')
   await ensureBundledModels(modelDir)
   let t = performance.now()
   const png = (await runImageTask({ prompt: 'a lighthouse on a cliff at dusk', width: 64, height: 64, steps: 2, seed: 1 }, modelDir)).images[0]!
@@ -271,12 +335,12 @@ async function main(): Promise<void> {
   // 4. The workers, in this process (each joins with a tx, then opens a gateway session).
   log(`workers: starting ${WORKERS} daemons (each joins the network with a tx)…`)
   t = performance.now()
-  workers.push(...(await startDevnetWorkers(home, { chainId: CHAIN_ID, rpc, gateway, log: () => {}, runner })))
+  workers.push(...(await startDevnetWorkers(coord, { chainId: CHAIN_ID, rpc, rpcs, gateway, gateways, log: () => {}, runner })))
   const deadline = Date.now() + 120_000
   for (;;) {
     const open = workers.filter((_, k) => {
       try {
-        return !!JSON.parse(fs.readFileSync(path.join(workerHome(home, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway
+        return !!JSON.parse(fs.readFileSync(path.join(workerHome(coord, k + 1), 'data', 'worker-status.json'), 'utf8')).gateway
       } catch {
         return false
       }
@@ -291,7 +355,7 @@ async function main(): Promise<void> {
   // 5. Anchor: bank-send round trips through cosmjs with its defaults (BerylClient's creator txs
   // go through the same SigningStargateClient.signAndBroadcast), on the idle chain.
   const spare = accounts[CONCURRENCY]!
-  const anchorClient = await SigningStargateClient.connectWithSigner(rpc, await new Keyring(home, 'test').wallet(spare.name), {
+  const anchorClient = await SigningStargateClient.connectWithSigner(rpc, await new Keyring(coord, 'test').wallet(spare.name), {
     gasPrice: GasPrice.fromString('0.025uberyl'),
   })
   // The same send, but polled for inclusion every 100 ms: how far the chain itself is from the client.
@@ -325,13 +389,17 @@ async function main(): Promise<void> {
 
   // 6. The tasks: CONCURRENCY creators, each running tasks one after another.
   for (let k = 0; k < CONCURRENCY; k++) {
-    const wallet = await new Keyring(home, 'test').wallet(accounts[k]!.name)
-    clients.push(await BerylClient.connect(rpc, wallet, { gateways: [gateway], keyStoreDir: path.join(home, 'sdk-tasks') }))
+    const wallet = await new Keyring(coord, 'test').wallet(accounts[k]!.name)
+    // Creators spread over the validators' RPCs; each asks its own validator's gateway first, then the others.
+    const j = k % rpcs.length
+    clients.push(
+      await BerylClient.connect(rpcs[j]!, wallet, { gateways: [...gateways.slice(j), ...gateways.slice(0, j)], keyStoreDir: path.join(home, 'sdk-tasks') }),
+    )
   }
   const records: TaskRecord[] = []
   let next = 0
   const h0 = await chainHeight(rpc)
-  const cpu0 = { bench: benchCpuSeconds(), beryld: procCpuSeconds(node.pid!), comet: cometPids(home).reduce((a, p) => a + procCpuSeconds(p), 0) }
+  const cpu0 = cpuNow()
   log(`tasks: running ${TASKS} image tasks, ${CONCURRENCY} creators at a time, from height ${h0}…`)
   const tStart = performance.now()
   let tLastDelivery = tStart
@@ -377,7 +445,7 @@ async function main(): Promise<void> {
   )
   const wallS = (tLastDelivery - tStart) / 1000
   const h1 = await chainHeight(rpc)
-  const cpu1 = { bench: benchCpuSeconds(), beryld: procCpuSeconds(node.pid!), comet: cometPids(home).reduce((a, p) => a + procCpuSeconds(p), 0) }
+  const cpu1 = cpuNow()
   const runS = (performance.now() - tStart) / 1000
 
   // 7. What the blocks of the run hold (h0, h1]: every tx, by message type.
@@ -402,7 +470,7 @@ async function main(): Promise<void> {
       const v = ms.map((m) => m[k])
       return v.every((x) => x !== undefined) ? Math.max(...(v as number[])) : undefined
     }
-    r.chain = { create: first('create'), score: last('score'), validate: first('validate'), attest: ms[0]!.attest }
+    r.chain = { create: first('create'), score: last('score'), validate: first('validate'), attest: ms[0]!.attest, settle: ms[0]!.settle }
   }
   const seen = ok.filter((r) => r.chain!.create !== undefined)
   const fromTx = seen.map((r) => r.delivered! - r.chain!.create!)
@@ -415,6 +483,11 @@ async function main(): Promise<void> {
         .filter((r) => r.chain![a] !== undefined && (b === 'delivered' || r.chain![b] !== undefined))
         .map((r) => (b === 'delivered' ? r.delivered! : r.chain![b]!) - r.chain![a]!),
     )
+  // Upload → settlement: the gateway that stored the upload attests it in the next block (the first attestation),
+  // and the task settles in the block whose attestation brought the attested power to 2/3.
+  const spans = (a: Step, b: Step) => seen.filter((r) => r.chain![a] !== undefined && r.chain![b] !== undefined).map((r) => r.chain![b]! - r.chain![a]!)
+  const attestToSettle = spans('attest', 'settle'),
+    validateToSettle = spans('validate', 'settle')
   const stagesOf = (r: TaskRecord) =>
     `create ${r.chain!.create}, last score ${r.chain!.score}, validate ${r.chain!.validate}, attest ${r.chain!.attest}, seen by the client ${r.sawAttested}, delivered ${r.delivered}`
   const slowest = seen.reduce((a, r) => (r.delivered! - r.chain!.create! > a.delivered! - a.chain!.create! ? r : a), seen[0]!)
@@ -453,7 +526,7 @@ async function main(): Promise<void> {
   const sr = [...new Set(ok.map((r) => r.samplingRate))].sort()
 
   console.log(`
-verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-byte PNG; rendering it once took ${renderMs.toFixed(0)} ms), ${CONCURRENCY} creators, 1 validator, ${os.cpus().length} cores
+verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-byte PNG; rendering it once took ${renderMs.toFixed(0)} ms), ${CONCURRENCY} creators, ${VALIDATORS} validator${VALIDATORS > 1 ? 's' : ''}, ${os.cpus().length} cores
   delivered            ${ok.length} of ${TASKS}${failed.length ? ` (${failed.length} failed: ${[...new Set(failed.map((r) => r.error!.split(':')[0]))].join(', ')})` : ''}
   wall                 ${wallS.toFixed(1)} s from the first create to the last delivery (${h1 - h0} blocks)
   settled              ${f2(ok.length / wallS)} tasks/s
@@ -461,6 +534,7 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
   blocks, create → delivered   p50 ${p50}  p95 ${p95}  max ${max}   (mean ${f1(mean(blocks))}; ${f1(median(ok.map((r) => r.ms! / 1000)))} s p50 per task)
     from the create tx's block  p50 ${q50}  p95 ${q95}  max ${qmax}   (TaskResult.heights.created lags that block by p50 ${median(seen.map((r) => r.created! - r.chain!.create!))})
     by step (p50, tx blocks)  create→last score ${span('create', 'score')}, →validate ${span('score', 'validate')}, →attest ${span('validate', 'attest')}, →delivered ${span('attest', 'delivered')}
+    upload → settled   first attestation → settlement p50 ${pct(attestToSettle, 0.5)} p95 ${pct(attestToSettle, 0.95)} max ${Math.max(...attestToSettle)} blocks; validation → settlement p50 ${pct(validateToSettle, 0.5)} p95 ${pct(validateToSettle, 0.95)} (${attestToSettle.length} tasks)
     slowest            task ${slowest?.i}${slowest?.sampled ? ' (sampled)' : ''}: ${slowest ? stagesOf(slowest) : ''}
     unsampled / sampled p50  ${median(ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!))} / ${median(sampled.map((r) => r.delivered! - r.created!))}, p95 ${pct(
       ok.filter((r) => !r.sampled).map((r) => r.delivered! - r.created!),
@@ -489,6 +563,7 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
     JSON.stringify({
       bench: 'tasks',
       workers: WORKERS,
+      validators: VALIDATORS,
       concurrency: CONCURRENCY,
       tasks: TASKS,
       delivered: ok.length,
@@ -507,6 +582,8 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
         validate_to_attest: span('validate', 'attest'),
         attest_to_delivered: span('attest', 'delivered'),
       },
+      blocks_first_attestation_to_settled: { p50: pct(attestToSettle, 0.5), p95: pct(attestToSettle, 0.95), max: Math.max(...attestToSettle) },
+      blocks_validate_to_settled: { p50: pct(validateToSettle, 0.5), p95: pct(validateToSettle, 0.95) },
       txs_per_task: {
         ours: round(oursPerTask),
         ours_unsampled: round(perTask(ok.filter((r) => !r.sampled))),
