@@ -3,7 +3,7 @@ import { GasPrice, SigningStargateClient, StargateClient, calculateFee, type Std
 import { homePaths, readAppConfig } from '../chain/node/config.ts'
 import { DENOM } from '../modules/index.ts'
 import { Keyring, promptHidden, type KeyringBackend } from './keyring.ts'
-import { berylRegistry } from '../sdk/index.ts'
+import { berylRegistry } from '../sdk/registry.ts'
 import { QueryClient, createProtobufRpcClient } from '@cosmjs/stargate'
 import { Comet38Client } from '@cosmjs/tendermint-rpc'
 

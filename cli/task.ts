@@ -18,7 +18,9 @@ import {
   QueryTasksResponse,
 } from '../proto/gen/beryl/task/v1/query.ts'
 import { Params, Task, TaskStatus, TaskType } from '../proto/gen/beryl/task/v1/types.ts'
-import { BerylClient, SMOLLM2_MODEL_ID, type Progress, type TaskResult } from '../sdk/index.ts'
+// The SDK (and libp2p with it) loads only when a command runs a task: the others start quickly.
+import type { BerylClient, Progress, TaskResult } from '../sdk/index.ts'
+import { SMOLLM2_MODEL_ID } from '../sdk/models.ts'
 import { keyring, moduleQuery, nodeUrl, print, sendMsg, type ClientFlags, type TxFlags } from './client.ts'
 import { percent, readable } from './format.ts'
 import { parseCoins } from './init.ts'
@@ -198,7 +200,9 @@ function progressPrinter(json: boolean): { update(p: Progress): void; done(): vo
 
 async function runAndReport(f: RunFlags, type: 'image' | 'text', args: object): Promise<void> {
   const signer = await keyring(f).wallet(f.from)
-  const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+  const client = await (
+    await import('../sdk/client.ts')
+  ).BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
   const bar = progressPrinter(f.output === 'json')
   const abort = new AbortController()
   process.once('SIGINT', () => abort.abort())
@@ -410,7 +414,9 @@ function registerTaskFlow(task: Command): void {
       .option('--out <dir>', 'where to write the output (default: <home>/outputs; the paths are printed)'),
   ).action(async (id: string, f: RunFlags) => {
     const signer = await keyring(f).wallet(f.from)
-    const client = await BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+    const client = await (
+      await import('../sdk/client.ts')
+    ).BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
     const bar = progressPrinter(f.output === 'json')
     try {
       const stored = client.keys.load(id) ?? client.keys.findByCommitment(id)

@@ -1,15 +1,15 @@
-import sharp from 'sharp'
-import * as vega from 'vega'
-import { compile, type TopLevelSpec } from 'vega-lite'
+import type { TopLevelSpec } from 'vega-lite'
 import { ADVERSARIES, type AdversaryName } from './agents/index.ts'
 import type { Cell, MatrixResult } from './report.ts'
 
 // Charts as Vega-Lite specs, rendered to SVG by Vega in Node (no browser, no canvas: Vega's SVG
-// renderer estimates text widths), then rasterised to PNG by sharp (librsvg).
+// renderer estimates text widths), then rasterised to PNG by sharp (librsvg). The three load on the first
+// chart: `beryld` itself (every command's start-up) does not pay for them.
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json'
 
 export async function render(spec: TopLevelSpec): Promise<{ svg: string; png: Buffer }> {
+  const [vega, { compile }, { default: sharp }] = await Promise.all([import('vega'), import('vega-lite'), import('sharp')])
   const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' })
   const svg = await view.toSVG()
   view.finalize()
