@@ -169,6 +169,8 @@ interface TaskRecord {
   /** MsgRevealResult: one per member of a sampled group (a single task's reveal rides on its attestation). */
   reveals?: number
   attested?: boolean
+  /** Validators' attestations recorded on the delivered task when the client read it (one per validator that attested by then). */
+  attestations?: number
   created?: number
   delivered?: number
   /** The task's commitments (delivered member first). */
@@ -429,6 +431,7 @@ async function main(): Promise<void> {
             scores: r.group.filter((m) => m.scoreCommitment.length > 0).length,
             reveals: r.sampled ? r.group.filter((m) => m.salt.length > 0).length : 0,
             attested: r.task.status === TaskStatus.TASK_STATUS_END_SUCCESS || r.task.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS,
+            attestations: r.task.attestations.length,
             created: r.heights.created,
             delivered: r.heights.delivered,
             commitments: r.commitments,
@@ -495,17 +498,18 @@ async function main(): Promise<void> {
     p95 = pct(blocks, 0.95),
     max = Math.max(...blocks)
   // Ours, from what happened: the creator creates (1; the chain creates a group's seats) and validates (1);
-  // each member's node commits (1) and, in a group, reveals (1); the attester's MsgAttestResult (1 per
-  // attested task), which carries a single task's reveal.
+  // each member's node commits (1) and, in a group, reveals (1); each attesting validator's MsgAttestResult
+  // (1 per validator that had attested when the client read the task), which carries a single task's reveal.
   const flow = {
     create: ok.length,
     validate: ok.length,
     score: ok.reduce((a, r) => a + r.scores!, 0),
     reveal: ok.reduce((a, r) => a + r.reveals!, 0),
-    attest: ok.filter((r) => r.attested).length,
+    attest: ok.reduce((a, r) => a + (r.attested ? r.attestations! : 0), 0),
   }
   const flowTotal = flow.create + flow.validate + flow.score + flow.reveal + flow.attest
-  const perTask = (rs: TaskRecord[]) => (rs.length ? rs.reduce((a, r) => a + 2 + r.scores! + r.reveals! + (r.attested ? 1 : 0), 0) / rs.length : NaN)
+  const perTask = (rs: TaskRecord[]) =>
+    rs.length ? rs.reduce((a, r) => a + 2 + r.scores! + r.reveals! + (r.attested ? r.attestations! : 0), 0) / rs.length : NaN
   const oursPerTask = flowTotal / ok.length
   const taskTypes = ['MsgCreateTask', 'MsgValidateTask', 'MsgSubmitScore', 'MsgRevealResult', 'MsgAttestResult']
   const onChainTask = taskTypes.reduce((a, k) => a + (onChain.byType[k] ?? 0), 0)
@@ -544,7 +548,7 @@ verified image tasks, ${WORKERS} in-process workers (precomputed ${png.length}-b
       0.95,
     )}
   txs per task, ours   ${f2(oursPerTask)}  (unsampled ${f2(perTask(ok.filter((r) => !r.sampled)))}, sampled ${f2(perTask(sampled))})
-    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score commitment ${flow.score}, reveal ${flow.reveal} (nodes); attest ${flow.attest} (attester) = ${flowTotal}
+    from the flow      create ${flow.create}, validate ${flow.validate} (creator); score commitment ${flow.score}, reveal ${flow.reveal} (nodes); attest ${flow.attest} (validators) = ${flowTotal}
     in the blocks      ${Object.entries(onChain.byType)
       .sort()
       .map(([k, v]) => `${k} ${v}`)

@@ -836,7 +836,9 @@ export class TaskKeeper {
    * EndGroupSuccess (the score was revealed in the group). An attestation of another hash is kept,
    * visible in queries, and changes nothing. A validator attests once; the same attestation again is
    * accepted without effect but counts the power anew (so a task whose attesters reached 2/3 only
-   * after a set change still settles), another hash from it is refused.
+   * after a set change still settles), another hash from it is refused. A late attestation, of a
+   * task that settled in an earlier tx, is recorded and changes nothing else (every gateway attests
+   * what it checked; the slowest of them is not made to pay for a failed tx).
    */
   attest(ctx: Context, attester: string, commitment: Uint8Array, resultHash: Uint8Array, score: Uint8Array, salt: Uint8Array): void {
     const set = this.validators.activeSet(ctx)
@@ -844,6 +846,8 @@ export class TaskKeeper {
     if (!power.has(attester)) throw TaskErrors.NotAttester.with(`${attester} is not in the bonded validator set`)
     const t = this.mustGet(ctx, commitment)
     if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
+    if (t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
+      return this.attestLate(ctx, t, attester, resultHash)
     const single = t.status === TaskStatus.TASK_STATUS_VALIDATED
     if (!single && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)
       throw TaskErrors.WrongStatus.with(`only a validated task waiting for its output can be attested; this one is ${TaskStatus[t.status]}`)
@@ -890,6 +894,18 @@ export class TaskKeeper {
       )
     }
     this.qos.reward(ctx, t.selectedNode)
+  }
+
+  /** An attestation of a settled task: recorded (visible in queries), no payment, no settlement, no QoS. */
+  private attestLate(ctx: Context, t: Task, attester: string, resultHash: Uint8Array): void {
+    const mine = t.attestations.find((a) => a.validator === attester)
+    if (mine && Buffer.compare(mine.resultHash, resultHash) !== 0)
+      throw TaskErrors.AlreadyAttested.with(
+        `${attester} attested result ${hex(mine.resultHash)} for task ${hex(t.taskIdCommitment)}; an attestation cannot be changed`,
+      )
+    if (mine) return
+    this.putTask(ctx, { ...t, attestations: [...t.attestations, { validator: attester, resultHash, height: ctx.block.height }] })
+    ctx.emit(event('result_attested', { task: hex(t.taskIdCommitment), validator: attester, result_hash: hex(resultHash), late: 'true' }))
   }
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */

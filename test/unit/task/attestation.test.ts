@@ -67,9 +67,18 @@ describe('task attestation by the validator set: ≥ 2/3 of the bonded power set
           .join(','),
       )
       assert.deepEqual([attr(third!, 'result_settled', 'power'), attr(third!, 'result_settled', 'total_power')], ['300', '400'])
-      // The fourth, late, validator finds the task settled.
+      // The fourth, late, validator finds the task settled: its attestation is recorded and changes nothing else
+      // (no second payment, no second settlement); a late one cannot change its hash either.
       const [late] = await c.run([c.attest(t.taskIdCommitment, undefined, v(3))])
-      assert.equal(late!.code, 5, late!.log)
+      assert.equal(late!.code, 0, late!.log)
+      assert.equal(attr(late!, 'result_attested', 'late'), 'true')
+      assert.equal(attr(late!, 'result_settled', 'validators'), undefined)
+      const after = await c.task(t.taskIdCommitment)
+      assert.equal(after.status, TaskStatus.TASK_STATUS_END_SUCCESS)
+      assert.deepEqual(attestations(after).slice(3), [[v(3).address, hex(c.RESULT_HASH)]])
+      assert.equal(await c.balance(node.address), before + 1n, 'paid once')
+      const [again] = await c.run([c.attest(t.taskIdCommitment, undefined, v(3), WRONG)])
+      assert.equal(again!.code, 15, again!.log)
     })
 
     it('attack: a lone validator attesting a wrong hash cannot settle, and its attestation is visible in the task query', async () => {
