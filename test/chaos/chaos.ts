@@ -8,7 +8,7 @@
  * escrow, bonds, GPU stakes, pools), every sequence number of the application's accounts used by
  * exactly one committed tx, and every task terminal or still within its deadline.
  *
- *   npm run chaos -- --minutes 10        (the test suite runs ~2 minutes of it: test/integration/chaos.test.ts)
+ *   npm run chaos -- --minutes 10        (the test suite runs 1.5 minutes of it: test/integration/chaos.test.ts)
  */
 import fs from 'node:fs'
 import os from 'node:os'

@@ -1,0 +1,101 @@
+// Runs the integration test files two at a time, each file in its own mocha process, and prints each file's output
+// whole when it ends (never interleaved). Most of an integration file's time is spent waiting for blocks, for
+// processes to start and for peers, not computing, so two files share the two cores well; what must not share them
+// is two multi-validator networks (4 × `beryld start` + CometBFT each), so at most one file marked heavy runs at a
+// time. Files go longest first (the durations below are measured on two cores; a file not listed is taken as
+// medium) so that the last to end is a short one.
+//
+// Usage: node scripts/integration.mjs [--jobs N] [mocha args…]   (e.g. --grep 'vote extension')
+// The last line sums every file's results in the form CI reads: "N passed, N failed, N skipped".
+import { spawn } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
+const DIR = path.join(ROOT, 'test', 'integration')
+
+/** Seconds each file took alone on two cores (scripts/test.sh's report); heavy = starts a multi-validator network. */
+const KNOWN = {
+  'validators.test.ts': { s: 170, heavy: true },
+  'chaos.test.ts': { s: 170, heavy: true },
+  'attestation.test.ts': { s: 180, heavy: true },
+  'vote-extensions.test.ts': { s: 115, heavy: true },
+  'cli.test.ts': { s: 155 },
+  'workers.test.ts': { s: 150 },
+}
+const MEDIUM = 60
+
+const args = process.argv.slice(2)
+let jobs = 2
+const j = args.indexOf('--jobs')
+if (j >= 0) {
+  jobs = Number(args[j + 1])
+  if (!(Number.isInteger(jobs) && jobs >= 1)) {
+    console.error('scripts/integration.mjs: --jobs takes a whole number ≥ 1')
+    process.exit(2)
+  }
+  args.splice(j, 2)
+}
+
+const files = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.test.ts'))
+  .map((f) => ({ name: f, s: KNOWN[f]?.s ?? MEDIUM, heavy: !!KNOWN[f]?.heavy }))
+  .sort((a, b) => b.s - a.s || a.name.localeCompare(b.name))
+
+const totals = { passed: 0, failed: 0, skipped: 0 }
+const took = []
+let status = 0
+let heavyRunning = false
+const t0 = Date.now()
+
+function runFile(f) {
+  return new Promise((resolve) => {
+    const started = Date.now()
+    const child = spawn('npx', ['mocha', path.join('test', 'integration', f.name), ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    child.on('close', (code) => {
+      const secs = (Date.now() - started) / 1000
+      took.push([f.name, secs])
+      process.stdout.write(`\n── ${f.name} (${secs.toFixed(0)} s) ${'─'.repeat(Math.max(0, 60 - f.name.length))}\n${out}`)
+      const m = [...out.matchAll(/^(\d+) passed, (\d+) failed, (\d+) skipped$/gm)].at(-1)
+      if (!m) {
+        console.error(`scripts/integration.mjs: ${f.name} ended without its summary line (exit code ${code})`)
+        status = 1
+      } else {
+        totals.passed += Number(m[1])
+        totals.failed += Number(m[2])
+        totals.skipped += Number(m[3])
+      }
+      if (code !== 0) status = 1
+      resolve()
+    })
+  })
+}
+
+const queue = [...files]
+async function lane() {
+  for (;;) {
+    // The longest file this lane may take now: a heavy one only while no other heavy one runs.
+    const k = queue.findIndex((f) => !f.heavy || !heavyRunning)
+    if (k < 0) {
+      if (!queue.length) return
+      await new Promise((r) => setTimeout(r, 500))
+      continue
+    }
+    const [f] = queue.splice(k, 1)
+    if (f.heavy) heavyRunning = true
+    await runFile(f)
+    if (f.heavy) heavyRunning = false
+  }
+}
+
+process.stdout.write(`integration: ${files.length} files, ${jobs} at a time (at most one multi-validator network)\n`)
+await Promise.all(Array.from({ length: jobs }, lane))
+process.stdout.write(`\nintegration files by time (the run took ${((Date.now() - t0) / 1000).toFixed(0)} s):\n`)
+for (const [name, secs] of took.sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${secs.toFixed(1).padStart(7)} s  ${name}\n`)
+process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`)
+process.exit(status)
