@@ -2,8 +2,9 @@
 // whole when it ends (never interleaved). Most of an integration file's time is spent waiting for blocks, for
 // processes to start and for peers, not computing, so two files share the two cores well; what must not share them
 // is two multi-validator networks (4 × `beryld start` + CometBFT each), so at most one file marked heavy runs at a
-// time. Files go longest first (the durations below are measured on two cores; a file not listed is taken as
-// medium) so that the last to end is a short one.
+// time, and a file whose assertions are about time (the chaos test's "no 10 s without a block while one validator
+// is down") runs alone, after the others. Files go longest first (the durations below are measured on two cores;
+// a file not listed is taken as medium) so that the last to end is a short one.
 //
 // Usage: node scripts/integration.mjs [--jobs N] [mocha args…]   (e.g. --grep 'vote extension')
 // The last line sums every file's results in the form CI reads: "N passed, N failed, N skipped".
@@ -18,7 +19,7 @@ const DIR = path.join(ROOT, 'test', 'integration')
 /** Seconds each file took alone on two cores (scripts/test.sh's report); heavy = starts a multi-validator network. */
 const KNOWN = {
   'validators.test.ts': { s: 170, heavy: true },
-  'chaos.test.ts': { s: 170, heavy: true },
+  'chaos.test.ts': { s: 170, heavy: true, alone: true },
   'attestation.test.ts': { s: 180, heavy: true },
   'vote-extensions.test.ts': { s: 115, heavy: true },
   'cli.test.ts': { s: 155 },
@@ -41,13 +42,14 @@ if (j >= 0) {
 const files = fs
   .readdirSync(DIR)
   .filter((f) => f.endsWith('.test.ts'))
-  .map((f) => ({ name: f, s: KNOWN[f]?.s ?? MEDIUM, heavy: !!KNOWN[f]?.heavy }))
+  .map((f) => ({ name: f, s: KNOWN[f]?.s ?? MEDIUM, heavy: !!KNOWN[f]?.heavy, alone: !!KNOWN[f]?.alone }))
   .sort((a, b) => b.s - a.s || a.name.localeCompare(b.name))
 
 const totals = { passed: 0, failed: 0, skipped: 0 }
 const took = []
 let status = 0
 let heavyRunning = false
+let running = 0
 const t0 = Date.now()
 
 function runFile(f) {
@@ -79,8 +81,9 @@ function runFile(f) {
 const queue = [...files]
 async function lane() {
   for (;;) {
-    // The longest file this lane may take now: a heavy one only while no other heavy one runs.
-    const k = queue.findIndex((f) => !f.heavy || !heavyRunning)
+    // The longest file this lane may take now: a heavy one only while no other heavy one runs; one that runs alone
+    // only once every other file has ended.
+    const k = queue.findIndex((f) => (f.alone ? running === 0 && queue.every((g) => g.alone) : !f.heavy || !heavyRunning))
     if (k < 0) {
       if (!queue.length) return
       await new Promise((r) => setTimeout(r, 500))
@@ -88,7 +91,9 @@ async function lane() {
     }
     const [f] = queue.splice(k, 1)
     if (f.heavy) heavyRunning = true
+    running++
     await runFile(f)
+    running--
     if (f.heavy) heavyRunning = false
   }
 }
