@@ -11,8 +11,11 @@ import type { Key, KVStore, RangeOptions, Value } from '../chain/store/types.ts'
  * It can journal a block's writes (the first value each key had before the block), which is what
  * the app hash of the block needs: LtHash removes the old entries and adds the new ones.
  */
-// sorted-btree is CommonJS with `exports.default`: imported from ESM, the class is the default's default.
-const BTree = BTreeCjs.default
+// sorted-btree is CommonJS with `exports.default` and `__esModule`: imported from ESM, the class is the default's
+// default; when tsx loads this file as CommonJS (mocha requires a test file whose imports all allow it), the
+// interop helper already unwrapped it.
+const BTree: typeof BTreeCjs.default =
+  (BTreeCjs as unknown as { default?: typeof BTreeCjs.default }).default ?? (BTreeCjs as unknown as typeof BTreeCjs.default)
 
 export class OrderedStore implements KVStore {
   private readonly tree = new BTree<string, Value>()
