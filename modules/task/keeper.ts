@@ -8,8 +8,9 @@ import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../.
 import { type BankKeeper, FEE_COLLECTOR } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
-import { type Node, type StakingKeeper } from '../staking/index.ts'
+import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
 import { SamplingError, VALIDATION_GROUP_SIZE, type VssKeeper } from '../vss/index.ts'
+import { isUnjudgedAnswer, stakeBacksAnotherAnswer } from './collateral.ts'
 import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
@@ -31,6 +32,7 @@ import {
   key,
   queueOrder,
   taskKey,
+  unjudgedKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
@@ -103,7 +105,37 @@ export class TaskKeeper {
     private readonly vss: VssKeeper,
     private readonly validators: BondedValidators,
   ) {
-    this.dispatchIndex = new DispatchIndex(staking, qos)
+    this.dispatchIndex = new DispatchIndex(staking, qos, (ctx, node) => this.unjudgedAnswers(ctx, node))
+  }
+
+  /** How many of the node's answers a validation group can still judge (collateral.ts); its stake must back each. */
+  unjudgedAnswers(ctx: Context | QueryContext, node: Uint8Array): bigint {
+    const v = this.kv(ctx).get(unjudgedKey(node))
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
+  }
+
+  /** Whether the node holds any answer a validation group can still judge (its stake must not leave). */
+  holdsUnjudgedAnswers(ctx: Context | QueryContext, node: string): boolean {
+    return this.unjudgedAnswers(ctx, decodeBech32(node).data) > 0n
+  }
+
+  /**
+   * Moves a node's count of unjudged answers by ±1. When that changes whether its stake backs one more
+   * answer, an Available node enters or leaves the dispatch index at once (a Busy node is weighed when
+   * it is released).
+   */
+  private addUnjudgedAnswer(ctx: Context, node: string, delta: 1n | -1n): void {
+    const addr = decodeBech32(node).data
+    const before = this.unjudgedAnswers(ctx, addr)
+    const after = before + delta
+    if (after < 0n) throw new Error(`task state: node ${node} has no unjudged answer to release`)
+    if (after > 0n) this.kv(ctx).set(unjudgedKey(addr), u64(after))
+    else this.kv(ctx).delete(unjudgedKey(addr))
+    const n = this.staking.getNode(ctx, node)
+    if (n?.status !== NodeStatus.NODE_STATUS_AVAILABLE) return
+    const stake = BigInt(n.stake),
+      min = BigInt(this.staking.params(ctx).minStake)
+    if (stakeBacksAnotherAnswer(stake, min, before) !== stakeBacksAnotherAnswer(stake, min, after)) this.dispatchIndex.reindexNode(ctx, n, n)
   }
 
   /** Hook (wired in modules/index.ts): a node changed; the dispatch index follows. */
@@ -155,6 +187,13 @@ export class TaskKeeper {
       else kv.set(open, new Uint8Array())
     }
     kv.set(taskKey(t.taskIdCommitment), Task.encode(t).finish())
+    // The count of unjudged answers follows every status change, whatever caused it (commit, validation,
+    // judgement, abort, timeout, slash, genesis import), so it always equals the node's tasks in those statuses.
+    const wasUnjudged = !!old?.selectedNode && isUnjudgedAnswer(old.status)
+    const isUnjudged = !!t.selectedNode && isUnjudgedAnswer(t.status)
+    const sameNode = old?.selectedNode === t.selectedNode
+    if (wasUnjudged && !(isUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, old!.selectedNode, -1n)
+    if (isUnjudged && !(wasUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, t.selectedNode, 1n)
   }
 
   /**
