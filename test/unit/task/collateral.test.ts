@@ -4,6 +4,10 @@
 // GroupPending). Without the rule a lazy node held many unjudged fakes on one stake: the first conviction
 // took the stake, every other group ended NodeSlashed with refunds. One `it` per rule, named after it.
 import assert from 'node:assert/strict'
+import { toBech32 } from '@cosmjs/encoding'
+import { Context, type BlockInfo } from '../../../chain/context.ts'
+import { GasMeter } from '../../../chain/gas.ts'
+import { MemoryStore } from '../../../chain/store/memory.ts'
 import { decodeBech32 } from '../../../chain/tx/crypto.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { berylModules } from '../../../modules/index.ts'
@@ -12,7 +16,7 @@ import { NodeStatus } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { AbortReason, type Task, TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { blockRequest, openApp, type Wallet } from '../../helpers/chain.ts'
-import { CHEAT, HONEST, STAKE, chain, sha } from './chain.ts'
+import { CHEAT, HONEST, STAKE, T0, chain, sha } from './chain.ts'
 
 const ALWAYS = '1000000000000000000'
 const FEE = 1_700_003n
@@ -246,6 +250,79 @@ describe('collateral per open risk: a stake backs one unjudged answer per min_st
       } finally {
         await close()
       }
+    })
+  })
+
+  describe('three nodes at min_stake, every task sampled, a reveal window longer than the unbonding period', () => {
+    const c = chain({ min_sampling_rate: ALWAYS, reveal_window: '7200' }, 3)
+    const k = collateral(c)
+
+    it('a node that quits with an unjudged fake cannot take its stake out before its group convicts it', async () => {
+      const poolBefore = await c.balance(moduleAddress('community_pool'))
+      const a = await k.create('a')
+      const faker = a.task.selectedNode
+      await c.run([c.score(a.task, CHEAT)])
+      await c.run([await c.validateMsg([a.commitment], a.taskId)])
+      const [q] = await c.run([[k.wallet(faker), { typeUrl: '/beryl.staking.v1.MsgQuit', value: { address: faker } }]])
+      assert.equal(q!.code, 0, q!.log)
+      assert.equal(await k.nodeStatus(faker), NodeStatus.NODE_STATUS_UNBONDING)
+      const root = await c.task(a.commitment)
+      for (const s of root.validationTasks) await c.run([c.score(await c.task(s), HONEST)])
+      const seats = await Promise.all(root.validationTasks.map((s) => c.task(s)))
+      await c.run(seats.map((t) => c.reveal(t))) // the faker withholds its reveal, hoping to be gone first
+      const before = await c.balance(faker)
+      await c.run([], T0 + 4000n) // the unbonding period (1800 s) has passed, the reveal window (7200 s) has not
+      assert.equal((await c.task(a.commitment)).status, TaskStatus.TASK_STATUS_GROUP_PENDING)
+      assert.equal(await k.nodeStatus(faker), NodeStatus.NODE_STATUS_UNBONDING, 'the stake stays while it backs an unjudged answer')
+      assert.equal(await c.balance(faker), before)
+      await c.run([], (await c.task(a.commitment)).deadline + 1n)
+      assert.equal((await c.task(a.commitment)).status, TaskStatus.TASK_STATUS_END_INVALIDATED)
+      assert.equal(await c.nodeExists(faker), false)
+      assert.equal(await c.balance(moduleAddress('community_pool')), poolBefore + STAKE, 'the conviction took the stake')
+      assert.equal(await c.balance(faker), before)
+    })
+  })
+
+  describe('a QoS kick-out (keeper level, memory store)', () => {
+    it('a kicked-out node whose stake backs unjudged answers unbonds, and its stake returns only once they are judged', async () => {
+      const store = new MemoryStore()
+      const { keepers: kp } = berylModules()
+      const ctx = (t: bigint) =>
+        new Context(
+          store,
+          new GasMeter(undefined),
+          {
+            chainId: 'x',
+            height: 1n,
+            timeSeconds: t,
+            timeNanos: 0,
+            proposer: new Uint8Array(),
+            hash: new Uint8Array(32),
+            lastAppHash: new Uint8Array(),
+          } as BlockInfo,
+          'deliver',
+        )
+      const node = toBech32('beryl', sha(Buffer.from('kicked')).subarray(0, 20))
+      kp.bank.initBalance(ctx(T0), node, [{ denom: 'uberyl', amount: STAKE }])
+      kp.staking.join(ctx(T0), {
+        address: node,
+        gpuName: 'NVIDIA GeForce RTX 4090',
+        gpuVramGb: 24,
+        runnerVersion: '1.0.0',
+        modelIds: ['ab'.repeat(32)],
+        stake: STAKE.toString(),
+      })
+      let unjudged = true
+      kp.staking.stakeBacksUnjudged = () => unjudged
+      kp.staking.kickOut(ctx(T0 + 1n), node, 'test')
+      assert.equal(kp.staking.getNode(ctx(T0 + 1n), node)!.status, NodeStatus.NODE_STATUS_UNBONDING)
+      assert.equal(kp.bank.balance(ctx(T0 + 1n), node, 'uberyl'), 0n)
+      await kp.staking.returnUnbonded(ctx(T0 + 100n))
+      assert.ok(kp.staking.getNode(ctx(T0 + 100n), node), 'held while an answer is unjudged')
+      unjudged = false
+      await kp.staking.returnUnbonded(ctx(T0 + 101n))
+      assert.equal(kp.staking.getNode(ctx(T0 + 101n), node), undefined)
+      assert.equal(kp.bank.balance(ctx(T0 + 101n), node, 'uberyl'), STAKE)
     })
   })
 })
