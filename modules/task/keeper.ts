@@ -504,7 +504,10 @@ export class TaskKeeper {
   // a single task with its upload (the attestation carries the reveal), a validation group once all
   // three members have committed (MsgRevealResult). An error report is committed as the empty score.
 
-  /** The selected node binds its answer: Started → ScoreReady (committed); the node is free for new tasks. */
+  /**
+   * The selected node binds its answer: Started → ScoreReady (committed); the node is released, and takes
+   * new tasks while its stake backs one more unjudged answer (collateral.ts, docs/decisions/0024).
+   */
   async submitScore(ctx: Context, node: string, commitment: Uint8Array, scoreCommitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     this.mustBeRunningOn(t, node)
