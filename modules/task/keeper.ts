@@ -23,6 +23,7 @@ import {
   PARAMS_KEY,
   QUEUE,
   QUEUED_COUNT_KEY,
+  SEAT_HEADS,
   SEQUENCE_KEY,
   BLOCK_SEQUENCE_KEY,
   SIGNATURE_QUEUE,
@@ -380,8 +381,9 @@ export class TaskKeeper {
   //
   // Every queued task is in the global queue (dispatch order; the Queue query, eviction) and in the
   // queue of its dispatch signature: the tasks with exactly the same filters, which the same nodes
-  // can run. Each signature's first task is listed in HEADS. Dispatch walks the heads in priority
-  // order, so a signature no node can serve right now costs one look and never holds up the others.
+  // can run. Each signature's first task is listed in HEADS (a validation seat's in SEAT_HEADS). Dispatch
+  // walks the seats' heads, then the others, in priority order, so a signature no node can serve right
+  // now costs one look and never holds up the others.
 
   private priorityOf(t: Task): bigint {
     return priority(BigInt(t.fee), t.estimatedSeconds, t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb)
@@ -429,8 +431,8 @@ export class TaskKeeper {
     kv.set(key(QUEUE, order), t.taskIdCommitment)
     kv.set(key(SIGNATURE_QUEUE, sig, order), t.taskIdCommitment)
     if (!head || Buffer.compare(order, head.order) < 0) {
-      if (head) kv.delete(key(HEADS, head.order, sig))
-      kv.set(key(HEADS, order, sig), new Uint8Array())
+      if (head) kv.delete(key(headsOf(t), head.order, sig))
+      kv.set(key(headsOf(t), order, sig), new Uint8Array())
     }
     kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) + 1n))
   }
@@ -441,10 +443,10 @@ export class TaskKeeper {
     const sig = this.signature(t)
     kv.delete(key(QUEUE, order))
     kv.delete(key(SIGNATURE_QUEUE, sig, order))
-    if (kv.has(key(HEADS, order, sig))) {
-      kv.delete(key(HEADS, order, sig))
+    if (kv.has(key(headsOf(t), order, sig))) {
+      kv.delete(key(headsOf(t), order, sig))
       const next = await this.signatureHead(ctx, sig)
-      if (next) kv.set(key(HEADS, next.order, sig), new Uint8Array())
+      if (next) kv.set(key(headsOf(t), next.order, sig), new Uint8Array())
     }
     kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) - 1n))
   }
@@ -1104,14 +1106,21 @@ export class TaskKeeper {
   }
 
   /**
-   * Starts queued tasks: the signatures' heads in priority order (at most MAX_HEADS_PER_BLOCK looked
+   * Starts queued tasks: the validation seats' signature heads, then the first tasks', each in priority order (at most MAX_HEADS_PER_BLOCK looked
    * at), and within a signature its tasks in order while an eligible node is Available. A signature
    * whose head no Available node can take is passed over at the cost of one look.
    */
   private async dispatch(ctx: Context, randomness: () => Uint8Array, fresh?: bigint): Promise<void> {
+    // Validation seats first: a seat completes a group whose members' answers are unjudged and whose
+    // nodes wait for it (docs/decisions/0024), so a freed node never starts new work while a group it
+    // could finish waits. Then first tasks.
     const sigs: Uint8Array[] = []
-    for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK }))
-      sigs.push(Uint8Array.from(k.subarray(1 + 24)))
+    for (const heads of [SEAT_HEADS, HEADS]) {
+      const limit = MAX_HEADS_PER_BLOCK - sigs.length
+      if (limit > 0)
+        for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(heads), end: Uint8Array.of(heads + 1), limit }))
+          sigs.push(Uint8Array.from(k.subarray(1 + 24)))
+    }
     let started = 0
     for (const sig of sigs) {
       while (started < MAX_DISPATCH_PER_BLOCK && this.staking.availableCount(ctx) > 0n) {
@@ -1166,4 +1175,6 @@ export class TaskKeeper {
   }
 }
 
+/** The heads index of a task's signature: validation seats have their own, walked first by dispatch. */
+const headsOf = (t: Task) => (t.validationOf.length ? SEAT_HEADS : HEADS)
 const clamp = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v)

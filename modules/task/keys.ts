@@ -38,6 +38,8 @@ export const OPEN_BY_NODE = 0x17
 export const BLOCK_SEQUENCE_KEY = Uint8Array.of(0x18)
 /** 0x19 | node address → u64be(count): the node's unjudged answers (collateral.ts); absent when 0. Rebuilt from the tasks at genesis */
 export const UNJUDGED = 0x19
+/** 0x1a | u128be(MAX − priority) | u64be(sequence) | signature → ∅: as HEADS, for validation seats' queues; dispatch walks these first */
+export const SEAT_HEADS = 0x1a
 
 export const U128_MAX = (1n << 128n) - 1n
 export const u128be = (n: bigint) => {

@@ -145,6 +145,36 @@ describe('collateral per open risk: a stake backs one unjudged answer per min_st
     })
   })
 
+  describe('four nodes at min_stake, every task sampled', () => {
+    const c = chain({ min_sampling_rate: ALWAYS }, 4)
+    const k = collateral(c)
+
+    it('a freed node takes a waiting validation seat before a queued first task of higher priority', async () => {
+      // Two nodes run tasks b and d (Busy); the third commits a, the fourth runs e: no node is free.
+      const b = await k.create('b')
+      const d = await k.create('d')
+      const a = await k.create('a')
+      await c.run([c.score(a.task, HONEST)])
+      const e = await k.create('e')
+      assert.ok([b, d, e].every((x) => x.task.status === TaskStatus.TASK_STATUS_STARTED))
+      await c.run([await c.validateMsg([a.commitment], a.taskId)])
+      const seats = await Promise.all((await c.task(a.commitment)).validationTasks.map((s) => c.task(s)))
+      assert.ok(seats.every((s) => s.status === TaskStatus.TASK_STATUS_QUEUED))
+      // A first task paying ten times more is queued too.
+      const f = c.createMsg(sha(Buffer.from('f')), 'f', 10n * FEE, JSON.stringify({ prompt: 'f' }))
+      await c.run([[c.env.creator, f.msg]])
+      assert.equal((await c.task(f.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+      // b times out: its node is free, and goes to the seat.
+      await c.run([], b.task.deadline + 1n)
+      const started = await Promise.all(seats.map((s) => c.task(s.taskIdCommitment)))
+      assert.ok(
+        started.some((s) => s.status === TaskStatus.TASK_STATUS_STARTED && s.selectedNode === b.task.selectedNode),
+        'the freed node runs a seat',
+      )
+      assert.equal((await c.task(f.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+    })
+  })
+
   describe('six nodes at min_stake, every task sampled', () => {
     const c = chain({ min_sampling_rate: ALWAYS })
     const k = collateral(c)

@@ -18,7 +18,9 @@ describe('task invariants over a randomized multi-block run', function () {
   const ENDED = new Set([7, 8, 9, 10, 11])
 
   it('after every block: supply conserved, escrow = open fees, no node in two running tasks, every unjudged answer counted and backed by stake', async () => {
-    const rnd = prng(20261121).float
+    // Slashed nodes never rejoin in this walk: a seed whose walk loses half its nodes early stalls on TooFewNodes
+    // and never reaches the timeouts (20261121 did, once seats went first); this one does not.
+    const rnd = prng(20261201).float
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
     const accounts = [
       ...c.env.w.map((w) => w.address),
