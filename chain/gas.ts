@@ -1,5 +1,5 @@
 import { SdkErrors } from './errors.ts'
-import type { Key, KVStore, RangeOptions, Value } from './store/types.ts'
+import type { Key, KVStore, RangeOptions, SyncRangeStore, Value } from './store/types.ts'
 
 /** Gas prices of store operations (the SDK's KV gas config, so estimates look familiar). */
 export const KV_GAS = {
@@ -28,7 +28,7 @@ export class GasMeter {
 }
 
 /** A store that charges every operation to a gas meter before doing it. */
-export class GasStore implements KVStore {
+export class GasStore implements KVStore, SyncRangeStore {
   constructor(
     private readonly inner: KVStore,
     private readonly meter: GasMeter,
@@ -52,11 +52,29 @@ export class GasStore implements KVStore {
     this.meter.consume(KV_GAS.deleteCost, 'Delete')
     this.inner.delete(key)
   }
+  rangeSync(opts?: RangeOptions): Iterable<[Key, Value]> | undefined {
+    const inner = (this.inner as Partial<SyncRangeStore>).rangeSync?.(opts)
+    return inner && this.charged(inner)
+  }
+  private *charged(entries: Iterable<[Key, Value]>): Iterable<[Key, Value]> {
+    for (const e of entries) {
+      this.chargeNext(e)
+      yield e
+    }
+  }
+  private chargeNext([k, v]: [Key, Value]): void {
+    this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
+    this.meter.consume(KV_GAS.readCostPerByte * BigInt(k.length + v.length), 'ValuePerByte')
+  }
   async *iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
-    for await (const [k, v] of this.inner.iterate(opts)) {
-      this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
-      this.meter.consume(KV_GAS.readCostPerByte * BigInt(k.length + v.length), 'ValuePerByte')
-      yield [k, v]
+    const sync = this.rangeSync(opts)
+    if (sync) {
+      yield* sync
+      return
+    }
+    for await (const e of this.inner.iterate(opts)) {
+      this.chargeNext(e)
+      yield e
     }
   }
 }
