@@ -14,9 +14,15 @@ import { MODULE } from './errors.ts'
 import { ACCOUNT_PREFIX, NEXT_NUMBER_KEY, PARAMS_KEY, accountKey } from './keys.ts'
 import { BECH32_PREFIX, DEFAULT_PARAMS } from './params.ts'
 
-/** The address of a module account: sha256(name)[:20], as the SDK's `address.Module`. */
+const moduleAddresses = new Map<string, string>()
+/** The address of a module account: sha256(name)[:20], as the SDK's `address.Module` (memoized: every fee and escrow asks). */
 export function moduleAddress(name: string): string {
-  return toBech32(BECH32_PREFIX, sha256(Buffer.from(name, 'utf8')).subarray(0, 20))
+  let a = moduleAddresses.get(name)
+  if (a === undefined) {
+    a = toBech32(BECH32_PREFIX, sha256(Buffer.from(name, 'utf8')).subarray(0, 20))
+    if (moduleAddresses.size < 1000) moduleAddresses.set(name, a)
+  }
+  return a
 }
 
 export interface StoredAccount extends Account {
