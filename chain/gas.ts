@@ -12,6 +12,15 @@ export const KV_GAS = {
   iterNextCostFlat: 30n,
 } as const
 
+// Per-byte costs of keys and values up to 4 KiB, precomputed: a bigint conversion and product per store
+// access cost more than the access itself in the in-memory store.
+const PER_BYTE_TABLE = 4096
+const perByte = (price: bigint) => Array.from({ length: PER_BYTE_TABLE }, (_, n) => price * BigInt(n))
+const READ_PER_BYTE = perByte(KV_GAS.readCostPerByte)
+const WRITE_PER_BYTE = perByte(KV_GAS.writeCostPerByte)
+const readPerByte = (n: number) => (n < PER_BYTE_TABLE ? READ_PER_BYTE[n]! : KV_GAS.readCostPerByte * BigInt(n))
+const writePerByte = (n: number) => (n < PER_BYTE_TABLE ? WRITE_PER_BYTE[n]! : KV_GAS.writeCostPerByte * BigInt(n))
+
 /** Deterministic gas accounting: a limit, a running total, and a descriptor of what spent it. */
 export class GasMeter {
   private used = 0n
@@ -36,7 +45,7 @@ export class GasStore implements KVStore, SyncRangeStore {
   get(key: Key): Value | undefined {
     this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
     const v = this.inner.get(key)
-    this.meter.consume(KV_GAS.readCostPerByte * BigInt(key.length + (v?.length ?? 0)), 'ReadPerByte')
+    this.meter.consume(readPerByte(key.length + (v?.length ?? 0)), 'ReadPerByte')
     return v
   }
   has(key: Key): boolean {
@@ -45,7 +54,7 @@ export class GasStore implements KVStore, SyncRangeStore {
   }
   set(key: Key, value: Value): void {
     this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat')
-    this.meter.consume(KV_GAS.writeCostPerByte * BigInt(key.length + value.length), 'WritePerByte')
+    this.meter.consume(writePerByte(key.length + value.length), 'WritePerByte')
     this.inner.set(key, value)
   }
   delete(key: Key): void {
@@ -64,7 +73,7 @@ export class GasStore implements KVStore, SyncRangeStore {
   }
   private chargeNext([k, v]: [Key, Value]): void {
     this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
-    this.meter.consume(KV_GAS.readCostPerByte * BigInt(k.length + v.length), 'ValuePerByte')
+    this.meter.consume(readPerByte(k.length + v.length), 'ValuePerByte')
   }
   async *iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
     const sync = this.rangeSync(opts)
