@@ -65,7 +65,17 @@ export function decodeAccount(any: Any): StoredAccount {
 // Accounts are read on every tx: decoding is memoized on the stored bytes (callers copy before
 // changing an account, so sharing the decoded object is safe).
 const decodedAccounts = new Map<string, StoredAccount>()
+// The same stored value object is read again and again (an in-memory store or a block's overlay returns it until
+// it is overwritten): found by identity before its bytes are turned into a key.
+const decodedValues = new WeakMap<Uint8Array, StoredAccount>()
 function decodeStored(v: Uint8Array): StoredAccount {
+  const known = decodedValues.get(v)
+  if (known) return known
+  const a = decodeStoredBytes(v)
+  decodedValues.set(v, a)
+  return a
+}
+function decodeStoredBytes(v: Uint8Array): StoredAccount {
   const id = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1')
   let a = decodedAccounts.get(id)
   if (!a) {
