@@ -34,6 +34,8 @@ export interface BlockInfo {
  */
 export class Context {
   readonly events: Event[] = []
+  /** The module stores handed out so far (a view holds no state of its own, so one per module serves every call). */
+  private readonly views = new Map<string, KVStore>()
   constructor(
     readonly store: KVStore,
     readonly gas: GasMeter,
@@ -43,7 +45,9 @@ export class Context {
 
   /** The store of module `name`: keys live under `name/`, and every access is charged. */
   kv(name: string): KVStore {
-    return new PrefixStore(new GasStore(this.store, this.gas), storePrefix(name))
+    let v = this.views.get(name)
+    if (!v) this.views.set(name, (v = new PrefixStore(new GasStore(this.store, this.gas), storePrefix(name))))
+    return v
   }
 
   emit(...events: Event[]): void {

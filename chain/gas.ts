@@ -1,5 +1,5 @@
 import { SdkErrors } from './errors.ts'
-import type { Key, KVStore, RangeOptions, Value } from './store/types.ts'
+import type { Key, KVStore, RangeOptions, SyncRangeStore, Value } from './store/types.ts'
 
 /** Gas prices of store operations (the SDK's KV gas config, so estimates look familiar). */
 export const KV_GAS = {
@@ -11,6 +11,15 @@ export const KV_GAS = {
   writeCostPerByte: 30n,
   iterNextCostFlat: 30n,
 } as const
+
+// Per-byte costs of keys and values up to 4 KiB, precomputed: a bigint conversion and product per store
+// access cost more than the access itself in the in-memory store.
+const PER_BYTE_TABLE = 4096
+const perByte = (price: bigint) => Array.from({ length: PER_BYTE_TABLE }, (_, n) => price * BigInt(n))
+const READ_PER_BYTE = perByte(KV_GAS.readCostPerByte)
+const WRITE_PER_BYTE = perByte(KV_GAS.writeCostPerByte)
+const readPerByte = (n: number) => (n < PER_BYTE_TABLE ? READ_PER_BYTE[n]! : KV_GAS.readCostPerByte * BigInt(n))
+const writePerByte = (n: number) => (n < PER_BYTE_TABLE ? WRITE_PER_BYTE[n]! : KV_GAS.writeCostPerByte * BigInt(n))
 
 /** Deterministic gas accounting: a limit, a running total, and a descriptor of what spent it. */
 export class GasMeter {
@@ -28,7 +37,7 @@ export class GasMeter {
 }
 
 /** A store that charges every operation to a gas meter before doing it. */
-export class GasStore implements KVStore {
+export class GasStore implements KVStore, SyncRangeStore {
   constructor(
     private readonly inner: KVStore,
     private readonly meter: GasMeter,
@@ -36,7 +45,7 @@ export class GasStore implements KVStore {
   get(key: Key): Value | undefined {
     this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
     const v = this.inner.get(key)
-    this.meter.consume(KV_GAS.readCostPerByte * BigInt(key.length + (v?.length ?? 0)), 'ReadPerByte')
+    this.meter.consume(readPerByte(key.length + (v?.length ?? 0)), 'ReadPerByte')
     return v
   }
   has(key: Key): boolean {
@@ -45,18 +54,36 @@ export class GasStore implements KVStore {
   }
   set(key: Key, value: Value): void {
     this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat')
-    this.meter.consume(KV_GAS.writeCostPerByte * BigInt(key.length + value.length), 'WritePerByte')
+    this.meter.consume(writePerByte(key.length + value.length), 'WritePerByte')
     this.inner.set(key, value)
   }
   delete(key: Key): void {
     this.meter.consume(KV_GAS.deleteCost, 'Delete')
     this.inner.delete(key)
   }
+  rangeSync(opts?: RangeOptions): Iterable<[Key, Value]> | undefined {
+    const inner = (this.inner as Partial<SyncRangeStore>).rangeSync?.(opts)
+    return inner && this.charged(inner)
+  }
+  private *charged(entries: Iterable<[Key, Value]>): Iterable<[Key, Value]> {
+    for (const e of entries) {
+      this.chargeNext(e)
+      yield e
+    }
+  }
+  private chargeNext([k, v]: [Key, Value]): void {
+    this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
+    this.meter.consume(readPerByte(k.length + v.length), 'ValuePerByte')
+  }
   async *iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]> {
-    for await (const [k, v] of this.inner.iterate(opts)) {
-      this.meter.consume(KV_GAS.iterNextCostFlat, 'IterNextFlat')
-      this.meter.consume(KV_GAS.readCostPerByte * BigInt(k.length + v.length), 'ValuePerByte')
-      yield [k, v]
+    const sync = this.rangeSync(opts)
+    if (sync) {
+      yield* sync
+      return
+    }
+    for await (const e of this.inner.iterate(opts)) {
+      this.chargeNext(e)
+      yield e
     }
   }
 }

@@ -1,3 +1,5 @@
+import { BinaryWriter } from 'cosmjs-types/binary'
+
 // Node 20 lacks Promise.withResolvers, which libp2p v3 and its helpers call.
 // This module must be loaded before any libp2p code runs (see bin/beryld and .mocharc.json).
 declare global {
@@ -16,4 +18,10 @@ if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function'
     return { promise, resolve, reject }
   }
 }
+
+// cosmjs-types 0.11's BinaryWriter.alloc builds a fresh 8 KiB pool on every call, so each message it
+// encodes (accounts on every tx, coins, ABCI responses) allocates and keeps alive 8 KiB for a few bytes.
+// A plain allocation of the right size gives the same bytes.
+BinaryWriter.alloc = (size: number) => new Uint8Array(size)
+
 export {}

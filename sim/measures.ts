@@ -3,6 +3,9 @@ import type { ChainEvent, World } from './world.ts'
 
 const amountOf = (s: string | undefined) => (s ? BigInt(s.replace(/[a-z]+$/, '')) : 0n)
 
+/** The event types the measures read. */
+const MEASURED = new Set(['task_payment', 'node_slashed', 'node_kicked_out', 'task_created', 'task_status'])
+
 /** What one strategy's participants did and got, over one run. All amounts are uberyl. */
 export interface StrategyTally {
   identities: number
@@ -135,6 +138,7 @@ export class Measures {
   }
 
   private onEvent(w: World, e: ChainEvent): void {
+    if (!MEASURED.has(e.type)) return
     const a = e.attrs
     if (e.type === 'task_payment' && a.to?.startsWith('node:')) {
       const node = a.to.slice(5)

@@ -1,12 +1,14 @@
 import BTreeCjs from 'sorted-btree'
 import { fromMapKey, toMapKey } from '../chain/store/keys.ts'
-import type { Key, KVStore, RangeOptions, Value } from '../chain/store/types.ts'
+import type { Key, KVStore, MapKeyedStore, RangeOptions, SyncRangeStore, Value } from '../chain/store/types.ts'
 
 /**
- * The twin's committed state: an ordered in-memory store (a B+ tree keyed by latin1 byte strings,
- * whose string order is the unsigned byte order LevelDB uses), so a range read costs O(log n + k)
- * however many tasks the run has created. chain/store/memory.ts sorts every key per range read,
- * which is right for unit tests and quadratic for a million tasks.
+ * The twin's committed state: an ordered in-memory store. Values live in a hash map keyed by latin1
+ * byte strings (a point read or an overwrite is O(1), whatever the state's size); the keys also live
+ * in a B+ tree, whose string order is the unsigned byte order LevelDB uses, so a range read costs
+ * O(log n + k) however many tasks the run has created. Only a new or deleted key touches the tree.
+ * chain/store/memory.ts sorts every key per range read, which is right for unit tests and quadratic
+ * for a million tasks.
  *
  * It can journal a block's writes (the first value each key had before the block), which is what
  * the app hash of the block needs: LtHash removes the old entries and adds the new ones.
@@ -17,56 +19,99 @@ import type { Key, KVStore, RangeOptions, Value } from '../chain/store/types.ts'
 const BTree: typeof BTreeCjs.default =
   (BTreeCjs as unknown as { default?: typeof BTreeCjs.default }).default ?? (BTreeCjs as unknown as typeof BTreeCjs.default)
 
-export class OrderedStore implements KVStore {
-  private readonly tree = new BTree<string, Value>()
+/** Keys are latin1 strings (chars 0–255): this one sorts after all of them. */
+const AFTER_EVERY_KEY = '\u0100'
+/** Keys taken from the tree per step of a forward range read. */
+const CHUNK = 32
+
+// Plain string order (the library's default comparator also handles numbers, arrays and valueOf).
+const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
+
+export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
+  private readonly values = new Map<string, Value>()
+  private readonly keys = new BTree<string, undefined>(undefined, byteOrder)
   private journal?: Map<string, Value | undefined>
 
   get size(): number {
-    return this.tree.size
+    return this.values.size
   }
 
   get(key: Key): Value | undefined {
-    return this.tree.get(toMapKey(key))
+    return this.values.get(toMapKey(key))
+  }
+  lookup(mk: string): Value | undefined {
+    return this.values.get(mk)
   }
   has(key: Key): boolean {
-    return this.tree.has(toMapKey(key))
+    return this.values.has(toMapKey(key))
   }
   set(key: Key, value: Value): void {
-    const k = toMapKey(key)
-    if (this.journal && !this.journal.has(k)) this.journal.set(k, this.tree.get(k))
-    this.tree.set(k, Uint8Array.from(value))
+    this.setOwned(toMapKey(key), Uint8Array.from(value))
   }
   delete(key: Key): void {
-    const k = toMapKey(key)
-    if (this.journal && !this.journal.has(k)) this.journal.set(k, this.tree.get(k))
-    this.tree.delete(k)
+    this.deleteMapKey(toMapKey(key))
+  }
+
+  /** A write whose value the caller hands over (an overlay's, already copied): no second copy. */
+  setOwned(k: string, value: Value): void {
+    const before = this.values.get(k)
+    if (this.journal && !this.journal.has(k)) this.journal.set(k, before)
+    if (before === undefined) this.keys.set(k, undefined)
+    this.values.set(k, value)
+  }
+  deleteMapKey(k: string): void {
+    const before = this.values.get(k)
+    if (this.journal && !this.journal.has(k)) this.journal.set(k, before)
+    if (before === undefined) return
+    this.values.delete(k)
+    this.keys.delete(k)
   }
 
   async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
     yield* this.range(opts)
   }
+  rangeSync(opts?: RangeOptions): Iterable<[Key, Value]> {
+    return this.range(opts)
+  }
 
-  /** The same range read, synchronously (the twin's agents read state between blocks). */
+  /**
+   * The same range read, synchronously (the twin's agents read state between blocks). Forward reads
+   * take the keys from the tree a chunk at a time (`getRange`, one descent per chunk rather than a
+   * tree iterator per read) and go on after the chunk's last key, so a write between two entries
+   * never invalidates the read; an entry deleted meanwhile is skipped.
+   */
   *range(opts: RangeOptions = {}): Iterable<[Key, Value]> {
     const start = opts.start ? toMapKey(opts.start) : undefined
     const end = opts.end ? toMapKey(opts.end) : undefined
     const limit = opts.limit ?? Infinity
+    if (limit <= 0) return
     let n = 0
     if (!opts.reverse) {
-      const it = start === undefined ? this.tree.entries() : this.tree.entries(start)
-      for (const [k, v] of it) {
-        if (end !== undefined && k >= end) return
-        if (n++ >= limit) return
-        yield [fromMapKey(k), v]
+      let low = start ?? ''
+      let skipLow = false
+      const high = end ?? AFTER_EVERY_KEY
+      for (;;) {
+        const want = Math.min(CHUNK, limit - n) + (skipLow ? 1 : 0)
+        const chunk = this.keys.getRange(low, high, false, want)
+        for (let i = skipLow && chunk[0]?.[0] === low ? 1 : 0; i < chunk.length; i++) {
+          const k = chunk[i]![0]
+          const v = this.values.get(k)
+          if (v === undefined) continue
+          if (n++ >= limit) return
+          yield [fromMapKey(k), v]
+        }
+        if (chunk.length < want || n >= limit) return
+        low = chunk[chunk.length - 1]![0]
+        skipLow = true
       }
     } else {
       // entriesReversed(high) starts at the largest key <= high; the end bound is exclusive.
-      const it = end === undefined ? this.tree.entriesReversed() : this.tree.entriesReversed(end)
-      for (const [k, v] of it) {
+      const it = end === undefined ? this.keys.entriesReversed() : this.keys.entriesReversed(end)
+      for (const [k] of it) {
         if (end !== undefined && k >= end) continue
         if (start !== undefined && k < start) return
         if (n++ >= limit) return
-        yield [fromMapKey(k), v]
+        yield [fromMapKey(k), this.values.get(k)!]
       }
     }
   }
@@ -80,6 +125,6 @@ export class OrderedStore implements KVStore {
   endJournal(): Array<{ key: Key; before: Value | undefined; after: Value | undefined }> {
     const j = this.journal ?? new Map()
     this.journal = undefined
-    return [...j.keys()].sort().map((k) => ({ key: fromMapKey(k), before: j.get(k), after: this.tree.get(k) }))
+    return [...j.keys()].sort().map((k) => ({ key: fromMapKey(k), before: j.get(k), after: this.values.get(k) }))
   }
 }

@@ -1,5 +1,5 @@
 import { fromMapKey, toMapKey } from './keys.ts'
-import type { Key, KVStore, RangeOptions, Value } from './types.ts'
+import type { Key, KVStore, MapKeyedStore, RangeOptions, Value } from './types.ts'
 
 const DELETED = null
 
@@ -8,7 +8,7 @@ const DELETED = null
  * the parent (or the overlay is dropped, which discards them: that is how a failed transaction
  * leaves nothing behind). Iteration merges the overlay with the parent in key order.
  */
-export class CacheStore implements KVStore {
+export class CacheStore implements KVStore, MapKeyedStore {
   private readonly writes = new Map<string, Value | typeof DELETED>()
 
   constructor(private readonly parent: KVStore | ReadOnlyParent) {}
@@ -21,8 +21,8 @@ export class CacheStore implements KVStore {
   lookup(mk: string, key: Key): Value | undefined {
     const w = this.writes.get(mk)
     if (w !== undefined) return w === DELETED ? undefined : w
-    const p = this.parent
-    return p instanceof CacheStore ? p.lookup(mk, key) : p.get(key)
+    const p = this.parent as (KVStore | ReadOnlyParent) & Partial<MapKeyedStore>
+    return p.lookup ? p.lookup(mk, key) : p.get(key)
   }
 
   has(key: Key): boolean {
@@ -39,10 +39,15 @@ export class CacheStore implements KVStore {
 
   /** Moves every write to the parent, in key order, and empties this overlay. */
   writeTo(target: KVStore = this.parent as KVStore): void {
+    const t = target as KVStore & Partial<MapKeyedStore>
     for (const k of [...this.writes.keys()].sort()) {
       const v = this.writes.get(k)!
-      if (v === DELETED) target.delete(fromMapKey(k))
-      else target.set(fromMapKey(k), v)
+      // A target that takes map keys gets this overlay's own copy of the value (the overlay is emptied below).
+      if (v === DELETED) {
+        if (t.deleteMapKey) t.deleteMapKey(k)
+        else t.delete(fromMapKey(k))
+      } else if (t.setOwned) t.setOwned(k, v)
+      else t.set(fromMapKey(k), v)
     }
     this.writes.clear()
   }

@@ -1,14 +1,11 @@
-import { prefixEnd, type Key, type KVStore, type RangeOptions, type Value } from './types.ts'
+import { prefixEnd, type Key, type KVStore, type RangeOptions, type SyncRangeStore, type Value } from './types.ts'
 
 /** A view of the keys under `prefix`, with the prefix stripped: how a module sees its own store. */
-export class PrefixStore implements KVStore {
-  private readonly end: Uint8Array | undefined
+export class PrefixStore implements KVStore, SyncRangeStore {
   constructor(
     private readonly parent: KVStore,
     private readonly prefix: Uint8Array,
-  ) {
-    this.end = prefixEnd(prefix)
-  }
+  ) {}
   private full(key: Key): Uint8Array {
     const out = new Uint8Array(this.prefix.length + key.length)
     out.set(this.prefix)
@@ -27,11 +24,27 @@ export class PrefixStore implements KVStore {
   delete(key: Key) {
     this.parent.delete(this.full(key))
   }
-  async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
+  private parentRange(opts: RangeOptions): RangeOptions {
     const start = opts.start ? this.full(opts.start) : this.prefix
-    const end = opts.end ? this.full(opts.end) : this.end
-    for await (const [k, v] of this.parent.iterate({ start, end, reverse: opts.reverse, limit: opts.limit })) {
+    const end = opts.end ? this.full(opts.end) : prefixEnd(this.prefix)
+    return { start, end, reverse: opts.reverse, limit: opts.limit }
+  }
+  rangeSync(opts: RangeOptions = {}): Iterable<[Key, Value]> | undefined {
+    const inner = (this.parent as Partial<SyncRangeStore>).rangeSync?.(this.parentRange(opts))
+    return inner && stripPrefix(inner, this.prefix.length)
+  }
+  async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
+    const sync = this.rangeSync(opts)
+    if (sync) {
+      yield* sync
+      return
+    }
+    for await (const [k, v] of this.parent.iterate(this.parentRange(opts))) {
       yield [k.subarray(this.prefix.length), v]
     }
   }
+}
+
+function* stripPrefix(entries: Iterable<[Key, Value]>, n: number): Iterable<[Key, Value]> {
+  for (const [k, v] of entries) yield [k.subarray(n), v]
 }

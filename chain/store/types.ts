@@ -23,6 +23,26 @@ export interface KVStore {
   iterate(opts?: RangeOptions): AsyncIterable<[Key, Value]>
 }
 
+/**
+ * A store that also takes keys already converted to map keys (chain/store/keys.ts), so that an overlay
+ * in front of it converts each key once, and hands over the values it already copied.
+ */
+export interface MapKeyedStore {
+  lookup(mk: string, key: Key): Value | undefined
+  /** Takes ownership of `value` (the caller never changes it afterwards). */
+  setOwned?(mk: string, value: Value): void
+  deleteMapKey?(mk: string): void
+}
+
+/**
+ * A store whose range reads can also run synchronously (an in-memory store, and views over one). A
+ * chain of prefix and gas views then costs one async step per entry, at its outer end, instead of one
+ * per layer. `rangeSync` returns undefined where the store underneath is asynchronous (LevelDB).
+ */
+export interface SyncRangeStore {
+  rangeSync(opts?: RangeOptions): Iterable<[Key, Value]> | undefined
+}
+
 /** A read-only view (committed state, as queries see it). */
 export type ReadStore = Pick<KVStore, 'get' | 'has' | 'iterate'>
 

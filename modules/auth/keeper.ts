@@ -14,9 +14,15 @@ import { MODULE } from './errors.ts'
 import { ACCOUNT_PREFIX, NEXT_NUMBER_KEY, PARAMS_KEY, accountKey } from './keys.ts'
 import { BECH32_PREFIX, DEFAULT_PARAMS } from './params.ts'
 
-/** The address of a module account: sha256(name)[:20], as the SDK's `address.Module`. */
+const moduleAddresses = new Map<string, string>()
+/** The address of a module account: sha256(name)[:20], as the SDK's `address.Module` (memoized: every fee and escrow asks). */
 export function moduleAddress(name: string): string {
-  return toBech32(BECH32_PREFIX, sha256(Buffer.from(name, 'utf8')).subarray(0, 20))
+  let a = moduleAddresses.get(name)
+  if (a === undefined) {
+    a = toBech32(BECH32_PREFIX, sha256(Buffer.from(name, 'utf8')).subarray(0, 20))
+    if (moduleAddresses.size < 1000) moduleAddresses.set(name, a)
+  }
+  return a
 }
 
 export interface StoredAccount extends Account {
@@ -59,7 +65,17 @@ export function decodeAccount(any: Any): StoredAccount {
 // Accounts are read on every tx: decoding is memoized on the stored bytes (callers copy before
 // changing an account, so sharing the decoded object is safe).
 const decodedAccounts = new Map<string, StoredAccount>()
+// The same stored value object is read again and again (an in-memory store or a block's overlay returns it until
+// it is overwritten): found by identity before its bytes are turned into a key.
+const decodedValues = new WeakMap<Uint8Array, StoredAccount>()
 function decodeStored(v: Uint8Array): StoredAccount {
+  const known = decodedValues.get(v)
+  if (known) return known
+  const a = decodeStoredBytes(v)
+  decodedValues.set(v, a)
+  return a
+}
+function decodeStoredBytes(v: Uint8Array): StoredAccount {
   const id = Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('latin1')
   let a = decodedAccounts.get(id)
   if (!a) {

@@ -19,10 +19,21 @@ export function checkVersion(v: string, what: string, kind: ErrorKind): void {
   if (!VERSION_RE.test(v)) throw kind.with(`${what} must be "major.minor.patch", got ${JSON.stringify(v)}`)
 }
 
+// Dispatch compares versions per node class and task: the few distinct version strings are parsed once.
+const parsedVersions = new Map<string, readonly number[]>()
+function versionParts(v: string): readonly number[] {
+  let p = parsedVersions.get(v)
+  if (!p) {
+    p = Object.freeze(v.split('.').map(Number))
+    if (parsedVersions.size < 10_000) parsedVersions.set(v, p)
+  }
+  return p
+}
+
 /** A node's runner can run a task of version `task`: same major, and at least the task's minor.patch. */
 export function versionCompatible(node: string, task: string): boolean {
-  const n = node.split('.').map(Number),
-    t = task.split('.').map(Number)
+  const n = versionParts(node),
+    t = versionParts(task)
   if (n[0] !== t[0]) return false
   return n[1]! > t[1]! || (n[1] === t[1] && n[2]! >= t[2]!)
 }

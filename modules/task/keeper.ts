@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
@@ -96,6 +97,9 @@ export interface BondedValidators {
   activeSet(ctx: Context | QueryContext): Array<{ account: string; power: bigint }>
 }
 
+/** Every task record is encoded by this writer: a fresh one grows its buffer twice per record (128 → 512 bytes). `finish()` copies out and resets it. */
+const taskWriter = new BinaryWriter()
+
 export class TaskKeeper {
   readonly dispatchIndex: DispatchIndex
 
@@ -187,7 +191,7 @@ export class TaskKeeper {
       if (isTerminal(t.status)) kv.delete(open)
       else kv.set(open, new Uint8Array())
     }
-    kv.set(taskKey(t.taskIdCommitment), Task.encode(t).finish())
+    kv.set(taskKey(t.taskIdCommitment), Task.encode(t, taskWriter).finish())
     // The count of unjudged answers follows every status change, whatever caused it (commit, validation,
     // judgement, abort, timeout, slash, genesis import), so it always equals the node's tasks in those statuses.
     const wasUnjudged = !!old?.selectedNode && isUnjudgedAnswer(old.status)

@@ -37,6 +37,9 @@ export class Application implements Agent {
   readonly open = new Map<string, CreatedTask>()
   private created = 0
   protected readonly rng: Rng
+  /** The arrival process's own clock: when it started, and the next arrival's offset from then (seconds, fractional). */
+  private arrivalsFrom = 0n
+  private nextArrival = 0
 
   constructor(
     protected readonly sim: SimContext,
@@ -54,17 +57,33 @@ export class Application implements Agent {
   }
 
   start(w: World): void {
-    if (this.o.rate > 0) w.after(this.rng.exponential(1 / this.o.rate), () => this.arrive(w))
+    if (this.o.rate <= 0) return
+    this.arrivalsFrom = w.now
+    this.nextArrival = this.rng.exponential(1 / this.o.rate)
+    this.wakeForNextArrival(w)
+  }
+
+  private wakeForNextArrival(w: World): void {
+    w.at(this.arrivalsFrom + BigInt(Math.ceil(this.nextArrival)), () => this.arrive(w))
   }
 
   get done(): boolean {
     return this.created >= this.o.tasks
   }
 
+  /**
+   * Every arrival due by this block's time. The process keeps its own fractional clock: a demand faster
+   * than the blocks brings several arrivals per block (a timer per arrival would round each gap up to
+   * a block, capping every application at one arrival per block whatever the rate).
+   */
   private arrive(w: World): void {
-    const n = this.rng.chance(this.o.burstShare) ? 2 + this.rng.int(9) : 1
-    for (let i = 0; i < n && this.created < this.o.tasks; i++) this.createOne(w, this.spec())
-    if (this.created < this.o.tasks) w.after(this.rng.exponential(1 / this.o.rate), () => this.arrive(w))
+    const now = Number(w.now - this.arrivalsFrom)
+    while (this.nextArrival <= now && this.created < this.o.tasks) {
+      const n = this.rng.chance(this.o.burstShare) ? 2 + this.rng.int(9) : 1
+      for (let i = 0; i < n && this.created < this.o.tasks; i++) this.createOne(w, this.spec())
+      this.nextArrival += this.rng.exponential(1 / this.o.rate)
+    }
+    if (this.created < this.o.tasks) this.wakeForNextArrival(w)
   }
 
   protected pickFee(): bigint {
