@@ -9,10 +9,6 @@
 // block, and if its VRF selects T1 the chain creates the two validation tasks itself; once the group
 // has committed every member reveals (MsgRevealResult); a single task's reveal rides on the
 // attestation of its upload (MsgAttestResult with score and salt).
-//
-// Collateral (docs/decisions/0024) adds no message: the chain gives a node no new task while its stake
-// does not back one more unjudged answer, and keeps its stake until they are judged. An agent answers
-// what it is given, as before.
 
 import { createHash } from 'node:crypto'
 import { TaskStatus, TaskType, isTerminal, type Task } from '../modules/task/index.ts'

@@ -7,7 +7,6 @@ import type { Task } from '../../proto/gen/beryl/task/v1/types.ts'
 import { versionCompatible } from '../common/models.ts'
 import { type QosKeeper, dispatchWeight } from '../qos/index.ts'
 import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
-import { stakeBacksAnotherAnswer } from './collateral.ts'
 import { MODULE } from './errors.ts'
 import { CLASS, COUNTED, SERVING, key } from './keys.ts'
 import { WeightedSet, uniformBelow } from './selection.ts'
@@ -82,8 +81,6 @@ export class DispatchIndex {
   constructor(
     private readonly staking: StakingKeeper,
     private readonly qos: QosKeeper,
-    /** The node's unjudged answers (collateral.ts), counted by the keeper. */
-    private readonly unjudgedAnswers: (ctx: Context | QueryContext, node: Uint8Array) => bigint,
   ) {}
 
   private kv(ctx: Context | QueryContext): KVStore {
@@ -102,18 +99,13 @@ export class DispatchIndex {
 
   /**
    * A node's dispatch weight S·Q/(S+Q), with Q its QoS at this block; 0 (out of the index) while
-   * health-excluded, or while its stake does not back one more answer besides its unjudged ones
-   * (collateral.ts, docs/decisions/0024; the keeper reindexes the node when that changes). Set when
-   * the node or its QoS changes: health that recovers with time raises the stored weight at the
-   * node's next event (see docs/decisions/0009).
+   * health-excluded. Set when the node or its QoS changes: health that recovers with time raises
+   * the stored weight at the node's next event (see docs/decisions/0009).
    */
   private weight(ctx: Context, node: Node): bigint {
     if (this.qos.isExcluded(ctx, node.address)) return 0n
-    const params = this.staking.params(ctx)
-    const unjudged = this.unjudgedAnswers(ctx, decodeBech32(node.address).data)
-    if (!stakeBacksAnotherAnswer(BigInt(node.stake), BigInt(params.minStake), unjudged)) return 0n
     const q = this.qos.value(ctx, node.address, ctx.block.timeSeconds)
-    return dispatchWeight(BigInt(node.stake), BigInt(params.maxStake), q)
+    return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
   }
 
   /** Keeps each class's set equal to its Available nodes, and its serving count exact. */

@@ -9,9 +9,8 @@ import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../.
 import { type BankKeeper, FEE_COLLECTOR } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
-import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
+import { type Node, type StakingKeeper } from '../staking/index.ts'
 import { SamplingError, VALIDATION_GROUP_SIZE, type VssKeeper } from '../vss/index.ts'
-import { isUnjudgedAnswer, stakeBacksAnotherAnswer } from './collateral.ts'
 import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
@@ -24,7 +23,6 @@ import {
   PARAMS_KEY,
   QUEUE,
   QUEUED_COUNT_KEY,
-  SEAT_HEADS,
   SEQUENCE_KEY,
   BLOCK_SEQUENCE_KEY,
   SIGNATURE_QUEUE,
@@ -34,7 +32,6 @@ import {
   key,
   queueOrder,
   taskKey,
-  unjudgedKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
@@ -110,37 +107,7 @@ export class TaskKeeper {
     private readonly vss: VssKeeper,
     private readonly validators: BondedValidators,
   ) {
-    this.dispatchIndex = new DispatchIndex(staking, qos, (ctx, node) => this.unjudgedAnswers(ctx, node))
-  }
-
-  /** How many of the node's answers a validation group can still judge (collateral.ts); its stake must back each. */
-  unjudgedAnswers(ctx: Context | QueryContext, node: Uint8Array): bigint {
-    const v = this.kv(ctx).get(unjudgedKey(node))
-    return v ? Buffer.from(v).readBigUInt64BE() : 0n
-  }
-
-  /** Whether the node holds any answer a validation group can still judge (its stake must not leave). */
-  holdsUnjudgedAnswers(ctx: Context | QueryContext, node: string): boolean {
-    return this.unjudgedAnswers(ctx, decodeBech32(node).data) > 0n
-  }
-
-  /**
-   * Moves a node's count of unjudged answers by ±1. When that changes whether its stake backs one more
-   * answer, an Available node enters or leaves the dispatch index at once (a Busy node is weighed when
-   * it is released).
-   */
-  private addUnjudgedAnswer(ctx: Context, node: string, delta: 1n | -1n): void {
-    const addr = decodeBech32(node).data
-    const before = this.unjudgedAnswers(ctx, addr)
-    const after = before + delta
-    if (after < 0n) throw new Error(`task state: node ${node} has no unjudged answer to release`)
-    if (after > 0n) this.kv(ctx).set(unjudgedKey(addr), u64(after))
-    else this.kv(ctx).delete(unjudgedKey(addr))
-    const n = this.staking.getNode(ctx, node)
-    if (n?.status !== NodeStatus.NODE_STATUS_AVAILABLE) return
-    const stake = BigInt(n.stake),
-      min = BigInt(this.staking.params(ctx).minStake)
-    if (stakeBacksAnotherAnswer(stake, min, before) !== stakeBacksAnotherAnswer(stake, min, after)) this.dispatchIndex.reindexNode(ctx, n, n)
+    this.dispatchIndex = new DispatchIndex(staking, qos)
   }
 
   /** Hook (wired in modules/index.ts): a node changed; the dispatch index follows. */
@@ -192,13 +159,6 @@ export class TaskKeeper {
       else kv.set(open, new Uint8Array())
     }
     kv.set(taskKey(t.taskIdCommitment), Task.encode(t, taskWriter).finish())
-    // The count of unjudged answers follows every status change, whatever caused it (commit, validation,
-    // judgement, abort, timeout, slash, genesis import), so it always equals the node's tasks in those statuses.
-    const wasUnjudged = !!old?.selectedNode && isUnjudgedAnswer(old.status)
-    const isUnjudged = !!t.selectedNode && isUnjudgedAnswer(t.status)
-    const sameNode = old?.selectedNode === t.selectedNode
-    if (wasUnjudged && !(isUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, old!.selectedNode, -1n)
-    if (isUnjudged && !(wasUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, t.selectedNode, 1n)
   }
 
   /**
@@ -385,9 +345,8 @@ export class TaskKeeper {
   //
   // Every queued task is in the global queue (dispatch order; the Queue query, eviction) and in the
   // queue of its dispatch signature: the tasks with exactly the same filters, which the same nodes
-  // can run. Each signature's first task is listed in HEADS (a validation seat's in SEAT_HEADS). Dispatch
-  // walks the seats' heads, then the others, in priority order, so a signature no node can serve right
-  // now costs one look and never holds up the others.
+  // can run. Each signature's first task is listed in HEADS. Dispatch walks the heads in priority
+  // order, so a signature no node can serve right now costs one look and never holds up the others.
 
   private priorityOf(t: Task): bigint {
     return priority(BigInt(t.fee), t.estimatedSeconds, t.requiredGpu ? t.requiredGpuVramGb : t.minVramGb)
@@ -435,8 +394,8 @@ export class TaskKeeper {
     kv.set(key(QUEUE, order), t.taskIdCommitment)
     kv.set(key(SIGNATURE_QUEUE, sig, order), t.taskIdCommitment)
     if (!head || Buffer.compare(order, head.order) < 0) {
-      if (head) kv.delete(key(headsOf(t), head.order, sig))
-      kv.set(key(headsOf(t), order, sig), new Uint8Array())
+      if (head) kv.delete(key(HEADS, head.order, sig))
+      kv.set(key(HEADS, order, sig), new Uint8Array())
     }
     kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) + 1n))
   }
@@ -447,10 +406,10 @@ export class TaskKeeper {
     const sig = this.signature(t)
     kv.delete(key(QUEUE, order))
     kv.delete(key(SIGNATURE_QUEUE, sig, order))
-    if (kv.has(key(headsOf(t), order, sig))) {
-      kv.delete(key(headsOf(t), order, sig))
+    if (kv.has(key(HEADS, order, sig))) {
+      kv.delete(key(HEADS, order, sig))
       const next = await this.signatureHead(ctx, sig)
-      if (next) kv.set(key(headsOf(t), next.order, sig), new Uint8Array())
+      if (next) kv.set(key(HEADS, next.order, sig), new Uint8Array())
     }
     kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) - 1n))
   }
@@ -510,10 +469,7 @@ export class TaskKeeper {
   // a single task with its upload (the attestation carries the reveal), a validation group once all
   // three members have committed (MsgRevealResult). An error report is committed as the empty score.
 
-  /**
-   * The selected node binds its answer: Started → ScoreReady (committed); the node is released, and takes
-   * new tasks while its stake backs one more unjudged answer (collateral.ts, docs/decisions/0024).
-   */
+  /** The selected node binds its answer: Started → ScoreReady (committed); the node is free for new tasks. */
   async submitScore(ctx: Context, node: string, commitment: Uint8Array, scoreCommitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     this.mustBeRunningOn(t, node)
@@ -1126,21 +1082,14 @@ export class TaskKeeper {
   }
 
   /**
-   * Starts queued tasks: the validation seats' signature heads, then the first tasks', each in priority order (at most MAX_HEADS_PER_BLOCK looked
+   * Starts queued tasks: the signatures' heads in priority order (at most MAX_HEADS_PER_BLOCK looked
    * at), and within a signature its tasks in order while an eligible node is Available. A signature
    * whose head no Available node can take is passed over at the cost of one look.
    */
   private async dispatch(ctx: Context, randomness: () => Uint8Array, fresh?: bigint): Promise<void> {
-    // Validation seats first: a seat completes a group whose members' answers are unjudged and whose
-    // nodes wait for it (docs/decisions/0024), so a freed node never starts new work while a group it
-    // could finish waits. Then first tasks.
     const sigs: Uint8Array[] = []
-    for (const heads of [SEAT_HEADS, HEADS]) {
-      const limit = MAX_HEADS_PER_BLOCK - sigs.length
-      if (limit > 0)
-        for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(heads), end: Uint8Array.of(heads + 1), limit }))
-          sigs.push(Uint8Array.from(k.subarray(1 + 24)))
-    }
+    for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK }))
+      sigs.push(Uint8Array.from(k.subarray(1 + 24)))
     let started = 0
     for (const sig of sigs) {
       while (started < MAX_DISPATCH_PER_BLOCK && this.staking.availableCount(ctx) > 0n) {
@@ -1195,6 +1144,4 @@ export class TaskKeeper {
   }
 }
 
-/** The heads index of a task's signature: validation seats have their own, walked first by dispatch. */
-const headsOf = (t: Task) => (t.validationOf.length ? SEAT_HEADS : HEADS)
 const clamp = (v: bigint, lo: bigint, hi: bigint) => (v < lo ? lo : v > hi ? hi : v)
