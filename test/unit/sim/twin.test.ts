@@ -60,28 +60,33 @@ describe('the digital twin (sim/)', function () {
     it(`the plain Sybil's simulated profit agrees with the closed form E = (1−r)k + r(qk − (1−q)s) at fee ${fee} BERYL`, async () => {
       // A setting where sampling is frequent enough for a few hundred attacked tasks to measure E:
       // a 40 BERYL stake, a 20% floor, every task validated, no crashes (a crashed seat is a case E does not model).
-      const r = await run({
-        nodes: 40,
-        tasks: 700,
-        seed: `closed-${fee}`,
-        vrf: 'fast',
-        adversary: 'sybil',
-        share: 0.2,
-        fees: [{ fee, weight: 1 }],
-        textShare: 0,
-        validateShare: 1,
-        crashRate: 0,
-        cancelAfter: 0,
-        txFee: 0,
-        params: { 'task.min_eligible_nodes': '3', 'staking.min_stake': '40000000', 'vss.min_sampling_rate': '200000000000000000' },
-      })
-      const cf = r.closedForm!
-      assert.ok(cf.tasks >= 100, `attacked T1s: ${cf.tasks}`)
-      const e = estimate(cf.perTask.map((x) => x.sim))
-      assert.ok(
-        e.lo <= cf.expected && cf.expected <= e.hi,
-        `closed form ${cf.expected.toFixed(3)} outside the simulated 95% interval [${e.lo}, ${e.hi}] (n = ${e.n})`,
+      // Three seeds pooled (about 400 attacked tasks): one seed's ~130 tasks leave the interval at the mercy of a
+      // few lucky groups (at fee 10 after a change of the runs' paths, 2 of 6 single seeds excluded the closed form,
+      // their pooled interval did not), and a real disagreement of a few BERYL per task shows at this size.
+      const runs = await Promise.all(
+        ['a', 'b', 'c'].map((k) =>
+          run({
+            nodes: 40,
+            tasks: 700,
+            seed: `closed-${fee}-${k}`,
+            vrf: 'fast',
+            adversary: 'sybil',
+            share: 0.2,
+            fees: [{ fee, weight: 1 }],
+            textShare: 0,
+            validateShare: 1,
+            crashRate: 0,
+            cancelAfter: 0,
+            txFee: 0,
+            params: { 'task.min_eligible_nodes': '3', 'staking.min_stake': '40000000', 'vss.min_sampling_rate': '200000000000000000' },
+          }),
+        ),
       )
+      const perTask = runs.flatMap((r) => r.closedForm!.perTask)
+      assert.ok(perTask.length >= 300, `attacked T1s: ${perTask.length}`)
+      const expected = perTask.reduce((a, x) => a + x.e, 0) / perTask.length
+      const e = estimate(perTask.map((x) => x.sim))
+      assert.ok(e.lo <= expected && expected <= e.hi, `closed form ${expected.toFixed(3)} outside the simulated 95% interval [${e.lo}, ${e.hi}] (n = ${e.n})`)
     })
   }
 
