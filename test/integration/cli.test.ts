@@ -244,7 +244,8 @@ describe('beryld CLI', function () {
     })
   })
 
-  it('devnet prints endpoints and mnemonics, and stops cleanly on Ctrl-C', async () => {
+  it('devnet prints endpoints and mnemonics, and stops cleanly on Ctrl-C', async function () {
+    this.timeout(360_000)
     const dhome = path.join(home, 'devnet')
     const child = spawn(BERYLD, ['devnet', '--home', dhome, '--random-ports', '--accounts', '2'], { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -254,14 +255,20 @@ describe('beryld CLI', function () {
     child.stderr!.on('data', (d) => {
       out += d
     })
-    await waitFor('the devnet banner', async () => (out.includes('Press Ctrl-C to stop') ? true : undefined), 60_000)
-    assert.match(out, /CometBFT RPC {2}http:\/\/127\.0\.0\.1:\d+/)
-    const m = /account1 {2}(beryl1\w+)\n {4}mnemonic: ([a-z ]+)\n/.exec(out)
-    assert.ok(m, out)
-    const w = await DirectSecp256k1HdWallet.fromMnemonic(m[2]!.trim(), { prefix: 'beryl' })
-    assert.equal((await w.getAccounts())[0]!.address, m[1])
-    child.kill('SIGINT')
-    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    const exited = new Promise<number | null>((r) => child.once('exit', (c) => r(c)))
+    try {
+      // The devnet starts its validator and its workers (each loads the bundled models): on two cores shared with
+      // another test file this takes more than a minute.
+      await waitFor('the devnet banner', async () => (out.includes('Press Ctrl-C to stop') ? true : undefined), 240_000)
+      assert.match(out, /CometBFT RPC {2}http:\/\/127\.0\.0\.1:\d+/)
+      const m = /account1 {2}(beryl1\w+)\n {4}mnemonic: ([a-z ]+)\n/.exec(out)
+      assert.ok(m, out)
+      const w = await DirectSecp256k1HdWallet.fromMnemonic(m[2]!.trim(), { prefix: 'beryl' })
+      assert.equal((await w.getAccounts())[0]!.address, m[1])
+    } finally {
+      child.kill('SIGINT')
+    }
+    const code = await exited
     assert.equal(code, 0, out)
     assert.match(out, /stopped by SIGINT/)
   })
