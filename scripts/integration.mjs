@@ -6,7 +6,8 @@
 // is down") runs alone, after the others. Files go longest first (the durations below are measured on two cores;
 // a file not listed is taken as medium) so that the last to end is a short one.
 //
-// Usage: node scripts/integration.mjs [--jobs N] [mocha args…]   (e.g. --grep 'vote extension')
+// Usage: node scripts/integration.mjs [--jobs N] [mocha args…]   (e.g. --grep 'vote extension'; N defaults to 2 here,
+// to 1 in scripts/test.sh until two at a time has run clean a few times)
 // The last line sums every file's results in the form CI reads: "N passed, N failed, N skipped".
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'

@@ -2,9 +2,11 @@
 # The test suite as `npm test` (and so CI) runs it, after set-up, type check and format check:
 #   1. unit tests in two mocha worker processes (CPU-bound and independent of one another: about twice as fast on
 #      two cores);
-#   2. integration tests (real CometBFT, LevelDB, libp2p and workers), two files at a time, each in its own mocha
-#      process, at most one multi-validator network at a time (scripts/integration.mjs: mostly they wait for blocks
-#      and processes, so two share the cores well; INTEGRATION_JOBS=1 runs them one by one).
+#   2. integration tests (real CometBFT, LevelDB, libp2p and workers), each file in its own mocha process
+#      (scripts/integration.mjs), one at a time by default. INTEGRATION_JOBS=2 runs two at a time (never two
+#      multi-validator networks, the chaos test alone): 17 min instead of 22 on two cores, but three runs each found
+#      another test whose timing assumption breaks next to a second file (all three fixed); it becomes the default
+#      once it has run clean a few times.
 # Extra arguments go to both mocha runs (e.g. --grep). The last line sums both runs in the form CI reads:
 # "N passed, N failed, N skipped".
 set -uo pipefail
@@ -29,7 +31,7 @@ run() {
   totals=($((totals[0] + p)) $((totals[1] + f)) $((totals[2] + s)))
 }
 run npx mocha --parallel --jobs 2 'test/unit/**/*.test.ts' "$@"
-run node scripts/integration.mjs --jobs "${INTEGRATION_JOBS:-2}" "$@"
+run node scripts/integration.mjs --jobs "${INTEGRATION_JOBS:-1}" "$@"
 echo
 echo "${totals[0]} passed, ${totals[1]} failed, ${totals[2]} skipped"
 exit $status
