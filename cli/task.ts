@@ -154,6 +154,12 @@ async function gatewaysFor(f: RunFlags): Promise<string[]> {
   )
 }
 
+/** The SDK client for a command that runs a task (the SDK, and libp2p with it, load only here). */
+async function connectSdk(f: RunFlags, signer: Parameters<typeof BerylClient.connect>[1]): Promise<BerylClient> {
+  const { BerylClient } = await import('../sdk/client.ts')
+  return BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+}
+
 function uberylOf(fee: string): bigint {
   const c = parseCoins(fee)
   if (c.length !== 1 || c[0]!.denom !== 'uberyl') throw new Error('--fee takes one amount in uberyl or beryl, e.g. 1beryl')
@@ -200,9 +206,7 @@ function progressPrinter(json: boolean): { update(p: Progress): void; done(): vo
 
 async function runAndReport(f: RunFlags, type: 'image' | 'text', args: object): Promise<void> {
   const signer = await keyring(f).wallet(f.from)
-  const client = await (
-    await import('../sdk/client.ts')
-  ).BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+  const client = await connectSdk(f, signer)
   const bar = progressPrinter(f.output === 'json')
   const abort = new AbortController()
   process.once('SIGINT', () => abort.abort())
@@ -414,9 +418,7 @@ function registerTaskFlow(task: Command): void {
       .option('--out <dir>', 'where to write the output (default: <home>/outputs; the paths are printed)'),
   ).action(async (id: string, f: RunFlags) => {
     const signer = await keyring(f).wallet(f.from)
-    const client = await (
-      await import('../sdk/client.ts')
-    ).BerylClient.connect(nodeUrl(f), signer, { gateways: await gatewaysFor(f), keyStoreDir: path.join(f.home, 'sdk-tasks') })
+    const client = await connectSdk(f, signer)
     const bar = progressPrinter(f.output === 'json')
     try {
       const stored = client.keys.load(id) ?? client.keys.findByCommitment(id)

@@ -850,11 +850,11 @@ export class TaskKeeper {
     if (!power.has(attester)) throw TaskErrors.NotAttester.with(`${attester} is not in the bonded validator set`)
     const t = this.mustGet(ctx, commitment)
     if (resultHash.length !== 32) throw TaskErrors.InvalidValidation.with('result_hash must be 32 bytes')
-    if (t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
-      return this.attestLate(ctx, t, attester, resultHash)
+    // A task that settled in an earlier tx takes the attestation as a record only (late: no payment, no settlement).
+    const late = t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS
     const single = t.status === TaskStatus.TASK_STATUS_VALIDATED
-    if (!single && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)
-      throw TaskErrors.WrongStatus.with(`only a validated task waiting for its output can be attested; this one is ${TaskStatus[t.status]}`)
+    if (!late && !single && t.status !== TaskStatus.TASK_STATUS_GROUP_VALIDATED)
+      throw TaskErrors.WrongStatus.with(`only a validated task waiting for its output (or a settled one) can be attested; this one is ${TaskStatus[t.status]}`)
     if (single) {
       if (score.length === 0) throw TaskErrors.InvalidReveal.with("a validated task's attestation carries the revealed score and salt")
       this.checkOpens(t, score, salt)
@@ -865,8 +865,9 @@ export class TaskKeeper {
     const attested: Task = mine ? t : { ...t, attestations: [...t.attestations, { validator: attester, resultHash, height: ctx.block.height }] }
     if (!mine) {
       this.putTask(ctx, attested)
-      ctx.emit(event('result_attested', { task: hex(commitment), validator: attester, result_hash: hex(resultHash) }))
+      ctx.emit(event('result_attested', { task: hex(commitment), validator: attester, result_hash: hex(resultHash), ...(late ? { late: 'true' } : {}) }))
     }
+    if (late) return
 
     // Power at the time of counting: only members of this block's active set count, with their power now.
     const total = set.reduce((a, v) => a + v.power, 0n)
@@ -898,18 +899,6 @@ export class TaskKeeper {
       )
     }
     this.qos.reward(ctx, t.selectedNode)
-  }
-
-  /** An attestation of a settled task: recorded (visible in queries), no payment, no settlement, no QoS. */
-  private attestLate(ctx: Context, t: Task, attester: string, resultHash: Uint8Array): void {
-    const mine = t.attestations.find((a) => a.validator === attester)
-    if (mine && Buffer.compare(mine.resultHash, resultHash) !== 0)
-      throw TaskErrors.AlreadyAttested.with(
-        `${attester} attested result ${hex(mine.resultHash)} for task ${hex(t.taskIdCommitment)}; an attestation cannot be changed`,
-      )
-    if (mine) return
-    this.putTask(ctx, { ...t, attestations: [...t.attestations, { validator: attester, resultHash, height: ctx.block.height }] })
-    ctx.emit(event('result_attested', { task: hex(t.taskIdCommitment), validator: attester, result_hash: hex(resultHash), late: 'true' }))
   }
 
   /** Moves tasks to their terminal statuses and pays out of escrow: refunds, node income, protocol share, slashes. */
