@@ -13,23 +13,46 @@ import type { DaemonOptions, WorkerDaemon } from '../worker/daemon/daemon.ts'
 
 export const DEVNET_FUNDS = '1000000000000uberyl' // 1 000 000 BERYL per account
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/** Ports this process has handed out already (a port is never handed out twice, even after its server closed). */
+const handedOut = new Set<number>()
+
+/** Whether nothing listens on `port` of 127.0.0.1 now. */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const s = net.createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as net.AddressInfo).port
-      s.close(() => resolve(p))
-    })
+    s.once('error', () => resolve(false))
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)))
   })
+}
+
+/**
+ * A free loopback port for a server this process is about to start. It is drawn at random below Linux's ephemeral
+ * range (32768–60999): a port the OS chose with listen(0) is an ephemeral one, and between the check and the
+ * server's bind any outgoing connection on the machine (a CometBFT peer dialling, an HTTP client) may take it as
+ * its local port — the server then fails with EADDRINUSE. Random draws keep two suites on one machine apart.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 1000; tries++) {
+    const port = 20000 + crypto.randomInt(12000)
+    if (handedOut.has(port)) continue
+    if (await portFree(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+  throw new Error('no free loopback port found between 20000 and 31999')
 }
 
 export async function pickPorts(random: boolean): Promise<Ports> {
   if (!random) return { ...DEFAULT_PORTS }
-  // The OS may hand a just-closed port out again: draw until the six differ.
-  const taken = new Set<number>()
-  while (taken.size < 6) taken.add(await freePort())
-  const [p2p, rpc, abci, grpc, api, gateway] = [...taken] as [number, number, number, number, number, number]
+  const [p2p, rpc, abci, grpc, api, gateway] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort(), await freePort()] as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ]
   return { p2p, rpc, abci, grpc, api, gateway }
 }
 

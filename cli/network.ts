@@ -168,7 +168,18 @@ export class NodeProcess {
     const c = this.child
     if (!c) return new Promise(() => {})
     if (c.exitCode !== null || c.signalCode !== null) return Promise.resolve(`exited (${c.signalCode ?? c.exitCode})`)
-    return new Promise((r) => c.once('exit', (code, sig) => r(`exited (${sig ?? code}); see ${path.join(homePaths(this.home).logs, 'beryld.log')}`)))
+    return new Promise((r) => c.once('exit', (code, sig) => r(`exited (${sig ?? code}); ${this.logTail()}`)))
+  }
+
+  /** The last lines of the node's log, for an error message (CI keeps no files). */
+  logTail(lines = 12): string {
+    const file = path.join(homePaths(this.home).logs, 'beryld.log')
+    try {
+      const tail = fs.readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines)
+      return `the last lines of ${file}:\n  ${tail.join('\n  ')}`
+    } catch {
+      return `see ${file}`
+    }
   }
 
   start(env: Record<string, string> = {}): void {

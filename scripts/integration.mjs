@@ -48,6 +48,8 @@ const files = fs
 
 const totals = { passed: 0, failed: 0, skipped: 0 }
 const took = []
+/** Each failing file's failures as mocha printed them, repeated at the end: CI shows only the tail of the output. */
+const failures = []
 let status = 0
 let heavyRunning = false
 let running = 0
@@ -73,7 +75,18 @@ function runFile(f) {
         totals.failed += Number(m[2])
         totals.skipped += Number(m[3])
       }
-      if (code !== 0) status = 1
+      if (code !== 0) {
+        status = 1
+        const at = out.search(/^\s+\d+ failing$/m)
+        const text =
+          at >= 0
+            ? out
+                .slice(at)
+                .replace(/^\d+ passed, \d+ failed, \d+ skipped$/m, '')
+                .trimEnd()
+            : out.trimEnd().split('\n').slice(-30).join('\n')
+        failures.push(`── ${f.name} (exit code ${code})\n${text.split('\n').slice(0, 80).join('\n')}`)
+      }
       resolve()
     })
   })
@@ -103,5 +116,6 @@ process.stdout.write(`integration: ${files.length} files, ${jobs} at a time (at 
 await Promise.all(Array.from({ length: jobs }, lane))
 process.stdout.write(`\nintegration files by time (the run took ${((Date.now() - t0) / 1000).toFixed(0)} s):\n`)
 for (const [name, secs] of took.sort((a, b) => b[1] - a[1])) process.stdout.write(`  ${secs.toFixed(1).padStart(7)} s  ${name}\n`)
+if (failures.length) process.stdout.write(`\nfailures (each printed whole above):\n${failures.join('\n\n')}\n`)
 process.stdout.write(`\n${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped\n`)
 process.exit(status)

@@ -13,12 +13,21 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 declare -a totals=(0 0 0)
 status=0
+failed_log="$(mktemp)"
 run() {
   local log
   log="$(mktemp)"
   "$@" | tee "$log"
   local rc=${PIPESTATUS[0]}
-  [ "$rc" -eq 0 ] || status=1
+  if [ "$rc" -ne 0 ]; then
+    status=1
+    # Repeated at the end: CI shows only the tail of the output.
+    if grep -q '^failures (each printed whole above):$' "$log"; then
+      sed -n '/^failures (each printed whole above):$/,$p' "$log" | sed '1d;$d' >>"$failed_log"
+    else
+      { echo "── $*"; sed -n '/^ *[0-9][0-9]* failing$/,$p' "$log" | head -80; } >>"$failed_log"
+    fi
+  fi
   local line
   line="$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log" | tail -1)"
   rm -f "$log"
@@ -32,6 +41,12 @@ run() {
 }
 run npx mocha --parallel --jobs 2 'test/unit/**/*.test.ts' "$@"
 run node scripts/integration.mjs --jobs "${INTEGRATION_JOBS:-1}" "$@"
+if [ -s "$failed_log" ]; then
+  echo
+  echo "failures (each printed whole above):"
+  cat "$failed_log"
+fi
+rm -f "$failed_log"
 echo
 echo "${totals[0]} passed, ${totals[1]} failed, ${totals[2]} skipped"
 exit $status
