@@ -131,7 +131,9 @@ describe('outputs attested by ≥ 2/3 of the validator set, on a real 4-validato
       onProgress: async (p) => {
         if (p.stage !== 'validated' || sent) return
         sent = true
-        const rep = await client.query.task.task(p.commitments[0]!)
+        // The member waiting for its output: in a group, the fastest member represents it (not always the first task).
+        const members = await Promise.all(p.commitments.map((c) => client.query.task.task(c)))
+        const rep = members.find((m) => [TaskStatus.TASK_STATUS_VALIDATED, TaskStatus.TASK_STATUS_GROUP_VALIDATED].includes(m.status))!
         const res = await op.signAndBroadcast(
           v3.account,
           [{ typeUrl: '/beryl.task.v1.MsgAttestResult', value: { attester: v3.account, taskIdCommitment: rep.taskIdCommitment, resultHash: wrong } }],
