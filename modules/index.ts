@@ -45,6 +45,8 @@ export function berylModules(opts: { vrfSecretKey?: Uint8Array } = {}): BerylMod
   staking.onNodeChange((ctx, before, after) => task.onNodeChange(ctx, before, after))
   // qos → task: a node's QoS or exclusion sets its dispatch weight.
   qos.onQosChange((ctx, address) => task.onQosChange(ctx, address))
+  // task → staking: a stake that backs unjudged answers does not leave (docs/decisions/0024).
+  staking.stakeBacksUnjudged = (ctx, address) => task.holdsUnjudgedAnswers(ctx, address)
   // task → vss: the SamplingRate query sizes the network as task creation does.
   // validator → vss: the VRF key a validator registered, for its vote extensions (the chain seed).
   vss.vrfKeyOf = (ctx, cons) => validator.getByConsensusAddress(ctx, cons)?.vrfPubkey

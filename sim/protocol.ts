@@ -9,6 +9,10 @@
 // block, and if its VRF selects T1 the chain creates the two validation tasks itself; once the group
 // has committed every member reveals (MsgRevealResult); a single task's reveal rides on the
 // attestation of its upload (MsgAttestResult with score and salt).
+//
+// Seat reservations and collateral (docs/decisions/0024) add no message: a seat drawn on a Busy node
+// starts when the node is free (the same task_status event), and the chain gives a node no new first
+// task while its stake does not back one more unjudged answer. An agent answers what it is given.
 
 import { createHash } from 'node:crypto'
 import { TaskStatus, TaskType, isTerminal, type Task } from '../modules/task/index.ts'

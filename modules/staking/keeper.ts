@@ -65,6 +65,14 @@ const MAX_RETURNS_PER_BLOCK = 1000
 
 export class StakingKeeper {
   private readonly hooks: NodeHook[] = []
+  /**
+   * Whether the node's stake backs answers a validation group can still judge (wired in modules/index.ts:
+   * the task module's count, docs/decisions/0024). Such a stake does not leave: an unbonding node's
+   * return waits for the judgement, and a kicked-out node unbonds instead of being paid out at once,
+   * so a node cannot commit a fake, leave, and be gone when its group convicts it.
+   */
+  stakeBacksUnjudged: (ctx: Context | QueryContext, address: string) => boolean = () => false
+
   constructor(private readonly bank: BankKeeper) {}
 
   onNodeChange(h: NodeHook): void {
@@ -319,14 +327,25 @@ export class StakingKeeper {
     return { slashes: out, nextKey }
   }
 
-  /** Removes a node and returns its whole stake (QoS kick-out). */
+  /**
+   * Removes a node and returns its whole stake (QoS kick-out). A stake that backs unjudged answers
+   * stays: the node unbonds from now instead, and its stake returns once they are judged.
+   */
   kickOut(ctx: Context, address: string, reason: string): void {
     const n = this.mustGet(ctx, address)
+    const held = this.stakeBacksUnjudged(ctx, address)
     if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.kv(ctx).delete(unbondingKey(n.unbondingUntil, decodeBech32(address).data))
-    this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: BigInt(n.stake) }])
-    this.put(ctx, n, undefined)
+    if (held) {
+      const now = ctx.block.timeSeconds
+      this.kv(ctx).set(unbondingKey(now, decodeBech32(address).data), new Uint8Array())
+      if (n.status === NodeStatus.NODE_STATUS_UNBONDING) this.put(ctx, n, { ...n, unbondingUntil: now })
+      else this.transition(ctx, n, NodeStatus.NODE_STATUS_UNBONDING, { unbondingUntil: now })
+    } else {
+      this.bank.sendFromModuleToAccount(ctx, MODULE, address, [{ denom: DENOM, amount: BigInt(n.stake) }])
+      this.put(ctx, n, undefined)
+    }
     this.updateRecord(ctx, address, (r) => ({ ...r, kickedOutTime: ctx.block.timeSeconds, kickedOutReason: reason }))
-    ctx.emit(event('node_kicked_out', { node: address, stake: `${n.stake}${DENOM}`, reason }))
+    ctx.emit(event('node_kicked_out', { node: address, stake: `${n.stake}${DENOM}`, reason, ...(held ? { held_until_judged: 'true' } : {}) }))
   }
 
   /** A page of nodes in address order, optionally of one status and GPU name (the Nodes query). */
@@ -375,15 +394,19 @@ export class StakingKeeper {
     this.kv(ctx).set(recordKey(decodeBech32(r.address).data), NodeRecord.encode(r).finish())
   }
 
-  /** EndBlock: returns the stakes whose unbonding period has passed, oldest first. */
+  /**
+   * EndBlock: returns the stakes whose unbonding period has passed, oldest first. A stake that still
+   * backs unjudged answers stays in the queue, looked at again each block until they are judged.
+   */
   async returnUnbonded(ctx: Context): Promise<void> {
     const end = Buffer.concat([UNBONDING_PREFIX, u64(ctx.block.timeSeconds + 1n)])
     const due: Uint8Array[] = []
     for await (const [k] of this.kv(ctx).iterate({ start: UNBONDING_PREFIX, end, limit: MAX_RETURNS_PER_BLOCK })) due.push(k)
     for (const k of due) {
       const addr = k.subarray(9)
-      this.kv(ctx).delete(k)
       const v = this.kv(ctx).get(nodeKey(addr))
+      if (v && this.stakeBacksUnjudged(ctx, Node.decode(v).address)) continue
+      this.kv(ctx).delete(k)
       if (!v) continue
       const n = Node.decode(v)
       this.bank.sendFromModuleToAccount(ctx, MODULE, n.address, [{ denom: DENOM, amount: BigInt(n.stake) }])

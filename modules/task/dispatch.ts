@@ -7,9 +7,13 @@ import type { Task } from '../../proto/gen/beryl/task/v1/types.ts'
 import { versionCompatible } from '../common/models.ts'
 import { type QosKeeper, dispatchWeight } from '../qos/index.ts'
 import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
+import { stakeBacksAnotherAnswer } from './collateral.ts'
 import { MODULE } from './errors.ts'
-import { CLASS, COUNTED, SERVING, key } from './keys.ts'
+import { CLASS, COUNTED, SEAT_CLASS, SERVING, key } from './keys.ts'
 import { WeightedSet, uniformBelow } from './selection.ts'
+
+/** Where a node is drawn from: the Available nodes (a first task) or every serving node (a validation seat). */
+export type Pool = 'available' | 'serving'
 
 /** What a task asks of a node besides being Available and healthy (taskVersion '' accepts any runner). */
 export interface Requirements {
@@ -81,14 +85,17 @@ export class DispatchIndex {
   constructor(
     private readonly staking: StakingKeeper,
     private readonly qos: QosKeeper,
+    /** The node's unjudged answers (collateral.ts), counted by the keeper. */
+    private readonly unjudgedAnswers: (ctx: Context | QueryContext, node: Uint8Array) => bigint,
   ) {}
 
   private kv(ctx: Context | QueryContext): KVStore {
     return ctx.kv(MODULE)
   }
 
-  private classSet(ctx: Context | QueryContext, model: string, ck: Uint8Array): WeightedSet {
-    return new WeightedSet(new PrefixStore(this.kv(ctx), key(CLASS, modelBytes(model), Uint8Array.of(ck.length), ck)))
+  /** The Available nodes of a class (first tasks are drawn here) or, with `pool` 'serving', its Available and Busy nodes (seats). */
+  private classSet(ctx: Context | QueryContext, model: string, ck: Uint8Array, pool: Pool = 'available'): WeightedSet {
+    return new WeightedSet(new PrefixStore(this.kv(ctx), key(pool === 'available' ? CLASS : SEAT_CLASS, modelBytes(model), Uint8Array.of(ck.length), ck)))
   }
 
   /** The class keys a node belongs to, one per model it holds. */
@@ -108,13 +115,27 @@ export class DispatchIndex {
     return dispatchWeight(BigInt(node.stake), BigInt(this.staking.params(ctx).maxStake), q)
   }
 
-  /** Keeps each class's set equal to its Available nodes, and its serving count exact. */
+  /**
+   * Whether the node's stake backs one more first-task answer besides its unjudged ones (collateral.ts,
+   * docs/decisions/0024; the keeper reindexes the node when that changes). A node whose stake does not
+   * stays out of the first tasks' sets, as a health-excluded node does, so the draw stays exact.
+   */
+  private backsAnother(ctx: Context, node: Node): boolean {
+    const unjudged = this.unjudgedAnswers(ctx, decodeBech32(node.address).data)
+    return stakeBacksAnotherAnswer(BigInt(node.stake), BigInt(this.staking.params(ctx).minStake), unjudged)
+  }
+
+  /** Whether a node serves (Available or Busy, not health-excluded): counted as eligible, and where seats are drawn. */
+  isServing(ctx: Context, node: Node): boolean {
+    return (node.status === NodeStatus.NODE_STATUS_AVAILABLE || node.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, node.address)
+  }
+
+  /** Keeps each class's set equal to its Available nodes, the seat pool to its serving nodes, and its serving count exact. */
   reindexNode(ctx: Context, before: Node | undefined, after: Node | undefined): void {
     const id = decodeBech32((after ?? before)!.address).data
     // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
     // so that a change of status, models, class or exclusion moves exactly its own counts.
-    const serving =
-      after && (after.status === NodeStatus.NODE_STATUS_AVAILABLE || after.status === NodeStatus.NODE_STATUS_BUSY) && !this.qos.isExcluded(ctx, after.address)
+    const serving = !!after && this.isServing(ctx, after)
     const next = serving
       ? this.nodeClasses(after)
           .map((c) => `${c.model}:${Buffer.from(c.ck).toString('hex')}`)
@@ -122,17 +143,23 @@ export class DispatchIndex {
       : ''
     const counted = key(COUNTED, id)
     const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
+    const entries = (s: string) => (s ? s.split(',').map((e) => e.split(':') as [string, string]) : [])
     if (prev !== next) {
       for (const e of prev ? prev.split(',') : []) this.addServing(ctx, e, -1n)
       for (const e of next ? next.split(',') : []) this.addServing(ctx, e, 1n)
       if (next) this.kv(ctx).set(counted, Buffer.from(next))
       else this.kv(ctx).delete(counted)
+      // The seat pool follows the serving count: a node leaves the classes it is no longer counted in.
+      for (const [model, ck] of entries(prev))
+        if (!next.split(',').includes(`${model}:${ck}`)) this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving').remove(id)
     }
+    // A serving node is never health-excluded, so its weight is positive.
+    const w = serving ? this.weight(ctx, after!) : 0n
+    // Seats are drawn from every serving node, Busy or not, with the same weight (docs/decisions/0024).
+    if (w > 0n) for (const [model, ck] of entries(next)) this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving').set(id, w)
     if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const c of this.nodeClasses(before)) this.classSet(ctx, c.model, c.ck).remove(id)
-    if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE) {
-      const w = this.weight(ctx, after)
-      if (w > 0n) for (const c of this.nodeClasses(after)) this.classSet(ctx, c.model, c.ck).set(id, w)
-    }
+    if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE && w > 0n && this.backsAnother(ctx, after))
+      for (const c of this.nodeClasses(after)) this.classSet(ctx, c.model, c.ck).set(id, w)
   }
 
   private addServing(ctx: Context, entry: string, delta: bigint): void {
@@ -172,12 +199,19 @@ export class DispatchIndex {
   }
 
   /**
-   * A weighted random choice among the Available nodes meeting the task's filters, skipping
-   * `excluded`: a class is chosen with probability proportional to its remaining weight, then a node
-   * within it, so every eligible node is chosen with probability weight/total. `seed` gives 32
-   * random bytes per use.
+   * A weighted random choice among the Available nodes meeting the task's filters (with `pool`
+   * 'serving': the Available and Busy ones), skipping `excluded`: a class is chosen with probability
+   * proportional to its remaining weight, then a node within it, so every eligible node is chosen with
+   * probability weight/total. `seed` gives 32 random bytes per use.
    */
-  async pickNode(ctx: Context, t: Task, excluded: Uint8Array[], seed: (use: string) => Uint8Array, sameGpuGroupOf?: bigint): Promise<Node | undefined> {
+  async pickNode(
+    ctx: Context,
+    t: Task,
+    excluded: Uint8Array[],
+    seed: (use: string) => Uint8Array,
+    sameGpuGroupOf?: bigint,
+    pool: Pool = 'available',
+  ): Promise<Node | undefined> {
     const model = t.modelIds[0]!
     const classes: Array<{ set: WeightedSet; weight: bigint }> = []
     let total = 0n
@@ -187,7 +221,7 @@ export class DispatchIndex {
       eligible = eligible.filter((c) => sizes.get(parseClassKey(c.ck).gpuName)! >= sameGpuGroupOf)
     }
     for (const c of eligible) {
-      const set = this.classSet(ctx, model, c.ck)
+      const set = this.classSet(ctx, model, c.ck, pool)
       const weight = set.totalExcluding(excluded)
       if (weight > 0n) {
         classes.push({ set, weight })

@@ -9,8 +9,9 @@ import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../.
 import { type BankKeeper, FEE_COLLECTOR } from '../bank/index.ts'
 import { DENOM } from '../common/amounts.ts'
 import type { QosKeeper } from '../qos/index.ts'
-import { type Node, type StakingKeeper } from '../staking/index.ts'
+import { type Node, NodeStatus, type StakingKeeper } from '../staking/index.ts'
 import { SamplingError, VALIDATION_GROUP_SIZE, type VssKeeper } from '../vss/index.ts'
+import { isUnjudgedAnswer, stakeBacksAnotherAnswer } from './collateral.ts'
 import { DispatchIndex, type Requirements } from './dispatch.ts'
 import { MODULE, TaskErrors } from './errors.ts'
 import {
@@ -23,6 +24,7 @@ import {
   PARAMS_KEY,
   QUEUE,
   QUEUED_COUNT_KEY,
+  RESERVED,
   SEQUENCE_KEY,
   BLOCK_SEQUENCE_KEY,
   SIGNATURE_QUEUE,
@@ -32,6 +34,7 @@ import {
   key,
   queueOrder,
   taskKey,
+  unjudgedKey,
 } from './keys.ts'
 import { DEFAULT_PARAMS } from './params.ts'
 import { type ImageArgs, type TextArgs, validateImageArgs, validateTextArgs } from './schema.ts'
@@ -39,6 +42,8 @@ import { type Settlement, type TaskOutcome, settle, settledAtGroupValidation } f
 import { type GroupMember, TaskRuleError, groupOutcome, isTerminal, validateScore } from './validation.ts'
 
 const u64 = u64be
+/** A seat's entry in its node's reservations (the node's seats in the order they were created). */
+const reservedKey = (t: Task) => key(RESERVED, decodeBech32(t.selectedNode).data, u64(t.sequence))
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 /** A task's revealed answer as evidence: the score in hex, "error" for an error report, "unrevealed" for a commitment never opened. */
 const scoreText = (t: Task) => (t.salt.length === 0 ? 'unrevealed' : t.score.length === 0 ? 'error' : hex(t.score))
@@ -107,7 +112,37 @@ export class TaskKeeper {
     private readonly vss: VssKeeper,
     private readonly validators: BondedValidators,
   ) {
-    this.dispatchIndex = new DispatchIndex(staking, qos)
+    this.dispatchIndex = new DispatchIndex(staking, qos, (ctx, node) => this.unjudgedAnswers(ctx, node))
+  }
+
+  /** How many of the node's answers a validation group can still judge (collateral.ts); its stake must back each. */
+  unjudgedAnswers(ctx: Context | QueryContext, node: Uint8Array): bigint {
+    const v = this.kv(ctx).get(unjudgedKey(node))
+    return v ? Buffer.from(v).readBigUInt64BE() : 0n
+  }
+
+  /** Whether the node holds any answer a validation group can still judge (its stake must not leave). */
+  holdsUnjudgedAnswers(ctx: Context | QueryContext, node: string): boolean {
+    return this.unjudgedAnswers(ctx, decodeBech32(node).data) > 0n
+  }
+
+  /**
+   * Moves a node's count of unjudged answers by ±1. When that changes whether its stake backs one more
+   * answer, an Available node enters or leaves the dispatch index at once (a Busy node is weighed when
+   * it is released).
+   */
+  private addUnjudgedAnswer(ctx: Context, node: string, delta: 1n | -1n): void {
+    const addr = decodeBech32(node).data
+    const before = this.unjudgedAnswers(ctx, addr)
+    const after = before + delta
+    if (after < 0n) throw new Error(`task state: node ${node} has no unjudged answer to release`)
+    if (after > 0n) this.kv(ctx).set(unjudgedKey(addr), u64(after))
+    else this.kv(ctx).delete(unjudgedKey(addr))
+    const n = this.staking.getNode(ctx, node)
+    if (n?.status !== NodeStatus.NODE_STATUS_AVAILABLE) return
+    const stake = BigInt(n.stake),
+      min = BigInt(this.staking.params(ctx).minStake)
+    if (stakeBacksAnotherAnswer(stake, min, before) !== stakeBacksAnotherAnswer(stake, min, after)) this.dispatchIndex.reindexNode(ctx, n, n)
   }
 
   /** Hook (wired in modules/index.ts): a node changed; the dispatch index follows. */
@@ -159,6 +194,13 @@ export class TaskKeeper {
       else kv.set(open, new Uint8Array())
     }
     kv.set(taskKey(t.taskIdCommitment), Task.encode(t, taskWriter).finish())
+    // The count of unjudged answers follows every status change, whatever caused it (commit, validation,
+    // judgement, abort, timeout, slash, genesis import), so it always equals the node's tasks in those statuses.
+    const wasUnjudged = !!old?.selectedNode && isUnjudgedAnswer(old)
+    const isUnjudged = !!t.selectedNode && isUnjudgedAnswer(t)
+    const sameNode = old?.selectedNode === t.selectedNode
+    if (wasUnjudged && !(isUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, old!.selectedNode, -1n)
+    if (isUnjudged && !(wasUnjudged && sameNode)) this.addUnjudgedAnswer(ctx, t.selectedNode, 1n)
   }
 
   /**
@@ -221,7 +263,10 @@ export class TaskKeeper {
     if (this.getTask(ctx, t.taskIdCommitment)) throw new Error(`task genesis: task ${hex(t.taskIdCommitment)} is listed twice`)
     const kv = this.kv(ctx)
     this.putTask(ctx, t)
-    if (t.status === TaskStatus.TASK_STATUS_QUEUED) await this.enqueue(ctx, t)
+    if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
+      if (t.selectedNode) kv.set(reservedKey(t), t.taskIdCommitment)
+      else await this.enqueue(ctx, t)
+    }
     if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0 && t.validationOf.length === 0)
       kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     if (t.deadline) kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
@@ -400,6 +445,12 @@ export class TaskKeeper {
     kv.set(QUEUED_COUNT_KEY, u64(this.queuedCount(ctx) + 1n))
   }
 
+  /** A queued task leaves the queue: a seat reserved on a node leaves that node's reservations, any other the queue. */
+  private async leaveQueue(ctx: Context, t: Task): Promise<void> {
+    if (t.selectedNode) this.kv(ctx).delete(reservedKey(t))
+    else await this.dequeue(ctx, t)
+  }
+
   private async dequeue(ctx: Context, t: Task): Promise<void> {
     const kv = this.kv(ctx)
     const order = queueOrder(this.priorityOf(t), t.sequence)
@@ -469,7 +520,11 @@ export class TaskKeeper {
   // a single task with its upload (the attestation carries the reveal), a validation group once all
   // three members have committed (MsgRevealResult). An error report is committed as the empty score.
 
-  /** The selected node binds its answer: Started → ScoreReady (committed); the node is free for new tasks. */
+  /**
+   * The selected node binds its answer: Started → ScoreReady (committed); the node is released: it takes its
+   * reserved seats, and new first tasks while its stake backs one more unjudged answer (collateral.ts,
+   * docs/decisions/0024).
+   */
   async submitScore(ctx: Context, node: string, commitment: Uint8Array, scoreCommitment: Uint8Array): Promise<void> {
     const t = this.mustGet(ctx, commitment)
     this.mustBeRunningOn(t, node)
@@ -746,7 +801,7 @@ export class TaskKeeper {
   private async endGroup(ctx: Context, root: Task, reason: AbortReason): Promise<void> {
     for (const m of this.groupOf(ctx, root)) {
       if (isTerminal(m.status)) continue
-      if (m.status === TaskStatus.TASK_STATUS_QUEUED) await this.dequeue(ctx, m)
+      if (m.status === TaskStatus.TASK_STATUS_QUEUED) await this.leaveQueue(ctx, m)
       this.endAborted(ctx, m, reason)
     }
   }
@@ -964,6 +1019,7 @@ export class TaskKeeper {
         await this.endGroup(ctx, now, AbortReason.ABORT_REASON_NODE_SLASHED)
         continue
       }
+      if (now.status === TaskStatus.TASK_STATUS_QUEUED) await this.leaveQueue(ctx, now) // a seat reserved on it
       this.endAborted(ctx, now, AbortReason.ABORT_REASON_NODE_SLASHED)
       if (now.validationOf.length) await this.seatFailed(ctx, now)
     }
@@ -1007,7 +1063,7 @@ export class TaskKeeper {
         continue
       }
       if (t.status === TaskStatus.TASK_STATUS_QUEUED) {
-        await this.dequeue(ctx, t)
+        await this.leaveQueue(ctx, t)
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_TIMEOUT)
         // No eligible node took the seat for a whole queue timeout: the group cannot be completed.
         const root = t.validationOf.length ? this.getTask(ctx, t.validationOf) : undefined
@@ -1071,15 +1127,22 @@ export class TaskKeeper {
   }
 
   /**
-   * Starts queued tasks: the signatures' heads in priority order (at most MAX_HEADS_PER_BLOCK looked
+   * Starts queued tasks. First the reserved seats: every node that is free takes its oldest one
+   * (startReserved). Then the signatures' heads in priority order (at most MAX_HEADS_PER_BLOCK looked
    * at), and within a signature its tasks in order while an eligible node is Available. A signature
    * whose head no Available node can take is passed over at the cost of one look.
+   *
+   * A first task goes to an Available node. A validation seat is drawn from every serving node, Busy
+   * or not (docs/decisions/0024): the sampling rate prices the attack on the odds that the two seats
+   * are a uniform draw from the eligible nodes, and a draw among the nodes that happen to be free
+   * would favour whoever is free most often — a faker, who answers at once, over an honest node that
+   * computes. A seat drawn on a Busy node waits for it (reserve).
    */
   private async dispatch(ctx: Context, randomness: () => Uint8Array, fresh?: bigint): Promise<void> {
+    let started = await this.startReserved(ctx)
     const sigs: Uint8Array[] = []
     for await (const [k] of this.kv(ctx).iterate({ start: Uint8Array.of(HEADS), end: Uint8Array.of(HEADS + 1), limit: MAX_HEADS_PER_BLOCK }))
       sigs.push(Uint8Array.from(k.subarray(1 + 24)))
-    let started = 0
     for (const sig of sigs) {
       while (started < MAX_DISPATCH_PER_BLOCK && this.staking.availableCount(ctx) > 0n) {
         const head = await this.signatureHead(ctx, sig)
@@ -1097,23 +1160,74 @@ export class TaskKeeper {
           excluded,
           (use) => sha256(randomness(), t.taskIdCommitment, Buffer.from(`dispatch/${use}`)),
           sameGpu,
+          root ? 'serving' : 'available',
         )
         if (!node) break
-        await this.start(ctx, t, node)
+        if (node.status === NodeStatus.NODE_STATUS_AVAILABLE) await this.start(ctx, t, node)
+        else await this.reserve(ctx, t, node)
         started++
       }
       if (started >= MAX_DISPATCH_PER_BLOCK || this.staking.availableCount(ctx) === 0n) break
     }
   }
 
+  /**
+   * A validation seat drawn on a Busy node waits for it: it leaves the queue, is marked with its node
+   * and joins the node's reservations, which the node takes before anything else once it is free. The
+   * node is in the group from now on, so no other seat of the group is drawn on it.
+   */
+  private async reserve(ctx: Context, t: Task, node: Node): Promise<void> {
+    await this.dequeue(ctx, t)
+    const root = this.mustGet(ctx, t.validationOf)
+    this.putTask(ctx, { ...root, groupNodes: [...root.groupNodes, node.address] })
+    const reserved: Task = { ...t, selectedNode: node.address }
+    this.putTask(ctx, reserved)
+    this.kv(ctx).set(reservedKey(reserved), t.taskIdCommitment)
+    ctx.emit(event('validation_seat_reserved', { task: hex(t.taskIdCommitment), node: node.address, validation_of: hex(t.validationOf) }))
+  }
+
+  /**
+   * Every node that is Available now takes its oldest reserved seat. A node that no longer serves
+   * (paused, quitting, excluded by its health, gone) gives its reservations up: each seat ends
+   * EndAborted(NodeLeft) and the group gets a new seat, as when a seat's node times out.
+   */
+  private async startReserved(ctx: Context): Promise<number> {
+    const kv = this.kv(ctx)
+    const entries: Array<[Uint8Array, Uint8Array]> = []
+    for await (const [k, v] of kv.iterate({ start: Uint8Array.of(RESERVED), end: Uint8Array.of(RESERVED + 1) }))
+      entries.push([Uint8Array.from(k), Uint8Array.from(v)])
+    const took = new Set<string>()
+    let started = 0
+    for (const [k, commitment] of entries) {
+      const t = this.getTask(ctx, commitment)
+      if (!t || t.status !== TaskStatus.TASK_STATUS_QUEUED) {
+        kv.delete(k) // not reachable: a reserved seat leaves its reservation whenever it leaves Queued
+        continue
+      }
+      const node = this.staking.getNode(ctx, t.selectedNode)
+      if (!node || !this.dispatchIndex.isServing(ctx, node)) {
+        await this.leaveQueue(ctx, t)
+        this.endAborted(ctx, t, AbortReason.ABORT_REASON_NODE_LEFT)
+        await this.seatFailed(ctx, t)
+        continue
+      }
+      if (node.status !== NodeStatus.NODE_STATUS_AVAILABLE || took.has(node.address)) continue
+      took.add(node.address)
+      await this.start(ctx, t, node)
+      started++
+    }
+    return started
+  }
+
   private async start(ctx: Context, t: Task, node: Node): Promise<void> {
     const kv = this.kv(ctx)
     const params = this.params(ctx)
     const now = ctx.block.timeSeconds
-    await this.dequeue(ctx, t)
+    const reserved = !!t.selectedNode
+    await this.leaveQueue(ctx, t)
     kv.delete(deadlineKey(t.deadline, t.taskIdCommitment))
     this.staking.setBusy(ctx, node.address)
-    if (t.validationOf.length) {
+    if (t.validationOf.length && !reserved) {
       const root = this.mustGet(ctx, t.validationOf)
       this.putTask(ctx, { ...root, groupNodes: [...root.groupNodes, node.address] })
     }

@@ -36,6 +36,12 @@ export const QUEUED_COUNT_KEY = Uint8Array.of(0x16)
 export const OPEN_BY_NODE = 0x17
 /** → u64be: the next sequence when the last block ended (tasks with a sequence at or above it were queued in this block) */
 export const BLOCK_SEQUENCE_KEY = Uint8Array.of(0x18)
+/** 0x19 | node address | u64be(sequence) → commitment: validation seats reserved on a Busy node, which takes them in order when it is free */
+export const RESERVED = 0x19
+/** 0x1a | model id bytes | u8(len) | class key | … → a WeightedSet of the serving (Available or Busy) nodes of one class: where seats are drawn */
+export const SEAT_CLASS = 0x1a
+/** 0x1b | node address → u64be(count): the node's unjudged first-task answers (collateral.ts); absent when 0. Rebuilt from the tasks at genesis */
+export const UNJUDGED = 0x1b
 
 export const U128_MAX = (1n << 128n) - 1n
 export const u128be = (n: bigint) => {
@@ -47,6 +53,7 @@ export const u128be = (n: bigint) => {
 
 export const key = prefixedKey
 export const taskKey = (commitment: Uint8Array) => prefixedKey(TASK, commitment)
+export const unjudgedKey = (node: Uint8Array) => prefixedKey(UNJUDGED, node)
 export const deadlineKey = (deadline: bigint, commitment: Uint8Array) => prefixedKey(DEADLINE, u64be(deadline), commitment)
 /** The order of the queues: highest priority first, then the oldest. */
 export const queueOrder = (priority: bigint, sequence: bigint) => Buffer.concat([u128be(U128_MAX - priority), u64be(sequence)])

@@ -156,6 +156,14 @@ export class BlockRunner {
     return this.seq.get(address) ?? 0
   }
 
+  /** A runner for `app`, a chain imported from this one's export: the same accounts' sequences, from `height` at `now`. */
+  continueOn(app: BerylApp, height: bigint, now: bigint): BlockRunner {
+    const next = new BlockRunner(app, now, this.tx)
+    next.height = height
+    for (const [a, s] of this.seq) next.seq.set(a, s)
+    return next
+  }
+
   /** A query on committed state; the raw response (code, log, value). */
   query(path: string, data: Uint8Array) {
     return this.app.query({ path, data, height: 0n, prove: false })

@@ -9,7 +9,7 @@ import { QuerySlashesRequest, QuerySlashesResponse } from '../../../proto/gen/be
 import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/task/v1/query.ts'
 import { AbortReason, TaskStatus, TaskType, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { BlockRunner, initChain, openApp, wallets, type Wallet } from '../../helpers/chain.ts'
-import { CHEAT, HONEST, chain, sha } from './chain.ts'
+import { CHEAT, HONEST, STAKE, chain, sha } from './chain.ts'
 
 const MODEL = 'ab'.repeat(32)
 const T0 = 1_700_000_000n
@@ -216,6 +216,10 @@ describe('task attacks: error reports and slashed nodes (consensus, real LevelDB
       const tb = await c.task(b.commitment)
       await c.run([c.score(tb, HONEST)])
       const cheater = tb.selectedNode
+      // B's answer is unjudged: X takes part in another group only with a second min_stake bonded (docs/decisions/0024).
+      const x = c.env.nodes.find((n) => n.address === cheater)!
+      const [added] = await c.run([[x, { typeUrl: '/beryl.staking.v1.MsgAddStake', value: { address: cheater, amount: STAKE.toString() } }]])
+      assert.equal(added!.code, 0, added!.log)
       const answer = (t: Task) => (t.selectedNode === cheater ? CHEAT : HONEST)
       const a = c.createMsg(idA, 'a', 1_000_000n, JSON.stringify({ prompt: 'task a' }))
       await c.run([[c.env.creator, a.msg]])

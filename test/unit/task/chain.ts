@@ -31,7 +31,12 @@ export const POWER = 1_000_000n
  * validators' powers (by default one validator, which alone holds all the power, as on a devnet);
  * `env.attester` is the first validator.
  */
-export function chain(taskParams: Record<string, string>, nodeCount = 6, validatorPowers: bigint[] = [100n]) {
+/**
+ * A chain of `nodeCount` joined nodes (at STAKE each), a creator and validators. Up to six nodes the wallets are laid
+ * out as they always were (creator at index 6); with more, the creator and validators come after the nodes.
+ * `stakingParams` overrides the staking module's genesis params (e.g. a lower min_stake).
+ */
+export function chain(taskParams: Record<string, string>, nodeCount = 6, validatorPowers: bigint[] = [100n], stakingParams?: Record<string, string>) {
   const env = {} as {
     app: BerylApp
     close: () => Promise<void>
@@ -45,15 +50,16 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6, validat
     readonly now: bigint
   }
   beforeEach(async () => {
-    env.w = await wallets(7 + validatorPowers.length)
+    const base = Math.max(7, nodeCount + 1)
+    env.w = await wallets(base + validatorPowers.length)
     env.nodes = env.w.slice(0, nodeCount)
-    env.creator = env.w[6]!
-    env.validators = env.w.slice(7)
+    env.creator = env.w[Math.max(6, nodeCount)]!
+    env.validators = env.w.slice(base)
     env.attester = env.validators[0]!
     ;({ app: env.app, close: env.close } = await openApp())
     const { min_sampling_rate, ...rest } = taskParams
     // The genesis ceremony bonds each validator's power in BERYL out of its 1000 BERYL.
-    const genTxs = await Promise.all(env.validators.map((v, i) => genTx(7 + i, v.address, validatorPowers[i]! * POWER, `val${i}`)))
+    const genTxs = await Promise.all(env.validators.map((v, i) => genTx(base + i, v.address, validatorPowers[i]! * POWER, `val${i}`)))
     await initChain(
       env.app,
       env.w.map((x) => x.address),
@@ -61,6 +67,7 @@ export function chain(taskParams: Record<string, string>, nodeCount = 6, validat
         task: { params: { min_eligible_nodes: '3', ...rest } },
         validator: { params: { min_self_bond: POWER.toString() }, gen_txs: genTxs },
         ...(min_sampling_rate !== undefined ? { vss: { params: { min_sampling_rate } } } : {}),
+        ...(stakingParams ? { staking: { params: stakingParams } } : {}),
       },
     )
     env.blocks = new BlockRunner(env.app, T0, { gas: '3000000', fee: '100000' })

@@ -247,7 +247,12 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
     it("an unrevealed commitment is slashed when the reveal window closes, and its node's other running task ends NodeSlashed", async () => {
       const { root, seats } = await g.selected()
       for (const s of seats) await c.run([c.score(s, HONEST)])
-      // Every node is free again: another task starts on one of them, which then withholds its reveal.
+      // Every node holds one unjudged answer; with a second min_stake bonded each may take one more
+      // (docs/decisions/0024): another task starts on one of them, which then withholds its reveal.
+      const addStake = c.env.nodes.map(
+        (n) => [n, { typeUrl: '/beryl.staking.v1.MsgAddStake', value: { address: n.address, amount: STAKE.toString() } }] as [Wallet, unknown],
+      )
+      assert.ok((await c.run(addStake)).every((r) => r.code === 0))
       const other = c.createMsg(sha(Buffer.from('other')), 'o', FEE, JSON.stringify({ prompt: 'other', width: 1024, height: 1024, steps: 50 }))
       await c.run([[c.env.creator, other.msg]])
       const running = await c.task(other.commitment)
@@ -320,17 +325,124 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
       const t1 = c.createMsg(sha(Buffer.from('t1')), 't1', FEE)
       await c.run([[c.env.creator, t1.msg]])
       await c.run([c.score(await c.task(t1.commitment), HONEST)])
-      // Another task takes a second node, so one seat must wait in the queue.
+      // Another task takes a second node and the third pauses: one seat is reserved on the Busy node, the
+      // other finds no serving node outside the group and waits in the queue.
       const busy = c.createMsg(sha(Buffer.from('busy')), 'busy', FEE, JSON.stringify({ prompt: 'busy', width: 1024, height: 1024, steps: 50 }))
       await c.run([[c.env.creator, busy.msg]])
+      const taken = [(await c.task(t1.commitment)).selectedNode, (await c.task(busy.commitment)).selectedNode]
+      const third = c.env.nodes.find((n) => !taken.includes(n.address))!
+      await c.run([[third, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: third.address } }]])
       await c.run([await c.validateMsg([t1.commitment], sha(Buffer.from('t1')))])
       const { seats } = await g.members(t1.commitment)
-      const queued = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED)!
-      assert.ok(queued, 'one seat waits')
+      assert.deepEqual(
+        seats.map((s) => [s.status, s.selectedNode]).sort(),
+        [
+          [TaskStatus.TASK_STATUS_QUEUED, ''],
+          [TaskStatus.TASK_STATUS_QUEUED, taken[1]],
+        ],
+        'one seat reserved on the Busy node, one in the queue',
+      )
+      const queued = seats.find((s) => !s.selectedNode)!
+      // The third node comes back in the block of a richer task: the queue is still full of the seat (dispatch
+      // runs at the block's end), so the task is refused, and then the seat goes to the third node.
       const rich = c.createMsg(sha(Buffer.from('rich')), 'rich', 1_000n * FEE)
-      const [r] = await c.run([[c.env.creator, rich.msg]])
+      const [, r] = await c.run([
+        [third, { typeUrl: '/beryl.staking.v1.MsgResume', value: { address: third.address } }],
+        [c.env.creator, rich.msg],
+      ])
       assert.deepEqual([r!.codespace, r!.code], ['task', 13], 'refused rather than evicting the seat')
-      assert.equal((await c.task(queued.taskIdCommitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+      const after = await c.task(queued.taskIdCommitment)
+      assert.deepEqual([after.status, after.selectedNode], [TaskStatus.TASK_STATUS_STARTED, third.address])
+    })
+  })
+
+  describe('seats drawn from every serving node (eight nodes, six of them computing long tasks)', () => {
+    // min_stake 40 BERYL: each node's 400 BERYL backs ten open answers, so collateral never holds the pair up here.
+    const c = chain({ min_sampling_rate: ALWAYS }, 8, [100n], { min_stake: '40000000' })
+    const g = groups(c)
+    const long = (i: number) => JSON.stringify({ prompt: `long ${i}`, width: 1024, height: 1024, steps: 50 })
+    /** Six nodes take long tasks and compute; the two left free are returned (the attacker's, who answers at once). */
+    const running = new Map<string, Uint8Array>() // node → its long task
+    async function sixBusy(): Promise<string[]> {
+      running.clear()
+      // Every node bonds max_stake (10 × min_stake, equal weights): the pair's open groups never wait on collateral.
+      for (let i = 0; i < 6; i++) {
+        const m = c.createMsg(sha(Buffer.from(`busy ${i}`)), `busy ${i}`, FEE, long(i))
+        await c.run([[c.env.creator, m.msg]])
+        running.set((await c.task(m.commitment)).selectedNode, m.commitment)
+      }
+      return c.env.nodes.map((n) => n.address).filter((a) => !running.has(a))
+    }
+    /** A T1 on one of the free nodes, answered and validated (every task is sampled): its group's seats. */
+    async function sampledT1(tag: string): Promise<{ t1: Task; seats: Task[] }> {
+      const id = sha(Buffer.from(tag))
+      const m = c.createMsg(id, tag, FEE, JSON.stringify({ prompt: tag }))
+      await c.run([[c.env.creator, m.msg]])
+      const t1 = await c.task(m.commitment)
+      await c.run([c.score(t1, HONEST)])
+      const [v] = await c.run([await c.validateMsg([m.commitment], id)])
+      assert.equal(v!.code, 0, v!.log)
+      return { t1, seats: (await g.members(m.commitment)).seats }
+    }
+
+    it('availability capture: a Sybil pair that is always free wins a seat of its own group no more often than a uniform draw', async () => {
+      // Seats drawn among the nodes that are free would give the pair's second node a seat of every group its
+      // first node leads (2 of 3 matching: its fake wins). Drawn among the 7 serving nodes outside the group,
+      // it holds one of the 2 seats with q = 1 − C(6,2)/C(7,2) = 2/7.
+      const ring = await sixBusy()
+      const TRIALS = 12
+      let captured = 0,
+        reserved = 0
+      for (let i = 0; i < TRIALS; i++) {
+        const { t1, seats } = await sampledT1(`capture ${i}`)
+        assert.ok(ring.includes(t1.selectedNode), 'only the pair is free to take a first task')
+        const mine = seats.filter((s) => ring.includes(s.selectedNode))
+        if (mine.length) captured++
+        reserved += seats.filter((s) => s.status === TaskStatus.TASK_STATUS_QUEUED && s.selectedNode).length
+        // The pair answers its seat at once, so both are free for the next trial.
+        for (const s of mine) if (s.status === TaskStatus.TASK_STATUS_STARTED) await c.run([c.score(s, HONEST)])
+      }
+      // Binomial(12, 2/7): mean 3.4, P(≥ 9) < 0.1 %; drawn among the free nodes it is 12 of 12.
+      assert.ok(captured <= 8, `the pair held a seat in ${captured} of ${TRIALS} groups`)
+      assert.ok(captured >= 1, 'the pair is drawn too (it serves like any node)')
+      assert.ok(reserved >= TRIALS, `seats reserved on computing nodes: ${reserved}`)
+    })
+
+    it('a seat reserved on a computing node starts when the node is free, before any queued first task', async () => {
+      await sixBusy()
+      const { seats } = await sampledT1('reserved')
+      const waiting = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED && s.selectedNode)
+      assert.ok(waiting, 'a seat is reserved on a computing node')
+      const node = c.env.nodes.find((n) => n.address === waiting.selectedNode)!
+      // First tasks take every free node until one waits in the queue.
+      let first
+      for (let i = 0; ; i++) {
+        first = c.createMsg(sha(Buffer.from(`first ${i}`)), `first ${i}`, 2n * FEE, long(100 + i))
+        const [r] = await c.run([[c.env.creator, first.msg]])
+        assert.equal(r!.code, 0, r!.log)
+        if ((await c.task(first.commitment)).status === TaskStatus.TASK_STATUS_QUEUED) break
+        assert.ok(i < 4, 'the free nodes are taken')
+      }
+      // The reserved node finishes its long task: it takes its seat, not the richer first task.
+      await c.run([c.score(await c.task(running.get(node.address)!), HONEST)])
+      assert.equal((await c.task(first.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+      const seat = await c.task(waiting.taskIdCommitment)
+      assert.deepEqual([seat.status, seat.selectedNode], [TaskStatus.TASK_STATUS_STARTED, node.address])
+    })
+
+    it('a node that stops serving gives its reserved seat up: EndAborted(NodeLeft), and the group gets a new seat', async () => {
+      await sixBusy()
+      const { t1, seats } = await sampledT1('left')
+      const waiting = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED && s.selectedNode)!
+      const node = c.env.nodes.find((n) => n.address === waiting.selectedNode)!
+      const [r] = await c.run([[node, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: node.address } }]])
+      assert.equal(r!.code, 0, r!.log)
+      const gone = await c.task(waiting.taskIdCommitment)
+      assert.deepEqual([gone.status, gone.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_LEFT])
+      const root = await c.task(t1.taskIdCommitment)
+      assert.equal(root.seatRetries, 1)
+      assert.equal(root.validationTasks.length, 2)
+      assert.ok(!root.validationTasks.some((v) => Buffer.from(v).equals(Buffer.from(waiting.taskIdCommitment))), 'the seat was replaced')
     })
   })
 

@@ -1,11 +1,15 @@
 import assert from 'node:assert/strict'
 import { QueryBalanceRequest, QueryBalanceResponse, QueryTotalSupplyResponse } from 'cosmjs-types/cosmos/bank/v1beta1/query'
+import { decodeBech32 } from '../../../chain/tx/crypto.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
+import { berylModules } from '../../../modules/index.ts'
 import { ecvrfProve } from '../../../modules/vss/ecvrf.ts'
 import { TaskStatus, type Task } from '../../../proto/gen/beryl/task/v1/types.ts'
 import type { Wallet } from '../../helpers/chain.ts'
 import { prng } from '../../helpers/prng.ts'
-import { CHEAT, HONEST, VRF_SK, chain, sha } from './chain.ts'
+import { CHEAT, HONEST, STAKE, VRF_SK, chain, sha } from './chain.ts'
+
+const { keepers } = berylModules()
 
 describe('task invariants over a randomized multi-block run', function () {
   this.timeout(180_000)
@@ -13,7 +17,7 @@ describe('task invariants over a randomized multi-block run', function () {
   const c = chain({ min_sampling_rate: '300000000000000000' })
   const ENDED = new Set([7, 8, 9, 10, 11])
 
-  it('after every block: supply conserved, escrow = open fees, no node in two running tasks', async () => {
+  it('after every block: supply conserved, escrow = open fees, no node in two running tasks, every unjudged first-task answer counted and backed by stake', async () => {
     const rnd = prng(20261121).float
     const pick = <T>(xs: T[]) => xs[Math.floor(rnd() * xs.length)]!
     const accounts = [
@@ -27,7 +31,15 @@ describe('task invariants over a randomized multi-block run', function () {
         QueryBalanceResponse.decode(await q('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address: a, denom: 'uberyl' }).finish()))
           .balance!.amount,
       )
+    // Half the nodes bond a second min_stake, so some hold two unjudged answers at once (docs/decisions/0024).
+    const added = await c.run(
+      c.env.nodes
+        .filter((_, i) => i % 2 === 0)
+        .map((n) => [n, { typeUrl: '/beryl.staking.v1.MsgAddStake', value: { address: n.address, amount: STAKE.toString() } }] as [Wallet, unknown]),
+    )
+    assert.ok(added.every((r) => r.code === 0))
     const initialSupply = await supply()
+    let maxUnjudged = 0n
     const ids: { id: Uint8Array; commitment: Uint8Array }[] = []
     const seen = new Set<number>()
     let created = 0
@@ -95,8 +107,24 @@ describe('task invariants over a randomized multi-block run', function () {
       assert.equal(await bal(moduleAddress('task')), open, `escrow at block ${block}`)
       const running = after.filter((t) => t.status === TaskStatus.TASK_STATUS_STARTED).map((t) => t.selectedNode)
       assert.equal(new Set(running).size, running.length, `no node in two running tasks at block ${block}`)
+      // Collateral (docs/decisions/0024): each node's count is its first tasks holding an unjudged answer, and its stake backs each.
+      const ctx = c.env.app.queryContext()
+      for (const n of c.env.nodes) {
+        const holding = after.filter(
+          (t) =>
+            t.selectedNode === n.address &&
+            !t.validationOf.length &&
+            (t.status === TaskStatus.TASK_STATUS_SCORE_READY || t.status === TaskStatus.TASK_STATUS_GROUP_PENDING),
+        )
+        const count = keepers.task.unjudgedAnswers(ctx, decodeBech32(n.address).data)
+        assert.equal(count, BigInt(holding.length), `unjudged answers of ${n.address} at block ${block}`)
+        if (count > maxUnjudged) maxUnjudged = count
+        const node = keepers.staking.getNode(ctx, n.address)
+        if (node) assert.ok(BigInt(node.stake) >= count * STAKE, `the stake of ${n.address} backs its ${count} unjudged answers at block ${block}`)
+      }
     }
     // The walk reached the interesting states.
+    assert.equal(maxUnjudged, 2n, 'a node with two min_stakes held two unjudged answers, and none more')
     for (const s of [
       TaskStatus.TASK_STATUS_STARTED,
       TaskStatus.TASK_STATUS_SCORE_READY,

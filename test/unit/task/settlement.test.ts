@@ -184,6 +184,7 @@ describe('task/settlement: each terminal outcome', () => {
       AbortReason.ABORT_REASON_NODE_SLASHED,
       AbortReason.ABORT_REASON_EVICTED,
       AbortReason.ABORT_REASON_SEAT_UNFILLED,
+      AbortReason.ABORT_REASON_NODE_LEFT,
     ]
     const all = Object.values(AbortReason).filter((v): v is AbortReason => typeof v === 'number' && v !== AbortReason.UNRECOGNIZED)
     assert.deepEqual([...others, AbortReason.ABORT_REASON_NONE, AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT].sort(), [...all].sort()) // no reason left out

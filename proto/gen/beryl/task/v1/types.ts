@@ -148,6 +148,11 @@ export enum AbortReason {
   ABORT_REASON_EVICTED = 11,
   /** ABORT_REASON_SEAT_UNFILLED - Beryl: a validation seat found no node within its retries; the group ends, nobody is slashed. */
   ABORT_REASON_SEAT_UNFILLED = 12,
+  /**
+   * ABORT_REASON_NODE_LEFT - Beryl: the node a validation seat was reserved on stopped serving before it was free to take it; the seat
+   * goes to another node (within the group's seat retries).
+   */
+  ABORT_REASON_NODE_LEFT = 13,
   UNRECOGNIZED = -1,
 }
 
@@ -186,6 +191,9 @@ export function abortReasonFromJSON(object: any): AbortReason {
     case 12:
     case "ABORT_REASON_SEAT_UNFILLED":
       return AbortReason.ABORT_REASON_SEAT_UNFILLED;
+    case 13:
+    case "ABORT_REASON_NODE_LEFT":
+      return AbortReason.ABORT_REASON_NODE_LEFT;
     case -1:
     case "UNRECOGNIZED":
     default:
@@ -217,6 +225,8 @@ export function abortReasonToJSON(object: AbortReason): string {
       return "ABORT_REASON_EVICTED";
     case AbortReason.ABORT_REASON_SEAT_UNFILLED:
       return "ABORT_REASON_SEAT_UNFILLED";
+    case AbortReason.ABORT_REASON_NODE_LEFT:
+      return "ABORT_REASON_NODE_LEFT";
     case AbortReason.UNRECOGNIZED:
     default:
       return "UNRECOGNIZED";
