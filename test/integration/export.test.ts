@@ -135,11 +135,13 @@ describe('genesis export: a chain restarted from `beryld export` has the same st
     }
     const [n0, n1, n2, creator, attester] = (await Promise.all([0, 1, 2, 3, 4].map(actor))) as Array<Awaited<ReturnType<typeof actor>>>
     const gpuNodes = [n0!, n1!, n2!]
+    // Each bonds twice min_stake: the node holding D's unjudged answer must still take one of E1..E3
+    // (a stake backs one unjudged answer per min_stake, docs/decisions/0024).
     for (const n of gpuNodes) {
       await send(n, [
         {
           typeUrl: '/beryl.staking.v1.MsgJoin',
-          value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: '400000000' },
+          value: { address: n.address, gpuName: 'NVIDIA GeForce RTX 4090', gpuVramGb: 24, runnerVersion: '1.0.0', modelIds: [MODEL], stake: '800000000' },
         },
       ])
     }
