@@ -151,7 +151,44 @@ export async function runMatrix(
 
 const fmt = (e: Estimate | undefined, d = 2) => (e ? (e.n > 1 ? `${e.mean.toFixed(d)} [${e.lo.toFixed(d)}, ${e.hi.toFixed(d)}]` : e.mean.toFixed(d)) : '–')
 
-/** report.md: the results table (strategy × preset → profit with interval and verdict) and the measures beside it. */
+/** A verdict in a few characters: pays, no, or ≈ with the mean's sign when the twin cannot tell; † when honest nodes were slashed. */
+function shortVerdict(c: Cell): string {
+  const e = c.adversary === 'none' ? c.profitPerTask : (c.excessPerTask ?? c.profitPerTask)
+  const v = c.verdict === 'pays' ? 'pays' : c.verdict === 'does not pay' ? 'no' : e.mean >= 0 ? '≈+' : '≈−'
+  return c.honestSlashes.mean > 0 ? `${v}†` : v
+}
+
+/**
+ * The verdicts at a glance, one table per preset: a row per strategy, a column per attacker share, each cell the
+ * verdicts at every fee in order ("pays / no / ≈+ / ≈−"). The honest baseline has one share: its row is repeated.
+ */
+export function verdictGrid(cells: Cell[]): string[] {
+  const lines: string[] = []
+  const presets = [...new Set(cells.map((c) => c.preset))]
+  const fees = [...new Set(cells.map((c) => c.fee))]
+  const shares = [...new Set(cells.filter((c) => c.adversary !== 'none').map((c) => c.share))]
+  const feeText = fees.map((f) => f ?? 'mix').join(' / ')
+  for (const p of presets) {
+    lines.push(`**${p}** (fees ${feeText} BERYL in each column)`, '')
+    const cols = shares.length ? shares : [0]
+    lines.push(`| strategy | ${cols.map((s) => `${Math.round(s * 100)}%`).join(' | ')} |`, `|---|${cols.map(() => '---|').join('')}`)
+    for (const a of [...new Set(cells.filter((c) => c.preset === p).map((c) => c.adversary))]) {
+      const row = cols.map((s) =>
+        fees
+          .map((f) => {
+            const c = cells.find((x) => x.preset === p && x.adversary === a && x.fee === f && (a === 'none' || x.share === s))
+            return c ? shortVerdict(c) : '–'
+          })
+          .join(' / '),
+      )
+      lines.push(`| ${a === 'none' ? 'none (honest work)' : a} | ${row.join(' | ')} |`)
+    }
+    lines.push('')
+  }
+  return lines
+}
+
+/** report.md: the verdicts at a glance, the results table (strategy × preset → profit with interval and verdict) and the measures beside it. */
 export function markdown(m: MatrixResult, title: string, charts: string[]): string {
   const lines = [`# ${title}`, '']
   lines.push(
@@ -159,6 +196,15 @@ export function markdown(m: MatrixResult, title: string, charts: string[]): stri
       '"Excess" is what the strategy earns over the same capital doing honest work, per task: (its profit − its capital × the honest nodes’ profit per BERYL of capital in the same run) / its tasks, where its capital is every stake, purse and budget it was funded with (a slashed identity re-funded counts again). ' +
       'Intervals are 95% across seeds. Verdict for a strategy: pays if the interval of the excess is above 0 (the strategy earns more than its capital would doing honest work), does not pay if below, break-even if it holds 0 (the twin cannot tell at that many seeds). ' +
       'For the honest baseline ("none") the verdict is on its own profit: whether honest work pays at all.',
+    '',
+  )
+  lines.push(
+    '## Verdicts at a glance',
+    '',
+    '"pays" / "no" = the interval is above / below 0; "≈+" / "≈−" = it holds 0 (the sign is the mean’s); † = honest nodes were slashed in that cell.',
+    '',
+    ...verdictGrid(m.cells),
+    '## Every cell',
     '',
   )
   lines.push('| preset | strategy | share | fee | profit/task | excess/task | verdict | honest slashed | latency p50/p95 (blocks) | attempts |')
