@@ -1,4 +1,5 @@
-import type { Task } from '../../modules/task/index.ts'
+import { NodeStatus } from '../../modules/staking/index.ts'
+import { type Task, TaskType, nodeMeets } from '../../modules/task/index.ts'
 import type { GpuModel, SimContext } from '../context.ts'
 import { honestScore, ringScore } from '../work.ts'
 import type { World } from '../world.ts'
@@ -59,16 +60,31 @@ export class SybilNode extends NodeAgent {
       return this.fake(task, this.execSeconds(task))
     }
     this.sim.measures.attempt(this.strategy, 'fake-t1')
-    this.sim.measures.attack({
-      strategy: this.strategy,
-      t1: hex(task.taskIdCommitment),
-      fee: BigInt(task.fee),
-      rate: BigInt(task.samplingRate),
-      eligible: this.sim.protocol.eligibleAtCreation(hex(task.taskIdCommitment)),
-      attackerEligible: BigInt(this.ring.members.size),
-      stake: this.sim.minStake,
-    })
+    // The closed form's q is the odds of a uniform draw from the n eligible nodes, d of them the ring's. A text task
+    // without a GPU class draws its seats from T1's class, not from the n its rate was computed for: the closed form
+    // does not describe it, and it is left out of that accounting (its money still counts in the strategy's profit).
+    if (!(task.taskType === TaskType.TASK_TYPE_TEXT && !task.requiredGpu))
+      this.sim.measures.attack({
+        strategy: this.strategy,
+        t1: hex(task.taskIdCommitment),
+        fee: BigInt(task.fee),
+        rate: BigInt(task.samplingRate),
+        eligible: this.sim.protocol.eligibleAtCreation(hex(task.taskIdCommitment)),
+        attackerEligible: this.ringEligible(w, task),
+        stake: this.sim.minStake,
+      })
     return this.fake(task, this.execSeconds(task))
+  }
+
+  /** The ring's nodes that serve and meet the task's filters (a ring node of another class cannot take its seats). */
+  private ringEligible(w: World, task: Task): bigint {
+    let d = 0n
+    for (const a of this.ring.members) {
+      const n = w.read.node(a)
+      if (!n || (n.status !== NodeStatus.NODE_STATUS_AVAILABLE && n.status !== NodeStatus.NODE_STATUS_BUSY)) continue
+      if (nodeMeets(n, task)) d++
+    }
+    return d
   }
 }
 

@@ -120,6 +120,16 @@ describe('the digital twin (sim/)', function () {
     flooder: ['flood-task', 'paused-class'],
     'self-dealer': ['self-task', 'self-served'],
   }
+  it("the closed form's inputs: the ring's eligible nodes are a part of the task's eligible nodes (text tasks pinned to T1's class are left out)", async () => {
+    // A third of the nodes in the ring, text tasks among the images: before, d was the ring's size whatever the task's
+    // filters, and a text task's n (its smallest GPU class) could be 4 with d = 13, which made the closed form −136
+    // where the ring earned +25 per task.
+    const { sim } = await simulate({ ...small, nodes: 30, tasks: 120, seed: 'inputs', adversary: 'sybil', share: 0.33, textShare: 0.5 })
+    const recs = sim.measures.attacks.filter((r) => r.strategy === 'sybil')
+    assert.ok(recs.length >= 10, `attacked T1s: ${recs.length}`)
+    for (const r of recs) assert.ok(r.attackerEligible <= r.eligible, `d = ${r.attackerEligible} > n = ${r.eligible}`)
+  })
+
   it('every adversary has a list of attempts to show', () => assert.deepEqual(Object.keys(MUST).sort(), [...ADVERSARY_NAMES].sort()))
   for (const adversary of ADVERSARY_NAMES) {
     it(`${adversary} actually attempts its attack`, async () => {
