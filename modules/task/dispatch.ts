@@ -143,23 +143,29 @@ export class DispatchIndex {
       : ''
     const counted = key(COUNTED, id)
     const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
-    const entries = (s: string) => (s ? s.split(',').map((e) => e.split(':') as [string, string]) : [])
+    const prevEntries = prev ? prev.split(',') : []
+    const nextEntries = next ? next.split(',') : []
     if (prev !== next) {
-      for (const e of prev ? prev.split(',') : []) this.addServing(ctx, e, -1n)
-      for (const e of next ? next.split(',') : []) this.addServing(ctx, e, 1n)
+      for (const e of prevEntries) this.addServing(ctx, e, -1n)
+      for (const e of nextEntries) this.addServing(ctx, e, 1n)
       if (next) this.kv(ctx).set(counted, Buffer.from(next))
       else this.kv(ctx).delete(counted)
       // The seat pool follows the serving count: a node leaves the classes it is no longer counted in.
-      for (const [model, ck] of entries(prev))
-        if (!next.split(',').includes(`${model}:${ck}`)) this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving').remove(id)
+      for (const e of prevEntries) if (!nextEntries.includes(e)) this.seatSet(ctx, e).remove(id)
     }
     // A serving node is never health-excluded, so its weight is positive.
     const w = serving ? this.weight(ctx, after!) : 0n
     // Seats are drawn from every serving node, Busy or not, with the same weight (docs/decisions/0024).
-    if (w > 0n) for (const [model, ck] of entries(next)) this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving').set(id, w)
+    if (w > 0n) for (const e of nextEntries) this.seatSet(ctx, e).set(id, w)
     if (before?.status === NodeStatus.NODE_STATUS_AVAILABLE) for (const c of this.nodeClasses(before)) this.classSet(ctx, c.model, c.ck).remove(id)
     if (after?.status === NodeStatus.NODE_STATUS_AVAILABLE && w > 0n && this.backsAnother(ctx, after))
       for (const c of this.nodeClasses(after)) this.classSet(ctx, c.model, c.ck).set(id, w)
+  }
+
+  /** The seat pool of a counted entry (`model:class key hex`, as COUNTED stores it). */
+  private seatSet(ctx: Context, entry: string): WeightedSet {
+    const [model, ck] = entry.split(':') as [string, string]
+    return this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving')
   }
 
   private addServing(ctx: Context, entry: string, delta: bigint): void {

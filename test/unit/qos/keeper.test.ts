@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { toBech32 } from '@cosmjs/encoding'
-import { Context, type BlockInfo } from '../../../chain/context.ts'
-import { GasMeter } from '../../../chain/gas.ts'
 import { MemoryStore } from '../../../chain/store/memory.ts'
 import { berylModules } from '../../../modules/index.ts'
 import { EXCLUDE_EXIT, QOS_SCALE, effectiveHealth, secondsUntilHealth } from '../../../modules/qos/math.ts'
+import { deliverContext } from '../../helpers/context.ts'
 
 const MODEL = 'cd'.repeat(32)
 /** Every serving node of the model, whatever its GPU and runner. */
@@ -16,21 +15,7 @@ describe('qos keeper: scores, health, exclusion and kick-out, feeding dispatch',
   const store = new MemoryStore()
   const { keepers } = berylModules()
   let now = 1_700_000_000n
-  const ctx = (t = now) =>
-    new Context(
-      store,
-      new GasMeter(undefined),
-      {
-        chainId: 'x',
-        height: 1n,
-        timeSeconds: t,
-        timeNanos: 0,
-        proposer: new Uint8Array(),
-        hash: new Uint8Array(32),
-        lastAppHash: new Uint8Array(),
-      } as BlockInfo,
-      'deliver',
-    )
+  const ctx = (t = now) => deliverContext(store, t)
 
   before(() => {
     for (let i = 0; i < 4; i++) {

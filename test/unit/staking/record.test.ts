@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
 import { toBech32 } from '@cosmjs/encoding'
-import { Context, QueryContext, type BlockInfo } from '../../../chain/context.ts'
-import { GasMeter } from '../../../chain/gas.ts'
+import { QueryContext } from '../../../chain/context.ts'
 import { MemoryStore } from '../../../chain/store/memory.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
 import { berylModules } from '../../../modules/index.ts'
@@ -11,6 +10,7 @@ import type { NodeRecord } from '../../../proto/gen/beryl/staking/v1/types.ts'
 import { TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
 import type { Wallet } from '../../helpers/chain.ts'
 import { CHEAT, HONEST, MODEL, STAKE, T0, chain, sha } from '../task/chain.ts'
+import { deliverContext } from '../../helpers/context.ts'
 
 const RECORD_PATH = '/beryl.staking.v1.Query/NodeRecord'
 const JOIN = (who: Wallet) => ({
@@ -142,21 +142,7 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
     const store = new MemoryStore()
     const { keepers, modules } = berylModules()
     let now = 1_700_000_000n
-    const ctx = (t = now) =>
-      new Context(
-        store,
-        new GasMeter(undefined),
-        {
-          chainId: 'x',
-          height: 1n,
-          timeSeconds: t,
-          timeNanos: 0,
-          proposer: new Uint8Array(),
-          hash: new Uint8Array(32),
-          lastAppHash: new Uint8Array(),
-        } as BlockInfo,
-        'deliver',
-      )
+    const ctx = (t = now) => deliverContext(store, t)
     const addr = (i: number) => toBech32('beryl', createHash('sha256').update(`record node ${i}`).digest().subarray(0, 20))
     const route = modules.find((m) => m.name === 'staking')!.queries!.find((q) => q.path === RECORD_PATH)!
     const query = async (address: string) => route.handle(new QueryContext(store, 1n, 'x', now), QueryNodeRecordRequest.encode({ address }).finish())

@@ -6,8 +6,6 @@
 // not a fee an attacker wins alone; collateral.ts). One `it` per rule, named after it.
 import assert from 'node:assert/strict'
 import { toBech32 } from '@cosmjs/encoding'
-import { Context, type BlockInfo } from '../../../chain/context.ts'
-import { GasMeter } from '../../../chain/gas.ts'
 import { MemoryStore } from '../../../chain/store/memory.ts'
 import { decodeBech32 } from '../../../chain/tx/crypto.ts'
 import { moduleAddress } from '../../../modules/auth/index.ts'
@@ -18,6 +16,7 @@ import { QueryTaskRequest, QueryTaskResponse } from '../../../proto/gen/beryl/ta
 import { AbortReason, type Task, TaskStatus } from '../../../proto/gen/beryl/task/v1/types.ts'
 import { blockRequest, openApp, type Wallet } from '../../helpers/chain.ts'
 import { CHEAT, HONEST, STAKE, T0, chain, sha } from './chain.ts'
+import { deliverContext } from '../../helpers/context.ts'
 
 const ALWAYS = '1000000000000000000'
 const FEE = 1_700_003n
@@ -290,21 +289,7 @@ describe('collateral per open risk: a stake backs one unjudged answer per min_st
     it('a kicked-out node whose stake backs unjudged answers unbonds, and its stake returns only once they are judged', async () => {
       const store = new MemoryStore()
       const { keepers: kp } = berylModules()
-      const ctx = (t: bigint) =>
-        new Context(
-          store,
-          new GasMeter(undefined),
-          {
-            chainId: 'x',
-            height: 1n,
-            timeSeconds: t,
-            timeNanos: 0,
-            proposer: new Uint8Array(),
-            hash: new Uint8Array(32),
-            lastAppHash: new Uint8Array(),
-          } as BlockInfo,
-          'deliver',
-        )
+      const ctx = (t: bigint) => deliverContext(store, t)
       const node = toBech32('beryl', sha(Buffer.from('kicked')).subarray(0, 20))
       kp.bank.initBalance(ctx(T0), node, [{ denom: 'uberyl', amount: STAKE }])
       kp.staking.join(ctx(T0), {
