@@ -50,6 +50,12 @@ export function mergeParams<T>(
   for (const [k, v] of Object.entries(given ?? {})) {
     const c = camel(k)
     if (!known.has(c) && !(c in (defaults as object))) throw new Error(`${module}.params: unknown parameter ${JSON.stringify(k)}`)
+    // proto3 JSON reads any non-empty string as true ("false" included): booleans are checked here.
+    if (typeof (defaults as Record<string, unknown>)[c] === 'boolean') {
+      if (v !== true && v !== false && v !== 'true' && v !== 'false') throw new Error(`${module}.params.${k} must be true or false, got ${JSON.stringify(v)}`)
+      overrides[c] = v === true || v === 'true'
+      continue
+    }
     overrides[c] = v
   }
   return type.fromJSON({ ...base, ...overrides })

@@ -97,9 +97,13 @@ export interface BerylClientOptions {
 const isEnded = (t: Task) => isTerminal(t.status)
 const statusName = (s: TaskStatus) => (TaskStatus[s] ?? String(s)).replace('TASK_STATUS_', '').toLowerCase()
 
-/** What the creator gets back when a member ends this way (settlement rules, modules/task/settlement.ts). */
-function refundOf(t: Task): bigint {
+/**
+ * What the creator gets back when a member ends this way (settlement rules, modules/task/settlement.ts): a matching
+ * seat (EndGroupRefund) is paid to its node, unless the chain splits one fee per group (vss split_group_fee).
+ */
+function refundOf(t: Task, splitGroupFee = false): bigint {
   if (t.status === TaskStatus.TASK_STATUS_END_SUCCESS || t.status === TaskStatus.TASK_STATUS_END_GROUP_SUCCESS) return 0n
+  if (t.status === TaskStatus.TASK_STATUS_END_GROUP_REFUND && !splitGroupFee) return 0n
   if (t.status === TaskStatus.TASK_STATUS_END_ABORTED && t.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT) return 0n
   return isEnded(t) ? BigInt(t.fee) : 0n
 }
@@ -364,7 +368,7 @@ export class BerylClient {
     const failIfEnded = (ts: Task[]) => {
       if (delivered(ts) || !ts.every(isEnded)) return
       const main = ts[0]!
-      const refunded = ts.reduce((a, t) => a + refundOf(t), 0n)
+      const refunded = ts.reduce((a, t) => a + refundOf(t), 0n) // the chain's default settlement (no split_group_fee)
       const why = main.abortReason ? AbortReason[main.abortReason]!.replace('ABORT_REASON_', '').toLowerCase() : statusName(main.status)
       throw new TaskEndedError(
         `the task ended ${statusName(main.status)}${main.abortReason ? ` (${why})` : ''}; ${refunded} uberyl refunded`,
@@ -425,7 +429,8 @@ export class BerylClient {
     this.keys.save(s)
     const deliveredHeight = await this.signing.getHeight()
     await progress('downloaded', `${outputs.files.length} file(s) from ${outputs.gateway}`)
-    const feePaid = final.reduce((a, t) => a + BigInt(t.fee) - refundOf(t), 0n)
+    const split = sampled ? (await this.query.vss.params()).splitGroupFee : false
+    const feePaid = final.reduce((a, t) => a + BigInt(t.fee) - refundOf(t, split), 0n)
     return {
       taskId: s.taskId,
       commitments: [hex(d.taskIdCommitment), ...final.filter((t) => t !== d).map((t) => hex(t.taskIdCommitment))],

@@ -20,7 +20,12 @@ import {
   QueryTasksRequest,
   QueryTasksResponse,
 } from '../proto/gen/beryl/task/v1/query.ts'
-import { QuerySamplingRateRequest, QuerySamplingRateResponse } from '../proto/gen/beryl/vss/v1/query.ts'
+import {
+  QueryParamsRequest as VssParamsRequest,
+  QueryParamsResponse as VssParamsResponse,
+  QuerySamplingRateRequest,
+  QuerySamplingRateResponse,
+} from '../proto/gen/beryl/vss/v1/query.ts'
 
 interface Codec<T> {
   encode(m: T): { finish(): Uint8Array }
@@ -71,6 +76,7 @@ export function berylQueries(rpc: ProtobufRpcClient) {
           QuerySamplingRateResponse,
           QuerySamplingRateRequest.fromPartial({ fee: fee.toString(), modelId }),
         ),
+      params: () => q('beryl.vss.v1.Query', 'Params', VssParamsRequest, VssParamsResponse, {}).then((r) => r.params!),
     },
   }
 }

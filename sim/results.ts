@@ -54,11 +54,17 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor(p * s.length))]!
 }
 
-/** E = (1−r)k + r(qk − (1−q)s), q = 1 − C(h,2)/C(n−1,2) (modules/vss/sampling.ts's model, computed here independently in floating point). */
-export function closedForm(fee: number, rate: number, n: number, d: number, stake: number): number {
+/**
+ * E = (1−r)k + r(gk − (1−q)s), q = 1 − C(h,2)/C(n−1,2) (modules/vss/sampling.ts's model, computed here independently
+ * in floating point). g is what a captured sampled task pays the ring in fees: q when the group shares one fee
+ * (split_group_fee, Crynux's rule), q + 2(d−1)/(n−1) when every matching member is paid its own fee (T1 plus each seat
+ * the ring holds; docs/decisions/0025).
+ */
+export function closedForm(fee: number, rate: number, n: number, d: number, stake: number, seatsPaid = false): number {
   const h = n - d
   const q = n < 3 ? 1 : d <= 0 ? 0 : 1 - (h * (h - 1)) / ((n - 1) * (n - 2))
-  return (1 - rate) * fee + rate * (q * fee - (1 - q) * stake)
+  const g = seatsPaid && n >= 3 && d >= 1 ? q + (2 * (d - 1)) / (n - 1) : q
+  return (1 - rate) * fee + rate * (g * fee - (1 - q) * stake)
 }
 
 export function summarize(cfg: SimConfig, w: World, sim: SimContext, wallMs: number): RunResult {
@@ -96,6 +102,7 @@ export function summarize(cfg: SimConfig, w: World, sim: SimContext, wallMs: num
   const totals = w.chain.totals
   let closed: RunResult['closedForm']
   const recs = m.attacks.filter((r) => r.strategy === 'sybil')
+  const seatsPaid = !w.read.vssParams().splitGroupFee
   if (recs.length) {
     const groupOf = (t1: string) => {
       const t = w.read.task(new Uint8Array(Buffer.from(t1, 'hex')))
@@ -104,7 +111,7 @@ export function summarize(cfg: SimConfig, w: World, sim: SimContext, wallMs: num
     const bal = m.attackBalance('sybil', groupOf)
     const perTask = recs.map((r) => ({
       sim: beryl(groupOf(r.t1).reduce((a, c) => a + m.attackNet(c), 0n)),
-      e: closedForm(beryl(r.fee), Number(r.rate) / 1e18, Number(r.eligible), Number(r.attackerEligible), beryl(r.stake)),
+      e: closedForm(beryl(r.fee), Number(r.rate) / 1e18, Number(r.eligible), Number(r.attackerEligible), beryl(r.stake), seatsPaid),
     }))
     closed = {
       tasks: bal.tasks,

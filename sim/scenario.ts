@@ -92,7 +92,8 @@ export const DEFAULTS: SimConfig = {
 /**
  * The presets. `beryl`: the chain's defaults. `crynux`: as close to Crynux's relay as the modules
  * allow: a fixed 1% sampling rate (not fee-adaptive), an unbounded queue; the validation group is
- * formed as the modules form it (commit, then the chain's seats: the modules have no other way); the same 400-token stake, 6 h queue, 600 s validation and upload
+ * formed as the modules form it (commit, then the chain's seats: the modules have no other way), and paid as the
+ * relay pays it (one fee split 10:5:2, the seats' fees refunded); the same 400-token stake, 6 h queue, 600 s validation and upload
  * timeouts, execution timeout 2× the estimate in 60..7200 s, 24-bit pHash threshold, QoS and
  * slashing (which Beryl took from Crynux unchanged).
  */
@@ -100,7 +101,8 @@ export const PRESETS: Record<SimConfig['preset'], Partial<SimConfig>> = {
   beryl: {},
   crynux: {
     fixedSamplingRate: 0.01,
-    params: { 'task.max_queued_tasks': '1000000' },
+    // The relay's settlement: the representative's one fee split 10:5:2 among the matching members.
+    params: { 'task.max_queued_tasks': '1000000', 'vss.split_group_fee': 'true' },
   },
 }
 

@@ -174,6 +174,7 @@ export class World {
     task: (commitment: Uint8Array): Task | undefined => this.chain.modules.keepers.task.getTask(this.chain.view(), commitment),
     node: (address: string) => this.chain.modules.keepers.staking.getNode(this.chain.view(), address),
     balance: (address: string): bigint => this.chain.modules.keepers.bank.balance(this.chain.view(), address, 'uberyl'),
+    vssParams: () => this.chain.modules.keepers.vss.params(this.chain.view()),
   }
 
   async start(): Promise<void> {

@@ -963,7 +963,7 @@ export class TaskKeeper {
     const fees = new Map(tasks.map((t) => [hex(t.taskIdCommitment), BigInt(t.fee)]))
     let s: Settlement
     try {
-      s = settle(outcomes, fees, { protocolFeeShare: BigInt(this.params(ctx).protocolFeeShare) })
+      s = settle(outcomes, fees, { protocolFeeShare: BigInt(this.params(ctx).protocolFeeShare), splitGroupFee: this.vss.params(ctx).splitGroupFee })
     } catch (err) {
       if (err instanceof TaskRuleError) throw TaskErrors.InvalidValidation.with(err.message)
       throw err

@@ -11,12 +11,18 @@
 // |-------------------------------------|---------------------------|
 // | EndSuccess                          | its node, less the protocol fee share (to the validators, through the fee collector) |
 // | EndAborted(CreatorValidationTimeout)| the same as EndSuccess: the node held its GPU for the task and is paid even unvalidated |
-// | EndGroupSuccess (the representative)| split 10:5:2 by QoS rank among the group's matching members, each share less the protocol fee share |
-// | EndGroupRefund                      | the creator (the member's node is paid from the representative's fee instead) |
+// | EndGroupSuccess (the representative)| its node, less the protocol fee share; with split_group_fee (Crynux's rule): split 10:5:2 by QoS rank among the group's matching members, each share less the protocol fee share |
+// | EndGroupRefund (a matching seat)    | its node, less the protocol fee share; with split_group_fee: the creator (the member's node is paid from the representative's fee instead) |
 // | EndInvalidated                      | the creator, and the node is slashed |
 // | EndAborted(any other reason)        | the creator |
 //
-// Two choices differ from the relay:
+// Three choices differ from the relay:
+// - Every matching member of a validation group is paid its own escrowed fee
+//   (docs/decisions/0025): a sampled task costs its creator one fee per
+//   matching execution, and honest work is paid for every run. The relay
+//   shares the representative's one fee among the three runs and refunds the
+//   seats' fees, so each honest run of a sampled task earns a third to a half
+//   of a fee; the vss param split_group_fee = true keeps that rule.
 // - EndInvalidated refunds the creator. The relay keeps the fee and pays it to
 //   nobody. Beryl's escrow has to go somewhere, and the
 //   Crynux docs and VSSTask.sol refund it.
@@ -36,9 +42,11 @@ export const SHARE_SCALE = SCALE
 export interface SettlementParams {
   /** Fraction of every node payment sent to the community pool, scaled by SHARE_SCALE; in [0, SHARE_SCALE]. */
   protocolFeeShare: bigint
+  /** Crynux's rule: the representative's fee split 10:5:2 among the matching members, the seats' fees refunded. */
+  splitGroupFee?: boolean
 }
 
-export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = { protocolFeeShare: 0n }
+export const DEFAULT_SETTLEMENT_PARAMS: Readonly<SettlementParams> = { protocolFeeShare: 0n, splitGroupFee: false }
 
 /** Who receives a transfer: the task's creator, the protocol (its share, paid to the validators), or a node's account. */
 export type Recipient = { kind: 'creator' } | { kind: 'protocol' } | { kind: 'node'; node: string }
@@ -168,6 +176,7 @@ export function settle(
 ): Settlement {
   const list: readonly TaskOutcome[] = Array.isArray(outcomes) ? outcomes : [outcomes as TaskOutcome]
   const share = checkAmount('protocolFeeShare', params.protocolFeeShare)
+  const split = params.splitGroupFee ?? false
   if (share > SHARE_SCALE) throw new TaskRuleError('INVALID_ARGUMENT', `protocolFeeShare must be at most ${SHARE_SCALE} (100%), got ${share}`)
 
   const transfers: Transfer[] = []
@@ -194,6 +203,10 @@ export function settle(
         break
       case TaskStatus.TASK_STATUS_END_GROUP_SUCCESS: {
         const matching = checkMatching(o)
+        if (!split) {
+          payNode(transfers, o.id, matching.find((x) => x.id === o.id)!.node, fee, share)
+          break
+        }
         const shares = splitGroupFee(
           fee,
           matching.map((x) => x.qosScore),
@@ -210,7 +223,8 @@ export function settle(
         else push(transfers, o.id, CREATOR, fee, 'task_refund')
         break
       case TaskStatus.TASK_STATUS_END_GROUP_REFUND:
-        push(transfers, o.id, CREATOR, fee, 'task_refund')
+        if (split) push(transfers, o.id, CREATOR, fee, 'task_refund')
+        else payNode(transfers, o.id, requireNode(o), fee, share)
         break
     }
   }

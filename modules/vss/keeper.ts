@@ -83,6 +83,7 @@ export class VssKeeper {
       eligibleNodes,
       dishonestShare: BigInt(p.assumedDishonestShare),
       minRate: BigInt(p.minSamplingRate),
+      seatsPaid: !p.splitGroupFee,
     })
   }
 

@@ -5,10 +5,13 @@ import { DEFAULT_DISHONEST_SHARE, DEFAULT_MIN_RATE } from './sampling.ts'
 export const DEFAULT_PARAMS: Params = {
   minSamplingRate: DEFAULT_MIN_RATE.toString(),
   assumedDishonestShare: DEFAULT_DISHONEST_SHARE.toString(),
+  // Each matching member of a validation group is paid its own fee (docs/decisions/0025).
+  splitGroupFee: false,
 }
 
-/** Both are 18-decimal fixed-point fractions in [0, 1]. */
+/** The rates are 18-decimal fixed-point fractions in [0, 1]; split_group_fee is a boolean. */
 export function validateParams(p: Params): void {
+  if (typeof p.splitGroupFee !== 'boolean') throw new Error(`vss.params.split_group_fee must be true or false, got ${JSON.stringify(p.splitGroupFee)}`)
   for (const [name, v] of [
     ['min_sampling_rate', p.minSamplingRate],
     ['assumed_dishonest_share', p.assumedDishonestShare],

@@ -9,7 +9,7 @@ import {
 } from '../../proto/gen/beryl/vss/v1/query.ts'
 import type { StakingKeeper } from '../staking/index.ts'
 import type { VssKeeper } from './keeper.ts'
-import { SamplingError, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee } from './sampling.ts'
+import { SamplingError, attackerGainFraction, attackerSeatFraction, attackerSeatProbability, dishonestNodeCount, maxSecurableFee } from './sampling.ts'
 
 /** beryl.vss.v1.Query: the rate a fee would get now, the parameters, and the chain seed of a height. */
 export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRoute[] {
@@ -39,7 +39,8 @@ export function vssQueries(keeper: VssKeeper, staking: StakingKeeper): QueryRout
           if (eligible >= 3n) {
             const d = dishonestNodeCount(eligible, BigInt(keeper.params(ctx).assumedDishonestShare))
             q = attackerSeatProbability(eligible, d).toString()
-            max = maxSecurableFee(BigInt(staking.params(ctx).minStake), attackerSeatFraction(eligible, d))?.toString() ?? ''
+            const gain = attackerGainFraction(eligible, d, !keeper.params(ctx).splitGroupFee)
+            max = maxSecurableFee(BigInt(staking.params(ctx).minStake), attackerSeatFraction(eligible, d), gain)?.toString() ?? ''
           }
           return QuerySamplingRateResponse.encode({ ...base, attackerSeatProbability: q, error: err.message, maxSecurableFee: max }).finish()
         }

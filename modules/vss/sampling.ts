@@ -31,14 +31,27 @@
 //
 //   E = (1 − r)·k + r·(q·k − (1 − q)·s)  =  k − r·(1 − q)·(k + s)
 //
+// That is the payoff under Crynux's settlement, where the group shares the
+// representative's one fee and the seats' fees go back to the creator. Beryl
+// pays every matching member its own fee instead (docs/decisions/0025; the
+// vss param split_group_fee = true restores Crynux's rule), so an attacker
+// that captures the group is also paid for each seat it holds: k per seat,
+// 2(d − 1)/(n − 1) seats on average. With g the fees it expects from a
+// sampled task it captures,
+//
+//   g = q                          (split_group_fee: one fee, shared)
+//   g = q + 2(d − 1)/(n − 1)       (each member paid its own fee)
+//
+// the profit is E = (1 − r)·k + r·(g·k − (1 − q)·s) = k − r·((1 − g)·k + (1 − q)·s).
+//
 // Beryl fixes r per task at creation, as the least rate with E ≤ 0:
 //
-//   r = max(r_min, k / ((1 − q)(k + s)))
+//   r = max(r_min, k / ((1 − g)·k + (1 − q)·s))
 //
 // with s the chain's minimum stake (the least an attacker node can have at
-// risk). When k / ((1 − q)(k + s)) > 1, i.e. q·k > (1 − q)·s, even validating
-// every task leaves E > 0: the task is refused (FEE_NOT_SECURABLE) and the
-// message names the largest securable fee, floor((1 − q)·s / q).
+// risk). When that exceeds 1, i.e. g·k > (1 − q)·s, even validating every
+// task leaves E > 0: the task is refused (FEE_NOT_SECURABLE) and the message
+// names the largest securable fee, floor((1 − q)·s / g).
 //
 // n is the number of nodes eligible for the task in front of us (the serving
 // nodes that meet every filter of the task), because the two seats are drawn
@@ -119,6 +132,26 @@ function requireProbability(name: string, q: unknown): ExactProbability {
   return { num, den }
 }
 
+/** A non-negative exact fraction num/den, den > 0 (g may exceed 1). */
+export interface ExactFraction {
+  num: bigint
+  den: bigint
+}
+
+function requireFraction(name: string, f: unknown): ExactFraction {
+  if (f === null || typeof f !== 'object') throw new SamplingError('INVALID_ARGUMENT', `${name} must be {num, den}`)
+  const { num, den } = f as ExactFraction
+  requireBigint(`${name}.den`, den, 1n)
+  requireBigint(`${name}.num`, num, 0n)
+  return { num, den }
+}
+
+/** q and g over one denominator D: q = qn/D, g = gn/D. */
+function overOneDenominator(q: ExactProbability, g: ExactFraction): { qn: bigint; gn: bigint; D: bigint } {
+  if (q.den === g.den) return { qn: q.num, gn: g.num, D: q.den }
+  return { qn: q.num * g.den, gn: g.num * q.den, D: q.den * g.den }
+}
+
 /** ceil(a / b) for b > 0 and any sign of a (bigint division truncates toward zero). */
 function ceilDiv(a: bigint, b: bigint): bigint {
   return a > 0n ? (a + b - 1n) / b : a / b
@@ -155,6 +188,23 @@ export function attackerSeatFraction(eligibleNodes: bigint, dishonestNodes: bigi
 }
 
 /**
+ * g, the fees an attacker holding T1 expects from a sampled task it captures, as an exact fraction (it may
+ * exceed 1 when seats are paid): q when the group shares one fee (`seatsPaid` false, Crynux's rule), and
+ * q + 2(d − 1)/(n − 1) when each matching member is paid its own fee: T1's fee whenever it holds a seat, plus
+ * one fee for every seat it holds (each of the 2 seats is one of its d − 1 other nodes with probability
+ * (d − 1)/(n − 1)). Over the same denominator (n − 1)(n − 2) as q before reduction.
+ */
+export function attackerGainFraction(eligibleNodes: bigint, dishonestNodes: bigint, seatsPaid: boolean): ExactProbability {
+  const q = attackerSeatFraction(eligibleNodes, dishonestNodes)
+  if (!seatsPaid || dishonestNodes <= 1n) return q
+  const n = eligibleNodes
+  const den = (n - 1n) * (n - 2n)
+  const num = den - (n - dishonestNodes) * (n - dishonestNodes - 1n) + 2n * (dishonestNodes - 1n) * (n - 2n)
+  const g = gcd(num, den)
+  return { num: num / g, den: den / g }
+}
+
+/**
  * q in RATE_SCALE fixed point, rounded UP, for display and queries. The rate
  * itself is computed from the exact fraction; had it used this value, the
  * second rounding (q up, then r up) would refuse fees the exact q can secure
@@ -186,37 +236,39 @@ export function dishonestNodeCount(eligibleNodes: bigint, dishonestShare: bigint
 }
 
 /**
- * E = (1 − r)·k + r·(q·k − (1 − q)·s) in PROFIT_SCALE units (E · 10^36
+ * E = (1 − r)·k + r·(g·k − (1 − q)·s) in PROFIT_SCALE units (E · 10^36
  * uberyl), rounded UP to the next unit: the reported profit is never less
  * than the true one, and its sign is exact (ceil(x) ≤ 0 exactly when x ≤ 0).
- * q is exact, r is RATE_SCALE fixed point, fee k and stake s are uberyl.
- * Signed: > 0 means the attack pays.
+ * q and g are exact (g defaults to q: the group shares one fee), r is
+ * RATE_SCALE fixed point, fee k and stake s are uberyl. Signed: > 0 means the
+ * attack pays.
  *
- * With r = R/S and q = num/den the formula is k − r·(1 − q)·(k + s), so
- *   E · S² = (k·S·den − R·(den − num)·(k + s)) · S / den,
- * exact whenever den divides the numerator, otherwise rounded up by less
- * than 10^-36 uberyl.
+ * With r = R/S, q = a/b and g = c/e over D = b·e, the formula is
+ * k − r·((1 − g)·k + (1 − q)·s), so
+ *   E · S² = (k·S·D − R·((D − c·b)·k + (D − a·e)·s)) · S / D,
+ * exact whenever D divides the numerator, otherwise rounded up by less than
+ * 10^-36 uberyl.
  */
-export function expectedAttackerProfit(fee: bigint, stake: bigint, q: ExactProbability, rate: bigint): bigint {
+export function expectedAttackerProfit(fee: bigint, stake: bigint, q: ExactProbability, rate: bigint, gain?: ExactFraction): bigint {
   requireBigint('fee', fee, 0n)
   requireBigint('stake', stake, 0n)
-  const { num, den } = requireProbability('q', q)
+  const { qn, gn, D } = overOneDenominator(requireProbability('q', q), gain === undefined ? q : requireFraction('gain', gain))
   requireBigint('rate', rate, 0n, RATE_SCALE)
   const S = RATE_SCALE
-  return ceilDiv((fee * S * den - rate * (den - num) * (fee + stake)) * S, den)
+  return ceilDiv((fee * S * D - rate * ((D - gn) * fee + (D - qn) * stake)) * S, D)
 }
 
 /**
  * The largest fee that some r ≤ 1 secures: the largest k with
- * q·k ≤ (1 − q)·s (E at r = 1), that is floor((1 − q)·s / q), exactly.
- * null when q = 0: then every fee can be secured. 0 when q = 1: no positive
+ * g·k ≤ (1 − q)·s (E at r = 1), that is floor((1 − q)·s / g), exactly.
+ * null when g = 0: then every fee can be secured. 0 when q = 1: no positive
  * fee can. Clients use it to explain a FEE_NOT_SECURABLE refusal.
  */
-export function maxSecurableFee(stake: bigint, q: ExactProbability): bigint | null {
+export function maxSecurableFee(stake: bigint, q: ExactProbability, gain?: ExactFraction): bigint | null {
   requireBigint('stake', stake, 0n)
-  const { num, den } = requireProbability('q', q)
-  if (num === 0n) return null
-  return ((den - num) * stake) / num
+  const { qn, gn, D } = overOneDenominator(requireProbability('q', q), gain === undefined ? q : requireFraction('gain', gain))
+  if (gn === 0n) return null
+  return ((D - qn) * stake) / gn
 }
 
 export interface SamplingRateParams {
@@ -230,6 +282,12 @@ export interface SamplingRateParams {
   dishonestShare?: bigint
   /** r_min in RATE_SCALE fixed point; default 1%. */
   minRate?: bigint
+  /**
+   * Whether each matching member of a validation group is paid its own fee (the chain's default, vss param
+   * split_group_fee = false) rather than sharing the representative's one fee (Crynux's rule). Default false here:
+   * the pure formula's default is the one fee shared; the keeper passes the chain's setting.
+   */
+  seatsPaid?: boolean
 }
 
 export interface SamplingRateResult {
@@ -239,6 +297,8 @@ export interface SamplingRateResult {
   q: bigint
   /** q as the exact fraction the rate was computed from. */
   qExact: ExactProbability
+  /** g, the fees a captured sampled task pays the attacker (q, or q + 2(d − 1)/(n − 1) with seats paid). */
+  gainExact: ExactFraction
   /** h = n − d and d used for q. */
   honestNodes: bigint
   dishonestNodes: bigint
@@ -249,7 +309,8 @@ export interface SamplingRateResult {
 }
 
 /**
- * r = max(r_min, k / ((1 − q)(k + s))), or FEE_NOT_SECURABLE.
+ * r = max(r_min, k / ((1 − g)·k + (1 − q)·s)), or FEE_NOT_SECURABLE (with
+ * g = q, the one-fee rule, this is k / ((1 − q)(k + s))).
  *
  * - d = ceil(share · n), h = n − d (see dishonestNodeCount).
  * - q is the exact fraction num/den (see attackerSeatFraction).
@@ -265,10 +326,12 @@ export interface SamplingRateResult {
  *   max(r_min, ·) keep order.
  * - fee = 0 gives r = r_min (the attacker has nothing to gain).
  *
- * With the defaults (s = 400 BERYL, 10% share) the largest securable fee is
- * 1 893.6 BERYL at 100 nodes, 1 722.4 at 1 000 and 1 707.0 at 10 000, tending
- * to 400 · 0.81 / 0.19 ≈ 1 705.3 BERYL as n grows (q → 1 − 0.9² = 19%);
- * networks of 3..10 nodes have d = 1, q = 0 and no limit.
+ * With the defaults (s = 400 BERYL, 10% share, seats paid) the largest
+ * securable fee is 927.1 BERYL at 100 nodes, 839.5 at 1 000 and 831.6 at
+ * 10 000, tending to 400 · 0.81 / 0.39 ≈ 830.8 BERYL as n grows (q → 19%,
+ * g → 0.19 + 0.2); under the one-fee rule (g = q) it is 1 893.6, 1 722.4 and
+ * 1 707.0, tending to 400 · 0.81 / 0.19 ≈ 1 705.3. Networks of 3..10 nodes
+ * have d = 1, q = g = 0 and no limit.
  */
 export function samplingRate(params: SamplingRateParams): SamplingRateResult {
   if (params === null || typeof params !== 'object') {
@@ -280,6 +343,8 @@ export function samplingRate(params: SamplingRateParams): SamplingRateResult {
   const n = requireBigint('eligibleNodes', params.eligibleNodes, 0n)
   const share = requireBigint('dishonestShare', params.dishonestShare ?? DEFAULT_DISHONEST_SHARE, 0n, S)
   const minRate = requireBigint('minRate', params.minRate ?? DEFAULT_MIN_RATE, 0n, S)
+  const seatsPaid = params.seatsPaid ?? false
+  if (typeof seatsPaid !== 'boolean') throw new SamplingError('INVALID_ARGUMENT', 'seatsPaid must be a boolean')
 
   if (n < VALIDATION_GROUP_SIZE) {
     throw new SamplingError('TOO_FEW_ELIGIBLE_NODES', `only ${n} eligible node(s) for this task; a validation group needs ${VALIDATION_GROUP_SIZE}`)
@@ -287,30 +352,34 @@ export function samplingRate(params: SamplingRateParams): SamplingRateResult {
 
   const d = dishonestNodeCount(n, share)
   const qExact = attackerSeatFraction(n, d)
+  const gainExact = attackerGainFraction(n, d, seatsPaid)
   const { num, den } = qExact
-  const cap = maxSecurableFee(minStake, qExact)
+  const { qn, gn, D } = overOneDenominator(qExact, gainExact)
+  const cap = maxSecurableFee(minStake, qExact, gainExact)
 
   let raw = 0n
   if (fee > 0n) {
-    if (num * fee > (den - num) * minStake) {
+    if (gn * fee > (D - qn) * minStake) {
       throw new SamplingError(
         'FEE_NOT_SECURABLE',
         `fee ${fee} uberyl cannot be secured by stake ${minStake} uberyl with ${n} eligible nodes ` +
-          `(an attacker with ${d} of them wins a validation seat with probability q = ${num}/${den}): ` +
-          `even validating every task leaves a Sybil attack profitable; the largest securable fee is ${cap} uberyl`,
+          `(an attacker with ${d} of them wins a validation seat with probability q = ${num}/${den}` +
+          (seatsPaid ? ` and is paid ${gainExact.num}/${gainExact.den} fees when it does` : '') +
+          `): even validating every task leaves a Sybil attack profitable; the largest securable fee is ${cap} uberyl`,
       )
     }
-    // Accepted and fee > 0 imply num < den, so the divisor is positive.
-    raw = ceilDiv(fee * S * den, (den - num) * (fee + minStake))
+    // Accepted and fee > 0 give (D − gn)·k + (D − qn)·s >= D·k > 0, so the divisor is positive.
+    raw = ceilDiv(fee * S * D, (D - gn) * fee + (D - qn) * minStake)
   }
   const rate = raw > minRate ? raw : minRate
   return {
     rate,
     q: ceilDiv(num * S, den),
     qExact,
+    gainExact,
     honestNodes: n - d,
     dishonestNodes: d,
-    expectedProfit: expectedAttackerProfit(fee, minStake, qExact, rate),
+    expectedProfit: expectedAttackerProfit(fee, minStake, qExact, rate, gainExact),
     maxSecurableFee: cap,
   }
 }

@@ -201,7 +201,7 @@ daily_limit_uberyl = "1000"
     assert.equal(commitments.length, 3, 'a cross-validated group')
     assert.deepEqual([...tasks].sort(), [...commitments].sort())
     // When the first chunk came, the group had ended on chain: the delivered member in group success, the two
-    // validation tasks refunded (their fee comes back to the creator).
+    // validation tasks matching it (EndGroupRefund: each paid its own fee).
     const at = new Map(commitments.map((c, i) => [c, atFirstData![i]]))
     assert.deepEqual(
       tasks.map((c) => at.get(c)),

@@ -50,7 +50,7 @@ describe('SDK: the verified-task flow against a devnet with three workers (every
         [TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
       )
       assert.deepEqual(Buffer.from(await phashPng(r.outputs[0]!)), Buffer.from(r.task.score))
-      assert.equal(r.feePaid, 3_000_000n, 'one fee paid, the validation tasks refunded')
+      assert.equal(r.feePaid, 9_000_000n, 'three runs, each paid its own fee (docs/decisions/0025)')
       for (const s of ['created', 'sampled', 'started', 'scored', 'attested', 'downloaded'] as const) assert.ok(stages.includes(s), `progress reported ${s}`)
       assert.ok(r.heights.delivered > r.heights.created)
     } finally {

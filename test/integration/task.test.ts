@@ -159,7 +159,7 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       return { tasks, after, creator, attester, events, creatorBefore, FEE, nodes: tasks.map((t) => t.selectedNode) }
     }
 
-    it('three honest nodes: EndGroupSuccess after attestation, the fee split 10:5:2 by speed', async () => {
+    it('three honest nodes: every matching run is paid its own fee, the seats when the group is judged, the representative after attestation', async () => {
       const g = await runGroup('a lighthouse at dusk', () => HONEST)
       // Ranked by execution time in block seconds (ties by creation order): the fastest represents the group
       // (which member that is depends on block times, not on which task came first).
@@ -171,6 +171,15 @@ describe('tasks on a real chain, signed with cosmjs', function () {
         [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
       )
       const rep = g.after[byRank[0]!.i]!
+      // Judged in the last reveal: each matching seat paid its own escrowed fee, nothing refunded to the creator.
+      const payments = g.events
+        .filter((e) => e.type === 'task_payment')
+        .map((e) => Object.fromEntries(e.attributes.map((a) => [a.key, a.value])) as Record<string, string>)
+      const seats = byRank.slice(1).map((x) => g.after[x.i]!)
+      assert.deepEqual(
+        payments.map((p) => [p.to, p.amount, p.reason]).sort(),
+        seats.map((t) => [`node:${t.selectedNode}`, `${g.FEE}uberyl`, 'task_income']).sort(),
+      )
       const before = await Promise.all(g.nodes.map((n) => env.balance(n)))
       await env.send(g.attester, [
         {
@@ -180,9 +189,9 @@ describe('tasks on a real chain, signed with cosmjs', function () {
       ])
       assert.equal((await env.task(rep.taskIdCommitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
       const gained = await Promise.all(g.nodes.map(async (n, i) => (await env.balance(n)) - before[i]!))
-      // 10:5:2 of 1 700 003, by the same ranking.
+      // The representative's own fee; the seats were paid already.
       const expected = new Array<bigint>(3)
-      ;[1_000_001n, 500_000n, 200_002n].forEach((v, k) => (expected[byRank[k]!.i] = v))
+      ;[BigInt(g.FEE), 0n, 0n].forEach((v, k) => (expected[byRank[k]!.i] = v))
       assert.deepEqual(gained, expected)
     })
 

@@ -104,17 +104,19 @@ describe('staking: node records (earnings, slashes, kick-outs) outlive the node'
       assert.ok(r.firstJoinedAt > 0n && r.firstJoinedAt <= tasks[1]!.startTime)
       assert.deepEqual([r.earned, r.tasksPaid], ['0', 0n])
 
-      // The honest members are paid when the representative's result is attested.
+      // Each honest member is paid its own fee (docs/decisions/0025): the matching seat when the group was judged,
+      // the representative when its result is attested.
       const honest = [c.nodeOf(tasks[0]!).address, c.nodeOf(tasks[2]!).address]
+      const seat = (await record(honest[1]!))!
+      assert.deepEqual([seat.earned, seat.tasksPaid], [FEE.toString(), 1n], 'the matching seat was paid at the judgement')
       const before = await Promise.all(honest.map((n) => c.balance(n)))
       const [a] = await c.run([c.attest(tasks[0]!.taskIdCommitment)])
       assert.equal(a!.code, 0, a!.log)
       const gained = await Promise.all(honest.map(async (n, i) => (await c.balance(n)) - before[i]!))
-      // Speed ranks 10 and 2: 1 700 003 × 10/12 = 1 416 669, remainder 283 334.
-      assert.deepEqual(gained, [1_416_669n, 283_334n])
+      assert.deepEqual(gained, [FEE, 0n])
       for (const [i, n] of honest.entries()) {
         const rec = (await record(n))!
-        assert.deepEqual([rec.earned, rec.tasksPaid], [gained[i]!.toString(), 1n])
+        assert.deepEqual([rec.earned, rec.tasksPaid], [FEE.toString(), 1n], `member ${i}`)
       }
     })
 

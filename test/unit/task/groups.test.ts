@@ -66,7 +66,7 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
       assert.equal(validated.events!.filter((e) => e.type === 'validation_task_created').length, 2)
     })
 
-    it("three matching reveals: EndGroupSuccess, the representative's fee split 10:5:2 by speed, the others refunded", async () => {
+    it('three matching reveals: every matching member is paid its own fee (the seats at validation, the representative at settlement), nothing refunded', async () => {
       const { root, seats } = await g.selected()
       for (const s of seats) await c.run([c.score(s, HONEST)]) // one block each: seat 0 as fast as T1, seat 1 slower
       const { all } = await g.members(root.taskIdCommitment)
@@ -75,6 +75,8 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
         'reveals open once all three committed',
       )
       const creatorBefore = await c.balance(c.env.creator.address)
+      const nodes = all.map((t) => t.selectedNode)
+      const atReveal = await Promise.all(nodes.map((n) => c.balance(n)))
       const rs = await c.run(all.map((t) => c.reveal(t)))
       assert.ok(
         rs.every((r) => r.code === 0),
@@ -85,15 +87,16 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
         after.map((t) => t.status),
         [TaskStatus.TASK_STATUS_GROUP_VALIDATED, TaskStatus.TASK_STATUS_END_GROUP_REFUND, TaskStatus.TASK_STATUS_END_GROUP_REFUND],
       )
-      assert.equal(await c.balance(c.env.creator.address), creatorBefore + 2n * FEE, 'two fees refunded')
-      const nodes = all.map((t) => t.selectedNode)
+      assert.equal(await c.balance(c.env.creator.address), creatorBefore, 'nothing refunded: the creator paid for three runs')
+      // Each reveal tx costs its node 100 000; the two matching seats are paid their own fee (1 700 003) at once.
+      const atValidation = await Promise.all(nodes.map(async (n, i) => (await c.balance(n)) - atReveal[i]!))
+      assert.deepEqual(atValidation, [-TX_FEE, FEE - TX_FEE, FEE - TX_FEE])
       const before = await Promise.all(nodes.map((n) => c.balance(n)))
       const [a] = await c.run([c.attest(root.taskIdCommitment)])
       assert.equal(a!.code, 0, a!.log)
       assert.equal((await c.task(root.taskIdCommitment)).status, TaskStatus.TASK_STATUS_END_GROUP_SUCCESS)
       const gained = await Promise.all(nodes.map(async (n, i) => (await c.balance(n)) - before[i]!))
-      // 1 700 003 × 10/17 = 1 000 001, × 5/17 = 500 000, the remainder 200 002 to the last; the reveal txs cost each node 100 000.
-      assert.deepEqual(gained, [1_000_001n, 500_000n, 200_002n])
+      assert.deepEqual(gained, [FEE, 0n, 0n], 'the representative is paid its own fee at settlement')
       assert.equal(await c.balance(moduleAddress('task')), 0n)
       const scores = await Promise.all(
         nodes.map(

@@ -54,6 +54,8 @@ const t = (taskId: string, to: string, amount: bigint, reason: Transfer['reason'
   to: to === 'creator' || to === 'protocol' ? { kind: to } : { kind: 'node', node: to.slice('node:'.length) },
 })
 
+/** Crynux's rule: the representative's fee split 10:5:2, the seats' fees refunded. */
+const SPLIT = { protocolFeeShare: 0n, splitGroupFee: true }
 const MATCH3: MatchingMember[] = [
   { id: 'a', node: 'na', qosScore: 10 },
   { id: 'b', node: 'nb', qosScore: 5 },
@@ -121,14 +123,32 @@ describe('task/settlement: each terminal outcome', () => {
     assert.deepEqual(s.transfers, [t('t', 'protocol', 9n, 'protocol_fee')])
   })
 
-  it('EndGroupSuccess: the representative fee split 10:5:2 among the matching nodes', () => {
-    const s = settle({ id: 'a', node: 'na', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1000n]]))
+  it('EndGroupSuccess (the default): the representative is paid its own fee, less the protocol share; the other members are paid from theirs', () => {
+    assert.equal(DEFAULT_SETTLEMENT_PARAMS.splitGroupFee, false)
+    assert.deepEqual(settle({ id: 'a', node: 'na', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1000n]])).transfers, [
+      t('a', 'node:na', 1000n, 'task_income'),
+    ])
+    const s = settle({ id: 'b', status: EndGroupSuccess, matching: MATCH3 }, fees([['b', 1001n]]), { protocolFeeShare: share(100n) })
+    assert.deepEqual(s, { transfers: [t('b', 'node:nb', 901n, 'task_income'), t('b', 'protocol', 100n, 'protocol_fee')], slashes: [] })
+  })
+
+  it("EndGroupRefund (the default): the matching seat's node is paid its own fee, less the protocol share", () => {
+    const s = settle({ id: 'b', node: 'nb', status: EndGroupRefund }, fees([['b', 1000n]]), { protocolFeeShare: share(100n) })
+    assert.deepEqual(s, { transfers: [t('b', 'node:nb', 900n, 'task_income'), t('b', 'protocol', 100n, 'protocol_fee')], slashes: [] })
+    expectRuleError(() => settle({ id: 'b', status: EndGroupRefund }, fees([['b', 1000n]])), 'INVALID_SETTLEMENT', /no selected node/)
+  })
+
+  it('split_group_fee (Crynux): the representative fee split 10:5:2 among the matching nodes', () => {
+    const s = settle({ id: 'a', node: 'na', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1000n]]), SPLIT)
     assert.deepEqual(s.transfers, [t('a', 'node:na', 588n, 'task_income'), t('a', 'node:nb', 294n, 'task_income'), t('a', 'node:nc', 118n, 'task_income')])
     assert.deepEqual(s.slashes, [])
   })
 
-  it('EndGroupSuccess: an odd fee and a protocol share, each share cut separately', () => {
-    const s = settle({ id: 'a', node: 'na', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1001n]]), { protocolFeeShare: share(100n) })
+  it('split_group_fee: an odd fee and a protocol share, each share cut separately', () => {
+    const s = settle({ id: 'a', node: 'na', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1001n]]), {
+      protocolFeeShare: share(100n),
+      splitGroupFee: true,
+    })
     // split 588 / 294 / 119 (remainder 2 to c); 10 % of each rounded down: 58, 29, 11
     assert.deepEqual(s.transfers, [
       t('a', 'node:na', 530n, 'task_income'),
@@ -141,22 +161,22 @@ describe('task/settlement: each terminal outcome', () => {
     assert.equal(sum(s.transfers), 1001n)
   })
 
-  it('EndGroupSuccess with two matching members (F1, F2 after F0 was invalidated): 5:2', () => {
+  it('split_group_fee: two matching members (F1, F2 after F0 was invalidated) share 5:2', () => {
     const matching = [
       { id: 'b', node: 'nb', qosScore: 5 },
       { id: 'c', node: 'nc', qosScore: 2 },
     ]
-    const s = settle({ id: 'b', status: EndGroupSuccess, matching }, fees([['b', 1000n]]))
+    const s = settle({ id: 'b', status: EndGroupSuccess, matching }, fees([['b', 1000n]]), SPLIT)
     assert.deepEqual(s.transfers, [t('b', 'node:nb', 714n, 'task_income'), t('b', 'node:nc', 286n, 'task_income')])
   })
 
-  it('EndGroupSuccess: zero shares are not emitted as transfers', () => {
-    const s = settle({ id: 'a', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1n]]))
+  it('split_group_fee: zero shares are not emitted as transfers', () => {
+    const s = settle({ id: 'a', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1n]]), SPLIT)
     assert.deepEqual(s.transfers, [t('a', 'node:nc', 1n, 'task_income')])
   })
 
-  it("EndGroupRefund: the member's own fee back to the creator", () => {
-    const s = settle({ id: 'b', node: 'nb', status: EndGroupRefund }, fees([['b', 1000n]]), { protocolFeeShare: share(100n) })
+  it("split_group_fee: EndGroupRefund gives the member's own fee back to the creator", () => {
+    const s = settle({ id: 'b', node: 'nb', status: EndGroupRefund }, fees([['b', 1000n]]), { protocolFeeShare: share(100n), splitGroupFee: true })
     assert.deepEqual(s, { transfers: [t('b', 'creator', 1000n, 'task_refund')], slashes: [] })
   })
 
@@ -221,30 +241,44 @@ describe('task/settlement: a whole validation group, from groupOutcome to EndGro
     scoreReadyTime: exec,
   })
 
-  it('F0 invalidated, F1 ~ F2: two refunds and a slash at validation, then F1 fee split 5:2 at upload', () => {
-    const group = groupOutcome([member('a', 10n, 0xffffffffffffffffn, 1n), member('b', 20n, 0x1234n, 2n), member('c', 30n, 0x1235n, 3n)])
-    const escrow = fees([
-      ['a', 1000n],
-      ['b', 1000n],
-      ['c', 1000n],
-    ])
+  for (const split of [false, true]) {
+    it(
+      split
+        ? 'split_group_fee: F0 invalidated, F1 ~ F2: two refunds and a slash at validation, then F1 fee split 5:2 at upload'
+        : 'F0 invalidated, F1 ~ F2: F0 refunded and slashed and F2 paid its own fee at validation, then F1 paid its own fee at upload',
+      () => {
+        const group = groupOutcome([member('a', 10n, 0xffffffffffffffffn, 1n), member('b', 20n, 0x1234n, 2n), member('c', 30n, 0x1235n, 3n)])
+        const escrow = fees([
+          ['a', 1000n],
+          ['b', 1000n],
+          ['c', 1000n],
+        ])
+        const params = { protocolFeeShare: 0n, splitGroupFee: split }
 
-    const atValidation = settledAtGroupValidation(group)
-    assert.deepEqual(
-      atValidation.map((o) => [o.id, statusName(o.status)]),
-      [
-        ['a', 'EndInvalidated'],
-        ['c', 'EndGroupRefund'],
-      ],
+        const atValidation = settledAtGroupValidation(group)
+        assert.deepEqual(
+          atValidation.map((o) => [o.id, statusName(o.status)]),
+          [
+            ['a', 'EndInvalidated'],
+            ['c', 'EndGroupRefund'],
+          ],
+        )
+        const s1 = settle(atValidation, escrow, params)
+        assert.deepEqual(s1.transfers, [
+          t('a', 'creator', 1000n, 'task_refund'),
+          split ? t('c', 'creator', 1000n, 'task_refund') : t('c', 'node:nc', 1000n, 'task_income'),
+        ])
+        assert.deepEqual(s1.slashes, [{ taskId: 'a', node: 'na', reason: 'EndInvalidated' }])
+
+        assert.equal(group.representative, 'b')
+        const s2 = settle({ id: 'b', node: 'nb', status: EndGroupSuccess, matching: group.matching }, escrow, params)
+        assert.deepEqual(
+          s2.transfers,
+          split ? [t('b', 'node:nb', 714n, 'task_income'), t('b', 'node:nc', 286n, 'task_income')] : [t('b', 'node:nb', 1000n, 'task_income')],
+        )
+      },
     )
-    const s1 = settle(atValidation, escrow)
-    assert.deepEqual(s1.transfers, [t('a', 'creator', 1000n, 'task_refund'), t('c', 'creator', 1000n, 'task_refund')])
-    assert.deepEqual(s1.slashes, [{ taskId: 'a', node: 'na', reason: 'EndInvalidated' }])
-
-    assert.equal(group.representative, 'b')
-    const s2 = settle({ id: 'b', node: 'nb', status: EndGroupSuccess, matching: group.matching }, escrow)
-    assert.deepEqual(s2.transfers, [t('b', 'node:nb', 714n, 'task_income'), t('b', 'node:nc', 286n, 'task_income')])
-  })
+  }
 
   it('members that were already aborted are not settled again', () => {
     const aborted: GroupMember = {
@@ -318,7 +352,7 @@ describe('task/settlement: refused inputs', () => {
     expectRuleError(() => settle({ id: 'a', node: 'nb', status: EndGroupSuccess, matching: MATCH3 }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /differs/)
     expectRuleError(() => settle({ id: 'a', status: EndGroupSuccess, matching: [MATCH3[0]!, MATCH3[0]!] }, fees([['a', 1n]])), 'INVALID_SETTLEMENT', /twice/)
     expectRuleError(
-      () => settle({ id: 'a', status: EndGroupSuccess, matching: [{ id: 'a', node: 'na', qosScore: 0 }] }, fees([['a', 1n]])),
+      () => settle({ id: 'a', status: EndGroupSuccess, matching: [{ id: 'a', node: 'na', qosScore: 0 }] }, fees([['a', 1n]]), SPLIT),
       'INVALID_SETTLEMENT',
       /positive/,
     )
@@ -394,7 +428,7 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
         outcomes.push(o)
         escrow.set(id, randomFee(rnd))
       }
-      const params = { protocolFeeShare: randomShare(rnd) }
+      const params = { protocolFeeShare: randomShare(rnd), splitGroupFee: rnd(2) === 0 }
       const s: Settlement = settle(outcomes, escrow, params)
 
       const total = [...escrow.values()].reduce((a, b) => a + b, 0n)
@@ -402,7 +436,11 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
       for (const o of outcomes) {
         const mine = s.transfers.filter((x) => x.taskId === o.id)
         assert.equal(sum(mine), escrow.get(o.id), `round ${round}, task ${o.id}: each escrow is paid out exactly`)
-        const paysNodes = o.status === EndSuccess || o.status === EndGroupSuccess || o.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT
+        const paysNodes =
+          o.status === EndSuccess ||
+          o.status === EndGroupSuccess ||
+          o.abortReason === AbortReason.ABORT_REASON_CREATOR_VALIDATION_TIMEOUT ||
+          (o.status === EndGroupRefund && !params.splitGroupFee)
         for (const x of mine) {
           assert.ok(x.amount > 0n)
           if (x.to.kind === 'creator') assert.ok(!paysNodes && x.reason === 'task_refund')
@@ -433,11 +471,12 @@ describe('task/settlement: money is conserved (seeded random property tests)', (
       for (const id of settled) open.delete(id)
       assert.equal(escrow, openSum(), 'the module balance equals the sum of open escrows')
     }
-    const params = { protocolFeeShare: share(BigInt(rnd(200))) }
+    const params = { protocolFeeShare: share(BigInt(rnd(200))), splitGroupFee: rnd(2) === 0 }
     const hashes = [0x1111n, 0x1113n, 0xfff0000000000000n, 0x0f0f0f0f0f0f0f0fn]
     const seen = new Set<string>()
 
     for (let g = 0; g < 3000; g++) {
+      params.splitGroupFee = rnd(2) === 0 // both ways of paying a group, in turn at random
       const fee = randomFee(rnd)
       const grouped = rnd(3) === 0
       const ids = grouped ? [`g${g}a`, `g${g}b`, `g${g}c`] : [`s${g}`]

@@ -8,6 +8,7 @@ import {
   RATE_SCALE,
   SamplingError,
   UBERYL_PER_BERYL,
+  attackerGainFraction,
   attackerSeatFraction,
   attackerSeatProbability,
   dishonestNodeCount,
@@ -405,6 +406,127 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
         assert.equal(res.expectedProfit, E.mul(Rational.of(PROFIT_SCALE)).ceil(), label(c))
         assert.ok(res.expectedProfit <= 0n, label(c))
       }
+    })
+  })
+
+  describe('seats paid (the chain default, docs/decisions/0025): a captured group pays the ring for each seat it holds', () => {
+    /** g = q + 2(d − 1)/(n − 1): T1's fee when a seat is held, plus one fee per held seat (each seat is one of d − 1 of n − 1). */
+    const refG = (n: bigint, d: bigint): Rational => (d <= 1n ? ref.q(n, d) : ref.q(n, d).add(new Rational(2n * (d - 1n), n - 1n)))
+    /** E = (1 − r)k + r(gk − (1 − q)s), term by term. */
+    const refE = (k: bigint, s: bigint, q: Rational, g: Rational, r: Rational): Rational =>
+      ONE.sub(r)
+        .mul(Rational.of(k))
+        .add(r.mul(g.mul(Rational.of(k)).sub(ONE.sub(q).mul(Rational.of(s)))))
+    const paid = (k: bigint, s: bigint, n: bigint, f: bigint) => samplingRate({ fee: k, minStake: s, eligibleNodes: n, dishonestShare: f, seatsPaid: true })
+
+    it('g is the fees a sampled T1 pays the attacker, averaged over every 2-subset of seats (n = 3..14, every d)', () => {
+      for (let n = 3; n <= 14; n++)
+        for (let d = 0; d <= n; d++) {
+          // Nodes 0..d-1 are the attacker's; node 0 holds T1. A held seat makes the fake win: T1 and each held seat are paid.
+          let fees = 0,
+            total = 0
+          for (let a = 1; a < n; a++)
+            for (let b = a + 1; b < n; b++) {
+              total++
+              const held = (a < d ? 1 : 0) + (b < d ? 1 : 0)
+              if (d > 0 && held > 0) fees += 1 + held
+            }
+          const g = attackerGainFraction(BigInt(n), BigInt(d), true)
+          assert.ok(new Rational(g.num, g.den).eq(new Rational(BigInt(fees), BigInt(total))), `n=${n} d=${d}: ${g.num}/${g.den} vs ${fees}/${total}`)
+          assert.ok(new Rational(g.num, g.den).eq(refG(BigInt(n), BigInt(d))), `n=${n} d=${d}`)
+          assert.deepEqual(attackerGainFraction(BigInt(n), BigInt(d), false), attackerSeatFraction(BigInt(n), BigInt(d)), 'one fee shared: g = q')
+        }
+    })
+
+    it('every accepted task of the grid leaves E <= 0 at the least fixed-point rate; a fee is refused exactly when r = 1 cannot secure it', () => {
+      let acceptedCount = 0,
+        refused = 0,
+        above = 0
+      for (const n of GRID_NODES)
+        for (const f of GRID_SHARES)
+          for (const s of GRID_STAKES) {
+            const d = ref.d(n, f)
+            const q = ref.q(n, d),
+              g = refG(n, d)
+            for (const k of GRID_FEES) {
+              const tag = `n=${n} f=${f}/${S} s=${s} k=${k}`
+              let res: ReturnType<typeof samplingRate>
+              try {
+                res = paid(k, s, n, f)
+              } catch (e) {
+                if (!(e instanceof SamplingError) || e.code !== 'FEE_NOT_SECURABLE') throw e
+                refused++
+                assert.ok(refE(k, s, q, g, ONE).gt(ZERO), `${tag}: refused, but r = 1 secures it`)
+                continue
+              }
+              acceptedCount++
+              assert.ok(refE(k, s, q, g, ONE).le(ZERO), `${tag}: accepted, but r = 1 does not secure it`)
+              assert.deepEqual(res.gainExact, { num: g.num, den: g.den }, tag)
+              const E = refE(k, s, q, g, Rational.fixed(res.rate))
+              assert.ok(E.le(ZERO), `${tag}: E = ${E}`)
+              assert.equal(res.expectedProfit, E.mul(Rational.of(PROFIT_SCALE)).ceil(), tag)
+              if (res.rate > DEFAULT_MIN_RATE) {
+                above++
+                assert.ok(refE(k, s, q, g, Rational.fixed(res.rate - 1n)).gt(ZERO), `${tag}: not the least rate`)
+              }
+            }
+          }
+      assert.ok(acceptedCount > 2500 && refused > 100 && above > 1000, `${acceptedCount} accepted, ${refused} refused, ${above} above r_min`)
+    })
+
+    it('the largest securable fee is floor((1 − q)s / g): accepted, and one uberyl more refused with that fee in the message', () => {
+      for (const n of GRID_NODES)
+        for (const f of GRID_SHARES)
+          for (const s of GRID_STAKES) {
+            const d = ref.d(n, f)
+            const q = ref.q(n, d),
+              g = refG(n, d)
+            const tag = `n=${n} f=${f} s=${s}`
+            const max = g.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(g).floor()
+            assert.equal(maxSecurableFee(s, attackerSeatFraction(n, d), attackerGainFraction(n, d, true)), max, tag)
+            if (max === null) continue
+            assert.equal(paid(max, s, n, f).maxSecurableFee, max, tag)
+            assert.throws(
+              () => paid(max + 1n, s, n, f),
+              (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' && e.message.includes(`the largest securable fee is ${max} uberyl`),
+              tag,
+            )
+          }
+    })
+
+    it('a ring paid for its seats at the one-fee rate profits: +1.36 BERYL per 50 BERYL task (n = 1000, f = 10%, s = 400 BERYL); the seat-paid rate leaves it E <= 0', () => {
+      const n = 1000n,
+        f = DEFAULT_DISHONEST_SHARE,
+        s = DEFAULT_MIN_STAKE,
+        k = 50n * BERYL
+      const d = ref.d(n, f)
+      const oneFee = samplingRate({ fee: k, minStake: s, eligibleNodes: n, dishonestShare: f })
+      const seatPaid = paid(k, s, n, f)
+      const before = refE(k, s, ref.q(n, d), refG(n, d), Rational.fixed(oneFee.rate))
+      assert.equal(before.toBeryl(), '1.3568')
+      assert.ok(seatPaid.rate > oneFee.rate)
+      assert.ok(refE(k, s, ref.q(n, d), refG(n, d), Rational.fixed(seatPaid.rate)).le(ZERO))
+    })
+
+    it('the default limits with seats paid (f = 10%, s = 400 BERYL): none at n = 10, 927.083333 BERYL at 100, 839.520007 at 1000, 831.636375 at 10 000', () => {
+      const s = DEFAULT_MIN_STAKE
+      assert.equal(paid(1n, s, 10n, DEFAULT_DISHONEST_SHARE).maxSecurableFee, null)
+      for (const [n, beryl] of [
+        [100n, '927.0833'],
+        [1000n, '839.5200'],
+        [10000n, '831.6364'],
+      ] as const) {
+        const d = ref.d(n, DEFAULT_DISHONEST_SHARE)
+        const limit = paid(1n, s, n, DEFAULT_DISHONEST_SHARE).maxSecurableFee!
+        assert.equal(Rational.of(limit).toBeryl(), beryl, `n=${n}`)
+        assert.equal(limit, ONE.sub(ref.q(n, d)).mul(Rational.of(s)).div(refG(n, d)).floor(), `n=${n}`)
+      }
+    })
+
+    it('rejects a non-boolean seatsPaid and a bad gain fraction', () => {
+      expectSamplingError(() => samplingRate({ fee: 1n, minStake: 1n, eligibleNodes: 10n, seatsPaid: 'yes' as unknown as boolean }), 'INVALID_ARGUMENT')
+      expectSamplingError(() => maxSecurableFee(1n, { num: 1n, den: 2n }, { num: -1n, den: 2n }), 'INVALID_ARGUMENT')
+      expectSamplingError(() => expectedAttackerProfit(1n, 1n, { num: 1n, den: 2n }, S, { num: 1n, den: 0n }), 'INVALID_ARGUMENT')
     })
   })
 

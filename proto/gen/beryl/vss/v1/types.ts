@@ -12,6 +12,12 @@ export interface Params {
   minSamplingRate: string;
   /** The share of eligible nodes assumed to be one attacker's, 18-decimal fixed point. */
   assumedDishonestShare: string;
+  /**
+   * How a validation group's matching members are paid (docs/decisions/0025). false (the default): each is paid its
+   * own escrowed fee, so a sampled task costs its creator up to three fees and every execution is paid. true:
+   * Crynux's rule, the representative's one fee split 10:5:2 by speed among them and the seats' fees refunded.
+   */
+  splitGroupFee: boolean;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface ChainSeed {
 }
 
 function createBaseParams(): Params {
-  return { minSamplingRate: "", assumedDishonestShare: "" };
+  return { minSamplingRate: "", assumedDishonestShare: "", splitGroupFee: false };
 }
 
 export const Params: MessageFns<Params> = {
@@ -51,6 +57,9 @@ export const Params: MessageFns<Params> = {
     }
     if (message.assumedDishonestShare !== "") {
       writer.uint32(18).string(message.assumedDishonestShare);
+    }
+    if (message.splitGroupFee !== false) {
+      writer.uint32(24).bool(message.splitGroupFee);
     }
     return writer;
   },
@@ -84,6 +93,14 @@ export const Params: MessageFns<Params> = {
             message.assumedDishonestShare = reader.string();
             continue;
           }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.splitGroupFee = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -108,6 +125,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.assumed_dishonest_share)
         ? globalThis.String(object.assumed_dishonest_share)
         : "",
+      splitGroupFee: isSet(object.splitGroupFee)
+        ? globalThis.Boolean(object.splitGroupFee)
+        : isSet(object.split_group_fee)
+        ? globalThis.Boolean(object.split_group_fee)
+        : false,
     };
   },
 
@@ -119,6 +141,9 @@ export const Params: MessageFns<Params> = {
     if (message.assumedDishonestShare !== "") {
       obj.assumedDishonestShare = message.assumedDishonestShare;
     }
+    if (message.splitGroupFee !== false) {
+      obj.splitGroupFee = message.splitGroupFee;
+    }
     return obj;
   },
 
@@ -129,6 +154,7 @@ export const Params: MessageFns<Params> = {
     const message = createBaseParams();
     message.minSamplingRate = object.minSamplingRate ?? "";
     message.assumedDishonestShare = object.assumedDishonestShare ?? "";
+    message.splitGroupFee = object.splitGroupFee ?? false;
     return message;
   },
 };
