@@ -1189,7 +1189,8 @@ export class TaskKeeper {
   /**
    * Every node that is Available now takes its oldest reserved seat. A node that no longer serves
    * (paused, quitting, excluded by its health, gone) gives its reservations up: each seat ends
-   * EndAborted(NodeLeft) and the group gets a new seat, as when a seat's node times out.
+   * EndAborted(NodeLeft), the node's health takes a timeout's penalty, and the group gets a new seat, as when a
+   * seat's node times out.
    */
   private async startReserved(ctx: Context): Promise<number> {
     const kv = this.kv(ctx)
@@ -1208,6 +1209,9 @@ export class TaskKeeper {
       if (!node || !this.dispatchIndex.isServing(ctx, node)) {
         await this.leaveQueue(ctx, t)
         this.endAborted(ctx, t, AbortReason.ABORT_REASON_NODE_LEFT)
+        // Shedding a seat it was given costs what letting it time out costs: otherwise pausing would be the free way
+        // out of a seat (a node still staked; a slashed or removed one has nothing left to penalize).
+        if (node) this.qos.penalizeTimeout(ctx, t.selectedNode)
         await this.seatFailed(ctx, t)
         continue
       }

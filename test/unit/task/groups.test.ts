@@ -433,15 +433,24 @@ describe('validation groups: commit, reveal, chain-spawned seats (consensus, rea
       assert.deepEqual([seat.status, seat.selectedNode], [TaskStatus.TASK_STATUS_STARTED, node.address])
     })
 
-    it('a node that stops serving gives its reserved seat up: EndAborted(NodeLeft), and the group gets a new seat', async () => {
+    it('shedding a reserved seat by pausing costs what a timeout costs: EndAborted(NodeLeft), the health penalty, and the group gets a new seat', async () => {
       await sixBusy()
       const { t1, seats } = await sampledT1('left')
       const waiting = seats.find((s) => s.status === TaskStatus.TASK_STATUS_QUEUED && s.selectedNode)!
       const node = c.env.nodes.find((n) => n.address === waiting.selectedNode)!
+      const health = async () =>
+        BigInt(
+          QueryNodeQosResponse.decode((await c.query('/beryl.qos.v1.Query/NodeQos', QueryNodeQosRequest.encode({ node: node.address }).finish())).value!).qos!
+            .healthBase,
+        )
+      const before = await health()
       const [r] = await c.run([[node, { typeUrl: '/beryl.staking.v1.MsgPause', value: { address: node.address } }]])
       assert.equal(r!.code, 0, r!.log)
       const gone = await c.task(waiting.taskIdCommitment)
       assert.deepEqual([gone.status, gone.abortReason], [TaskStatus.TASK_STATUS_END_ABORTED, AbortReason.ABORT_REASON_NODE_LEFT])
+      // A first timeout at full health multiplies it by 0.95 (crynux.md §5): the same here, so pausing is no cheaper way out.
+      assert.equal(before, 10n ** 18n, 'full health before')
+      assert.equal(await health(), (before * 95n) / 100n)
       const root = await c.task(t1.taskIdCommitment)
       assert.equal(root.seatRetries, 1)
       assert.equal(root.validationTasks.length, 2)
