@@ -223,7 +223,7 @@ export function markdown(m: MatrixResult, title: string, charts: string[]): stri
       '',
       '## The plain Sybil against the closed form',
       '',
-      'E = (1−r)k + r(qk − (1−q)s) per attacked T1, beside the simulated mean of the same accounting (payments into the attacked groups minus stake slashed there).',
+      'E = (1−r)k + r(gk − (1−q)s) per attacked T1, beside the simulated mean of the same accounting (payments into the attacked groups minus stake slashed there). g is the fees a captured sampled task pays the ring: q where a group shares one fee (split_group_fee, the crynux preset), q + 2(d−1)/(n−1) where every matching run is paid its own (docs/decisions/0025).',
       '',
     )
     lines.push('| preset | share | fee | attacked T1s | simulated (95%) | closed form | agrees |', '|---|---|---|---|---|---|---|')
