@@ -52,10 +52,13 @@ registerSimCommands(program)
 /** The whole command tree, for tools that read it (the docs check); parsing runs only when this is the program. */
 export { program }
 
-if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) {
-  program.parseAsync(process.argv).catch((err: Error) => {
+/** Parses the command line and runs the command; an error prints one line (its stack with BERYL_DEBUG=1) and exits 1. */
+export function run(argv: string[] = process.argv): void {
+  program.parseAsync(argv).catch((err: Error) => {
     console.error(`Error: ${err.message}`)
     if (process.env.BERYL_DEBUG) console.error(err.stack)
     process.exit(1)
   })
 }
+
+if (process.argv[1] && pathToFileURL(process.argv[1]).href === import.meta.url) run()
