@@ -116,7 +116,7 @@ daily_limit_uberyl = "1000"
     assert.equal(b.cross_validated, true)
     assert.equal(b.tasks.length, 3)
     assert.equal(await onChain(b.tasks[0]!), TaskStatus.TASK_STATUS_END_GROUP_SUCCESS, 'the group agreed on the exact hash')
-    assert.equal(b.fee_paid_uberyl, '1000000')
+    assert.equal(b.fee_paid_uberyl, '3000000', 'three matching runs, each paid its own fee (docs/decisions/0025)')
     assert.ok(b.heights.delivered > b.heights.created)
   })
 
