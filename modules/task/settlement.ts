@@ -145,7 +145,7 @@ function requireNode(o: TaskOutcome): string {
   return o.node
 }
 
-function checkMatching(o: TaskOutcome): readonly MatchingMember[] {
+function checkMatching(o: TaskOutcome): { matching: readonly MatchingMember[]; self: MatchingMember } {
   const m = o.matching
   if (!m || m.length === 0) throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id} ends EndGroupSuccess without the group's matching members`)
   const ids = new Set<string>()
@@ -159,7 +159,7 @@ function checkMatching(o: TaskOutcome): readonly MatchingMember[] {
   if (o.node !== undefined && o.node !== self.node) {
     throw new TaskRuleError('INVALID_SETTLEMENT', `task ${o.id}: node ${o.node} differs from the matching member's node ${self.node}`)
   }
-  return m
+  return { matching: m, self }
 }
 
 /**
@@ -202,9 +202,9 @@ export function settle(
         payNode(transfers, o.id, requireNode(o), fee, share)
         break
       case TaskStatus.TASK_STATUS_END_GROUP_SUCCESS: {
-        const matching = checkMatching(o)
+        const { matching, self } = checkMatching(o)
         if (!split) {
-          payNode(transfers, o.id, matching.find((x) => x.id === o.id)!.node, fee, share)
+          payNode(transfers, o.id, self.node, fee, share)
           break
         }
         const shares = splitGroupFee(

@@ -132,11 +132,18 @@ const ref = {
   p(n: bigint, d: bigint): Rational {
     return new Rational(choose(d, 2n) * (n - d) + choose(d, 3n), choose(n, 3n))
   },
-  /** E = (1 − r)k + r(qk − (1 − q)s), term by term as the protocol states it. */
-  E(k: bigint, s: bigint, q: Rational, r: Rational): Rational {
+  /**
+   * g = q + 2(d − 1)/(n − 1) when every matching run is paid: T1's fee when a seat is held, plus one fee per held
+   * seat (each seat is one of d − 1 of n − 1).
+   */
+  g(n: bigint, d: bigint): Rational {
+    return d <= 1n ? ref.q(n, d) : ref.q(n, d).add(new Rational(2n * (d - 1n), n - 1n))
+  },
+  /** E = (1 − r)k + r(gk − (1 − q)s), term by term as the protocol states it; g = q when a group shares one fee. */
+  E(k: bigint, s: bigint, q: Rational, r: Rational, g: Rational = q): Rational {
     const K = Rational.of(k)
     const paidForNothing = ONE.sub(r).mul(K)
-    const sampled = q.mul(K).sub(ONE.sub(q).mul(Rational.of(s)))
+    const sampled = g.mul(K).sub(ONE.sub(q).mul(Rational.of(s)))
     return paidForNothing.add(r.mul(sampled))
   },
   /** r* = k / ((1 − q)(k + s)), the rate at which E = 0; null when 1 − q = 0 or k + s = 0. */
@@ -148,9 +155,9 @@ const ref = {
   securable(k: bigint, s: bigint, q: Rational): boolean {
     return ref.E(k, s, q, ONE).le(ZERO)
   },
-  /** The largest k with qk ≤ (1 − q)s; null when q = 0 (every fee is securable). */
-  maxFee(s: bigint, q: Rational): bigint | null {
-    return q.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(q).floor()
+  /** The largest k with gk ≤ (1 − q)s; null when g = 0 (every fee is securable). */
+  maxFee(s: bigint, q: Rational, g: Rational = q): bigint | null {
+    return g.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(g).floor()
   },
 }
 
@@ -410,13 +417,15 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
   })
 
   describe('seats paid (the chain default, docs/decisions/0025): a captured group pays the ring for each seat it holds', () => {
-    /** g = q + 2(d − 1)/(n − 1): T1's fee when a seat is held, plus one fee per held seat (each seat is one of d − 1 of n − 1). */
-    const refG = (n: bigint, d: bigint): Rational => (d <= 1n ? ref.q(n, d) : ref.q(n, d).add(new Rational(2n * (d - 1n), n - 1n)))
-    /** E = (1 − r)k + r(gk − (1 − q)s), term by term. */
-    const refE = (k: bigint, s: bigint, q: Rational, g: Rational, r: Rational): Rational =>
-      ONE.sub(r)
-        .mul(Rational.of(k))
-        .add(r.mul(g.mul(Rational.of(k)).sub(ONE.sub(q).mul(Rational.of(s)))))
+    /** Every (n, f, s) of the grid with its reference d, q and g. */
+    function* networks(): Generator<{ n: bigint; f: bigint; s: bigint; d: bigint; q: Rational; g: Rational }> {
+      for (const n of GRID_NODES)
+        for (const f of GRID_SHARES)
+          for (const s of GRID_STAKES) {
+            const d = ref.d(n, f)
+            yield { n, f, s, d, q: ref.q(n, d), g: ref.g(n, d) }
+          }
+    }
     const paid = (k: bigint, s: bigint, n: bigint, f: bigint) => samplingRate({ fee: k, minStake: s, eligibleNodes: n, dishonestShare: f, seatsPaid: true })
 
     it('g is the fees a sampled T1 pays the attacker, averaged over every 2-subset of seats (n = 3..14, every d)', () => {
@@ -433,7 +442,7 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
             }
           const g = attackerGainFraction(BigInt(n), BigInt(d), true)
           assert.ok(new Rational(g.num, g.den).eq(new Rational(BigInt(fees), BigInt(total))), `n=${n} d=${d}: ${g.num}/${g.den} vs ${fees}/${total}`)
-          assert.ok(new Rational(g.num, g.den).eq(refG(BigInt(n), BigInt(d))), `n=${n} d=${d}`)
+          assert.ok(new Rational(g.num, g.den).eq(ref.g(BigInt(n), BigInt(d))), `n=${n} d=${d}`)
           assert.deepEqual(attackerGainFraction(BigInt(n), BigInt(d), false), attackerSeatFraction(BigInt(n), BigInt(d)), 'one fee shared: g = q')
         }
     })
@@ -442,56 +451,46 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
       let acceptedCount = 0,
         refused = 0,
         above = 0
-      for (const n of GRID_NODES)
-        for (const f of GRID_SHARES)
-          for (const s of GRID_STAKES) {
-            const d = ref.d(n, f)
-            const q = ref.q(n, d),
-              g = refG(n, d)
-            for (const k of GRID_FEES) {
-              const tag = `n=${n} f=${f}/${S} s=${s} k=${k}`
-              let res: ReturnType<typeof samplingRate>
-              try {
-                res = paid(k, s, n, f)
-              } catch (e) {
-                if (!(e instanceof SamplingError) || e.code !== 'FEE_NOT_SECURABLE') throw e
-                refused++
-                assert.ok(refE(k, s, q, g, ONE).gt(ZERO), `${tag}: refused, but r = 1 secures it`)
-                continue
-              }
-              acceptedCount++
-              assert.ok(refE(k, s, q, g, ONE).le(ZERO), `${tag}: accepted, but r = 1 does not secure it`)
-              assert.deepEqual(res.gainExact, { num: g.num, den: g.den }, tag)
-              const E = refE(k, s, q, g, Rational.fixed(res.rate))
-              assert.ok(E.le(ZERO), `${tag}: E = ${E}`)
-              assert.equal(res.expectedProfit, E.mul(Rational.of(PROFIT_SCALE)).ceil(), tag)
-              if (res.rate > DEFAULT_MIN_RATE) {
-                above++
-                assert.ok(refE(k, s, q, g, Rational.fixed(res.rate - 1n)).gt(ZERO), `${tag}: not the least rate`)
-              }
-            }
+      for (const { n, f, s, q, g } of networks()) {
+        for (const k of GRID_FEES) {
+          const tag = `n=${n} f=${f}/${S} s=${s} k=${k}`
+          let res: ReturnType<typeof samplingRate>
+          try {
+            res = paid(k, s, n, f)
+          } catch (e) {
+            if (!(e instanceof SamplingError) || e.code !== 'FEE_NOT_SECURABLE') throw e
+            refused++
+            assert.ok(ref.E(k, s, q, ONE, g).gt(ZERO), `${tag}: refused, but r = 1 secures it`)
+            continue
           }
+          acceptedCount++
+          assert.ok(ref.E(k, s, q, ONE, g).le(ZERO), `${tag}: accepted, but r = 1 does not secure it`)
+          assert.deepEqual(res.gainExact, { num: g.num, den: g.den }, tag)
+          const E = ref.E(k, s, q, Rational.fixed(res.rate), g)
+          assert.ok(E.le(ZERO), `${tag}: E = ${E}`)
+          assert.equal(res.expectedProfit, E.mul(Rational.of(PROFIT_SCALE)).ceil(), tag)
+          if (res.rate > DEFAULT_MIN_RATE) {
+            above++
+            assert.ok(ref.E(k, s, q, Rational.fixed(res.rate - 1n), g).gt(ZERO), `${tag}: not the least rate`)
+          }
+        }
+      }
       assert.ok(acceptedCount > 2500 && refused > 100 && above > 1000, `${acceptedCount} accepted, ${refused} refused, ${above} above r_min`)
     })
 
     it('the largest securable fee is floor((1 − q)s / g): accepted, and one uberyl more refused with that fee in the message', () => {
-      for (const n of GRID_NODES)
-        for (const f of GRID_SHARES)
-          for (const s of GRID_STAKES) {
-            const d = ref.d(n, f)
-            const q = ref.q(n, d),
-              g = refG(n, d)
-            const tag = `n=${n} f=${f} s=${s}`
-            const max = g.num === 0n ? null : ONE.sub(q).mul(Rational.of(s)).div(g).floor()
-            assert.equal(maxSecurableFee(s, attackerSeatFraction(n, d), attackerGainFraction(n, d, true)), max, tag)
-            if (max === null) continue
-            assert.equal(paid(max, s, n, f).maxSecurableFee, max, tag)
-            assert.throws(
-              () => paid(max + 1n, s, n, f),
-              (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' && e.message.includes(`the largest securable fee is ${max} uberyl`),
-              tag,
-            )
-          }
+      for (const { n, f, s, d, q, g } of networks()) {
+        const tag = `n=${n} f=${f} s=${s}`
+        const max = ref.maxFee(s, q, g)
+        assert.equal(maxSecurableFee(s, attackerSeatFraction(n, d), attackerGainFraction(n, d, true)), max, tag)
+        if (max === null) continue
+        assert.equal(paid(max, s, n, f).maxSecurableFee, max, tag)
+        assert.throws(
+          () => paid(max + 1n, s, n, f),
+          (e: unknown) => e instanceof SamplingError && e.code === 'FEE_NOT_SECURABLE' && e.message.includes(`the largest securable fee is ${max} uberyl`),
+          tag,
+        )
+      }
     })
 
     it('a ring paid for its seats at the one-fee rate profits: +1.36 BERYL per 50 BERYL task (n = 1000, f = 10%, s = 400 BERYL); the seat-paid rate leaves it E <= 0', () => {
@@ -502,10 +501,10 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
       const d = ref.d(n, f)
       const oneFee = samplingRate({ fee: k, minStake: s, eligibleNodes: n, dishonestShare: f })
       const seatPaid = paid(k, s, n, f)
-      const before = refE(k, s, ref.q(n, d), refG(n, d), Rational.fixed(oneFee.rate))
+      const before = ref.E(k, s, ref.q(n, d), Rational.fixed(oneFee.rate), ref.g(n, d))
       assert.equal(before.toBeryl(), '1.3568')
       assert.ok(seatPaid.rate > oneFee.rate)
-      assert.ok(refE(k, s, ref.q(n, d), refG(n, d), Rational.fixed(seatPaid.rate)).le(ZERO))
+      assert.ok(ref.E(k, s, ref.q(n, d), Rational.fixed(seatPaid.rate), ref.g(n, d)).le(ZERO))
     })
 
     it('the default limits with seats paid (f = 10%, s = 400 BERYL): none at n = 10, 927.083333 BERYL at 100, 839.520007 at 1000, 831.636375 at 10 000', () => {
@@ -519,7 +518,7 @@ describe('vss/sampling: fee-adaptive sampling rate', () => {
         const d = ref.d(n, DEFAULT_DISHONEST_SHARE)
         const limit = paid(1n, s, n, DEFAULT_DISHONEST_SHARE).maxSecurableFee!
         assert.equal(Rational.of(limit).toBeryl(), beryl, `n=${n}`)
-        assert.equal(limit, ONE.sub(ref.q(n, d)).mul(Rational.of(s)).div(refG(n, d)).floor(), `n=${n}`)
+        assert.equal(limit, ref.maxFee(s, ref.q(n, d), ref.g(n, d)), `n=${n}`)
       }
     })
 
