@@ -33,6 +33,10 @@ function anchorUs(): number {
     })
   const rounds: number[] = []
   const store = new OrderedStore()
+  // The twin's store orders a collection's keys only once a range read covers it: one does here, so that
+  // the anchor's write still enters the ordered index, as it did when every key did.
+  store.set(Buffer.from('task/\x01'), new Uint8Array())
+  void [...store.range({ start: Buffer.from('task/\x01'), limit: 1 })]
   for (let r = 0; r < 5; r++) {
     const n = 20_000
     const c = process.cpuUsage()

@@ -10,6 +10,11 @@ import type { Key, KVStore, MapKeyedStore, RangeOptions, SyncRangeStore, Value }
  * chain/store/memory.ts sorts every key per range read, which is right for unit tests and quadratic
  * for a million tasks.
  *
+ * Most collections are never range-read (task records, accounts, balances, the dispatch index's weighted
+ * sets: point reads only), and their keys need no order: keys are grouped into collections, `module/`
+ * and the collection's prefix byte, and a collection's keys enter the tree only when a range read first
+ * covers it (until then they are a plain set). A key with no collection byte is always in the tree.
+ *
  * It can journal a block's writes (the first value each key had before the block), which is what
  * the app hash of the block needs: LtHash removes the old entries and adds the new ones.
  */
@@ -24,12 +29,33 @@ const AFTER_EVERY_KEY = '\u0100'
 /** Keys taken from the tree per step of a forward range read. */
 const CHUNK = 32
 
+/**
+ * The collection of a map key: its module's `name/` and the next byte. Collections are prefix-free (a
+ * name holds no '/'), so each covers its own interval of keys, [collection, collection + 1 char).
+ * '' for a key without one (it goes straight into the tree).
+ */
+function collectionOf(k: string): string {
+  const slash = k.indexOf('/')
+  return slash < 0 || slash + 2 > k.length ? '' : k.slice(0, slash + 2)
+}
+/** Whether the interval of collection `c` meets the range [start, end). */
+const meets = (c: string, start: string | undefined, end: string | undefined): boolean =>
+  (end === undefined || c < end) && (start === undefined || start < collectionEnd(c))
+const collectionEnd = (c: string): string => c.slice(0, -1) + String.fromCharCode(c.charCodeAt(c.length - 1) + 1)
+
 // Plain string order (the library's default comparator also handles numbers, arrays and valueOf).
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
   private readonly values = new Map<string, Value>()
+  /** The keys of the collections some range read has covered (and of keys without a collection), in order. */
   private readonly keys = new BTree<string, undefined>(undefined, byteOrder)
+  /** The keys of each collection no range read has covered yet, unordered. */
+  private readonly unordered = new Map<string, Set<string>>()
+  /** Collections whose keys are in the tree. */
+  private readonly ordered = new Set<string>([''])
+  /** Range reads under way: a collection created meanwhile goes straight into the tree, where they look. */
+  private ranging = 0
   private journal?: Map<string, Value | undefined>
 
   get size(): number {
@@ -56,7 +82,7 @@ export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
   setOwned(k: string, value: Value): void {
     const before = this.values.get(k)
     if (this.journal && !this.journal.has(k)) this.journal.set(k, before)
-    if (before === undefined) this.keys.set(k, undefined)
+    if (before === undefined) this.addKey(k)
     this.values.set(k, value)
   }
   deleteMapKey(k: string): void {
@@ -64,7 +90,37 @@ export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
     if (this.journal && !this.journal.has(k)) this.journal.set(k, before)
     if (before === undefined) return
     this.values.delete(k)
-    this.keys.delete(k)
+    const c = collectionOf(k)
+    if (this.ordered.has(c)) this.keys.delete(k)
+    else this.unordered.get(c)!.delete(k)
+  }
+
+  private addKey(k: string): void {
+    const c = collectionOf(k)
+    if (this.ordered.has(c)) {
+      this.keys.set(k, undefined)
+      return
+    }
+    let set = this.unordered.get(c)
+    if (set === undefined) {
+      if (this.ranging > 0) {
+        this.ordered.add(c)
+        this.keys.set(k, undefined)
+        return
+      }
+      this.unordered.set(c, (set = new Set()))
+    }
+    set.add(k)
+  }
+
+  /** Moves the keys of every collection that meets [start, end) into the tree (once per collection). */
+  private order(start: string | undefined, end: string | undefined): void {
+    for (const [c, set] of this.unordered) {
+      if (!meets(c, start, end)) continue
+      for (const k of set) this.keys.set(k, undefined)
+      this.unordered.delete(c)
+      this.ordered.add(c)
+    }
   }
 
   async *iterate(opts: RangeOptions = {}): AsyncIterable<[Key, Value]> {
@@ -85,8 +141,18 @@ export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
     const end = opts.end ? toMapKey(opts.end) : undefined
     const limit = opts.limit ?? Infinity
     if (limit <= 0) return
+    this.order(start, end)
+    this.ranging++
+    try {
+      yield* this.walk(start, end, limit, opts.reverse ?? false)
+    } finally {
+      this.ranging--
+    }
+  }
+
+  private *walk(start: string | undefined, end: string | undefined, limit: number, reverse: boolean): Iterable<[Key, Value]> {
     let n = 0
-    if (!opts.reverse) {
+    if (!reverse) {
       let low = start ?? ''
       let skipLow = false
       const high = end ?? AFTER_EVERY_KEY
