@@ -1,5 +1,5 @@
 import { SdkErrors } from './errors.ts'
-import type { Key, KVStore, RangeOptions, SyncRangeStore, Value } from './store/types.ts'
+import { byMapKey, type ByMapKeyStore, type Key, type KVStore, type RangeOptions, type SyncRangeStore, type Value } from './store/types.ts'
 
 /** Gas prices of store operations (the SDK's KV gas config, so estimates look familiar). */
 export const KV_GAS = {
@@ -37,11 +37,35 @@ export class GasMeter {
 }
 
 /** A store that charges every operation to a gas meter before doing it. */
-export class GasStore implements KVStore, SyncRangeStore {
+export class GasStore implements KVStore, SyncRangeStore, ByMapKeyStore {
+  readonly byMapKey: boolean
   constructor(
     private readonly inner: KVStore,
     private readonly meter: GasMeter,
-  ) {}
+  ) {
+    this.byMapKey = byMapKey(inner) !== undefined
+  }
+
+  // The same charges by map key (its length is the key's), when the store underneath takes map keys.
+  getByMapKey(mk: string): Value | undefined {
+    this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
+    const v = (this.inner as unknown as ByMapKeyStore).getByMapKey(mk)
+    this.meter.consume(readPerByte(mk.length + (v?.length ?? 0)), 'ReadPerByte')
+    return v
+  }
+  hasByMapKey(mk: string): boolean {
+    this.meter.consume(KV_GAS.hasCost, 'Has')
+    return (this.inner as unknown as ByMapKeyStore).hasByMapKey(mk)
+  }
+  setByMapKey(mk: string, value: Value): void {
+    this.meter.consume(KV_GAS.writeCostFlat, 'WriteFlat')
+    this.meter.consume(writePerByte(mk.length + value.length), 'WritePerByte')
+    ;(this.inner as unknown as ByMapKeyStore).setByMapKey(mk, value)
+  }
+  deleteByMapKey(mk: string): void {
+    this.meter.consume(KV_GAS.deleteCost, 'Delete')
+    ;(this.inner as unknown as ByMapKeyStore).deleteByMapKey(mk)
+  }
   get(key: Key): Value | undefined {
     this.meter.consume(KV_GAS.readCostFlat, 'ReadFlat')
     const v = this.inner.get(key)

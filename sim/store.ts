@@ -1,6 +1,6 @@
 import BTreeCjs from 'sorted-btree'
 import { fromMapKey, toMapKey } from '../chain/store/keys.ts'
-import type { Key, KVStore, MapKeyedStore, RangeOptions, SyncRangeStore, Value } from '../chain/store/types.ts'
+import type { ByMapKeyStore, Key, KVStore, MapKeyedStore, RangeOptions, SyncRangeStore, Value } from '../chain/store/types.ts'
 
 /**
  * The twin's committed state: an ordered in-memory store. Values live in a hash map keyed by latin1
@@ -46,7 +46,8 @@ const collectionEnd = (c: string): string => c.slice(0, -1) + String.fromCharCod
 // Plain string order (the library's default comparator also handles numbers, arrays and valueOf).
 const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
-export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
+export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore, ByMapKeyStore {
+  readonly byMapKey = true
   private readonly values = new Map<string, Value>()
   /** The keys of the collections some range read has covered (and of keys without a collection), in order. */
   private readonly keys = new BTree<string, undefined>(undefined, byteOrder)
@@ -67,6 +68,18 @@ export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore {
   }
   lookup(mk: string): Value | undefined {
     return this.values.get(mk)
+  }
+  getByMapKey(mk: string): Value | undefined {
+    return this.values.get(mk)
+  }
+  hasByMapKey(mk: string): boolean {
+    return this.values.has(mk)
+  }
+  setByMapKey(mk: string, value: Value): void {
+    this.setOwned(mk, Uint8Array.from(value))
+  }
+  deleteByMapKey(mk: string): void {
+    this.deleteMapKey(mk)
   }
   has(key: Key): boolean {
     return this.values.has(toMapKey(key))

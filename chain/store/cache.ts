@@ -1,5 +1,5 @@
 import { fromMapKey, toMapKey } from './keys.ts'
-import type { Key, KVStore, MapKeyedStore, RangeOptions, Value } from './types.ts'
+import { byMapKey, type ByMapKeyStore, type Key, type KVStore, type MapKeyedStore, type RangeOptions, type Value } from './types.ts'
 
 const DELETED = null
 
@@ -8,10 +8,29 @@ const DELETED = null
  * the parent (or the overlay is dropped, which discards them: that is how a failed transaction
  * leaves nothing behind). Iteration merges the overlay with the parent in key order.
  */
-export class CacheStore implements KVStore, MapKeyedStore {
+export class CacheStore implements KVStore, MapKeyedStore, ByMapKeyStore {
   private readonly writes = new Map<string, Value | typeof DELETED>()
+  readonly byMapKey: boolean
 
-  constructor(private readonly parent: KVStore | ReadOnlyParent) {}
+  constructor(private readonly parent: KVStore | ReadOnlyParent) {
+    this.byMapKey = byMapKey(parent) !== undefined
+  }
+
+  // Map-keyed point operations: only when the parent takes map keys too (`byMapKey`).
+  getByMapKey(mk: string): Value | undefined {
+    const w = this.writes.get(mk)
+    if (w !== undefined) return w === DELETED ? undefined : w
+    return (this.parent as unknown as ByMapKeyStore).getByMapKey(mk)
+  }
+  hasByMapKey(mk: string): boolean {
+    return this.getByMapKey(mk) !== undefined
+  }
+  setByMapKey(mk: string, value: Value): void {
+    this.writes.set(mk, Uint8Array.from(value))
+  }
+  deleteByMapKey(mk: string): void {
+    this.writes.set(mk, DELETED)
+  }
 
   get(key: Key): Value | undefined {
     return this.lookup(toMapKey(key), key)

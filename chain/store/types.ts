@@ -35,6 +35,24 @@ export interface MapKeyedStore {
 }
 
 /**
+ * A store that takes map keys (chain/store/keys.ts) for every point operation, down to the store at the
+ * bottom: the in-memory stores and overlays over them. A view over it (prefix, gas) then never builds a
+ * key's bytes; a map key has one character per byte, so its length is the key's, which is all gas needs.
+ */
+export interface ByMapKeyStore {
+  /** False for an overlay over a store that needs the bytes (LevelDB): views over it take the byte path. */
+  readonly byMapKey: boolean
+  getByMapKey(mk: string): Value | undefined
+  hasByMapKey(mk: string): boolean
+  /** Copies `value`, as set() does. */
+  setByMapKey(mk: string, value: Value): void
+  deleteByMapKey(mk: string): void
+}
+
+/** The store as a ByMapKeyStore, when every point operation down the stack takes map keys. */
+export const byMapKey = (s: unknown): ByMapKeyStore | undefined => ((s as Partial<ByMapKeyStore>).byMapKey === true ? (s as ByMapKeyStore) : undefined)
+
+/**
  * A store whose range reads can also run synchronously (an in-memory store, and views over one). A
  * chain of prefix and gas views then costs one async step per entry, at its outer end, instead of one
  * per layer. `rangeSync` returns undefined where the store underneath is asynchronous (LevelDB).
