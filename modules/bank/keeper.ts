@@ -14,8 +14,20 @@ import { FEE_COLLECTOR } from './params.ts'
 const MAX_AMOUNT = (1n << 256n) - 1n
 const DENOM_RE = /^[a-zA-Z][a-zA-Z0-9/:._-]{2,127}$/
 
-const encodeAmount = (n: bigint) => Buffer.from(n.toString(), 'ascii')
-const decodeAmount = (v: Uint8Array | undefined) => (v ? BigInt(Buffer.from(v).toString('ascii')) : 0n)
+// Amounts are decimal ASCII, converted by character code (no Buffer from the shared pool per transfer).
+const encodeAmount = (n: bigint): Uint8Array => {
+  const s = n.toString()
+  const b = new Uint8Array(s.length)
+  for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i)
+  return b
+}
+const decodeAmount = (v: Uint8Array | undefined): bigint => {
+  if (!v) return 0n
+  let s = ''
+  // 'ascii' decoding: the high bit of each byte is dropped.
+  for (let i = 0; i < v.length; i++) s += String.fromCharCode(v[i]! & 0x7f)
+  return BigInt(s)
+}
 
 /** Checks a coin list: valid denoms, positive amounts within 256 bits, no denom twice. */
 export function validateCoins(coins: Coin[], what = 'amount'): Array<{ denom: string; amount: bigint }> {

@@ -1,6 +1,7 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
+import { LastDecoded } from '../../chain/store/memo.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { Node, NodeRecord, NodeStatus, Params, SlashRecord } from '../../proto/gen/beryl/staking/v1/types.ts'
@@ -83,9 +84,11 @@ export class StakingKeeper {
     return ctx.kv(MODULE)
   }
 
+  private readonly storedParams = new LastDecoded((v) => Params.decode(v))
+
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
-    return v ? Params.decode(v) : DEFAULT_PARAMS
+    return v ? this.storedParams.of(v) : DEFAULT_PARAMS
   }
   setParams(ctx: Context, p: Params): void {
     this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())

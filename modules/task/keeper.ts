@@ -3,6 +3,7 @@ import { BinaryWriter } from '@bufbuild/protobuf/wire'
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
+import { LastDecoded } from '../../chain/store/memo.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { AbortReason, Params, Task, TaskError, TaskStatus, TaskType } from '../../proto/gen/beryl/task/v1/types.ts'
@@ -165,9 +166,11 @@ export class TaskKeeper {
     return ctx.kv(MODULE)
   }
 
+  private readonly storedParams = new LastDecoded((v) => Params.decode(v))
+
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
-    return v ? Params.decode(v) : DEFAULT_PARAMS
+    return v ? this.storedParams.of(v) : DEFAULT_PARAMS
   }
   setParams(ctx: Context, p: Params): void {
     this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())

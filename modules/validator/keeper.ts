@@ -3,6 +3,7 @@ import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import type { CommitVote, ConsensusInfo, Misbehavior, ValidatorUpdate } from '../../chain/module.ts'
 import { u64be } from '../../chain/store/encoding.ts'
+import { LastDecoded } from '../../chain/store/memo.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32, sha256 } from '../../chain/tx/crypto.ts'
 import { ActiveSet, Params, SigningInfo, UnbondingEntry, Validator, type ActiveValidator } from '../../proto/gen/beryl/validator/v1/types.ts'
@@ -70,9 +71,11 @@ export class ValidatorKeeper {
     return ctx.kv(MODULE)
   }
 
+  private readonly storedParams = new LastDecoded((v) => Params.decode(v))
+
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
-    return v ? Params.decode(v) : DEFAULT_PARAMS
+    return v ? this.storedParams.of(v) : DEFAULT_PARAMS
   }
   setParams(ctx: Context, p: Params): void {
     this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())

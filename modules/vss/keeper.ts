@@ -3,6 +3,7 @@ import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import type { ConsensusInfo } from '../../chain/module.ts'
 import { u64be } from '../../chain/store/encoding.ts'
+import { LastDecoded } from '../../chain/store/memo.ts'
 import type { KVStore } from '../../chain/store/types.ts'
 import { ChainSeed, Params, VoteExtension, VrfInput } from '../../proto/gen/beryl/vss/v1/types.ts'
 import type { StakingKeeper } from '../staking/index.ts'
@@ -66,9 +67,11 @@ export class VssKeeper {
     return ctx.kv(MODULE)
   }
 
+  private readonly storedParams = new LastDecoded((v) => Params.decode(v))
+
   params(ctx: Context | QueryContext): Params {
     const v = this.kv(ctx).get(PARAMS_KEY)
-    return v ? Params.decode(v) : DEFAULT_PARAMS
+    return v ? this.storedParams.of(v) : DEFAULT_PARAMS
   }
   setParams(ctx: Context, p: Params): void {
     this.kv(ctx).set(PARAMS_KEY, Params.encode(p).finish())
