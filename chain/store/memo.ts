@@ -16,3 +16,25 @@ export class LastDecoded<T> {
     return value
   }
 }
+
+/**
+ * Decoding by stored value object: an in-memory store (and an overlay over it) returns the same value
+ * object for a key until the key is overwritten, so a record read several times in a block is decoded
+ * once. A store that returns fresh bytes per read (LevelDB) simply decodes each time. The decoded record
+ * is shared, so it is frozen (its arrays and nested records too): a caller that changed it would throw
+ * rather than change what the next caller reads.
+ */
+export function decodedByValue<T extends object>(decode: (v: Uint8Array) => T): (v: Uint8Array) => T {
+  const decoded = new WeakMap<Uint8Array, T>()
+  return (v) => {
+    let r = decoded.get(v)
+    if (r === undefined) decoded.set(v, (r = deepFreeze(decode(v))))
+    return r
+  }
+}
+
+function deepFreeze<T>(x: T): T {
+  if (typeof x !== 'object' || x === null || ArrayBuffer.isView(x) || Object.isFrozen(x)) return x
+  for (const v of Object.values(x)) deepFreeze(v)
+  return Object.freeze(x)
+}

@@ -1,5 +1,6 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
+import { decodedByValue } from '../../chain/store/memo.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { NodeQos } from '../../proto/gen/beryl/qos/v1/types.ts'
@@ -29,6 +30,9 @@ export type QosHook = (ctx: Context, node: string) => void
  * group ranks feed Q_long; timeouts lower health (excluding a node below 0.2 until it recovers
  * to 0.8); successes raise it; a node with 50 samples and Q_long < 2 is kicked out.
  */
+
+// Read several times per dispatch index change (exclusion, then the value for the weight).
+const decodeQos = decodedByValue((v) => NodeQos.decode(v))
 export class QosKeeper {
   private readonly hooks: QosHook[] = []
   constructor(private readonly staking: StakingKeeper) {}
@@ -43,7 +47,7 @@ export class QosKeeper {
 
   get(ctx: Context | QueryContext, node: string): NodeQos {
     const v = this.kv(ctx).get(nodeKey(decodeBech32(node).data))
-    return v ? NodeQos.decode(v) : { node, scores: [], healthBase: QOS_SCALE.toString(), healthBaseTime: 0n, excluded: false, excludedUntil: 0n }
+    return v ? decodeQos(v) : { node, scores: [], healthBase: QOS_SCALE.toString(), healthBaseTime: 0n, excluded: false, excludedUntil: 0n }
   }
 
   private put(ctx: Context, q: NodeQos): void {

@@ -1,7 +1,7 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
 import { event } from '../../chain/events.ts'
 import { u64be } from '../../chain/store/encoding.ts'
-import { LastDecoded } from '../../chain/store/memo.ts'
+import { LastDecoded, decodedByValue } from '../../chain/store/memo.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
 import { decodeBech32 } from '../../chain/tx/crypto.ts'
 import { Node, NodeRecord, NodeStatus, Params, SlashRecord } from '../../proto/gen/beryl/staking/v1/types.ts'
@@ -64,6 +64,8 @@ export type NodeHook = (ctx: Context, before: Node | undefined, after: Node | un
 /** Bounded work per block: at most this many unbonding stakes are returned in one EndBlock. */
 const MAX_RETURNS_PER_BLOCK = 1000
 
+// A node is read several times per status change (the keeper, the dispatch index's hooks, the twin's agents).
+const decodeNode = decodedByValue((v) => Node.decode(v))
 export class StakingKeeper {
   private readonly hooks: NodeHook[] = []
   /**
@@ -102,12 +104,12 @@ export class StakingKeeper {
       return undefined
     }
     const v = this.kv(ctx).get(nodeKey(addr))
-    return v ? Node.decode(v) : undefined
+    return v ? decodeNode(v) : undefined
   }
 
   getNodeByBytes(ctx: Context | QueryContext, addr: Uint8Array): Node | undefined {
     const v = this.kv(ctx).get(nodeKey(addr))
-    return v ? Node.decode(v) : undefined
+    return v ? decodeNode(v) : undefined
   }
 
   /** An operator's node record (earnings, slashes, kick-out); undefined if the address never joined. */
