@@ -9,5 +9,15 @@ export function u64be(n: bigint): Uint8Array {
 
 /** A one-byte collection prefix followed by key parts. */
 export function prefixedKey(prefix: number, ...parts: Uint8Array[]): Uint8Array {
-  return Buffer.concat([Uint8Array.of(prefix), ...parts])
+  // Built in place: Buffer.concat takes a slice of Node's shared pool, whose refills cost more than the key.
+  let n = 1
+  for (const p of parts) n += p.length
+  const k = new Uint8Array(n)
+  k[0] = prefix
+  let at = 1
+  for (const p of parts) {
+    k.set(p, at)
+    at += p.length
+  }
+  return k
 }

@@ -55,8 +55,26 @@ export function nodeMeets(node: Node, r: Requirements): boolean {
   return r.modelIds.every((m) => node.modelIds.includes(m)) && classMeets({ gpuName: node.gpuName, vramGb: node.gpuVramGb, version: node.runnerVersion }, r)
 }
 
+// The index turns the same few models and classes into keys at every node change: those conversions are
+// memoized (pure functions of their string; bounded, since registrations choose the strings). The bytes
+// they return are shared and never changed.
+function memoized<T>(f: (s: string) => T): (s: string) => T {
+  const known = new Map<string, T>()
+  return (s) => {
+    let v = known.get(s)
+    if (v === undefined) {
+      if (known.size >= 4096) known.clear()
+      known.set(s, (v = f(s)))
+    }
+    return v
+  }
+}
+
 // A class key: u32be(vram) | u8(len) | GPU name | u8(len) | runner version. The model id comes before it.
-function classKey(c: NodeClass): Uint8Array {
+// Memo keys are JSON: names and versions are the registrant's strings, so no separator is safe.
+const classKeyOf = memoized((json) => buildClassKey(JSON.parse(json) as NodeClass))
+const classKey = (c: NodeClass): Uint8Array => classKeyOf(JSON.stringify({ gpuName: c.gpuName, vramGb: c.vramGb, version: c.version }))
+function buildClassKey(c: NodeClass): Uint8Array {
   const name = Buffer.from(c.gpuName, 'utf8'),
     ver = Buffer.from(c.version, 'ascii')
   const vram = Buffer.alloc(4)
@@ -70,7 +88,19 @@ function parseClassKey(k: Uint8Array): NodeClass {
   const version = b.subarray(6 + n, 6 + n + b[5 + n]!).toString('ascii')
   return { vramGb: b.readUInt32BE(0), gpuName, version }
 }
-const modelBytes = (m: string) => Buffer.from(m, 'hex')
+const modelBytes = memoized((m) => new Uint8Array(Buffer.from(m, 'hex')))
+/** A counted entry (`model:class key hex`, as COUNTED stores it), parsed. */
+const parseEntry = memoized((entry) => {
+  const [model, ck] = entry.split(':') as [string, string]
+  return { model, ck: new Uint8Array(Buffer.from(ck, 'hex')) }
+})
+/** What a serving node is counted for: one entry per model it holds (`model:class key hex`, joined by commas). */
+const entriesOf = memoized((json) => {
+  const { models, ...c } = JSON.parse(json) as NodeClass & { models: string[] }
+  const ck = Buffer.from(classKey(c)).toString('hex')
+  return models.map((model) => `${model}:${ck}`).join(',')
+})
+const countedEntries = (n: Node): string => entriesOf(JSON.stringify({ gpuName: n.gpuName, vramGb: n.gpuVramGb, version: n.runnerVersion, models: n.modelIds }))
 
 /**
  * The dispatch index (docs/decisions/0009, 0015): for every (model, GPU class, runner version) a
@@ -136,11 +166,7 @@ export class DispatchIndex {
     // Serving: Available or Busy, and not health-excluded. What a node is counted for is stored,
     // so that a change of status, models, class or exclusion moves exactly its own counts.
     const serving = !!after && this.isServing(ctx, after)
-    const next = serving
-      ? this.nodeClasses(after)
-          .map((c) => `${c.model}:${Buffer.from(c.ck).toString('hex')}`)
-          .join(',')
-      : ''
+    const next = serving ? countedEntries(after) : ''
     const counted = key(COUNTED, id)
     const prev = Buffer.from(this.kv(ctx).get(counted) ?? new Uint8Array()).toString()
     const prevEntries = prev ? prev.split(',') : []
@@ -164,13 +190,13 @@ export class DispatchIndex {
 
   /** The seat pool of a counted entry (`model:class key hex`, as COUNTED stores it). */
   private seatSet(ctx: Context, entry: string): WeightedSet {
-    const [model, ck] = entry.split(':') as [string, string]
-    return this.classSet(ctx, model, Buffer.from(ck, 'hex'), 'serving')
+    const { model, ck } = parseEntry(entry)
+    return this.classSet(ctx, model, ck, 'serving')
   }
 
   private addServing(ctx: Context, entry: string, delta: bigint): void {
-    const [model, ck] = entry.split(':') as [string, string]
-    const k = key(SERVING, modelBytes(model), Buffer.from(ck, 'hex'))
+    const { model, ck } = parseEntry(entry)
+    const k = key(SERVING, modelBytes(model), ck)
     const v = this.kv(ctx).get(k)
     const n = (v ? Buffer.from(v).readBigUInt64BE() : 0n) + delta
     if (n > 0n) this.kv(ctx).set(k, u64be(n))
