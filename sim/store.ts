@@ -48,6 +48,8 @@ const byteOrder = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
 
 export class OrderedStore implements KVStore, MapKeyedStore, SyncRangeStore, ByMapKeyStore {
   readonly byMapKey = true
+  // The hash map's order is never read, the tree orders itself and the journal is sorted when it ends.
+  readonly writeOrderFree = true
   private readonly values = new Map<string, Value>()
   /** The keys of the collections some range read has covered (and of keys without a collection), in order. */
   private readonly keys = new BTree<string, undefined>(undefined, byteOrder)

@@ -59,7 +59,7 @@ export class CacheStore implements KVStore, MapKeyedStore, ByMapKeyStore {
   /** Moves every write to the parent, in key order, and empties this overlay. */
   writeTo(target: KVStore = this.parent as KVStore): void {
     const t = target as KVStore & Partial<MapKeyedStore>
-    for (const k of [...this.writes.keys()].sort()) {
+    for (const k of t.writeOrderFree ? this.writes.keys() : [...this.writes.keys()].sort()) {
       const v = this.writes.get(k)!
       // A target that takes map keys gets this overlay's own copy of the value (the overlay is emptied below).
       if (v === DELETED) {

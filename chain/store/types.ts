@@ -32,6 +32,8 @@ export interface MapKeyedStore {
   /** Takes ownership of `value` (the caller never changes it afterwards). */
   setOwned?(mk: string, value: Value): void
   deleteMapKey?(mk: string): void
+  /** Writes applied in any order leave the same state (and journal): an overlay need not sort them first. */
+  readonly writeOrderFree?: boolean
 }
 
 /**

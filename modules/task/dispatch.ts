@@ -1,4 +1,5 @@
 import type { Context, QueryContext } from '../../chain/context.ts'
+import { fromMapKey, toMapKey } from '../../chain/store/keys.ts'
 import { PrefixStore } from '../../chain/store/prefix.ts'
 import { u64be } from '../../chain/store/encoding.ts'
 import { prefixEnd, type KVStore } from '../../chain/store/types.ts'
@@ -81,7 +82,10 @@ function buildClassKey(c: NodeClass): Uint8Array {
   vram.writeUInt32BE(c.vramGb)
   return Buffer.concat([vram, Uint8Array.of(name.length), name, Uint8Array.of(ver.length), ver])
 }
-function parseClassKey(k: Uint8Array): NodeClass {
+// Parsed at every count and draw, for each class of the task's model: memoized by the key's map key.
+const classOfKey = memoized((mk) => decodeClassKey(fromMapKey(mk)))
+const parseClassKey = (k: Uint8Array): NodeClass => classOfKey(toMapKey(k))
+function decodeClassKey(k: Uint8Array): NodeClass {
   const b = Buffer.from(k)
   const n = b[4]!
   const gpuName = b.subarray(5, 5 + n).toString('utf8')
