@@ -14,6 +14,11 @@ export const SWEEP_ALIASES: Record<string, { param: string; scale: (v: string) =
   'min-eligible': { param: 'task.min_eligible_nodes', scale: (v) => v, what: 'min eligible nodes per task' },
   queue: { param: 'task.max_queued_tasks', scale: (v) => v, what: 'queue bound, tasks' },
   'validation-timeout': { param: 'task.creator_validation_timeout', scale: (v) => v, what: 'creator validation timeout, s (the reveal window after issue 10)' },
+  'answer-hold': {
+    param: 'task.answer_hold',
+    scale: (v) => v,
+    what: "answer hold, s (how long a committed answer waiting for its creator counts against the node's stake)",
+  },
   'fixed-rate': { param: 'sim.fixedSamplingRate', scale: (v) => v, what: "Crynux's fixed sampling rate, fraction (0 = adaptive)" },
 }
 function frac(v: string): string {

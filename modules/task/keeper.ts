@@ -32,6 +32,8 @@ import {
   U128_MAX,
   UNSEEDED,
   deadlineKey,
+  holdKey,
+  HOLD,
   key,
   queueOrder,
   taskKey,
@@ -273,6 +275,7 @@ export class TaskKeeper {
     if (t.status === TaskStatus.TASK_STATUS_QUEUED && t.samplingSeed.length === 0 && t.validationOf.length === 0)
       kv.set(key(UNSEEDED, t.taskIdCommitment), new Uint8Array())
     if (t.deadline) kv.set(deadlineKey(t.deadline, t.taskIdCommitment), new Uint8Array())
+    if (t.status === TaskStatus.TASK_STATUS_SCORE_READY && t.holdUntil) kv.set(holdKey(t.holdUntil, t.taskIdCommitment), new Uint8Array())
   }
 
   setNextSequence(ctx: Context, next: bigint): void {
@@ -534,9 +537,13 @@ export class TaskKeeper {
     if (scoreCommitment.length !== 32) throw TaskErrors.InvalidScore.with('score_commitment must be sha256(score ‖ salt): 32 bytes')
     const now = ctx.block.timeSeconds
     // T1 waits for its creator's validation; a validation task waits for the rest of its group.
-    const deadline = t.validationOf.length ? 0n : now + this.params(ctx).creatorValidationTimeout
-    const next: Task = { ...t, status: TaskStatus.TASK_STATUS_SCORE_READY, scoreCommitment, scoreReadyTime: now, deadline }
+    const params = this.params(ctx)
+    const deadline = t.validationOf.length ? 0n : now + params.creatorValidationTimeout
+    // A first task's answer counts against the node's stake for answer_hold seconds while it waits (collateral.ts).
+    const holdUntil = t.validationOf.length || params.answerHold === 0n ? 0n : now + params.answerHold
+    const next: Task = { ...t, status: TaskStatus.TASK_STATUS_SCORE_READY, scoreCommitment, scoreReadyTime: now, deadline, holdUntil }
     this.moveDeadline(ctx, t, next)
+    if (holdUntil) this.kv(ctx).set(holdKey(holdUntil, t.taskIdCommitment), new Uint8Array())
     this.putTask(ctx, next)
     this.staking.release(ctx, t.selectedNode)
     this.emitTransition(ctx, t, next)
@@ -720,6 +727,7 @@ export class TaskKeeper {
       groupNodes: [],
       seatRetries: 0,
       revealStart: 0n,
+      holdUntil: 0n,
     }
   }
 
@@ -1032,6 +1040,7 @@ export class TaskKeeper {
 
   async endBlock(ctx: Context): Promise<void> {
     await this.processTimeouts(ctx)
+    await this.endHolds(ctx)
     let r: Uint8Array | undefined
     const randomness = () => (r ??= this.vss.randomness(ctx))
     // With the chain seed from validators' VRFs (decision 0022), a task queued in this block waits for the
@@ -1111,6 +1120,25 @@ export class TaskKeeper {
       } else {
         kv.delete(k)
       }
+    }
+  }
+
+  /**
+   * Holds end like deadlines, in the first block whose time is past hold_until: a first-task answer still
+   * waiting for its creator stops counting against its node's stake (collateral.ts, docs/decisions/0026), and an
+   * Available node backed again enters the dispatch index before this block's dispatch. An entry whose task
+   * has left ScoreReady (validated, ended) is only removed: the task's count moved when its status did.
+   */
+  private async endHolds(ctx: Context): Promise<void> {
+    const kv = this.kv(ctx)
+    const due: Uint8Array[] = []
+    for await (const [k] of kv.iterate({ start: Uint8Array.of(HOLD), end: key(HOLD, u64(ctx.block.timeSeconds)), limit: MAX_TIMEOUTS_PER_BLOCK })) due.push(k)
+    for (const k of due) {
+      kv.delete(k)
+      const t = this.getTask(ctx, k.subarray(9))
+      if (!t || t.status !== TaskStatus.TASK_STATUS_SCORE_READY || t.holdUntil === 0n) continue
+      this.putTask(ctx, { ...t, holdUntil: 0n })
+      ctx.emit(event('answer_hold_ended', { task: hex(t.taskIdCommitment), node: t.selectedNode }))
     }
   }
 

@@ -42,6 +42,8 @@ export const RESERVED = 0x19
 export const SEAT_CLASS = 0x1a
 /** 0x1b | node address → u64be(count): the node's unjudged first-task answers (collateral.ts); absent when 0. Rebuilt from the tasks at genesis */
 export const UNJUDGED = 0x1b
+/** 0x1c | u64be(hold_until) | commitment → ∅: committed first-task answers whose hold (answer_hold, collateral.ts) has not ended, earliest first */
+export const HOLD = 0x1c
 
 export const U128_MAX = (1n << 128n) - 1n
 export const u128be = (n: bigint) => {
@@ -54,6 +56,7 @@ export const u128be = (n: bigint) => {
 export const key = prefixedKey
 export const taskKey = (commitment: Uint8Array) => prefixedKey(TASK, commitment)
 export const unjudgedKey = (node: Uint8Array) => prefixedKey(UNJUDGED, node)
+export const holdKey = (holdUntil: bigint, commitment: Uint8Array) => prefixedKey(HOLD, u64be(holdUntil), commitment)
 export const deadlineKey = (deadline: bigint, commitment: Uint8Array) => prefixedKey(DEADLINE, u64be(deadline), commitment)
 /** The order of the queues: highest priority first, then the oldest. */
 export const queueOrder = (priority: bigint, sequence: bigint) => Buffer.concat([u128be(U128_MAX - priority), u64be(sequence)])

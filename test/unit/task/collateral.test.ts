@@ -211,7 +211,7 @@ describe('collateral per open risk: a stake backs one unjudged answer per min_st
       assert.deepEqual([after.status, after.selectedNode], [TaskStatus.TASK_STATUS_STARTED, held])
     })
 
-    it('genesis export and import rebuild the count from the tasks, and the imported chain still keeps the node out of dispatch', async () => {
+    it('genesis export and import rebuild the count and the hold from the tasks: the imported chain keeps the node out of dispatch until its hold ends', async () => {
       const a = await k.create('a')
       const held = a.task.selectedNode
       await c.run([c.score(a.task, HONEST)])
@@ -249,9 +249,98 @@ describe('collateral per open risk: a stake backs one unjudged answer per min_st
           prove: false,
         })
         assert.equal(QueryTaskResponse.decode(q.value!).task!.status, TaskStatus.TASK_STATUS_QUEUED)
+        // The hold came over with the task: when it ends, the node takes the waiting task.
+        await blocks.run([], (await c.task(a.commitment)).holdUntil + 1n)
+        const after = await app.query({
+          path: '/beryl.task.v1.Query/Task',
+          data: QueryTaskRequest.encode({ taskIdCommitment: m.commitment }).finish(),
+          height: 0n,
+          prove: false,
+        })
+        const t = QueryTaskResponse.decode(after.value!).task!
+        assert.deepEqual([t.status, t.selectedNode], [TaskStatus.TASK_STATUS_STARTED, held])
       } finally {
         await close()
       }
+    })
+  })
+
+  describe('three nodes at min_stake, every task sampled: the answer hold (decision 0026)', () => {
+    const c = chain({ min_sampling_rate: ALWAYS }, 3)
+    const k = collateral(c)
+    /** The node holds a committed answer; the two others run a task each (Busy); a fourth task waits. */
+    const holdOneNode = async () => {
+      const a = await k.create('a')
+      await c.run([c.score(a.task, HONEST)])
+      const b = await k.create('b')
+      const d = await k.create('d')
+      assert.ok([b, d].every((x) => x.task.status === TaskStatus.TASK_STATUS_STARTED && x.task.selectedNode !== a.task.selectedNode))
+      const e = await k.create('e')
+      assert.equal(e.task.status, TaskStatus.TASK_STATUS_QUEUED, 'the only Available node holds an unjudged answer')
+      return { a, held: a.task.selectedNode, e, committed: await c.task(a.commitment) }
+    }
+
+    it('lock-out by never validating: an answer its creator leaves waiting counts only for answer_hold, then the node takes the queued first task in that block', async () => {
+      const { a, held, e, committed } = await holdOneNode()
+      assert.equal(committed.holdUntil, committed.scoreReadyTime + 30n, 'the hold is answer_hold (30 s by default) from the commitment')
+      await c.run([], committed.holdUntil) // the hold's last second: the answer still counts
+      assert.equal(await k.unjudged(held), 1n)
+      assert.equal((await c.task(e.commitment)).status, TaskStatus.TASK_STATUS_QUEUED)
+      await c.run([], committed.holdUntil + 1n)
+      const ended = c.env.blocks.blockEvents.filter((x) => x.type === 'answer_hold_ended')
+      assert.deepEqual(
+        ended.map((x) => Object.fromEntries(x.attributes!.filter((a) => a.key !== 'mode').map((a) => [a.key, a.value]))),
+        [{ task: Buffer.from(a.commitment).toString('hex'), node: held }],
+      )
+      const waiting = await c.task(a.commitment)
+      assert.deepEqual([waiting.status, waiting.holdUntil], [TaskStatus.TASK_STATUS_SCORE_READY, 0n], 'still waiting for its creator, no longer held')
+      assert.equal(await k.unjudged(held), 0n)
+      const started = await c.task(e.commitment)
+      assert.deepEqual([started.status, started.selectedNode], [TaskStatus.TASK_STATUS_STARTED, held])
+    })
+
+    it('a late validation counts the answer again: selected after its hold, it backs its group from the same stake', async () => {
+      const { a, held, committed } = await holdOneNode()
+      await c.run([], committed.holdUntil + 1n)
+      assert.equal(await k.unjudged(held), 0n)
+      // The queued task went to the node in that block; then the late creator validates the first answer.
+      const [v] = await c.run([await c.validateMsg([a.commitment], a.taskId)])
+      assert.equal(v!.code, 0, v!.log)
+      assert.equal((await c.task(a.commitment)).status, TaskStatus.TASK_STATUS_GROUP_PENDING)
+      assert.equal(await k.unjudged(held), 1n, 'a running group counts whenever it was validated')
+    })
+
+    it('an answer validated within its hold: the end of the hold changes nothing, its running group still counts', async () => {
+      const { a, held, committed } = await holdOneNode()
+      const [v] = await c.run([await c.validateMsg([a.commitment], a.taskId)])
+      assert.equal(v!.code, 0, v!.log)
+      assert.equal(await k.unjudged(held), 1n)
+      await c.run([], committed.holdUntil + 1n)
+      assert.equal(c.env.blocks.blockEvents.filter((x) => x.type === 'answer_hold_ended').length, 0)
+      const root = await c.task(a.commitment)
+      assert.deepEqual([root.status, root.holdUntil], [TaskStatus.TASK_STATUS_GROUP_PENDING, committed.holdUntil])
+      assert.equal(await k.unjudged(held), 1n, 'its group still runs: the answer counts')
+    })
+  })
+
+  describe('three nodes at min_stake, answer_hold = 0', () => {
+    const c = chain({ min_sampling_rate: ALWAYS, answer_hold: '0' }, 3)
+    const k = collateral(c)
+
+    it('a waiting answer never counts: the node takes the next first task, and counts once its answer is selected', async () => {
+      const a = await k.create('a')
+      await c.run([c.score(a.task, HONEST)])
+      assert.equal((await c.task(a.commitment)).holdUntil, 0n)
+      assert.equal(await k.unjudged(a.task.selectedNode), 0n)
+      const b = await k.create('b')
+      const d = await k.create('d')
+      const e = await k.create('e')
+      assert.ok(
+        [b, d, e].some((x) => x.task.selectedNode === a.task.selectedNode),
+        'the node holding a waiting answer is drawn again',
+      )
+      await c.run([await c.validateMsg([a.commitment], a.taskId)])
+      assert.equal(await k.unjudged(a.task.selectedNode), 1n)
     })
   })
 

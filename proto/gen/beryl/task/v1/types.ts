@@ -330,6 +330,11 @@ export interface Task {
    * (docs/decisions/0023); an attestation of another hash stays here, visible, and changes nothing.
    */
   attestations: Attestation[];
+  /**
+   * On T1 while SCORE_READY: the last second its answer counts against its node's stake (answer_hold after the
+   * commitment; docs/decisions/0026). 0 once the hold has ended, or when there is none.
+   */
+  holdUntil: bigint;
 }
 
 /** A validator's gateway checked a task's output against its score and vouches for it. */
@@ -376,6 +381,12 @@ export interface Params {
    * ends with refunds and nobody is slashed.
    */
   maxSeatRetries: number;
+  /**
+   * Seconds a committed first-task answer waiting for its creator's validation counts against its node's stake
+   * (docs/decisions/0026): within it the node takes a new first task only if its stake backs this answer too; past
+   * it the answer stops counting until it is selected (its group running). 0: a waiting answer never counts.
+   */
+  answerHold: bigint;
 }
 
 function createBaseTask(): Task {
@@ -418,6 +429,7 @@ function createBaseTask(): Task {
     seatRetries: 0,
     revealStart: 0n,
     attestations: [],
+    holdUntil: 0n,
   };
 }
 
@@ -563,6 +575,12 @@ export const Task: MessageFns<Task> = {
     }
     for (const v of message.attestations) {
       Attestation.encode(v!, writer.uint32(306).fork()).join();
+    }
+    if (message.holdUntil !== 0n) {
+      if (BigInt.asIntN(64, message.holdUntil) !== message.holdUntil) {
+        throw new globalThis.Error("value provided for field message.holdUntil of type int64 too large");
+      }
+      writer.uint32(312).int64(message.holdUntil);
     }
     return writer;
   },
@@ -884,6 +902,14 @@ export const Task: MessageFns<Task> = {
             message.attestations.push(Attestation.decode(reader, reader.uint32()));
             continue;
           }
+          case 39: {
+            if (tag !== 312) {
+              break;
+            }
+
+            message.holdUntil = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1046,6 +1072,11 @@ export const Task: MessageFns<Task> = {
       attestations: globalThis.Array.isArray(object?.attestations)
         ? object.attestations.map((e: any) => Attestation.fromJSON(e))
         : [],
+      holdUntil: isSet(object.holdUntil)
+        ? BigInt(object.holdUntil)
+        : isSet(object.hold_until)
+        ? BigInt(object.hold_until)
+        : 0n,
     };
   },
 
@@ -1165,6 +1196,9 @@ export const Task: MessageFns<Task> = {
     if (message.attestations?.length) {
       obj.attestations = message.attestations.map((e) => Attestation.toJSON(e));
     }
+    if (message.holdUntil !== 0n) {
+      obj.holdUntil = message.holdUntil.toString();
+    }
     return obj;
   },
 
@@ -1221,6 +1255,7 @@ export const Task: MessageFns<Task> = {
       ? BigInt(object.revealStart)
       : 0n;
     message.attestations = object.attestations?.map((e) => Attestation.fromPartial(e)) || [];
+    message.holdUntil = (object.holdUntil !== undefined && object.holdUntil !== null) ? BigInt(object.holdUntil) : 0n;
     return message;
   },
 };
@@ -1456,6 +1491,7 @@ function createBaseParams(): Params {
     maxQueuedTasks: 0,
     revealWindow: 0n,
     maxSeatRetries: 0,
+    answerHold: 0n,
   };
 }
 
@@ -1514,6 +1550,12 @@ export const Params: MessageFns<Params> = {
     }
     if (message.maxSeatRetries !== 0) {
       writer.uint32(128).uint32(message.maxSeatRetries);
+    }
+    if (message.answerHold !== 0n) {
+      if (BigInt.asIntN(64, message.answerHold) !== message.answerHold) {
+        throw new globalThis.Error("value provided for field message.answerHold of type int64 too large");
+      }
+      writer.uint32(136).int64(message.answerHold);
     }
     return writer;
   },
@@ -1627,6 +1669,14 @@ export const Params: MessageFns<Params> = {
             message.maxSeatRetries = reader.uint32();
             continue;
           }
+          case 17: {
+            if (tag !== 136) {
+              break;
+            }
+
+            message.answerHold = reader.int64() as bigint;
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1701,6 +1751,11 @@ export const Params: MessageFns<Params> = {
         : isSet(object.max_seat_retries)
         ? globalThis.Number(object.max_seat_retries)
         : 0,
+      answerHold: isSet(object.answerHold)
+        ? BigInt(object.answerHold)
+        : isSet(object.answer_hold)
+        ? BigInt(object.answer_hold)
+        : 0n,
     };
   },
 
@@ -1742,6 +1797,9 @@ export const Params: MessageFns<Params> = {
     if (message.maxSeatRetries !== 0) {
       obj.maxSeatRetries = Math.round(message.maxSeatRetries);
     }
+    if (message.answerHold !== 0n) {
+      obj.answerHold = message.answerHold.toString();
+    }
     return obj;
   },
 
@@ -1775,6 +1833,9 @@ export const Params: MessageFns<Params> = {
       ? BigInt(object.revealWindow)
       : 0n;
     message.maxSeatRetries = object.maxSeatRetries ?? 0;
+    message.answerHold = (object.answerHold !== undefined && object.answerHold !== null)
+      ? BigInt(object.answerHold)
+      : 0n;
     return message;
   },
 };
