@@ -3,10 +3,10 @@
 #   1. unit tests in two mocha worker processes (CPU-bound and independent of one another: about twice as fast on
 #      two cores);
 #   2. integration tests (real CometBFT, LevelDB, libp2p and workers), each file in its own mocha process
-#      (scripts/integration.mjs), one at a time by default. INTEGRATION_JOBS=2 runs two at a time (never two
-#      multi-validator networks, the chaos test alone): 17 min instead of 22 on two cores, but three runs each found
-#      another test whose timing assumption breaks next to a second file (all three fixed); it becomes the default
-#      once it has run clean a few times.
+#      (scripts/integration.mjs), two at a time (never two multi-validator networks, the chaos test alone): 9 min
+#      instead of 14 one at a time on two cores (2026-12-02). INTEGRATION_JOBS=1 runs one at a time: use it when a
+#      test's timing assumption is suspected of breaking next to a second file (three such were found and fixed
+#      before two at a time became the default).
 # Extra arguments go to both mocha runs (e.g. --grep). The last line sums both runs in the form CI reads:
 # "N passed, N failed, N skipped".
 set -uo pipefail
@@ -40,7 +40,7 @@ run() {
   totals=($((totals[0] + p)) $((totals[1] + f)) $((totals[2] + s)))
 }
 run npx mocha --parallel --jobs 2 'test/unit/**/*.test.ts' "$@"
-run node scripts/integration.mjs --jobs "${INTEGRATION_JOBS:-1}" "$@"
+run node scripts/integration.mjs --jobs "${INTEGRATION_JOBS:-2}" "$@"
 if [ -s "$failed_log" ]; then
   echo
   echo "failures (each printed whole above):"
